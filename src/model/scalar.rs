@@ -1,0 +1,133 @@
+use std::fmt;
+
+/// What could not be evaluated, and why. Shown by `unresolved-reference`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Unknown {
+    /// The expression as written: `var.bucket_arn`, `!Ref BucketName`, `${AWS::AccountId}`.
+    pub expr: String,
+    /// Why it has no value: "variable has no default", "resource attribute known after apply".
+    pub reason: String,
+}
+
+impl Unknown {
+    pub fn new(expr: impl Into<String>, reason: impl Into<String>) -> Self {
+        Unknown {
+            expr: expr.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TemplatePart {
+    Lit(String),
+    Hole(Unknown),
+}
+
+/// A string with known text and unknown holes: `arn:aws:s3:::${var.bucket}/*`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+impl Template {
+    pub fn holes(&self) -> impl Iterator<Item = &Unknown> {
+        self.parts.iter().filter_map(|p| match p {
+            TemplatePart::Hole(u) => Some(u),
+            TemplatePart::Lit(_) => None,
+        })
+    }
+
+    /// The text with every hole written as `${expr}`.
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Lit(s) => out.push_str(s),
+                TemplatePart::Hole(u) => {
+                    out.push_str("${");
+                    out.push_str(&u.expr);
+                    out.push('}');
+                }
+            }
+        }
+        out
+    }
+
+    /// The text with every hole replaced by `fill`, for structural checks that treat a hole as
+    /// "some value" (an ARN with an unknown account still has six fields).
+    pub fn with_holes(&self, fill: &str) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Lit(s) => out.push_str(s),
+                TemplatePart::Hole(_) => out.push_str(fill),
+            }
+        }
+        out
+    }
+}
+
+/// A scalar value in a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    /// A known string.
+    Str(String),
+    /// A known non-string literal (number, boolean, null) as written in the source. Legal only in
+    /// condition values; elsewhere the frontend reports it.
+    Other(String),
+    /// A string made of known text and unknown parts.
+    Template(Template),
+    /// Nothing is known about the value.
+    Unknown(Unknown),
+}
+
+impl Scalar {
+    pub fn str(s: impl Into<String>) -> Self {
+        Scalar::Str(s.into())
+    }
+
+    /// The string, when fully known.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as text: strings and literals as they are, templates with `${...}` holes.
+    pub fn text(&self) -> String {
+        match self {
+            Scalar::Str(s) | Scalar::Other(s) => s.clone(),
+            Scalar::Template(t) => t.display(),
+            Scalar::Unknown(u) => format!("${{{}}}", u.expr),
+        }
+    }
+
+    /// Known string or the literal text of a number/boolean; condition values use this.
+    pub fn literal(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) | Scalar::Other(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        matches!(self, Scalar::Str(_) | Scalar::Other(_))
+    }
+
+    /// Everything unknown in this value.
+    pub fn unknowns(&self) -> Vec<&Unknown> {
+        match self {
+            Scalar::Unknown(u) => vec![u],
+            Scalar::Template(t) => t.holes().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
