@@ -1,15 +1,48 @@
 //! iamlint: a least-privilege linter for AWS IAM policies.
+//!
+//! The data flows one way: [`discover`] finds files, [`frontend`] turns each into a
+//! [`model::FileModel`], [`rules`] emit [`finding::Finding`]s, [`lint`] applies suppressions and
+//! configuration, and [`output`] renders the [`lint::Report`].
 
 pub mod catalog;
+pub mod discover;
+pub mod finding;
+pub mod frontend;
+pub mod json;
+pub mod lint;
 pub mod model;
+pub mod output;
+pub mod rules;
 pub mod source;
+pub mod suppress;
+pub mod text;
+pub mod tree;
 
 pub use source::{FileId, Located, SourceFile, Span};
 
 /// Malformed input: where and what. Reported as `path:line:col: message`, exit code 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    pub file: FileId,
     /// `None` when the problem is the file as a whole (unreadable, not UTF-8).
     pub span: Option<Span>,
     pub message: String,
+}
+
+impl ParseError {
+    pub fn at(span: Span, message: impl Into<String>) -> Self {
+        ParseError {
+            file: span.file,
+            span: Some(span),
+            message: message.into(),
+        }
+    }
+
+    pub fn whole(file: FileId, message: impl Into<String>) -> Self {
+        ParseError {
+            file,
+            span: None,
+            message: message.into(),
+        }
+    }
 }

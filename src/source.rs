@@ -232,3 +232,56 @@ mod tests {
         assert_eq!(file.slice(Span::new(FileId(0), 0, 2)), "a");
     }
 }
+
+/// The files of one input: the file named on the command line (id 0) and the files its frontend
+/// loaded on the way (`file("policy.json")` in Terraform).
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn new(main: SourceFile) -> Self {
+        SourceMap { files: vec![main] }
+    }
+
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(saturate(self.files.len() - 1))
+    }
+
+    /// The file behind an id. Ids come from this map, so an unknown id falls back to the main file
+    /// rather than failing output.
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        self.files
+            .get(id.0 as usize)
+            .or_else(|| self.files.first())
+            .expect("a SourceMap always holds its main file")
+    }
+
+    pub fn main(&self) -> &SourceFile {
+        self.get(FileId(0))
+    }
+
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// Path, start and end position of a span.
+    pub fn locate(&self, span: Span) -> Location {
+        let file = self.get(span.file);
+        Location {
+            path: file.display_path(),
+            start: file.position(span.start),
+            end: file.position(span.end),
+        }
+    }
+}
+
+/// A span resolved for output.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub path: String,
+    pub start: Position,
+    pub end: Position,
+}

@@ -71,7 +71,10 @@ impl fmt::Display for AccessLevels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         for (flag, name) in [
-            (AccessLevels::PERMISSIONS_MANAGEMENT, "Permissions management"),
+            (
+                AccessLevels::PERMISSIONS_MANAGEMENT,
+                "Permissions management",
+            ),
             (AccessLevels::TAGGING, "Tagging"),
             (AccessLevels::LIST, "List"),
             (AccessLevels::READ, "Read"),

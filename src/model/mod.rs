@@ -5,6 +5,8 @@
 //! value the frontend could not evaluate is [`Scalar::Unknown`] (or a [`Template`] with holes), never
 //! read as `*`.
 
+pub mod action;
+pub mod build;
 mod scalar;
 
 pub use scalar::{Scalar, Template, TemplatePart, Unknown};
@@ -92,6 +94,8 @@ pub struct PolicyDoc {
     pub statement_key: Option<Span>,
     pub statements: Vec<Statement>,
     pub problems: Vec<Problem>,
+    /// Structural parts that could not be evaluated (`Statement = var.statements`).
+    pub unresolved: Vec<Located<Unknown>>,
 }
 
 impl PolicyDoc {
@@ -107,6 +111,7 @@ impl PolicyDoc {
             statement_key: None,
             statements: Vec::new(),
             problems: Vec::new(),
+            unresolved: Vec::new(),
         }
     }
 

@@ -1,0 +1,136 @@
+//! Finding the files to lint: paths and folders (recursive, honouring `.gitignore` and
+//! `.iamlintignore`), and telling their format apart by extension and content.
+
+use std::path::{Path, PathBuf};
+
+/// A file to lint, or a path that could not be walked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discovered {
+    /// `explicit` files were named on the command line: they are reported even when they turn out
+    /// not to be policies.
+    File {
+        path: PathBuf,
+        explicit: bool,
+    },
+    Error {
+        path: PathBuf,
+        message: String,
+    },
+}
+
+/// The syntax family of a file. What it holds (a policy, a template, a plan) is decided by the
+/// frontend from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Terraform,
+    Yaml,
+    Unknown,
+}
+
+/// Folders never worth walking into.
+const SKIPPED_DIRS: &[&str] = &[".terraform", ".terragrunt-cache", "node_modules", ".git"];
+
+/// Extensions picked up in folder scans.
+pub fn is_candidate(path: &Path) -> bool {
+    matches!(
+        extension(path).as_deref(),
+        Some("json" | "tf" | "yaml" | "yml" | "template")
+    )
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
+    let mut out = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) => out.push(Discovered::Error {
+                path: path.clone(),
+                message: format!("cannot read path: {}", lower_first(&e.to_string())),
+            }),
+            Ok(meta) if meta.is_dir() => walk(path, &mut out),
+            Ok(_) => out.push(Discovered::File {
+                path: path.clone(),
+                explicit: true,
+            }),
+        }
+    }
+    out
+}
+
+fn walk(root: &Path, out: &mut Vec<Discovered>) {
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .add_custom_ignore_filename(".iamlintignore")
+        .follow_links(false)
+        .filter_entry(|entry| {
+            !(entry.file_type().is_some_and(|t| t.is_dir())
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+        })
+        .build();
+    let mut found = Vec::new();
+    for entry in walker {
+        match entry {
+            Ok(entry) => {
+                if entry.file_type().is_some_and(|t| t.is_file()) && is_candidate(entry.path()) {
+                    found.push(entry.into_path());
+                }
+            }
+            Err(e) => {
+                // Unreadable folders and loops are reported, and the walk goes on.
+                let path = match &e {
+                    ignore::Error::WithPath { path, .. } => path.clone(),
+                    _ => root.to_path_buf(),
+                };
+                out.push(Discovered::Error {
+                    path,
+                    message: lower_first(&e.to_string()),
+                });
+            }
+        }
+    }
+    found.sort();
+    out.extend(found.into_iter().map(|path| Discovered::File {
+        path,
+        explicit: false,
+    }));
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Format by extension, falling back to the first significant character.
+pub fn detect_format(path: &Path, text: &str) -> Format {
+    match extension(path).as_deref() {
+        Some("json") => Format::Json,
+        Some("tf") => Format::Terraform,
+        Some("yaml" | "yml") => Format::Yaml,
+        _ => match text.trim_start().chars().next() {
+            Some('{' | '[') => Format::Json,
+            Some(_) if text.contains("AWSTemplateFormatVersion") || text.contains("Resources:") => {
+                Format::Yaml
+            }
+            Some(_) if text.contains("resource \"") || text.contains("data \"") => {
+                Format::Terraform
+            }
+            _ => Format::Unknown,
+        },
+    }
+}

@@ -1,0 +1,200 @@
+//! The engine: runs the enabled rules over a file's model, applies suppressions and severity
+//! overrides, and collects everything into a [`Report`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::catalog::Catalog;
+use crate::discover::{self, Discovered};
+use crate::finding::{Finding, Severity};
+use crate::frontend;
+use crate::model::FileModel;
+use crate::rules::{Ctx, RuleId};
+use crate::source::{SourceFile, SourceMap};
+use crate::ParseError;
+
+/// What to run and how to judge it.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// Only these rules (`None`: every rule).
+    pub select: Option<Vec<RuleId>>,
+    pub ignore: Vec<RuleId>,
+    pub severity: HashMap<RuleId, Severity>,
+}
+
+impl LintOptions {
+    pub fn enabled(&self, rule: RuleId) -> bool {
+        self.select.as_ref().is_none_or(|s| s.contains(&rule)) && !self.ignore.contains(&rule)
+    }
+
+    pub fn enabled_rules(&self) -> Vec<RuleId> {
+        RuleId::ALL
+            .iter()
+            .copied()
+            .filter(|r| self.enabled(*r))
+            .collect()
+    }
+}
+
+/// One input file's results.
+#[derive(Debug)]
+pub struct FileReport {
+    pub sources: SourceMap,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ParseError>,
+    /// The file was recognised as something iamlint reads.
+    pub recognised: bool,
+}
+
+impl FileReport {
+    /// Findings that were not suppressed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.suppressed)
+    }
+}
+
+/// The whole run.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+}
+
+impl Report {
+    /// Every unsuppressed finding with the file it belongs to, in output order.
+    pub fn findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
+        self.files
+            .iter()
+            .flat_map(|file| file.active().map(move |f| (file, f)))
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = (&FileReport, &ParseError)> {
+        self.files
+            .iter()
+            .flat_map(|file| file.errors.iter().map(move |e| (file, e)))
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.files.iter().any(|f| !f.errors.is_empty())
+    }
+
+    /// 0 clean, 1 findings at or above `fail_on`, 2 input errors.
+    pub fn exit_code(&self, fail_on: Severity) -> i32 {
+        if self.has_errors() {
+            2
+        } else if self.findings().any(|(_, f)| f.severity >= fail_on) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Lints every file under `paths` in parallel. Output order is by path, then position.
+pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
+    let discovered = discover::discover(paths);
+    let mut files: Vec<FileReport> = discovered
+        .into_par_iter()
+        .filter_map(|d| lint_discovered(d, opts))
+        .collect();
+    files.sort_by(|a, b| a.sources.main().path.cmp(&b.sources.main().path));
+    Report { files }
+}
+
+fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
+    match d {
+        Discovered::File { path, explicit } => match read_text(&path) {
+            Ok(text) => {
+                let report = lint_text(&path, text, opts);
+                (report.recognised || explicit || !report.errors.is_empty()).then_some(report)
+            }
+            Err(message) => Some(error_report(&path, message)),
+        },
+        Discovered::Error { path, message } => Some(error_report(&path, message)),
+    }
+}
+
+pub fn error_report(path: &Path, message: String) -> FileReport {
+    let sources = SourceMap::new(SourceFile::new(path, String::new()));
+    FileReport {
+        sources,
+        findings: Vec::new(),
+        errors: vec![ParseError::whole(crate::FileId(0), message)],
+        recognised: false,
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {}", lower_io(&e)))?;
+    bytes_to_text(bytes)
+}
+
+/// Decodes input bytes: UTF-8 (a BOM is dropped), or an error naming the first bad byte.
+pub fn bytes_to_text(bytes: Vec<u8>) -> Result<String, String> {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                // Keep byte offsets honest: replace the BOM with nothing only at the very start.
+                text.replace_range(..3, "");
+            }
+            Ok(text)
+        }
+        Err(e) => Err(format!(
+            "file is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )),
+    }
+}
+
+fn lower_io(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => s,
+    }
+}
+
+/// Lints one file's text (also used for stdin).
+pub fn lint_text(path: &Path, text: String, opts: &LintOptions) -> FileReport {
+    let mut sources = SourceMap::new(SourceFile::new(path, text));
+    let format = discover::detect_format(path, &sources.main().text);
+    let model = frontend::parse(&mut sources, format);
+    let findings = run_rules(&model, &sources, opts);
+    FileReport {
+        sources,
+        findings,
+        errors: model.errors,
+        recognised: model.recognised,
+    }
+}
+
+/// Runs the enabled rules over one file's model, then applies suppressions and severities.
+pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> Vec<Finding> {
+    let cx = Ctx {
+        catalog: Catalog::get(),
+        file: model,
+    };
+    let mut findings = Vec::new();
+    for rule in opts.enabled_rules() {
+        rule.rule().check_file(model, &cx, &mut findings);
+    }
+    for finding in &mut findings {
+        if let Some(severity) = opts.severity.get(&finding.rule) {
+            finding.severity = *severity;
+        }
+    }
+    crate::suppress::apply(&mut findings, model, sources, opts);
+    findings.sort_by(|a, b| {
+        (a.span.file, a.span.start, a.span.end, a.rule, &a.message).cmp(&(
+            b.span.file,
+            b.span.start,
+            b.span.end,
+            b.rule,
+            &b.message,
+        ))
+    });
+    findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
+    findings
+}

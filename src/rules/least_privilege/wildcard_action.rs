@@ -1,0 +1,142 @@
+use crate::model::action::{has_wildcard, split_action};
+use crate::rules::prelude::*;
+use crate::text::list_some;
+
+declare_rule! {
+    /// Flags Allow statements whose action wildcards grant write or permissions-management access.
+    ///
+    /// ## What it does
+    /// Expands every wildcard in the `Action` of an Allow statement against the embedded Service
+    /// Authorization Reference. `*` is an error; a whole service (`s3:*`) or a pattern spanning
+    /// services (`*:Get*`) is a warning; a partial pattern (`iam:Put*`) is a warning only when it
+    /// reaches Write or Permissions management actions. Read-only patterns such as `s3:Get*` and all
+    /// Deny statements are left alone.
+    ///
+    /// ## Why is this bad?
+    /// A wildcard grants every action that matches it today and every action AWS adds tomorrow.
+    /// `s3:*` on a bucket includes `s3:PutBucketPolicy` and `s3:DeleteBucket`, which no deploy job
+    /// needs and which turn a leaked CI credential into a lost bucket.
+    ///
+    /// ## Example
+    /// ```json,fail
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::site/*"}]}
+    /// ```
+    ///
+    /// Use instead:
+    /// ```json,pass
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::site/*"}]}
+    /// ```
+    ///
+    /// ## References
+    /// - [Grant least privilege](https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege)
+    /// - [IAM JSON policy elements: Action](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html)
+    pub WildcardAction {
+        id: "wildcard-action",
+        category: LeastPrivilege,
+        severity: Warning,
+        fix: None,
+    }
+}
+
+impl Rule for WildcardAction {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_statement(
+        &self,
+        stmt: &Statement,
+        _doc: &PolicyDoc,
+        cx: &Ctx,
+        out: &mut Vec<Finding>,
+    ) {
+        if !stmt.allows() {
+            return;
+        }
+        let Some(actions) = stmt.actions() else {
+            return;
+        };
+        for action in actions.known() {
+            if !has_wildcard(action.value) {
+                continue;
+            }
+            if let Some(finding) = judge(action, cx) {
+                let mut finding = finding
+                    .help("list only the actions this principal calls")
+                    .path(stmt.path.clone());
+                if let Some(resources) = stmt.resources() {
+                    finding = finding.related(resources.span, "on these resources");
+                }
+                out.push(finding.build());
+            }
+        }
+    }
+}
+
+fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuilder> {
+    let pattern = action.value;
+    if pattern == "*" {
+        return Some(
+            WildcardAction::finding(action.span, "`*` allows every action of every service")
+                .severity(Severity::Error),
+        );
+    }
+    let (service, name) = split_action(pattern)?;
+    let matched = cx.catalog.expand(pattern);
+    if matched.is_empty() {
+        return None;
+    }
+    if has_wildcard(service) {
+        let mut services: Vec<&str> = matched.iter().map(|a| a.service.prefix.as_str()).collect();
+        services.dedup();
+        return Some(WildcardAction::finding(
+            action.span,
+            format!(
+                "`{pattern}` matches {} across {}",
+                plural(matched.len(), "action"),
+                plural(services.len(), "service")
+            ),
+        ));
+    }
+    let powerful: Vec<String> = matched
+        .iter()
+        .filter(|a| {
+            a.action
+                .access
+                .contains(AccessLevels::PERMISSIONS_MANAGEMENT)
+        })
+        .map(|a| a.full_name())
+        .collect();
+    let writes = matched
+        .iter()
+        .filter(|a| a.action.access.contains(AccessLevels::WRITE))
+        .count();
+    let detail = if powerful.is_empty() {
+        format!("{} of them write", writes)
+    } else {
+        format!(
+            "including {} that manage permissions ({})",
+            plural(powerful.len(), "action"),
+            list_some(&powerful, 2)
+        )
+    };
+    if name == "*" {
+        return Some(WildcardAction::finding(
+            action.span,
+            format!(
+                "`{pattern}` allows all {} of `{service}`, {detail}",
+                plural(matched.len(), "action")
+            ),
+        ));
+    }
+    if powerful.is_empty() && writes == 0 {
+        return None;
+    }
+    Some(WildcardAction::finding(
+        action.span,
+        format!(
+            "`{pattern}` matches {}, {detail}",
+            plural(matched.len(), "action")
+        ),
+    ))
+}

@@ -1,0 +1,102 @@
+use crate::model::Unknown;
+use crate::rules::prelude::*;
+
+declare_rule! {
+    /// Reports values iamlint could not evaluate, so nothing passes silently.
+    ///
+    /// ## What it does
+    /// Lists every value in a policy that the frontend could not evaluate: a Terraform variable
+    /// without a default, a resource attribute known only after apply, a CloudFormation pseudo
+    /// parameter. An unknown value is never read as `*` and never dropped; the other rules judge the
+    /// statement on what is known. This finding says what was left out and why.
+    ///
+    /// ## Why is this bad?
+    /// It is not bad in itself; it is information. A linter that guessed would either flag things
+    /// that are fine or pass things that are not. Give the variable a default, a `.tfvars` value, or
+    /// a `--var` to have it checked.
+    ///
+    /// ## Example
+    /// ```hcl,fail
+    /// variable "bucket_arn" {}
+    ///
+    /// resource "aws_iam_policy" "read" {
+    ///   policy = jsonencode({
+    ///     Version   = "2012-10-17"
+    ///     Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = var.bucket_arn }]
+    ///   })
+    /// }
+    /// ```
+    ///
+    /// Use instead:
+    /// ```hcl,pass
+    /// resource "aws_iam_policy" "read" {
+    ///   policy = jsonencode({
+    ///     Version   = "2012-10-17"
+    ///     Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::reports/*" }]
+    ///   })
+    /// }
+    /// ```
+    pub UnresolvedReference {
+        id: "unresolved-reference",
+        category: Meta,
+        severity: Info,
+        fix: None,
+    }
+}
+
+impl Rule for UnresolvedReference {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
+        for u in &file.unresolved {
+            out.push(report(&u.value, u.span));
+        }
+        for doc in &file.docs {
+            self.check_document(doc, cx, out);
+        }
+    }
+
+    fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
+        for u in &doc.unresolved {
+            out.push(report(&u.value, u.span));
+        }
+        for stmt in &doc.statements {
+            let mut scalars: Vec<&Located<Scalar>> = Vec::new();
+            scalars.extend(stmt.sid.iter());
+            scalars.extend(stmt.effect.iter());
+            for list in [&stmt.action, &stmt.resource].into_iter().flatten() {
+                scalars.extend(list.items.iter());
+            }
+            if let Some(p) = &stmt.principal {
+                scalars.extend(p.entries.iter().flat_map(|e| e.values.iter()));
+            }
+            if let Some(c) = &stmt.condition {
+                for (op, entry) in c.entries() {
+                    scalars.push(&op.name);
+                    scalars.push(&entry.key);
+                    scalars.extend(entry.values.iter());
+                }
+            }
+            for scalar in scalars {
+                for unknown in scalar.value.unknowns() {
+                    out.push(report(unknown, scalar.span));
+                }
+            }
+        }
+    }
+}
+
+fn report(unknown: &Unknown, span: Span) -> Finding {
+    UnresolvedReference::finding(
+        span,
+        format!(
+            "`{}` could not be evaluated: {}",
+            unknown.expr, unknown.reason
+        ),
+    )
+    .help("give it a known value (a default, a .tfvars entry or --var) to have it checked")
+    .confidence(Confidence::Low)
+    .build()
+}

@@ -1,0 +1,72 @@
+use crate::model::action::{has_wildcard, split_action};
+use crate::rules::prelude::*;
+
+declare_rule! {
+    /// Flags action wildcards that match no action.
+    ///
+    /// ## What it does
+    /// Expands every action pattern with `*` or `?` in `Action` and `NotAction` against the embedded
+    /// Service Authorization Reference and reports the ones that match nothing. Patterns in an
+    /// unknown service are left to `unknown-service`.
+    ///
+    /// ## Why is this bad?
+    /// A pattern like `s3:Gett*` is accepted by IAM and grants nothing; a pattern that matched
+    /// actions AWS has since retired is dead weight that hides what the policy really needs.
+    ///
+    /// ## Example
+    /// ```json,fail
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Gett*", "Resource": "arn:aws:s3:::reports/*"}]}
+    /// ```
+    ///
+    /// Use instead:
+    /// ```json,pass
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject*", "Resource": "arn:aws:s3:::reports/*"}]}
+    /// ```
+    ///
+    /// ## References
+    /// - [IAM JSON policy elements: Action](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html)
+    pub WildcardMatchesNothing {
+        id: "wildcard-matches-nothing",
+        category: Validity,
+        severity: Warning,
+        fix: None,
+    }
+}
+
+impl Rule for WildcardMatchesNothing {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_statement(
+        &self,
+        stmt: &Statement,
+        _doc: &PolicyDoc,
+        cx: &Ctx,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(actions) = &stmt.action else { return };
+        for action in actions.known() {
+            if !has_wildcard(action.value) {
+                continue;
+            }
+            let Some((service, _)) = split_action(action.value) else {
+                continue;
+            };
+            if !has_wildcard(service) && cx.catalog.service(service).is_none() {
+                continue;
+            }
+            if cx.catalog.expand(action.value).is_empty() {
+                out.push(
+                    Self::finding(action.span, format!("`{}` matches no action", action.value))
+                        .help(format!(
+                            "fix the pattern or remove it; `iamlint expand '{}'` shows what a pattern matches",
+                            service.to_owned() + ":*"
+                        ))
+                        .path(stmt.path.clone())
+                        .build(),
+                );
+            }
+        }
+    }
+}
