@@ -1,0 +1,60 @@
+//! Every AWS managed policy in the embedded data must lint without a parse error or a panic, and
+//! without validity findings other than the reviewed list of actions and services AWS has retired
+//! from its reference (`tests/data/managed-corpus-retired.txt`). A new false positive, or a retired
+//! action that is no longer reported, fails this test.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use iamlint::catalog::Catalog;
+use iamlint::lint::{lint_text, LintOptions};
+use iamlint::rules::RuleId;
+
+const CHECKED: &[RuleId] = &[
+    RuleId::InvalidPolicy,
+    RuleId::UnknownAction,
+    RuleId::UnknownService,
+    RuleId::WildcardMatchesNothing,
+];
+
+fn corpus_findings() -> BTreeSet<String> {
+    let opts = LintOptions::default();
+    let mut seen = BTreeSet::new();
+    let policies = Catalog::get().managed_policies();
+    assert_eq!(policies.len(), 1594, "the pinned package has 1,594 managed policies");
+    for policy in policies {
+        let path = format!("managed/{}.json", policy.name);
+        let report = lint_text(Path::new(&path), policy.document.to_string(), &opts);
+        assert!(report.errors.is_empty(), "{}: {:?}", policy.name, report.errors);
+        for f in &report.findings {
+            if CHECKED.contains(&f.rule) {
+                let text = report.sources.main().slice(f.span).trim_matches('"').to_string();
+                seen.insert(format!("{}\t{}\t{}", f.rule, policy.name, text));
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn managed_policies_lint_cleanly_apart_from_retired_actions() {
+    let found = corpus_findings();
+    let expected_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/managed-corpus-retired.txt");
+    let expected: BTreeSet<String> = std::fs::read_to_string(&expected_path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    let new: Vec<&String> = found.difference(&expected).collect();
+    let gone: Vec<&String> = expected.difference(&found).collect();
+    assert!(
+        new.is_empty() && gone.is_empty(),
+        "managed-policy corpus findings changed.\nnew (fix the false positive, or review and add to {}):\n{}\ngone:\n{}",
+        expected_path.display(),
+        new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+        gone.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+    );
+    // None of them may be structural.
+    assert!(!found.iter().any(|f| f.starts_with("invalid-policy")));
+}
