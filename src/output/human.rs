@@ -513,7 +513,7 @@ mod tests {
         let mut s = String::new();
         assert_eq!(push_display(&mut s, "日本e\u{301}"), 5);
         let mut s = String::new();
-        assert_eq!(push_display(&mut s, "\u{1b}[31m"), 4);
+        assert_eq!(push_display(&mut s, "\u{1b}[31m"), 5);
         assert!(!s.contains('\u{1b}'));
     }
 
