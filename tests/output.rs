@@ -2,7 +2,6 @@
 //! on hand-built reports for what the rules cannot produce yet (fixes, other files, low confidence).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use iamlint::finding::{Applicability, Confidence, Edit, Finding, FindingBuilder, Fix, Severity};
 use iamlint::lint::{error_report, lint_text, FileReport, LintOptions, Report};
@@ -598,9 +597,10 @@ fn long_lines_are_windowed_around_the_span() {
 }
 
 /// 10,000 findings in one file, twice: many short lines, and one minified line with non-ASCII
-/// text. Each render must stay far from quadratic (a rescan per finding would take minutes here).
+/// text. Every format renders them all, with columns still counted in characters deep into the
+/// line. (How fast is a benchmark's question, in bench/, not this test's.)
 #[test]
-fn rendering_many_findings_is_linear() {
+fn many_findings_in_one_file_render_with_exact_columns() {
     let statement =
         "{\"Sid\": \"é\", \"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}";
     for separator in [",\n", ","] {
@@ -634,14 +634,8 @@ fn rendering_many_findings_is_linear() {
             OutputFormat::Sarif,
             OutputFormat::Github,
         ] {
-            let started = Instant::now();
             let out = render_to_string(&r, format, &OutputOptions::default());
-            let took = started.elapsed();
-            assert!(out.len() > 10_000);
-            assert!(
-                took < Duration::from_secs(20),
-                "{format:?} took {took:?} for 10,000 findings"
-            );
+            assert!(out.len() > 10_000, "{format:?} rendered too little");
         }
         let last = json_of(&r)["findings"][9_999]["column"].clone();
         if separator == "," {
