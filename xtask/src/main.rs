@@ -51,6 +51,7 @@ const PINS: &[Pin] = &[
 ];
 
 const CATALOG_OUT: &str = "rules/catalog/catalog.jsonl";
+const CATALOG_INDEX_OUT: &str = "rules/catalog/index.tsv";
 const MANAGED_OUT: &str = "rules/managed-policies.tsv";
 const LOCK_OUT: &str = "rules/SOURCES.lock";
 
@@ -113,9 +114,14 @@ fn gen_data(artifacts: Option<&Path>) -> Result<()> {
             Registry::Npm => {
                 let files = untar_gz(&bytes)?;
                 let pkg: serde_json::Value = serde_json::from_slice(
-                    files.get("package/package.json").context("package.json missing")?,
+                    files
+                        .get("package/package.json")
+                        .context("package.json missing")?,
                 )?;
-                ensure!(pkg["version"] == pin.version, "npm package version mismatch");
+                ensure!(
+                    pkg["version"] == pin.version,
+                    "npm package version mismatch"
+                );
                 let license = pkg["license"].as_str().context("no license")?.to_string();
                 let json = files
                     .get("package/dist/managedPolicies.json")
@@ -129,6 +135,7 @@ fn gen_data(artifacts: Option<&Path>) -> Result<()> {
     let catalog = catalog.context("no catalog package pinned")?;
     let managed = managed.context("no managed-policies package pinned")?;
     write(&root.join(CATALOG_OUT), &catalog.text)?;
+    write(&root.join(CATALOG_INDEX_OUT), &catalog.index)?;
     write(&root.join(MANAGED_OUT), &managed.text)?;
     let lock_path = root.join(LOCK_OUT);
     let previous = fs::read_to_string(&lock_path).ok();
@@ -159,10 +166,15 @@ fn fetch(pin: &Pin, dir: &Path) -> Result<PathBuf> {
     let mut cmd = match pin.registry {
         Registry::PyPi => {
             let mut c = Command::new("pip");
-            c.args(["download", "--no-deps", "--only-binary=:all:", "--no-cache-dir"])
-                .arg("--dest")
-                .arg(dir)
-                .arg(&spec_pip);
+            c.args([
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--no-cache-dir",
+            ])
+            .arg("--dest")
+            .arg(dir)
+            .arg(&spec_pip);
             c
         }
         Registry::Npm => {
@@ -286,16 +298,21 @@ struct InCondition {
     ty: String,
 }
 
+/// `[resource type, required, [condition keys]]`
+type OutActionResource = (String, bool, Vec<String>);
+/// `[name, access level, [resource rows], [condition keys]]`
+type OutAction = (String, String, Vec<OutActionResource>, Vec<String>);
+/// `[name, [ARN templates], [condition keys]]`
+type OutResource = (String, Vec<String>, Vec<String>);
+
 /// One line of `catalog.jsonl`. Arrays instead of objects keep the file small; the layout is
-/// documented in `rules/catalog/README.md` and mirrored by `src/catalog/data.rs`.
+/// documented in `rules/catalog/README.md` and mirrored by `src/catalog/store.rs`.
 #[derive(Serialize)]
 struct OutService<'a> {
     prefix: &'a str,
     name: &'a str,
-    /// `[name, access level, [[resource type, required, [condition keys]]...], [condition keys]]`
-    actions: Vec<(String, String, Vec<(String, bool, Vec<String>)>, Vec<String>)>,
-    /// `[name, [ARN templates], [condition keys]]`
-    resources: Vec<(String, Vec<String>, Vec<String>)>,
+    actions: Vec<OutAction>,
+    resources: Vec<OutResource>,
     /// `[key, type]`
     conditions: Vec<(String, String)>,
 }
@@ -319,6 +336,8 @@ const CONDITION_TYPES: &[&str] = &[
 
 struct CatalogOut {
     text: String,
+    /// `prefix \t byte offset of its line` per service, so a lookup finds its line without a scan.
+    index: String,
     date: String,
     services: usize,
     actions: usize,
@@ -349,7 +368,7 @@ fn reduce_service(
     let conditions: BTreeMap<String, InCondition> =
         serde_json::from_str(conditions).with_context(|| format!("condition keys of {prefix}"))?;
 
-    let mut out_res: Vec<(String, Vec<String>, Vec<String>)> = resources
+    let mut out_res: Vec<OutResource> = resources
         .into_values()
         .map(|r| {
             let arns = r
@@ -374,7 +393,7 @@ fn reduce_service(
             );
         }
         // Some actions list the same resource type twice; keep the first, merge the rest.
-        let mut res: Vec<(String, bool, Vec<String>)> = Vec::new();
+        let mut res: Vec<OutActionResource> = Vec::new();
         for r in a.resource_types {
             ensure!(
                 out_res.iter().any(|t| t.0.eq_ignore_ascii_case(&r.name)),
@@ -418,7 +437,8 @@ fn reduce_service(
         );
         out_cond.push((c.key, c.ty));
     }
-    out_cond.sort_by(|a, b| (a.0.to_ascii_lowercase(), &a.0).cmp(&(b.0.to_ascii_lowercase(), &b.0)));
+    out_cond
+        .sort_by(|a, b| (a.0.to_ascii_lowercase(), &a.0).cmp(&(b.0.to_ascii_lowercase(), &b.0)));
 
     let n = out_actions.len();
     let line = serde_json::to_string(&OutService {
@@ -428,7 +448,11 @@ fn reduce_service(
         resources: out_res,
         conditions: out_cond,
     })?;
-    ensure!(!line.contains('\n'), "newline in compact JSON");
+    // The library borrows strings straight from the embedded text, which needs escape-free JSON.
+    ensure!(
+        !line.contains(['\n', '\\']),
+        "{prefix}: newline or backslash escape in the compact JSON"
+    );
     Ok((line, n))
 }
 
@@ -458,6 +482,7 @@ fn reduce_catalog(files: &Files, version: &str) -> Result<CatalogOut> {
     services.dedup();
     let names: HashMap<String, String> = serde_json::from_str(get("serviceNames.json")?)?;
     let mut text = String::new();
+    let mut index = String::new();
     let mut actions = 0;
     for prefix in &services {
         ensure!(
@@ -477,12 +502,14 @@ fn reduce_catalog(files: &Files, version: &str) -> Result<CatalogOut> {
             get(&format!("resourceTypes/{prefix}.json"))?,
             get(&format!("conditionKeys/{prefix}.json"))?,
         )?;
+        let _ = writeln!(index, "{prefix}\t{}", text.len());
         text.push_str(&line);
         text.push('\n');
         actions += n;
     }
     Ok(CatalogOut {
         text,
+        index,
         date,
         services: services.len(),
         actions,
@@ -647,7 +674,8 @@ fn render_lock(entries: &[LockEntry], previous: Option<&str>) -> String {
             e.name, e.registry, e.version, e.artifact, e.sha256, e.license, e.data_date
         );
     }
-    let header = "# Generated by `cargo xtask gen-data`; do not edit. Pins live in xtask/src/main.rs.\n";
+    let header =
+        "# Generated by `cargo xtask gen-data`; do not edit. Pins live in xtask/src/main.rs.\n";
     let strip = |s: &str| -> String {
         s.lines()
             .filter(|l| !l.starts_with("generated = "))
@@ -700,7 +728,8 @@ mod tests {
         }"#;
         let resources = r#"{"thing": {"key": "Thing",
             "arn": "arn:${Partition}:x:${Region}:${Account}:thing/${Id}, arn:${Partition}:x:::thing:${Name}"}}"#;
-        let conditions = r#"{"x:color": {"key": "x:Color", "description": "prose", "type": "String"}}"#;
+        let conditions =
+            r#"{"x:color": {"key": "x:Color", "description": "prose", "type": "String"}}"#;
         let (line, n) = reduce_service("x", "Example X", actions, resources, conditions).unwrap();
         assert_eq!(n, 2);
         assert_eq!(
@@ -746,7 +775,10 @@ mod tests {
         let pin = &PINS[0];
         let e = [LockEntry::new(pin, "MIT".into(), "2026-10-27".into())];
         let first = render_lock(&e, None);
-        let old = first.replace(&format!("generated = \"{}\"", today()), "generated = \"2000-01-01\"");
+        let old = first.replace(
+            &format!("generated = \"{}\"", today()),
+            "generated = \"2000-01-01\"",
+        );
         assert_eq!(render_lock(&e, Some(&old)), old);
         let e2 = [LockEntry::new(pin, "MIT".into(), "2026-10-28".into())];
         assert!(render_lock(&e2, Some(&old)).contains(&today()));
