@@ -17,13 +17,26 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// `1 action`, `3 actions`.
+/// `1 action`, `3 actions`, `22,320 actions`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
-        format!("{n} {word}")
+        format!("1 {word}")
     } else {
-        format!("{n} {word}s")
+        format!("{} {word}s", thousands(n))
     }
+}
+
+/// `22320` → `22,320`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Joins names as `a`, `a and b`, `a, b and 3 more`.
@@ -47,6 +60,15 @@ mod tests {
         assert_eq!(edit_distance("GetObjects", "getobject"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(22320), "22,320");
+        assert_eq!(plural(2542, "action"), "2,542 actions");
+        assert_eq!(plural(1, "action"), "1 action");
     }
 
     #[test]

@@ -21,14 +21,28 @@ fn corpus_findings() -> BTreeSet<String> {
     let opts = LintOptions::default();
     let mut seen = BTreeSet::new();
     let policies = Catalog::get().managed_policies();
-    assert_eq!(policies.len(), 1594, "the pinned package has 1,594 managed policies");
+    assert_eq!(
+        policies.len(),
+        1594,
+        "the pinned package has 1,594 managed policies"
+    );
     for policy in policies {
         let path = format!("managed/{}.json", policy.name);
         let report = lint_text(Path::new(&path), policy.document.to_string(), &opts);
-        assert!(report.errors.is_empty(), "{}: {:?}", policy.name, report.errors);
+        assert!(
+            report.errors.is_empty(),
+            "{}: {:?}",
+            policy.name,
+            report.errors
+        );
         for f in &report.findings {
             if CHECKED.contains(&f.rule) {
-                let text = report.sources.main().slice(f.span).trim_matches('"').to_string();
+                let text = report
+                    .sources
+                    .main()
+                    .slice(f.span)
+                    .trim_matches('"')
+                    .to_string();
                 seen.insert(format!("{}\t{}\t{}", f.rule, policy.name, text));
             }
         }
@@ -39,7 +53,8 @@ fn corpus_findings() -> BTreeSet<String> {
 #[test]
 fn managed_policies_lint_cleanly_apart_from_retired_actions() {
     let found = corpus_findings();
-    let expected_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/managed-corpus-retired.txt");
+    let expected_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/managed-corpus-retired.txt");
     let expected: BTreeSet<String> = std::fs::read_to_string(&expected_path)
         .unwrap_or_default()
         .lines()

@@ -64,7 +64,12 @@ fn render(report: &FileReport) -> String {
         .unwrap();
         for r in &f.related {
             let l = report.sources.locate(r.span);
-            writeln!(out, "  related {}:{}: {}", l.start.line, l.start.column, r.note).unwrap();
+            writeln!(
+                out,
+                "  related {}:{}: {}",
+                l.start.line, l.start.column, r.note
+            )
+            .unwrap();
         }
         if let Some(help) = &f.help {
             writeln!(out, "  help: {help}").unwrap();
@@ -124,19 +129,30 @@ fn fixtures() {
                 .count();
             if name.starts_with("fail_") {
                 if hits == 0 {
-                    failures.push(format!("{rule}/{name}: expected a finding, got none\n{}", render(&report)));
+                    failures.push(format!(
+                        "{rule}/{name}: expected a finding, got none\n{}",
+                        render(&report)
+                    ));
                 }
-                let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s).to_string();
+                let stem = name
+                    .rsplit_once('.')
+                    .map_or(name.as_str(), |(s, _)| s)
+                    .to_string();
                 let ext = name.rsplit_once('.').map_or("", |(_, e)| e).to_string();
                 insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
                     insta::assert_snapshot!(format!("{rule}__{stem}_{ext}"), render(&report));
                 });
             } else if name.starts_with("pass_") {
                 if hits != 0 || !report.errors.is_empty() {
-                    failures.push(format!("{rule}/{name}: expected no finding\n{}", render(&report)));
+                    failures.push(format!(
+                        "{rule}/{name}: expected no finding\n{}",
+                        render(&report)
+                    ));
                 }
             } else if !name.starts_with("support_") {
-                failures.push(format!("{rule}/{name}: fixture names start with pass_, fail_ or support_"));
+                failures.push(format!(
+                    "{rule}/{name}: fixture names start with pass_, fail_ or support_"
+                ));
             }
         }
     }
@@ -154,8 +170,14 @@ fn every_rule_has_pass_and_fail_fixtures() {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert!(names.iter().any(|n| n.starts_with("fail_")), "{rule} has no fail_ fixture");
-        assert!(names.iter().any(|n| n.starts_with("pass_")), "{rule} has no pass_ fixture");
+        assert!(
+            names.iter().any(|n| n.starts_with("fail_")),
+            "{rule} has no fail_ fixture"
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("pass_")),
+            "{rule} has no pass_ fixture"
+        );
     }
 }
 
@@ -201,13 +223,19 @@ fn doc_examples_behave() {
                 "fail" => {
                     saw_fail = true;
                     if hits != 1 || !report.errors.is_empty() {
-                        failures.push(format!("{rule}: fail example gave {hits} findings\n{body}\n{}", render(&report)));
+                        failures.push(format!(
+                            "{rule}: fail example gave {hits} findings\n{body}\n{}",
+                            render(&report)
+                        ));
                     }
                 }
                 "pass" => {
                     saw_pass = true;
                     if hits != 0 || !report.errors.is_empty() {
-                        failures.push(format!("{rule}: pass example gave {hits} findings\n{body}\n{}", render(&report)));
+                        failures.push(format!(
+                            "{rule}: pass example gave {hits} findings\n{body}\n{}",
+                            render(&report)
+                        ));
                     }
                 }
                 other => failures.push(format!("{rule}: unknown example tag `{other}`")),
@@ -227,44 +255,74 @@ fn registry_is_consistent() {
         let meta = rule.meta();
         let id = meta.id;
         assert!(
-            id.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !id.starts_with('-') && !id.ends_with('-'),
+            id.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                && !id.starts_with('-')
+                && !id.ends_with('-'),
             "{id} is not kebab-case"
         );
         for prefix in ["no-", "avoid-", "use-", "prefer-", "disallow-"] {
-            assert!(!id.starts_with(prefix), "{id} names a remedy, not the pattern");
+            assert!(
+                !id.starts_with(prefix),
+                "{id} names a remedy, not the pattern"
+            );
         }
         assert!(!seen.contains(&id), "duplicate id {id}");
         seen.push(id);
         // File stem = id with `-` → `_`, in the category's folder; type = UpperCamelCase id.
         let stem = id.replace('-', "_");
         let expected = format!("src/rules/{}/{stem}.rs", meta.category.module());
-        assert_eq!(meta.file.replace('\\', "/"), expected, "{id} lives in the wrong file");
+        assert_eq!(
+            meta.file.replace('\\', "/"),
+            expected,
+            "{id} lives in the wrong file"
+        );
         let camel: String = id
             .split('-')
             .map(|w| {
                 let mut c = w.chars();
-                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
             })
             .collect();
         assert_eq!(meta.name, camel, "type name of {id}");
         // Doc sections, in order.
         let doc = meta.doc();
         let summary = doc.lines().next().unwrap_or_default();
-        assert!(!summary.is_empty() && summary.len() <= 100 && summary.ends_with('.'), "{id}: summary line");
+        assert!(
+            !summary.is_empty() && summary.len() <= 100 && summary.ends_with('.'),
+            "{id}: summary line"
+        );
         let mut last = 0;
         for section in ["## What it does", "## Why is this bad?", "## Example"] {
-            let at = doc.find(section).unwrap_or_else(|| panic!("{id}: doc lacks `{section}`"));
+            let at = doc
+                .find(section)
+                .unwrap_or_else(|| panic!("{id}: doc lacks `{section}`"));
             assert!(at >= last, "{id}: `{section}` out of order");
             last = at;
         }
         if meta.fix != iamlint::rules::FixAvailability::None {
-            assert!(doc.contains("## Fix safety"), "{id}: fixable rules document their fix safety");
+            assert!(
+                doc.contains("## Fix safety"),
+                "{id}: fixable rules document their fix safety"
+            );
         }
     }
     // Every rule file is registered.
-    for category in [Category::LeastPrivilege, Category::Validity, Category::Managed, Category::Escalation, Category::Trust, Category::Meta] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules").join(category.module());
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+    for category in [
+        Category::LeastPrivilege,
+        Category::Validity,
+        Category::Managed,
+        Category::Escalation,
+        Category::Trust,
+        Category::Meta,
+    ] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/rules")
+            .join(category.module());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries {
             let path = entry.unwrap().path();
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -272,8 +330,13 @@ fn registry_is_consistent() {
                 continue;
             }
             let id = stem.replace('_', "-");
-            let rule = RuleId::parse(&id).unwrap_or_else(|| panic!("{} is not registered", path.display()));
-            assert_eq!(rule.meta().category, category, "{id} is in the wrong folder");
+            let rule = RuleId::parse(&id)
+                .unwrap_or_else(|| panic!("{} is not registered", path.display()));
+            assert_eq!(
+                rule.meta().category,
+                category,
+                "{id} is in the wrong folder"
+            );
         }
     }
 }

@@ -68,11 +68,21 @@ fn main() -> Result<()> {
             };
             gen_data(artifacts.as_deref())
         }
+        Some("gen-docs") => gen_docs(),
         _ => {
-            eprintln!("usage: cargo xtask gen-data [--artifacts DIR]");
+            eprintln!("usage: cargo xtask gen-data [--artifacts DIR] | gen-docs");
             std::process::exit(2);
         }
     }
+}
+
+/// Writes `docs/rules.md` from the rule registry (a test fails when the committed file is stale).
+fn gen_docs() -> Result<()> {
+    let path = workspace_root().join("docs/rules.md");
+    std::fs::create_dir_all(path.parent().context("docs/ has a parent")?)?;
+    std::fs::write(&path, iamlint::rules::docs::rules_markdown())?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }
 
 fn workspace_root() -> PathBuf {

@@ -102,6 +102,8 @@ impl Rule for ResourceStar {
                 }
             }
         }
+        // The plainest form first: `bucket/object` before the access-point variant.
+        templates.sort_by_key(|t| (t.len(), t.clone()));
         let message = format!(
             "`\"*\"` grants {} on every resource, though {} be scoped",
             list_some(&names, 3),

@@ -98,7 +98,7 @@ fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuild
             ),
         ));
     }
-    let powerful: Vec<String> = matched
+    let mut powerful: Vec<String> = matched
         .iter()
         .filter(|a| {
             a.action
@@ -107,6 +107,15 @@ fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuild
         })
         .map(|a| a.full_name())
         .collect();
+    // Name the ones a reader recognises first: those that rewrite policies and ACLs.
+    powerful.sort_by_key(|name| {
+        (
+            !name.contains("Policy"),
+            !name.contains(":Put"),
+            !name.contains("Acl"),
+            name.clone(),
+        )
+    });
     let writes = matched
         .iter()
         .filter(|a| a.action.access.contains(AccessLevels::WRITE))
