@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
 use crate::text::list_some;
@@ -71,6 +73,8 @@ impl Rule for ResourceStar {
             return;
         }
         let mut scopable: Vec<ActionRef> = Vec::new();
+        // Sets beside the lists keep this linear: `*` expands to every action of every service.
+        let mut seen = HashSet::new();
         let mut spans: Vec<Span> = Vec::new();
         for action in actions.known() {
             let matched = if has_wildcard(action.value) {
@@ -80,7 +84,7 @@ impl Rule for ResourceStar {
             };
             let before = scopable.len();
             for a in matched.into_iter().filter(|a| a.action.is_scopable()) {
-                if !scopable.iter().any(|s| std::ptr::eq(s.action, a.action)) {
+                if seen.insert(std::ptr::from_ref(a.action)) {
                     scopable.push(a);
                 }
             }
@@ -93,10 +97,11 @@ impl Rule for ResourceStar {
         }
         let names: Vec<String> = scopable.iter().map(ActionRef::full_name).collect();
         let mut templates: Vec<String> = Vec::new();
+        let mut seen_templates = HashSet::new();
         for a in &scopable {
             for t in a.resource_types() {
                 for arn in &t.arns {
-                    if !templates.contains(arn) {
+                    if seen_templates.insert(arn.clone()) {
                         templates.push(arn.clone());
                     }
                 }
