@@ -8,6 +8,7 @@
                                (rules/managed-policies.tsv, the file `include_str!`ed by the catalog)
     managed-auth-details.json  the same policies as `get-account-authorization-details` output,
                                for cloudsplaining
+    generated/<svc>-<n>.json   300 random customer policies with the usual mistakes (verdicts.py)
     terraform/                 a realistic Terraform tree (~800 files, ~2.5 MB at scale 1)
     cloudformation/            YAML and JSON templates with IAM roles and policies
     big/big.json               one 50 MB authorization-details file (--big)
@@ -590,6 +591,12 @@ def main():
         json.dump(auth_details(rows), f)
     tf_files, tf_size = gen_terraform(out, rng)
     cfn_files, cfn_size = gen_cloudformation(out, rng)
+    gen = os.path.join(out, "generated")
+    shutil.rmtree(gen, ignore_errors=True)
+    for i in range(300):
+        svc = SERVICES[i % len(SERVICES)]
+        write(os.path.join(gen, f"{svc}-{i:03}.json"),
+              json.dumps(policy(rng, svc, rng.randint(1, 6)), indent=2) + "\n")
     print(f"small: 1 file; managed: {len(rows)} files; terraform: {tf_files} files, "
           f"{tf_size / 1e6:.2f} MB; cloudformation: {cfn_files} files, {cfn_size / 1e6:.2f} MB")
 
