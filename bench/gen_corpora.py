@@ -133,8 +133,16 @@ def gen_managed(out):
     return rows
 
 
+# parliament 1.6.4 stops with "Unknown data format: ArrayOfARN" on these two; they are left out of
+# the authorization-details files so that it can be timed on them (the one-file-per-policy corpus
+# keeps them, and its parliament runs exclude them by pattern).
+PARLIAMENT_CRASHERS = {"SageMakerStudioEMRContainersSystemNamespaceRolePolicy",
+                       "SageMakerStudioProjectUserRolePolicy"}
+
+
 def auth_details(rows, copies=1):
     """`aws iam get-account-authorization-details` shape, every policy as customer managed."""
+    rows = [r for r in rows if r[0] not in PARLIAMENT_CRASHERS]
     policies = []
     n = 0
     for c in range(copies):

@@ -93,18 +93,19 @@ def count_cloudsplaining_policy(out):
 
 
 def count_cloudsplaining_scan(outdir):
+    """`scan` writes iam-findings-<input>.json: per policy, a findings list per risk category."""
     def count(_out):
-        paths = [os.path.join(outdir, f) for f in os.listdir(outdir)
-                 if f.endswith(".json") and "results" in f] if os.path.isdir(outdir) else []
         total = 0
-        for p in paths:
-            with open(p, encoding="utf-8") as f:
+        for name in os.listdir(outdir):
+            if not (name.startswith("iam-findings-") and name.endswith(".json")):
+                continue
+            with open(os.path.join(outdir, name), encoding="utf-8") as f:
                 d = json.load(f)
-            for policy in d.get("customer_managed_policies", {}).values():
-                for k in ("PrivilegeEscalation", "DataExfiltration", "ResourceExposure",
-                          "ServiceWildcard", "CredentialsExposure", "InfrastructureModification"):
-                    v = policy.get(k, [])
-                    total += len(v) if isinstance(v, list) else 0
+            for kind in ("customer_managed_policies", "inline_policies"):
+                for policy in d.get(kind, {}).values():
+                    for v in policy.values():
+                        if isinstance(v, dict) and isinstance(v.get("findings"), list):
+                            total += len(v["findings"])
         return total, None
     return count
 
@@ -120,19 +121,21 @@ def run_probe(cmd, timeout, cwd, env):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     elapsed = time.monotonic() - t0
     rss = None
+    cpu = None
     code = p.returncode
     try:
         with open(rss_file, encoding="utf-8") as f:
             text = f.read()
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
         rss = int(m.group(1)) if m else None
+        cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text))
         m = re.search(r"Exit status: (\d+)", text)
         if m:
             code = int(m.group(1))
     except OSError:
         pass
     timed_out = code in (124, 137)
-    return elapsed, rss, code, p.stdout.decode("utf-8", "replace"), \
+    return elapsed, rss, cpu, code, p.stdout.decode("utf-8", "replace"), \
         p.stderr.decode("utf-8", "replace"), timed_out
 
 
@@ -153,12 +156,23 @@ def measure(case, tool, cmd, counter, args, env, note=None):
     cwd = args.out
     print(f"-- {case} / {tool}: {shlex.join(cmd)}", file=sys.stderr, flush=True)
     load = os.getloadavg()
-    elapsed, rss, code, out, err, timed_out = run_probe(cmd, args.timeout, cwd, env)
+    elapsed, rss, cpu, code, out, err, timed_out = run_probe(cmd, args.timeout, cwd, env)
     rec = {"case": case, "tool": tool, "command": shlex.join(cmd), "load_before": load,
-           "probe_seconds": round(elapsed, 3), "rss_kb": rss, "exit_code": code, "note": note}
+           "probe_seconds": round(elapsed, 3), "cpu_seconds": cpu, "rss_kb": rss,
+           "exit_code": code, "note": note}
+    if tool != "iamlint" and code not in (0, 1) and not out.strip() and not timed_out:
+        rec["crashed"] = (err.strip().splitlines() or ["?"])[-1][:160]
+        rec["stderr_tail"] = err.strip().splitlines()[-3:]
+    if tool != "iamlint" and code != 0 and re.search(
+            r"ConnectError|Name or service not known|Temporary failure in name resolution", err):
+        rec["offline"] = err.strip().splitlines()[-1][:160]
+        return rec
     if timed_out:
         rec["timeout"] = args.timeout
         print(f"   timeout after {args.timeout} s", file=sys.stderr)
+        return rec
+    if rec.get("crashed"):
+        print(f"   crashed: {rec['crashed']}", file=sys.stderr)
         return rec
     try:
         rec["findings"], rec["errors"] = counter(out)
@@ -223,6 +237,8 @@ def main():
     TOOL = {t: (p or t) for t, p in have.items()}
     excl = "|".join(PARLIAMENT_CRASHERS)
     cloudsplaining_out = os.path.join(args.out, "cloudsplaining")
+    shutil.rmtree(cloudsplaining_out, ignore_errors=True)
+    os.makedirs(cloudsplaining_out)
     cases = {
         "small": [
             ("iamlint", [iam, "--format", "json", f"{c}/small/policy.json"], count_iamlint),
@@ -298,12 +314,10 @@ def main():
             if tool in offline_failures:
                 continue
             rec = measure(case, tool, cmd, counter, args, env)
-            if "ConnectError" in " ".join(rec.get("stderr_tail") or []) or \
-                    "Name or service not known" in " ".join(rec.get("stderr_tail") or []):
+            if rec.get("offline"):
                 offline_failures.add(tool)
-                skipped[tool] = ("needs the network at run time (" +
-                                 (rec["stderr_tail"][-1] if rec["stderr_tail"] else "") +
-                                 "); this machine reaches package registries only")
+                skipped[tool] = (f"needs the network at run time (`{rec['offline']}`); this "
+                                 "machine reaches package registries only")
                 results.pop(key, None)
                 continue
             results[key] = rec

@@ -109,8 +109,13 @@ def parliament_findings(venv, path):
 
 
 def parliament_actions(f):
+    detail = f.get("detail")
+    if isinstance(detail, str):
+        # "Unknown action s3:GetObjects", "Unknown prefix lamda"
+        m = re.match(r"Unknown (?:action|prefix) (\S+)", detail)
+        return [m.group(1) if m else detail]
     acts = []
-    for d in f.get("detail") or []:
+    for d in detail or []:
         if isinstance(d, str):
             acts.append(d)
         elif isinstance(d, dict) and "action" in d:
@@ -123,6 +128,10 @@ def compare_json(args, corpus, src):
     starts = pretty_corpus(src, dst)
     ours, _errors = iamlint_findings(args.iamlint, dst)
     theirs = parliament_findings(args.venv, dst)
+    with open(dst + "-iamlint.json", "w", encoding="utf-8") as f:
+        json.dump(ours, f)
+    with open(dst + "-parliament.json", "w", encoding="utf-8") as f:
+        json.dump(theirs, f)
     keys = {"iamlint": collections.defaultdict(set), "parliament": collections.defaultdict(set)}
     other = {"iamlint": collections.Counter(), "parliament": collections.Counter()}
     samples = collections.defaultdict(list)
@@ -139,7 +148,7 @@ def compare_json(args, corpus, src):
                 m = re.match(r"`([^`]+)` is not an action of `([^`]+)`", f["message"])
                 acts = [f"{m.group(2)}:{m.group(1)}"] if m else acts
             if cls == "unknown-service":
-                m = re.search(r"\(in `([^`]+)`\)", f["message"])
+                m = re.match(r"`([^`]+)` is not a known service prefix", f["message"])
                 acts = [m.group(1)] if m else acts
             if cls == "resource-star" and " more on every resource" in f["message"]:
                 acts = [None]  # a summarised list: compare at statement level only
