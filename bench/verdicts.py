@@ -48,6 +48,58 @@ CHECKOV_SHARED = {
 ACTION_RE = re.compile(r"`([a-zA-Z0-9-]+:[A-Za-z0-9*?]+)`")
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ACCESS = {}
+
+
+def load_catalog():
+    """{"svc:action" (lower case): [(resource type, required)]} from iamlint's embedded data;
+    access levels in ACCESS."""
+    cat = {}
+    with open(os.path.join(ROOT, "rules", "catalog", "catalog.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            for a in d["actions"]:
+                cat[f"{d['prefix']}:{a[0]}".lower()] = [(r[0], bool(r[1])) for r in a[2]]
+                ACCESS[f"{d['prefix']}:{a[0]}".lower()] = a[1]
+    return cat
+
+
+def statement(dst, name, idx):
+    with open(os.path.join(dst, name), encoding="utf-8") as f:
+        st = json.load(f).get("Statement")
+    st = st if isinstance(st, list) else [st]
+    return st[idx] if 0 <= idx < len(st) else {}
+
+
+def abac(stmt):
+    return "resourcetag/" in json.dumps(stmt.get("Condition", {})).lower()
+
+
+def why_parliament_only(cat, stmt, action):
+    if abac(stmt):
+        return "ABAC: statement scoped by a ResourceTag condition (iamlint skips by design)"
+    if "NotAction" in stmt:
+        return "NotAction statement: parliament checks the excluded actions as if granted"
+    if action not in cat:
+        return "action unknown to iamlint's catalog (retired by AWS)"
+    if not cat[action]:
+        return "iamlint's catalog: no resource type (not scopable)"
+    return "other"
+
+
+def why_iamlint_only(cat, stmt, action, parliament_unknown):
+    if not action:
+        return "summarised iamlint message; parliament flags nothing in the statement"
+    if parliament_unknown:
+        return "parliament skips the resource checks of a statement with an unknown action"
+    if action in cat and cat[action] and not any(req for _, req in cat[action]):
+        level = ACCESS.get(action, "")
+        kind = "List/Read" if level in ("List", "Read") else "Write/Tagging/Permissions"
+        return f"only optional resource types, {kind} (parliament counts required ones only)"
+    return "other (newer AWS data: resource type added after parliament's data)"
+
+
 def pretty_corpus(src, dst):
     """Pretty-prints every policy and returns {file: [first line of statement i]}."""
     shutil.rmtree(dst, ignore_errors=True)
@@ -168,6 +220,9 @@ def compare_json(args, corpus, src):
                 samples[("parliament", cls, name, st)].append(json.dumps(f.get("detail")))
         else:
             other["parliament"][issue] += 1
+    cat = load_catalog()
+    unknown_stmts = {(n, st) for n, st, _ in keys["parliament"]["unknown-action"]} | \
+        {(n, st) for n, st, _ in keys["parliament"]["unknown-service"]}
     result = {"corpus": corpus, "files": len(starts), "shared": {}, "iamlint_only_classes":
               dict(other["iamlint"]), "parliament_only_classes": dict(other["parliament"])}
     lines = [f"## {corpus} ({len(starts)} files): iamlint vs parliament", ""]
@@ -181,6 +236,16 @@ def compare_json(args, corpus, src):
         both = len(a) - len(a_only)
         result["shared"][cls] = {"both": both, "iamlint_only": len(a_only),
                                  "parliament_only": len(b_only)}
+        if cls == "resource-star":
+            reasons = {"iamlint_only": collections.Counter(), "parliament_only": collections.Counter()}
+            for n, st, act in a_only:
+                reasons["iamlint_only"][why_iamlint_only(
+                    cat, statement(dst, n, st), act, (n, st) in unknown_stmts)] += 1
+            for n, st, act in b_only:
+                reasons["parliament_only"][why_parliament_only(cat, statement(dst, n, st), act)] += 1
+            result["shared"][cls]["reasons"] = {k: dict(v) for k, v in reasons.items()}
+            for k, v in reasons.items():
+                lines.append(f"- {k} by reason: {dict(v.most_common())}")
         lines.append(f"### {cls} / {PARLIAMENT_SHARED[cls]}: agree {both}, iamlint-only "
                      f"{len(a_only)}, parliament-only {len(b_only)}")
         for label, keyset in (("iamlint-only", a_only), ("parliament-only", b_only)):
