@@ -331,10 +331,7 @@ impl Eval<'_, '_> {
                     }
                 }
                 Some(NodeKind::Str(Scalar::Unknown(u))) => parts.push(TemplatePart::Hole(u)),
-                _ => parts.push(TemplatePart::Hole(Unknown::new(
-                    name,
-                    "not a string value",
-                ))),
+                _ => parts.push(TemplatePart::Hole(Unknown::new(name, "not a string value"))),
             }
         }
         push_lit(&mut parts, rest);
@@ -404,7 +401,10 @@ impl Eval<'_, '_> {
         let [map, top, second] = args else {
             return None;
         };
-        let key = |n: &Node| self.eval_at(n, depth + 1).and_then(|v| v.as_str().map(String::from));
+        let key = |n: &Node| {
+            self.eval_at(n, depth + 1)
+                .and_then(|v| v.as_str().map(String::from))
+        };
         let value = self
             .scope
             .mappings?
@@ -416,7 +416,10 @@ impl Eval<'_, '_> {
 }
 
 fn unknown(span: Span, expr: impl Into<String>, reason: impl Into<String>) -> Node {
-    Node::new(NodeKind::Str(Scalar::Unknown(Unknown::new(expr, reason))), span)
+    Node::new(
+        NodeKind::Str(Scalar::Unknown(Unknown::new(expr, reason))),
+        span,
+    )
 }
 
 fn push_lit(parts: &mut Vec<TemplatePart>, s: &str) {
@@ -542,7 +545,12 @@ mod tests {
             Some("b")
         );
         assert_eq!(
-            eval_with(TPL, r#"{"Fn::Select":["0",{"Fn::Split":["/","x/y"]}]}"#, &[]).as_str(),
+            eval_with(
+                TPL,
+                r#"{"Fn::Select":["0",{"Fn::Split":["/","x/y"]}]}"#,
+                &[]
+            )
+            .as_str(),
             Some("x")
         );
         let expr = r#"{"Fn::If":["Prod","p","d"]}"#;

@@ -203,10 +203,9 @@ fn read_resource(
         }
     }
     for (i, (kind, path, mut origin, node, variant)) in docs.iter().cloned().enumerate() {
-        let differs = docs
-            .iter()
-            .enumerate()
-            .any(|(j, (_, p, o, _, _))| j != i && *p == path && o.attached_to == origin.attached_to);
+        let differs = docs.iter().enumerate().any(|(j, (_, p, o, _, _))| {
+            j != i && *p == path && o.attached_to == origin.attached_to
+        });
         if differs {
             let when: Vec<String> = names
                 .iter()

@@ -117,10 +117,7 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
             return;
         };
         let who = raw.get(key).and_then(|n| principal(cx, n, kind));
-        let name = props
-            .get("PolicyName")
-            .and_then(Node::as_str)
-            .unwrap_or(id);
+        let name = props.get("PolicyName").and_then(Node::as_str).unwrap_or(id);
         let what = match &who {
             Some(p) => format!("inline policy `{name}` of `{p}` (`{ty}` `{id}`)"),
             None => format!("inline policy `{name}` (`{ty}` `{id}`)"),
@@ -186,7 +183,7 @@ fn inline_policies(cx: &mut Extract, props: &Node, base: &str, address: &str) {
         };
         let name = item
             .get("PolicyName")
-            .map_or_else(|| "?".to_string(), |n| node_text(n));
+            .map_or_else(|| "?".to_string(), node_text);
         cx.doc(
             PolicyKind::Identity,
             format!("{base}.Policies[{i}].PolicyDocument"),
@@ -225,11 +222,7 @@ fn managed_policy_arns(cx: &mut Extract, props: &Node, address: &str) {
     for item in items {
         cx.attachment(
             item,
-            origin(
-                address,
-                format!("`{ty}` `{id}`"),
-                Some(address.to_string()),
-            ),
+            origin(address, format!("`{ty}` `{id}`"), Some(address.to_string())),
         );
     }
 }
@@ -238,12 +231,10 @@ impl Extract<'_, '_, '_> {
     pub(super) fn doc(&mut self, kind: PolicyKind, path: String, origin: Origin, node: &Node) {
         // A document may be written as a JSON string; it is read, and reported where the string is.
         let node = match &node.kind {
-            NodeKind::Str(Scalar::Str(text)) => {
-                match crate::json::parse(text, FileId(0), 0) {
-                    Ok(parsed) => super::intrinsics::respan(&parsed, node.span),
-                    Err(_) => node.clone(),
-                }
-            }
+            NodeKind::Str(Scalar::Str(text)) => match crate::json::parse(text, FileId(0), 0) {
+                Ok(parsed) => super::intrinsics::respan(&parsed, node.span),
+                Err(_) => node.clone(),
+            },
             _ => node.clone(),
         };
         self.out.push(Found::Doc {

@@ -57,15 +57,14 @@ pub(super) fn policies(cx: &mut Extract, props: &Node, base: &str, address: &str
             ..Origin::default()
         };
         match &item.kind {
-            NodeKind::Str(Scalar::Str(name)) => {
-                // SAM accepts an AWS managed policy by name and turns it into its ARN.
-                let arn = if name.starts_with("arn:") {
-                    name.clone()
-                } else {
-                    format!("arn:aws:iam::aws:policy/{name}")
-                };
-                let node = Node::new(NodeKind::Str(Scalar::Str(arn)), item.span);
-                cx.attachment(&node, origin(format!("`{ty}` `{id}`")));
+            NodeKind::Str(Scalar::Str(name)) if !name.starts_with("arn:") => {
+                // An AWS managed policy by name; SAM finds its ARN (and path) when it deploys.
+                cx.attachment(
+                    item,
+                    origin(format!(
+                        "`{ty}` `{id}` (AWS managed policy `{name}` by name)"
+                    )),
+                );
             }
             NodeKind::Str(_) => cx.attachment(item, origin(format!("`{ty}` `{id}`"))),
             NodeKind::Object(entries) => {
@@ -110,10 +109,13 @@ fn expand(eval: &Eval, name: &str, params: &Node, span: Span) -> Option<Node> {
     let template = TEMPLATES.as_ref()?.get(name)?;
     let statement = template.get("statement")?;
     let mut locals = HashMap::new();
-    for p in template.get("parameters").map_or(&[][..], |p| match &p.kind {
-        NodeKind::Array(items) => items.as_slice(),
-        _ => &[],
-    }) {
+    for p in template
+        .get("parameters")
+        .map_or(&[][..], |p| match &p.kind {
+            NodeKind::Array(items) => items.as_slice(),
+            _ => &[],
+        })
+    {
         let Some(p) = p.as_str() else { continue };
         let value = params.get(p).cloned().unwrap_or_else(|| {
             Node::new(

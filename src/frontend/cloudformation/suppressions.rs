@@ -83,7 +83,9 @@ fn inside(scalars: &[Span], offset: usize) -> bool {
     // `scalars` is sorted by start; look at those starting before `offset`.
     let n = scalars.partition_point(|s| (s.start as usize) <= offset);
     // Scalars never overlap: only the last one starting before `offset` can hold it.
-    scalars[..n].last().is_some_and(|s| (s.end as usize) > offset)
+    scalars[..n]
+        .last()
+        .is_some_and(|s| (s.end as usize) > offset)
 }
 
 /// The next line holding something other than blanks and comments.
@@ -161,7 +163,10 @@ pub fn metadata(id: &Located<String>, resource: &Node) -> Option<Suppression> {
     };
     let rules = items
         .iter()
-        .filter_map(|i| i.as_str().map(|s| Located::new(s.trim().to_string(), i.span)))
+        .filter_map(|i| {
+            i.as_str()
+                .map(|s| Located::new(s.trim().to_string(), i.span))
+        })
         .collect();
     let reason = meta
         .get("reason")
@@ -188,7 +193,10 @@ mod tests {
         let ids: Vec<&str> = p.rules.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(ids, ["resource-star", "wildcard-action"]);
         let first = p.rules[0].span;
-        assert_eq!(&body[first.start as usize - 10..first.end as usize - 10], "resource-star");
+        assert_eq!(
+            &body[first.start as usize - 10..first.end as usize - 10],
+            "resource-star"
+        );
         let second = p.rules[1].span;
         assert_eq!(
             &body[second.start as usize - 10..second.end as usize - 10],
@@ -199,9 +207,11 @@ mod tests {
             .unwrap()
             .reason
             .is_none());
-        assert!(parse(" iamlint: ignore-file[x] why", 0, FileId(0))
-            .unwrap()
-            .file_wide);
+        assert!(
+            parse(" iamlint: ignore-file[x] why", 0, FileId(0))
+                .unwrap()
+                .file_wide
+        );
         assert!(parse(" just a comment", 0, FileId(0)).is_none());
     }
 }

@@ -50,6 +50,7 @@ pub fn parse(text: &str, file: FileId) -> Result<YamlFile, ParseError> {
         }
     };
     let mut b = Builder {
+        text,
         events,
         pos: 0,
         file,
@@ -145,7 +146,8 @@ impl Offsets {
     }
 }
 
-struct Builder {
+struct Builder<'t> {
+    text: &'t str,
     events: Vec<Spanned>,
     pos: usize,
     file: FileId,
@@ -156,9 +158,37 @@ struct Builder {
     entries: Vec<Span>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn span(&self, start: usize, end: usize) -> Span {
         Span::new(self.file, self.offsets.byte(start), self.offsets.byte(end))
+    }
+
+    /// The parser's end marker of a quoted scalar runs on over trailing blanks and a comment, and
+    /// a block scalar's over trailing blank lines: end quoted ones at the closing quote and trim
+    /// block ones.
+    fn scalar_span(&self, start: usize, end: usize, style: ScalarStyle) -> Span {
+        let span = self.span(start, end);
+        let (start, end) = (span.start as usize, span.end as usize);
+        let bytes = self.text.as_bytes();
+        let end = match style {
+            ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => {
+                let quote = if style == ScalarStyle::DoubleQuoted {
+                    b'"'
+                } else {
+                    b'\''
+                };
+                closing_quote(bytes, start, end, quote).unwrap_or(end)
+            }
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                let mut e = end;
+                while e > start && matches!(bytes.get(e - 1), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+                    e -= 1;
+                }
+                e
+            }
+            ScalarStyle::Plain => end,
+        };
+        Span::new(self.file, start, end)
     }
 
     fn error(&self, start: usize, end: usize, message: impl Into<String>) -> ParseError {
@@ -202,7 +232,7 @@ impl Builder {
         }
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let span = self.span(start, end);
+                let span = self.scalar_span(start, end, style);
                 self.scalars.push(span);
                 let kind = scalar_kind(&value, style, tag.as_deref());
                 (wrap(kind, span, tag.as_deref()), anchor)
@@ -227,10 +257,7 @@ impl Builder {
                 if let Some(item) = items.last() {
                     span = span.cover(item.span);
                 }
-                (
-                    wrap(NodeKind::Array(items), span, tag.as_deref()),
-                    anchor,
-                )
+                (wrap(NodeKind::Array(items), span, tag.as_deref()), anchor)
             }
             Event::MappingStart(anchor, tag) => {
                 let mut entries: Vec<(Located<String>, Node)> = Vec::new();
@@ -291,6 +318,22 @@ impl Builder {
     }
 }
 
+/// Offset just past the quote closing the scalar that opens at or after `start` (after a tag).
+fn closing_quote(bytes: &[u8], start: usize, end: usize, quote: u8) -> Option<usize> {
+    let end = end.min(bytes.len());
+    let open = start + bytes.get(start..end)?.iter().position(|b| *b == quote)?;
+    let mut i = open + 1;
+    while i < end {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 fn count_nodes(node: &Node) -> usize {
     1 + match &node.kind {
         NodeKind::Array(items) => items.iter().map(count_nodes).sum(),
@@ -313,7 +356,10 @@ fn wrap(kind: NodeKind, span: Span, tag: Option<&Tag>) -> Node {
         "Condition" => "Condition".to_string(),
         other => format!("Fn::{other}"),
     };
-    Node::new(NodeKind::Object(vec![(Located::new(name, span), node)]), span)
+    Node::new(
+        NodeKind::Object(vec![(Located::new(name, span), node)]),
+        span,
+    )
 }
 
 /// YAML 1.2 core schema: plain scalars may be null, booleans or numbers; quoted ones are strings.
@@ -388,6 +434,20 @@ mod tests {
         let (name, arg) = &value.entries()[0];
         assert_eq!(name.value, "Ref");
         assert_eq!(arg.as_str(), Some("Thing"));
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_quote() {
+        let text = "a: \"s3:*\"   # c\nb: !Sub 'x''y'  # d\nc: \"q\\\"\" #\nd: |\n  lit\n\ne: 1\n";
+        let root = parse_ok(text);
+        for (key, want) in [
+            ("a", "\"s3:*\""),
+            ("b", "!Sub 'x''y'"),
+            ("c", "\"q\\\"\""),
+            ("d", "lit"),
+        ] {
+            assert_eq!(&text[root.get(key).unwrap().span.range()], want);
+        }
     }
 
     #[test]
