@@ -107,7 +107,7 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
         Discovered::File { path, explicit } => match read_text(&path) {
             Ok(text) => {
                 let report = lint_text(&path, text, opts);
-                (report.recognised || explicit || !report.errors.is_empty()).then_some(report)
+                (report.recognised || explicit).then_some(report)
             }
             Err(message) => Some(error_report(&path, message)),
         },

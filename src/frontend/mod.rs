@@ -1,5 +1,6 @@
 //! Frontends: bytes in, policy model out. Each knows one syntax; none knows the rules.
 
+pub mod cloudformation;
 pub mod json;
 
 use crate::discover::{self, Format};
@@ -11,7 +12,8 @@ use crate::ParseError;
 pub fn parse(sources: &mut SourceMap, format: Format) -> FileModel {
     match format {
         Format::Json => json::parse_file(sources),
-        Format::Terraform | Format::Yaml => {
+        Format::Yaml => cloudformation::parse_yaml(sources),
+        Format::Terraform => {
             let mut model = FileModel::default();
             let path = &sources.main().path;
             if discover::is_candidate(path) {
