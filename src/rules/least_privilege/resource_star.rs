@@ -1,6 +1,6 @@
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
-use crate::text::list_some;
+use crate::text::{list_some, thousands};
 
 declare_rule! {
     /// Flags `Resource: "*"` on actions that can be scoped to specific resources.
@@ -71,7 +71,8 @@ impl Rule for ResourceStar {
             return;
         }
         let mut scopable: Vec<ActionRef> = Vec::new();
-        let mut spans: Vec<Span> = Vec::new();
+        // The action entries as written that grant something scopable, and their spans.
+        let mut written: Vec<(String, Span)> = Vec::new();
         for action in actions.known() {
             let matched = if has_wildcard(action.value) {
                 cx.catalog.expand(action.value)
@@ -85,33 +86,45 @@ impl Rule for ResourceStar {
                 }
             }
             if scopable.len() > before {
-                spans.push(action.span);
+                written.push((action.value.to_string(), action.span));
             }
         }
         if scopable.is_empty() {
             return;
         }
-        let names: Vec<String> = scopable.iter().map(ActionRef::full_name).collect();
-        let mut templates: Vec<String> = Vec::new();
+        let names: Vec<String> = written.iter().map(|(n, _)| n.clone()).collect();
+        // Templates of the resource types the actions accept, most used first, then plainest.
+        let mut templates: Vec<(usize, String)> = Vec::new();
         for a in &scopable {
             for t in a.resource_types() {
                 for arn in &t.arns {
-                    if !templates.contains(arn) {
-                        templates.push(arn.clone());
+                    match templates.iter_mut().find(|(_, x)| x == arn) {
+                        Some((n, _)) => *n += 1,
+                        None => templates.push((1, arn.clone())),
                     }
                 }
             }
         }
-        // The plainest form first: `bucket/object` before the access-point variant.
-        templates.sort_by_key(|t| (t.len(), t.clone()));
+        templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
+        let templates: Vec<String> = templates.into_iter().map(|(_, t)| t).collect();
+        let scoped = if names.iter().any(|n| has_wildcard(n)) {
+            format!(
+                "{} of the actions {} can be scoped",
+                thousands(scopable.len()),
+                if names.len() == 1 {
+                    "it matches"
+                } else {
+                    "they match"
+                }
+            )
+        } else if scopable.len() == 1 {
+            "it can be scoped".to_string()
+        } else {
+            "they can be scoped".to_string()
+        };
         let message = format!(
-            "`\"*\"` grants {} on every resource, though {} be scoped",
-            list_some(&names, 3),
-            if names.len() == 1 {
-                "it can"
-            } else {
-                "they can"
-            }
+            "`\"*\"` grants {} on every resource, though {scoped}",
+            list_some(&names, 3)
         );
         let help = match templates.len() {
             0 => "scope the resources to the ARNs this principal uses".to_string(),
@@ -124,7 +137,7 @@ impl Rule for ResourceStar {
         let mut finding = Self::finding(star.span, message)
             .help(help)
             .path(stmt.path.clone());
-        for span in spans.into_iter().take(5) {
+        for (_, span) in written.into_iter().take(5) {
             finding = finding.related(span, "can be scoped");
         }
         out.push(finding.build());
