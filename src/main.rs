@@ -63,11 +63,12 @@ enum Command {
 }
 
 const CHECK_EXAMPLES: &str = "Examples:
-  iamlint check .                                  lint every policy under the current folder
-  iamlint check - --stdin-filename p.json < p.json lint stdin as `p.json`
-  iamlint check . --format sarif -o iamlint.sarif  write SARIF for code scanning
-  iamlint check . --write-baseline .iamlint-baseline.json
-  iamlint check . --baseline .iamlint-baseline.json   report only findings not in the baseline
+  iamlint check .                                 lint every policy under the current folder
+  iamlint check - --stdin-filename p.json < p.json
+                                                  lint stdin as `p.json`
+  iamlint check . --format sarif -o iamlint.sarif write SARIF for code scanning
+  iamlint check . --write-baseline base.json      record today's findings
+  iamlint check . --baseline base.json            report only findings not in base.json
 
 Configuration is read from the nearest .iamlint.toml or iamlint.toml at or above the first PATH;
 command-line flags override it.";
@@ -103,7 +104,7 @@ struct CheckArgs {
     extend_ignore: Vec<String>,
 
     /// Exit with 1 when a finding is at or above this severity [default: config's `fail-on`, else warning]
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<SeverityArg>,
 
     /// Read the configuration from FILE instead of looking for iamlint.toml
@@ -118,7 +119,8 @@ struct CheckArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
     baseline: Option<PathBuf>,
 
-    /// Record every current finding in FILE (for `--baseline`) and exit 0
+    /// Record every current finding in FILE (for `--baseline`) instead of reporting them; exits 0
+    /// unless a file could not be read or parsed
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
 

@@ -21,7 +21,12 @@ const PRE_COMMIT: &str = "pre-commit==4.7.0";
 
 fn run(cmd: &mut Command) -> Output {
     // Git variables from an outer hook or worktree must not leak into the sample repo.
-    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY"] {
+    for var in [
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_WORK_TREE",
+        "GIT_OBJECT_DIRECTORY",
+    ] {
         cmd.env_remove(var);
     }
     cmd.output()
@@ -65,7 +70,13 @@ fn pre_commit(tmp: &Path) -> Result<PathBuf, String> {
         ));
     }
     let pip = run(Command::new(bin.join("python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .arg(PRE_COMMIT));
     if !pip.status.success() {
         let out = text(&pip);
@@ -94,7 +105,12 @@ fn last_line(s: &str) -> &str {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = run(Command::new("git")
-        .args(["-c", "user.name=iamlint", "-c", "user.email=iamlint@example.com"])
+        .args([
+            "-c",
+            "user.name=iamlint",
+            "-c",
+            "user.email=iamlint@example.com",
+        ])
         .args(args)
         .current_dir(dir));
     assert!(out.status.success(), "git {args:?}: {}", text(&out));
