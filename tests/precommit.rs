@@ -12,6 +12,8 @@
 //!
 //! The test is skipped, with the reason printed, only when it cannot run here: pre-commit cannot
 //! be installed (no network to PyPI, no Python venv) or this source tree is not a git checkout.
+//! Unix only: the virtualenv layout (`bin/`) and the hook's shell differ on Windows.
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
