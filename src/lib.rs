@@ -4,7 +4,9 @@
 //! [`model::FileModel`], [`rules`] emit [`finding::Finding`]s, [`lint`] applies suppressions and
 //! configuration, and [`output`] renders the [`lint::Report`].
 
+pub mod baseline;
 pub mod catalog;
+pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod frontend;
