@@ -125,7 +125,7 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
         Discovered::File { path, explicit } => match read_text(&path) {
             Ok(text) => {
                 let report = lint_text(&path, text, opts);
-// A file found by walking (or any file, with `skip_non_policies`) that is not a policy
+                // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
                 // (`package.json`, a broken `tsconfig.json`) is skipped. Frontends mark a malformed
                 // file as recognised when it looks like a policy or template, so that one is reported.
                 let named = explicit && !opts.skip_non_policies;

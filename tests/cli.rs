@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! End to end: the `iamlint` binary, every subcommand and flag, config discovery and its errors,
 //! the baseline round trip and exit codes.
 //!

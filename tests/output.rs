@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The four renderers, on real lint runs (rules that do not depend on the catalog's contents) and
 //! on hand-built reports for what the rules cannot produce yet (fixes, other files, low confidence).
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The pre-commit hook, for real: install pre-commit from PyPI into a virtualenv, make a sample
 //! git repo with a bad policy, and run `pre-commit try-repo <this repo> iamlint --all-files`.
 //!
