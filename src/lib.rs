@@ -5,13 +5,16 @@
 //! configuration, and [`output`] renders the [`lint::Report`].
 
 pub mod catalog;
+pub mod commands;
 pub mod discover;
 pub mod finding;
+pub mod fix;
 pub mod frontend;
 pub mod json;
 pub mod lint;
 pub mod model;
 pub mod output;
+pub mod recipes;
 pub mod rules;
 pub mod source;
 pub mod suppress;
