@@ -178,34 +178,30 @@ fn document_statement_lines(spec: &PolicySpec) -> Vec<String> {
     lines
 }
 
-/// `key = value` lines; runs of one-line values get their `=` aligned, as `terraform fmt` does.
+/// `key = value` lines; runs of one-line attributes get their `=` aligned, as `terraform fmt`
+/// does; an attribute whose value spans lines is not aligned and ends the run.
 fn attributes(attrs: &[(String, Vec<String>)]) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < attrs.len() {
-        // A run of one-line attributes, ended by (and including) a multi-line one.
         let mut j = i;
         while j < attrs.len() && attrs[j].1.len() == 1 {
             j += 1;
         }
-        let end = (j + 1).min(attrs.len());
-        let width = attrs[i..end]
-            .iter()
-            .map(|(k, _)| k.len())
-            .max()
-            .unwrap_or(0);
-        for (k, value) in &attrs[i..end] {
-            let mut first = true;
-            for line in value {
-                if first {
-                    out.push(format!("{k:width$} = {line}"));
-                    first = false;
+        let width = attrs[i..j].iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, value) in &attrs[i..j] {
+            out.push(format!("{k:width$} = {}", value[0]));
+        }
+        if let Some((k, value)) = attrs.get(j) {
+            for (n, line) in value.iter().enumerate() {
+                if n == 0 {
+                    out.push(format!("{k} = {line}"));
                 } else {
                     out.push(line.clone());
                 }
             }
         }
-        i = end;
+        i = j + 1;
     }
     out
 }
