@@ -103,3 +103,47 @@ pub fn write<'a>(
     }
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FindingBuilder, Fix, Severity};
+    use crate::rules::RuleId;
+    use crate::source::Span;
+
+    fn finding(
+        start: usize,
+        end: usize,
+        replacement: &str,
+        applicability: Applicability,
+    ) -> Finding {
+        let span = Span::new(FileId(0), start, end);
+        FindingBuilder::new(RuleId::ResourceStar, Severity::Warning, span, String::new())
+            .fix(Fix {
+                title: String::new(),
+                applicability,
+                edits: vec![Edit {
+                    span,
+                    replacement: replacement.to_string(),
+                }],
+                snippet: None,
+            })
+            .build()
+    }
+
+    #[test]
+    fn applies_only_allowed_non_overlapping_edits() {
+        let text = r#"["s3:GetObject", "s3:GetObject", "s3:PutObject"]"#;
+        let fixes = [
+            finding(15, 31, "", Applicability::Safe),
+            finding(16, 20, "x", Applicability::Safe),
+            finding(33, 47, "\"s3:*\"", Applicability::Unsafe),
+            finding(1, 3, "zz", Applicability::DisplayOnly),
+        ];
+        let (out, n) = apply_text(text, FileId(0), &fixes, Applicability::Safe);
+        assert_eq!(n, 1);
+        assert_eq!(out, r#"["s3:GetObject", "s3:PutObject"]"#);
+        let (_, n) = apply_text(text, FileId(0), &fixes, Applicability::Unsafe);
+        assert_eq!(n, 2);
+    }
+}
