@@ -368,7 +368,7 @@ impl Recipe {
                     let mut used = false;
                     for key in self.resource_keys() {
                         if let Some(res) = self.resources.get(key) {
-                            if tokens(&res.arn).iter().any(|t| *t == Token::Var(var)) {
+                            if tokens(&res.arn).contains(&Token::Var(var)) {
                                 binding.vars.insert(
                                     (var.to_string(), placeholder(res, var)),
                                     v.trim().to_string(),
