@@ -246,3 +246,54 @@ fn resource(r: &ResourceValue) -> String {
 pub fn string(s: &str) -> String {
     super::quote(s).replace("${", "$${").replace("%{", "%%{")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::{PolicySpec, StatementSpec};
+
+    #[test]
+    fn inline_role_policy_refers_to_the_role() {
+        let spec = PolicySpec {
+            statements: vec![StatementSpec {
+                sid: "PullImages".into(),
+                actions: vec!["ecr:BatchGetImage".into()],
+                resources: vec![ResourceValue::Terraform(
+                    "aws_ecr_repository.app.arn".into(),
+                )],
+                conditions: Vec::new(),
+            }],
+        };
+        let principal = Some((PrincipalKind::Role, "aws_iam_role.web.name".to_string()));
+        let out = replacement(&spec, HclStyle::Jsonencode, &principal, "ecr-pull");
+        assert_eq!(
+            out,
+            r#"resource "aws_iam_role_policy" "ecr_pull" {
+  name = "ecr-pull"
+  role = aws_iam_role.web.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "PullImages"
+        Effect   = "Allow"
+        Action   = "ecr:BatchGetImage"
+        Resource = aws_ecr_repository.app.arn
+      },
+    ]
+  })
+}
+"#
+        );
+        let doc = replacement(&spec, HclStyle::PolicyDocument, &principal, "ecr-pull");
+        assert!(
+            doc.contains("resources = [aws_ecr_repository.app.arn]"),
+            "{doc}"
+        );
+        assert!(
+            doc.contains("policy = data.aws_iam_policy_document.ecr_pull.json"),
+            "{doc}"
+        );
+        assert_eq!(string("${x}"), "\"$${x}\"");
+    }
+}
