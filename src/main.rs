@@ -10,7 +10,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use iamlint::baseline::{self, Baseline};
 use iamlint::catalog::Catalog;
 use iamlint::config::Config;
-use iamlint::finding::Severity;
+use iamlint::finding::{Applicability, Severity};
 use iamlint::lint::{self, LintOptions, Report};
 use iamlint::output::{self, OutputFormat, OutputOptions};
 use iamlint::rules::RuleId;
@@ -60,6 +60,52 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the minimal policy of a recipe (without RECIPE: list the recipes)
+    Suggest {
+        /// Recipe id, e.g. `ecr-pull`
+        recipe: Option<String>,
+        /// ARN (or `Variable=value`) to fill in, e.g. the repository's ARN; repeatable
+        #[arg(long = "resource", value_name = "ARN")]
+        resources: Vec<String>,
+        /// Output syntax
+        #[arg(long, value_enum, default_value_t = SuggestFormatArg::Json)]
+        format: SuggestFormatArg,
+    },
+    /// Show what an AWS managed policy grants, by access level, and which recipes fit
+    Managed {
+        /// Policy name or ARN, e.g. `AmazonEC2ContainerRegistryReadOnly`
+        name: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TextFormatArg::Text)]
+        format: TextFormatArg,
+    },
+    /// List the actions an action pattern matches, with their access levels
+    Expand {
+        /// Action pattern, e.g. `s3:Get*`
+        pattern: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TextFormatArg::Text)]
+        format: TextFormatArg,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default)]
+enum SuggestFormatArg {
+    #[default]
+    Json,
+    /// Terraform `aws_iam_policy` with `jsonencode`
+    Hcl,
+    /// Terraform `data "aws_iam_policy_document"`
+    HclDocument,
+    /// CloudFormation `AWS::IAM::ManagedPolicy`
+    Yaml,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum TextFormatArg {
+    #[default]
+    Text,
+    Json,
 }
 
 const CHECK_EXAMPLES: &str = "Examples:
@@ -148,6 +194,10 @@ struct CheckArgs {
     /// Name to report for input read from stdin (its extension decides the format)
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
+
+    /// Apply safe fixes (same permissions, e.g. a duplicate action dropped) to the files
+    #[arg(long)]
+    fix: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -203,17 +253,29 @@ fn main() -> ExitCode {
         println!("{}", version_text());
         return ExitCode::SUCCESS;
     }
-    let code = match cli.command {
-        Some(Command::Check(args)) => check(*args),
-        None => check(cli.check),
-        Some(Command::Rules) => print_rules(),
-        Some(Command::Explain { rule }) => explain(&rule),
-        Some(Command::Completions { shell }) => {
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "iamlint", &mut std::io::stdout());
-            0
-        }
-    };
+    let code =
+        match cli.command {
+            Some(Command::Check(args)) => check(*args),
+            None => check(cli.check),
+            Some(Command::Rules) => print_rules(),
+            Some(Command::Explain { rule }) => explain(&rule),
+            Some(Command::Completions { shell }) => {
+                let mut command = Cli::command();
+                clap_complete::generate(shell, &mut command, "iamlint", &mut std::io::stdout());
+                0
+            }
+            Some(Command::Suggest {
+                recipe,
+                resources,
+                format,
+            }) => suggest(recipe.as_deref(), &resources, format),
+            Some(Command::Managed { name, format }) => print_result(
+                iamlint::commands::managed::run(&name, format == TextFormatArg::Json),
+            ),
+            Some(Command::Expand { pattern, format }) => print_result(
+                iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
+            ),
+        };
     ExitCode::from(code)
 }
 
@@ -321,6 +383,16 @@ fn check(args: CheckArgs) -> u8 {
         args.paths.iter().cloned().partition(|p| *p == stdin);
     if !paths.is_empty() {
         report = lint::lint_paths(&paths, &opts);
+        if args.fix {
+            match iamlint::fix::apply::write(&report.files, Applicability::Safe) {
+                Ok(0) => {}
+                Ok(n) => {
+                    eprintln!("fixed {}", iamlint::text::plural(n, "problem"));
+                    report = lint::lint_paths(&paths, &opts);
+                }
+                Err(e) => return usage_error(&format!("cannot write fixes: {e}")),
+            }
+        }
     }
     if !from_stdin.is_empty() {
         let mut bytes = Vec::new();
@@ -479,4 +551,29 @@ fn explain(id: &str) -> u8 {
         }
         Err(e) => usage_error(&e),
     }
+}
+
+fn print_result(result: Result<String, String>) -> u8 {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(e) => usage_error(&e),
+    }
+}
+
+fn suggest(recipe: Option<&str>, resources: &[String], format: SuggestFormatArg) -> u8 {
+    use iamlint::commands::suggest::{self, SuggestFormat};
+    let Some(recipe) = recipe else {
+        print!("{}", suggest::list());
+        return 0;
+    };
+    let format = match format {
+        SuggestFormatArg::Json => SuggestFormat::Json,
+        SuggestFormatArg::Hcl => SuggestFormat::Hcl,
+        SuggestFormatArg::HclDocument => SuggestFormat::HclDocument,
+        SuggestFormatArg::Yaml => SuggestFormat::Yaml,
+    };
+    print_result(suggest::run(recipe, resources, format))
 }
