@@ -88,7 +88,8 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
             model.recognised = true;
             authorization_details(&node, &mut model);
         }
-        JsonContent::CloudFormation | JsonContent::TerraformPlan | JsonContent::Other => {
+        JsonContent::TerraformPlan => return super::tfplan::parse(sources, &node),
+        JsonContent::CloudFormation | JsonContent::Other => {
             model.recognised = false;
             model.errors.push(ParseError::whole(
                 FileId(0),

@@ -1,6 +1,8 @@
 //! Frontends: bytes in, policy model out. Each knows one syntax; none knows the rules.
 
 pub mod json;
+pub mod terraform;
+pub mod tfplan;
 
 use crate::discover::{self, Format};
 use crate::model::FileModel;
@@ -11,7 +13,8 @@ use crate::ParseError;
 pub fn parse(sources: &mut SourceMap, format: Format) -> FileModel {
     match format {
         Format::Json => json::parse_file(sources),
-        Format::Terraform | Format::Yaml => {
+        Format::Terraform => terraform::parse_file(sources),
+        Format::Yaml => {
             let mut model = FileModel::default();
             let path = &sources.main().path;
             if discover::is_candidate(path) {

@@ -153,11 +153,13 @@ register_rules! {
     least_privilege::allow_not_action::AllowNotAction,
     least_privilege::allow_not_resource::AllowNotResource,
     validity::invalid_policy::InvalidPolicy,
+    meta::invalid_suppression::InvalidSuppression,
     validity::missing_version::MissingVersion,
     least_privilege::resource_star::ResourceStar,
     validity::unknown_action::UnknownAction,
     validity::unknown_service::UnknownService,
     meta::unresolved_reference::UnresolvedReference,
+    meta::unused_suppression::UnusedSuppression,
     least_privilege::wildcard_action::WildcardAction,
     validity::wildcard_matches_nothing::WildcardMatchesNothing,
 }
