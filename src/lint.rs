@@ -176,7 +176,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
         catalog: Catalog::get(),
         file: model,
     };
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut findings = Vec::new();
     for rule in opts.enabled_rules() {
         rule.rule().check_file(model, &cx, &mut findings);
     }
