@@ -152,15 +152,17 @@ pub fn apply(
             let Some(id) = RuleId::parse(&rule.value) else {
                 continue;
             };
-            if *used || !opts.enabled(id) || id == RuleId::UnusedSuppression {
+            if *used || id == RuleId::UnusedSuppression {
                 continue;
             }
-            let mut finding = UnusedSuppression::finding(
-                rule.span,
-                format!("`{id}` is suppressed here but reports nothing"),
-            )
-            .help("remove it from the comment (or the whole comment)")
-            .build();
+            let message = if opts.enabled(id) {
+                format!("`{id}` is suppressed here but reports nothing")
+            } else {
+                format!("`{id}` is suppressed here but the rule is not enabled")
+            };
+            let mut finding = UnusedSuppression::finding(rule.span, message)
+                .help("remove it from the comment (or the whole comment)")
+                .build();
             if let Some(sev) = opts.severity.get(&RuleId::UnusedSuppression) {
                 finding.severity = *sev;
             }

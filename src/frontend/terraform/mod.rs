@@ -58,7 +58,10 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
 
     for slot in resources::slots(body) {
         let attached_to = match &slot.managed_policy {
-            Some(name) => module.policy_attached(name).into_iter().next(),
+            Some(name) => module
+                .policy_attached(name)
+                .first()
+                .map(|p| principal_key(&module, p)),
             None => slot.attached_to.as_ref().map(|p| principal_key(&module, p)),
         };
         let origin = Origin {
@@ -80,7 +83,10 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
             let usrc = ev.src(*key);
             let via = Span::new(usrc.id, u.span.start, u.span.end);
             let attached_to = match &u.managed_policy {
-                Some(p) => module.policy_attached(p).into_iter().next(),
+                Some(p) => module
+                    .policy_attached(p)
+                    .first()
+                    .map(|p| principal_key(&module, p)),
                 None => u.attached_to.as_ref().map(|p| principal_key(&module, p)),
             };
             let origin = Origin {

@@ -1,16 +1,17 @@
 //! A Terraform module as the frontend sees it: the file being linted plus the other `.tf` files of
 //! its folder, where its variables, locals and policy documents may be defined.
 //!
-//! Sibling files are parsed once per run and per folder (a process-wide cache), so an 800-file
-//! folder costs 800 parses, not 800².
+//! Each file is parsed once per run (a process-wide cache shared by the runs of one folder), so an
+//! 800-file folder costs 800 parses, not 800², and a folder is dropped once its files are linted.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use hcl_edit::structure::{Block, Body};
 
-use super::resources::{self, DocUse};
+use super::resources::{self, DocUse, PrincipalRef};
 
 /// One parsed `.tf` file and what it defines.
 #[derive(Debug)]
@@ -35,7 +36,7 @@ pub struct Defs {
     /// Literal `name` of a role, user or group → its address (`aws_iam_role.ci`).
     pub principal_names: HashMap<String, String>,
     /// `aws_iam_policy` name → principals it is attached to (by attachment resources).
-    pub policy_attached: HashMap<String, Vec<String>>,
+    pub policy_attached: HashMap<String, Vec<PrincipalRef>>,
     /// Policy slots that take a `data.aws_iam_policy_document.X.json`.
     pub doc_uses: Vec<DocUse>,
     /// Documents referenced anywhere else (locals, module inputs, outputs), except as the source
@@ -128,33 +129,14 @@ pub struct DirIndex {
     data_docs: HashMap<String, usize>,
     data_policies: HashMap<String, usize>,
     principal_names: HashMap<String, String>,
-    policy_attached: HashMap<String, Vec<String>>,
+    policy_attached: HashMap<String, Vec<PrincipalRef>>,
     doc_uses: HashMap<String, Vec<(usize, usize)>>,
     doc_other_refs: HashSet<String>,
     doc_source_refs: HashSet<String>,
 }
 
 impl DirIndex {
-    fn build(dir: &Path) -> DirIndex {
-        let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "tf"))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        paths.sort();
-        use rayon::prelude::*;
-        let files: Vec<Arc<ParsedFile>> = paths
-            .into_par_iter()
-            .filter_map(|path| {
-                let bytes = std::fs::read(&path).ok()?;
-                let text = crate::lint::bytes_to_text(bytes).ok()?;
-                Some(Arc::new(ParsedFile::parse(path, text)))
-            })
-            .collect();
+    fn build(files: Vec<Arc<ParsedFile>>) -> DirIndex {
         let mut index = DirIndex::default();
         for (i, file) in files.iter().enumerate() {
             let d = &file.defs;
@@ -199,28 +181,89 @@ impl DirIndex {
     }
 }
 
-type DirCell = Arc<OnceLock<Arc<DirIndex>>>;
-
-/// Folder → its parsed files. Lives for the process: a run lints a tree as it is on disk at the
-/// start; a long-lived host that edits files must call [`clear_cache`].
-static DIRS: LazyLock<Mutex<HashMap<PathBuf, DirCell>>> = LazyLock::new(Default::default);
-
-fn dir_index(dir: &Path) -> Arc<DirIndex> {
-    let cell = {
-        let mut dirs = match DIRS.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        dirs.entry(dir.to_path_buf()).or_default().clone()
-    };
-    cell.get_or_init(|| Arc::new(DirIndex::build(dir))).clone()
+/// One folder being linted: its `.tf` files, each parsed once by whichever run needs it first,
+/// and the merged index, built once every file is parsed.
+#[derive(Debug)]
+struct DirEntry {
+    paths: Vec<PathBuf>,
+    cells: Vec<OnceLock<Option<Arc<ParsedFile>>>>,
+    index: OnceLock<Arc<DirIndex>>,
+    /// Files of the folder not linted yet: at zero the folder is dropped from the cache.
+    remaining: AtomicUsize,
 }
 
-/// Forgets every parsed folder (for hosts that lint, edit and lint again).
-pub fn clear_cache() {
-    if let Ok(mut dirs) = DIRS.lock() {
-        dirs.clear();
+impl DirEntry {
+    fn read(dir: &Path) -> DirEntry {
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        paths.sort();
+        DirEntry {
+            cells: paths.iter().map(|_| OnceLock::new()).collect(),
+            remaining: AtomicUsize::new(paths.len()),
+            paths,
+            index: OnceLock::new(),
+        }
     }
+
+    /// File `i`, parsed from `text` when given (the text the run already read), else from disk.
+    fn file(&self, i: usize, text: Option<&str>) -> Option<Arc<ParsedFile>> {
+        self.cells
+            .get(i)?
+            .get_or_init(|| {
+                let path = self.paths.get(i)?.clone();
+                let text = match text {
+                    Some(t) => t.to_string(),
+                    None => crate::lint::bytes_to_text(std::fs::read(&path).ok()?).ok()?,
+                };
+                Some(Arc::new(ParsedFile::parse(path, text)))
+            })
+            .clone()
+    }
+
+    /// Parses every file (starting after `from`, so runs of one folder on several threads share
+    /// the work instead of waiting on each other), then merges the index.
+    fn index(&self, from: usize) -> Arc<DirIndex> {
+        let n = self.paths.len();
+        for k in 1..=n {
+            let _ = self.file((from + k) % n.max(1), None);
+        }
+        self.index
+            .get_or_init(|| {
+                let files = (0..n).filter_map(|i| self.file(i, None)).collect();
+                Arc::new(DirIndex::build(files))
+            })
+            .clone()
+    }
+}
+
+/// Folder → its files. A folder leaves the cache once each of its files was linted; a host that
+/// edits files between runs of the same file can call [`clear_cache`].
+static DIRS: LazyLock<Mutex<HashMap<PathBuf, Arc<DirEntry>>>> = LazyLock::new(Default::default);
+
+fn dirs() -> std::sync::MutexGuard<'static, HashMap<PathBuf, Arc<DirEntry>>> {
+    match DIRS.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn dir_entry(dir: &Path) -> Arc<DirEntry> {
+    let mut dirs = dirs();
+    dirs.entry(dir.to_path_buf())
+        .or_insert_with(|| Arc::new(DirEntry::read(dir)))
+        .clone()
+}
+
+/// Forgets every parsed folder.
+pub fn clear_cache() {
+    dirs().clear();
 }
 
 /// Which file of a [`Module`]: 0 is the file being linted, `n` is `dir.files[n - 1]`.
@@ -232,6 +275,23 @@ pub struct Module {
     pub dir: Option<Arc<DirIndex>>,
     /// The folder (for `path.module`), when the file is on disk.
     pub dir_path: Option<PathBuf>,
+    entry: Option<Arc<DirEntry>>,
+}
+
+impl Drop for Module {
+    fn drop(&mut self) {
+        let Some(entry) = self.entry.take() else {
+            return;
+        };
+        if entry.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(dir) = &self.dir_path {
+                let mut dirs = dirs();
+                if dirs.get(dir).is_some_and(|e| Arc::ptr_eq(e, &entry)) {
+                    dirs.remove(dir);
+                }
+            }
+        }
+    }
 }
 
 impl Module {
@@ -243,19 +303,22 @@ impl Module {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         });
-        let dir = dir_path.as_deref().map(dir_index);
-        let cached = dir.as_ref().and_then(|d| {
-            d.files
-                .iter()
-                .find(|f| same_file(&f.path, path) && f.text == text)
-                .cloned()
-        });
+        let entry = dir_path.as_deref().map(dir_entry);
+        let pos = entry
+            .as_ref()
+            .and_then(|e| e.paths.iter().position(|p| same_file(p, path)));
+        let cached = match (&entry, pos) {
+            (Some(e), Some(i)) => e.file(i, Some(text)).filter(|f| f.text == text),
+            _ => None,
+        };
         let main = cached
             .unwrap_or_else(|| Arc::new(ParsedFile::parse(path.to_path_buf(), text.to_string())));
+        let dir = entry.as_ref().map(|e| e.index(pos.unwrap_or(0)));
         Module {
             main,
             dir,
             dir_path,
+            entry: entry.filter(|_| pos.is_some()),
         }
     }
 
@@ -328,8 +391,8 @@ impl Module {
     }
 
     /// Principals an `aws_iam_policy` is attached to, module-wide.
-    pub fn policy_attached(&self, policy: &str) -> Vec<String> {
-        let mut out: Vec<String> = self
+    pub fn policy_attached(&self, policy: &str) -> Vec<PrincipalRef> {
+        let mut out: Vec<PrincipalRef> = self
             .main
             .defs
             .policy_attached

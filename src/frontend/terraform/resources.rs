@@ -482,7 +482,7 @@ pub fn index_file(body: &Body, text: &str, defs: &mut Defs) {
         }
     }
     for site in attachments(body) {
-        let Some(PrincipalRef::Address(principal)) = &site.attached_to else {
+        let Some(principal) = &site.attached_to else {
             continue;
         };
         if let Some(policy) = policy_ref(site.arns) {

@@ -5,8 +5,9 @@ declare_rule! {
     ///
     /// ## What it does
     /// After all rules have run, reports each rule id of a valid suppression comment (one with a
-    /// reason) that covered no finding of that rule. Ids of rules that are not enabled in the run
-    /// are left alone, since their findings could not be seen.
+    /// reason) that covered no finding of that rule. An id of a rule that is not enabled in the
+    /// run (`--select`, `--ignore`) is reported too, saying so: its comment has no effect either.
+    /// Comments without a reason or with unknown ids are `invalid-suppression`'s.
     ///
     /// ## Why is this bad?
     /// Stale suppressions pile up when policies are fixed or moved, and a stale one silently hides
