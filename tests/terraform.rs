@@ -503,6 +503,36 @@ fn suppressions_of_rules_not_run_are_reported_as_such() {
     );
 }
 
+/// `fixtures/<rule-id>/fail_*` yield the rule with only it enabled, `pass_*` do not.
+#[test]
+fn suppression_rule_fixtures() {
+    for rule in [RuleId::InvalidSuppression, RuleId::UnusedSuppression] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(rule.id());
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let opts = LintOptions {
+                select: Some(vec![rule]),
+                ..LintOptions::default()
+            };
+            let report = lint_text(&path, text, &opts);
+            assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+            let n = report.active().filter(|f| f.rule == rule).count();
+            if name.starts_with("fail_") {
+                assert!(n >= 1, "{rule}/{name}: no finding");
+            } else {
+                assert_eq!(n, 0, "{rule}/{name}: {n} findings");
+            }
+            seen += 1;
+        }
+        assert!(seen >= 3, "{rule}: {seen} fixtures");
+    }
+}
+
 #[test]
 fn malformed_hcl_and_heredoc_json_are_located_errors() {
     let report = lint("malformed", "main.tf", STRUCTURAL);
@@ -667,4 +697,98 @@ fn write_stress_tree() {
     };
     let stats = support::write_tree(Path::new(&dir), 800, 11);
     eprintln!("{} files, {} bytes", stats.tf_files, stats.bytes);
+}
+
+/// Fixture texts, each cut and spliced with HCL-significant text: the frontend reports errors, it
+/// never panics.
+mod no_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        "${",
+        "$${",
+        "%{",
+        "<<EOF\n",
+        "<<-EOF\n",
+        "\nEOF\n",
+        "#",
+        "//",
+        "/*",
+        "\\",
+        "\\u00e9",
+        "é",
+        "\n",
+        "=",
+        ",",
+        "jsonencode(",
+        "file(",
+        "local.",
+        "var.",
+        "data.aws_iam_policy_document.",
+        " iamlint: ignore[",
+        "]",
+        "\"Statement\":",
+        "Statement = ",
+    ];
+
+    fn fixtures() -> Vec<String> {
+        let mut out = Vec::new();
+        for case in [
+            "jsonencode",
+            "heredoc",
+            "quoted",
+            "policy_document",
+            "trust_resource",
+            "values",
+            "suppressions",
+            "attachments",
+        ] {
+            out.push(std::fs::read_to_string(fixture(case, "main.tf")).unwrap());
+        }
+        out
+    }
+
+    fn lint_mem(text: String) -> FileReport {
+        let opts = LintOptions {
+            select: Some(STRUCTURAL.to_vec()),
+            ..LintOptions::default()
+        };
+        lint_text(Path::new("in-memory/mutated.tf"), text, &opts)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn spliced_fixtures(which in 0usize..8, at in 0usize..4000, cut in 0usize..40, piece in 0usize..PIECES.len()) {
+            let texts = fixtures();
+            let text = &texts[which % texts.len()];
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let mutated = format!("{}{}{}", &text[..at], PIECES[piece], &text[end..]);
+            let report = lint_mem(mutated);
+            for e in &report.errors {
+                if let Some(span) = e.span {
+                    prop_assert!(span.end as usize <= report.sources.get(span.file).text.len());
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_text(text in "(resource \"aws_iam_policy\" \"x\" \\{ policy = |[a-z{}\\[\\]\"$%<#/=\\n é-])*") {
+            let _ = lint_mem(text);
+        }
+    }
 }

@@ -460,5 +460,11 @@ impl Module {
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || a.file_name() == b.file_name() && a.parent() == b.parent()
+    fn folder(p: &Path) -> &Path {
+        match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.strip_prefix(".").unwrap_or(d),
+            _ => Path::new(""),
+        }
+    }
+    a == b || a.file_name() == b.file_name() && folder(a) == folder(b)
 }
