@@ -78,7 +78,7 @@ fn line_comments(text: &str) -> Vec<Comment> {
                         j += 1;
                     }
                     if j > id_start {
-                        let delim = text[id_start..j].to_string();
+                        let delim = text.get(id_start..j).unwrap_or_default().to_string();
                         let end = line_end(bytes, j);
                         stack.push(Ctx::Heredoc(delim));
                         i = end + 1;
@@ -107,7 +107,7 @@ fn line_comments(text: &str) -> Vec<Comment> {
                     stack.pop();
                 }
                 b'$' | b'%' => {
-                    if text[i..].starts_with("$${") || text[i..].starts_with("%%{") {
+                    if bytes[i..].starts_with(b"$${") || bytes[i..].starts_with(b"%%{") {
                         i += 3;
                         continue;
                     }
@@ -122,7 +122,7 @@ fn line_comments(text: &str) -> Vec<Comment> {
             Ctx::Heredoc(delim) => {
                 if at_line_start {
                     let end = line_end(bytes, i);
-                    if text[i..end].trim() == delim.as_str() {
+                    if text.get(i..end).is_some_and(|l| l.trim() == delim.as_str()) {
                         stack.pop();
                         i = end;
                         continue;
@@ -133,7 +133,7 @@ fn line_comments(text: &str) -> Vec<Comment> {
                     i += 2;
                     continue;
                 }
-                if text[i..].starts_with("$${") || text[i..].starts_with("%%{") {
+                if bytes[i..].starts_with(b"$${") || bytes[i..].starts_with(b"%%{") {
                     i += 3;
                     continue;
                 }

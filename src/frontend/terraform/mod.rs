@@ -43,7 +43,10 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
         Ok(body) => body,
         Err(e) => {
             let text = &module.main.text;
-            let at = e.location().offset().min(text.len());
+            let mut at = e.location().offset().min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
             let next = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
             model.errors.push(ParseError::at(
                 Span::new(FileId(0), at, next),
