@@ -1,6 +1,9 @@
 //! The `iamlint` command line. Everything it does is in the library; this file only parses
 //! arguments, calls into it and picks the exit code.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -91,7 +91,8 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
         JsonContent::CloudFormation => {
             super::cloudformation::from_json(&node, text, &mut model);
         }
-        JsonContent::TerraformPlan | JsonContent::Other => {
+        JsonContent::TerraformPlan => return super::tfplan::parse(sources, &node),
+        JsonContent::Other => {
             model.recognised = false;
             model.errors.push(ParseError::whole(
                 FileId(0),

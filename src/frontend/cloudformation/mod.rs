@@ -115,6 +115,10 @@ fn read_template(root: &Node, text: &str, syntax: Syntax, model: &mut FileModel)
         let Some(ty) = res.get("Type").and_then(Node::as_str) else {
             continue;
         };
+        model.declared.push(crate::model::Declared {
+            kind: ty.to_string(),
+            name: id.value.clone(),
+        });
         if !resources::reads(ty) {
             continue;
         }
