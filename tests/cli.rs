@@ -739,3 +739,70 @@ fn baseline_errors() {
         .assert()
         .code(2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fixes and the catalog subcommands
+
+#[test]
+fn fix_writes_nothing_without_safe_fixes() {
+    let dir = repo(&[("warn.json", NO_VERSION)]);
+    iamlint(dir.path())
+        .args(["warn.json", "--fix", SELECT])
+        .assert()
+        .code(1);
+    let after = std::fs::read_to_string(dir.path().join("warn.json")).unwrap();
+    assert_eq!(after, NO_VERSION, "--fix changed a file without a safe fix");
+}
+
+#[test]
+fn expand_lists_matching_actions_with_levels() {
+    let dir = repo(&[]);
+    let out = stdout_of(iamlint(dir.path()).args(["expand", "ecr:BatchGet*"]));
+    assert!(out.contains("ecr:BatchGetImage"), "{out}");
+    assert!(out.contains("Read"), "{out}");
+    assert!(!out.contains("ecr:PutImage"), "{out}");
+    let json = json_of(iamlint(dir.path()).args(["expand", "s3:GetObject", "--format", "json"]));
+    assert!(json.to_string().contains("s3:GetObject"), "{json}");
+}
+
+#[test]
+fn managed_shows_grants_and_suggests_names() {
+    let dir = repo(&[]);
+    let out =
+        stdout_of(iamlint(dir.path()).args(["managed", "AmazonEC2ContainerRegistryReadOnly"]));
+    assert!(out.contains("ecr:GetAuthorizationToken"), "{out}");
+    assert!(out.contains("ecr-pull"), "{out}");
+    iamlint(dir.path())
+        .args(["managed", "AmazonEC2ContainerRegistryReadOnli"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "AmazonEC2ContainerRegistryReadOnly",
+        ));
+}
+
+#[test]
+fn suggest_renders_a_recipe_in_each_syntax() {
+    let dir = repo(&[]);
+    let json = stdout_of(iamlint(dir.path()).args(["suggest", "ecr-pull"]));
+    assert!(
+        json.contains("ecr:GetAuthorizationToken") && json.contains("ecr:BatchGetImage"),
+        "{json}"
+    );
+    let arn = "arn:aws:ecr:us-east-1:111122223333:repository/app";
+    let hcl = stdout_of(iamlint(dir.path()).args([
+        "suggest",
+        "ecr-pull",
+        "--resource",
+        arn,
+        "--format",
+        "hcl",
+    ]));
+    assert!(hcl.contains("jsonencode") && hcl.contains(arn), "{hcl}");
+    let yaml = stdout_of(iamlint(dir.path()).args(["suggest", "ecr-pull", "--format", "yaml"]));
+    assert!(yaml.contains("AWS::IAM::ManagedPolicy"), "{yaml}");
+    iamlint(dir.path())
+        .args(["suggest", "ecr-pul"])
+        .assert()
+        .code(2);
+}
