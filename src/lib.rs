@@ -4,14 +4,19 @@
 //! [`model::FileModel`], [`rules`] emit [`finding::Finding`]s, [`lint`] applies suppressions and
 //! configuration, and [`output`] renders the [`lint::Report`].
 
+pub mod baseline;
 pub mod catalog;
+pub mod commands;
+pub mod config;
 pub mod discover;
 pub mod finding;
+pub mod fix;
 pub mod frontend;
 pub mod json;
 pub mod lint;
 pub mod model;
 pub mod output;
+pub mod recipes;
 pub mod rules;
 pub mod source;
 pub mod suppress;

@@ -1,5 +1,7 @@
-//! The engine: runs the enabled rules over a file's model, applies suppressions and severity
-//! overrides, and collects everything into a [`Report`].
+//! The engine: runs the enabled rules over a file's model, applies suppressions (inline comments,
+//! then the config's per-path ignores and `[[ignore]]` entries) and severity overrides, and collects
+//! everything into a [`Report`]. The baseline is applied to the finished report
+//! ([`crate::baseline`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
+use crate::config::PathRules;
 use crate::discover::{self, Discovered};
 use crate::finding::{Finding, Severity};
 use crate::frontend;
@@ -22,6 +25,13 @@ pub struct LintOptions {
     pub select: Option<Vec<RuleId>>,
     pub ignore: Vec<RuleId>,
     pub severity: HashMap<RuleId, Severity>,
+    /// Globs from the config: `exclude`, per-path ignores and `[[ignore]]` entries.
+    pub paths: PathRules,
+    /// Apply `exclude` to files named explicitly too (pre-commit names every file it checks).
+    pub force_exclude: bool,
+    /// Skip named files that turn out not to be policies, as a folder walk does, instead of
+    /// reporting them (for tools that pass every `.json` file).
+    pub skip_non_policies: bool,
 }
 
 impl LintOptions {
@@ -93,7 +103,15 @@ impl Report {
 
 /// Lints every file under `paths` in parallel. Output order is by path, then position.
 pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
-    let discovered = discover::discover(paths);
+    let mut discovered = discover::discover(paths);
+    if !opts.paths.is_empty() {
+        discovered.retain(|d| match d {
+            Discovered::File { path, explicit } => {
+                !((opts.force_exclude || !explicit) && opts.paths.is_excluded(path))
+            }
+            Discovered::Error { .. } => true,
+        });
+    }
     let mut files: Vec<FileReport> = discovered
         .into_par_iter()
         .filter_map(|d| lint_discovered(d, opts))
@@ -107,7 +125,11 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
         Discovered::File { path, explicit } => match read_text(&path) {
             Ok(text) => {
                 let report = lint_text(&path, text, opts);
-                (report.recognised || explicit || !report.errors.is_empty()).then_some(report)
+                // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
+                // (`package.json`, a broken `tsconfig.json`) is skipped. Frontends mark a malformed
+                // file as recognised when it looks like a policy or template, so that one is reported.
+                let named = explicit && !opts.skip_non_policies;
+                (report.recognised || named).then_some(report)
             }
             Err(message) => Some(error_report(&path, message)),
         },
@@ -175,6 +197,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     let cx = Ctx {
         catalog: Catalog::get(),
         file: model,
+        path: &sources.main().path,
     };
     let mut findings = Vec::new();
     for rule in opts.enabled_rules() {
@@ -186,6 +209,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
         }
     }
     crate::suppress::apply(&mut findings, model, sources, opts);
+    apply_path_ignores(&mut findings, model, sources, opts);
     findings.sort_by(|a, b| {
         (a.span.file, a.span.start, a.span.end, a.rule, &a.message).cmp(&(
             b.span.file,
@@ -197,4 +221,58 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     });
     findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
     findings
+}
+
+/// Marks findings covered by the config's per-path ignores and `[[ignore]]` entries. Globs match
+/// the path of the file each finding is in (a policy loaded through `file()` has its own).
+fn apply_path_ignores(
+    findings: &mut [Finding],
+    model: &FileModel,
+    sources: &SourceMap,
+    opts: &LintOptions,
+) {
+    if opts.paths.is_empty() {
+        return;
+    }
+    let mut per_file: HashMap<crate::FileId, crate::config::FileIgnores<'_>> = HashMap::new();
+    for finding in findings.iter_mut().filter(|f| !f.suppressed) {
+        let file = finding.span.file;
+        let ignores = per_file
+            .entry(file)
+            .or_insert_with(|| opts.paths.for_file(&sources.get(file).path));
+        if ignores.rules.contains(&finding.rule) {
+            finding.suppressed = true;
+            continue;
+        }
+        let covered = ignores.entries.iter().any(|entry| {
+            entry.rule == finding.rule
+                && entry
+                    .line
+                    .is_none_or(|line| sources.get(file).position(finding.span.start).line == line)
+                && entry
+                    .sid
+                    .as_deref()
+                    .is_none_or(|sid| statement_sid(model, finding) == Some(sid))
+        });
+        if covered {
+            finding.suppressed = true;
+        }
+    }
+}
+
+/// The `Sid` of the innermost statement holding the finding's primary span.
+fn statement_sid<'m>(model: &'m FileModel, finding: &Finding) -> Option<&'m str> {
+    let span = finding.span;
+    model
+        .docs
+        .iter()
+        .flat_map(|doc| doc.statements.iter())
+        .filter(|stmt| {
+            stmt.span.file == span.file
+                && stmt.span.start <= span.start
+                && span.end <= stmt.span.end
+        })
+        .min_by_key(|stmt| stmt.span.end - stmt.span.start)
+        .and_then(|stmt| stmt.sid.as_ref())
+        .and_then(|sid| sid.value.as_str())
 }

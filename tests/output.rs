@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The four renderers, on real lint runs (rules that do not depend on the catalog's contents) and
 //! on hand-built reports for what the rules cannot produce yet (fixes, other files, low confidence).
 
@@ -260,7 +261,10 @@ fn clean_run_says_so() {
         lint("b.json", ok, &[RuleId::MissingVersion]),
     ]);
     assert_eq!(human(&r), "All checked: no findings (2 files checked)\n");
-    assert_eq!(github(&r), "");
+    assert_eq!(
+        github(&r),
+        "::notice title=iamlint::No findings (2 files checked)\n"
+    );
 }
 
 /// A finding with everything the rules will produce: a related label in another file of the same
@@ -475,7 +479,61 @@ fn github_commands() {
         github(&r),
         "::warning file=infra/policy.json,line=2,col=47,endLine=2,endColumn=53,title=wildcard-action::`s3:*` allows all actions of `s3`\n\
          ::error file=x.json,line=2,col=49,endLine=2,endColumn=52,title=wildcard-action::`*` allows every action of every service\n\
-         ::error file=gone.json,title=parse error::cannot read file: no such file\n"
+         ::error file=gone.json,title=parse error::cannot read file: no such file\n\
+         ::notice title=iamlint::Found 2 findings: 1 error, 1 warning, 0 infos in 2 files (3 files checked); 1 file could not be read or parsed\n"
+    );
+}
+
+/// GitHub drops annotations past 10 per type in a step: the renderer stops there, writes the rest
+/// as plain (escaped) log lines and says so in the closing notice.
+#[test]
+fn github_respects_the_annotation_caps() {
+    let statement = "{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}";
+    let text = format!("{{\"Statement\": [{}]}}", vec![statement; 15].join(",\n"));
+    let mut findings = Vec::new();
+    for (n, (i, _)) in text.match_indices("\"Action\"").enumerate() {
+        let severity = [Severity::Error, Severity::Warning, Severity::Info][n % 3];
+        for _ in 0..2 {
+            findings.push(
+                FindingBuilder::new(
+                    RuleId::WildcardAction,
+                    severity,
+                    Span::new(FileId(0), i, i + 8),
+                    "`*`\n::error::x".to_string(),
+                )
+                .build(),
+            );
+        }
+    }
+    let r = report(vec![FileReport {
+        sources: SourceMap::new(SourceFile::new("caps.json", text)),
+        findings,
+        errors: Vec::new(),
+        recognised: true,
+    }]);
+    let out = github(&r);
+    let count = |prefix: &str| out.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("::error "), 10, "{out}");
+    assert_eq!(count("::warning "), 10, "{out}");
+    assert_eq!(count("::notice file="), 9, "{out}");
+    assert_eq!(count("::notice title=iamlint::"), 1, "{out}");
+    assert_eq!(count("error[wildcard-action] caps.json:"), 0, "{out}");
+    assert_eq!(count("warning[wildcard-action] caps.json:"), 0, "{out}");
+    // 30 findings: 10 of each severity; 1 notice slot is kept for the summary.
+    assert_eq!(count("notice[wildcard-action] caps.json:"), 1, "{out}");
+    assert_eq!(out.lines().count(), 31, "{out}");
+    assert!(
+        out.lines().last().is_some_and(|l| l
+            .starts_with("::notice title=iamlint::Found 30 findings")
+            && l.contains("1 not annotated")),
+        "{out}"
+    );
+    assert!(out
+        .lines()
+        .all(|l| l.starts_with("::") || !l.contains('\n')));
+    assert!(
+        out.contains("notice[wildcard-action] caps.json:15:"),
+        "{out}"
     );
 }
 
@@ -505,10 +563,15 @@ fn github_output_cannot_be_hijacked() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines.len(),
-        findings + 1,
-        "one line per finding and error:\n{out}"
+        findings + 2,
+        "one line per finding and error, then the summary:\n{out}"
     );
-    for line in &lines {
+    let (summary, lines) = lines.split_last().expect("a summary line");
+    assert!(
+        summary.starts_with("::notice title=iamlint::Found"),
+        "{out}"
+    );
+    for line in lines {
         let (command, rest) = line
             .strip_prefix("::")
             .and_then(|l| l.split_once(' '))

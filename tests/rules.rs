@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! One harness over every rule fixture, the rules' doc examples, and the registry's own checks.
 //!
 //! `fixtures/<rule-id>/fail_*.{json,tf,yaml}` must yield at least one finding of that rule and

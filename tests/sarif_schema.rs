@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Validates iamlint's SARIF output against the official SARIF 2.1.0 schema
 //! (`tests/data/sarif-schema-2.1.0.json`; its origin is in `tests/data/README.md`).
 

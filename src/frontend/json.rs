@@ -88,7 +88,11 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
             model.recognised = true;
             authorization_details(&node, &mut model);
         }
-        JsonContent::CloudFormation | JsonContent::TerraformPlan | JsonContent::Other => {
+        JsonContent::CloudFormation => {
+            super::cloudformation::from_json(&node, text, &mut model);
+        }
+        JsonContent::TerraformPlan => return super::tfplan::parse(sources, &node),
+        JsonContent::Other => {
             model.recognised = false;
             model.errors.push(ParseError::whole(
                 FileId(0),

@@ -1,8 +1,11 @@
 //! Frontends: bytes in, policy model out. Each knows one syntax; none knows the rules.
 
+pub mod cloudformation;
 pub mod json;
+pub mod terraform;
+pub mod tfplan;
 
-use crate::discover::{self, Format};
+use crate::discover::Format;
 use crate::model::FileModel;
 use crate::source::SourceMap;
 use crate::ParseError;
@@ -11,20 +14,8 @@ use crate::ParseError;
 pub fn parse(sources: &mut SourceMap, format: Format) -> FileModel {
     match format {
         Format::Json => json::parse_file(sources),
-        Format::Terraform | Format::Yaml => {
-            let mut model = FileModel::default();
-            let path = &sources.main().path;
-            if discover::is_candidate(path) {
-                // Not read yet: directory scans stay quiet about it.
-                model.recognised = false;
-            } else {
-                model.errors.push(ParseError::whole(
-                    crate::FileId(0),
-                    "this format is not supported yet",
-                ));
-            }
-            model
-        }
+        Format::Yaml => cloudformation::parse_yaml(sources),
+        Format::Terraform => terraform::parse_file(sources),
         Format::Unknown => {
             let mut model = FileModel::default();
             model.errors.push(ParseError::whole(

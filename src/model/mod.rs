@@ -308,6 +308,27 @@ pub struct Attachment {
     pub origin: Origin,
 }
 
+impl Attachment {
+    /// True for a permissions boundary: it limits, it grants nothing. Frontends describe boundaries
+    /// as "permissions boundary of ...".
+    pub fn is_permissions_boundary(&self) -> bool {
+        self.origin
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("permissions boundary"))
+    }
+}
+
+/// A resource the input declares, so fixes can refer to it instead of writing a placeholder:
+/// Terraform `aws_ecr_repository.app` is `{kind: "aws_ecr_repository", name: "app"}`,
+/// CloudFormation `Resources.Repo` of type `AWS::ECR::Repository` is
+/// `{kind: "AWS::ECR::Repository", name: "Repo"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub kind: String,
+    pub name: String,
+}
+
 /// A comment that asks iamlint to ignore some rules somewhere.
 #[derive(Debug, Clone)]
 pub struct Suppression {
@@ -326,6 +347,8 @@ pub struct Suppression {
 pub struct FileModel {
     pub docs: Vec<PolicyDoc>,
     pub attachments: Vec<Attachment>,
+    /// Resources the file (module, template) declares, for fixes that refer to them.
+    pub declared: Vec<Declared>,
     pub suppressions: Vec<Suppression>,
     /// Values that could not be evaluated and left no trace in a document (a whole policy built
     /// from an unknown variable): reported by `unresolved-reference`.

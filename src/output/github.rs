@@ -2,7 +2,11 @@
 //!
 //! ```text
 //! ::error file=policy.json,line=4,col=17,endLine=4,endColumn=20,title=wildcard-action::`*` allows ...
+//! ::notice title=iamlint::Found 1 finding: 1 error, 0 warnings, 0 infos in 1 file (1 file checked)
 //! ```
+//!
+//! GitHub shows at most 10 error and 10 warning annotations per step (and drops the rest), so
+//! past that findings are written as plain log lines, and a closing notice gives the totals.
 //!
 //! Escaping follows GitHub's toolkit (`@actions/core`): in the message `%`, `\r` and `\n` are
 //! percent-encoded; in property values `:` and `,` are too. Input text can therefore never end the
@@ -10,57 +14,130 @@
 
 use std::io::{self, Write};
 
-use super::Resolver;
+use super::{Resolver, Summary};
 use crate::finding::Severity;
 use crate::lint::Report;
+use crate::text::plural;
 
+/// GitHub shows at most this many annotations of each type (error, warning, notice) per step.
+pub(crate) const ANNOTATIONS_PER_TYPE: usize = 10;
+
+/// One annotation before it is written: a workflow command, or a plain log line past the cap.
+struct Annotation {
+    command: &'static str,
+    file: String,
+    /// `line=..,col=..,endLine=..,endColumn=..` when the location is known.
+    region: Option<super::Region>,
+    title: String,
+    message: String,
+}
+
+/// Writes annotations for the first [`ANNOTATIONS_PER_TYPE`] errors, warnings and notices (one
+/// notice slot is kept for the summary), in path order; the rest go to the log as plain lines, and
+/// a closing notice gives the counts.
 pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let mut shown = [0usize; 3];
+    let mut omitted = 0usize;
     for file in &report.files {
         let r = Resolver::new(&file.sources);
-        for error in &file.errors {
-            match error.span {
-                Some(span) => {
-                    let region = r.region(span);
-                    writeln!(
-                        w,
-                        "::error file={},line={},col={},endLine={},endColumn={},title=parse error::{}",
-                        property(r.path(span.file)),
-                        region.start.line,
-                        region.start.column,
-                        region.end.line,
-                        region.end.column,
-                        message(&error.message),
-                    )?;
-                }
-                None => writeln!(
-                    w,
-                    "::error file={},title=parse error::{}",
-                    property(r.path(error.file)),
-                    message(&error.message)
-                )?,
+        let errors = file.errors.iter().map(|error| {
+            let span_file = error.span.map_or(error.file, |s| s.file);
+            Annotation {
+                command: "error",
+                file: r.path(span_file).to_string(),
+                region: error.span.map(|s| r.region(s)),
+                title: "parse error".into(),
+                message: error.message.clone(),
             }
-        }
-        for f in file.active() {
-            let region = r.region(f.span);
-            let command = match f.severity {
+        });
+        let findings = file.active().map(|f| Annotation {
+            command: match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
                 Severity::Info => "notice",
+            },
+            file: r.path(f.span.file).to_string(),
+            region: Some(r.region(f.span)),
+            title: f.rule.id().to_string(),
+            message: f.message.clone(),
+        });
+        for a in errors.collect::<Vec<_>>().into_iter().chain(findings) {
+            let (slot, cap) = match a.command {
+                "error" => (0, ANNOTATIONS_PER_TYPE),
+                "warning" => (1, ANNOTATIONS_PER_TYPE),
+                _ => (2, ANNOTATIONS_PER_TYPE - 1),
             };
-            writeln!(
-                w,
-                "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-                property(r.path(f.span.file)),
-                region.start.line,
-                region.start.column,
-                region.end.line,
-                region.end.column,
-                property(f.rule.id()),
-                message(&f.message),
-            )?;
+            if shown[slot] < cap {
+                shown[slot] += 1;
+                write_command(&a, w)?;
+            } else {
+                omitted += 1;
+                write_log_line(&a, w)?;
+            }
         }
     }
-    Ok(())
+    write_summary(&Summary::new(report), omitted, w)
+}
+
+fn write_command(a: &Annotation, w: &mut dyn Write) -> io::Result<()> {
+    write!(w, "::{} file={}", a.command, property(&a.file))?;
+    if let Some(region) = a.region {
+        write!(
+            w,
+            ",line={},col={},endLine={},endColumn={}",
+            region.start.line, region.start.column, region.end.line, region.end.column
+        )?;
+    }
+    writeln!(w, ",title={}::{}", property(&a.title), message(&a.message))
+}
+
+/// A finding past the cap, as a plain log line. It starts with the severity, never with `::`,
+/// and is escaped like a message, so it cannot be read as a command.
+fn write_log_line(a: &Annotation, w: &mut dyn Write) -> io::Result<()> {
+    let location = match a.region {
+        Some(region) => format!("{}:{}:{}", a.file, region.start.line, region.start.column),
+        None => a.file.clone(),
+    };
+    writeln!(
+        w,
+        "{}",
+        message(&format!(
+            "{}[{}] {location}: {}",
+            a.command, a.title, a.message
+        ))
+    )
+}
+
+fn write_summary(s: &Summary, omitted: usize, w: &mut dyn Write) -> io::Result<()> {
+    let mut text = if s.findings() == 0 && s.parse_errors == 0 {
+        format!("No findings ({} checked)", plural(s.files_checked, "file"))
+    } else {
+        format!(
+            "Found {}: {}, {}, {} in {} ({} checked)",
+            plural(s.findings(), "finding"),
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.infos, "info"),
+            plural(s.files_with_findings, "file"),
+            plural(s.files_checked, "file"),
+        )
+    };
+    if s.parse_errors > 0 {
+        text.push_str(&format!(
+            "; {} could not be read or parsed",
+            plural(s.files_with_errors, "file")
+        ));
+    }
+    if s.suppressed > 0 {
+        text.push_str(&format!("; {} suppressed", plural(s.suppressed, "finding")));
+    }
+    if omitted > 0 {
+        text.push_str(&format!(
+            "; {omitted} not annotated, as GitHub shows at most {ANNOTATIONS_PER_TYPE} per type: \
+             see this step's log, or upload `--format sarif` to code scanning"
+        ));
+    }
+    writeln!(w, "::notice title=iamlint::{}", message(&text))
 }
 
 /// Escapes a command's message (`escapeData` in the toolkit).

@@ -1,10 +1,11 @@
-//! Renders a [`Report`]: human, json, sarif, github.
+//! Renders a [`Report`]: human, json, sarif, github, gitlab, and `--statistics`.
 //!
 //! Each format lives in its own file. What they share is here: turning spans into lines and
 //! columns without rescanning a file per finding ([`Resolver`]), and the run's counts
 //! ([`Summary`]).
 
 mod github;
+mod gitlab;
 mod human;
 mod json;
 mod sarif;
@@ -25,6 +26,8 @@ pub enum OutputFormat {
     Json,
     Sarif,
     Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -48,6 +51,44 @@ pub fn render(
         OutputFormat::Json => json::render(report, &mut w)?,
         OutputFormat::Sarif => sarif::render(report, &mut w)?,
         OutputFormat::Github => github::render(report, &mut w)?,
+        OutputFormat::Gitlab => gitlab::render(report, &mut w)?,
+    }
+    w.flush()
+}
+
+/// `--statistics`: unsuppressed findings counted per rule, most frequent first, as text
+/// (`count  rule-id  summary`) or, with `json`, as `[{"rule", "count", "summary"}]`.
+pub fn render_statistics(report: &Report, json: bool, w: &mut dyn Write) -> io::Result<()> {
+    let mut w = io::BufWriter::new(w);
+    let summary = Summary::new(report);
+    let rules = summary.rules_by_count();
+    if json {
+        let rows: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|(rule, n)| {
+                serde_json::json!({"rule": rule.id(), "count": n, "summary": rule.meta().summary()})
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut w, &rows)?;
+        writeln!(w)?;
+        return w.flush();
+    }
+    let count_width = rules.first().map_or(1, |(_, n)| n.to_string().len());
+    let id_width = rules.iter().map(|(r, _)| r.id().len()).max().unwrap_or(0);
+    for (rule, n) in &rules {
+        writeln!(
+            w,
+            "{n:>count_width$}  {:id_width$}  {}",
+            rule.id(),
+            rule.meta().summary()
+        )?;
+    }
+    if summary.parse_errors > 0 {
+        writeln!(
+            w,
+            "{} could not be read or parsed",
+            crate::text::plural(summary.files_with_errors, "file")
+        )?;
     }
     w.flush()
 }

@@ -10,6 +10,7 @@ mod macros;
 pub mod docs;
 
 pub mod least_privilege;
+pub mod managed;
 pub mod meta;
 pub mod validity;
 
@@ -120,6 +121,8 @@ pub struct Ctx<'a> {
     pub catalog: &'static Catalog,
     /// The whole file's model, for rules that look across documents.
     pub file: &'a FileModel,
+    /// Path of the linted file; its extension tells the syntax a fix must be written in.
+    pub path: &'a std::path::Path,
 }
 
 /// A rule. Override the narrowest hook: most rules only need [`Rule::check_statement`].
@@ -152,12 +155,16 @@ pub trait Rule: Send + Sync {
 register_rules! {
     least_privilege::allow_not_action::AllowNotAction,
     least_privilege::allow_not_resource::AllowNotResource,
+    managed::broad_managed_policy::BroadManagedPolicy,
     validity::invalid_policy::InvalidPolicy,
+    meta::invalid_suppression::InvalidSuppression,
     validity::missing_version::MissingVersion,
     least_privilege::resource_star::ResourceStar,
     validity::unknown_action::UnknownAction,
+    managed::unknown_managed_policy::UnknownManagedPolicy,
     validity::unknown_service::UnknownService,
     meta::unresolved_reference::UnresolvedReference,
+    meta::unused_suppression::UnusedSuppression,
     least_privilege::wildcard_action::WildcardAction,
     validity::wildcard_matches_nothing::WildcardMatchesNothing,
 }

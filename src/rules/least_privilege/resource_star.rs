@@ -1,8 +1,8 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
-use crate::text::list_some;
+use crate::text::{list_some, thousands};
 
 declare_rule! {
     /// Flags `Resource: "*"` on actions that can be scoped to specific resources.
@@ -33,6 +33,11 @@ declare_rule! {
     /// ]}
     /// ```
     ///
+    /// ## Fix safety
+    /// Display-only: the suggested statements put the ARN templates of the resource types the
+    /// actions accept, with `<placeholders>` to fill in, where `"*"` was; actions that cannot be
+    /// scoped stay on `"*"` in a statement of their own.
+    ///
     /// ## References
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
     /// - [IAM JSON policy elements: Resource](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html)
@@ -40,7 +45,7 @@ declare_rule! {
         id: "resource-star",
         category: LeastPrivilege,
         severity: Warning,
-        fix: None,
+        fix: Sometimes,
     }
 }
 
@@ -75,7 +80,8 @@ impl Rule for ResourceStar {
         let mut scopable: Vec<ActionRef> = Vec::new();
         // Sets beside the lists keep this linear: `*` expands to every action of every service.
         let mut seen = HashSet::new();
-        let mut spans: Vec<Span> = Vec::new();
+        // The action entries as written that grant something scopable, and their spans.
+        let mut written: Vec<(String, Span)> = Vec::new();
         for action in actions.known() {
             let matched = if has_wildcard(action.value) {
                 cx.catalog.expand(action.value)
@@ -89,34 +95,46 @@ impl Rule for ResourceStar {
                 }
             }
             if scopable.len() > before {
-                spans.push(action.span);
+                written.push((action.value.to_string(), action.span));
             }
         }
         if scopable.is_empty() {
             return;
         }
-        let names: Vec<String> = scopable.iter().map(ActionRef::full_name).collect();
-        let mut templates: Vec<String> = Vec::new();
-        let mut seen_templates = HashSet::new();
+        let names: Vec<String> = written.iter().map(|(n, _)| n.clone()).collect();
+        // Templates of the resource types the actions accept, most used first, then plainest.
+        let mut counts: HashMap<&str, usize> = HashMap::new();
         for a in &scopable {
             for t in a.resource_types() {
                 for arn in &t.arns {
-                    if seen_templates.insert(arn.clone()) {
-                        templates.push(arn.clone());
-                    }
+                    *counts.entry(arn.as_str()).or_default() += 1;
                 }
             }
         }
-        // The plainest form first: `bucket/object` before the access-point variant.
-        templates.sort_by_key(|t| (t.len(), t.clone()));
+        let mut templates: Vec<(usize, String)> = counts
+            .into_iter()
+            .map(|(t, n)| (n, t.to_string()))
+            .collect();
+        templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
+        let templates: Vec<String> = templates.into_iter().map(|(_, t)| t).collect();
+        let scoped = if names.iter().any(|n| has_wildcard(n)) {
+            format!(
+                "{} of the actions {} can be scoped",
+                thousands(scopable.len()),
+                if names.len() == 1 {
+                    "it matches"
+                } else {
+                    "they match"
+                }
+            )
+        } else if scopable.len() == 1 {
+            "it can be scoped".to_string()
+        } else {
+            "they can be scoped".to_string()
+        };
         let message = format!(
-            "`\"*\"` grants {} on every resource, though {} be scoped",
-            list_some(&names, 3),
-            if names.len() == 1 {
-                "it can"
-            } else {
-                "they can"
-            }
+            "`\"*\"` grants {} on every resource, though {scoped}",
+            list_some(&names, 3)
         );
         let help = match templates.len() {
             0 => "scope the resources to the ARNs this principal uses".to_string(),
@@ -129,9 +147,113 @@ impl Rule for ResourceStar {
         let mut finding = Self::finding(star.span, message)
             .help(help)
             .path(stmt.path.clone());
-        for span in spans.into_iter().take(5) {
+        if let Some(fix) = scoped_statements(stmt, doc, cx) {
+            finding = finding.fix(fix);
+        }
+        for (_, span) in written.into_iter().take(5) {
             finding = finding.related(span, "can be scoped");
         }
         out.push(finding.build());
     }
+}
+
+/// The statement split in two: unscopable actions on `"*"`, the rest on the ARN templates (with
+/// placeholders) of the plainest resource type each accepts. `None` when a value is unknown, a
+/// condition cannot be copied, or the templates are too many to be a useful suggestion.
+fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix> {
+    use crate::fix::{ConditionSpec, PolicySpec, ResourceValue, StatementSpec};
+    let actions = stmt.actions()?;
+    if actions.has_unknown() || stmt.resources()?.items.len() != 1 {
+        return None;
+    }
+    let mut conditions = Vec::new();
+    if let Some(c) = &stmt.condition {
+        for (op, entry) in c.entries() {
+            let values: Option<Vec<String>> = entry
+                .values
+                .iter()
+                .map(|v| v.value.literal().map(str::to_string))
+                .collect();
+            conditions.push(ConditionSpec {
+                test: op.name.value.as_str()?.to_string(),
+                key: entry.key.value.as_str()?.to_string(),
+                values: values?,
+            });
+        }
+    }
+    let mut unscopable: Vec<String> = Vec::new();
+    // (templates, actions as written), in first-seen order.
+    let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for action in actions.known() {
+        let matched = if has_wildcard(action.value) {
+            cx.catalog.expand(action.value)
+        } else {
+            cx.catalog.action(action.value).into_iter().collect()
+        };
+        if matched.is_empty() {
+            return None;
+        }
+        let mut templates: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut any_unscopable = false;
+        for a in &matched {
+            let plainest = a
+                .resource_types()
+                .flat_map(|t| t.arns.iter())
+                .min_by_key(|t| (t.len(), (*t).clone()));
+            match plainest {
+                Some(t) => {
+                    let filled = crate::recipes::fill_with_placeholders(t);
+                    if seen.insert(filled.clone()) {
+                        templates.push(filled);
+                    }
+                }
+                None => any_unscopable = true,
+            }
+        }
+        if templates.is_empty() || (any_unscopable && has_wildcard(action.value)) {
+            unscopable.push(action.value.to_string());
+            continue;
+        }
+        templates.sort();
+        match groups.iter_mut().find(|(t, _)| *t == templates) {
+            Some((_, a)) => a.push(action.value.to_string()),
+            None => groups.push((templates, vec![action.value.to_string()])),
+        }
+    }
+    if groups.iter().any(|(t, _)| t.len() > 4) || groups.is_empty() {
+        return None;
+    }
+    let sid = stmt
+        .sid
+        .as_ref()
+        .and_then(|s| s.value.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let mut spec = PolicySpec::default();
+    if !unscopable.is_empty() {
+        spec.statements.push(StatementSpec {
+            sid: String::new(),
+            actions: unscopable,
+            resources: vec![ResourceValue::Arn("*".to_string())],
+            conditions: conditions.clone(),
+        });
+    }
+    for (templates, actions) in groups {
+        spec.statements.push(StatementSpec {
+            sid: String::new(),
+            actions,
+            resources: templates.into_iter().map(ResourceValue::Arn).collect(),
+            conditions: conditions.clone(),
+        });
+    }
+    if let Some(first) = spec.statements.first_mut() {
+        first.sid = sid;
+    }
+    Some(Fix {
+        title: "scope the statement to ARNs (fill in the <placeholders>)".to_string(),
+        applicability: Applicability::DisplayOnly,
+        edits: Vec::new(),
+        snippet: Some(crate::fix::render_statements(&spec, doc.syntax)),
+    })
 }

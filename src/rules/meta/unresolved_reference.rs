@@ -7,8 +7,14 @@ declare_rule! {
     /// ## What it does
     /// Lists every value in a policy that the frontend could not evaluate: a Terraform variable
     /// without a default, a resource attribute known only after apply, a CloudFormation pseudo
-    /// parameter. An unknown value is never read as `*` and never dropped; the other rules judge the
-    /// statement on what is known. This finding says what was left out and why.
+    /// parameter without a default. An unknown value is never read as `*` and never dropped; the
+    /// other rules judge the statement on what is known. This finding says what was left out and why.
+    ///
+    /// The deploying account's own coordinates are not reported: CloudFormation pseudo parameters
+    /// (`AWS::AccountId`, `AWS::Region`, `AWS::Partition`, `AWS::URLSuffix`, `AWS::StackName`, ...)
+    /// and Terraform's `data.aws_caller_identity`, `data.aws_region` and `data.aws_partition`. They
+    /// stand for "this account" or "this region", which every rule already treats as a specific
+    /// value, so reporting them would only add noise to every template.
     ///
     /// ## Why is this bad?
     /// It is not bad in itself; it is information. A linter that guessed would either flag things
@@ -51,7 +57,7 @@ impl Rule for UnresolvedReference {
 
     fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
         for u in &file.unresolved {
-            out.push(report(&u.value, u.span));
+            out.extend(report(&u.value, u.span));
         }
         for doc in &file.docs {
             self.check_document(doc, cx, out);
@@ -60,7 +66,7 @@ impl Rule for UnresolvedReference {
 
     fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
         for u in &doc.unresolved {
-            out.push(report(&u.value, u.span));
+            out.extend(report(&u.value, u.span));
         }
         for stmt in &doc.statements {
             let mut scalars: Vec<&Located<Scalar>> = Vec::new();
@@ -81,14 +87,30 @@ impl Rule for UnresolvedReference {
             }
             for scalar in scalars {
                 for unknown in scalar.value.unknowns() {
-                    out.push(report(unknown, scalar.span));
+                    out.extend(report(unknown, scalar.span));
                 }
             }
         }
     }
 }
 
-fn report(unknown: &Unknown, span: Span) -> Finding {
+/// Expressions that stand for the deploying account, region or partition.
+fn is_own_coordinate(expr: &str) -> bool {
+    let expr = expr.trim_start_matches("!Ref ").trim_start_matches("Ref ");
+    expr.starts_with("AWS::")
+        || [
+            "data.aws_caller_identity.",
+            "data.aws_region.",
+            "data.aws_partition.",
+        ]
+        .iter()
+        .any(|p| expr.starts_with(p))
+}
+
+fn report(unknown: &Unknown, span: Span) -> Option<Finding> {
+    if is_own_coordinate(&unknown.expr) {
+        return None;
+    }
     UnresolvedReference::finding(
         span,
         format!(
@@ -96,7 +118,8 @@ fn report(unknown: &Unknown, span: Span) -> Finding {
             unknown.expr, unknown.reason
         ),
     )
-    .help("give it a known value (a default, a .tfvars entry or --var) to have it checked")
+    .help("give it a known value to have it checked: a variable default, a .tfvars entry or --var in Terraform, a parameter Default in CloudFormation")
     .confidence(Confidence::Low)
     .build()
+    .into()
 }

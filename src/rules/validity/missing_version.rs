@@ -48,7 +48,7 @@ impl Rule for MissingVersion {
                 span,
                 "policy has no `Version`, so policy variables are not expanded",
             )
-            .help("add \"Version\": \"2012-10-17\" as the first element")
+            .help("add a `Version` element with the value `2012-10-17`")
             .path(doc.path.clone())
             .build(),
         );

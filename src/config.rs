@@ -1,0 +1,571 @@
+//! `iamlint.toml`: finding it, reading it strictly, and the path rules it defines.
+//!
+//! ```toml
+//! select = ["resource-star", "wildcard-action"]   # default: every rule
+//! ignore = ["missing-version"]
+//! fail-on = "error"                               # error | warning | info
+//! exclude = ["legacy/", "**/*.generated.json"]
+//! recipe-dirs = ["iam/recipes"]
+//!
+//! [severity]
+//! resource-star = "error"
+//!
+//! [per-path-ignores]
+//! "sandbox/**" = ["wildcard-action"]
+//!
+//! [[ignore]]                 # JSON has no comments: suppress one finding here, with a reason
+//! path = "policies/ci.json"
+//! rule = "resource-star"
+//! sid = "PullImages"         # optional: only in this statement (or `line = 12`)
+//! reason = "ecr:GetAuthorizationToken cannot be scoped"
+//! ```
+//!
+//! The file is found by walking up from the first scanned path: `.iamlint.toml` first, then
+//! `iamlint.toml`, like ruff. Unknown keys, rule ids and severities are errors with a did-you-mean,
+//! located at `path:line:col`. Globs are relative to the folder holding the config file; a pattern
+//! without `/` matches a file or folder name at any depth (like `.gitignore`), and a folder pattern
+//! covers everything inside it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::finding::Severity;
+use crate::rules::RuleId;
+use crate::source::SourceFile;
+
+/// Config file names, in the order they are looked for in each folder.
+pub const FILE_NAMES: [&str; 2] = [".iamlint.toml", "iamlint.toml"];
+
+/// A configuration that cannot be used. Stops the run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read config: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    At {
+        path: PathBuf,
+        line: u32,
+        column: u32,
+        message: String,
+    },
+}
+
+/// The typed configuration. Paths are absolute; globs are compiled into [`PathRules`].
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it was read from (`None`: defaults).
+    pub path: Option<PathBuf>,
+    pub select: Option<Vec<RuleId>>,
+    pub ignore: Vec<RuleId>,
+    pub severity: HashMap<RuleId, Severity>,
+    pub fail_on: Option<Severity>,
+    /// Extra recipe folders, absolute. Checked to exist; read by the recipes loader.
+    pub recipe_dirs: Vec<PathBuf>,
+    pub paths: PathRules,
+}
+
+/// One `[[ignore]]` entry: a finding in a file that cannot carry comments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoreEntry {
+    pub path: String,
+    pub rule: RuleId,
+    /// Only findings inside the statement with this `Sid`.
+    pub sid: Option<String>,
+    /// Only findings whose primary location starts on this 1-based line.
+    pub line: Option<u32>,
+    pub reason: String,
+}
+
+/// Glob-based rules: which files to skip and which findings to suppress where.
+#[derive(Debug, Clone, Default)]
+pub struct PathRules {
+    /// Folder the patterns are relative to (absolute); `None` means the current directory.
+    root: Option<PathBuf>,
+    exclude: GlobSet,
+    per_path: Vec<(GlobSet, Vec<RuleId>)>,
+    entries: Vec<(GlobSet, IgnoreEntry)>,
+}
+
+/// What the path rules say about one file.
+#[derive(Debug, Default)]
+pub struct FileIgnores<'a> {
+    /// Rules whose findings are suppressed in the whole file.
+    pub rules: Vec<RuleId>,
+    pub entries: Vec<&'a IgnoreEntry>,
+}
+
+impl FileIgnores<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.entries.is_empty()
+    }
+}
+
+impl PathRules {
+    /// True when `path` matches an `exclude` pattern.
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        !self.exclude.is_empty() && self.exclude.is_match(self.relative(path))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exclude.is_empty() && self.per_path.is_empty() && self.entries.is_empty()
+    }
+
+    /// The per-path ignores and `[[ignore]]` entries that apply to `path`.
+    pub fn for_file(&self, path: &Path) -> FileIgnores<'_> {
+        if self.per_path.is_empty() && self.entries.is_empty() {
+            return FileIgnores::default();
+        }
+        let relative = self.relative(path);
+        let mut out = FileIgnores::default();
+        for (globs, rules) in &self.per_path {
+            if globs.is_match(&relative) {
+                out.rules.extend(rules.iter().copied());
+            }
+        }
+        for (globs, entry) in &self.entries {
+            if globs.is_match(&relative) {
+                out.entries.push(entry);
+            }
+        }
+        out
+    }
+
+    /// `path` relative to the config folder, with forward slashes; the whole normalised path when
+    /// it lies outside (then only patterns without `/` can match).
+    fn relative(&self, path: &Path) -> String {
+        let full = normalize(&absolute(path));
+        let base = match &self.root {
+            Some(root) => root.clone(),
+            None => normalize(&absolute(Path::new("."))),
+        };
+        let shown = full.strip_prefix(&base).unwrap_or(&full);
+        shown
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// An absolute path without `.` and `..` components (symlinks are left alone).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl Config {
+    /// Finds the config for a run starting at `start` (a file or folder): the nearest
+    /// `.iamlint.toml` or `iamlint.toml` in it or above it.
+    pub fn discover(start: &Path) -> Result<Option<Config>, ConfigError> {
+        match find(start) {
+            Some(path) => Config::load(&path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads and checks one config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_path_buf(),
+            message: lower_first(&e.to_string()),
+        })?;
+        let root = normalize(&absolute(path))
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Config::parse(path, &text, &root)
+    }
+
+    /// Parses config text; `root` is the folder globs and `recipe-dirs` are relative to.
+    pub fn parse(path: &Path, text: &str, root: &Path) -> Result<Config, ConfigError> {
+        let file = SourceFile::new(path, text.to_string());
+        let at = |span: Option<std::ops::Range<usize>>, message: String| {
+            let offset = span.map_or(0, |s| s.start);
+            let position = file.position(u32::try_from(offset).unwrap_or(u32::MAX));
+            ConfigError::At {
+                path: path.to_path_buf(),
+                line: position.line,
+                column: position.column,
+                message,
+            }
+        };
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| at(e.span(), improve_message(e.message())))?;
+
+        let rule = |s: &Spanned<String>| -> Result<RuleId, ConfigError> {
+            RuleId::parse(s.get_ref()).ok_or_else(|| at(Some(s.span()), unknown_rule(s.get_ref())))
+        };
+        let rules = |list: &[Spanned<String>]| list.iter().map(rule).collect::<Result<Vec<_>, _>>();
+        let severity = |s: &Spanned<String>| -> Result<Severity, ConfigError> {
+            Severity::parse(s.get_ref()).ok_or_else(|| {
+                let hint = did_you_mean(s.get_ref(), ["error", "warning", "info"])
+                    .map_or(String::new(), |m| format!(", did you mean `{m}`?"));
+                at(
+                    Some(s.span()),
+                    format!(
+                        "unknown severity `{}` (expected `error`, `warning` or `info`{hint})",
+                        s.get_ref()
+                    ),
+                )
+            })
+        };
+        let glob = |s: &Spanned<String>| -> Result<GlobSet, ConfigError> {
+            compile_glob(s.get_ref()).map_err(|message| at(Some(s.span()), message))
+        };
+
+        let mut config = Config {
+            path: Some(path.to_path_buf()),
+            select: raw.select.as_deref().map(rules).transpose()?,
+            fail_on: raw.fail_on.as_ref().map(severity).transpose()?,
+            ..Config::default()
+        };
+        for (id, value) in &raw.severity {
+            config.severity.insert(rule(id)?, severity(value)?);
+        }
+        let mut paths = PathRules {
+            root: Some(root.to_path_buf()),
+            ..PathRules::default()
+        };
+        let mut exclude = GlobSetBuilder::new();
+        for pattern in &raw.exclude {
+            for g in globs_for(pattern.get_ref()).map_err(|m| at(Some(pattern.span()), m))? {
+                exclude.add(g);
+            }
+        }
+        paths.exclude = exclude
+            .build()
+            .map_err(|e| at(None, format!("invalid `exclude` pattern: {e}")))?;
+        for (pattern, ids) in &raw.per_path_ignores {
+            paths.per_path.push((glob(pattern)?, rules(ids)?));
+        }
+        for item in &raw.ignore {
+            match item.get_ref() {
+                toml::Value::String(id) => {
+                    config
+                        .ignore
+                        .push(rule(&Spanned::new(item.span(), id.clone()))?);
+                }
+                toml::Value::Table(table) => {
+                    let entry: RawIgnoreEntry = toml::Value::Table(table.clone())
+                        .try_into()
+                        .map_err(|e: toml::de::Error| {
+                            at(
+                                Some(item.span()),
+                                format!("in `[[ignore]]`: {}", improve_message(e.message())),
+                            )
+                        })?;
+                    let reason = entry.reason.unwrap_or_default();
+                    if reason.trim().is_empty() {
+                        return Err(at(
+                            Some(item.span()),
+                            "`[[ignore]]` entry needs a `reason`: say why the finding is acceptable"
+                                .into(),
+                        ));
+                    }
+                    let rule_id = RuleId::parse(&entry.rule)
+                        .ok_or_else(|| at(Some(item.span()), unknown_rule(&entry.rule)))?;
+                    let globs = compile_glob(&entry.path)
+                        .map_err(|m| at(Some(item.span()), format!("in `[[ignore]]`: {m}")))?;
+                    paths.entries.push((
+                        globs,
+                        IgnoreEntry {
+                            path: entry.path,
+                            rule: rule_id,
+                            sid: entry.sid,
+                            line: entry.line,
+                            reason,
+                        },
+                    ));
+                }
+                _ => {
+                    return Err(at(
+                        Some(item.span()),
+                        "`ignore` takes rule ids, or `[[ignore]]` tables with `path`, `rule` and `reason`".into(),
+                    ))
+                }
+            }
+        }
+        for dir in &raw.recipe_dirs {
+            let full = normalize(&root.join(dir.get_ref()));
+            if !full.is_dir() {
+                return Err(at(
+                    Some(dir.span()),
+                    format!("recipe folder `{}` does not exist", dir.get_ref()),
+                ));
+            }
+            config.recipe_dirs.push(full);
+        }
+        config.paths = paths;
+        // Assigned last so that an error above never leaves a half-read list behind.
+        config.ignore.sort();
+        config.ignore.dedup();
+        Ok(config)
+    }
+}
+
+/// The nearest config file at or above `start`.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let start = normalize(&absolute(start));
+    let dir = if start.is_dir() {
+        start.as_path()
+    } else {
+        start.parent()?
+    };
+    let found = dir.ancestors().find_map(|d| {
+        FILE_NAMES
+            .iter()
+            .map(|name| d.join(name))
+            .find(|candidate| candidate.is_file())
+    })?;
+    // Shown in error messages: relative to the current folder when inside it.
+    let cwd = normalize(&absolute(Path::new(".")));
+    Some(match found.strip_prefix(&cwd) {
+        Ok(relative) => relative.to_path_buf(),
+        Err(_) => found,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    select: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<toml::Value>>,
+    fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    per_path_ignores: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    recipe_dirs: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnoreEntry {
+    path: String,
+    rule: String,
+    sid: Option<String>,
+    line: Option<u32>,
+    reason: Option<String>,
+}
+
+fn unknown_rule(id: &str) -> String {
+    match RuleId::suggest(id) {
+        Some(s) => format!("unknown rule `{id}` (did you mean `{s}`?)"),
+        None => format!("unknown rule `{id}` (`iamlint rules` lists them)"),
+    }
+}
+
+fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (crate::text::edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= 3.max(word.len() / 3))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Turns serde's and toml's wording into ours: unknown keys get a did-you-mean, and the clash
+/// between `ignore = [...]` and `[[ignore]]` says how to have both.
+fn improve_message(message: &str) -> String {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((field, tail)) = rest.split_once('`') {
+            // serde lists the expected fields in backticks: "expected one of `a`, `b`".
+            let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+            return match did_you_mean(field, expected.iter().copied()) {
+                Some(m) => format!("unknown key `{field}` (did you mean `{m}`?)"),
+                None => format!(
+                    "unknown key `{field}` (expected one of {})",
+                    expected
+                        .iter()
+                        .map(|e| format!("`{e}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+        }
+    }
+    if message.contains("duplicate key `ignore`") {
+        return "duplicate key `ignore`: to list rule ids and `[[ignore]]` entries together, write \
+                them in one array: `ignore = [\"rule-id\", { path = \"...\", rule = \"...\", reason = \"...\" }]`"
+            .into();
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        if let Some((field, _)) = rest.split_once('`') {
+            return format!("missing key `{field}`");
+        }
+    }
+    message.to_string()
+}
+
+/// Globs for one user pattern: `name` matches at any depth, `a/b` from the config folder, and a
+/// folder pattern covers what is inside.
+fn globs_for(pattern: &str) -> Result<Vec<globset::Glob>, String> {
+    let trimmed = pattern.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(format!("empty glob pattern `{pattern}`"));
+    }
+    let anchored = trimmed.contains('/');
+    let base = trimmed.trim_start_matches("./").trim_start_matches('/');
+    let base = if anchored || base.starts_with("**") {
+        base.to_string()
+    } else {
+        format!("**/{base}")
+    };
+    [base.clone(), format!("{base}/**")]
+        .iter()
+        .map(|p| {
+            GlobBuilder::new(p)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("invalid glob `{pattern}`: {}", e.kind()))
+        })
+        .collect()
+}
+
+fn compile_glob(pattern: &str) -> Result<GlobSet, String> {
+    let mut set = GlobSetBuilder::new();
+    for g in globs_for(pattern)? {
+        set.add(g);
+    }
+    set.build()
+        .map_err(|e| format!("invalid glob `{pattern}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("iamlint.toml"), text, Path::new("/repo"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let config = parse(
+            r#"
+select = ["resource-star", "wildcard-action"]
+ignore = ["missing-version"]
+fail-on = "error"
+exclude = ["legacy/"]
+
+[severity]
+resource-star = "error"
+
+[per-path-ignores]
+"sandbox/**" = ["wildcard-action"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.select,
+            Some(vec![RuleId::ResourceStar, RuleId::WildcardAction])
+        );
+        assert_eq!(config.ignore, vec![RuleId::MissingVersion]);
+        assert_eq!(config.fail_on, Some(Severity::Error));
+        assert_eq!(config.severity[&RuleId::ResourceStar], Severity::Error);
+        assert!(config.paths.is_excluded(Path::new("/repo/legacy/a/b.json")));
+        assert!(config.paths.is_excluded(Path::new("/repo/x/legacy/b.json")));
+        assert!(!config.paths.is_excluded(Path::new("/repo/legacy.json")));
+        let ignores = config.paths.for_file(Path::new("/repo/sandbox/a/p.json"));
+        assert_eq!(ignores.rules, vec![RuleId::WildcardAction]);
+        assert!(config.paths.for_file(Path::new("/repo/p.json")).is_empty());
+    }
+
+    #[test]
+    fn ignore_entries_and_rule_ids_share_the_key() {
+        let config = parse(
+            r#"
+[[ignore]]
+path = "policies/ci.json"
+rule = "resource-star"
+sid = "Pull"
+reason = "cannot be scoped"
+"#,
+        )
+        .unwrap();
+        let ignores = config.paths.for_file(Path::new("/repo/policies/ci.json"));
+        assert_eq!(ignores.entries.len(), 1);
+        assert_eq!(ignores.entries[0].sid.as_deref(), Some("Pull"));
+        assert!(config
+            .paths
+            .for_file(Path::new("/repo/other/policies/ci.json"))
+            .is_empty());
+        let mixed = parse(
+            r#"ignore = ["missing-version", { path = "a.json", rule = "resource-star", line = 3, reason = "r" }]"#,
+        )
+        .unwrap();
+        assert_eq!(mixed.ignore, vec![RuleId::MissingVersion]);
+        assert_eq!(mixed.paths.entries[0].1.line, Some(3));
+    }
+
+    #[test]
+    fn errors_are_located_and_suggest() {
+        assert_eq!(
+            parse("selct = []").unwrap_err(),
+            "iamlint.toml:1:1: unknown key `selct` (did you mean `select`?)"
+        );
+        assert_eq!(
+            parse("\nselect = [\"resource-str\"]").unwrap_err(),
+            "iamlint.toml:2:11: unknown rule `resource-str` (did you mean `resource-star`?)"
+        );
+        assert_eq!(
+            parse("[severity]\nresource-star = \"eror\"").unwrap_err(),
+            "iamlint.toml:2:17: unknown severity `eror` (expected `error`, `warning` or `info`, did you mean `error`?)"
+        );
+        assert_eq!(
+            parse("[severity]\nresorce-star = \"error\"").unwrap_err(),
+            "iamlint.toml:2:1: unknown rule `resorce-star` (did you mean `resource-star`?)"
+        );
+        let err = parse("[[ignore]]\npath = \"a.json\"\nrule = \"resource-star\"").unwrap_err();
+        assert!(err.contains("needs a `reason`"), "{err}");
+        let err = parse("[[ignore]]\npath = \"a.json\"\nrule = \"resource-star\"\nreasn = \"x\"")
+            .unwrap_err();
+        assert!(
+            err.contains("unknown key `reasn` (did you mean `reason`?)"),
+            "{err}"
+        );
+        let err = parse("ignore = [\"x\"]\n[[ignore]]\n").unwrap_err();
+        assert!(err.contains("in one array"), "{err}");
+        let err = parse("exclude = [\"a[\"]").unwrap_err();
+        assert!(
+            err.starts_with("iamlint.toml:1:12: invalid glob `a[`"),
+            "{err}"
+        );
+        let err = parse("recipe-dirs = [\"nope\"]").unwrap_err();
+        assert!(err.contains("recipe folder `nope` does not exist"), "{err}");
+    }
+}

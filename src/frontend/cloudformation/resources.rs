@@ -1,0 +1,266 @@
+//! Which resource types carry policies, and where in their properties.
+
+use super::{sam, Extract, Found};
+use crate::model::{Attachment, Origin, PolicyKind, Scalar, Unknown};
+use crate::source::{FileId, Located};
+use crate::tree::{Node, NodeKind};
+
+/// Resource policies: type and the property holding the document.
+const RESOURCE_POLICIES: &[(&str, &str)] = &[
+    ("AWS::S3::BucketPolicy", "PolicyDocument"),
+    ("AWS::SQS::QueuePolicy", "PolicyDocument"),
+    ("AWS::SNS::TopicPolicy", "PolicyDocument"),
+    ("AWS::KMS::Key", "KeyPolicy"),
+    ("AWS::ECR::Repository", "RepositoryPolicyText"),
+    ("AWS::SecretsManager::ResourcePolicy", "ResourcePolicy"),
+];
+
+/// Principals with inline `Policies` and `ManagedPolicyArns`.
+const PRINCIPALS: &[&str] = &["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"];
+
+/// Standalone policies attached through `Roles`/`Users`/`Groups`.
+const STANDALONE: &[&str] = &["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"];
+
+/// One inline policy of one principal, naming it by `RoleName`/`UserName`/`GroupName`.
+const SINGLE: &[(&str, &str, &str)] = &[
+    ("AWS::IAM::RolePolicy", "RoleName", "role"),
+    ("AWS::IAM::UserPolicy", "UserName", "user"),
+    ("AWS::IAM::GroupPolicy", "GroupName", "group"),
+];
+
+/// True when iamlint reads policies from resources of this type.
+pub fn reads(ty: &str) -> bool {
+    RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
+        || PRINCIPALS.contains(&ty)
+        || STANDALONE.contains(&ty)
+        || SINGLE.iter().any(|(t, _, _)| *t == ty)
+        || sam::reads(ty)
+}
+
+/// Finds the policies in one evaluation of a resource's properties. `raw` is the unevaluated
+/// properties, for `!Ref` targets that evaluation turns into unknowns.
+pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
+    let (id, ty) = (cx.id, cx.ty);
+    let base = format!("Resources.{id}.Properties");
+    let address = format!("Resources.{id}");
+    if let Some((_, prop)) = RESOURCE_POLICIES.iter().find(|(t, _)| *t == ty) {
+        if let Some(doc) = props.get(prop) {
+            cx.doc(
+                PolicyKind::Resource,
+                format!("{base}.{prop}"),
+                origin(&address, format!("`{prop}` of `{ty}` `{id}`"), None),
+                doc,
+            );
+        }
+        return;
+    }
+    if PRINCIPALS.contains(&ty) {
+        if ty == "AWS::IAM::Role" {
+            if let Some(doc) = props.get("AssumeRolePolicyDocument") {
+                cx.doc(
+                    PolicyKind::Trust,
+                    format!("{base}.AssumeRolePolicyDocument"),
+                    origin(&address, format!("trust policy of `{ty}` `{id}`"), None),
+                    doc,
+                );
+            }
+        }
+        inline_policies(cx, props, &base, &address);
+        managed_policy_arns(cx, props, &address);
+        if let Some(boundary) = props.get("PermissionsBoundary") {
+            cx.attachment(
+                boundary,
+                origin(
+                    &address,
+                    format!("permissions boundary of `{ty}` `{id}`"),
+                    None,
+                ),
+            );
+        }
+        return;
+    }
+    if STANDALONE.contains(&ty) {
+        let Some(doc) = props.get("PolicyDocument") else {
+            return;
+        };
+        let what = match props.get("PolicyName").and_then(Node::as_str) {
+            Some(name) => format!("policy `{name}` (`{ty}` `{id}`)"),
+            None => format!("`{ty}` `{id}`"),
+        };
+        let mut principals = Vec::new();
+        for (key, kind) in [("Roles", "role"), ("Users", "user"), ("Groups", "group")] {
+            if let Some(NodeKind::Array(items)) = raw.get(key).map(|n| &n.kind) {
+                principals.extend(items.iter().filter_map(|i| principal(cx, i, kind)));
+            }
+        }
+        let path = format!("{base}.PolicyDocument");
+        if principals.is_empty() {
+            cx.doc(
+                PolicyKind::Identity,
+                path.clone(),
+                origin(&address, what.clone(), None),
+                doc,
+            );
+        }
+        for p in principals {
+            cx.doc(
+                PolicyKind::Identity,
+                path.clone(),
+                origin(&address, format!("{what} attached to `{p}`"), Some(p)),
+                doc,
+            );
+        }
+        return;
+    }
+    if let Some((_, key, kind)) = SINGLE.iter().find(|(t, _, _)| *t == ty) {
+        let Some(doc) = props.get("PolicyDocument") else {
+            return;
+        };
+        let who = raw.get(key).and_then(|n| principal(cx, n, kind));
+        let name = props.get("PolicyName").and_then(Node::as_str).unwrap_or(id);
+        let what = match &who {
+            Some(p) => format!("inline policy `{name}` of `{p}` (`{ty}` `{id}`)"),
+            None => format!("inline policy `{name}` (`{ty}` `{id}`)"),
+        };
+        cx.doc(
+            PolicyKind::Identity,
+            format!("{base}.PolicyDocument"),
+            origin(&address, what, who),
+            doc,
+        );
+        return;
+    }
+    if sam::reads(ty) {
+        sam::policies(cx, props, &base, &address);
+    }
+}
+
+fn origin(address: &str, description: String, attached_to: Option<String>) -> Origin {
+    Origin {
+        address: Some(address.to_string()),
+        description: Some(description),
+        attached_to,
+        ..Origin::default()
+    }
+}
+
+/// `!Ref CiRole` naming a resource of the template → `Resources.CiRole`; a literal name →
+/// `role/name`.
+fn principal(cx: &Extract, node: &Node, kind: &str) -> Option<String> {
+    if let Some(("Ref", target)) = super::intrinsics::intrinsic(node) {
+        let target = target.as_str()?;
+        return cx
+            .eval
+            .scope
+            .resources
+            .contains_key(target)
+            .then(|| format!("Resources.{target}"));
+    }
+    node.as_str().map(|name| format!("{kind}/{name}"))
+}
+
+/// `Policies: [{PolicyName, PolicyDocument}]` of a role, user or group.
+fn inline_policies(cx: &mut Extract, props: &Node, base: &str, address: &str) {
+    let Some(list) = props.get("Policies") else {
+        return;
+    };
+    let items = match &list.kind {
+        NodeKind::Array(items) => items.as_slice(),
+        NodeKind::Str(Scalar::Unknown(u)) => {
+            cx.unresolved(u, list);
+            return;
+        }
+        _ => return,
+    };
+    let (id, ty) = (cx.id, cx.ty);
+    for (i, item) in items.iter().enumerate() {
+        if let NodeKind::Str(Scalar::Unknown(u)) = &item.kind {
+            cx.unresolved(u, item);
+            continue;
+        }
+        let Some(doc) = item.get("PolicyDocument") else {
+            continue;
+        };
+        let name = item
+            .get("PolicyName")
+            .map_or_else(|| "?".to_string(), node_text);
+        cx.doc(
+            PolicyKind::Identity,
+            format!("{base}.Policies[{i}].PolicyDocument"),
+            origin(
+                address,
+                format!("inline policy `{name}` of `{ty}` `{id}`"),
+                Some(address.to_string()),
+            ),
+            doc,
+        );
+    }
+}
+
+fn node_text(node: &Node) -> String {
+    match &node.kind {
+        NodeKind::Str(s) => s.text(),
+        NodeKind::Number(n) => n.clone(),
+        _ => "?".to_string(),
+    }
+}
+
+/// `ManagedPolicyArns`: one attachment per element.
+fn managed_policy_arns(cx: &mut Extract, props: &Node, address: &str) {
+    let Some(list) = props.get("ManagedPolicyArns") else {
+        return;
+    };
+    let (id, ty) = (cx.id, cx.ty);
+    let items = match &list.kind {
+        NodeKind::Array(items) => items.as_slice(),
+        NodeKind::Str(Scalar::Unknown(u)) => {
+            cx.unresolved(u, list);
+            return;
+        }
+        _ => std::slice::from_ref(list),
+    };
+    for item in items {
+        cx.attachment(
+            item,
+            origin(address, format!("`{ty}` `{id}`"), Some(address.to_string())),
+        );
+    }
+}
+
+impl Extract<'_, '_, '_> {
+    pub(super) fn doc(&mut self, kind: PolicyKind, path: String, origin: Origin, node: &Node) {
+        // A document may be written as a JSON string; it is read, and reported where the string is.
+        let node = match &node.kind {
+            NodeKind::Str(Scalar::Str(text)) => match crate::json::parse(text, FileId(0), 0) {
+                Ok(parsed) => super::intrinsics::respan(&parsed, node.span),
+                Err(_) => node.clone(),
+            },
+            _ => node.clone(),
+        };
+        self.out.push(Found::Doc {
+            kind,
+            path,
+            origin,
+            node,
+        });
+    }
+
+    pub(super) fn attachment(&mut self, node: &Node, origin: Origin) {
+        let scalar = match &node.kind {
+            NodeKind::Str(s) => s.clone(),
+            _ => Scalar::Unknown(Unknown::new(
+                self.eval.scope.quote(node.span),
+                format!("expected a policy ARN, found {}", node.type_name()),
+            )),
+        };
+        self.out.push(Found::Attachment(Attachment {
+            policy_arn: Located::new(scalar, node.span),
+            origin,
+        }));
+    }
+
+    pub(super) fn unresolved(&mut self, unknown: &Unknown, node: &Node) {
+        self.out
+            .push(Found::Unresolved(Located::new(unknown.clone(), node.span)));
+    }
+}

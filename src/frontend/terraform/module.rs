@@ -1,0 +1,470 @@
+//! A Terraform module as the frontend sees it: the file being linted plus the other `.tf` files of
+//! its folder, where its variables, locals and policy documents may be defined.
+//!
+//! Each file is parsed once per run (a process-wide cache shared by the runs of one folder), so an
+//! 800-file folder costs 800 parses, not 800², and a folder is dropped once its files are linted.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+
+use hcl_edit::structure::{Block, Body};
+
+use super::resources::{self, DocUse, PrincipalRef};
+
+/// One parsed `.tf` file and what it defines.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub path: PathBuf,
+    pub text: String,
+    pub body: Result<Body, hcl_edit::parser::Error>,
+    pub defs: Defs,
+}
+
+/// Named things a file defines, by index into its body.
+#[derive(Debug, Default)]
+pub struct Defs {
+    /// `variable "x"` → block index.
+    pub variables: HashMap<String, usize>,
+    /// `locals { x = ... }` → (block index, attribute key).
+    pub locals: HashMap<String, usize>,
+    /// `data "aws_iam_policy_document" "x"` → block index.
+    pub data_docs: HashMap<String, usize>,
+    /// `data "aws_iam_policy" "x"` → block index.
+    pub data_policies: HashMap<String, usize>,
+    /// Literal `name` of a role, user or group → its address (`aws_iam_role.ci`).
+    pub principal_names: HashMap<String, String>,
+    /// `aws_iam_policy` name → principals it is attached to (by attachment resources).
+    pub policy_attached: HashMap<String, Vec<PrincipalRef>>,
+    /// Policy slots that take a `data.aws_iam_policy_document.X.json`.
+    pub doc_uses: Vec<DocUse>,
+    /// Documents referenced anywhere else (locals, module inputs, outputs), except as the source
+    /// or override of another document: they are linted on their own.
+    pub doc_other_refs: HashSet<String>,
+    /// Documents used as `source_policy_documents`/`override_policy_documents` of another.
+    pub doc_source_refs: HashSet<String>,
+}
+
+impl ParsedFile {
+    pub fn parse(path: PathBuf, text: String) -> ParsedFile {
+        let body = hcl_edit::parser::parse_body(&text);
+        let defs = match &body {
+            Ok(body) => Defs::collect(body, &text),
+            Err(_) => Defs::default(),
+        };
+        ParsedFile {
+            path,
+            text,
+            body,
+            defs,
+        }
+    }
+
+    pub fn body(&self) -> Option<&Body> {
+        self.body.as_ref().ok()
+    }
+
+    /// The top-level block at `index`.
+    pub fn block(&self, index: usize) -> Option<&Block> {
+        self.body()?.get(index)?.as_block()
+    }
+
+    /// The value of `locals { name = ... }`.
+    pub fn local(&self, name: &str) -> Option<&hcl_edit::structure::Attribute> {
+        let block = self.block(*self.defs.locals.get(name)?)?;
+        block.body.get_attribute(name)
+    }
+}
+
+impl Defs {
+    fn collect(body: &Body, text: &str) -> Defs {
+        let mut defs = Defs::default();
+        for (i, structure) in body.iter().enumerate() {
+            let Some(block) = structure.as_block() else {
+                continue;
+            };
+            let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+            match (block.ident.as_str(), labels.as_slice()) {
+                ("variable", [name]) => {
+                    defs.variables.entry(name.to_string()).or_insert(i);
+                }
+                ("locals", []) => {
+                    for attr in block.body.attributes() {
+                        defs.locals
+                            .entry(attr.key.as_str().to_string())
+                            .or_insert(i);
+                    }
+                }
+                ("data", ["aws_iam_policy_document", name]) => {
+                    defs.data_docs.entry(name.to_string()).or_insert(i);
+                }
+                ("data", ["aws_iam_policy", name]) => {
+                    defs.data_policies.entry(name.to_string()).or_insert(i);
+                }
+                ("resource", [ty @ ("aws_iam_role" | "aws_iam_user" | "aws_iam_group"), name]) => {
+                    if let Some(literal) = block
+                        .body
+                        .get_attribute("name")
+                        .and_then(|a| a.value.as_str())
+                    {
+                        defs.principal_names
+                            .insert(literal.to_string(), format!("{ty}.{name}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        resources::index_file(body, text, &mut defs);
+        defs
+    }
+}
+
+/// Every `.tf` file of one folder, parsed, with merged name tables.
+#[derive(Debug, Default)]
+pub struct DirIndex {
+    pub files: Vec<Arc<ParsedFile>>,
+    variables: HashMap<String, usize>,
+    locals: HashMap<String, usize>,
+    data_docs: HashMap<String, usize>,
+    data_policies: HashMap<String, usize>,
+    principal_names: HashMap<String, String>,
+    policy_attached: HashMap<String, Vec<PrincipalRef>>,
+    doc_uses: HashMap<String, Vec<(usize, usize)>>,
+    doc_other_refs: HashSet<String>,
+    doc_source_refs: HashSet<String>,
+}
+
+impl DirIndex {
+    fn build(files: Vec<Arc<ParsedFile>>) -> DirIndex {
+        let mut index = DirIndex::default();
+        for (i, file) in files.iter().enumerate() {
+            let d = &file.defs;
+            for name in d.variables.keys() {
+                index.variables.entry(name.clone()).or_insert(i);
+            }
+            for name in d.locals.keys() {
+                index.locals.entry(name.clone()).or_insert(i);
+            }
+            for name in d.data_docs.keys() {
+                index.data_docs.entry(name.clone()).or_insert(i);
+            }
+            for name in d.data_policies.keys() {
+                index.data_policies.entry(name.clone()).or_insert(i);
+            }
+            for (k, v) in &d.principal_names {
+                index.principal_names.entry(k.clone()).or_insert(v.clone());
+            }
+            for (k, v) in &d.policy_attached {
+                index
+                    .policy_attached
+                    .entry(k.clone())
+                    .or_default()
+                    .extend(v.iter().cloned());
+            }
+            for (j, u) in d.doc_uses.iter().enumerate() {
+                index
+                    .doc_uses
+                    .entry(u.doc.clone())
+                    .or_default()
+                    .push((i, j));
+            }
+            index
+                .doc_other_refs
+                .extend(d.doc_other_refs.iter().cloned());
+            index
+                .doc_source_refs
+                .extend(d.doc_source_refs.iter().cloned());
+        }
+        index.files = files;
+        index
+    }
+}
+
+/// One folder being linted: its `.tf` files, each parsed once by whichever run needs it first,
+/// and the merged index, built once every file is parsed.
+#[derive(Debug)]
+struct DirEntry {
+    paths: Vec<PathBuf>,
+    cells: Vec<OnceLock<Option<Arc<ParsedFile>>>>,
+    index: OnceLock<Arc<DirIndex>>,
+    /// Files of the folder not linted yet: at zero the folder is dropped from the cache.
+    remaining: AtomicUsize,
+}
+
+impl DirEntry {
+    fn read(dir: &Path) -> DirEntry {
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        paths.sort();
+        DirEntry {
+            cells: paths.iter().map(|_| OnceLock::new()).collect(),
+            remaining: AtomicUsize::new(paths.len()),
+            paths,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// File `i`, parsed from `text` when given (the text the run already read), else from disk.
+    fn file(&self, i: usize, text: Option<&str>) -> Option<Arc<ParsedFile>> {
+        self.cells
+            .get(i)?
+            .get_or_init(|| {
+                let path = self.paths.get(i)?.clone();
+                let text = match text {
+                    Some(t) => t.to_string(),
+                    None => crate::lint::bytes_to_text(std::fs::read(&path).ok()?).ok()?,
+                };
+                Some(Arc::new(ParsedFile::parse(path, text)))
+            })
+            .clone()
+    }
+
+    /// Parses every file (starting after `from`, so runs of one folder on several threads share
+    /// the work instead of waiting on each other), then merges the index.
+    fn index(&self, from: usize) -> Arc<DirIndex> {
+        let n = self.paths.len();
+        for k in 1..=n {
+            let _ = self.file((from + k) % n.max(1), None);
+        }
+        self.index
+            .get_or_init(|| {
+                let files = (0..n).filter_map(|i| self.file(i, None)).collect();
+                Arc::new(DirIndex::build(files))
+            })
+            .clone()
+    }
+}
+
+/// Folder → its files. A folder leaves the cache once each of its files was linted; a host that
+/// edits files between runs of the same file can call [`clear_cache`].
+static DIRS: LazyLock<Mutex<HashMap<PathBuf, Arc<DirEntry>>>> = LazyLock::new(Default::default);
+
+fn dirs() -> std::sync::MutexGuard<'static, HashMap<PathBuf, Arc<DirEntry>>> {
+    match DIRS.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn dir_entry(dir: &Path) -> Arc<DirEntry> {
+    let mut dirs = dirs();
+    dirs.entry(dir.to_path_buf())
+        .or_insert_with(|| Arc::new(DirEntry::read(dir)))
+        .clone()
+}
+
+/// Forgets every parsed folder.
+pub fn clear_cache() {
+    dirs().clear();
+}
+
+/// Which file of a [`Module`]: 0 is the file being linted, `n` is `dir.files[n - 1]`.
+pub type FileKey = usize;
+
+/// The file being linted and its folder.
+pub struct Module {
+    pub main: Arc<ParsedFile>,
+    pub dir: Option<Arc<DirIndex>>,
+    /// The folder (for `path.module`), when the file is on disk.
+    pub dir_path: Option<PathBuf>,
+    entry: Option<Arc<DirEntry>>,
+}
+
+impl Drop for Module {
+    fn drop(&mut self) {
+        let Some(entry) = self.entry.take() else {
+            return;
+        };
+        if entry.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(dir) = &self.dir_path {
+                let mut dirs = dirs();
+                if dirs.get(dir).is_some_and(|e| Arc::ptr_eq(e, &entry)) {
+                    dirs.remove(dir);
+                }
+            }
+        }
+    }
+}
+
+impl Module {
+    /// Loads the module of a file. Sibling files are read only when the file itself is on disk (not
+    /// for stdin or in-memory text).
+    pub fn load(path: &Path, text: &str) -> Module {
+        let on_disk = path.is_file();
+        let dir_path = on_disk.then(|| match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        });
+        let entry = dir_path.as_deref().map(dir_entry);
+        let pos = entry
+            .as_ref()
+            .and_then(|e| e.paths.iter().position(|p| same_file(p, path)));
+        let cached = match (&entry, pos) {
+            (Some(e), Some(i)) => e.file(i, Some(text)).filter(|f| f.text == text),
+            _ => None,
+        };
+        let main = cached
+            .unwrap_or_else(|| Arc::new(ParsedFile::parse(path.to_path_buf(), text.to_string())));
+        let dir = entry.as_ref().map(|e| e.index(pos.unwrap_or(0)));
+        Module {
+            main,
+            dir,
+            dir_path,
+            entry: entry.filter(|_| pos.is_some()),
+        }
+    }
+
+    pub fn file(&self, key: FileKey) -> &ParsedFile {
+        if key == 0 {
+            return &self.main;
+        }
+        match self.dir.as_ref().and_then(|d| d.files.get(key - 1)) {
+            Some(f) => f,
+            None => &self.main,
+        }
+    }
+
+    /// A sibling's index, unless it is the linted file itself (whose fresh text wins).
+    fn sibling(&self, index: Option<&usize>) -> Option<FileKey> {
+        let i = *index?;
+        let dir = self.dir.as_ref()?;
+        let file = dir.files.get(i)?;
+        (!same_file(&file.path, &self.main.path)).then_some(i + 1)
+    }
+
+    pub fn variable(&self, name: &str) -> Option<(FileKey, &Block)> {
+        let key = if self.main.defs.variables.contains_key(name) {
+            0
+        } else {
+            self.sibling(self.dir.as_ref()?.variables.get(name))?
+        };
+        let file = self.file(key);
+        Some((key, file.block(*file.defs.variables.get(name)?)?))
+    }
+
+    pub fn local(&self, name: &str) -> Option<(FileKey, &hcl_edit::structure::Attribute)> {
+        let key = if self.main.defs.locals.contains_key(name) {
+            0
+        } else {
+            self.sibling(self.dir.as_ref()?.locals.get(name))?
+        };
+        Some((key, self.file(key).local(name)?))
+    }
+
+    /// Where `data "aws_iam_policy_document" name` is defined.
+    pub fn data_doc(&self, name: &str) -> Option<(FileKey, &Block)> {
+        let key = if self.main.defs.data_docs.contains_key(name) {
+            0
+        } else {
+            self.sibling(self.dir.as_ref()?.data_docs.get(name))?
+        };
+        let file = self.file(key);
+        Some((key, file.block(*file.defs.data_docs.get(name)?)?))
+    }
+
+    pub fn data_policy(&self, name: &str) -> Option<(FileKey, &Block)> {
+        let key = if self.main.defs.data_policies.contains_key(name) {
+            0
+        } else {
+            self.sibling(self.dir.as_ref()?.data_policies.get(name))?
+        };
+        let file = self.file(key);
+        Some((key, file.block(*file.defs.data_policies.get(name)?)?))
+    }
+
+    /// The address of the role, user or group with this literal name, if the module defines one.
+    pub fn principal_named(&self, name: &str) -> Option<&str> {
+        self.main
+            .defs
+            .principal_names
+            .get(name)
+            .or_else(|| self.dir.as_ref()?.principal_names.get(name))
+            .map(String::as_str)
+    }
+
+    /// Principals an `aws_iam_policy` is attached to, module-wide.
+    pub fn policy_attached(&self, policy: &str) -> Vec<PrincipalRef> {
+        let mut out: Vec<PrincipalRef> = self
+            .main
+            .defs
+            .policy_attached
+            .get(policy)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(dir) = &self.dir {
+            for file in &dir.files {
+                if same_file(&file.path, &self.main.path) {
+                    continue;
+                }
+                if let Some(v) = file.defs.policy_attached.get(policy) {
+                    out.extend(v.iter().cloned());
+                }
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// Slots in other files of the module that take the document `name` (defined in this file).
+    pub fn foreign_doc_uses(&self, name: &str) -> Vec<(FileKey, &DocUse)> {
+        let Some(dir) = &self.dir else {
+            return Vec::new();
+        };
+        dir.doc_uses
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(i, j)| {
+                let key = self.sibling(Some(&i))?;
+                Some((key, self.file(key).defs.doc_uses.get(j)?))
+            })
+            .collect()
+    }
+
+    /// True when the document is referenced outside policy slots anywhere in the module.
+    pub fn doc_referenced_elsewhere(&self, name: &str) -> bool {
+        self.main.defs.doc_other_refs.contains(name)
+            || self.dir.as_ref().is_some_and(|d| {
+                d.doc_other_refs.contains(name)
+                    && d.files.iter().any(|f| {
+                        !same_file(&f.path, &self.main.path) && f.defs.doc_other_refs.contains(name)
+                    })
+            })
+    }
+
+    /// True when another document of the module merges this one in.
+    pub fn doc_is_source(&self, name: &str) -> bool {
+        self.main.defs.doc_source_refs.contains(name)
+            || self.dir.as_ref().is_some_and(|d| {
+                d.doc_source_refs.contains(name)
+                    && d.files.iter().any(|f| {
+                        !same_file(&f.path, &self.main.path)
+                            && f.defs.doc_source_refs.contains(name)
+                    })
+            })
+    }
+
+    /// True when the document is used by any slot of the module (this file included).
+    pub fn doc_used(&self, name: &str) -> bool {
+        self.main.defs.doc_uses.iter().any(|u| u.doc == name)
+            || !self.foreign_doc_uses(name).is_empty()
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    fn folder(p: &Path) -> &Path {
+        match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.strip_prefix(".").unwrap_or(d),
+            _ => Path::new(""),
+        }
+    }
+    a == b || a.file_name() == b.file_name() && folder(a) == folder(b)
+}

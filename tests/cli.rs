@@ -1,0 +1,808 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! End to end: the `iamlint` binary, every subcommand and flag, config discovery and its errors,
+//! the baseline round trip and exit codes.
+//!
+//! The tests run only `missing-version` and `invalid-policy` (via `--select` or the config's
+//! `select`), which do not depend on the contents of the embedded AWS catalog.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// No `Version`: one `missing-version` warning.
+const NO_VERSION: &str = r#"{
+  "Statement": [
+    {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+  ]
+}
+"#;
+
+/// A lower-case `Effect`: one `invalid-policy` error.
+const BAD_EFFECT: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "Bad", "Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}
+  ]
+}
+"#;
+
+const CLEAN: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+  ]
+}
+"#;
+
+const SELECT: &str = "--select=missing-version,invalid-policy";
+const CONFIG_SELECT: &str = "select = [\"missing-version\", \"invalid-policy\"]\n";
+
+fn iamlint(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("iamlint").expect("the binary is built");
+    cmd.current_dir(dir).env_remove("NO_COLOR");
+    cmd
+}
+
+/// A temporary repo with the given files.
+fn repo(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    dir
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let full = root.join(path);
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent).expect("create folders");
+    }
+    std::fs::write(full, text).expect("write file");
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    serde_json::from_str(&stdout_of(cmd)).expect("JSON output")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Help, version, subcommands
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = repo(&[]);
+    for (args, expected) in [
+        (vec!["--help"], "Without a subcommand"),
+        (vec!["check", "--help"], "Examples:"),
+        (vec!["rules", "--help"], "List every rule"),
+        (vec!["explain", "--help"], "Rule id"),
+        (vec!["completions", "--help"], "completions bash"),
+        (vec!["help", "check"], "--write-baseline"),
+    ] {
+        iamlint(dir.path())
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(expected));
+    }
+}
+
+/// Every flag `check --help` lists appears, quoted, in a test in this file.
+#[test]
+fn every_flag_is_tested() {
+    let dir = repo(&[]);
+    let help = stdout_of(iamlint(dir.path()).args(["check", "--help"]));
+    let source = include_str!("cli.rs");
+    let mut flags: Vec<&str> = help
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .collect();
+    flags.sort_unstable();
+    flags.dedup();
+    assert!(flags.len() > 15, "{flags:?}");
+    for flag in flags {
+        if flag == "--help" {
+            continue;
+        }
+        assert!(
+            source.contains(&format!("\"{flag}")),
+            "`{flag}` has no CLI test"
+        );
+    }
+}
+
+#[test]
+fn version() {
+    let dir = repo(&[]);
+    for flag in ["--version", "-V"] {
+        iamlint(dir.path())
+            .arg(flag)
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with(concat!(
+                "iamlint ",
+                env!("CARGO_PKG_VERSION"),
+                " (AWS data "
+            )));
+    }
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let dir = repo(&[]);
+    iamlint(dir.path())
+        .arg("rules")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("rule "))
+        .stdout(predicate::str::contains("missing-version"))
+        .stdout(predicate::str::contains("resource-star"));
+}
+
+#[test]
+fn explain_prints_the_doc_or_suggests() {
+    let dir = repo(&[]);
+    iamlint(dir.path())
+        .args(["explain", "missing-version"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("# missing-version\n"))
+        .stdout(predicate::str::contains("## What it does"));
+    iamlint(dir.path())
+        .args(["explain", "missing-versoin"])
+        .assert()
+        .code(2)
+        .stderr("error: unknown rule `missing-versoin` (did you mean `missing-version`?)\n");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let dir = repo(&[]);
+    for (shell, marker) in [
+        ("bash", "_iamlint()"),
+        ("zsh", "#compdef iamlint"),
+        ("fish", "complete -c iamlint"),
+    ] {
+        let out = stdout_of(iamlint(dir.path()).args(["completions", shell]));
+        assert!(out.contains(marker), "{shell}: {out}");
+        assert!(out.contains("write-baseline"), "{shell}");
+    }
+    iamlint(dir.path())
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exit codes and rule selection
+
+#[test]
+fn exit_codes() {
+    let dir = repo(&[
+        ("clean.json", CLEAN),
+        ("warn.json", NO_VERSION),
+        ("bad.json", BAD_EFFECT),
+        ("broken.json", "{\"Version\": "),
+    ]);
+    let run = |args: &[&str]| {
+        iamlint(dir.path())
+            .args(args)
+            .arg(SELECT)
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(run(&["clean.json"]), Some(0));
+    assert_eq!(run(&["warn.json"]), Some(1));
+    assert_eq!(run(&["check", "warn.json"]), Some(1));
+    assert_eq!(run(&["warn.json", "--fail-on", "error"]), Some(0));
+    assert_eq!(run(&["bad.json", "--fail-on", "error"]), Some(1));
+    assert_eq!(run(&["clean.json", "--fail-on", "info"]), Some(0));
+    assert_eq!(run(&["broken.json"]), Some(2));
+    assert_eq!(run(&["missing.json"]), Some(2));
+    assert_eq!(run(&["clean.json", "warn.json", "broken.json"]), Some(2));
+    iamlint(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no paths given"));
+    iamlint(dir.path())
+        .args(["--select", "missing-versio", "clean.json"])
+        .assert()
+        .code(2)
+        .stderr("error: unknown rule `missing-versio` (did you mean `missing-version`?)\n");
+    iamlint(dir.path())
+        .args(["--fail-on", "critical", "clean.json"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn select_ignore_and_extend() {
+    let dir = repo(&[("warn.json", NO_VERSION), ("bad.json", BAD_EFFECT)]);
+    let rules_of = |args: &[&str]| -> Vec<String> {
+        let j = json_of(
+            iamlint(dir.path())
+                .args(["--format", "json", "warn.json", "bad.json"])
+                .args(args),
+        );
+        let mut rules: Vec<String> = j["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["rule"].as_str().expect("rule").to_string())
+            .collect();
+        rules.dedup();
+        rules
+    };
+    assert_eq!(
+        rules_of(&["--select", "missing-version"]),
+        ["missing-version"]
+    );
+    assert_eq!(
+        rules_of(&[SELECT, "--ignore", "missing-version"]),
+        ["invalid-policy"]
+    );
+    assert_eq!(
+        rules_of(&[
+            "--select",
+            "missing-version",
+            "--extend-select",
+            "invalid-policy"
+        ]),
+        ["invalid-policy", "missing-version"]
+    );
+    assert_eq!(
+        rules_of(&[SELECT, "--extend-ignore", "invalid-policy"]),
+        ["missing-version"]
+    );
+    // Repeated flags add up like commas do.
+    assert_eq!(
+        rules_of(&["--select", "missing-version", "--select", "invalid-policy"]),
+        ["invalid-policy", "missing-version"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+#[test]
+fn human_output_ends_with_a_per_rule_summary() {
+    let dir = repo(&[("warn.json", NO_VERSION), ("bad.json", BAD_EFFECT)]);
+    let out = stdout_of(iamlint(dir.path()).args([SELECT, "--color", "never", "."]));
+    assert!(
+        out.contains("bad.json:4:30: error[invalid-policy] `Effect` must be"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "1  invalid-policy\n1  missing-version\n\n\
+             Found 2 findings: 1 error, 1 warning, 0 infos in 2 files (2 files checked)\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn quiet_and_color() {
+    let dir = repo(&[("warn.json", NO_VERSION)]);
+    let quiet = stdout_of(iamlint(dir.path()).args([SELECT, "--quiet", "warn.json"]));
+    assert_eq!(
+        quiet,
+        "warn.json:2:3: warning[missing-version] policy has no `Version`, so policy variables are not expanded\n"
+    );
+    let short = stdout_of(iamlint(dir.path()).args([SELECT, "-q", "warn.json"]));
+    assert_eq!(short, quiet);
+    let always = stdout_of(iamlint(dir.path()).args([SELECT, "--color", "always", "warn.json"]));
+    assert!(always.contains("\u{1b}["), "{always}");
+    let never = stdout_of(iamlint(dir.path()).args([SELECT, "--color", "never", "warn.json"]));
+    assert!(!never.contains('\u{1b}'));
+    // `auto` is off when stdout is not a terminal, as here.
+    let auto = stdout_of(iamlint(dir.path()).args([SELECT, "--color", "auto", "warn.json"]));
+    assert!(!auto.contains('\u{1b}'));
+}
+
+#[test]
+fn machine_formats() {
+    let dir = repo(&[("warn.json", NO_VERSION), ("bad.json", BAD_EFFECT)]);
+    let run = |format: &str| stdout_of(iamlint(dir.path()).args([SELECT, "--format", format, "."]));
+
+    let json: Value = serde_json::from_str(&run("json")).expect("json");
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(2));
+
+    let sarif: Value = serde_json::from_str(&run("sarif")).expect("sarif");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let github = run("github");
+    assert!(
+        github.starts_with("::error file=bad.json,line=4,col=30,"),
+        "{github}"
+    );
+    assert!(github.contains("\n::warning file=warn.json,line=2,col=3,"));
+    assert!(github.ends_with(
+        "::notice title=iamlint::Found 2 findings: 1 error, 1 warning, 0 infos in 2 files (2 files checked)\n"
+    ));
+
+    let gitlab: Value = serde_json::from_str(&run("gitlab")).expect("gitlab");
+    let issues = gitlab.as_array().expect("an array");
+    assert_eq!(issues.len(), 2);
+    assert_eq!(issues[0]["check_name"], "invalid-policy");
+    assert_eq!(issues[0]["severity"], "major");
+    assert_eq!(issues[0]["location"]["path"], "bad.json");
+    assert_eq!(issues[0]["location"]["lines"]["begin"], 4);
+    assert_eq!(issues[1]["severity"], "minor");
+    assert_ne!(issues[0]["fingerprint"], issues[1]["fingerprint"]);
+    assert_eq!(issues[0]["fingerprint"].as_str().map(str::len), Some(16));
+}
+
+#[test]
+fn statistics_counts_per_rule() {
+    let dir = repo(&[
+        ("a.json", NO_VERSION),
+        ("b.json", NO_VERSION),
+        ("bad.json", BAD_EFFECT),
+    ]);
+    let out = stdout_of(iamlint(dir.path()).args([SELECT, "--statistics", "."]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("2  missing-version  "), "{out}");
+    assert!(lines[1].starts_with("1  invalid-policy   "), "{out}");
+    let json = json_of(iamlint(dir.path()).args([SELECT, "--statistics", "--format", "json", "."]));
+    assert_eq!(json[0]["rule"], "missing-version");
+    assert_eq!(json[0]["count"], 2);
+    iamlint(dir.path())
+        .args([SELECT, "--statistics", "--format", "sarif", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`--statistics` prints text or JSON",
+        ));
+}
+
+#[test]
+fn output_file() {
+    let dir = repo(&[("warn.json", NO_VERSION)]);
+    iamlint(dir.path())
+        .args([
+            SELECT,
+            "--format",
+            "sarif",
+            "--output-file",
+            "out.sarif",
+            "warn.json",
+        ])
+        .assert()
+        .code(1)
+        .stdout("");
+    let sarif: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out.sarif")).expect("written"),
+    )
+    .expect("SARIF");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(1)
+    );
+    iamlint(dir.path())
+        .args([SELECT, "-o", "human.txt", "warn.json"])
+        .assert()
+        .code(1);
+    let human = std::fs::read_to_string(dir.path().join("human.txt")).expect("written");
+    assert!(human.starts_with("warn.json:2:3: warning[missing-version]"));
+    assert!(!human.contains('\u{1b}'));
+    iamlint(dir.path())
+        .args([SELECT, "-o", "no/such/dir/x", "warn.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot write no/such/dir/x"));
+}
+
+#[test]
+fn stdin_with_a_file_name() {
+    let dir = repo(&[]);
+    iamlint(dir.path())
+        .args([SELECT, "-q", "-", "--stdin-filename", "policies/p.json"])
+        .write_stdin(NO_VERSION)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "policies/p.json:2:3: warning[missing-version]",
+        ));
+    iamlint(dir.path())
+        .args([SELECT, "-q", "-"])
+        .write_stdin(CLEAN)
+        .assert()
+        .success();
+}
+
+#[test]
+fn files_that_are_not_policies() {
+    let dir = repo(&[
+        ("package.json", "{\"name\": \"x\", \"version\": \"1.0.0\"}"),
+        ("p.json", CLEAN),
+    ]);
+    // Found by walking: skipped.
+    iamlint(dir.path()).args([SELECT, "."]).assert().success();
+    // Named: reported, unless asked to skip as pre-commit does.
+    iamlint(dir.path())
+        .args([SELECT, "package.json", "p.json"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "package.json: error: not a policy",
+        ));
+    iamlint(dir.path())
+        .args([SELECT, "--skip-non-policies", "package.json", "p.json"])
+        .assert()
+        .success();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+#[test]
+fn config_is_found_upward_and_applied() {
+    let config =
+        format!("{CONFIG_SELECT}fail-on = \"error\"\n[severity]\nmissing-version = \"info\"\n");
+    let dir = repo(&[("iamlint.toml", &config), ("a/b/warn.json", NO_VERSION)]);
+    let out = stdout_of(iamlint(&dir.path().join("a")).args(["-q", "b"]));
+    assert_eq!(
+        out,
+        "b/warn.json:2:3: info[missing-version] policy has no `Version`, so policy variables are not expanded\n"
+    );
+    // fail-on = "error" from the config: an info finding passes...
+    iamlint(&dir.path().join("a")).arg("b").assert().success();
+    // ...and the flag overrides it.
+    iamlint(&dir.path().join("a"))
+        .args(["b", "--fail-on", "info"])
+        .assert()
+        .code(1);
+    // Found from the first path, not from the current folder.
+    let elsewhere = repo(&[]);
+    let target = dir.path().join("a/b/warn.json");
+    let out = stdout_of(iamlint(elsewhere.path()).arg("-q").arg(&target));
+    assert!(out.contains("info[missing-version]"), "{out}");
+}
+
+#[test]
+fn dotfile_config_wins_in_the_same_folder() {
+    let dir = repo(&[
+        ("iamlint.toml", "select = [\"invalid-policy\"]\n"),
+        (".iamlint.toml", "select = [\"missing-version\"]\n"),
+        ("warn.json", NO_VERSION),
+    ]);
+    iamlint(dir.path()).arg("warn.json").assert().code(1);
+}
+
+#[test]
+fn config_flag_and_no_config() {
+    let dir = repo(&[
+        ("iamlint.toml", "select = [\"invalid-policy\"]\n"),
+        ("ci/strict.toml", "select = [\"missing-version\"]\n"),
+        ("warn.json", NO_VERSION),
+    ]);
+    // The discovered config only runs invalid-policy.
+    iamlint(dir.path()).arg("warn.json").assert().success();
+    iamlint(dir.path())
+        .args(["--config", "ci/strict.toml", "warn.json"])
+        .assert()
+        .code(1);
+    // No config: every rule runs (missing-version among them).
+    let out = stdout_of(iamlint(dir.path()).args(["--no-config", "-q", "warn.json"]));
+    assert!(out.contains("warning[missing-version]"), "{out}");
+    iamlint(dir.path())
+        .args(["--config", "missing.toml", "warn.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: missing.toml: cannot read config: ",
+        ));
+    // CLI `--select` replaces the config's.
+    iamlint(dir.path())
+        .args(["--select", "missing-version", "warn.json"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn config_errors_are_located_with_a_suggestion() {
+    let cases = [
+        (
+            "selct = []\n",
+            "error: iamlint.toml:1:1: unknown key `selct` (did you mean `select`?)\n",
+        ),
+        (
+            "# comment\nignore = [\"resource-str\"]\n",
+            "error: iamlint.toml:2:11: unknown rule `resource-str` (did you mean `resource-star`?)\n",
+        ),
+        (
+            "fail-on = \"warn\"\n",
+            "error: iamlint.toml:1:11: unknown severity `warn` (expected `error`, `warning` or `info`, did you mean `warning`?)\n",
+        ),
+        (
+            "[per-path-ignores]\n\"a/**\" = [\"wildcard-actoin\"]\n",
+            "error: iamlint.toml:2:11: unknown rule `wildcard-actoin` (did you mean `wildcard-action`?)\n",
+        ),
+        (
+            "[[ignore]]\npath = \"a.json\"\nrule = \"resource-star\"\n",
+            "error: iamlint.toml:1:1: `[[ignore]]` entry needs a `reason`: say why the finding is acceptable\n",
+        ),
+        (
+            "select = \"resource-star\"\n",
+            "error: iamlint.toml:1:10: invalid type: string \"resource-star\", expected a sequence\n",
+        ),
+        ("select = [\n", "error: iamlint.toml:2:1: "),
+    ];
+    for (config, expected) in cases {
+        let dir = repo(&[("iamlint.toml", config), ("p.json", CLEAN)]);
+        let out = iamlint(dir.path()).arg("p.json").output().expect("runs");
+        let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+        assert_eq!(out.status.code(), Some(2), "{config}");
+        assert!(stderr.starts_with(expected), "{config}\n{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn per_path_ignores_and_ignore_entries_suppress() {
+    let config = format!(
+        "{CONFIG_SELECT}\
+         [per-path-ignores]\n\"sandbox/\" = [\"missing-version\"]\n\n\
+         [[ignore]]\npath = \"prod/bad.json\"\nrule = \"invalid-policy\"\nsid = \"Bad\"\nreason = \"fixed upstream\"\n\n\
+         [[ignore]]\npath = \"prod/warn.json\"\nrule = \"missing-version\"\nline = 99\nreason = \"wrong line: no effect\"\n"
+    );
+    let dir = repo(&[
+        ("iamlint.toml", &config),
+        ("sandbox/deep/warn.json", NO_VERSION),
+        ("prod/bad.json", BAD_EFFECT),
+        ("prod/warn.json", NO_VERSION),
+    ]);
+    let json = json_of(iamlint(dir.path()).args(["--format", "json", "."]));
+    let findings = json["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{json}");
+    assert_eq!(findings[0]["path"], "prod/warn.json");
+    assert_eq!(json["summary"]["suppressed"], 2, "{json}");
+    // The right line suppresses it.
+    let config = config.replace("line = 99", "line = 2");
+    write(dir.path(), "iamlint.toml", &config);
+    iamlint(dir.path()).arg(".").assert().success();
+}
+
+#[test]
+fn exclude_and_force_exclude() {
+    let config = format!("{CONFIG_SELECT}exclude = [\"legacy\", \"gen/*.json\"]\n");
+    let dir = repo(&[
+        ("iamlint.toml", &config),
+        ("legacy/old/warn.json", NO_VERSION),
+        ("gen/warn.json", NO_VERSION),
+        ("gen/sub/ok.json", CLEAN),
+        ("p.json", CLEAN),
+    ]);
+    let json = json_of(iamlint(dir.path()).args(["--format", "json", "."]));
+    assert_eq!(json["summary"]["files_checked"], 2, "{json}");
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(0));
+    // A file named on the command line is linted, unless --force-exclude.
+    iamlint(dir.path())
+        .arg("legacy/old/warn.json")
+        .assert()
+        .code(1);
+    iamlint(dir.path())
+        .args(["--force-exclude", "legacy/old/warn.json", "gen/warn.json"])
+        .assert()
+        .success();
+    iamlint(dir.path())
+        .args(["--force-exclude", "-", "--stdin-filename", "legacy/x.json"])
+        .write_stdin(NO_VERSION)
+        .assert()
+        .success();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baseline
+
+#[test]
+fn baseline_round_trip() {
+    let dir = repo(&[
+        ("iamlint.toml", CONFIG_SELECT),
+        ("policies/warn.json", NO_VERSION),
+        ("policies/bad.json", BAD_EFFECT),
+    ]);
+    iamlint(dir.path()).arg(".").assert().code(1);
+    iamlint(dir.path())
+        .args(["--write-baseline", "baseline.json", "."])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("wrote 2 findings to baseline.json\n");
+    let baseline: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("baseline.json")).expect("written"),
+    )
+    .expect("JSON");
+    assert_eq!(baseline["version"], 1);
+    assert_eq!(baseline["findings"][0]["path"], "policies/bad.json");
+    assert_eq!(baseline["findings"][0]["rule"], "invalid-policy");
+
+    iamlint(dir.path())
+        .args(["--baseline", "baseline.json", "."])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 findings suppressed"));
+
+    // Moved down and reformatted: still known.
+    let reformatted = format!(
+        "\n\n{}",
+        BAD_EFFECT
+            .replace("{\"Sid\"", "{\n      \"Sid\"")
+            .replace(", \"", ",\n      \"")
+    );
+    write(dir.path(), "policies/bad.json", &reformatted);
+    iamlint(dir.path())
+        .args(["--baseline", "baseline.json", "."])
+        .assert()
+        .success();
+    // Run from another folder: paths are relative to the baseline file.
+    iamlint(&dir.path().join("policies"))
+        .args(["--baseline", "../baseline.json", "."])
+        .assert()
+        .success();
+
+    // A new finding is reported, and only it.
+    write(dir.path(), "policies/new.json", NO_VERSION);
+    let out = stdout_of(iamlint(dir.path()).args(["--baseline", "baseline.json", "-q", "."]));
+    assert_eq!(
+        out,
+        "policies/new.json:2:3: warning[missing-version] policy has no `Version`, so policy variables are not expanded\n"
+    );
+    std::fs::remove_file(dir.path().join("policies/new.json")).expect("remove");
+
+    // Fixed findings: a note says the baseline has stale entries.
+    write(dir.path(), "policies/warn.json", CLEAN);
+    iamlint(dir.path())
+        .args(["--baseline", "baseline.json", "."])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "note: 1 baseline entry in baseline.json matched nothing",
+        ));
+}
+
+/// Identical findings are matched by count: a baseline with one hides one.
+#[test]
+fn baseline_counts_duplicates() {
+    let dir = repo(&[("iamlint.toml", CONFIG_SELECT), ("bad.json", BAD_EFFECT)]);
+    iamlint(dir.path())
+        .args(["--write-baseline", "b.json", "bad.json"])
+        .assert()
+        .success()
+        .stderr("wrote 1 finding to b.json\n");
+    let statement =
+        r#"{"Sid": "Bad", "Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}"#;
+    write(
+        dir.path(),
+        "bad.json",
+        &BAD_EFFECT.replace(statement, &format!("{statement},\n    {statement}")),
+    );
+    let out = stdout_of(iamlint(dir.path()).args(["--baseline", "b.json", "-q", "bad.json"]));
+    assert_eq!(
+        out,
+        "bad.json:5:30: error[invalid-policy] `Effect` must be \"Allow\" or \"Deny\", found \"allow\"\n"
+    );
+}
+
+#[test]
+fn baseline_errors() {
+    let dir = repo(&[
+        ("iamlint.toml", CONFIG_SELECT),
+        ("warn.json", NO_VERSION),
+        ("broken.json", "{"),
+        ("not-a-baseline.json", "{\"findings\": 3}"),
+    ]);
+    iamlint(dir.path())
+        .args(["--baseline", "nope.json", "warn.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: nope.json: cannot read baseline: ",
+        ));
+    iamlint(dir.path())
+        .args(["--baseline", "not-a-baseline.json", "warn.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: not-a-baseline.json: not an iamlint baseline: ",
+        ));
+    // Input errors cannot be baselined: the file is written, and the run says what is missing.
+    iamlint(dir.path())
+        .args(["--write-baseline", "b.json", "warn.json", "broken.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("wrote 1 finding to b.json"))
+        .stderr(predicate::str::contains("broken.json"));
+    iamlint(dir.path())
+        .args([
+            "--baseline",
+            "b.json",
+            "--write-baseline",
+            "c.json",
+            "warn.json",
+        ])
+        .assert()
+        .code(2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixes and the catalog subcommands
+
+#[test]
+fn fix_writes_nothing_without_safe_fixes() {
+    let dir = repo(&[("warn.json", NO_VERSION)]);
+    iamlint(dir.path())
+        .args(["warn.json", "--fix", SELECT])
+        .assert()
+        .code(1);
+    let after = std::fs::read_to_string(dir.path().join("warn.json")).unwrap();
+    assert_eq!(after, NO_VERSION, "--fix changed a file without a safe fix");
+}
+
+#[test]
+fn expand_lists_matching_actions_with_levels() {
+    let dir = repo(&[]);
+    let out = stdout_of(iamlint(dir.path()).args(["expand", "ecr:BatchGet*"]));
+    assert!(out.contains("ecr:BatchGetImage"), "{out}");
+    assert!(out.contains("Read"), "{out}");
+    assert!(!out.contains("ecr:PutImage"), "{out}");
+    let json = json_of(iamlint(dir.path()).args(["expand", "s3:GetObject", "--format", "json"]));
+    assert!(json.to_string().contains("s3:GetObject"), "{json}");
+}
+
+#[test]
+fn managed_shows_grants_and_suggests_names() {
+    let dir = repo(&[]);
+    let out =
+        stdout_of(iamlint(dir.path()).args(["managed", "AmazonEC2ContainerRegistryReadOnly"]));
+    assert!(out.contains("ecr:GetAuthorizationToken"), "{out}");
+    assert!(out.contains("ecr-pull"), "{out}");
+    iamlint(dir.path())
+        .args(["managed", "AmazonEC2ContainerRegistryReadOnli"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "AmazonEC2ContainerRegistryReadOnly",
+        ));
+}
+
+#[test]
+fn suggest_renders_a_recipe_in_each_syntax() {
+    let dir = repo(&[]);
+    let json = stdout_of(iamlint(dir.path()).args(["suggest", "ecr-pull"]));
+    assert!(
+        json.contains("ecr:GetAuthorizationToken") && json.contains("ecr:BatchGetImage"),
+        "{json}"
+    );
+    let arn = "arn:aws:ecr:us-east-1:111122223333:repository/app";
+    let hcl = stdout_of(iamlint(dir.path()).args([
+        "suggest",
+        "ecr-pull",
+        "--resource",
+        arn,
+        "--format",
+        "hcl",
+    ]));
+    assert!(hcl.contains("jsonencode") && hcl.contains(arn), "{hcl}");
+    let yaml = stdout_of(iamlint(dir.path()).args(["suggest", "ecr-pull", "--format", "yaml"]));
+    assert!(yaml.contains("AWS::IAM::ManagedPolicy"), "{yaml}");
+    iamlint(dir.path())
+        .args(["suggest", "ecr-pul"])
+        .assert()
+        .code(2);
+}

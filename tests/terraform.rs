@@ -1,0 +1,763 @@
+//! The Terraform and plan frontends: every form, kind and value source, with exact positions.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use iamlint::discover::Format;
+use iamlint::lint::{lint_paths, lint_text, FileReport, LintOptions};
+use iamlint::model::{FileModel, PolicyDoc, PolicyKind, Scalar, Syntax};
+use iamlint::rules::RuleId;
+use iamlint::source::{SourceFile, SourceMap, Span};
+
+fn fixture(case: &str, file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/terraform")
+        .join(case)
+        .join(file)
+}
+
+/// The model of a fixture, as the frontend builds it (siblings of the file included).
+fn model(case: &str, file: &str) -> (SourceMap, FileModel) {
+    let path = fixture(case, file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut sources = SourceMap::new(SourceFile::new(&path, text));
+    let format = iamlint::discover::detect_format(&path, &sources.main().text);
+    let model = iamlint::frontend::parse(&mut sources, format);
+    (sources, model)
+}
+
+/// `file:line:col` of a span's start (file name only).
+fn at(sources: &SourceMap, span: Span) -> String {
+    let l = sources.locate(span);
+    let name = l.path.rsplit('/').next().unwrap_or_default().to_string();
+    format!("{name}:{}:{}", l.start.line, l.start.column)
+}
+
+fn lint(case: &str, file: &str, rules: &[RuleId]) -> FileReport {
+    let path = fixture(case, file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let opts = LintOptions {
+        select: Some(rules.to_vec()),
+        ..LintOptions::default()
+    };
+    lint_text(&path, text, &opts)
+}
+
+/// Active findings as `file:line:col rule-id`.
+fn findings(report: &FileReport) -> Vec<String> {
+    report
+        .active()
+        .map(|f| format!("{} {}", at(&report.sources, f.span), f.rule))
+        .collect()
+}
+
+fn doc<'m>(model: &'m FileModel, path: &str) -> &'m PolicyDoc {
+    model
+        .docs
+        .iter()
+        .find(|d| d.path == path)
+        .unwrap_or_else(|| {
+            let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
+            panic!("no document {path}; found {paths:?}")
+        })
+}
+
+/// Each action item of statement `i` as `value@file:line:col`.
+fn actions(sources: &SourceMap, doc: &PolicyDoc, i: usize) -> Vec<String> {
+    doc.statements[i]
+        .action
+        .iter()
+        .flat_map(|a| a.items.iter())
+        .map(|item| format!("{}@{}", item.value, at(sources, item.span)))
+        .collect()
+}
+
+fn resources(sources: &SourceMap, doc: &PolicyDoc, i: usize) -> Vec<String> {
+    doc.statements[i]
+        .resource
+        .iter()
+        .flat_map(|a| a.items.iter())
+        .map(|item| format!("{}@{}", item.value, at(sources, item.span)))
+        .collect()
+}
+
+const STRUCTURAL: &[RuleId] = &[
+    RuleId::AllowNotAction,
+    RuleId::InvalidPolicy,
+    RuleId::MissingVersion,
+    RuleId::UnresolvedReference,
+];
+
+#[test]
+fn jsonencode_findings_point_at_the_statement_element() {
+    let (sources, model) = model("jsonencode", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let d = doc(&model, "aws_iam_policy.ci.policy");
+    assert_eq!(d.kind, PolicyKind::Identity);
+    assert_eq!(d.syntax, Syntax::HclObject);
+    assert_eq!(d.origin.address.as_deref(), Some("aws_iam_policy.ci"));
+    assert_eq!(at(&sources, d.statements[0].span), "main.tf:6:7");
+    assert_eq!(actions(&sources, d, 0), ["s3:GetObject@main.tf:9:21"]);
+    assert_eq!(actions(&sources, d, 1), ["iam:*@main.tf:15:22"]);
+    assert_eq!(resources(&sources, d, 1), ["*@main.tf:16:21"]);
+    assert_eq!(
+        d.statements[1].path,
+        "aws_iam_policy.ci.policy/Statement[1]"
+    );
+
+    let report = lint("jsonencode", "main.tf", STRUCTURAL);
+    assert_eq!(findings(&report), ["main.tf:15:9 allow-not-action"]);
+}
+
+#[test]
+fn heredocs_keep_offsets_through_interpolations_and_indentation() {
+    let (sources, model) = model("heredoc", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    // `<<EOF` with `${var.bucket}` (resolved from its default) and an escaped policy variable.
+    let plain = doc(&model, "aws_iam_role_policy.plain.policy");
+    assert_eq!(plain.syntax, Syntax::Json);
+    assert_eq!(plain.origin.attached_to.as_deref(), Some("app"));
+    assert_eq!(
+        actions(&sources, plain, 0),
+        ["s3:DeleteObject@main.tf:13:20"]
+    );
+    assert_eq!(
+        resources(&sources, plain, 0),
+        ["arn:aws:s3:::reports/home/${aws:username}/*@main.tf:14:19"]
+    );
+    assert_eq!(
+        plain.statements[0].resources().unwrap().items[0].value,
+        Scalar::str("arn:aws:s3:::reports/home/${aws:username}/*")
+    );
+    // `<<-JSON`, indented, with a bare `${jsonencode([...])}` as a JSON value.
+    let indented = doc(&model, "aws_iam_user_policy.indented.policy");
+    assert_eq!(
+        indented.origin.attached_to.as_deref(),
+        Some("aws_iam_user.dev")
+    );
+    assert_eq!(
+        actions(&sources, indented, 0),
+        ["ec2:TerminateInstances@main.tf:28:25"]
+    );
+    assert_eq!(
+        resources(&sources, indented, 0),
+        ["arn:aws:ec2:*:*:instance/*@main.tf:29:37"]
+    );
+
+    let report = lint("heredoc", "main.tf", STRUCTURAL);
+    assert_eq!(
+        findings(&report),
+        [
+            "main.tf:13:7 allow-not-action",
+            "main.tf:25:7 missing-version",
+            "main.tf:28:11 allow-not-action",
+        ]
+    );
+}
+
+#[test]
+fn quoted_json_maps_spans_through_escapes() {
+    let (sources, model) = model("quoted", "main.tf");
+    let d = doc(&model, "aws_iam_group_policy.ops.policy");
+    assert_eq!(d.origin.attached_to.as_deref(), Some("ops"));
+    assert_eq!(at(&sources, d.statements[0].span), "main.tf:3:56");
+    assert_eq!(actions(&sources, d, 0), ["iam:*@main.tf:3:92"]);
+    assert_eq!(resources(&sources, d, 0), ["*@main.tf:3:115"]);
+}
+
+#[test]
+fn policy_documents_build_statements_with_their_elements() {
+    let (sources, model) = model("policy_document", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    // `base` is only a source of `app`: not linted on its own.
+    assert_eq!(model.docs.len(), 2);
+    let app = doc(&model, "aws_iam_role_policy.app.policy");
+    assert_eq!(app.kind, PolicyKind::Identity);
+    assert_eq!(app.syntax, Syntax::HclPolicyDocument);
+    assert_eq!(app.origin.attached_to.as_deref(), Some("aws_iam_role.app"));
+    // The provider's default version.
+    assert_eq!(
+        app.version.as_ref().map(|v| v.value.clone()),
+        Some(Scalar::str("2012-10-17"))
+    );
+    let sids: Vec<Option<String>> = app
+        .statements
+        .iter()
+        .map(|s| s.sid.as_ref().map(|s| s.value.text()))
+        .collect();
+    assert_eq!(sids, [Some("Logs".into()), Some("Replaced".into()), None]);
+    // From the source document, then the same-Sid statement replaced by `app`'s own.
+    assert_eq!(
+        actions(&sources, app, 0),
+        ["logs:PutLogEvents@main.tf:4:18"]
+    );
+    assert_eq!(
+        actions(&sources, app, 1),
+        ["s3:GetObject@main.tf:20:7", "s3:PutObject@main.tf:21:7"]
+    );
+    // `not_actions`, `not_resources`, two conditions; `effect` defaults to Allow at the block.
+    let third = &app.statements[2];
+    assert!(third.action.as_ref().unwrap().negated);
+    assert_eq!(
+        actions(&sources, app, 2),
+        ["iam:*@main.tf:28:20", "organizations:*@main.tf:28:29"]
+    );
+    assert!(third.resource.as_ref().unwrap().negated);
+    let ops: Vec<String> = third
+        .condition
+        .as_ref()
+        .unwrap()
+        .entries()
+        .map(|(op, e)| format!("{} {}", op.name.value, e.key.value))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "StringEquals aws:RequestedRegion",
+            "Bool aws:SecureTransport"
+        ]
+    );
+    assert_eq!(
+        at(&sources, app.statements[0].effect.as_ref().unwrap().span),
+        "main.tf:2:3"
+    );
+    // The dynamic block is reported, not dropped.
+    assert_eq!(app.unresolved.len(), 1);
+    assert_eq!(at(&sources, app.unresolved[0].span), "main.tf:42:3");
+
+    // Used as `assume_role_policy`: a trust policy with principals grouped by type.
+    let trust = doc(&model, "aws_iam_role.app.assume_role_policy");
+    assert_eq!(trust.kind, PolicyKind::Trust);
+    let kinds: Vec<String> = trust.statements[0]
+        .principal
+        .as_ref()
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| format!("{}@{}", e.kind.value, at(&sources, e.kind.span)))
+        .collect();
+    assert_eq!(kinds, ["Service@main.tf:60:21", "AWS@main.tf:64:21"]);
+    assert!(trust.problems.is_empty(), "{:?}", trust.problems);
+
+    let report = lint("policy_document", "main.tf", STRUCTURAL);
+    assert_eq!(
+        findings(&report),
+        [
+            "main.tf:28:5 allow-not-action",
+            "main.tf:42:3 unresolved-reference"
+        ]
+    );
+}
+
+#[test]
+fn file_references_are_linted_in_the_referenced_file() {
+    let (sources, model) = model("file_ref", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let from_file = doc(&model, "aws_iam_policy.from_file.policy");
+    assert_eq!(
+        actions(&sources, from_file, 0),
+        ["s3:DeleteBucket@read.json:6:20"]
+    );
+    assert_eq!(
+        at(&sources, from_file.origin.via.unwrap()),
+        "main.tf:3:12",
+        "via names the file() call"
+    );
+    let tpl = doc(&model, "aws_iam_policy.from_template.policy");
+    assert_eq!(
+        resources(&sources, tpl, 0),
+        ["arn:aws:s3:::reports/*@bucket.json.tpl:7:19"]
+    );
+    assert_eq!(at(&sources, tpl.origin.via.unwrap()), "main.tf:8:12");
+
+    let report = lint("file_ref", "main.tf", STRUCTURAL);
+    assert_eq!(
+        findings(&report),
+        [
+            "read.json:6:7 allow-not-action",
+            "bucket.json.tpl:6:7 allow-not-action"
+        ]
+    );
+    let first = report.active().next().unwrap();
+    assert!(report
+        .sources
+        .get(first.span.file)
+        .path
+        .ends_with("policies/read.json"));
+}
+
+#[test]
+fn the_kind_comes_from_the_use() {
+    let (sources, model) = model("trust_resource", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let kinds: Vec<(String, PolicyKind)> = model
+        .docs
+        .iter()
+        .map(|d| (d.path.clone(), d.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "aws_iam_role.ci.assume_role_policy".to_string(),
+                PolicyKind::Trust
+            ),
+            (
+                "aws_iam_role.ci.inline_policy[0].policy".to_string(),
+                PolicyKind::Identity
+            ),
+            (
+                "aws_s3_bucket_policy.site.policy".to_string(),
+                PolicyKind::Resource
+            ),
+            ("aws_kms_key.k.policy".to_string(), PolicyKind::Resource),
+            (
+                "aws_sqs_queue_policy.q.policy".to_string(),
+                PolicyKind::Resource
+            ),
+        ]
+    );
+    for d in &model.docs {
+        assert!(d.problems.is_empty(), "{}: {:?}", d.path, d.problems);
+    }
+    let inline = doc(&model, "aws_iam_role.ci.inline_policy[0].policy");
+    assert_eq!(
+        inline.origin.attached_to.as_deref(),
+        Some("aws_iam_role.ci")
+    );
+    assert_eq!(
+        inline.origin.description.as_deref(),
+        Some("inline policy `deploy` of `aws_iam_role.ci`")
+    );
+    let bucket = doc(&model, "aws_s3_bucket_policy.site.policy");
+    let principal = bucket.statements[0].principal.as_ref().unwrap();
+    assert_eq!(principal.public_values().count(), 1);
+    assert_eq!(at(&sources, principal.span), "main.tf:29:19");
+    // `managed_policy_arns` elements are attachments of the role.
+    assert_eq!(model.attachments.len(), 1);
+    let a = &model.attachments[0];
+    assert_eq!(
+        a.policy_arn.value,
+        Scalar::str("arn:aws:iam::aws:policy/ReadOnlyAccess")
+    );
+    assert_eq!(at(&sources, a.policy_arn.span), "main.tf:20:26");
+    assert_eq!(a.origin.attached_to.as_deref(), Some("aws_iam_role.ci"));
+}
+
+#[test]
+fn locals_and_variable_defaults_are_resolved_unknowns_reported() {
+    let (sources, model) = model("values", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    // `jsonencode(local.policy)`: elements keep the span where the local wrote them.
+    let locals = doc(&model, "aws_iam_policy.locals.policy");
+    assert_eq!(
+        actions(&sources, locals, 0),
+        ["s3:GetObject@main.tf:3:14", "s3:ListBucket@main.tf:3:30"]
+    );
+    // `var.env` default comes from variables.tf, through `local.bucket`.
+    assert_eq!(
+        resources(&sources, locals, 0),
+        ["arn:aws:s3:::reports-prod/*@main.tf:9:19"]
+    );
+    // A variable without default stays a hole in the ARN: never `*`.
+    let unknown = doc(&model, "aws_iam_policy.unknown.policy");
+    let arn = &unknown.statements[0].resources().unwrap().items[0].value;
+    assert!(matches!(arn, Scalar::Template(_)), "{arn:?}");
+    assert_eq!(arn.text(), "arn:aws:s3:::${var.team_bucket}/*");
+    assert!(!unknown.statements[0].resources().unwrap().has_star());
+    // A whole policy from an unknown variable is reported, not dropped.
+    assert_eq!(model.unresolved.len(), 1);
+    assert_eq!(model.unresolved[0].value.expr, "var.policy_json");
+
+    let report = lint("values", "main.tf", STRUCTURAL);
+    assert_eq!(
+        findings(&report),
+        [
+            "main.tf:8:7 allow-not-action",
+            "main.tf:24:18 unresolved-reference",
+            "main.tf:30:12 unresolved-reference",
+        ]
+    );
+    let messages: Vec<&str> = report
+        .active()
+        .filter(|f| f.rule == RuleId::UnresolvedReference)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`var.team_bucket` could not be evaluated: variable `team_bucket` has no default value",
+            "`var.policy_json` could not be evaluated: variable `policy_json` has no default value",
+        ]
+    );
+}
+
+#[test]
+fn attachments_name_policy_and_principal() {
+    let (sources, model) = model("attachments", "main.tf");
+    let rows: Vec<String> = model
+        .attachments
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}@{} -> {}",
+                a.origin.address.as_deref().unwrap_or("?"),
+                a.policy_arn.value,
+                at(&sources, a.policy_arn.span),
+                a.origin.attached_to.as_deref().unwrap_or("?")
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "aws_iam_role_policy_attachment.admin arn:aws:iam::aws:policy/AdministratorAccess@main.tf:12:16 -> aws_iam_role.ec2",
+            // A literal role name maps to the role the module defines with that name.
+            "aws_iam_role_policy_attachment.custom ${aws_iam_policy.custom.arn}@main.tf:17:16 -> aws_iam_role.ec2",
+            "aws_iam_policy_attachment.many arn:aws:iam::aws:policy/PowerUserAccess@main.tf:27:13 -> alice",
+            "aws_iam_policy_attachment.many arn:aws:iam::aws:policy/PowerUserAccess@main.tf:27:13 -> bob",
+        ]
+    );
+    // The customer managed policy knows its principal from the attachment.
+    let custom = doc(&model, "aws_iam_policy.custom.policy");
+    assert_eq!(
+        custom.origin.attached_to.as_deref(),
+        Some("aws_iam_role.ec2")
+    );
+}
+
+#[test]
+fn suppressions_used_unused_missing_reason_and_unknown_id() {
+    let rules = [
+        RuleId::AllowNotAction,
+        RuleId::MissingVersion,
+        RuleId::UnresolvedReference,
+        RuleId::UnusedSuppression,
+        RuleId::InvalidSuppression,
+    ];
+    let report = lint("suppressions", "main.tf", &rules);
+    assert_eq!(
+        findings(&report),
+        [
+            // The trailing comment on line 13 covers line 13 only.
+            "main.tf:14:27 allow-not-action",
+            // Both ids of this comment matched nothing.
+            "main.tf:20:21 unused-suppression",
+            "main.tf:20:39 unused-suppression",
+            // No reason: reported, and the finding below it stays.
+            "main.tf:27:3 invalid-suppression",
+            "main.tf:29:38 allow-not-action",
+            "main.tf:34:22 invalid-suppression",
+            "main.tf:36:38 allow-not-action",
+        ]
+    );
+    let suppressed: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed)
+        .map(|f| format!("{} {}", at(&report.sources, f.span), f.rule))
+        .collect();
+    assert_eq!(suppressed.len(), 7, "{suppressed:?}");
+    assert!(suppressed.contains(&"main.tf:6:38 allow-not-action".to_string()));
+    assert!(suppressed.contains(&"main.tf:13:27 allow-not-action".to_string()));
+    // The file-wide comment covers every missing-version.
+    assert_eq!(
+        suppressed
+            .iter()
+            .filter(|s| s.ends_with("missing-version"))
+            .count(),
+        5
+    );
+    let typo = report
+        .active()
+        .find(|f| f.span.start != 0 && f.message.contains("allow-not-actions"))
+        .unwrap();
+    assert_eq!(
+        typo.message,
+        "`allow-not-actions` is not a rule id (did you mean `allow-not-action`?)"
+    );
+}
+
+#[test]
+fn suppressions_of_rules_not_run_are_reported_as_such() {
+    let report = lint(
+        "suppressions",
+        "main.tf",
+        &[RuleId::UnusedSuppression, RuleId::MissingVersion],
+    );
+    let rows: Vec<String> = report
+        .active()
+        .map(|f| format!("{} {}", at(&report.sources, f.span), f.message))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "main.tf:4:21 `allow-not-action` is suppressed here but the rule is not enabled",
+            "main.tf:13:83 `allow-not-action` is suppressed here but the rule is not enabled",
+            "main.tf:20:21 `allow-not-action` is suppressed here but the rule is not enabled",
+            "main.tf:20:39 `unresolved-reference` is suppressed here but the rule is not enabled",
+        ]
+    );
+}
+
+/// `fixtures/<rule-id>/fail_*` yield the rule with only it enabled, `pass_*` do not.
+#[test]
+fn suppression_rule_fixtures() {
+    for rule in [RuleId::InvalidSuppression, RuleId::UnusedSuppression] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(rule.id());
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let opts = LintOptions {
+                select: Some(vec![rule]),
+                ..LintOptions::default()
+            };
+            let report = lint_text(&path, text, &opts);
+            assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+            let n = report.active().filter(|f| f.rule == rule).count();
+            if name.starts_with("fail_") {
+                assert!(n >= 1, "{rule}/{name}: no finding");
+            } else {
+                assert_eq!(n, 0, "{rule}/{name}: {n} findings");
+            }
+            seen += 1;
+        }
+        assert!(seen >= 3, "{rule}: {seen} fixtures");
+    }
+}
+
+#[test]
+fn malformed_hcl_and_heredoc_json_are_located_errors() {
+    let report = lint("malformed", "main.tf", STRUCTURAL);
+    let errors: Vec<String> = report
+        .errors
+        .iter()
+        .map(|e| format!("{} {}", at(&report.sources, e.span.unwrap()), e.message))
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with("main.tf:5:3 invalid HCL: "),
+        "{errors:?}"
+    );
+
+    let report = lint("heredoc_error", "main.tf", STRUCTURAL);
+    let errors: Vec<String> = report
+        .errors
+        .iter()
+        .map(|e| format!("{} {}", at(&report.sources, e.span.unwrap()), e.message))
+        .collect();
+    assert_eq!(
+        errors,
+        ["main.tf:6:54 invalid JSON in a Terraform string: expected `,` or `}` after an object entry, found `\"`"]
+    );
+}
+
+#[test]
+fn plan_files_are_read_by_resource_address() {
+    let (sources, model) = model("tfplan", "plan.json");
+    assert!(model.recognised);
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let kinds: Vec<(String, PolicyKind)> = model
+        .docs
+        .iter()
+        .map(|d| (d.path.clone(), d.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("aws_iam_policy.ci.policy".to_string(), PolicyKind::Identity),
+            (
+                "aws_iam_role.ec2.assume_role_policy".to_string(),
+                PolicyKind::Trust
+            ),
+            (
+                "module.site.aws_s3_bucket_policy.site.policy".to_string(),
+                PolicyKind::Resource
+            ),
+        ]
+    );
+    let ci = doc(&model, "aws_iam_policy.ci.policy");
+    // Inside the escaped JSON string of the plan.
+    assert_eq!(actions(&sources, ci, 0), ["iam:*@plan.json:14:109"]);
+    let attached: Vec<String> = model
+        .attachments
+        .iter()
+        .map(|a| {
+            format!(
+                "{} -> {}",
+                a.policy_arn.value,
+                a.origin.attached_to.as_deref().unwrap_or("?")
+            )
+        })
+        .collect();
+    assert_eq!(
+        attached,
+        [
+            "arn:aws:iam::aws:policy/ReadOnlyAccess -> aws_iam_role.ec2",
+            "arn:aws:iam::aws:policy/AdministratorAccess -> aws_iam_role.ec2",
+        ]
+    );
+    assert_eq!(model.unresolved.len(), 1);
+    assert_eq!(
+        model.unresolved[0].value.expr,
+        "aws_iam_role_policy.later.policy"
+    );
+
+    let report = lint("tfplan", "plan.json", STRUCTURAL);
+    assert_eq!(
+        findings(&report),
+        [
+            "plan.json:14:94 allow-not-action",
+            "plan.json:75:18 unresolved-reference"
+        ]
+    );
+}
+
+#[test]
+fn stress_tree_parses_without_errors_or_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let stats = support::write_tree(dir.path(), 120, 7);
+    let report = lint_paths(
+        &[dir.path().to_path_buf()],
+        &LintOptions {
+            select: Some(STRUCTURAL.to_vec()),
+            ..LintOptions::default()
+        },
+    );
+    let errors: Vec<String> = report
+        .errors()
+        .map(|(f, e)| format!("{}: {}", f.sources.main().display_path(), e.message))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(
+        report.files.len() >= stats.tf_files,
+        "{}",
+        report.files.len()
+    );
+    // Every generated policy is found: each file holds `stats.policies_per_file` of them.
+    let mut docs = 0;
+    for path in &stats.paths {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut sources = SourceMap::new(SourceFile::new(path, text));
+        let model = iamlint::frontend::parse(&mut sources, Format::Terraform);
+        assert!(
+            model.errors.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            model.errors
+        );
+        docs += model.docs.len();
+    }
+    assert!(docs >= stats.min_docs, "{docs} < {}", stats.min_docs);
+}
+
+#[test]
+#[ignore = "writes a stress tree to $IAMLINT_STRESS_DIR for benchmarks"]
+fn write_stress_tree() {
+    let Ok(dir) = std::env::var("IAMLINT_STRESS_DIR") else {
+        return;
+    };
+    let stats = support::write_tree(Path::new(&dir), 800, 11);
+    eprintln!("{} files, {} bytes", stats.tf_files, stats.bytes);
+}
+
+/// Fixture texts, each cut and spliced with HCL-significant text: the frontend reports errors, it
+/// never panics.
+mod no_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        "${",
+        "$${",
+        "%{",
+        "<<EOF\n",
+        "<<-EOF\n",
+        "\nEOF\n",
+        "#",
+        "//",
+        "/*",
+        "\\",
+        "\\u00e9",
+        "é",
+        "\n",
+        "=",
+        ",",
+        "jsonencode(",
+        "file(",
+        "local.",
+        "var.",
+        "data.aws_iam_policy_document.",
+        " iamlint: ignore[",
+        "]",
+        "\"Statement\":",
+        "Statement = ",
+    ];
+
+    fn fixtures() -> Vec<String> {
+        let mut out = Vec::new();
+        for case in [
+            "jsonencode",
+            "heredoc",
+            "quoted",
+            "policy_document",
+            "trust_resource",
+            "values",
+            "suppressions",
+            "attachments",
+        ] {
+            out.push(std::fs::read_to_string(fixture(case, "main.tf")).unwrap());
+        }
+        out
+    }
+
+    fn lint_mem(text: String) -> FileReport {
+        let opts = LintOptions {
+            select: Some(STRUCTURAL.to_vec()),
+            ..LintOptions::default()
+        };
+        lint_text(Path::new("in-memory/mutated.tf"), text, &opts)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn spliced_fixtures(which in 0usize..8, at in 0usize..4000, cut in 0usize..40, piece in 0usize..PIECES.len()) {
+            let texts = fixtures();
+            let text = &texts[which % texts.len()];
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let mutated = format!("{}{}{}", &text[..at], PIECES[piece], &text[end..]);
+            let report = lint_mem(mutated);
+            for e in &report.errors {
+                if let Some(span) = e.span {
+                    prop_assert!(span.end as usize <= report.sources.get(span.file).text.len());
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_text(text in "(resource \"aws_iam_policy\" \"x\" \\{ policy = |[a-z{}\\[\\]\"$%<#/=\\n é-])*") {
+            let _ = lint_mem(text);
+        }
+    }
+}
