@@ -9,8 +9,10 @@
 mod macros;
 pub mod docs;
 
+pub mod escalation;
 pub mod least_privilege;
 pub mod meta;
+pub mod trust;
 pub mod validity;
 
 use std::fmt;
@@ -18,6 +20,7 @@ use std::fmt;
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Severity};
 use crate::model::{FileModel, PolicyDoc, Statement};
+use crate::source::SourceMap;
 
 /// Rule families; each is a folder under `src/rules/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,6 +123,9 @@ pub struct Ctx<'a> {
     pub catalog: &'static Catalog,
     /// The whole file's model, for rules that look across documents.
     pub file: &'a FileModel,
+    /// The file's text (and the files it referenced), for rules that measure the source itself
+    /// (`policy-too-large`).
+    pub sources: &'a SourceMap,
 }
 
 /// A rule. Override the narrowest hook: most rules only need [`Rule::check_statement`].
@@ -152,10 +158,22 @@ pub trait Rule: Send + Sync {
 register_rules! {
     least_privilege::allow_not_action::AllowNotAction,
     least_privilege::allow_not_resource::AllowNotResource,
+    validity::arn_resource_mismatch::ArnResourceMismatch,
+    validity::condition_type_mismatch::ConditionTypeMismatch,
+    validity::deprecated_service::DeprecatedService,
+    validity::duplicate_sid::DuplicateSid,
+    validity::invalid_arn::InvalidArn,
     validity::invalid_policy::InvalidPolicy,
     validity::missing_version::MissingVersion,
+    trust::oidc_trust_unrestricted::OidcTrustUnrestricted,
+    escalation::pass_role_any::PassRoleAny,
+    validity::policy_too_large::PolicyTooLarge,
+    escalation::privilege_escalation::PrivilegeEscalation,
+    trust::public_principal::PublicPrincipal,
+    validity::redundant_action::RedundantAction,
     least_privilege::resource_star::ResourceStar,
     validity::unknown_action::UnknownAction,
+    validity::unknown_condition_key::UnknownConditionKey,
     validity::unknown_service::UnknownService,
     meta::unresolved_reference::UnresolvedReference,
     least_privilege::wildcard_action::WildcardAction,
