@@ -65,7 +65,7 @@ impl Rule for RedundantAction {
         &self,
         stmt: &Statement,
         _doc: &PolicyDoc,
-        _cx: &Ctx,
+        cx: &Ctx,
         out: &mut Vec<Finding>,
     ) {
         let Some(list) = &stmt.action else { return };
@@ -85,7 +85,16 @@ impl Rule for RedundantAction {
             });
             let Some((_, outer)) = coverer else { continue };
             let outer_text = outer.value.text();
-            let message = if outer_text.eq_ignore_ascii_case(inner) {
+            let duplicate = outer_text.eq_ignore_ascii_case(inner);
+            // A misspelt action is `unknown-action`'s to report: calling it covered would hide
+            // that it grants nothing.
+            if !duplicate
+                && !crate::model::action::has_wildcard(inner)
+                && cx.catalog.action(inner).is_none()
+            {
+                continue;
+            }
+            let message = if duplicate {
                 format!("`{inner}` is listed twice")
             } else {
                 format!("`{inner}` is already covered by `{outer_text}`")
