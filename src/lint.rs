@@ -197,7 +197,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     let cx = Ctx {
         catalog: Catalog::get(),
         file: model,
-        path: &sources.main().path,
+        sources,
     };
     let mut findings = Vec::new();
     for rule in opts.enabled_rules() {

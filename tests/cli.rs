@@ -806,3 +806,27 @@ fn suggest_renders_a_recipe_in_each_syntax() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn fix_removes_a_redundant_action() {
+    let before = r#"{
+  "Version": "2012-10-17",
+  "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:Get*"], "Resource": "arn:aws:s3:::b/*"}]
+}
+"#;
+    let dir = repo(&[("p.json", before)]);
+    iamlint(dir.path())
+        .args([
+            "p.json",
+            "--select",
+            "redundant-action",
+            "--fail-on",
+            "info",
+            "--fix",
+        ])
+        .assert()
+        .code(0);
+    let after = std::fs::read_to_string(dir.path().join("p.json")).unwrap();
+    assert!(after.contains(r#""Action": ["s3:Get*"]"#), "{after}");
+    assert!(serde_json::from_str::<Value>(&after).is_ok(), "{after}");
+}

@@ -12,8 +12,13 @@ use iamlint::lint::{lint_text, LintOptions};
 use iamlint::rules::RuleId;
 
 const CHECKED: &[RuleId] = &[
+    RuleId::ArnResourceMismatch,
+    RuleId::ConditionTypeMismatch,
+    RuleId::DeprecatedService,
+    RuleId::InvalidArn,
     RuleId::InvalidPolicy,
     RuleId::UnknownAction,
+    RuleId::UnknownConditionKey,
     RuleId::UnknownService,
     RuleId::WildcardMatchesNothing,
 ];

@@ -15,10 +15,12 @@ use serde::Deserialize;
 mod conditions;
 mod managed;
 mod pattern;
+mod retired;
 mod similar;
 mod store;
 
 pub use pattern::wildcard_match;
+pub use retired::RetiredService;
 
 use store::{cmp_ci, store};
 
@@ -569,6 +571,59 @@ impl Catalog {
                 global: true,
             })
             .collect()
+    }
+
+    /// A service prefix AWS has retired (`rules/deprecated-services.toml`), case-insensitive.
+    pub fn retired_service(&self, prefix: &str) -> Option<&'static RetiredService> {
+        retired::all()
+            .iter()
+            .find(|s| s.prefix.eq_ignore_ascii_case(prefix))
+    }
+
+    /// Every ARN service field (`s3`, `execute-api`) used by some resource type's ARN template, with
+    /// the resource types (and their service) whose templates name it. Built once (loads every
+    /// service). Keys are lower-case.
+    fn arn_service_table(
+    ) -> &'static std::collections::HashMap<String, Vec<(&'static Service, &'static ResourceType)>>
+    {
+        type Table =
+            std::collections::HashMap<String, Vec<(&'static Service, &'static ResourceType)>>;
+        static TABLE: OnceLock<Table> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            let mut table = Table::new();
+            for s in Catalog::get().services() {
+                for t in &s.resource_types {
+                    let mut seen: Vec<String> = Vec::new();
+                    for arn in &t.arns {
+                        if let Some(svc) = arn.split(':').nth(2) {
+                            let svc = svc.to_ascii_lowercase();
+                            if !seen.contains(&svc) {
+                                seen.push(svc.clone());
+                                table.entry(svc).or_default().push((s, t));
+                            }
+                        }
+                    }
+                }
+            }
+            table
+        })
+    }
+
+    /// Whether some resource type's ARN template names `arn_service` in its service field
+    /// (`s3`, `execute-api`), case-insensitive.
+    pub fn is_arn_service(&self, arn_service: &str) -> bool {
+        Self::arn_service_table().contains_key(&arn_service.to_ascii_lowercase())
+    }
+
+    /// Resource types (with their service) whose ARN templates name `arn_service` in the service
+    /// field (`s3` for `arn:${Partition}:s3:::${BucketName}`), case-insensitive.
+    pub fn resource_types_for_arn_service(
+        &self,
+        arn_service: &str,
+    ) -> &'static [(&'static Service, &'static ResourceType)] {
+        Self::arn_service_table()
+            .get(&arn_service.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
     }
 
     /// AWS managed policy by name (`AmazonS3ReadOnlyAccess`) or ARN, case-sensitive as AWS is.

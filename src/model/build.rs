@@ -177,20 +177,27 @@ impl Builder<'_> {
         }
     }
 
-    fn policy(&mut self, node: &Node) {
+    /// True for an object. An unknown value is recorded as unresolved; anything else is a problem.
+    fn expect_object(&mut self, node: &Node, what: &str) -> bool {
         match &node.kind {
-            NodeKind::Object(_) => {}
+            NodeKind::Object(_) => true,
             NodeKind::Str(Scalar::Unknown(u)) => {
                 self.doc.unresolved.push(Located::new(u.clone(), node.span));
-                return;
+                false
             }
             _ => {
                 self.problem(
                     node.span,
-                    format!("a policy must be an object, found {}", node.type_name()),
+                    format!("{what} must be an object, found {}", node.type_name()),
                 );
-                return;
+                false
             }
+        }
+    }
+
+    fn policy(&mut self, node: &Node) {
+        if !self.expect_object(node, "a policy") {
+            return;
         }
         self.check_keys(node, POLICY_KEYS, "the policy");
         if let Some((_, v)) = lookup(node, "Version") {
@@ -244,19 +251,8 @@ impl Builder<'_> {
         let index = self.doc.statements.len();
         let path = format!("{}/Statement[{index}]", self.doc.path);
         let mut stmt = Statement::new(node.span, index, path);
-        match &node.kind {
-            NodeKind::Object(_) => {}
-            NodeKind::Str(Scalar::Unknown(u)) => {
-                self.doc.unresolved.push(Located::new(u.clone(), node.span));
-                return;
-            }
-            _ => {
-                self.problem(
-                    node.span,
-                    format!("a statement must be an object, found {}", node.type_name()),
-                );
-                return;
-            }
+        if !self.expect_object(node, "a statement") {
+            return;
         }
         self.check_keys(node, STATEMENT_KEYS, "a statement");
         if let Some((_, v)) = lookup(node, "Sid") {

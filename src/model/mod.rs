@@ -6,6 +6,7 @@
 //! read as `*`.
 
 pub mod action;
+pub mod arn;
 pub mod build;
 mod scalar;
 

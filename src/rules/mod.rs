@@ -9,9 +9,11 @@
 mod macros;
 pub mod docs;
 
+pub mod escalation;
 pub mod least_privilege;
 pub mod managed;
 pub mod meta;
+pub mod trust;
 pub mod validity;
 
 use std::fmt;
@@ -19,6 +21,7 @@ use std::fmt;
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Severity};
 use crate::model::{FileModel, PolicyDoc, Statement};
+use crate::source::SourceMap;
 
 /// Rule families; each is a folder under `src/rules/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,8 +124,16 @@ pub struct Ctx<'a> {
     pub catalog: &'static Catalog,
     /// The whole file's model, for rules that look across documents.
     pub file: &'a FileModel,
+    /// The file's text (and the files it referenced), for rules that measure the source itself
+    /// (`policy-too-large`).
+    pub sources: &'a SourceMap,
+}
+
+impl Ctx<'_> {
     /// Path of the linted file; its extension tells the syntax a fix must be written in.
-    pub path: &'a std::path::Path,
+    pub fn path(&self) -> &std::path::Path {
+        &self.sources.main().path
+    }
 }
 
 /// A rule. Override the narrowest hook: most rules only need [`Rule::check_statement`].
@@ -155,12 +166,24 @@ pub trait Rule: Send + Sync {
 register_rules! {
     least_privilege::allow_not_action::AllowNotAction,
     least_privilege::allow_not_resource::AllowNotResource,
+    validity::arn_resource_mismatch::ArnResourceMismatch,
     managed::broad_managed_policy::BroadManagedPolicy,
+    validity::condition_type_mismatch::ConditionTypeMismatch,
+    validity::deprecated_service::DeprecatedService,
+    validity::duplicate_sid::DuplicateSid,
+    validity::invalid_arn::InvalidArn,
     validity::invalid_policy::InvalidPolicy,
     meta::invalid_suppression::InvalidSuppression,
     validity::missing_version::MissingVersion,
+    trust::oidc_trust_unrestricted::OidcTrustUnrestricted,
+    escalation::pass_role_any::PassRoleAny,
+    validity::policy_too_large::PolicyTooLarge,
+    escalation::privilege_escalation::PrivilegeEscalation,
+    trust::public_principal::PublicPrincipal,
+    validity::redundant_action::RedundantAction,
     least_privilege::resource_star::ResourceStar,
     validity::unknown_action::UnknownAction,
+    validity::unknown_condition_key::UnknownConditionKey,
     managed::unknown_managed_policy::UnknownManagedPolicy,
     validity::unknown_service::UnknownService,
     meta::unresolved_reference::UnresolvedReference,

@@ -107,49 +107,10 @@ fn next_code_line(
         })
 }
 
-struct Parsed {
-    file_wide: bool,
-    rules: Vec<Located<String>>,
-    reason: Option<String>,
-}
-
-/// `iamlint: ignore[a, b] reason` (the text after `#`; `base` is its byte offset).
-fn parse(body: &str, base: usize, file: FileId) -> Option<Parsed> {
-    let trimmed = body.trim_start();
-    let mut pos = body.len() - trimmed.len();
-    let rest = trimmed.strip_prefix("iamlint:")?;
-    pos += "iamlint:".len();
-    let after = rest.trim_start();
-    pos += rest.len() - after.len();
-    let (file_wide, rest) = if let Some(r) = after.strip_prefix("ignore-file[") {
-        (true, r)
-    } else if let Some(r) = after.strip_prefix("ignore[") {
-        (false, r)
-    } else {
-        return None;
-    };
-    pos += after.len() - rest.len();
-    let close = rest.find(']')?;
-    let mut rules = Vec::new();
-    let mut offset = pos;
-    for part in rest[..close].split(',') {
-        let lead = part.len() - part.trim_start().len();
-        let id = part.trim();
-        if !id.is_empty() {
-            let start = base + offset + lead;
-            rules.push(Located::new(
-                id.to_string(),
-                Span::new(file, start, start + id.len()),
-            ));
-        }
-        offset += part.len() + 1;
-    }
-    let reason = rest[close + 1..].trim();
-    Some(Parsed {
-        file_wide,
-        rules,
-        reason: (!reason.is_empty()).then(|| reason.to_string()),
-    })
+/// `iamlint: ignore[a, b] reason` (the text after `#`; `base` is its byte offset): the same
+/// directive grammar as every other format, read by `suppress::parse_directive`.
+fn parse(body: &str, base: usize, file: FileId) -> Option<crate::suppress::Directive> {
+    crate::suppress::parse_directive(body, file, base)
 }
 
 /// `Metadata: {iamlint: {ignore: [rule-id, ...], reason: "..."}}` on a resource: covers the whole

@@ -180,7 +180,7 @@ fn judge(
         ));
     }
     finding = finding.help(help);
-    let target = target(att, cx.file, cx.path);
+    let target = target(att, cx.file, cx.path());
     let inputs = Inputs {
         flavor: target.flavor(),
         given: &[],

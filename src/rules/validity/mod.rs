@@ -1,5 +1,13 @@
+pub mod arn_resource_mismatch;
+pub mod condition_type_mismatch;
+pub mod deprecated_service;
+pub mod duplicate_sid;
+pub mod invalid_arn;
 pub mod invalid_policy;
 pub mod missing_version;
+pub mod policy_too_large;
+pub mod redundant_action;
 pub mod unknown_action;
+pub mod unknown_condition_key;
 pub mod unknown_service;
 pub mod wildcard_matches_nothing;

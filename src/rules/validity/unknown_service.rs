@@ -25,7 +25,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Known limitations
-    /// Services AWS has retired are no longer in the reference and are reported here too.
+    /// Services AWS has retired (`rules/deprecated-services.toml`) are left to `deprecated-service`.
     ///
     /// ## References
     /// - [Service Authorization Reference](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
@@ -54,7 +54,10 @@ impl Rule for UnknownService {
             let Some((service, _)) = split_action(action.value) else {
                 continue;
             };
-            if has_wildcard(service) || cx.catalog.service(service).is_some() {
+            if has_wildcard(service)
+                || cx.catalog.service(service).is_some()
+                || cx.catalog.retired_service(service).is_some()
+            {
                 continue;
             }
             let mut finding = Self::finding(

@@ -1,0 +1,298 @@
+//! ARNs as written in policies: splitting into fields, telling wildcards and policy variables
+//! apart, and matching a policy ARN (with `*`, `?`, `${aws:username}`) against a catalog ARN template
+//! (with `${Placeholder}`s).
+
+/// The six fields of `arn:partition:service:region:account:resource` (the resource may hold more
+/// colons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+/// Splits an ARN into its fields. `None` unless it starts with `arn:` and has six fields.
+pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
+    let mut parts = s.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    Some(Arn {
+        partition: parts.next()?,
+        service: parts.next()?,
+        region: parts.next()?,
+        account: parts.next()?,
+        resource: parts.next()?,
+    })
+}
+
+/// True when the text can stand for other text: an IAM wildcard (`*`, `?`) or a policy variable
+/// (`${aws:username}`).
+pub fn is_pattern(s: &str) -> bool {
+    s.contains(['*', '?']) || s.contains("${")
+}
+
+/// Partitions AWS documents.
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// `us-east-1`, `us-gov-west-1`, `cn-northwest-1`, `eu-isoe-west-1`: two lower-case letters, one or
+/// more lower-case words, a number.
+pub fn looks_like_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// True for `*` and for ARNs whose resource field names every resource of a type: `*`, `role/*`,
+/// `user/*/*`, `table/*` (with any partition, region or account). A path or name prefix
+/// (`role/service-role/*`, `role/ci-*`) is not broad.
+pub fn is_broad_resource(value: &str) -> bool {
+    if value == "*" {
+        return true;
+    }
+    let Some(arn) = parse_arn(value) else {
+        // `arn:aws:*` and the like: wildcards before the resource field.
+        return value.starts_with("arn:") && value.ends_with('*') && value.matches(':').count() < 5;
+    };
+    let rest = match arn.resource.find(['/', ':']) {
+        Some(i)
+            if arn.resource[..i]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            &arn.resource[i + 1..]
+        }
+        _ => arn.resource,
+    };
+    !rest.is_empty() && rest.bytes().all(|b| b == b'*' || b == b'/')
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Lit(u8),
+    /// Any run of characters (zero or more), except those in `excl`.
+    Star {
+        excl: u8,
+    },
+    /// Exactly one character, except those in `excl`.
+    One {
+        excl: u8,
+    },
+}
+
+/// `excl` bits: the character classes a token cannot match.
+const NO_SLASH: u8 = 1;
+const NO_COLON: u8 = 2;
+
+/// A policy ARN: `*` any run, `?` one character, `${...}` (a policy variable) any run. A wildcard
+/// may span `:` here, which errs towards a match: the catalog's ARN formats do not always lay out
+/// the region and account fields the way AWS-owned resources are written (`arn:aws:ssm:*::document/x`).
+fn policy_tokens(s: &str) -> Vec<Tok> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'*' => out.push(Tok::Star { excl: 0 }),
+            b'?' => out.push(Tok::One { excl: 0 }),
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                if let Some(end) = s[i..].find('}') {
+                    out.push(Tok::Star { excl: 0 });
+                    i += end + 1;
+                    continue;
+                }
+                out.push(Tok::Lit(b'$'));
+            }
+            c => out.push(Tok::Lit(c.to_ascii_lowercase())),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A catalog ARN template: each `${Name}` is one or more characters, without `:` in the fields
+/// before the resource. S3 bucket names cannot hold `/`, so `${BucketName}` does not match one (this
+/// tells bucket ARNs from object ARNs).
+fn template_tokens(s: &str) -> Vec<Tok> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut colons = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
+            if let Some(end) = s[i..].find('}') {
+                let name = &s[i + 2..i + end];
+                let mut excl = if colons < 5 { NO_COLON } else { 0 };
+                if name == "BucketName" {
+                    excl |= NO_SLASH;
+                }
+                out.push(Tok::One { excl });
+                out.push(Tok::Star { excl });
+                i += end + 1;
+                continue;
+            }
+        }
+        if b[i] == b':' {
+            colons += 1;
+        }
+        out.push(Tok::Lit(b[i].to_ascii_lowercase()));
+        i += 1;
+    }
+    out
+}
+
+/// Whether some concrete ARN is matched both by the policy ARN `arn` (wildcards, policy variables)
+/// and by the catalog template (placeholders), ignoring ASCII case.
+pub fn matches_template(arn: &str, template: &str) -> bool {
+    globs_intersect(&policy_tokens(arn), &template_tokens(template))
+}
+
+/// Non-emptiness of the intersection of two glob languages, by a search over position pairs.
+fn globs_intersect(a: &[Tok], b: &[Tok]) -> bool {
+    let (n, m) = (a.len(), b.len());
+    let mut seen = vec![false; (n + 1) * (m + 1)];
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, j)) = stack.pop() {
+        let idx = i * (m + 1) + j;
+        if seen[idx] {
+            continue;
+        }
+        seen[idx] = true;
+        if i == n && j == m {
+            return true;
+        }
+        if let Some(Tok::Star { .. }) = a.get(i) {
+            stack.push((i + 1, j));
+        }
+        if let Some(Tok::Star { .. }) = b.get(j) {
+            stack.push((i, j + 1));
+        }
+        let (Some(&ta), Some(&tb)) = (a.get(i), b.get(j)) else {
+            continue;
+        };
+        if matches!(ta, Tok::Star { .. }) && matches!(tb, Tok::Star { .. }) {
+            continue;
+        }
+        if !chars_meet(ta, tb) {
+            continue;
+        }
+        let ni = if matches!(ta, Tok::Star { .. }) {
+            i
+        } else {
+            i + 1
+        };
+        let nj = if matches!(tb, Tok::Star { .. }) {
+            j
+        } else {
+            j + 1
+        };
+        stack.push((ni, nj));
+    }
+    false
+}
+
+/// Whether one character can be consumed by both tokens.
+fn chars_meet(a: Tok, b: Tok) -> bool {
+    let class = |t: Tok| match t {
+        Tok::Lit(c) => (Some(c), 0),
+        Tok::Star { excl } | Tok::One { excl } => (None, excl),
+    };
+    let allowed = |c: u8, excl: u8| {
+        !((excl & NO_SLASH != 0 && c == b'/') || (excl & NO_COLON != 0 && c == b':'))
+    };
+    match (class(a), class(b)) {
+        ((Some(x), _), (Some(y), _)) => x == y,
+        ((Some(c), _), (None, excl)) | ((None, excl), (Some(c), _)) => allowed(c, excl),
+        // Some letter is always allowed.
+        ((None, _), (None, _)) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_arns() {
+        let a = parse_arn("arn:aws:s3:::bucket/key:with:colons").expect("six fields");
+        assert_eq!(a.service, "s3");
+        assert_eq!(a.resource, "bucket/key:with:colons");
+        assert!(parse_arn("arn:aws:s3::bucket").is_none());
+        assert!(parse_arn("s3:::bucket").is_none());
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "eu-isoe-west-1",
+        ] {
+            assert!(looks_like_region(ok), "{ok}");
+        }
+        for bad in ["us-east", "useast1", "US-EAST-1", "global"] {
+            assert!(!looks_like_region(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn broad_resources() {
+        for broad in [
+            "*",
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::111122223333:role/*",
+            "arn:aws:iam::*:*",
+            "arn:*:iam::*:user/*",
+            "arn:aws:*",
+        ] {
+            assert!(is_broad_resource(broad), "{broad}");
+        }
+        for narrow in [
+            "arn:aws:iam::111122223333:role/service-role/*",
+            "arn:aws:iam::111122223333:role/ci-*",
+            "arn:aws:iam::111122223333:role/deploy",
+        ] {
+            assert!(!is_broad_resource(narrow), "{narrow}");
+        }
+    }
+
+    #[test]
+    fn template_matching() {
+        let bucket = "arn:${Partition}:s3:::${BucketName}";
+        let object = "arn:${Partition}:s3:::${BucketName}/${ObjectName}";
+        assert!(matches_template("arn:aws:s3:::reports", bucket));
+        assert!(!matches_template("arn:aws:s3:::reports/*", bucket));
+        assert!(matches_template("arn:aws:s3:::reports/*", object));
+        assert!(!matches_template("arn:aws:s3:::reports", object));
+        assert!(matches_template("arn:aws:s3:::*", bucket));
+        assert!(matches_template("arn:aws:s3:::*", object));
+        assert!(matches_template(
+            "arn:aws:s3:::home/${aws:username}/*",
+            object
+        ));
+        let role = "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}";
+        assert!(matches_template("arn:aws:iam::*:role/ci/*", role));
+        assert!(!matches_template("arn:aws:iam::111122223333:user/ci", role));
+        assert!(matches_template("arn:aws:iam::*:*", role));
+        assert!(matches_template("ARN:AWS:IAM::1:ROLE/X", role));
+    }
+}

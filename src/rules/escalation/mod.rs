@@ -1,0 +1,2 @@
+pub mod pass_role_any;
+pub mod privilege_escalation;

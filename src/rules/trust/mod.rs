@@ -1,0 +1,2 @@
+pub mod oidc_trust_unrestricted;
+pub mod public_principal;

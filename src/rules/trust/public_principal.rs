@@ -1,0 +1,160 @@
+use crate::rules::prelude::*;
+
+declare_rule! {
+    /// Flags statements open to `Principal: "*"` without a condition restricting the caller.
+    ///
+    /// ## What it does
+    /// Reports an Allow statement whose `Principal` is `"*"` or `{"AWS": "*"}` unless its
+    /// `Condition` pins down who or where the caller is, with a positive operator (`StringEquals`,
+    /// `StringLike`, `ArnEquals`, `ArnLike`, `IpAddress`, their `IgnoreCase` forms, or `Bool` with
+    /// `true` for `aws:PrincipalIsAWSService`; not `...IfExists`, not `ForAllValues:`, and not with a
+    /// bare `"*"` value) on one of these keys: `aws:SourceArn`, `aws:SourceAccount`,
+    /// `aws:SourceOwner`, `aws:SourceOrgID`, `aws:SourceOrgPaths`, `aws:PrincipalOrgID`,
+    /// `aws:PrincipalOrgPaths`, `aws:PrincipalAccount`, `aws:PrincipalArn`, `aws:PrincipalServiceName`,
+    /// `aws:PrincipalIsAWSService`, `aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceVpcArn`,
+    /// `aws:SourceIp`, `aws:VpcSourceIp`, `aws:userid`, `kms:CallerAccount`,
+    /// `s3:DataAccessPointAccount`, `s3:DataAccessPointArn`, `lambda:FunctionUrlAuthType` (with
+    /// `AWS_IAM`). Values the frontend could not evaluate are never read as `"*"`. Deny statements
+    /// and `NotPrincipal` are left alone.
+    ///
+    /// ## Why is this bad?
+    /// `"*"` means every AWS account and, for many services, anonymous callers. A bucket, queue,
+    /// topic, key or role open to `"*"` is reachable by anyone on the internet who learns its name.
+    ///
+    /// ## Example
+    /// ```json,fail
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:111122223333:orders"}]}
+    /// ```
+    ///
+    /// Use instead:
+    /// ```json,pass
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:111122223333:orders",
+    ///   "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:order-events"}}}]}
+    /// ```
+    ///
+    /// ## References
+    /// - [IAM JSON policy elements: Principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)
+    /// - [AWS global condition context keys](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+    /// - [The confused deputy problem](https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
+    pub PublicPrincipal {
+        id: "public-principal",
+        category: Trust,
+        severity: Error,
+        fix: None,
+    }
+}
+
+/// Keys that, compared positively, restrict who can use the grant.
+const RESTRICTING_KEYS: &[&str] = &[
+    "aws:SourceArn",
+    "aws:SourceAccount",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:PrincipalServiceName",
+    "aws:PrincipalIsAWSService",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceVpcArn",
+    "aws:SourceIp",
+    "aws:VpcSourceIp",
+    "aws:userid",
+    "kms:CallerAccount",
+    "s3:DataAccessPointAccount",
+    "s3:DataAccessPointArn",
+    "lambda:FunctionUrlAuthType",
+];
+
+const POSITIVE_OPERATORS: &[&str] = &[
+    "StringEquals",
+    "StringEqualsIgnoreCase",
+    "StringLike",
+    "ArnEquals",
+    "ArnLike",
+    "IpAddress",
+    "Bool",
+    "ForAnyValue:StringEquals",
+    "ForAnyValue:StringLike",
+];
+
+/// True when the statement's condition restricts the caller (see the rule doc).
+pub fn restricts_caller(stmt: &Statement) -> bool {
+    let Some(condition) = &stmt.condition else {
+        return false;
+    };
+    condition.entries().any(|(op, entry)| {
+        let (Some(op), Some(key)) = (op.name.value.as_str(), entry.key.value.as_str()) else {
+            return false;
+        };
+        if !POSITIVE_OPERATORS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(op))
+            || !RESTRICTING_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+        {
+            return false;
+        }
+        let values: Vec<&str> = entry
+            .values
+            .iter()
+            .filter_map(|v| v.value.literal())
+            .collect();
+        let all_known = values.len() == entry.values.len();
+        if all_known && values.iter().any(|v| v.trim_matches('*').is_empty()) {
+            return false;
+        }
+        if op.eq_ignore_ascii_case("Bool") {
+            return key.eq_ignore_ascii_case("aws:PrincipalIsAWSService")
+                && values.iter().all(|v| v.eq_ignore_ascii_case("true"));
+        }
+        if key.eq_ignore_ascii_case("lambda:FunctionUrlAuthType") {
+            return values.iter().all(|v| *v == "AWS_IAM");
+        }
+        !entry.values.is_empty()
+    })
+}
+
+impl Rule for PublicPrincipal {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_statement(
+        &self,
+        stmt: &Statement,
+        doc: &PolicyDoc,
+        _cx: &Ctx,
+        out: &mut Vec<Finding>,
+    ) {
+        if !stmt.allows() {
+            return;
+        }
+        let Some(principal) = stmt.principal.as_ref().filter(|p| !p.negated) else {
+            return;
+        };
+        let Some(public) = principal.public_values().next() else {
+            return;
+        };
+        if restricts_caller(stmt) {
+            return;
+        }
+        let whom = if doc.kind == PolicyKind::Trust {
+            "anyone can assume this role"
+        } else {
+            "anyone can use this grant"
+        };
+        let mut finding = Self::finding(public.span, format!("`Principal` is `\"*\"`: {whom}"))
+            .help("name the principals, or add a condition such as `aws:PrincipalOrgID`, `aws:SourceArn` or `aws:SourceAccount`")
+            .path(stmt.path.clone());
+        if let Some(actions) = stmt.actions() {
+            finding = finding.related(actions.span, "allowed to everyone");
+        }
+        if let Some(c) = &stmt.condition {
+            finding = finding.related(c.key, "this condition does not restrict the caller");
+        }
+        out.push(finding.build());
+    }
+}

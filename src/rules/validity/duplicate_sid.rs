@@ -1,0 +1,68 @@
+use crate::rules::prelude::*;
+
+declare_rule! {
+    /// Flags a `Sid` used by more than one statement of the same policy.
+    ///
+    /// ## What it does
+    /// Compares the known `Sid` values of a document's statements (case-sensitive, as AWS does) and
+    /// reports every repeat, pointing at the first use. Empty `Sid`s are left alone.
+    ///
+    /// ## Why is this bad?
+    /// IAM requires statement ids to be unique within a policy, and several services that store
+    /// resource policies (SQS, SNS, S3, KMS) reject or silently merge duplicates. Duplicates also
+    /// break tools that address statements by `Sid`, such as suppressions and policy diffs.
+    ///
+    /// ## Example
+    /// ```json,fail
+    /// {"Version": "2012-10-17", "Statement": [
+    ///   {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"},
+    ///   {"Sid": "Read", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::reports"}
+    /// ]}
+    /// ```
+    ///
+    /// Use instead:
+    /// ```json,pass
+    /// {"Version": "2012-10-17", "Statement": [
+    ///   {"Sid": "ReadObjects", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"},
+    ///   {"Sid": "ListBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::reports"}
+    /// ]}
+    /// ```
+    ///
+    /// ## References
+    /// - [IAM JSON policy elements: Sid](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html)
+    pub DuplicateSid {
+        id: "duplicate-sid",
+        category: Validity,
+        severity: Error,
+        fix: None,
+    }
+}
+
+impl Rule for DuplicateSid {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
+        let mut seen: Vec<Located<&str>> = Vec::new();
+        for stmt in &doc.statements {
+            let Some(sid) = &stmt.sid else { continue };
+            let Some(text) = sid.value.as_str().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            match seen.iter().find(|s| s.value == text) {
+                Some(first) => out.push(
+                    Self::finding(
+                        sid.span,
+                        format!("`Sid` \"{text}\" is already used by another statement"),
+                    )
+                    .related(first.span, "first used here")
+                    .help("give each statement its own `Sid`")
+                    .path(stmt.path.clone())
+                    .build(),
+                ),
+                None => seen.push(Located::new(text, sid.span)),
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+use crate::model::arn::{is_pattern, looks_like_region, matches_template, parse_arn, PARTITIONS};
+use crate::rules::prelude::*;
+
+declare_rule! {
+    /// Flags `Resource` values that are not well-formed ARNs.
+    ///
+    /// ## What it does
+    /// Checks each known value of `Resource` and `NotResource` other than `"*"`:
+    /// it must start with `arn:` and have six colon-separated fields; the partition must be one AWS
+    /// has (`aws`, `aws-cn`, `aws-us-gov`, the ISO partitions); the service must appear in some ARN
+    /// format of the Service Authorization Reference (retired services are left to
+    /// `deprecated-service`). The region and account fields are compared with the ARN formats of
+    /// that service whose resource part can match (all of the service's formats when none does):
+    /// a region where every format has none (`arn:aws:s3:us-east-1::bucket`, `arn:aws:iam:us-east-1:...`)
+    /// or none where every format has one; a region that is not of the form `us-east-1`; an account
+    /// that is not 12 digits (or `aws`, as in AWS managed policy ARNs). Fields holding a wildcard or
+    /// a policy variable (`${aws:username}`), and unknown parts of Terraform or CloudFormation
+    /// values, are not judged.
+    ///
+    /// ## Why is this bad?
+    /// IAM compares `Resource` with request ARNs as text. A malformed ARN matches nothing, so an
+    /// Allow grants nothing and the job fails (and is then often "fixed" with `"*"`), while a Deny on
+    /// it protects nothing.
+    ///
+    /// ## Example
+    /// ```json,fail
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:us-east-1:111122223333:reports/*"}]}
+    /// ```
+    ///
+    /// Use instead:
+    /// ```json,pass
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}
+    /// ```
+    ///
+    /// ## References
+    /// - [IAM identifiers: ARNs](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)
+    /// - [Amazon Resource Names (ARNs)](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)
+    /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+    pub InvalidArn {
+        id: "invalid-arn",
+        category: Validity,
+        severity: Error,
+        fix: None,
+    }
+}
+
+impl Rule for InvalidArn {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_statement(
+        &self,
+        stmt: &Statement,
+        _doc: &PolicyDoc,
+        cx: &Ctx,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(resources) = &stmt.resource else {
+            return;
+        };
+        for item in &resources.items {
+            let (text, unsure) = match &item.value {
+                Scalar::Str(s) => (s.clone(), false),
+                Scalar::Template(t) => (t.with_holes("${?}"), true),
+                _ => continue,
+            };
+            if text == "*" {
+                continue;
+            }
+            if let Some((message, help)) = check(cx, &text, unsure) {
+                out.push(
+                    Self::finding(item.span, message)
+                        .help(help)
+                        .unsure_if(unsure)
+                        .path(stmt.path.clone())
+                        .build(),
+                );
+            }
+        }
+    }
+}
+
+/// What is wrong with an ARN, if anything: (message, help).
+fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
+    let Some(arn) = parse_arn(text) else {
+        let head = text.split(':').next().unwrap_or_default();
+        if is_pattern(head) || (has_holes && !text.starts_with("arn:")) {
+            return None;
+        }
+        if !text.starts_with("arn:") {
+            return Some((
+                format!("`{text}` is not an ARN"),
+                "write a full ARN (`arn:aws:service:region:account:resource`) or `\"*\"`".into(),
+            ));
+        }
+        if is_pattern(text) {
+            return None;
+        }
+        let fields = text.split(':').count();
+        return Some((
+            format!("`{text}` has {fields} fields; an ARN has six"),
+            "write `arn:partition:service:region:account:resource`, leaving empty fields empty (`arn:aws:s3:::bucket`)".into(),
+        ));
+    };
+    if !is_pattern(arn.partition) && !PARTITIONS.contains(&arn.partition) {
+        return Some((
+            format!("`{}` is not an AWS partition", arn.partition),
+            "use `aws` (or `aws-cn`, `aws-us-gov`)".into(),
+        ));
+    }
+    if is_pattern(arn.service) {
+        return None;
+    }
+    if !cx.catalog.is_arn_service(arn.service) {
+        if cx.catalog.retired_service(arn.service).is_some()
+            || cx.catalog.service(arn.service).is_some()
+        {
+            // A retired service, or a service whose ARN formats the reference does not list.
+            return None;
+        }
+        return Some((
+            format!(
+                "`{}` is not the service of any known ARN format",
+                arn.service
+            ),
+            "check the service part of the ARN against the service's resource types".into(),
+        ));
+    }
+    // The service's ARN formats whose resource part can match, or all of them.
+    let types = cx.catalog.resource_types_for_arn_service(arn.service);
+    let formats: Vec<&str> = types
+        .iter()
+        .flat_map(|(_, t)| t.arns.iter())
+        .map(String::as_str)
+        .filter(|t| {
+            t.split(':')
+                .nth(2)
+                .is_some_and(|s| s.eq_ignore_ascii_case(arn.service))
+        })
+        .collect();
+    let resource_only = |t: &str| {
+        let mut parts = t.splitn(6, ':');
+        let fields: Vec<&str> = parts.by_ref().collect();
+        fields.get(5).map(|r| format!("arn:x:x:x:x:{r}"))
+    };
+    let candidates: Vec<&str> = formats
+        .iter()
+        .copied()
+        .filter(|t| {
+            resource_only(t)
+                .is_some_and(|tr| matches_template(&format!("arn:x:x:x:x:{}", arn.resource), &tr))
+        })
+        .collect();
+    let formats = if candidates.is_empty() {
+        formats
+    } else {
+        candidates
+    };
+    if formats.is_empty() {
+        return None;
+    }
+    let field = |t: &str, i: usize| t.split(':').nth(i).unwrap_or_default().to_string();
+    let example = formats[0];
+    if !is_pattern(arn.region) {
+        let regions: Vec<String> = formats.iter().map(|t| field(t, 3)).collect();
+        if arn.region.is_empty() {
+            // AWS-owned resources (public SSM documents and parameters) leave region or account
+            // empty; a customer resource (with an account) without its region is a mistake.
+            let customer = !arn.account.is_empty() && arn.account != "aws";
+            if customer && regions.iter().all(|r| !r.is_empty()) {
+                return Some((
+                    format!(
+                        "`{text}` has no region, but `{}` ARNs need one",
+                        arn.service
+                    ),
+                    format!("write the ARN as `{example}`"),
+                ));
+            }
+        } else if regions.iter().all(String::is_empty) {
+            return Some((
+                format!(
+                    "`{}` ARNs have no region, but `{text}` names `{}`",
+                    arn.service, arn.region
+                ),
+                format!("leave the region empty: `{example}`"),
+            ));
+        } else if !looks_like_region(arn.region) && !regions.iter().any(|r| r == arn.region) {
+            return Some((
+                format!("`{}` is not a region", arn.region),
+                "write a region such as `us-east-1`, or `*`".into(),
+            ));
+        }
+    }
+    if !is_pattern(arn.account) {
+        let accounts: Vec<String> = formats.iter().map(|t| field(t, 4)).collect();
+        if arn.account.is_empty() {
+            // AWS-owned resources have no account: nothing to judge.
+        } else if accounts.iter().all(String::is_empty) {
+            return Some((
+                format!(
+                    "`{}` ARNs have no account, but `{text}` names `{}`",
+                    arn.service, arn.account
+                ),
+                format!("leave the account empty: `{example}`"),
+            ));
+        } else if !(arn.account.len() == 12 && arn.account.bytes().all(|b| b.is_ascii_digit()))
+            && arn.account != "aws"
+            && !accounts.iter().any(|a| a == arn.account)
+        {
+            return Some((
+                format!("`{}` is not an account id", arn.account),
+                "write the 12-digit account id, or `*`".into(),
+            ));
+        }
+    }
+    None
+}

@@ -1,0 +1,216 @@
+use crate::model::action::{has_wildcard, wildcard_match};
+use crate::rules::prelude::*;
+
+declare_rule! {
+    /// Flags actions already covered by a wildcard (or repeated) in the same statement.
+    ///
+    /// ## What it does
+    /// Within one statement's `Action` (or `NotAction`) list, reports an item whose every match is
+    /// also matched by another item: `s3:GetObject` next to `s3:Get*` or `s3:*`, `s3:Get*` next to
+    /// `*`, or the same action written twice (ignoring case). Of two items that cover each other,
+    /// the later one is reported. Matching is IAM's, case-insensitive; items with unknown parts are
+    /// left alone.
+    ///
+    /// ## Why is this bad?
+    /// The item adds nothing: the statement grants (or denies) exactly the same without it. It makes
+    /// the policy longer (policies have size quotas) and misleads reviewers into thinking the grant
+    /// is narrower than the wildcard beside it.
+    ///
+    /// ## Example
+    /// ```json,fail
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:GetObject"], "Resource": "arn:aws:s3:::reports/*"}]}
+    /// ```
+    ///
+    /// Use instead:
+    /// ```json,pass
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*"], "Resource": "arn:aws:s3:::reports/*"}]}
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Safe: the fix removes the redundant item and its separating comma. The covering item stays,
+    /// so the statement matches exactly the same actions. When two neighbouring items at the start
+    /// of a list are both redundant, their edits touch the same comma; apply them one at a time.
+    ///
+    /// ## References
+    /// - [IAM JSON policy elements: Action](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html)
+    pub RedundantAction {
+        id: "redundant-action",
+        category: Validity,
+        severity: Info,
+        fix: Always,
+    }
+}
+
+/// True when every action `inner` matches is matched by `outer` (both IAM patterns).
+fn covers(outer: &str, inner: &str) -> bool {
+    if outer.eq_ignore_ascii_case(inner) {
+        return true;
+    }
+    if !has_wildcard(outer) {
+        return false;
+    }
+    // With `?` in `outer`, matching `inner`'s text would let `?` stand for one of `inner`'s `*`.
+    if has_wildcard(inner) && outer.contains('?') {
+        return false;
+    }
+    wildcard_match(outer, inner)
+}
+
+impl Rule for RedundantAction {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_statement(
+        &self,
+        stmt: &Statement,
+        _doc: &PolicyDoc,
+        cx: &Ctx,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(list) = &stmt.action else { return };
+        let items = &list.items;
+        if items.len() < 2 {
+            return;
+        }
+        for (i, item) in items.iter().enumerate() {
+            let Some(inner) = item.value.as_str() else {
+                continue;
+            };
+            let coverer = items.iter().enumerate().find(|(j, other)| {
+                let Some(outer) = other.value.as_str() else {
+                    return false;
+                };
+                *j != i && covers(outer, inner) && (!covers(inner, outer) || *j < i)
+            });
+            let Some((_, outer)) = coverer else { continue };
+            let outer_text = outer.value.text();
+            let duplicate = outer_text.eq_ignore_ascii_case(inner);
+            // A misspelt action is `unknown-action`'s to report: calling it covered would hide
+            // that it grants nothing.
+            if !duplicate
+                && !crate::model::action::has_wildcard(inner)
+                && cx.catalog.action(inner).is_none()
+            {
+                continue;
+            }
+            let message = if duplicate {
+                format!("`{inner}` is listed twice")
+            } else {
+                format!("`{inner}` is already covered by `{outer_text}`")
+            };
+            let mut finding = Self::finding(item.span, message)
+                .related(outer.span, "covered here")
+                .help(format!("remove `{inner}`"))
+                .path(stmt.path.clone());
+            if let Some(edit) = removal(items, i) {
+                finding = finding.fix(Fix {
+                    title: format!("remove `{inner}`"),
+                    applicability: Applicability::Safe,
+                    edits: vec![edit],
+                    snippet: None,
+                });
+            }
+            out.push(finding.build());
+        }
+    }
+}
+
+/// The edit removing item `i` with one separating comma: from the end of the previous item to the
+/// end of this one, or for the first item from its start to the start of the next one.
+fn removal(items: &[Located<Scalar>], i: usize) -> Option<Edit> {
+    let item = items.get(i)?.span;
+    let span = if i > 0 {
+        let prev = items[i - 1].span;
+        (prev.file == item.file && prev.end <= item.start).then_some(Span {
+            file: item.file,
+            start: prev.end,
+            end: item.end,
+        })?
+    } else {
+        let next = items.get(1)?.span;
+        (next.file == item.file && item.end <= next.start).then_some(Span {
+            file: item.file,
+            start: item.start,
+            end: next.start,
+        })?
+    };
+    Some(Edit {
+        span,
+        replacement: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::lint::{lint_text, LintOptions};
+
+    fn only_this() -> LintOptions {
+        LintOptions {
+            select: Some(vec![RuleId::RedundantAction]),
+            ..LintOptions::default()
+        }
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut out = text.to_string();
+        let mut edits = edits.to_vec();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+        for e in edits {
+            out.replace_range(e.span.range(), &e.replacement);
+        }
+        out
+    }
+
+    #[test]
+    fn covers_like_iam() {
+        assert!(covers("s3:*", "s3:GetObject"));
+        assert!(covers("s3:Get*", "s3:GetObject"));
+        assert!(covers("*", "s3:Get*"));
+        assert!(covers("S3:GETOBJECT", "s3:GetObject"));
+        assert!(!covers("s3:GetObject", "s3:Get*"));
+        assert!(!covers("s3:?et*", "s3:*et*"));
+        assert!(!covers("s3:Put*", "s3:GetObject"));
+    }
+
+    /// Applying each fix of the fixtures, one at a time, leaves valid JSON and removes the finding.
+    #[test]
+    fn fixes_apply_and_remove_the_finding() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/redundant-action");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).expect("fixture folder") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if !name.starts_with("fail_") || !name.ends_with(".json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("fixture text");
+            let report = lint_text(&path, text.clone(), &only_this());
+            assert!(!report.findings.is_empty(), "{name}");
+            for f in &report.findings {
+                let fix = f.fix.as_ref().expect("redundant-action always has a fix");
+                assert_eq!(fix.applicability, Applicability::Safe);
+                let fixed = apply(&text, &fix.edits);
+                serde_json::from_str::<serde_json::Value>(&fixed)
+                    .unwrap_or_else(|e| panic!("{name}: fix gives invalid JSON ({e}):\n{fixed}"));
+                let after = lint_text(&path, fixed.clone(), &only_this());
+                assert!(after.errors.is_empty(), "{name}: {:?}", after.errors);
+                assert!(
+                    !after.findings.iter().any(|g| g.message == f.message),
+                    "{name}: finding `{}` survives its fix:\n{fixed}",
+                    f.message
+                );
+                assert_eq!(after.findings.len(), report.findings.len() - 1, "{name}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 2);
+    }
+}
