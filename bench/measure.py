@@ -217,6 +217,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default="")
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--tools", default="", help="only these tools (default: all)")
     args = ap.parse_args()
     args.out = os.path.abspath(args.out)
     iam = os.path.abspath(args.iamlint)
@@ -306,6 +307,8 @@ def main():
             continue
         for tool, cmd, counter in tools:
             key = f"{case}/{tool}"
+            if args.tools and tool not in args.tools.split(","):
+                continue
             if tool != "iamlint" and not have.get(tool):
                 skipped[tool] = "not installed (see bench/out/pip-*.log)"
                 continue

@@ -3,6 +3,7 @@
 #
 #   bench/run.sh                 everything (peers in venvs, corpora, timings, report)
 #   bench/run.sh --only small,managed      only these cases (results of others are kept)
+#   bench/run.sh --only managed --tools iamlint   only iamlint on them
 #
 # Environment: BENCH_TARGET_DIR (release build dir, default bench/out/target),
 # BENCH_TIMEOUT (seconds per tool run, default 300), BENCH_MANY (files in the big folder case,
@@ -15,9 +16,14 @@ root="$PWD"
 out="$root/bench/out"
 mkdir -p "$out"
 only=""
-if [ "${1:-}" = "--only" ]; then
-    only="$2"
-fi
+tools=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --only) only="$2"; shift 2 ;;
+        --tools) tools="$2"; shift 2 ;;
+        *) echo "usage: bench/run.sh [--only CASE,...] [--tools TOOL,...]" >&2; exit 2 ;;
+    esac
+done
 
 # -- tools ---------------------------------------------------------------------------------
 need_apt=()
@@ -61,6 +67,6 @@ python3 bench/gen_corpora.py --out "$out/corpora" --big --scaled --many "${BENCH
 # -- measure -------------------------------------------------------------------------------
 echo "== measuring (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 python3 bench/measure.py --iamlint "$iamlint" --venv "$out/venv" --out "$out" \
-    --timeout "${BENCH_TIMEOUT:-300}" ${only:+--only "$only"}
+    --timeout "${BENCH_TIMEOUT:-300}" ${only:+--only "$only"} ${tools:+--tools "$tools"}
 python3 bench/report.py --results "$out/results.json" --markdown BENCHMARKS.md
 echo "== wrote BENCHMARKS.md"
