@@ -83,6 +83,37 @@ fn many_star_statements_stay_fast() {
     }
 }
 
+/// Regression: redundant-action compared every pair of a statement's actions, so a statement
+/// listing thousands of actions (AWS managed policies do) cost seconds. Now only equal entries and
+/// patterns are candidates.
+#[test]
+fn statement_with_thousands_of_actions_stays_fast() {
+    let catalog = iamlint::catalog::Catalog::get();
+    let mut actions: Vec<String> = ["ec2:*", "iam:*", "s3:*", "rds:*", "glue:*", "sagemaker:*"]
+        .iter()
+        .flat_map(|p| catalog.expand(p))
+        .map(|a| a.full_name())
+        .collect();
+    let n = actions.len();
+    assert!(n > 2_000, "{n} actions");
+    actions.push("ec2:*".to_string());
+    actions.push(actions[0].clone());
+    let text = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]
+    })
+    .to_string();
+    let report = lint_text(Path::new("long.json"), text, &opts());
+    let redundant = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == RuleId::RedundantAction)
+        .count();
+    let ec2 = catalog.expand("ec2:*").len();
+    // Every ec2 action is covered by `ec2:*`; the repeated first one is reported once more.
+    assert_eq!(redundant, ec2 + 1);
+}
+
 /// A 50 MB file: 50 MB of real statements would take the debug build too long, so the bulk is a
 /// long `Sid` and whitespace, which still runs every byte through the parser and line index.
 /// bench/run.sh times a realistic 50 MB file in release.

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use crate::model::action::{has_wildcard, wildcard_match};
 use crate::rules::prelude::*;
 
@@ -73,16 +75,41 @@ impl Rule for RedundantAction {
         if items.len() < 2 {
             return;
         }
+        // Only an equal entry or a pattern can cover another: look at those alone, in list order,
+        // so that statements listing thousands of actions stay linear.
+        let mut by_text: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut patterns: Vec<usize> = Vec::new();
+        for (j, other) in items.iter().enumerate() {
+            if let Some(outer) = other.value.as_str() {
+                by_text
+                    .entry(outer.to_ascii_lowercase())
+                    .or_default()
+                    .push(j);
+                if has_wildcard(outer) {
+                    patterns.push(j);
+                }
+            }
+        }
         for (i, item) in items.iter().enumerate() {
             let Some(inner) = item.value.as_str() else {
                 continue;
             };
-            let coverer = items.iter().enumerate().find(|(j, other)| {
-                let Some(outer) = other.value.as_str() else {
-                    return false;
-                };
-                *j != i && covers(outer, inner) && (!covers(inner, outer) || *j < i)
-            });
+            let mut candidates = by_text
+                .get(&inner.to_ascii_lowercase())
+                .cloned()
+                .unwrap_or_default();
+            candidates.extend_from_slice(&patterns);
+            candidates.sort_unstable();
+            candidates.dedup();
+            let coverer = candidates
+                .into_iter()
+                .map(|j| (j, &items[j]))
+                .find(|(j, other)| {
+                    let Some(outer) = other.value.as_str() else {
+                        return false;
+                    };
+                    *j != i && covers(outer, inner) && (!covers(inner, outer) || *j < i)
+                });
             let Some((_, outer)) = coverer else { continue };
             let outer_text = outer.value.text();
             let duplicate = outer_text.eq_ignore_ascii_case(inner);
