@@ -214,7 +214,7 @@ def tf_heredoc(name, svc, st):
             f"  policy = <<-EOF\n{body}\n  EOF\n}}\n")
 
 
-def tf_policy_document(name, svc, st, rng):
+def tf_policy_document(name, svc, st, rng, with_policy=True):
     lines = [f'data "aws_iam_policy_document" "{name}" {{']
     for s in st:
         lines.append("  statement {")
@@ -237,8 +237,10 @@ def tf_policy_document(name, svc, st, rng):
                   '      actions   = ["s3:GetObject", "s3:ListBucket"]',
                   '      resources = ["arn:aws:s3:::${statement.value}", "arn:aws:s3:::${statement.value}/*"]',
                   "    }", "  }"]
-    lines += ["}", "",
-              f'resource "aws_iam_policy" "{name}" {{',
+    lines += ["}", ""]
+    if not with_policy:
+        return "\n".join(lines)
+    lines += [f'resource "aws_iam_policy" "{name}" {{',
               f'  name   = "${{var.prefix}}-{name}"',
               f"  policy = data.aws_iam_policy_document.{name}.json",
               "}", ""]
@@ -435,7 +437,7 @@ resource "aws_iam_role_policy" "this" {{
   policy = data.aws_iam_policy_document.this.json
 }}
 
-''' + tf_policy_document("this", "shared", st, rng).split("resource")[0] + '''
+''' + tf_policy_document("this", "shared", st, rng, with_policy=False) + '''
 resource "aws_iam_group" "this" {
   name = var.name
 }
@@ -457,7 +459,8 @@ resource "aws_iam_group_policy_attachment" "readonly" {
 
 def yaml_scalar_list(items, indent):
     pad = " " * indent
-    return "".join(f"\n{pad}- {i}" for i in items)
+    # `*` starts an alias in YAML: quote it, as template authors must.
+    return "".join(f"\n{pad}- '{i}'" if i.startswith("*") else f"\n{pad}- {i}" for i in items)
 
 
 def cfn_yaml(rng, svc, idx):

@@ -31,6 +31,13 @@ PARLIAMENT_SHARED = {
     "unknown-action": "UNKNOWN_ACTION",
     "unknown-service": "UNKNOWN_PREFIX",
 }
+# Compared per statement only (the findings name their subject too differently to match actions).
+PARLIAMENT_SHARED_STMT = {
+    "unknown-condition-key": "UNKNOWN_CONDITION_FOR_ACTION",
+    "condition-type-mismatch": "MISMATCHED_TYPE",
+    "invalid-arn": "INVALID_ARN",
+    "arn-resource-mismatch": "RESOURCE_MISMATCH",
+}
 # checkov check -> iamlint rules that would report the same statement.
 CHECKOV_SHARED = {
     "CKV_AWS_1": {"wildcard-action"}, "CKV_AWS_62": {"wildcard-action"},
@@ -194,7 +201,10 @@ def compare_json(args, corpus, src):
             continue
         st = stmt_of(starts, name, f["line"])
         cls = f["rule"]
-        if cls in PARLIAMENT_SHARED:
+        if cls in PARLIAMENT_SHARED_STMT:
+            keys["iamlint"][cls].add((name, st, ""))
+            samples[("iamlint", cls, name, st)].append(f["message"])
+        elif cls in PARLIAMENT_SHARED:
             acts = ACTION_RE.findall(f["message"])
             if cls == "unknown-action":
                 m = re.match(r"`([^`]+)` is not an action of `([^`]+)`", f["message"])
@@ -214,7 +224,11 @@ def compare_json(args, corpus, src):
         st = stmt_of(starts, name, f["location"].get("line") or 0)
         issue = f["issue"]
         cls = next((k for k, v in PARLIAMENT_SHARED.items() if v == issue), None)
-        if cls:
+        stmt_cls = next((k for k, v in PARLIAMENT_SHARED_STMT.items() if v == issue), None)
+        if stmt_cls:
+            keys["parliament"][stmt_cls].add((name, st, ""))
+            samples[("parliament", stmt_cls, name, st)].append(json.dumps(f.get("detail")))
+        elif cls:
             for a in parliament_actions(f):
                 keys["parliament"][cls].add((name, st, (a or "").lower()))
                 samples[("parliament", cls, name, st)].append(json.dumps(f.get("detail")))
@@ -226,7 +240,8 @@ def compare_json(args, corpus, src):
     result = {"corpus": corpus, "files": len(starts), "shared": {}, "iamlint_only_classes":
               dict(other["iamlint"]), "parliament_only_classes": dict(other["parliament"])}
     lines = [f"## {corpus} ({len(starts)} files): iamlint vs parliament", ""]
-    for cls in PARLIAMENT_SHARED:
+    shared = {**PARLIAMENT_SHARED, **PARLIAMENT_SHARED_STMT}
+    for cls in shared:
         a, b = keys["iamlint"][cls], keys["parliament"][cls]
         # Summarised iamlint findings (action None) agree with any parliament key of that statement.
         a_stmt = {(n, s) for n, s, act in a if act == ""}
@@ -246,7 +261,7 @@ def compare_json(args, corpus, src):
             result["shared"][cls]["reasons"] = {k: dict(v) for k, v in reasons.items()}
             for k, v in reasons.items():
                 lines.append(f"- {k} by reason: {dict(v.most_common())}")
-        lines.append(f"### {cls} / {PARLIAMENT_SHARED[cls]}: agree {both}, iamlint-only "
+        lines.append(f"### {cls} / {shared[cls]}: agree {both}, iamlint-only "
                      f"{len(a_only)}, parliament-only {len(b_only)}")
         for label, keyset in (("iamlint-only", a_only), ("parliament-only", b_only)):
             by_action = collections.Counter(k[2] for k in keyset)
