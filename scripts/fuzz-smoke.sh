@@ -3,10 +3,10 @@
 #
 #   scripts/fuzz-smoke.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 s, every target)
 #
+# Seeds (fixtures/ and examples/) are copied into fuzz/corpus/<target>/ on every run.
 # Works on stable Rust: `--sanitizer none` drops the only nightly-only flag cargo-fuzz passes
-# (-Zsanitizer); coverage instrumentation (-Cpasses=sancov-module and friends) is stable. Seeds
-# come from fixtures/ and examples/ (copied into fuzz/corpus/<target>/ on first run); crashes land
-# in fuzz/artifacts/<target>/ and are reproduced with `cargo fuzz run --sanitizer none TARGET FILE`.
+# (-Zsanitizer); coverage instrumentation (-Cpasses=sancov-module and friends) is stable. Crashes
+# land in fuzz/artifacts/<target>/ and are reproduced with `cargo fuzz run --sanitizer none TARGET FILE`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,14 +24,13 @@ fi
 
 seed() {
     local target="$1" dir="fuzz/corpus/$1"
-    [ -d "$dir" ] && return
     mkdir -p "$dir"
     case "$target" in
         json_policy | tfplan) find fixtures examples -name '*.json' ;;
         terraform) find fixtures examples -name '*.tf' ;;
-        yaml) find fixtures examples -name '*.yaml' -o -name '*.yml' ;;
+        yaml) find fixtures examples \( -name '*.yaml' -o -name '*.yml' \) ;;
     esac | while read -r f; do
-        cp "$f" "$dir/$(echo "$f" | tr '/' '_')"
+        cp -n "$f" "$dir/$(echo "$f" | tr '/' '_')"
     done
 }
 
