@@ -114,6 +114,31 @@ fn statement_with_thousands_of_actions_stays_fast() {
     assert_eq!(redundant, ec2 + 1);
 }
 
+/// Regression: a syntax error in a policy held as a JSON string in a Terraform plan was reported
+/// one byte wide, splitting the character there when the plan holds it unescaped (found by
+/// tests/props.rs).
+#[test]
+fn plan_policy_error_on_a_non_ascii_character_is_one_character_wide() {
+    let policy = "{\"Version\": \"2012-10-17\" \u{ebb}}";
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "planned_values": {"root_module": {"resources": [{
+            "address": "aws_iam_policy.p", "type": "aws_iam_policy", "name": "p",
+            "values": {"name": "p", "policy": policy}
+        }]}}
+    })
+    .to_string();
+    assert!(plan.contains('\u{ebb}'), "serde_json keeps it unescaped");
+    let report = lint_text(Path::new("plan.json"), plan.clone(), &opts());
+    let span = report
+        .errors
+        .iter()
+        .find_map(|e| e.span)
+        .expect("a located error");
+    assert_eq!(&plan[span.range()], "\u{ebb}");
+}
+
 /// A 50 MB file: 50 MB of real statements would take the debug build too long, so the bulk is a
 /// long `Sid` and whitespace, which still runs every byte through the parser and line index.
 /// bench/run.sh times a realistic 50 MB file in release.
