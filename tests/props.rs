@@ -317,6 +317,16 @@ fn depth(text: &str) -> usize {
     max
 }
 
+/// A `\uD800`-`\uDFFF` escape anywhere in the text.
+fn has_surrogate_escape(text: &str) -> bool {
+    text.as_bytes().windows(4).any(|w| {
+        w[0] == b'\\'
+            && w[1] == b'u'
+            && w[2].eq_ignore_ascii_case(&b'd')
+            && matches!(w[3].to_ascii_lowercase(), b'8'..=b'9' | b'a'..=b'f')
+    })
+}
+
 proptest! {
     #![proptest_config(config(256))]
 
@@ -342,7 +352,9 @@ proptest! {
             let text = &report.sources.main().text;
             let ours_invalid = report.errors.iter().any(|e| e.message.starts_with("invalid JSON"));
             let theirs_invalid = serde_json::from_str::<serde::de::IgnoredAny>(text).is_err();
-            if depth(text) < 100 {
+            // Lone surrogates (`\ud800`) are valid JSON syntax that no Rust string can hold: we
+            // reject them with a located error, serde_json skips them when ignoring a value.
+            if depth(text) < 100 && !has_surrogate_escape(text) {
                 prop_assert_eq!(
                     ours_invalid, theirs_invalid,
                     "syntax verdicts differ on {:?}: ours {:?}", text, report.errors
