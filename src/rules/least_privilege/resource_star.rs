@@ -1,3 +1,5 @@
+use std::collections::{HashMap, HashSet};
+
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
 use crate::text::{list_some, thousands};
@@ -76,6 +78,8 @@ impl Rule for ResourceStar {
             return;
         }
         let mut scopable: Vec<ActionRef> = Vec::new();
+        // Sets beside the lists keep this linear: `*` expands to every action of every service.
+        let mut seen = HashSet::new();
         // The action entries as written that grant something scopable, and their spans.
         let mut written: Vec<(String, Span)> = Vec::new();
         for action in actions.known() {
@@ -86,7 +90,7 @@ impl Rule for ResourceStar {
             };
             let before = scopable.len();
             for a in matched.into_iter().filter(|a| a.action.is_scopable()) {
-                if !scopable.iter().any(|s| std::ptr::eq(s.action, a.action)) {
+                if seen.insert(std::ptr::from_ref(a.action)) {
                     scopable.push(a);
                 }
             }
@@ -99,17 +103,18 @@ impl Rule for ResourceStar {
         }
         let names: Vec<String> = written.iter().map(|(n, _)| n.clone()).collect();
         // Templates of the resource types the actions accept, most used first, then plainest.
-        let mut templates: Vec<(usize, String)> = Vec::new();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
         for a in &scopable {
             for t in a.resource_types() {
                 for arn in &t.arns {
-                    match templates.iter_mut().find(|(_, x)| x == arn) {
-                        Some((n, _)) => *n += 1,
-                        None => templates.push((1, arn.clone())),
-                    }
+                    *counts.entry(arn.as_str()).or_default() += 1;
                 }
             }
         }
+        let mut templates: Vec<(usize, String)> = counts
+            .into_iter()
+            .map(|(t, n)| (n, t.to_string()))
+            .collect();
         templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
         let templates: Vec<String> = templates.into_iter().map(|(_, t)| t).collect();
         let scoped = if names.iter().any(|n| has_wildcard(n)) {
@@ -189,6 +194,7 @@ fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix>
             return None;
         }
         let mut templates: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
         let mut any_unscopable = false;
         for a in &matched {
             let plainest = a
@@ -198,7 +204,7 @@ fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix>
             match plainest {
                 Some(t) => {
                     let filled = crate::recipes::fill_with_placeholders(t);
-                    if !templates.contains(&filled) {
+                    if seen.insert(filled.clone()) {
                         templates.push(filled);
                     }
                 }

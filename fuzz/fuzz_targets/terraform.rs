@@ -1,0 +1,6 @@
+#![no_main]
+//! `lint_text` on arbitrary bytes named `main.tf`.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| iamlint_fuzz::check("main.tf", data));
