@@ -72,19 +72,20 @@ def render(data):
     w("")
     w("### Targets")
     w("")
-    w("| target | goal | measured | verdict |")
-    w("|---|---|---|---|")
+    w("| target | goal | measured (wall median) | CPU of one run | verdict (on wall time) |")
+    w("|---|---|---|---|---|")
     for label, case, goal in TARGETS:
         r = row_for(res, case, "iamlint")
         if not r or r.get("median") is None:
-            w(f"| {label} | ≤ {fmt_time(goal)} | not measured | – |")
+            w(f"| {label} | ≤ {fmt_time(goal)} | not measured | – | – |")
             continue
         med = r["median"]
         verdict = "met" if med <= goal else f"**not met** ({fmt_time(med - goal)} over)"
         note = ""
-        if case == "terraform":
-            note = " (see note: `.tf` not parsed yet)" if (r.get("findings") or 0) == 0 else ""
-        w(f"| {label} | ≤ {fmt_time(goal)} | {fmt_time(med)}{note} | {verdict} |")
+        if case == "terraform" and (r.get("findings") or 0) == 0:
+            note = " (no finding: was the Terraform frontend present?)"
+        w(f"| {label} | ≤ {fmt_time(goal)} | {fmt_time(med)}{note} | "
+          f"{fmt_time(r.get('cpu_seconds'))} | {verdict} |")
     rss_rows = [r for r in res if r["tool"] == "iamlint"
                 and r["case"] in ("small", "managed", "terraform", "cloudformation",
                                   "managed-auth") and r.get("rss_kb")]
@@ -93,7 +94,7 @@ def render(data):
         mb = worst["rss_kb"] / 1024
         verdict = "met" if mb <= RSS_TARGET_MB else f"**not met** ({mb - RSS_TARGET_MB:.1f} MB over)"
         w(f"| Peak RSS on the corpora above | ≤ {RSS_TARGET_MB} MB | {mb:.1f} MB "
-          f"({worst['case']}) | {verdict} |")
+          f"({worst['case']}) | – | {verdict} |")
     w("")
     for case, title, desc in CORPORA:
         rows = [r for r in res if r["case"] == case]
@@ -138,12 +139,17 @@ def render(data):
         w("The managed corpus copied 1, 2 and 4 times into one folder (1,594 / 3,188 / 6,376 "
           "files).")
         w("")
-        w("| size | files | median | per file | vs 1x | peak RSS |")
-        w("|---|---|---|---|---|---|")
+        w("| size | files | median (wall) | vs 1x | CPU of one run | CPU per file | CPU vs 1x "
+          "| peak RSS | load |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        cpu1 = scaled[0].get("cpu_seconds")
         for k, r in zip((1, 2, 4), scaled):
+            cpu = r.get("cpu_seconds")
+            per_file = f"{cpu / (1594 * k) * 1e6:.0f} µs" if cpu else "–"
+            cpu_ratio = f"{cpu / cpu1:.2f}x" if cpu and cpu1 else "–"
             w(f"| {k}x | {1594 * k:,} | {fmt_time(r['median'])} | "
-              f"{r['median'] / (1594 * k) * 1e6:.0f} µs | {r['median'] / scaled[0]['median']:.2f}x |"
-              f" {fmt_mb(r.get('rss_kb'))} |")
+              f"{r['median'] / scaled[0]['median']:.2f}x | {fmt_time(cpu)} | {per_file} | "
+              f"{cpu_ratio} | {fmt_mb(r.get('rss_kb'))} | {r['load_before'][0]:.2f} |")
         w("")
     if data.get("skipped"):
         w("### Skipped peers")

@@ -15,6 +15,7 @@ of disagreement, for classifying by hand in BENCHMARKS.md).
 
 import argparse
 import collections
+import fnmatch
 import json
 import os
 import re
@@ -243,11 +244,22 @@ def compare_json(args, corpus, src):
     shared = {**PARLIAMENT_SHARED, **PARLIAMENT_SHARED_STMT}
     for cls in shared:
         a, b = keys["iamlint"][cls], keys["parliament"][cls]
-        # Summarised iamlint findings (action None) agree with any parliament key of that statement.
-        a_stmt = {(n, s) for n, s, act in a if act == ""}
-        b_only = {k for k in b - a if (k[0], k[1]) not in a_stmt}
-        b_stmt = {(n, s) for n, s, _ in b}
-        a_only = {k for k in a - b if not (k[2] == "" and (k[0], k[1]) in b_stmt)}
+        # An iamlint key agrees with a parliament key of the same statement when the actions are
+        # equal, or iamlint's is a pattern as written (`ec2:*`) matching parliament's expanded
+        # action, or iamlint's message was summarised ("... and 2 more": action "").
+        def matches(ours_act, theirs_act):
+            if ours_act == "" or ours_act == theirs_act:
+                return True
+            return ("*" in ours_act or "?" in ours_act) and fnmatch.fnmatchcase(theirs_act, ours_act)
+
+        by_stmt_a = collections.defaultdict(set)
+        by_stmt_b = collections.defaultdict(set)
+        for n, st, act in a:
+            by_stmt_a[(n, st)].add(act)
+        for n, st, act in b:
+            by_stmt_b[(n, st)].add(act)
+        b_only = {k for k in b if not any(matches(x, k[2]) for x in by_stmt_a.get((k[0], k[1]), ()))}
+        a_only = {k for k in a if not any(matches(k[2], y) for y in by_stmt_b.get((k[0], k[1]), ()))}
         both = len(a) - len(a_only)
         result["shared"][cls] = {"both": both, "iamlint_only": len(a_only),
                                  "parliament_only": len(b_only)}
