@@ -7,7 +7,8 @@
 #
 # Environment: BENCH_TARGET_DIR (release build dir, default bench/out/target),
 # BENCH_TIMEOUT (seconds per tool run, default 300), BENCH_MANY (files in the big folder case,
-# default 100000), BENCH_SKIP_INSTALL=1 (reuse the venvs).
+# default 100000), BENCH_SKIP_INSTALL=1 (reuse the venvs), BENCH_SKIP_VERDICTS=1 (skip
+# bench/verdicts.py, ~10 min: parliament and checkov on the same inputs as iamlint).
 # Needs: python3 (3.9+), cargo; installs hyperfine and GNU time with apt-get when missing.
 set -euo pipefail
 
@@ -69,4 +70,10 @@ echo "== measuring (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 python3 bench/measure.py --iamlint "$iamlint" --venv "$out/venv" --out "$out" \
     --timeout "${BENCH_TIMEOUT:-300}" ${only:+--only "$only"} ${tools:+--tools "$tools"}
 python3 bench/report.py --results "$out/results.json" --markdown BENCHMARKS.md
-echo "== wrote BENCHMARKS.md"
+echo "== wrote BENCHMARKS.md (generated section; the verdict tables are written by hand)"
+
+if [ "${BENCH_SKIP_VERDICTS:-0}" != 1 ]; then
+    echo "== verdicts (bench/out/verdicts/)"
+    python3 bench/verdicts.py --iamlint "$iamlint" --venv "$out/venv" --out "$out" >/dev/null
+    echo "== wrote bench/out/verdicts/summary.json and report-*.md"
+fi

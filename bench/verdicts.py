@@ -9,7 +9,7 @@ OUT/verdicts/<corpus>/ so that a line number names a statement. Both tools' find
 others are counted. Terraform and CloudFormation (checkov): a checkov failure agrees when iamlint
 has a finding of a matching rule inside the failed resource's line range.
 
-Writes OUT/verdicts/summary.json and OUT/verdicts/report.md (counts, then samples of every kind
+Writes OUT/verdicts/summary.json and OUT/verdicts/report-<corpora>.md (counts, then samples of every kind
 of disagreement, for classifying by hand in BENCHMARKS.md).
 """
 
@@ -361,9 +361,16 @@ def main():
         results.append(r)
         lines += l
     os.makedirs(os.path.join(args.out, "verdicts"), exist_ok=True)
-    with open(os.path.join(args.out, "verdicts", "summary.json"), "w", encoding="utf-8") as f:
+    summary = os.path.join(args.out, "verdicts", "summary.json")
+    if os.path.exists(summary):
+        # Keep the corpora not rerun this time.
+        with open(summary, encoding="utf-8") as f:
+            done = {r["corpus"] for r in results}
+            results = [r for r in json.load(f) if r["corpus"] not in done] + results
+    with open(summary, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
-    with open(os.path.join(args.out, "verdicts", "report.md"), "w", encoding="utf-8") as f:
+    with open(os.path.join(args.out, "verdicts", f"report-{'-'.join(wanted)}.md"), "w",
+              encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
