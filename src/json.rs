@@ -196,20 +196,26 @@ impl Parser<'_> {
             Some(b'u') => {
                 self.pos += 1;
                 let first = self.hex4()?;
+                // A lone surrogate is not a character. Like serde_json and most JSON readers, read
+                // it as U+FFFD instead of rejecting the document.
                 let c = if (0xD800..0xDC00).contains(&first) {
-                    if !self.bytes[self.pos..].starts_with(b"\\u") {
-                        return Err(self.error("unpaired surrogate in \\u escape"));
-                    }
-                    self.pos += 2;
-                    let second = self.hex4()?;
-                    if !(0xDC00..0xE000).contains(&second) {
-                        return Err(self.error("unpaired surrogate in \\u escape"));
-                    }
-                    char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+                    let low = self
+                        .text
+                        .get(self.pos + 2..self.pos + 6)
+                        .filter(|d| {
+                            self.bytes[self.pos..].starts_with(b"\\u")
+                                && d.bytes().all(|b| b.is_ascii_hexdigit())
+                        })
+                        .and_then(|d| u32::from_str_radix(d, 16).ok())
+                        .filter(|d| (0xDC00..0xE000).contains(d));
+                    low.and_then(|second| {
+                        self.pos += 6;
+                        char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+                    })
                 } else {
                     char::from_u32(first)
                 };
-                out.push(c.ok_or_else(|| self.error("invalid \\u escape"))?);
+                out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
                 return Ok(());
             }
             _ => {
@@ -396,7 +402,10 @@ mod tests {
         assert!(p("01").is_err());
         assert!(p("1.").is_err());
         assert!(p("\"\\x\"").is_err());
-        assert!(p("\"\\ud800\"").is_err());
+        // Lone surrogates read as U+FFFD, as serde_json reads them.
+        assert_eq!(p("\"a\\ud800b\"").unwrap().as_str(), Some("a\u{fffd}b"));
+        assert_eq!(p("\"\\udc00\"").unwrap().as_str(), Some("\u{fffd}"));
+        assert_eq!(p("\"\\ud800\\u0041\"").unwrap().as_str(), Some("\u{fffd}A"));
     }
 
     #[test]

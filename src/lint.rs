@@ -15,7 +15,7 @@ use crate::finding::{Finding, Severity};
 use crate::frontend;
 use crate::model::FileModel;
 use crate::rules::{Ctx, RuleId};
-use crate::source::{SourceFile, SourceMap};
+use crate::source::{SourceFile, SourceMap, Span};
 use crate::ParseError;
 
 /// What to run and how to judge it.
@@ -184,12 +184,35 @@ pub fn lint_text(path: &Path, text: String, opts: &LintOptions) -> FileReport {
     let format = discover::detect_format(path, &sources.main().text);
     let model = frontend::parse(&mut sources, format);
     let findings = run_rules(&model, &sources, opts);
+    let errors = model
+        .errors
+        .into_iter()
+        .map(|e| whole_characters(e, &sources))
+        .collect();
     FileReport {
         sources,
         findings,
-        errors: model.errors,
+        errors,
         recognised: model.recognised,
     }
+}
+
+/// Widens an error's span to whole characters. Frontends that map offsets back from decoded text
+/// (JSON inside a Terraform plan's escaped string) can land inside a multi-byte character.
+fn whole_characters(mut error: ParseError, sources: &SourceMap) -> ParseError {
+    if let Some(span) = error.span.as_mut() {
+        let text = &sources.get(span.file).text;
+        let mut start = (span.start as usize).min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (span.end as usize).clamp(start, text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        *span = Span::new(span.file, start, end);
+    }
+    error
 }
 
 /// Runs the enabled rules over one file's model, then applies suppressions and severities.

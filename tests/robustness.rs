@@ -347,3 +347,25 @@ fn cli_exit_code_two_and_others_still_linted() {
     let errors = json["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 2, "{errors:?}");
 }
+
+/// Found by tests/props.rs: an error inside a Terraform plan's escaped policy string used to get a
+/// one-byte span in the middle of a multi-byte character.
+#[test]
+fn errors_in_escaped_plan_policies_cover_whole_characters() {
+    let plan = r#"{"format_version":"1.2","planned_values":{"root_module":{"resources":[{"address":"aws_iam_policy.p","type":"aws_iam_policy","name":"p","values":{"policy":"{\"Statement\":{\"Sid\" 🕴}}"}}]}}}"#;
+    let report = iamlint::lint::lint_text(
+        std::path::Path::new("plan.json"),
+        plan.to_string(),
+        &iamlint::lint::LintOptions::default(),
+    );
+    assert!(!report.errors.is_empty(), "the broken policy is reported");
+    for e in &report.errors {
+        let span = e.span.expect("located");
+        let text = &report.sources.get(span.file).text;
+        assert!(
+            text.is_char_boundary(span.start as usize) && text.is_char_boundary(span.end as usize),
+            "{e:?}"
+        );
+        assert!(span.end > span.start, "{e:?}");
+    }
+}

@@ -44,6 +44,17 @@ declare_rule! {
 }
 
 /// True when every action `inner` matches is matched by `outer` (both IAM patterns).
+/// Wildcards whose service part has a wildcard may cover any service's actions.
+const ANY_SERVICE: &str = "*";
+
+/// The lower-cased service part of an action or pattern, or [`ANY_SERVICE`].
+fn service_key(action: &str) -> String {
+    match action.split_once(':') {
+        Some((service, _)) if !has_wildcard(service) => service.to_ascii_lowercase(),
+        _ => ANY_SERVICE.to_string(),
+    }
+}
+
 fn covers(outer: &str, inner: &str) -> bool {
     if outer.eq_ignore_ascii_case(inner) {
         return true;
@@ -75,42 +86,45 @@ impl Rule for RedundantAction {
         if items.len() < 2 {
             return;
         }
-        // Only an equal entry or a pattern can cover another: look at those alone, in list order,
-        // so that statements listing thousands of actions stay linear.
-        let mut by_text: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut patterns: Vec<usize> = Vec::new();
+        // Only an equal item or a wildcard can cover another. Index them so a long list (AWS's
+        // ReadOnlyAccess has 2,900 entries) costs one pass, not every pair.
+        let mut first_of: HashMap<String, usize> = HashMap::new();
+        let mut wildcards: HashMap<String, Vec<usize>> = HashMap::new();
         for (j, other) in items.iter().enumerate() {
-            if let Some(outer) = other.value.as_str() {
-                by_text
-                    .entry(outer.to_ascii_lowercase())
-                    .or_default()
-                    .push(j);
-                if has_wildcard(outer) {
-                    patterns.push(j);
-                }
+            let Some(text) = other.value.as_str() else {
+                continue;
+            };
+            first_of.entry(text.to_ascii_lowercase()).or_insert(j);
+            if has_wildcard(text) {
+                wildcards.entry(service_key(text)).or_default().push(j);
             }
         }
+        let no_candidates = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let Some(inner) = item.value.as_str() else {
                 continue;
             };
-            let mut candidates = by_text
+            let equal = first_of
                 .get(&inner.to_ascii_lowercase())
-                .cloned()
-                .unwrap_or_default();
-            candidates.extend_from_slice(&patterns);
-            candidates.sort_unstable();
-            candidates.dedup();
-            let coverer = candidates
-                .into_iter()
-                .map(|j| (j, &items[j]))
-                .find(|(j, other)| {
-                    let Some(outer) = other.value.as_str() else {
+                .copied()
+                .filter(|j| *j < i);
+            let same_service = wildcards.get(&service_key(inner)).unwrap_or(&no_candidates);
+            let any_service = wildcards.get(ANY_SERVICE).unwrap_or(&no_candidates);
+            let wider = same_service
+                .iter()
+                .chain(any_service)
+                .copied()
+                .filter(|j| {
+                    let Some(outer) = items[*j].value.as_str() else {
                         return false;
                     };
                     *j != i && covers(outer, inner) && (!covers(inner, outer) || *j < i)
-                });
-            let Some((_, outer)) = coverer else { continue };
+                })
+                .min();
+            let Some(coverer) = equal.into_iter().chain(wider).min() else {
+                continue;
+            };
+            let outer = &items[coverer];
             let outer_text = outer.value.text();
             let duplicate = outer_text.eq_ignore_ascii_case(inner);
             // A misspelt action is `unknown-action`'s to report: calling it covered would hide
