@@ -260,17 +260,9 @@ fn string_policy(
                 .push(policy_from_node(&node, kind, Syntax::Json, path, origin));
         }
         Err(e) => {
-            let mut at = map.get(e.offset).copied().unwrap_or(doc.span.end as usize);
-            while at > 0 && !text.is_char_boundary(at) {
-                at -= 1;
-            }
-            // One character wide: the plan may hold the policy's non-ASCII text unescaped.
-            let end = text
-                .get(at..)
-                .and_then(|s| s.chars().next())
-                .map_or(at, |c| at + c.len_utf8());
+            let at = map.get(e.offset).copied().unwrap_or(doc.span.end as usize);
             model.errors.push(ParseError::at(
-                Span::new(FileId(0), at, end),
+                Span::new(FileId(0), at, at + 1),
                 format!("invalid JSON in `{path}`: {}", e.message),
             ));
         }
