@@ -352,8 +352,8 @@ proptest! {
             let text = &report.sources.main().text;
             let ours_invalid = report.errors.iter().any(|e| e.message.starts_with("invalid JSON"));
             let theirs_invalid = serde_json::from_str::<serde::de::IgnoredAny>(text).is_err();
-            // Lone surrogates (`\ud800`) are valid JSON syntax that no Rust string can hold: we
-            // reject them with a located error, serde_json skips them when ignoring a value.
+            // Lone surrogates (`\ud800`) are valid JSON syntax that no Rust string can hold;
+            // parsers are free to differ on them, so they are left out of the comparison.
             if depth(text) < 100 && !has_surrogate_escape(text) {
                 prop_assert_eq!(
                     ours_invalid, theirs_invalid,
