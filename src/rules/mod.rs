@@ -138,8 +138,6 @@ impl Ctx<'_> {
 
 /// A rule. Override the narrowest hook: most rules only need [`Rule::check_statement`].
 pub trait Rule: Send + Sync {
-    fn meta(&self) -> &'static RuleMeta;
-
     /// All documents of a file (for rules that reason across policies of one principal).
     fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
         for doc in &file.docs {

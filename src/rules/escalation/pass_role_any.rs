@@ -68,10 +68,6 @@ fn narrows_roles(stmt: &Statement) -> bool {
 }
 
 impl Rule for PassRoleAny {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -181,10 +181,6 @@ fn denied(stmt: &Statement, action: &str) -> bool {
 }
 
 impl Rule for PrivilegeEscalation {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_file(&self, file: &FileModel, _cx: &Ctx, out: &mut Vec<Finding>) {
         // Identity documents grouped by principal; unattached documents alone.
         let mut groups: BTreeMap<String, Vec<&PolicyDoc>> = BTreeMap::new();

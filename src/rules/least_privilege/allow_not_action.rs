@@ -35,10 +35,6 @@ declare_rule! {
 }
 
 impl Rule for AllowNotAction {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

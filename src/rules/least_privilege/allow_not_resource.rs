@@ -32,10 +32,6 @@ declare_rule! {
 }
 
 impl Rule for AllowNotResource {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -50,10 +50,6 @@ declare_rule! {
 }
 
 impl Rule for ResourceStar {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(&self, stmt: &Statement, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
         if !stmt.allows() || matches!(doc.kind, PolicyKind::Resource | PolicyKind::Trust) {
             return;

@@ -39,10 +39,6 @@ declare_rule! {
 }
 
 impl Rule for WildcardAction {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -68,10 +68,6 @@ declare_rule! {
 }
 
 impl Rule for BroadManagedPolicy {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
         // Every managed policy of each principal, so a recipe can replace several together.
         let managed: Vec<(&Attachment, Arc<Grants>, bool)> = file

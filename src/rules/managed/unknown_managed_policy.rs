@@ -46,10 +46,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownManagedPolicy {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
         for att in &file.attachments {
             let Resolved::Unknown {

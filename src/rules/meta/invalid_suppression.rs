@@ -48,10 +48,6 @@ declare_rule! {
 }
 
 impl Rule for InvalidSuppression {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_file(&self, file: &FileModel, _cx: &Ctx, out: &mut Vec<Finding>) {
         for s in &file.suppressions {
             // Comments of other files are checked in their own run.

@@ -51,10 +51,6 @@ declare_rule! {
 }
 
 impl Rule for UnresolvedReference {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
         for u in &file.unresolved {
             out.extend(report(&u.value, u.span));

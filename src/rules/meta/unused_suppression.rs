@@ -46,10 +46,6 @@ declare_rule! {
 }
 
 impl Rule for UnusedSuppression {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     // Needs every other rule's findings: reported by `crate::suppress::apply` after they ran.
     fn check_file(&self, _file: &FileModel, _cx: &Ctx, _out: &mut Vec<Finding>) {}
 }

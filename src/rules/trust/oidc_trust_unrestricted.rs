@@ -128,10 +128,6 @@ fn matches_any_owner(value: &str, issuer: &Issuer) -> bool {
 }
 
 impl Rule for OidcTrustUnrestricted {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -118,10 +118,6 @@ pub fn restricts_caller(stmt: &Statement) -> bool {
 }
 
 impl Rule for PublicPrincipal {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -53,10 +53,6 @@ declare_rule! {
 }
 
 impl Rule for ArnResourceMismatch {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -171,10 +171,6 @@ fn operators_for(ty: ConditionType) -> &'static str {
 }
 
 impl Rule for ConditionTypeMismatch {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

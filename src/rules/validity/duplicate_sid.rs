@@ -39,10 +39,6 @@ declare_rule! {
 }
 
 impl Rule for DuplicateSid {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
         let mut seen: Vec<Located<&str>> = Vec::new();
         for stmt in &doc.statements {

@@ -45,10 +45,6 @@ declare_rule! {
 }
 
 impl Rule for InvalidArn {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

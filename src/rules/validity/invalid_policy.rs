@@ -43,10 +43,6 @@ declare_rule! {
 }
 
 impl Rule for InvalidPolicy {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
         for problem in &doc.problems {
             out.push(Self::finding(problem.span, problem.message.clone()).build());

@@ -33,10 +33,6 @@ declare_rule! {
 }
 
 impl Rule for MissingVersion {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
         if doc.version.is_some() || doc.syntax == Syntax::HclPolicyDocument {
             return;

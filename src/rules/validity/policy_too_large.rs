@@ -181,10 +181,6 @@ fn size(doc: &PolicyDoc, cx: &Ctx) -> (usize, bool) {
 }
 
 impl Rule for PolicyTooLarge {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
         // Inline policies of one principal are counted together.
         let mut inline: BTreeMap<Quota, Vec<(&PolicyDoc, usize, bool)>> = BTreeMap::new();

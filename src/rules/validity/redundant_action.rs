@@ -70,10 +70,6 @@ fn covers(outer: &str, inner: &str) -> bool {
 }
 
 impl Rule for RedundantAction {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -42,10 +42,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownConditionKey {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

@@ -38,10 +38,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownService {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,

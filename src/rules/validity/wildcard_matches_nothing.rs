@@ -34,10 +34,6 @@ declare_rule! {
 }
 
 impl Rule for WildcardMatchesNothing {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check_statement(
         &self,
         stmt: &Statement,
