@@ -45,6 +45,10 @@ pub struct Eval<'m> {
     pub(super) docs: HashMap<(FileKey, String), Option<BuiltDoc>>,
     active: Vec<(FileKey, String)>,
     pub(super) bindings: Vec<HashMap<String, Node>>,
+    /// Variable values set from outside the module, winning over `default`: a module call's
+    /// arguments, `terraform.tfvars`, `*.auto.tfvars`, `--var`/`--var-file`. Their spans point
+    /// where the value was written (the caller or the tfvars file must be in the source map).
+    pub inputs: HashMap<String, Node>,
     depth: usize,
     /// Malformed embedded JSON and unreadable files.
     pub errors: Vec<ParseError>,
@@ -74,6 +78,7 @@ impl<'m> Eval<'m> {
             docs: HashMap::new(),
             active: Vec::new(),
             bindings: Vec::new(),
+            inputs: HashMap::new(),
             depth: 0,
             errors: Vec::new(),
         }
@@ -283,6 +288,9 @@ impl<'m> Eval<'m> {
                 self.apply_ops(src, node, &t.operators[1..], whole(), span)
             }
             ("var", Some(name)) => {
+                if let Some(node) = self.inputs.get(name).cloned() {
+                    return self.apply_ops(src, node, &t.operators[1..], whole(), span);
+                }
                 let module: &'m Module = self.module;
                 match module.variable(name) {
                     Some((key, block)) => match block.body.get_attribute("default") {
