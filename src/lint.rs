@@ -3,7 +3,7 @@
 //! everything into a [`Report`]. The baseline is applied to the finished report
 //! ([`crate::baseline`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use crate::catalog::Catalog;
 use crate::config::PathRules;
 use crate::discover::{self, Discovered};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Label, Severity};
 use crate::frontend;
-use crate::model::FileModel;
+use crate::model::{FileModel, PolicyDoc, Via};
 use crate::rules::{Ctx, RuleId};
 use crate::source::{SourceFile, SourceMap, Span};
 use crate::ParseError;
@@ -117,7 +117,96 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
         .filter_map(|d| lint_discovered(d, opts))
         .collect();
     files.sort_by(|a, b| a.sources.main().path.cmp(&b.sources.main().path));
+    dedup_across_files(&mut files);
     Report { files }
+}
+
+/// A label of a finding in another report: its file's path and text (to add to the kept
+/// finding's source map), its span there and its note.
+type ForeignLabel = (PathBuf, String, Span, String);
+
+/// A place in a file, comparable across reports (each has its own file ids): the file's
+/// canonical path and the byte range.
+type Place = (PathBuf, u32, u32);
+
+/// One finding seen from several files (a module's statement linted on its own and through each
+/// module call, a JSON file found by the walk and loaded by `file()` in a `.tf`) is kept once:
+/// the first copy in path order, with the related labels (call chains) of the others added.
+/// The same goes for input errors.
+fn dedup_across_files(files: &mut [FileReport]) {
+    if files.len() < 2 {
+        return;
+    }
+    let mut canonical: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut place = |sources: &SourceMap, span: Span| -> Place {
+        let path = &sources.get(span.file).path;
+        let c = canonical
+            .entry(path.clone())
+            .or_insert_with(|| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+            .clone();
+        (c, span.start, span.end)
+    };
+    type FindingKey = (Place, RuleId, String, bool);
+    let mut seen: HashMap<FindingKey, (usize, usize)> = HashMap::new();
+    let mut seen_errors: HashSet<(Place, String)> = HashSet::new();
+    // (kept at, labels from another file)
+    let mut merges: Vec<((usize, usize), Vec<ForeignLabel>)> = Vec::new();
+    let mut drop: Vec<Vec<bool>> = Vec::with_capacity(files.len());
+    for (fi, file) in files.iter_mut().enumerate() {
+        let mut dropped = vec![false; file.findings.len()];
+        for (ji, f) in file.findings.iter().enumerate() {
+            let key = (
+                place(&file.sources, f.span),
+                f.rule,
+                f.message.clone(),
+                f.suppressed,
+            );
+            match seen.get(&key) {
+                Some(&at) if at.0 != fi => {
+                    dropped[ji] = true;
+                    let labels = f
+                        .related
+                        .iter()
+                        .map(|l| {
+                            let src = file.sources.get(l.span.file);
+                            (src.path.clone(), src.text.clone(), l.span, l.note.clone())
+                        })
+                        .collect();
+                    merges.push((at, labels));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(key, (fi, ji));
+                }
+            }
+        }
+        drop.push(dropped);
+        file.errors.retain(|e| match e.span {
+            Some(span) => seen_errors.insert((place(&file.sources, span), e.message.clone())),
+            None => true,
+        });
+    }
+    for ((fi, ji), labels) in merges {
+        let file = &mut files[fi];
+        for (path, text, span, note) in labels {
+            let id = file.sources.find_or_add(&path, &text);
+            let label = Label {
+                span: Span::new(id, span.start as usize, span.end as usize),
+                note,
+            };
+            if let Some(f) = file.findings.get_mut(ji) {
+                if label.span != f.span && !f.related.contains(&label) {
+                    f.related.push(label);
+                }
+            }
+        }
+    }
+    for (file, dropped) in files.iter_mut().zip(drop) {
+        if dropped.iter().any(|d| *d) {
+            let mut flags = dropped.into_iter();
+            file.findings.retain(|_| !flags.next().unwrap_or(false));
+        }
+    }
 }
 
 fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
@@ -242,8 +331,147 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
             &b.message,
         ))
     });
-    findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
+    if model.docs.iter().any(|d| !d.origin.via.is_empty()) {
+        findings = merge_instances(findings, model);
+    } else {
+        findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
+    }
     findings
+}
+
+/// Collapses findings with the same rule, span and message (one statement seen through several
+/// `for_each` instances or module calls) into one, and adds the way each was reached
+/// ([`crate::model::Origin::via`]) as related labels: instance keys sharing a label are listed
+/// together. `findings` must be sorted so that equal findings are adjacent.
+fn merge_instances(findings: Vec<Finding>, model: &FileModel) -> Vec<Finding> {
+    let by_path: HashMap<&str, &PolicyDoc> = model
+        .docs
+        .iter()
+        .filter(|d| !d.origin.via.is_empty())
+        .map(|d| (d.path.as_str(), d))
+        .collect();
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut vias: Vec<&Via> = Vec::new();
+    for finding in findings {
+        let same = out.last().is_some_and(|last: &Finding| {
+            last.rule == finding.rule
+                && last.span == finding.span
+                && last.message == finding.message
+        });
+        if !same {
+            if let Some(last) = out.last_mut() {
+                push_via_labels(last, &vias);
+            }
+            vias.clear();
+        }
+        docs_of(&finding, model, &by_path, &mut vias);
+        match out.last_mut() {
+            Some(last) if same => {
+                for label in finding.related {
+                    if !last.related.contains(&label) {
+                        last.related.push(label);
+                    }
+                }
+            }
+            _ => out.push(finding),
+        }
+    }
+    if let Some(last) = out.last_mut() {
+        push_via_labels(last, &vias);
+    }
+    out
+}
+
+/// The `via` steps of the documents a finding belongs to: the one its logical path names, else
+/// (rules that set no path) every document whose text or unresolved parts hold its span.
+fn docs_of<'m>(
+    finding: &Finding,
+    model: &'m FileModel,
+    by_path: &HashMap<&str, &'m PolicyDoc>,
+    vias: &mut Vec<&'m Via>,
+) {
+    if let Some(path) = &finding.logical_path {
+        // Document paths may hold `/` inside instance keys: try every prefix ending before one.
+        let cut = path
+            .match_indices('/')
+            .map(|(i, _)| i)
+            .chain([path.len()])
+            .find_map(|i| by_path.get(&path[..i]));
+        if let Some(doc) = cut {
+            vias.extend(doc.origin.via.iter());
+        }
+        return;
+    }
+    let span = finding.span;
+    // Model order, not the map's, so labels come out the same on every run.
+    for doc in model.docs.iter().filter(|d| !d.origin.via.is_empty()) {
+        let inside =
+            doc.span.file == span.file && doc.span.start <= span.start && span.end <= doc.span.end;
+        if inside
+            || doc.unresolved.iter().any(|u| u.span == span)
+            || doc.problems.iter().any(|p| p.span == span)
+        {
+            vias.extend(doc.origin.via.iter());
+        }
+    }
+}
+
+/// How many instance keys a label lists before "and N more".
+const MAX_KEYS_SHOWN: usize = 8;
+
+fn push_via_labels(finding: &mut Finding, vias: &[&Via]) {
+    // (span, note) → keys, in first-seen order.
+    let mut groups: Vec<(Span, &str, Vec<&str>)> = Vec::new();
+    for via in vias {
+        let i = match groups
+            .iter()
+            .position(|(s, n, _)| *s == via.span && *n == via.note)
+        {
+            Some(i) => i,
+            None => {
+                groups.push((via.span, &via.note, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        if let Some(key) = &via.key {
+            if !groups[i].2.contains(&key.as_str()) {
+                groups[i].2.push(key);
+            }
+        }
+    }
+    for (span, note, mut keys) in groups {
+        if span == finding.span {
+            continue;
+        }
+        let note = if keys.is_empty() {
+            note.to_string()
+        } else {
+            keys.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+            let more = keys.len().saturating_sub(MAX_KEYS_SHOWN);
+            let shown: Vec<String> = keys
+                .iter()
+                .take(MAX_KEYS_SHOWN)
+                .map(|k| format!("[{k}]"))
+                .collect();
+            let mut text = format!("{note}: {}", shown.join(", "));
+            if more > 0 {
+                text.push_str(&format!(" and {more} more"));
+            }
+            text
+        };
+        let label = Label { span, note };
+        if !finding.related.contains(&label) {
+            finding.related.push(label);
+        }
+    }
+}
+
+/// Sorts `count` indexes as numbers and `for_each` keys as text.
+fn natural_key(key: &str) -> (u8, u64, &str) {
+    match key.parse::<u64>() {
+        Ok(n) => (0, n, key),
+        Err(_) => (1, 0, key),
+    }
 }
 
 /// Marks findings covered by the config's per-path ignores and `[[ignore]]` entries. Globs match

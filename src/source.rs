@@ -250,6 +250,19 @@ impl SourceMap {
         FileId(saturate(self.files.len() - 1))
     }
 
+    /// The id of the file with this path and text, adding it when it is not in the map yet (one
+    /// module file reached through several module calls is one file of the output).
+    pub fn find_or_add(&mut self, path: &std::path::Path, text: &str) -> FileId {
+        match self
+            .files
+            .iter()
+            .position(|f| f.path == path && f.text == text)
+        {
+            Some(i) => FileId(saturate(i)),
+            None => self.add(SourceFile::new(path.to_path_buf(), text.to_string())),
+        }
+    }
+
     /// The file behind an id. Ids come from this map, so an unknown id falls back to the main file
     /// rather than failing output.
     pub fn get(&self, id: FileId) -> &SourceFile {

@@ -67,9 +67,31 @@ pub struct Origin {
     pub attached_to: Option<String>,
     /// For an AWS managed policy's own document: its name.
     pub managed_policy: Option<String>,
-    /// Span of the reference that brought this document in (e.g. the `file("x.json")` call in a
-    /// `.tf`), shown as a related location.
-    pub via: Option<Span>,
+    /// How the document got here, innermost first: the `file("x.json")` call that loaded it, the
+    /// `for_each` instance it is, the module calls it sits in. Every finding of the document shows
+    /// these as related locations.
+    pub via: Vec<Via>,
+}
+
+/// One step of the way a document was reached (see [`Origin::via`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    pub span: Span,
+    /// What happened there, as a label note: "loaded by `file(...)`", "module `ci` called here".
+    pub note: String,
+    /// For one instance of `count`/`for_each`: its key as Terraform writes it (`"a"`, `0`). Labels
+    /// with the same span and note list the keys of every instance a finding was seen in.
+    pub key: Option<String>,
+}
+
+impl Via {
+    pub fn new(span: Span, note: impl Into<String>) -> Self {
+        Via {
+            span,
+            note: note.into(),
+            key: None,
+        }
+    }
 }
 
 /// A structural problem the frontend found while building the model (reported by `invalid-policy`).

@@ -12,7 +12,7 @@ use hcl_edit::Span as _;
 
 use super::module::{FileKey, Module};
 use crate::model::{Problem, Scalar, Template, TemplatePart, Unknown};
-use crate::source::{FileId, Located, SourceFile, SourceMap, Span};
+use crate::source::{FileId, Located, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
 use crate::ParseError;
 
@@ -84,16 +84,23 @@ impl<'m> Eval<'m> {
         }
     }
 
-    /// The source of a module file, adding it to the source map on first use.
+    /// An evaluator for a module called from another file (`module "x" { source = "./m" }`):
+    /// none of its files is the source map's main file, so each gets an id on first use.
+    pub fn detached(module: &'m Module, sources: &'m mut SourceMap) -> Self {
+        let mut ev = Self::new(module, sources);
+        ev.file_ids.clear();
+        ev
+    }
+
+    /// The source of a module file, adding it to the source map on first use (a file another
+    /// module instance already added keeps its id, so findings in it compare equal).
     pub fn src(&mut self, key: FileKey) -> Src<'m> {
         let module: &'m Module = self.module;
         let file = module.file(key);
         let id = match self.file_ids.get(&key) {
             Some(id) => *id,
             None => {
-                let id = self
-                    .sources
-                    .add(SourceFile::new(file.path.clone(), file.text.clone()));
+                let id = self.sources.find_or_add(&file.path, &file.text);
                 self.file_ids.insert(key, id);
                 id
             }
@@ -121,9 +128,7 @@ impl<'m> Eval<'m> {
         let bytes =
             std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         let text = crate::lint::bytes_to_text(bytes)?;
-        let id = self
-            .sources
-            .add(SourceFile::new(path.clone(), text.clone()));
+        let id = self.sources.find_or_add(&path, &text);
         self.loaded.insert(path, id);
         Ok((id, text))
     }

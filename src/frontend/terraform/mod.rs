@@ -8,15 +8,19 @@
 //! - [`policy`]: a policy attribute's value to a document, `aws_iam_policy_document` included.
 //! - [`comments`]: `# iamlint: ignore[...]` comments and their scopes.
 
+mod calls;
 mod comments;
 mod embedded;
 mod eval;
+mod instances;
 pub mod module;
 mod policy;
 mod resources;
 
 use crate::model::build::policy_from_node;
-use crate::model::{Attachment, FileModel, Origin, PolicyKind, Problem, Scalar, Syntax, Unknown};
+use crate::model::{
+    Attachment, FileModel, Origin, PolicyKind, Problem, Scalar, Syntax, Unknown, Via,
+};
 use crate::source::{FileId, Located, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
 use crate::ParseError;
@@ -24,8 +28,13 @@ use crate::ParseError;
 pub use module::clear_cache;
 pub(crate) use resources::{identity_policy_attr, resource_policy_attr};
 
-use eval::Eval;
-use module::Module;
+use std::path::PathBuf;
+
+use hcl_edit::structure::Body;
+
+use eval::{Eval, Src};
+use instances::{Instances, Pass};
+use module::{FileKey, Module};
 use policy::PolicyValue;
 use resources::PrincipalRef;
 
@@ -58,27 +67,118 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
     model.suppressions = comments::suppressions(&module.main.text, Some(body), FileId(0));
     model.declared = resources::declared(body);
     let mut ev = Eval::new(&module, sources);
-    let src = ev.src(0);
+    let scope = Scope {
+        stack: module
+            .dir_path
+            .iter()
+            .map(|d| calls::canonical(d))
+            .collect(),
+        ..Scope::default()
+    };
+    lint_module(&mut model, &mut ev, &scope, false);
+    model
+}
 
+/// The module instance whose files are being linted: where it was called from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope {
+    /// Address prefix: `module.ci.` (empty at the root).
+    prefix: String,
+    /// The module calls that led here, innermost first.
+    via: Vec<Via>,
+    /// Module folders being expanded, outermost first: for cycles and the depth cap.
+    stack: Vec<PathBuf>,
+}
+
+/// Lints the policies of a module: the main file only (`whole` false: the other files of its folder
+/// are linted on their own runs), or every file (a module reached through a call).
+fn lint_module(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope, whole: bool) {
+    let module: &Module = ev.module;
+    let keys = if whole { module.keys() } else { vec![0] };
+    for &key in &keys {
+        let Some(body) = module.file(key).body() else {
+            continue;
+        };
+        let src = ev.src(key);
+        lint_slots(model, ev, src, body, scope, whole);
+        if whole {
+            lint_standalone_docs(model, ev, key, scope);
+        } else {
+            lint_main_docs(model, ev, scope);
+        }
+        lint_attachments(model, ev, src, body, scope);
+        calls::expand(model, ev, src, body, scope);
+    }
+
+    // Comments in the other files whose text the documents point into.
+    let mut used: Vec<(usize, FileId)> = ev.used_files().collect();
+    if whole {
+        // Key 0 is a module file here, not the file named on the command line.
+        used.push((0, ev.src(0).id));
+    }
+    model.errors.append(&mut ev.errors);
+    for (key, id) in used {
+        let file = module.file(key);
+        model
+            .suppressions
+            .extend(comments::suppressions(&file.text, file.body(), id));
+    }
+}
+
+/// The module's `via` steps below an instance's own (instance first, then the calls).
+fn chain(pass: &Pass, scope: &Scope) -> Vec<Via> {
+    pass.via
+        .iter()
+        .cloned()
+        .chain(scope.via.iter().cloned())
+        .collect()
+}
+
+/// Every policy attribute of a file's resources, once per instance.
+fn lint_slots(
+    model: &mut FileModel,
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    body: &Body,
+    scope: &Scope,
+    whole: bool,
+) {
+    let module: &Module = ev.module;
     for slot in resources::slots(body) {
         let attached_to = match &slot.managed_policy {
             Some(name) => module
                 .policy_attached(name)
                 .first()
-                .map(|p| principal_key(&module, p)),
-            None => slot.attached_to.as_ref().map(|p| principal_key(&module, p)),
+                .map(|p| principal_key(module, p)),
+            None => slot.attached_to.as_ref().map(|p| principal_key(module, p)),
         };
-        let origin = Origin {
-            address: Some(slot.address.clone()),
-            description: Some(slot.description.clone()),
-            attached_to,
-            ..Origin::default()
-        };
-        let value = ev.policy(src, slot.expr, false);
-        push_value(&mut model, value, slot.kind, slot.path, origin);
+        let instances = Instances::of(ev, src, slot.block);
+        for pass in instances.passes(&slot.address) {
+            let address = format!("{}{}", scope.prefix, pass.address(&slot.address));
+            let rest = slot.path.get(slot.address.len()..).unwrap_or_default();
+            let origin = Origin {
+                address: Some(address.clone()),
+                description: Some(slot.description.clone()),
+                attached_to: attached_to.clone(),
+                via: chain(&pass, scope),
+                ..Origin::default()
+            };
+            let value = pass.with(ev, |ev| ev.policy(src, slot.expr, whole));
+            push_value(
+                model,
+                value,
+                slot.kind,
+                format!("{address}{rest}"),
+                origin,
+                instances.unresolved(),
+            );
+        }
     }
+}
 
-    // Documents defined here: linted once per use in other files, or on their own.
+/// The documents the main file defines: linted once per use in other files, or on their own.
+fn lint_main_docs(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope) {
+    let module: &Module = ev.module;
     let mut docs: Vec<(&String, &usize)> = module.main.defs.data_docs.iter().collect();
     docs.sort_by_key(|(_, i)| **i);
     for (name, _) in docs {
@@ -90,30 +190,20 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
                 Some(p) => module
                     .policy_attached(p)
                     .first()
-                    .map(|p| principal_key(&module, p)),
-                None => u.attached_to.as_ref().map(|p| principal_key(&module, p)),
+                    .map(|p| principal_key(module, p)),
+                None => u.attached_to.as_ref().map(|p| principal_key(module, p)),
             };
+            let mut chain = vec![Via::new(via, format!("used by `{}` here", u.address))];
+            chain.extend(scope.via.iter().cloned());
             let origin = Origin {
                 address: Some(u.address.clone()),
                 description: Some(u.description.clone()),
                 attached_to,
-                via: Some(via),
+                via: chain,
                 ..Origin::default()
             };
             if let Some(built) = ev.build_doc(0, name) {
-                push_value(
-                    &mut model,
-                    PolicyValue::Doc {
-                        node: built.node,
-                        syntax: Syntax::HclPolicyDocument,
-                        via: Some(via),
-                        problems: built.problems,
-                        unresolved: built.unresolved,
-                    },
-                    u.kind,
-                    u.path.clone(),
-                    origin,
-                );
+                push_built(model, built, u.kind, u.path.clone(), origin, None);
             }
         }
         let used_here = module.main.defs.doc_uses.iter().any(|u| &u.doc == name);
@@ -123,63 +213,97 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
             module.doc_referenced_elsewhere(name) || !module.doc_is_source(name)
         };
         if standalone {
-            if let Some(built) = ev.build_doc(0, name) {
-                let address = format!("data.aws_iam_policy_document.{name}");
-                let origin = Origin {
-                    address: Some(address.clone()),
-                    description: Some(format!("policy document `{address}`")),
-                    ..Origin::default()
+            lint_doc_alone(model, ev, 0, name, scope);
+        }
+    }
+}
+
+/// In a module reached through a call, every file's documents that no policy attribute uses.
+fn lint_standalone_docs(model: &mut FileModel, ev: &mut Eval<'_>, key: FileKey, scope: &Scope) {
+    let module: &Module = ev.module;
+    let file = module.file(key);
+    let mut docs: Vec<(&String, &usize)> = file.defs.data_docs.iter().collect();
+    docs.sort_by_key(|(_, i)| **i);
+    for (name, _) in docs {
+        let standalone = !module.doc_used(name)
+            && (module.doc_referenced_elsewhere(name) || !module.doc_is_source(name));
+        if standalone {
+            lint_doc_alone(model, ev, key, name, scope);
+        }
+    }
+}
+
+/// `data "aws_iam_policy_document" name` on its own, once per instance.
+fn lint_doc_alone(
+    model: &mut FileModel,
+    ev: &mut Eval<'_>,
+    key: FileKey,
+    name: &str,
+    scope: &Scope,
+) {
+    let module: &Module = ev.module;
+    let Some((_, block)) = module.data_doc_in(key, name) else {
+        return;
+    };
+    let src = ev.src(key);
+    let base = format!("data.aws_iam_policy_document.{name}");
+    let instances = Instances::of(ev, src, block);
+    for pass in instances.passes(&base) {
+        let address = format!("{}{}", scope.prefix, pass.address(&base));
+        let origin = Origin {
+            address: Some(address.clone()),
+            description: Some(format!("policy document `{address}`")),
+            via: chain(&pass, scope),
+            ..Origin::default()
+        };
+        let built = pass.with(ev, |ev| ev.build_doc(key, name));
+        if let Some(built) = built {
+            push_built(
+                model,
+                built,
+                PolicyKind::Unknown,
+                address,
+                origin,
+                instances.unresolved(),
+            );
+        }
+    }
+}
+
+fn lint_attachments(
+    model: &mut FileModel,
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    body: &Body,
+    scope: &Scope,
+) {
+    let module: &Module = ev.module;
+    for site in resources::attachments(body) {
+        let attached_to = site.attached_to.as_ref().map(|p| principal_key(module, p));
+        let instances = Instances::of(ev, src, site.block);
+        for pass in instances.passes(&site.address) {
+            let node = pass.with(ev, |ev| ev.eval(src, site.arns));
+            let items = match node.kind {
+                NodeKind::Array(items) => items,
+                _ => vec![node],
+            };
+            for item in items {
+                let NodeKind::Str(scalar) = item.kind else {
+                    continue;
                 };
-                push_value(
-                    &mut model,
-                    PolicyValue::Doc {
-                        node: built.node,
-                        syntax: Syntax::HclPolicyDocument,
-                        via: None,
-                        problems: built.problems,
-                        unresolved: built.unresolved,
+                model.attachments.push(Attachment {
+                    policy_arn: Located::new(scalar, item.span),
+                    origin: Origin {
+                        address: Some(format!("{}{}", scope.prefix, pass.address(&site.address))),
+                        description: Some(site.description.clone()),
+                        attached_to: attached_to.clone(),
+                        via: chain(&pass, scope),
+                        ..Origin::default()
                     },
-                    PolicyKind::Unknown,
-                    address,
-                    origin,
-                );
+                });
             }
         }
     }
-
-    for site in resources::attachments(body) {
-        let attached_to = site.attached_to.as_ref().map(|p| principal_key(&module, p));
-        let node = ev.eval(src, site.arns);
-        let items = match node.kind {
-            NodeKind::Array(items) => items,
-            _ => vec![node],
-        };
-        for item in items {
-            let NodeKind::Str(scalar) = item.kind else {
-                continue;
-            };
-            model.attachments.push(Attachment {
-                policy_arn: Located::new(scalar, item.span),
-                origin: Origin {
-                    address: Some(site.address.clone()),
-                    description: Some(site.description.clone()),
-                    attached_to: attached_to.clone(),
-                    ..Origin::default()
-                },
-            });
-        }
-    }
-
-    // Comments in the other files whose text the documents point into.
-    let used: Vec<(usize, FileId)> = ev.used_files().collect();
-    model.errors.append(&mut ev.errors);
-    for (key, id) in used {
-        let file = module.file(key);
-        model
-            .suppressions
-            .extend(comments::suppressions(&file.text, file.body(), id));
-    }
-    model
 }
 
 /// The key documents and attachments of one principal share: `aws_iam_role.ci` when the module
@@ -194,12 +318,14 @@ fn principal_key(module: &Module, p: &PrincipalRef) -> String {
     }
 }
 
+/// Adds what a policy attribute holds to the model; `extra` is why its instances are unknown.
 fn push_value(
     model: &mut FileModel,
     value: PolicyValue,
     kind: PolicyKind,
     path: String,
     mut origin: Origin,
+    extra: Option<&Located<Unknown>>,
 ) {
     match value {
         PolicyValue::Doc {
@@ -207,11 +333,11 @@ fn push_value(
             syntax,
             via,
             problems,
-            unresolved,
+            mut unresolved,
         } => {
-            if origin.via.is_none() {
-                origin.via = via;
-            }
+            // Innermost first: the `file()` call, then the instance and module calls.
+            origin.via.splice(0..0, via);
+            unresolved.extend(extra.cloned());
             push_doc(
                 model, &node, kind, syntax, path, origin, problems, unresolved,
             );
@@ -225,6 +351,30 @@ fn push_value(
         }
         PolicyValue::Elsewhere | PolicyValue::Error => {}
     }
+}
+
+fn push_built(
+    model: &mut FileModel,
+    built: eval::BuiltDoc,
+    kind: PolicyKind,
+    path: String,
+    origin: Origin,
+    extra: Option<&Located<Unknown>>,
+) {
+    push_value(
+        model,
+        PolicyValue::Doc {
+            node: built.node,
+            syntax: Syntax::HclPolicyDocument,
+            via: None,
+            problems: built.problems,
+            unresolved: built.unresolved,
+        },
+        kind,
+        path,
+        origin,
+        extra,
+    );
 }
 
 #[allow(clippy::too_many_arguments)]

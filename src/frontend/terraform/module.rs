@@ -322,6 +322,39 @@ impl Module {
         }
     }
 
+    /// The module of a folder reached through a module call (not a file being linted): every
+    /// `.tf` file, parsed once per run like the folders being linted. `None` without `.tf` files.
+    pub fn load_dir(dir: &Path) -> Option<Module> {
+        let entry = dir_entry(dir);
+        if entry.paths.is_empty() {
+            return None;
+        }
+        let index = entry.index(0);
+        let main = index.files.first()?.clone();
+        Some(Module {
+            main,
+            dir: Some(index),
+            dir_path: Some(dir.to_path_buf()),
+            // Not counted as one of the folder's runs: its own lint still drops it from the cache.
+            entry: None,
+        })
+    }
+
+    /// Every file of the module once: the main file, then the others.
+    pub fn keys(&self) -> Vec<FileKey> {
+        let mut keys = vec![0];
+        if let Some(dir) = &self.dir {
+            keys.extend((0..dir.files.len()).filter_map(|i| self.sibling(Some(&i))));
+        }
+        keys
+    }
+
+    /// `data "aws_iam_policy_document" name` as defined in file `key`.
+    pub fn data_doc_in(&self, key: FileKey, name: &str) -> Option<(FileKey, &Block)> {
+        let file = self.file(key);
+        Some((key, file.block(*file.defs.data_docs.get(name)?)?))
+    }
+
     pub fn file(&self, key: FileKey) -> &ParsedFile {
         if key == 0 {
             return &self.main;
@@ -424,7 +457,13 @@ impl Module {
             .flatten()
             .filter_map(|&(i, j)| {
                 let key = self.sibling(Some(&i))?;
-                Some((key, self.file(key).defs.doc_uses.get(j)?))
+                let file = self.file(key);
+                // A file defining its own document of that name uses its own (fixture folders
+                // hold several one-file examples; Terraform would reject the folder).
+                if file.defs.data_docs.contains_key(name) {
+                    return None;
+                }
+                Some((key, file.defs.doc_uses.get(j)?))
             })
             .collect()
     }

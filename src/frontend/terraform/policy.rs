@@ -13,7 +13,7 @@ use super::embedded::{self, Failure};
 use super::eval::{unknown, BuiltDoc, Eval, Src};
 use super::module::{FileKey, Module};
 use super::resources::doc_ref;
-use crate::model::{Problem, Scalar, Syntax, Unknown};
+use crate::model::{Problem, Scalar, Syntax, Unknown, Via};
 use crate::source::{Located, Span};
 use crate::tree::{Node, NodeKind};
 
@@ -23,7 +23,7 @@ pub enum PolicyValue {
         node: Node,
         syntax: Syntax,
         /// The `file(...)` call that brought the document in.
-        via: Option<Span>,
+        via: Option<Via>,
         problems: Vec<Problem>,
         unresolved: Vec<Located<Unknown>>,
     },
@@ -131,6 +131,8 @@ impl Eval<'_> {
                         }
                         None => self.evaluated(src, expr, span),
                     },
+                    // A value set from outside (a module call's argument): evaluated as given.
+                    "var" if self.inputs.contains_key(name) => self.evaluated(src, expr, span),
                     "var" => match module
                         .variable(name)
                         .and_then(|(key, b)| Some((key, b.body.get_attribute("default")?)))
@@ -279,7 +281,10 @@ impl Eval<'_> {
         PolicyValue::Doc {
             node,
             syntax: Syntax::Json,
-            via: Some(span),
+            via: Some(Via::new(
+                span,
+                format!("loaded by this `{}(...)` call", f.name.name.as_str()),
+            )),
             problems: Vec::new(),
             unresolved: Vec::new(),
         }
@@ -371,26 +376,38 @@ impl Eval<'_> {
                 }
             }
         }
+        // The document's own statements replace a source's with the same Sid; two of its own with
+        // one Sid stay two (the provider rejects them, and `duplicate-sid` says so).
+        let from_sources = statements.len();
+        let mut replaced = vec![false; from_sources];
         let mut statement_key = None;
+        for e in self.blocks(src, body, "statement", &mut b) {
+            statement_key.get_or_insert(e.head);
+            self.bindings.push(HashMap::new());
+            e.set(self);
+            let stmt = self.statement(src, e.block, &mut b);
+            self.bindings.pop();
+            let sid = stmt
+                .get("Sid")
+                .and_then(Node::as_str)
+                .filter(|s| !s.is_empty());
+            let earlier = sid.and_then(|sid| {
+                (0..from_sources).find(|&i| {
+                    !replaced[i] && statements[i].get("Sid").and_then(Node::as_str) == Some(sid)
+                })
+            });
+            match earlier {
+                Some(i) => {
+                    statements[i] = stmt;
+                    replaced[i] = true;
+                }
+                None => statements.push(stmt),
+            }
+        }
         for s in body.iter() {
             let Some(sb) = s.as_block() else { continue };
             match sb.ident.as_str() {
-                "statement" => {
-                    statement_key.get_or_insert(Eval::span(src, sb.ident.span()));
-                    let stmt = self.statement(src, sb, &mut b);
-                    merge_statement(&mut statements, stmt);
-                }
-                "dynamic" => {
-                    let span = Eval::span(src, sb.span());
-                    let label = sb.labels.first().map(|l| l.as_str()).unwrap_or("");
-                    b.unresolved.push(Located::new(
-                        Unknown::new(
-                            format!("dynamic \"{label}\""),
-                            "dynamic blocks are not expanded",
-                        ),
-                        span,
-                    ));
-                }
+                "statement" | "dynamic" => {}
                 other => b.problems.push(Problem {
                     span: Eval::span(src, sb.ident.span()),
                     message: format!("unknown block `{other}` in `aws_iam_policy_document`"),
@@ -518,17 +535,7 @@ impl Eval<'_> {
         for s in body.iter() {
             let Some(sb) = s.as_block() else { continue };
             match sb.ident.as_str() {
-                "principals" | "not_principals" | "condition" => {}
-                "dynamic" => {
-                    let label = sb.labels.first().map(|l| l.as_str()).unwrap_or("");
-                    b.unresolved.push(Located::new(
-                        Unknown::new(
-                            format!("dynamic \"{label}\""),
-                            "dynamic blocks are not expanded",
-                        ),
-                        Eval::span(src, sb.span()),
-                    ));
-                }
+                "principals" | "not_principals" | "condition" | "dynamic" => {}
                 other => b.problems.push(Problem {
                     span: Eval::span(src, sb.ident.span()),
                     message: format!("unknown block `{other}` in a `statement` block"),
@@ -553,7 +560,11 @@ impl Eval<'_> {
         let mut key_span: Option<Span> = None;
         let mut whole: Option<Span> = None;
         let mut groups: Vec<(Located<String>, Vec<Node>, Span)> = Vec::new();
-        for pb in body.get_blocks(block_name) {
+        let expanded = self.blocks(src, body, block_name, b);
+        self.bindings.push(HashMap::new());
+        for e in expanded {
+            let pb = e.block;
+            e.set(self);
             let pspan = Eval::span(src, pb.span());
             key_span.get_or_insert(Eval::span(src, pb.ident.span()));
             whole = Some(whole.map_or(pspan, |w| w.cover(pspan)));
@@ -601,6 +612,7 @@ impl Eval<'_> {
                 None => groups.push((ty, ids, list_span)),
             }
         }
+        self.bindings.pop();
         let key_span = key_span?;
         let whole = whole.unwrap_or(key_span);
         // `type = "*"` with `identifiers = ["*"]` is written `"Principal": "*"`.
@@ -631,7 +643,11 @@ impl Eval<'_> {
         let mut whole: Option<Span> = None;
         // test → [(variable, values)]
         let mut ops: Vec<ConditionGroup> = Vec::new();
-        for cb in body.get_blocks("condition") {
+        let expanded = self.blocks(src, body, "condition", b);
+        self.bindings.push(HashMap::new());
+        for e in expanded {
+            let cb = e.block;
+            e.set(self);
             let cspan = Eval::span(src, cb.span());
             key_span.get_or_insert(Eval::span(src, cb.ident.span()));
             whole = Some(whole.map_or(cspan, |w| w.cover(cspan)));
@@ -689,6 +705,7 @@ impl Eval<'_> {
                 None => op.1.push((variable, values, vspan)),
             }
         }
+        self.bindings.pop();
         let key_span = key_span?;
         let entries = ops
             .into_iter()
@@ -704,6 +721,138 @@ impl Eval<'_> {
             Located::new("Condition".to_string(), key_span),
             Node::new(NodeKind::Object(entries), whole.unwrap_or(key_span)),
         ))
+    }
+}
+
+/// How many elements one `dynamic` block expands to before iamlint stops (and says so).
+const MAX_DYNAMIC: usize = super::instances::MAX_INSTANCES;
+
+/// A block of a document as Terraform sees it: written out, or one element of a `dynamic` block
+/// (its `content`, with the iterator bound).
+struct Expanded<'b> {
+    block: &'b Block,
+    /// The block type's name as written (`statement`, or the `dynamic` block's head).
+    head: Span,
+    binding: HashMap<String, Node>,
+}
+
+impl Expanded<'_> {
+    /// Makes this element's iterator the innermost binding (the caller pushed a frame for it).
+    fn set(&self, ev: &mut Eval<'_>) {
+        if let Some(top) = ev.bindings.last_mut() {
+            top.clone_from(&self.binding);
+        }
+    }
+}
+
+impl Eval<'_> {
+    /// The `name` blocks of `body`, in order, with `dynamic "name"` blocks expanded: `for_each`
+    /// over a list, set or map, the iterator named by the label or `iterator = x`, holding `key`
+    /// and `value`. A collection that is not known leaves an `unresolved-reference`.
+    fn blocks<'b>(
+        &mut self,
+        src: Src<'_>,
+        body: &'b Body,
+        name: &str,
+        b: &mut DocBuilder,
+    ) -> Vec<Expanded<'b>> {
+        let mut out = Vec::new();
+        for block in body.blocks() {
+            let head = Eval::span(src, block.ident.span());
+            if block.ident.as_str() == name {
+                out.push(Expanded {
+                    block,
+                    head,
+                    binding: HashMap::new(),
+                });
+                continue;
+            }
+            if block.ident.as_str() != "dynamic"
+                || block.labels.first().map(|l| l.as_str()) != Some(name)
+            {
+                continue;
+            }
+            let whole = Eval::span(src, block.span());
+            let what = format!("dynamic \"{name}\"");
+            let unknown = |why: String, b: &mut DocBuilder| {
+                b.unresolved
+                    .push(Located::new(Unknown::new(what.clone(), why), whole));
+            };
+            let Some(content) = block.body.get_blocks("content").next() else {
+                b.problems.push(Problem {
+                    span: head,
+                    message: format!("`dynamic \"{name}\"` has no `content` block"),
+                });
+                continue;
+            };
+            let Some(for_each) = block.body.get_attribute("for_each") else {
+                b.problems.push(Problem {
+                    span: head,
+                    message: format!("`dynamic \"{name}\"` has no `for_each`"),
+                });
+                continue;
+            };
+            let iterator = match block.body.get_attribute("iterator") {
+                Some(a) => match &a.value {
+                    Expression::Variable(v) => v.as_str().to_string(),
+                    _ => {
+                        unknown("`iterator` is not a name".to_string(), b);
+                        continue;
+                    }
+                },
+                None => name.to_string(),
+            };
+            let collection = self.eval(src, &for_each.value);
+            let items: Vec<(Node, Node)> = match collection.kind {
+                NodeKind::Array(items) => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (Node::new(NodeKind::Number(i.to_string()), v.span), v))
+                    .collect(),
+                NodeKind::Object(entries) => entries
+                    .into_iter()
+                    .map(|(k, v)| (Node::new(NodeKind::Str(Scalar::Str(k.value)), k.span), v))
+                    .collect(),
+                NodeKind::Str(Scalar::Unknown(u)) => {
+                    unknown(format!("its `for_each` is not known: {}", u.reason), b);
+                    continue;
+                }
+                NodeKind::Null => continue,
+                other => {
+                    let found = Node::new(other, collection.span).type_name();
+                    unknown(
+                        format!("its `for_each` is {found}, not a list, set or map"),
+                        b,
+                    );
+                    continue;
+                }
+            };
+            if items.len() > MAX_DYNAMIC {
+                unknown(
+                    format!(
+                        "its `for_each` has {} elements, more than {MAX_DYNAMIC}",
+                        items.len()
+                    ),
+                    b,
+                );
+                continue;
+            }
+            for (key, value) in items {
+                let span = value.span;
+                let entries = vec![
+                    (Located::new("key".to_string(), key.span), key),
+                    (Located::new("value".to_string(), span), value),
+                ];
+                let mut binding = HashMap::new();
+                binding.insert(iterator.clone(), Node::new(NodeKind::Object(entries), span));
+                out.push(Expanded {
+                    block: content,
+                    head,
+                    binding,
+                });
+            }
+        }
+        out
     }
 }
 

@@ -111,6 +111,8 @@ pub struct Slot<'b> {
     /// For `aws_iam_policy`: its name, to find what attaches it.
     pub managed_policy: Option<String>,
     pub expr: &'b Expression,
+    /// The resource block (for its `count`/`for_each`).
+    pub block: &'b Block,
 }
 
 /// A slot of another file that takes a `data.aws_iam_policy_document`, kept after parsing.
@@ -135,6 +137,8 @@ pub struct AttachmentSite<'b> {
     pub attached_to: Option<PrincipalRef>,
     /// A single ARN, or a list of them (`managed_policy_arns`).
     pub arns: &'b Expression,
+    /// The resource block (for its `count`/`for_each`).
+    pub block: &'b Block,
 }
 
 fn resource_labels(block: &Block) -> Option<(&str, &str)> {
@@ -183,6 +187,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                     managed_policy: (ty == "aws_iam_policy").then(|| name.to_string()),
                     expr: &a.value,
                     address: address.clone(),
+                    block,
                 });
             }
             continue;
@@ -197,6 +202,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                     managed_policy: None,
                     expr: &a.value,
                     address: address.clone(),
+                    block,
                 });
             }
             for (i, inline) in block.body.get_blocks("inline_policy").enumerate() {
@@ -215,6 +221,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                         managed_policy: None,
                         expr: &a.value,
                         address: address.clone(),
+                        block,
                     });
                 }
             }
@@ -232,6 +239,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                             managed_policy: None,
                             expr: &a.value,
                             address: address.clone(),
+                            block,
                         });
                     }
                 }
@@ -248,6 +256,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                     managed_policy: None,
                     expr: &a.value,
                     address: address.clone(),
+                    block,
                 });
             }
         }
@@ -272,6 +281,7 @@ pub fn attachments(body: &Body) -> Vec<AttachmentSite<'_>> {
                         attached_to: Some(PrincipalRef::Address(address.clone())),
                         arns: &a.value,
                         address: address.clone(),
+                        block,
                     });
                 }
                 if let Some(a) = b.get_attribute("permissions_boundary") {
@@ -280,6 +290,7 @@ pub fn attachments(body: &Body) -> Vec<AttachmentSite<'_>> {
                         attached_to: None,
                         arns: &a.value,
                         address: address.clone(),
+                        block,
                     });
                 }
             }
@@ -302,6 +313,7 @@ pub fn attachments(body: &Body) -> Vec<AttachmentSite<'_>> {
                         attached_to: p,
                         arns: &arn.value,
                         address: address.clone(),
+                        block,
                     });
                 }
             }
@@ -312,6 +324,7 @@ pub fn attachments(body: &Body) -> Vec<AttachmentSite<'_>> {
                         attached_to: principal_ref(b, "role_name"),
                         arns: &a.value,
                         address: address.clone(),
+                        block,
                     });
                 }
             }
@@ -330,6 +343,7 @@ pub fn attachments(body: &Body) -> Vec<AttachmentSite<'_>> {
                     attached_to,
                     arns: &arn.value,
                     address: address.clone(),
+                    block,
                 });
             }
             _ => {}

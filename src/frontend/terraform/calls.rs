@@ -1,0 +1,220 @@
+//! Module calls: `module "x" { source = "../../" ... }`. A local module is linted with the
+//! caller's arguments, once per instance of the call; its documents carry the call chain, so a
+//! finding inside the module names the caller's line. Remote sources are reported, not fetched.
+//!
+//! Which local sources are followed: a folder inside the caller's repository (the nearest folder
+//! above it holding `.git`; without one, the current directory when the caller is below it, else
+//! the caller's own folder and below), never one under `.terraform/` (downloaded copies).
+//! Expansion stops at [`MAX_DEPTH`] nested calls and at a call back into a module being expanded
+//! (`a → b → a`), with an `unresolved-reference` saying so.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use hcl_edit::structure::{Block, Body};
+use hcl_edit::Span as _;
+
+use super::eval::{Eval, Src};
+use super::instances::Instances;
+use super::module::Module;
+use super::{lint_module, Scope};
+use crate::model::{FileModel, Unknown, Via};
+use crate::source::Located;
+use crate::tree::Node;
+
+/// How deep module calls nest before expansion stops (public module trees nest 3 or 4 deep).
+pub const MAX_DEPTH: usize = 8;
+
+/// Arguments of a `module` block that are not the module's variables.
+const META: &[&str] = &[
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
+
+/// Lints every module call of a file's body.
+pub(super) fn expand(
+    model: &mut FileModel,
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    body: &Body,
+    scope: &Scope,
+) {
+    for block in body.blocks() {
+        if block.ident.as_str() != "module" {
+            continue;
+        }
+        let [label] = block.labels.as_slice() else {
+            continue;
+        };
+        call(model, ev, src, block, label.as_str(), scope);
+    }
+}
+
+fn call(
+    model: &mut FileModel,
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    block: &Block,
+    name: &str,
+    scope: &Scope,
+) {
+    let Some(source_attr) = block.body.get_attribute("source") else {
+        return;
+    };
+    let source_span = Eval::span(src, source_attr.value.span());
+    let unresolved = |why: String, model: &mut FileModel| {
+        model.unresolved.push(Located::new(
+            Unknown::new(format!("module \"{name}\""), why),
+            source_span,
+        ));
+    };
+    // Terraform requires a literal `source`.
+    let Some(source) = source_attr.value.as_str() else {
+        return unresolved("the module source is not a literal string".into(), model);
+    };
+    if !is_local(source) {
+        return unresolved(
+            format!("module source `{source}` is remote: not evaluated"),
+            model,
+        );
+    }
+    let Some(caller_dir) = ev.module.dir_path.clone() else {
+        return unresolved(
+            format!("module source `{source}` is relative to a folder this input has none of"),
+            model,
+        );
+    };
+    let dir = normalize(&caller_dir.join(source));
+    let canonical_dir = canonical(&dir);
+    if !allowed(&caller_dir, &canonical_dir) {
+        return unresolved(
+            format!("module source `{source}` is outside the repository: not evaluated"),
+            model,
+        );
+    }
+    if let Some(at) = scope.stack.iter().position(|d| *d == canonical_dir) {
+        let cycle: Vec<String> = scope.stack[at..]
+            .iter()
+            .chain([&canonical_dir])
+            .map(|d| folder_name(d))
+            .collect();
+        return unresolved(
+            format!(
+                "module call cycle {}: not expanded again",
+                cycle.join(" → ")
+            ),
+            model,
+        );
+    }
+    if scope.stack.len() > MAX_DEPTH {
+        return unresolved(
+            format!("module calls nest more than {MAX_DEPTH} deep: not expanded"),
+            model,
+        );
+    }
+    let Some(module) = Module::load_dir(&dir) else {
+        return unresolved(
+            format!("module source `{source}` has no `.tf` files"),
+            model,
+        );
+    };
+
+    let head = Eval::span(src, block.ident.span());
+    let head = block
+        .labels
+        .last()
+        .map_or(head, |l| head.cover(Eval::span(src, l.span())));
+    let base = format!("module.{name}");
+    let instances = Instances::of(ev, src, block);
+    for pass in instances.passes(&base) {
+        // The arguments, evaluated where they are written, with this instance's `each`/`count`.
+        let inputs: HashMap<String, Node> = pass.with(ev, |ev| {
+            block
+                .body
+                .attributes()
+                .filter(|a| !META.contains(&a.key.as_str()))
+                .map(|a| (a.key.as_str().to_string(), ev.eval(src, &a.value)))
+                .collect()
+        });
+        let mut via = vec![Via::new(head, format!("in module `{name}` called here"))];
+        via.extend(pass.via.clone());
+        via.extend(scope.via.iter().cloned());
+        let mut stack = scope.stack.clone();
+        stack.push(canonical_dir.clone());
+        let inner = Scope {
+            prefix: format!("{}{}.", scope.prefix, pass.address(&base)),
+            via,
+            stack,
+        };
+        let mut child = Eval::detached(&module, &mut *ev.sources);
+        child.inputs = inputs;
+        lint_module(model, &mut child, &inner, true);
+    }
+    if let Some(u) = instances.unresolved() {
+        model.unresolved.push(u.clone());
+    }
+}
+
+/// `./x`, `../x`: a folder next to the caller. Everything else (registry addresses, `git::`,
+/// `github.com/...`, `s3::`, URLs) is fetched by `terraform init`.
+fn is_local(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../") || source == "." || source == ".."
+}
+
+/// Removes `.` and `..` without touching the file system, so printed paths read
+/// `modules/iam/main.tf`, not `examples/complete/../../modules/iam/main.tf`.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// The folder with symbolic links resolved (for comparisons), or as given when it does not exist.
+pub fn canonical(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| normalize(dir))
+}
+
+/// True when a module folder may be followed from a caller in `caller_dir` (see the module docs).
+fn allowed(caller_dir: &Path, dir: &Path) -> bool {
+    if dir.components().any(|c| c.as_os_str() == ".terraform") {
+        return false;
+    }
+    let caller = canonical(caller_dir);
+    let root = caller
+        .ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            let cwd = std::env::current_dir().ok()?;
+            let cwd = canonical(&cwd);
+            caller.starts_with(&cwd).then_some(cwd)
+        })
+        .unwrap_or(caller);
+    dir.starts_with(root)
+}
+
+fn folder_name(dir: &Path) -> String {
+    dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
