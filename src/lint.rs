@@ -121,6 +121,10 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
     Report { files }
 }
 
+/// How many related labels one finding takes from its copies in other files (a module called
+/// from 40 examples would otherwise list 40 call sites).
+const MAX_MERGED_LABELS: usize = 6;
+
 /// A label of a finding in another report: its file's path and text (to add to the kept
 /// finding's source map), its span there and its note.
 type ForeignLabel = (PathBuf, String, Span, String);
@@ -186,19 +190,50 @@ fn dedup_across_files(files: &mut [FileReport]) {
             None => true,
         });
     }
+    // Labels added to a finding from other files, and how many were left out past the cap.
+    let mut added: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
     for ((fi, ji), labels) in merges {
         let file = &mut files[fi];
+        let Some(f) = file.findings.get_mut(ji) else {
+            continue;
+        };
+        let count = added.entry((fi, ji)).or_default();
         for (path, text, span, note) in labels {
+            let known = f.related.iter().any(|l| {
+                l.note == note
+                    && (l.span.start, l.span.end) == (span.start, span.end)
+                    && file.sources.get(l.span.file).path == path
+            });
+            if known {
+                continue;
+            }
+            if count.0 >= MAX_MERGED_LABELS {
+                count.1 += 1;
+                continue;
+            }
             let id = file.sources.find_or_add(&path, &text);
             let label = Label {
                 span: Span::new(id, span.start as usize, span.end as usize),
                 note,
             };
-            if let Some(f) = file.findings.get_mut(ji) {
-                if label.span != f.span && !f.related.contains(&label) {
-                    f.related.push(label);
-                }
+            if label.span != f.span {
+                f.related.push(label);
+                count.0 += 1;
             }
+        }
+    }
+    for ((fi, ji), (_, left_out)) in added {
+        if left_out == 0 {
+            continue;
+        }
+        if let Some(label) = files[fi]
+            .findings
+            .get_mut(ji)
+            .and_then(|f| f.related.last_mut())
+        {
+            label
+                .note
+                .push_str(&format!(" (and {left_out} more from other callers)"));
         }
     }
     for (file, dropped) in files.iter_mut().zip(drop) {
@@ -331,7 +366,9 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
             &b.message,
         ))
     });
-    if model.docs.iter().any(|d| !d.origin.via.is_empty()) {
+    if model.docs.iter().any(|d| !d.origin.via.is_empty())
+        || model.attachments.iter().any(|a| !a.origin.via.is_empty())
+    {
         findings = merge_instances(findings, model);
     } else {
         findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
@@ -390,6 +427,12 @@ fn docs_of<'m>(
     by_path: &HashMap<&str, &'m PolicyDoc>,
     vias: &mut Vec<&'m Via>,
 ) {
+    // Attachments: the finding is on the policy ARN.
+    for att in &model.attachments {
+        if !att.origin.via.is_empty() && att.policy_arn.span == finding.span {
+            vias.extend(att.origin.via.iter());
+        }
+    }
     if let Some(path) = &finding.logical_path {
         // Document paths may hold `/` inside instance keys: try every prefix ending before one.
         let cut = path
@@ -439,9 +482,20 @@ fn push_via_labels(finding: &mut Finding, vias: &[&Via]) {
             }
         }
     }
-    for (span, note, mut keys) in groups {
+    let total = groups.len();
+    for (shown_groups, (span, note, mut keys)) in groups.into_iter().enumerate() {
         if span == finding.span {
             continue;
+        }
+        if shown_groups == MAX_MERGED_LABELS {
+            // A module called from many places: name the first few call sites only.
+            if let Some(last) = finding.related.last_mut() {
+                last.note.push_str(&format!(
+                    " (and {} more call sites)",
+                    total - MAX_MERGED_LABELS
+                ));
+            }
+            break;
         }
         let note = if keys.is_empty() {
             note.to_string()

@@ -140,8 +140,15 @@ fn call(
                 .map(|a| (a.key.as_str().to_string(), ev.eval(src, &a.value)))
                 .collect()
         });
-        let mut via = vec![Via::new(head, format!("in module `{name}` called here"))];
-        via.extend(pass.via.clone());
+        // One label per call, listing the instances' keys (a call with `for_each` is one line).
+        let mut via = vec![match &pass.key {
+            Some(key) => Via {
+                span: head,
+                note: format!("in module `{name}` called here, instances"),
+                key: Some(key.clone()),
+            },
+            None => Via::new(head, format!("in module `{name}` called here")),
+        }];
         via.extend(scope.via.iter().cloned());
         let mut stack = scope.stack.clone();
         stack.push(canonical_dir.clone());

@@ -90,6 +90,18 @@ pub(crate) struct Scope {
     stack: Vec<PathBuf>,
 }
 
+impl Scope {
+    /// A principal key inside this module instance: `aws_iam_role.this` of two instances of a
+    /// module are two roles.
+    fn principal(&self, key: String) -> String {
+        if self.prefix.is_empty() {
+            key
+        } else {
+            format!("{}{key}", self.prefix)
+        }
+    }
+}
+
 /// Lints the policies of a module: the main file only (`whole` false: the other files of its folder
 /// are linted on their own runs), or every file (a module reached through a call).
 fn lint_module(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope, whole: bool) {
@@ -151,7 +163,8 @@ fn lint_slots(
                 .first()
                 .map(|p| principal_key(module, p)),
             None => slot.attached_to.as_ref().map(|p| principal_key(module, p)),
-        };
+        }
+        .map(|k| scope.principal(k));
         let instances = Instances::of(ev, src, slot.block);
         for pass in instances.passes(&slot.address) {
             let address = format!("{}{}", scope.prefix, pass.address(&slot.address));
@@ -192,7 +205,8 @@ fn lint_main_docs(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope) {
                     .first()
                     .map(|p| principal_key(module, p)),
                 None => u.attached_to.as_ref().map(|p| principal_key(module, p)),
-            };
+            }
+            .map(|k| scope.principal(k));
             let mut chain = vec![Via::new(via, format!("used by `{}` here", u.address))];
             chain.extend(scope.via.iter().cloned());
             let origin = Origin {
@@ -279,7 +293,10 @@ fn lint_attachments(
 ) {
     let module: &Module = ev.module;
     for site in resources::attachments(body) {
-        let attached_to = site.attached_to.as_ref().map(|p| principal_key(module, p));
+        let attached_to = site
+            .attached_to
+            .as_ref()
+            .map(|p| scope.principal(principal_key(module, p)));
         let instances = Instances::of(ev, src, site.block);
         for pass in instances.passes(&site.address) {
             let node = pass.with(ev, |ev| ev.eval(src, site.arns));
