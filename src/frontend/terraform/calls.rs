@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::Span as _;
@@ -205,6 +206,20 @@ fn allowed(caller_dir: &Path, dir: &Path) -> bool {
     if dir.components().any(|c| c.as_os_str() == ".terraform") {
         return false;
     }
+    dir.starts_with(boundary(caller_dir))
+}
+
+/// The folder a caller's local module sources must stay in, per caller folder (cached: every
+/// module call of a folder asks, and each answer costs a walk up the tree).
+fn boundary(caller_dir: &Path) -> PathBuf {
+    static ROOTS: LazyLock<Mutex<HashMap<PathBuf, PathBuf>>> = LazyLock::new(Default::default);
+    let cached = match ROOTS.lock() {
+        Ok(roots) => roots.get(caller_dir).cloned(),
+        Err(poisoned) => poisoned.into_inner().get(caller_dir).cloned(),
+    };
+    if let Some(root) = cached {
+        return root;
+    }
     let caller = canonical(caller_dir);
     let root = caller
         .ancestors()
@@ -216,7 +231,12 @@ fn allowed(caller_dir: &Path, dir: &Path) -> bool {
             caller.starts_with(&cwd).then_some(cwd)
         })
         .unwrap_or(caller);
-    dir.starts_with(root)
+    let mut roots = match ROOTS.lock() {
+        Ok(roots) => roots,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    roots.insert(caller_dir.to_path_buf(), root.clone());
+    root
 }
 
 fn folder_name(dir: &Path) -> String {

@@ -67,10 +67,14 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
     model.suppressions = comments::suppressions(&module.main.text, Some(body), FileId(0));
     model.declared = resources::declared(body);
     let mut ev = Eval::new(&module, sources);
+    // The folder itself heads the call stack (a module calling `./` is a cycle); resolved only
+    // when the file calls a module, as it costs a walk of the file system.
+    let calls_modules = body.blocks().any(|b| b.ident.as_str() == "module");
     let scope = Scope {
         stack: module
             .dir_path
             .iter()
+            .filter(|_| calls_modules)
             .map(|d| calls::canonical(d))
             .collect(),
         ..Scope::default()
