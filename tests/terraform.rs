@@ -1041,3 +1041,24 @@ fn a_finding_in_a_file_loaded_by_file_names_the_reference_and_is_reported_once()
         ]
     );
 }
+
+#[test]
+fn instances_of_a_module_call_share_one_finding_listing_their_keys() {
+    let report = lint_tree(
+        &[module_fixture("repo/examples/fleet")],
+        &[RuleId::WildcardAction],
+    );
+    assert_eq!(
+        findings_of_run(&report),
+        [
+            "main.tf:11:18 wildcard-action",
+            "  main.tf:12:17 on these resources",
+            "  main.tf:2:1 in module `team` called here, instances: [\"blue\"], [\"green\"]",
+        ]
+    );
+    let (_, f) = report.findings().next().unwrap();
+    assert_eq!(
+        f.logical_path.as_deref(),
+        Some("module.team[\"blue\"].aws_iam_policy.this.policy/Statement[1]")
+    );
+}
