@@ -1062,3 +1062,33 @@ fn instances_of_a_module_call_share_one_finding_listing_their_keys() {
         Some("module.team[\"blue\"].aws_iam_policy.this.policy/Statement[1]")
     );
 }
+
+#[test]
+fn module_expansion_stops_at_a_budget_per_file() {
+    let start = std::time::Instant::now();
+    let report = lint_tree(
+        &[module_fixture("fanout/a")],
+        &[RuleId::UnresolvedReference, RuleId::WildcardAction],
+    );
+    assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+    let got = findings_of_run(&report);
+    // The policy of `c` is found (through the first instances), once, with the call sites.
+    assert_eq!(
+        got.iter()
+            .filter(|l| l.ends_with("wildcard-action"))
+            .count(),
+        1,
+        "{got:#?}"
+    );
+    let (_, limit) = report
+        .findings()
+        .find(|(_, f)| f.rule == RuleId::UnresolvedReference)
+        .unwrap();
+    assert!(
+        limit
+            .message
+            .contains("more than 512 module instances are expanded from this file"),
+        "{}",
+        limit.message
+    );
+}

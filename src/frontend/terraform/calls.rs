@@ -6,7 +6,8 @@
 //! above it holding `.git`; without one, the current directory when the caller is below it, else
 //! the caller's own folder and below), never one under `.terraform/` (downloaded copies).
 //! Expansion stops at [`MAX_DEPTH`] nested calls and at a call back into a module being expanded
-//! (`a → b → a`), with an `unresolved-reference` saying so.
+//! (`a → b → a`), and after [`MAX_EXPANSIONS`] module instances for one linted file, with an
+//! `unresolved-reference` saying so.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -25,6 +26,10 @@ use crate::tree::Node;
 
 /// How deep module calls nest before expansion stops (public module trees nest 3 or 4 deep).
 pub const MAX_DEPTH: usize = 8;
+
+/// How many module instances one linted file expands in all (nested ones included) before
+/// iamlint stops expanding and says so.
+pub const MAX_EXPANSIONS: usize = 512;
 
 /// Arguments of a `module` block that are not the module's variables.
 const META: &[&str] = &[
@@ -132,6 +137,16 @@ fn call(
     let base = format!("module.{name}");
     let instances = Instances::of(ev, src, block);
     for pass in instances.passes(&base) {
+        if scope.expanded.get() >= MAX_EXPANSIONS {
+            return unresolved(
+                format!(
+                    "more than {MAX_EXPANSIONS} module instances are expanded from this file: \
+                     the rest are not"
+                ),
+                model,
+            );
+        }
+        scope.expanded.set(scope.expanded.get() + 1);
         // The arguments, evaluated where they are written, with this instance's `each`/`count`.
         let inputs: HashMap<String, Node> = pass.with(ev, |ev| {
             block
@@ -157,6 +172,7 @@ fn call(
             prefix: format!("{}{}.", scope.prefix, pass.address(&base)),
             via,
             stack,
+            expanded: scope.expanded.clone(),
         };
         let mut child = Eval::detached(&module, &mut *ev.sources);
         child.inputs = inputs;

@@ -28,7 +28,9 @@ use crate::ParseError;
 pub use module::clear_cache;
 pub(crate) use resources::{identity_policy_attr, resource_policy_attr};
 
+use std::cell::Cell;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use hcl_edit::structure::Body;
 
@@ -92,6 +94,9 @@ pub(crate) struct Scope {
     via: Vec<Via>,
     /// Module folders being expanded, outermost first: for cycles and the depth cap.
     stack: Vec<PathBuf>,
+    /// Module instances expanded so far for this file, shared by every scope of the run: depth
+    /// and instance caps alone still allow 256 instances at each of 8 levels.
+    expanded: Rc<Cell<usize>>,
 }
 
 impl Scope {
