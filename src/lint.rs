@@ -453,10 +453,22 @@ fn docs_of<'m>(
         if inside
             || doc.unresolved.iter().any(|u| u.span == span)
             || doc.problems.iter().any(|p| p.span == span)
+            || holds_item(doc, span)
         {
             vias.extend(doc.origin.via.iter());
         }
     }
+}
+
+/// True when an action or resource of the document was written at `span`: a module's statement
+/// holds values its caller wrote (`resources = var.arns`), outside the document's own text.
+fn holds_item(doc: &PolicyDoc, span: Span) -> bool {
+    doc.statements.iter().any(|stmt| {
+        [&stmt.action, &stmt.resource]
+            .into_iter()
+            .flatten()
+            .any(|list| list.span == span || list.items.iter().any(|i| i.span == span))
+    })
 }
 
 /// How many instance keys a label lists before "and N more".

@@ -1092,3 +1092,33 @@ fn module_expansion_stops_at_a_budget_per_file() {
         limit.message
     );
 }
+
+#[test]
+fn an_unknown_argument_stays_unknown_inside_the_module() {
+    let report = lint_tree(
+        &[module_fixture("repo/examples/unknown")],
+        &[
+            RuleId::UnresolvedReference,
+            RuleId::WildcardAction,
+            RuleId::ResourceStar,
+        ],
+    );
+    let mut got = findings_of_run(&report);
+    got.retain(|l| !l.starts_with("main.tf:36:13")); // the remote `vpc` module
+    assert_eq!(
+        got,
+        [
+            "main.tf:9:18 unresolved-reference",
+            "  main.tf:6:1 in module `ci` called here",
+            "main.tf:11:18 unresolved-reference",
+            "  main.tf:6:1 in module `ci` called here",
+        ]
+    );
+    let messages: Vec<&str> = report.findings().map(|(_, f)| f.message.as_str()).collect();
+    assert!(messages.contains(
+        &"`aws_s3_bucket.data.arn` could not be evaluated: resource attributes are known only after apply"
+    ), "{messages:#?}");
+    assert!(messages.contains(
+        &"`var.logs_access` could not be evaluated: resource attributes are known only after apply"
+    ), "{messages:#?}");
+}
