@@ -1,25 +1,42 @@
-//! Evaluating HCL expressions into span-keeping [`Node`] trees: literals, locals, variable defaults,
-//! string interpolation and a few pure functions. Whatever cannot be evaluated becomes
-//! [`Scalar::Unknown`] with the expression as written and the reason, never `*`.
+//! Evaluating HCL expressions into span-keeping [`Node`] trees: literals, variables (inputs from
+//! outside the module, then defaults), locals, references to resources and data sources, string
+//! templates, operators, conditionals, `for` expressions, splats and Terraform's common functions.
+//! Whatever cannot be evaluated becomes [`Scalar::Unknown`] with the expression as written and the
+//! reason, never `*`.
+//!
+//! Evaluation is bounded: expressions nest at most [`MAX_DEPTH`] deep, a built collection holds at
+//! most [`MAX_ITEMS`] elements, and one module takes at most [`MAX_STEPS`] steps. Steps are counted
+//! rather than time measured, so the same input always gives the same result.
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 
 use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
-use hcl_edit::template::Element;
+use hcl_edit::template::{Directive, Element};
 use hcl_edit::Span as _;
 
 use super::module::{FileKey, Module};
-use crate::model::{Problem, Scalar, Template, TemplatePart, Unknown};
+use crate::model::{AttrRef, Problem, Scalar, Template, TemplatePart, Unknown};
 use crate::source::{FileId, Located, SourceFile, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
 use crate::ParseError;
 
 mod functions;
+mod ops;
+#[cfg(test)]
+mod tests;
 
 /// How deep expressions may nest before evaluation gives up (policies nest about 8 deep).
 const MAX_DEPTH: usize = 96;
+
+/// Evaluation steps one module may take: an expression evaluated, or an element copied out of a
+/// local, variable or `for` binding. Real modules take a few thousand.
+pub const MAX_STEPS: u64 = 1_000_000;
+
+/// The most elements a list or map built by evaluation may hold (`range`, `for`, `flatten`,
+/// `setproduct`).
+pub const MAX_ITEMS: usize = 10_000;
 
 /// Where an expression was written: the module file (for `local`/`var` lookups), the id its spans
 /// get, and the text its spans index.
@@ -38,13 +55,20 @@ pub struct BuiltDoc {
     pub unresolved: Vec<Located<Unknown>>,
 }
 
+/// An evaluated local, and whether its evaluation hit an error (for `try` and `can`).
+struct Cached {
+    node: Node,
+    errored: bool,
+}
+
 pub struct Eval<'m> {
     pub module: &'m Module,
     pub sources: &'m mut SourceMap,
     file_ids: HashMap<FileKey, FileId>,
     loaded: HashMap<PathBuf, FileId>,
-    locals: HashMap<(FileKey, String), Node>,
+    locals: HashMap<(FileKey, String), Cached>,
     pub(super) docs: HashMap<(FileKey, String), Option<BuiltDoc>>,
+    /// Locals being evaluated, outermost first: a reference cycle is a name already here.
     active: Vec<(FileKey, String)>,
     pub(super) bindings: Vec<HashMap<String, Node>>,
     /// Variable values set from outside the module, winning over `default`: a module call's
@@ -52,6 +76,13 @@ pub struct Eval<'m> {
     /// where the value was written (the caller or the tfvars file must be in the source map).
     pub inputs: HashMap<String, Node>,
     depth: usize,
+    /// Steps taken so far (see [`MAX_STEPS`]).
+    steps: u64,
+    /// Evaluation errors met so far (a missing attribute, an argument of the wrong type), as
+    /// opposed to values that are merely unknown: `try` and `can` tell the two apart by it.
+    failures: u64,
+    /// Inside a variable's `default`, which may not refer to anything.
+    in_default: usize,
     /// Malformed embedded JSON and unreadable files.
     pub errors: Vec<ParseError>,
 }
@@ -63,8 +94,39 @@ pub fn unknown(expr: impl Into<String>, reason: impl Into<String>, span: Span) -
     )
 }
 
+/// An unknown node carrying `u` under the expression `expr` (keeps its reason and reference).
+pub(super) fn unknown_as(u: &Unknown, expr: impl Into<String>, span: Span) -> Node {
+    Node::new(NodeKind::Str(Scalar::Unknown(u.renamed(expr))), span)
+}
+
 pub(super) fn str_node(s: impl Into<String>, span: Span) -> Node {
     Node::new(NodeKind::Str(Scalar::Str(s.into())), span)
+}
+
+/// The unknown a node is, when the whole node is unknown.
+pub(super) fn as_unknown(node: &Node) -> Option<&Unknown> {
+    match &node.kind {
+        NodeKind::Str(Scalar::Unknown(u)) => Some(u),
+        _ => None,
+    }
+}
+
+/// How many nodes a tree has, counting no further than `limit`.
+pub(super) fn weight(node: &Node, limit: u64) -> u64 {
+    let mut stack = vec![node];
+    let mut n = 0u64;
+    while let Some(x) = stack.pop() {
+        n += 1;
+        if n > limit {
+            break;
+        }
+        match &x.kind {
+            NodeKind::Array(items) => stack.extend(items.iter()),
+            NodeKind::Object(entries) => stack.extend(entries.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    n
 }
 
 impl<'m> Eval<'m> {
@@ -82,6 +144,9 @@ impl<'m> Eval<'m> {
             bindings: Vec::new(),
             inputs: HashMap::new(),
             depth: 0,
+            steps: 0,
+            failures: 0,
+            in_default: 0,
             errors: Vec::new(),
         }
     }
@@ -143,8 +208,47 @@ impl<'m> Eval<'m> {
         }
     }
 
+    /// Counts `n` steps; false once the module's budget is spent.
+    pub(super) fn charge(&mut self, n: u64) -> bool {
+        self.steps = self.steps.saturating_add(n);
+        self.steps <= MAX_STEPS
+    }
+
+    pub(super) fn out_of_steps(text: impl Into<String>, span: Span) -> Node {
+        unknown(
+            text,
+            format!("evaluation stopped: more than {MAX_STEPS} steps in this module"),
+            span,
+        )
+    }
+
+    /// A copy of a stored value (local, input, binding), paid for by its size so that values built
+    /// from each other (`a = [local.b, local.b]`, ...) cannot grow without bound.
+    fn copied(&mut self, node: &Node, text: &str, span: Span) -> Node {
+        let left = MAX_STEPS.saturating_sub(self.steps);
+        let w = weight(node, left);
+        if !self.charge(w) {
+            return Self::out_of_steps(text, span);
+        }
+        node.clone()
+    }
+
+    /// An evaluation error: the expression is wrong, not merely unknown (`try` skips it).
+    pub(super) fn error(
+        &mut self,
+        expr: impl Into<String>,
+        reason: impl Into<String>,
+        span: Span,
+    ) -> Node {
+        self.failures += 1;
+        unknown(expr, reason, span)
+    }
+
     pub fn eval(&mut self, src: Src<'_>, expr: &Expression) -> Node {
         let span = Self::span(src, expr.span());
+        if !self.charge(1) {
+            return Self::out_of_steps(Self::text_of(src, expr), span);
+        }
         if self.depth > MAX_DEPTH {
             return unknown(
                 Self::text_of(src, expr),
@@ -170,11 +274,19 @@ impl<'m> Eval<'m> {
                 Node::new(NodeKind::Number(text), span)
             }
             Expression::String(s) => str_node(s.value().clone(), span),
-            Expression::Array(items) => Node::new(
-                NodeKind::Array(items.iter().map(|i| self.eval(src, i)).collect()),
-                span,
-            ),
+            Expression::Array(items) => {
+                if items.len() > MAX_ITEMS {
+                    return self.too_many(Self::text_of(src, expr), span);
+                }
+                Node::new(
+                    NodeKind::Array(items.iter().map(|i| self.eval(src, i)).collect()),
+                    span,
+                )
+            }
             Expression::Object(object) => {
+                if object.len() > MAX_ITEMS {
+                    return self.too_many(Self::text_of(src, expr), span);
+                }
                 let mut entries = Vec::new();
                 for (key, value) in object.iter() {
                     let key_span = Self::span(src, key.span());
@@ -196,40 +308,63 @@ impl<'m> Eval<'m> {
             Expression::Parenthesis(p) => self.eval(src, p.inner()),
             Expression::Variable(v) => {
                 let name = v.as_str();
-                if let Some(node) = self.binding(name) {
+                if let Some(node) = self.binding(name, span) {
                     return node;
                 }
                 unknown(name, format!("`{name}` is not a value iamlint knows"), span)
             }
             Expression::Traversal(t) => self.traversal(src, t, span),
             Expression::FuncCall(f) => self.func(src, f, span),
-            Expression::Conditional(c) => match self.eval(src, &c.cond_expr).kind {
-                NodeKind::Bool(true) => self.eval(src, &c.true_expr),
-                NodeKind::Bool(false) => self.eval(src, &c.false_expr),
-                _ => unknown(
-                    Self::text_of(src, expr),
-                    "the condition could not be evaluated",
-                    span,
-                ),
-            },
-            Expression::ForExpr(_) => unknown(
-                Self::text_of(src, expr),
-                "`for` expressions are not evaluated",
-                span,
-            ),
-            Expression::UnaryOp(_) | Expression::BinaryOp(_) => unknown(
-                Self::text_of(src, expr),
-                "operators are not evaluated",
-                span,
-            ),
+            Expression::Conditional(c) => {
+                let cond = self.eval(src, &c.cond_expr);
+                match cond.kind {
+                    NodeKind::Bool(true) => self.eval(src, &c.true_expr),
+                    NodeKind::Bool(false) => self.eval(src, &c.false_expr),
+                    // Terraform converts the strings "true" and "false".
+                    NodeKind::Str(Scalar::Str(ref s)) if s == "true" => {
+                        self.eval(src, &c.true_expr)
+                    }
+                    NodeKind::Str(Scalar::Str(ref s)) if s == "false" => {
+                        self.eval(src, &c.false_expr)
+                    }
+                    NodeKind::Str(Scalar::Unknown(u)) => {
+                        unknown_as(&u, Self::text_of(src, expr), span)
+                    }
+                    _ => self.error(
+                        Self::text_of(src, expr),
+                        format!("the condition is {}, not a boolean", cond.type_name()),
+                        span,
+                    ),
+                }
+            }
+            Expression::ForExpr(f) => self.for_expr(src, f, Self::text_of(src, expr), span),
+            Expression::UnaryOp(op) => self.unary(src, op, Self::text_of(src, expr), span),
+            Expression::BinaryOp(op) => self.binary(src, op, Self::text_of(src, expr), span),
         }
     }
 
-    fn binding(&self, name: &str) -> Option<Node> {
-        self.bindings
+    pub(super) fn too_many(&mut self, text: String, span: Span) -> Node {
+        unknown(
+            text,
+            format!("evaluation stopped: more than {MAX_ITEMS} elements in one collection"),
+            span,
+        )
+    }
+
+    fn binding(&mut self, name: &str, span: Span) -> Option<Node> {
+        let found = self
+            .bindings
             .iter()
             .rev()
-            .find_map(|b| b.get(name).cloned())
+            .find_map(|b| b.get(name))?
+            .clone();
+        // Charged like any copy; `copied` needs `&mut self`, so the clone above is the lookup.
+        let left = MAX_STEPS.saturating_sub(self.steps);
+        let w = weight(&found, left);
+        if !self.charge(w) {
+            return Some(Self::out_of_steps(name, span));
+        }
+        Some(found)
     }
 
     /// A string template: known text and holes.
@@ -248,32 +383,88 @@ impl<'m> Eval<'m> {
                     let text = Self::text_of(src, &i.expr);
                     push_value(&mut parts, value, text);
                 }
-                Element::Directive(d) => {
-                    let text = d
-                        .span()
-                        .and_then(|r| src.text.get(r))
-                        .unwrap_or("%{...}")
-                        .to_string();
-                    parts.push(TemplatePart::Hole(Unknown::new(
-                        text,
-                        "template directives are not evaluated",
-                    )));
-                }
+                Element::Directive(d) => self.directive(src, d, span, &mut parts),
             }
         }
         Node::new(NodeKind::Str(scalar_from_parts(parts)), span)
     }
 
-    fn traversal(&mut self, src: Src<'_>, t: &Traversal, span: Span) -> Node {
-        let whole = || -> String {
-            match t.span().and_then(|r| src.text.get(r)) {
-                Some(s) => s.trim().to_string(),
-                None => String::from("<expression>"),
+    /// `%{ if }` and `%{ for }` in a template. Whitespace stripping (`~`) is not applied: the
+    /// text of a policy template is JSON, where that whitespace does not matter.
+    fn directive(
+        &mut self,
+        src: Src<'_>,
+        d: &Directive,
+        span: Span,
+        parts: &mut Vec<TemplatePart>,
+    ) {
+        let text = || {
+            d.span()
+                .and_then(|r| src.text.get(r))
+                .unwrap_or("%{...}")
+                .to_string()
+        };
+        match d {
+            Directive::If(i) => {
+                let cond = self.eval(src, &i.if_expr.cond_expr);
+                let chosen = match cond.kind {
+                    NodeKind::Bool(true) => Some(&i.if_expr.template),
+                    NodeKind::Bool(false) => i.else_expr.as_ref().map(|e| &e.template),
+                    NodeKind::Str(Scalar::Unknown(u)) => {
+                        parts.push(TemplatePart::Hole(u.renamed(text())));
+                        return;
+                    }
+                    _ => {
+                        self.failures += 1;
+                        parts.push(TemplatePart::Hole(Unknown::new(
+                            text(),
+                            "the `%{ if }` condition is not a boolean",
+                        )));
+                        return;
+                    }
+                };
+                if let Some(t) = chosen {
+                    let node = self.template(src, t.iter(), span);
+                    push_value(parts, node, text());
+                }
             }
+            Directive::For(f) => {
+                let fe = &f.for_expr;
+                let coll = self.eval(src, &fe.collection_expr);
+                let items = match self.iteration(&coll, text(), span) {
+                    Ok(items) => items,
+                    Err(node) => {
+                        push_value(parts, node, text());
+                        return;
+                    }
+                };
+                for (k, v) in items {
+                    if !self.charge(1) {
+                        push_value(parts, Self::out_of_steps(text(), span), text());
+                        return;
+                    }
+                    let mut frame = HashMap::new();
+                    if let Some(kv) = &fe.key_var {
+                        frame.insert(kv.as_str().to_string(), k);
+                    }
+                    frame.insert(fe.value_var.as_str().to_string(), v);
+                    self.bindings.push(frame);
+                    let node = self.template(src, fe.template.iter(), span);
+                    self.bindings.pop();
+                    push_value(parts, node, text());
+                }
+            }
+        }
+    }
+
+    fn traversal(&mut self, src: Src<'_>, t: &Traversal, span: Span) -> Node {
+        let whole = match t.span().and_then(|r| src.text.get(r)) {
+            Some(s) => s.trim().to_string(),
+            None => String::from("<expression>"),
         };
         let Expression::Variable(root) = &t.expr else {
             let base = self.eval(src, &t.expr);
-            return self.apply_ops(src, base, &t.operators, whole(), span);
+            return self.apply_ops(src, base, &t.operators, whole, span);
         };
         let root = root.as_str();
         let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
@@ -281,48 +472,35 @@ impl<'m> Eval<'m> {
             Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
             _ => None,
         };
-        if let Some(node) = self.binding(root) {
-            return self.apply_ops(src, node, &t.operators, whole(), span);
+        if let Some(node) = self.binding(root, span) {
+            return self.apply_ops(src, node, &t.operators, whole, span);
+        }
+        if self.in_default > 0 {
+            // Terraform rejects this configuration; its value is not guessed.
+            return unknown(
+                whole,
+                "a variable's default cannot refer to other values",
+                span,
+            );
         }
         match (root, first) {
             ("local", Some(name)) => {
-                let node = self.local(name, span, &whole());
-                self.apply_ops(src, node, &t.operators[1..], whole(), span)
+                let node = self.local(name, span, &whole);
+                self.apply_ops(src, node, &t.operators[1..], whole, span)
             }
             ("var", Some(name)) => {
-                if let Some(node) = self.inputs.get(name).cloned() {
-                    return self.apply_ops(src, node, &t.operators[1..], whole(), span);
-                }
-                let module: &'m Module = self.module;
-                match module.variable(name) {
-                    Some((key, block)) => match block.body.get_attribute("default") {
-                        Some(default) => {
-                            let vsrc = self.src(key);
-                            let node = self.eval(vsrc, &default.value);
-                            self.apply_ops(src, node, &t.operators[1..], whole(), span)
-                        }
-                        None => unknown(
-                            whole(),
-                            format!("variable `{name}` has no default value"),
-                            span,
-                        ),
-                    },
-                    None => unknown(
-                        whole(),
-                        format!("variable `{name}` is not declared in this module"),
-                        span,
-                    ),
-                }
+                let node = self.var(name, span, &whole);
+                self.apply_ops(src, node, &t.operators[1..], whole, span)
             }
             ("path", Some("module" | "root")) => {
                 let node = str_node(".", span);
-                self.apply_ops(src, node, &t.operators[1..], whole(), span)
+                self.apply_ops(src, node, &t.operators[1..], whole, span)
             }
             ("data", Some("aws_iam_policy")) => {
                 let module: &'m Module = self.module;
                 let name = match ops.get(1) {
                     Some(TraversalOperator::GetAttr(n)) => n.as_str(),
-                    _ => return unknown(whole(), "data sources are read at plan time", span),
+                    _ => return unknown(whole, "data sources are read at plan time", span),
                 };
                 let attr = match ops.get(2) {
                     Some(TraversalOperator::GetAttr(a)) => a.as_str(),
@@ -339,48 +517,163 @@ impl<'m> Eval<'m> {
                         }
                     }
                 }
-                unknown(whole(), "data sources are read at plan time", span)
+                self.reference(src, t, 2, whole, span)
             }
-            ("data", _) => unknown(whole(), "data sources are read at plan time", span),
+            ("data", _) => self.reference(src, t, 2, whole, span),
             ("each" | "count", _) => unknown(
-                whole(),
+                whole,
                 "known per instance only (`count` and `for_each` are not expanded)",
                 span,
             ),
-            ("module", _) => unknown(whole(), "module outputs are not evaluated", span),
+            ("module", _) => unknown(whole, "module outputs are not evaluated", span),
             ("self" | "terraform" | "path", _) => {
-                unknown(whole(), "not known before Terraform runs", span)
+                unknown(whole, "not known before Terraform runs", span)
             }
-            _ => unknown(
-                whole(),
-                "resource attributes are known only after apply",
-                span,
-            ),
+            _ => self.reference(src, t, 1, whole, span),
         }
     }
 
+    /// `aws_s3_bucket.b.arn`, `data.aws_region.current.name`: a value Terraform knows only at
+    /// plan or apply time, kept as an unknown that names the resource and the attribute.
+    /// `names` is how many attribute steps after the root belong to the address (1 for a
+    /// resource, 2 for `data.TYPE.NAME`); an index right after them (`[0]`, `["a"]`) does too.
+    fn reference(
+        &mut self,
+        src: Src<'_>,
+        t: &Traversal,
+        names: usize,
+        whole: String,
+        span: Span,
+    ) -> Node {
+        let start = t.span().map_or(0, |r| r.start);
+        let mut end = t.expr.span().map_or(start, |r| r.end);
+        let mut used = 0;
+        for op in t.operators.iter() {
+            let is_name = matches!(op.value(), TraversalOperator::GetAttr(_));
+            let is_index = matches!(
+                op.value(),
+                TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_)
+            );
+            if (used < names && is_name) || (used == names && is_index) {
+                if let Some(r) = op.span() {
+                    end = r.end;
+                }
+                if is_name {
+                    used += 1;
+                }
+                if is_index {
+                    used += 1;
+                }
+            } else {
+                break;
+            }
+        }
+        let address = src
+            .text
+            .get(start..end)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| whole.clone());
+        let attribute = whole
+            .get(address.len()..)
+            .unwrap_or("")
+            .trim_start_matches('.')
+            .to_string();
+        let data = address.starts_with("data.");
+        let what = if data { "data source" } else { "resource" };
+        let when = if data {
+            "read at plan time"
+        } else {
+            "known only after apply"
+        };
+        let reason = if attribute.is_empty() {
+            format!("{what} `{address}` is {when}")
+        } else {
+            format!("`{attribute}` of {what} `{address}` is {when}")
+        };
+        let mut u = Unknown::new(whole, reason);
+        u.reference = Some(AttrRef { address, attribute });
+        Node::new(NodeKind::Str(Scalar::Unknown(u)), span)
+    }
+
+    /// The value of `local.name`, evaluated once. Its spans point at the local's definition.
     fn local(&mut self, name: &str, span: Span, text: &str) -> Node {
         let module: &'m Module = self.module;
         let Some((key, attr)) = module.local(name) else {
-            return unknown(
+            return self.error(
                 text,
                 format!("local `{name}` is not defined in this module"),
                 span,
             );
         };
         let id = (key, name.to_string());
-        if let Some(node) = self.locals.get(&id) {
-            return node.clone();
+        if let Some(cached) = self.locals.get(&id) {
+            let node = cached.node.clone();
+            if cached.errored {
+                self.failures += 1;
+            }
+            return self.copied(&node, text, span);
         }
-        if self.active.contains(&id) {
-            return unknown(text, format!("local `{name}` refers to itself"), span);
+        if let Some(pos) = self.active.iter().position(|a| *a == id) {
+            let mut chain: Vec<String> = self.active[pos..]
+                .iter()
+                .map(|(_, n)| format!("local.{n}"))
+                .collect();
+            chain.push(format!("local.{name}"));
+            return unknown(
+                text,
+                format!("reference cycle: {}", chain.join(" \u{2192} ")),
+                span,
+            );
         }
         self.active.push(id.clone());
+        // A local sees the module's names only, never the bindings of the expression using it.
+        let saved = std::mem::take(&mut self.bindings);
+        let before = self.failures;
         let lsrc = self.src(key);
         let node = self.eval(lsrc, &attr.value);
+        self.bindings = saved;
         self.active.pop();
-        self.locals.insert(id, node.clone());
+        let errored = self.failures > before;
+        self.locals.insert(
+            id,
+            Cached {
+                node: node.clone(),
+                errored,
+            },
+        );
         node
+    }
+
+    /// The value of `var.name`: an input from outside the module, else the default.
+    fn var(&mut self, name: &str, span: Span, text: &str) -> Node {
+        if let Some(node) = self.inputs.get(name) {
+            let node = node.clone();
+            return self.copied(&node, text, span);
+        }
+        let module: &'m Module = self.module;
+        match module.variable(name) {
+            Some((key, block)) => match block.body.get_attribute("default") {
+                Some(default) => {
+                    let vsrc = self.src(key);
+                    let saved = std::mem::take(&mut self.bindings);
+                    self.in_default += 1;
+                    let node = self.eval(vsrc, &default.value);
+                    self.in_default -= 1;
+                    self.bindings = saved;
+                    node
+                }
+                None => unknown(
+                    text,
+                    format!("variable `{name}` has no default value"),
+                    span,
+                ),
+            },
+            None => self.error(
+                text,
+                format!("variable `{name}` is not declared in this module"),
+                span,
+            ),
+        }
     }
 
     fn apply_ops(
@@ -391,29 +684,117 @@ impl<'m> Eval<'m> {
         text: String,
         span: Span,
     ) -> Node {
-        for op in ops {
-            if let NodeKind::Str(Scalar::Unknown(u)) = &node.kind {
-                let reason = u.reason.clone();
-                return unknown(text, reason, span);
+        let mut i = 0;
+        while i < ops.len() {
+            if let Some(u) = as_unknown(&node) {
+                return unknown_as(u, text, span);
             }
-            let next = match op.value() {
+            let next = match ops[i].value() {
                 TraversalOperator::GetAttr(name) => field(&node, name.as_str()),
-                TraversalOperator::LegacyIndex(i) => index(&node, *i.value() as usize),
-                TraversalOperator::Index(e) => match self.eval(src, e).kind {
-                    NodeKind::Number(n) => n.parse::<usize>().ok().and_then(|i| index(&node, i)),
-                    NodeKind::Str(Scalar::Str(s)) => field(&node, &s),
-                    _ => None,
-                },
+                TraversalOperator::LegacyIndex(n) => usize::try_from(*n.value())
+                    .ok()
+                    .and_then(|n| index(&node, n)),
+                TraversalOperator::Index(e) => {
+                    let key = self.eval(src, e);
+                    match &key.kind {
+                        NodeKind::Number(n) => match n.parse::<usize>() {
+                            Ok(i) => index(&node, i).or_else(|| field(&node, n)),
+                            Err(_) => field(&node, n),
+                        },
+                        NodeKind::Str(Scalar::Str(s)) => match (&node.kind, s.parse::<usize>()) {
+                            (NodeKind::Array(_), Ok(i)) => index(&node, i),
+                            _ => field(&node, s),
+                        },
+                        NodeKind::Str(Scalar::Unknown(u)) => return unknown_as(u, text, span),
+                        _ => None,
+                    }
+                }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    return unknown(text, "splat expressions are not evaluated", span)
+                    // `x.*.a.b` applies the attribute steps that follow to each element; `x[*]`
+                    // applies every step that follows. A single value is a list of one, null
+                    // an empty list.
+                    let full = matches!(ops[i].value(), TraversalOperator::FullSplat(_));
+                    let mut j = i + 1;
+                    while j < ops.len()
+                        && (full
+                            || matches!(
+                                ops[j].value(),
+                                TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_)
+                            ))
+                    {
+                        j += 1;
+                    }
+                    let items = match node.kind {
+                        NodeKind::Array(items) => items,
+                        NodeKind::Null => Vec::new(),
+                        _ => vec![node.clone()],
+                    };
+                    let list_span = node.span;
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        out.push(self.apply_ops(src, item, &ops[i + 1..j], text.clone(), span));
+                    }
+                    node = Node::new(NodeKind::Array(out), list_span);
+                    i = j;
+                    continue;
                 }
             };
             match next {
                 Some(n) => node = n,
-                None => return unknown(text, "the value has no such element", span),
+                None => {
+                    let what = match ops[i].value() {
+                        TraversalOperator::GetAttr(name) => format!("no attribute `{name}`"),
+                        _ => "no such element".to_string(),
+                    };
+                    return self.error(text, format!("{} has {what}", node.type_name()), span);
+                }
             }
+            i += 1;
         }
         node
+    }
+
+    /// The elements a `for` iterates over: (index or key, value). Maps go in key order, as in
+    /// Terraform. `Err` holds the node to return instead (unknown or an error).
+    pub(super) fn iteration(
+        &mut self,
+        coll: &Node,
+        text: String,
+        span: Span,
+    ) -> Result<Vec<(Node, Node)>, Node> {
+        match &coll.kind {
+            NodeKind::Array(items) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    (
+                        Node::new(NodeKind::Number(i.to_string()), v.span),
+                        v.clone(),
+                    )
+                })
+                .collect()),
+            NodeKind::Object(entries) => {
+                let mut sorted: Vec<&(Located<String>, Node)> = entries.iter().collect();
+                sorted.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+                Ok(sorted
+                    .into_iter()
+                    .map(|(k, v)| (str_node(k.value.clone(), k.span), v.clone()))
+                    .collect())
+            }
+            NodeKind::Str(Scalar::Unknown(u)) => Err(unknown_as(u, text, span)),
+            NodeKind::Str(Scalar::Template(t)) => Err(Node::new(
+                NodeKind::Str(Scalar::Unknown(Unknown::new(
+                    text,
+                    format!("cannot iterate over the string `{}`", t.display()),
+                ))),
+                span,
+            )),
+            _ => Err(self.error(
+                text,
+                format!("cannot iterate over {}", coll.type_name()),
+                span,
+            )),
+        }
     }
 }
 
@@ -455,8 +836,12 @@ pub fn push_value(parts: &mut Vec<TemplatePart>, value: Node, text: String) {
         }
         NodeKind::Str(Scalar::Unknown(u)) => {
             // Keep the expression as written at the hole; the reason says why.
-            let expr = if text.is_empty() { u.expr } else { text };
-            parts.push(TemplatePart::Hole(Unknown::new(expr, u.reason)));
+            let expr = if text.is_empty() {
+                u.expr.clone()
+            } else {
+                text
+            };
+            parts.push(TemplatePart::Hole(u.renamed(expr)));
         }
         NodeKind::Null => {}
         NodeKind::Array(_) | NodeKind::Object(_) => parts.push(TemplatePart::Hole(Unknown::new(
