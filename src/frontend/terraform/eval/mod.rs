@@ -81,8 +81,9 @@ pub struct Eval<'m> {
     /// Evaluation errors met so far (a missing attribute, an argument of the wrong type), as
     /// opposed to values that are merely unknown: `try` and `can` tell the two apart by it.
     failures: u64,
-    /// Inside a variable's `default`, which may not refer to anything.
-    in_default: usize,
+    /// Inside a value that may not refer to anything (a variable's `default`, a tfvars value):
+    /// the reason a reference stays unknown.
+    literal_only: Option<&'static str>,
     /// Malformed embedded JSON and unreadable files.
     pub errors: Vec<ParseError>,
 }
@@ -146,7 +147,7 @@ impl<'m> Eval<'m> {
             depth: 0,
             steps: 0,
             failures: 0,
-            in_default: 0,
+            literal_only: None,
             errors: Vec::new(),
         }
     }
@@ -475,13 +476,9 @@ impl<'m> Eval<'m> {
         if let Some(node) = self.binding(root, span) {
             return self.apply_ops(src, node, &t.operators, whole, span);
         }
-        if self.in_default > 0 {
+        if let Some(reason) = self.literal_only {
             // Terraform rejects this configuration; its value is not guessed.
-            return unknown(
-                whole,
-                "a variable's default cannot refer to other values",
-                span,
-            );
+            return unknown(whole, reason, span);
         }
         match (root, first) {
             ("local", Some(name)) => {
@@ -644,6 +641,17 @@ impl<'m> Eval<'m> {
         node
     }
 
+    /// A value that may not refer to variables, locals or resources (`because` says why, for the
+    /// unknown such a reference becomes). Functions and operators still work.
+    pub fn eval_literal(&mut self, src: Src<'_>, expr: &Expression, because: &'static str) -> Node {
+        let saved = std::mem::take(&mut self.bindings);
+        let outer = self.literal_only.replace(because);
+        let node = self.eval(src, expr);
+        self.literal_only = outer;
+        self.bindings = saved;
+        node
+    }
+
     /// The value of `var.name`: an input from outside the module, else the default.
     fn var(&mut self, name: &str, span: Span, text: &str) -> Node {
         if let Some(node) = self.inputs.get(name) {
@@ -655,12 +663,11 @@ impl<'m> Eval<'m> {
             Some((key, block)) => match block.body.get_attribute("default") {
                 Some(default) => {
                     let vsrc = self.src(key);
-                    let saved = std::mem::take(&mut self.bindings);
-                    self.in_default += 1;
-                    let node = self.eval(vsrc, &default.value);
-                    self.in_default -= 1;
-                    self.bindings = saved;
-                    node
+                    self.eval_literal(
+                        vsrc,
+                        &default.value,
+                        "a variable's default cannot refer to other values",
+                    )
                 }
                 None => unknown(
                     text,
