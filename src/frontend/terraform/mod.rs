@@ -14,6 +14,7 @@ mod eval;
 pub mod module;
 mod policy;
 mod resources;
+pub mod tfvars;
 
 use crate::model::build::policy_from_node;
 use crate::model::{Attachment, FileModel, Origin, PolicyKind, Problem, Scalar, Syntax, Unknown};
@@ -31,6 +32,12 @@ use resources::PrincipalRef;
 
 /// Parses the main `.tf` file of `sources`.
 pub fn parse_file(sources: &mut SourceMap) -> FileModel {
+    parse_file_with(sources, &[])
+}
+
+/// Parses the main `.tf` file of `sources`, its folder's tfvars files and `vars` giving the
+/// variables' values (it is linted as a root module).
+pub fn parse_file_with(sources: &mut SourceMap, vars: &[tfvars::VarSetting]) -> FileModel {
     let mut model = FileModel {
         recognised: true,
         ..FileModel::default()
@@ -58,6 +65,7 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
     model.suppressions = comments::suppressions(&module.main.text, Some(body), FileId(0));
     model.declared = resources::declared(body);
     let mut ev = Eval::new(&module, sources);
+    tfvars::load(&mut ev, vars, &mut model.errors);
     let src = ev.src(0);
 
     for slot in resources::slots(body) {
