@@ -131,6 +131,8 @@ impl Eval<'_> {
                         }
                         None => self.evaluated(src, expr, span),
                     },
+                    // A value from outside the module (tfvars, `--var`, a module call) wins.
+                    "var" if self.inputs.contains_key(name) => self.evaluated(src, expr, span),
                     "var" => match module
                         .variable(name)
                         .and_then(|(key, b)| Some((key, b.body.get_attribute("default")?)))
