@@ -895,3 +895,37 @@ fn references_cycles_and_resource_attributes_are_reported_with_their_reason() {
         ]
     );
 }
+
+#[test]
+fn file_jsondecode_templatefile_for_and_values_in_general_expressions() {
+    let (sources, model) = model("functions", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let policy = doc(&model, "aws_iam_policy.functions.policy");
+    // jsondecode(file(...)): the decoded text is nowhere in a file, so spans are the call's.
+    assert_eq!(
+        actions(&sources, policy, 0),
+        ["s3:GetObject@main.tf:3:18", "s3:ListBucket@main.tf:3:18"]
+    );
+    // The `for` filters `logs` out; values point at the template in the `for` body.
+    assert_eq!(
+        resources(&sources, policy, 0),
+        ["arn:aws:s3:::reports/*@main.tf:16:54"]
+    );
+    // templatefile() with a `%{ for }` directive, then split().
+    assert_eq!(
+        actions(&sources, policy, 1),
+        [
+            "s3:PutObject@main.tf:20:20",
+            "s3:DeleteObject@main.tf:20:20",
+            "s3:GetBucketLocation@main.tf:20:20",
+        ]
+    );
+    // values() keeps each value's own span, in key order.
+    assert_eq!(
+        resources(&sources, policy, 1),
+        [
+            "arn:aws:s3:::logs@main.tf:5:27",
+            "arn:aws:s3:::reports@main.tf:5:58"
+        ]
+    );
+}
