@@ -422,7 +422,12 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
         force_exclude: args.force_exclude,
         skip_non_policies: args.skip_non_policies,
         frontend: FrontendOptions {
-            terraform_vars: args.var_settings.clone(),
+            terraform_vars: config
+                .terraform_vars
+                .iter()
+                .chain(&args.var_settings)
+                .cloned()
+                .collect(),
         },
     })
 }

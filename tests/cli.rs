@@ -896,4 +896,39 @@ fn var_and_var_file_set_terraform_variables_in_command_line_order() {
         .stderr(predicate::str::contains(
             "cannot read variables file `missing.tfvars`",
         ));
+
+    // The config's `[terraform]` values come before the command line's.
+    let configured = repo(&[
+        ("main.tf", MAIN),
+        ("narrow.tfvars", "actions = [\"s3:GetObject\"]\n"),
+        (
+            "iamlint.toml",
+            "[terraform]\nvars = { actions = [\"s3:*\"] }\n",
+        ),
+    ]);
+    let code = |args: &[&str]| {
+        iamlint(configured.path())
+            .args(["--select=wildcard-action", "main.tf"])
+            .args(args)
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(code(&[]), Some(1));
+    assert_eq!(code(&["--var-file", "narrow.tfvars"]), Some(0));
+    let bad = repo(&[
+        ("main.tf", MAIN),
+        (
+            "iamlint.toml",
+            "[terraform]\nvar-files = [\"nope.tfvars\"]\n",
+        ),
+    ]);
+    iamlint(bad.path())
+        .arg("main.tf")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "iamlint.toml:2:14: variables file `nope.tfvars` does not exist",
+        ));
 }
