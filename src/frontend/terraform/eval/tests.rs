@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::super::module::Module;
 use super::*;
+use crate::model::AttrRef;
 
 /// A compact rendering: strings quoted, templates in backticks, unknowns as `?(expr: reason)`.
 fn show(node: &Node) -> String {
