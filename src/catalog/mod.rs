@@ -205,6 +205,21 @@ impl Action {
     pub fn is_scopable(&self) -> bool {
         !self.resources.is_empty()
     }
+
+    /// A List or Read action whose only resource type is optional (not marked required):
+    /// `cloudformation:DescribeStacks` (stack), `cloudwatch:GetMetricData` (dataset),
+    /// `redshift:DescribeClusters` (cluster). Called without that resource it lists or reads across
+    /// the account, and only `"*"` authorises such a call, so `"*"` is not over-broad for it.
+    ///
+    /// Several optional types are alternatives, not an option to omit the resource (`s3:GetObject`
+    /// on an `object` or an `accesspointobject`), and a Write action with one optional type usually
+    /// acts on that resource (`sns:TagResource`): neither counts.
+    pub fn runs_without_resource(&self) -> bool {
+        let read_only = AccessLevels::LIST.union(AccessLevels::READ);
+        matches!(self.resources.as_slice(), [only] if !only.required)
+            && self.access.bits() != 0
+            && self.access.bits() & !read_only.bits() == 0
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,11 @@ declare_rule! {
     /// (expanding wildcards) in the embedded Service Authorization Reference. It fires only when at
     /// least one action accepts a resource type, and names those actions and the ARN formats they
     /// accept. Actions that cannot be scoped (`ecr:GetAuthorizationToken`, `sts:GetCallerIdentity`,
-    /// `s3:ListAllMyBuckets`) are never flagged on `"*"`. Also left alone: resource policies (their
+    /// `s3:ListAllMyBuckets`) are never flagged on `"*"`, nor are List and Read actions whose only
+    /// resource type is optional (`cloudformation:DescribeStacks`, `cloudwatch:GetMetricData`): called
+    /// without a resource they list or read across the account, which only `"*"` allows. Several
+    /// optional resource types are alternatives (`s3:GetObject` on an object or an access point
+    /// object), so such actions are still flagged. Also left alone: resource policies (their
     /// `"*"` means the resource they are attached to, as in a KMS key policy), Deny statements, and
     /// statements scoped by a `ResourceTag` condition (attribute-based access control).
     ///
@@ -38,6 +42,12 @@ declare_rule! {
     /// Display-only: the suggested statements put the ARN templates of the resource types the
     /// actions accept, with `<placeholders>` to fill in, where `"*"` was; actions that cannot be
     /// scoped stay on `"*"` in a statement of their own.
+    ///
+    /// ## Known limitations
+    /// Whether an action runs without a resource is read from the reference's "required" marks,
+    /// which are coarse: a few Read actions with one optional type do need it
+    /// (`sns:ListTagsForResource`) and are not flagged, and a Write action whose resource is
+    /// optional (`cloudwatch:PutMetricData` without a metric dataset) is still flagged.
     ///
     /// ## References
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
@@ -86,7 +96,10 @@ impl Rule for ResourceStar {
                 cx.catalog.action(action.value).into_iter().collect()
             };
             let before = scopable.len();
-            for a in matched.into_iter().filter(|a| a.action.is_scopable()) {
+            for a in matched
+                .into_iter()
+                .filter(|a| a.action.is_scopable() && !a.action.runs_without_resource())
+            {
                 if seen.insert(std::ptr::from_ref(a.action)) {
                     scopable.push(a);
                 }
@@ -205,6 +218,10 @@ fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix>
         let mut seen = HashSet::new();
         let mut any_unscopable = false;
         for a in &matched {
+            if a.action.runs_without_resource() {
+                any_unscopable = true;
+                continue;
+            }
             let best = a
                 .resource_types()
                 .flat_map(|t| t.arns.iter())
