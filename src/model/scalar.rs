@@ -7,6 +7,10 @@ pub struct Unknown {
     pub expr: String,
     /// Why it has no value: "variable has no default", "resource attribute known after apply".
     pub reason: String,
+    /// The value names a resource declared in the same file (`!GetAtt Bucket.Arn`, `!Ref Queue`):
+    /// one specific resource, unknown only in spelling until deployment. Still unknown to the
+    /// rules (never `*`), but `unresolved-reference` does not report it.
+    pub local_resource: bool,
 }
 
 impl Unknown {
@@ -14,6 +18,15 @@ impl Unknown {
         Unknown {
             expr: expr.into(),
             reason: reason.into(),
+            local_resource: false,
+        }
+    }
+
+    /// An attribute or reference of a resource declared in the same file.
+    pub fn local_resource(expr: impl Into<String>, reason: impl Into<String>) -> Self {
+        Unknown {
+            local_resource: true,
+            ..Unknown::new(expr, reason)
         }
     }
 }
