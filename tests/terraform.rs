@@ -866,7 +866,7 @@ fn malformed_tfvars_is_a_located_error_and_the_rest_still_counts() {
 }
 
 #[test]
-fn references_cycles_and_resource_attributes_are_reported_with_their_reason() {
+fn reference_cycles_are_reported_with_their_reason_and_resource_attributes_are_not() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/unresolved-reference");
     let lint_one = |file: &str| {
         let p = path.join(file);
@@ -887,13 +887,8 @@ fn references_cycles_and_resource_attributes_are_reported_with_their_reason() {
           evaluated: reference cycle: local.cycle_actions \u{2192} local.cycle_extra \u{2192} \
           local.cycle_more \u{2192} local.cycle_actions"]
     );
-    assert_eq!(
-        lint_one("fail_resource_attribute.tf"),
-        [
-            "fail_resource_attribute.tf:13:18 `aws_iam_role.app.arn` could not be evaluated: \
-          `arn` of resource `aws_iam_role.app` is known only after apply"
-        ]
-    );
+    // One specific role's ARN: neither `*` for resource-star nor worth an info per reference.
+    assert_eq!(lint_one("pass_resource_attribute.tf"), Vec::<String>::new());
 }
 
 #[test]

@@ -10,6 +10,10 @@ pub struct Unknown {
     /// The resource or data source attribute the value stands for, when it is one: the value is
     /// unknown but specific (one bucket's ARN), never "anything".
     pub reference: Option<AttrRef>,
+    /// The value names a resource declared in the same file (`!GetAtt Bucket.Arn`, `!Ref Queue`):
+    /// one specific resource, unknown only in spelling until deployment. Still unknown to the
+    /// rules (never `*`), but `unresolved-reference` does not report it.
+    pub local_resource: bool,
 }
 
 /// An attribute of a resource or data source of the same module: `aws_s3_bucket.b` and `arn`.
@@ -27,6 +31,7 @@ impl Unknown {
             expr: expr.into(),
             reason: reason.into(),
             reference: None,
+            local_resource: false,
         }
     }
 
@@ -35,6 +40,14 @@ impl Unknown {
         Unknown {
             expr: expr.into(),
             ..self.clone()
+        }
+    }
+
+    /// An attribute or reference of a resource declared in the same file.
+    pub fn local_resource(expr: impl Into<String>, reason: impl Into<String>) -> Self {
+        Unknown {
+            local_resource: true,
+            ..Unknown::new(expr, reason)
         }
     }
 }
