@@ -66,6 +66,9 @@ pub struct Config {
     /// Extra recipe folders, absolute. Checked to exist; read by the recipes loader.
     pub recipe_dirs: Vec<PathBuf>,
     pub paths: PathRules,
+    /// `[terraform]`: variable values for the linted root modules, `var-files` (absolute) then
+    /// `vars`. Command-line `--var-file`/`--var` come after them and win.
+    pub terraform_vars: Vec<crate::frontend::terraform::tfvars::VarSetting>,
 }
 
 /// One `[[ignore]]` entry: a finding in a file that cannot carry comments.
@@ -323,6 +326,32 @@ impl Config {
             }
             config.recipe_dirs.push(full);
         }
+        for file in &raw.terraform.var_files {
+            let full = normalize(&root.join(file.get_ref()));
+            if !full.is_file() {
+                return Err(at(
+                    Some(file.span()),
+                    format!("variables file `{}` does not exist", file.get_ref()),
+                ));
+            }
+            config
+                .terraform_vars
+                .push(crate::frontend::terraform::tfvars::VarSetting::File(full));
+        }
+        for (name, value) in &raw.terraform.vars {
+            // Lists and maps go through JSON text, which `--var` reads as HCL; a string is the
+            // value as written.
+            let value = match value {
+                toml::Value::String(s) => s.clone(),
+                other => serde_json::to_string(other).unwrap_or_default(),
+            };
+            config
+                .terraform_vars
+                .push(crate::frontend::terraform::tfvars::VarSetting::Value {
+                    name: name.clone(),
+                    value,
+                });
+        }
         config.paths = paths;
         // Assigned last so that an error above never leaves a half-read list behind.
         config.ignore.sort();
@@ -368,6 +397,17 @@ struct RawConfig {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     recipe_dirs: Vec<Spanned<String>>,
+    #[serde(default)]
+    terraform: RawTerraform,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTerraform {
+    #[serde(default)]
+    vars: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    var_files: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

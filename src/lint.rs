@@ -32,6 +32,8 @@ pub struct LintOptions {
     /// Skip named files that turn out not to be policies, as a folder walk does, instead of
     /// reporting them (for tools that pass every `.json` file).
     pub skip_non_policies: bool,
+    /// Options for the frontends: Terraform variable values.
+    pub frontend: frontend::FrontendOptions,
 }
 
 impl LintOptions {
@@ -306,7 +308,7 @@ fn lower_io(e: &std::io::Error) -> String {
 pub fn lint_text(path: &Path, text: String, opts: &LintOptions) -> FileReport {
     let mut sources = SourceMap::new(SourceFile::new(path, text));
     let format = discover::detect_format(path, &sources.main().text);
-    let model = frontend::parse(&mut sources, format);
+    let model = frontend::parse_with(&mut sources, format, &opts.frontend);
     let findings = run_rules(&model, &sources, opts);
     let errors = model
         .errors

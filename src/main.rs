@@ -14,6 +14,8 @@ use iamlint::baseline::{self, Baseline};
 use iamlint::catalog::Catalog;
 use iamlint::config::Config;
 use iamlint::finding::{Applicability, Severity};
+use iamlint::frontend::terraform::tfvars::VarSetting;
+use iamlint::frontend::FrontendOptions;
 use iamlint::lint::{self, LintOptions, Report};
 use iamlint::output::{self, OutputFormat, OutputOptions};
 use iamlint::rules::RuleId;
@@ -201,6 +203,20 @@ struct CheckArgs {
     /// Apply safe fixes (same permissions, e.g. a duplicate action dropped) to the files
     #[arg(long)]
     fix: bool,
+
+    /// Set a Terraform variable of the linted root modules (repeatable); a list, map or quoted
+    /// value is read as HCL: --var 'actions=["s3:GetObject"]'
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    var: Vec<String>,
+
+    /// Read Terraform variable values from FILE, .tfvars or .tfvars.json (repeatable). Applied
+    /// after each folder's terraform.tfvars and *.auto.tfvars, in command-line order with --var
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_file: Vec<PathBuf>,
+
+    /// `--var` and `--var-file` in command-line order (filled from the matches).
+    #[arg(skip)]
+    var_settings: Vec<VarSetting>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -258,8 +274,16 @@ fn main() -> ExitCode {
     }
     let code =
         match cli.command {
-            Some(Command::Check(args)) => check(*args),
-            None => check(cli.check),
+            Some(Command::Check(mut args)) => {
+                let sub = matches.subcommand_matches("check").unwrap_or(&matches);
+                args.var_settings = var_settings(&args, sub);
+                check(*args)
+            }
+            None => {
+                let mut args = cli.check;
+                args.var_settings = var_settings(&args, &matches);
+                check(args)
+            }
             Some(Command::Rules) => print_rules(),
             Some(Command::Explain { rule }) => explain(&rule),
             Some(Command::Completions { shell }) => {
@@ -280,6 +304,32 @@ fn main() -> ExitCode {
             ),
         };
     ExitCode::from(code)
+}
+
+/// `--var` and `--var-file` merged in the order they were given (the later one wins). Malformed
+/// `--var`s are kept as text and reported by `check`.
+fn var_settings(args: &CheckArgs, matches: &clap::ArgMatches) -> Vec<VarSetting> {
+    let positions = |id: &str| -> Vec<usize> {
+        matches
+            .indices_of(id)
+            .map(Iterator::collect)
+            .unwrap_or_default()
+    };
+    let mut ordered: Vec<(usize, VarSetting)> = Vec::new();
+    for (i, file) in args.var_file.iter().enumerate() {
+        let at = positions("var_file").get(i).copied().unwrap_or(usize::MAX);
+        ordered.push((at, VarSetting::File(file.clone())));
+    }
+    for (i, var) in args.var.iter().enumerate() {
+        let at = positions("var").get(i).copied().unwrap_or(usize::MAX);
+        let setting = VarSetting::parse_assignment(var).unwrap_or_else(|_| VarSetting::Value {
+            name: String::new(),
+            value: var.clone(),
+        });
+        ordered.push((at, setting));
+    }
+    ordered.sort_by_key(|(at, _)| *at);
+    ordered.into_iter().map(|(_, s)| s).collect()
 }
 
 fn usage_error(message: &str) -> u8 {
@@ -348,6 +398,22 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
         cli_ignore
     };
     ignore.extend(extend_ignore);
+    for setting in &args.var_settings {
+        match setting {
+            VarSetting::Value { name, value } if name.is_empty() => {
+                return Err(VarSetting::parse_assignment(value)
+                    .err()
+                    .unwrap_or_default());
+            }
+            VarSetting::File(path) if !path.is_file() => {
+                return Err(format!(
+                    "cannot read variables file `{}`: not found",
+                    path.display()
+                ));
+            }
+            _ => {}
+        }
+    }
     Ok(LintOptions {
         select,
         ignore,
@@ -355,6 +421,14 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
         paths: config.paths.clone(),
         force_exclude: args.force_exclude,
         skip_non_policies: args.skip_non_policies,
+        frontend: FrontendOptions {
+            terraform_vars: config
+                .terraform_vars
+                .iter()
+                .chain(&args.var_settings)
+                .cloned()
+                .collect(),
+        },
     })
 }
 

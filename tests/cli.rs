@@ -830,3 +830,105 @@ fn fix_removes_a_redundant_action() {
     assert!(after.contains(r#""Action": ["s3:Get*"]"#), "{after}");
     assert!(serde_json::from_str::<Value>(&after).is_ok(), "{after}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Terraform variables from outside the module
+
+#[test]
+fn var_and_var_file_set_terraform_variables_in_command_line_order() {
+    const MAIN: &str = "variable \"actions\" {\n  default = [\"s3:GetObject\"]\n}\n\n\
+        resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    \
+        Statement = [{ Effect = \"Allow\", Action = var.actions, Resource = \"arn:aws:s3:::r/*\" }]\n  \
+        })\n}\n";
+    let dir = repo(&[
+        ("main.tf", MAIN),
+        ("narrow.tfvars", "actions = [\"s3:GetObject\"]\n"),
+        ("broad.tfvars.json", "{\"actions\": [\"s3:*\"]}\n"),
+    ]);
+    let run = |args: &[&str]| {
+        iamlint(dir.path())
+            .args(["--select=wildcard-action", "main.tf"])
+            .args(args)
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(run(&[]), Some(0));
+    assert_eq!(run(&["--var", "actions=[\"s3:*\"]"]), Some(1));
+    assert_eq!(run(&["--var-file", "broad.tfvars.json"]), Some(1));
+    // The later setting wins, whichever flag it comes from.
+    assert_eq!(
+        run(&[
+            "--var-file",
+            "broad.tfvars.json",
+            "--var-file",
+            "narrow.tfvars"
+        ]),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["--var", "actions=[\"s3:*\"]", "--var-file", "narrow.tfvars"]),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["--var-file", "narrow.tfvars", "--var", "actions=[\"s3:*\"]"]),
+        Some(1)
+    );
+    // The finding points into the file that set the value.
+    let out = stdout_of(
+        iamlint(dir.path())
+            .args(["--select=wildcard-action", "--quiet", "main.tf"])
+            .args(["--var-file", "broad.tfvars.json"]),
+    );
+    assert!(out.contains("broad.tfvars.json:1:14"), "{out}");
+    iamlint(dir.path())
+        .args(["main.tf", "--var", "no-equals-sign"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "expected `NAME=VALUE` for `--var`",
+        ));
+    iamlint(dir.path())
+        .args(["main.tf", "--var-file", "missing.tfvars"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read variables file `missing.tfvars`",
+        ));
+
+    // The config's `[terraform]` values come before the command line's.
+    let configured = repo(&[
+        ("main.tf", MAIN),
+        ("narrow.tfvars", "actions = [\"s3:GetObject\"]\n"),
+        (
+            "iamlint.toml",
+            "[terraform]\nvars = { actions = [\"s3:*\"] }\n",
+        ),
+    ]);
+    let code = |args: &[&str]| {
+        iamlint(configured.path())
+            .args(["--select=wildcard-action", "main.tf"])
+            .args(args)
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(code(&[]), Some(1));
+    assert_eq!(code(&["--var-file", "narrow.tfvars"]), Some(0));
+    let bad = repo(&[
+        ("main.tf", MAIN),
+        (
+            "iamlint.toml",
+            "[terraform]\nvar-files = [\"nope.tfvars\"]\n",
+        ),
+    ]);
+    iamlint(bad.path())
+        .arg("main.tf")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "iamlint.toml:2:14: variables file `nope.tfvars` does not exist",
+        ));
+}

@@ -1116,9 +1116,172 @@ fn an_unknown_argument_stays_unknown_inside_the_module() {
     );
     let messages: Vec<&str> = report.findings().map(|(_, f)| f.message.as_str()).collect();
     assert!(messages.contains(
-        &"`aws_s3_bucket.data.arn` could not be evaluated: resource attributes are known only after apply"
+        &"`var.data_bucket_arn` could not be evaluated: variable `data_bucket_arn` has no default value"
     ), "{messages:#?}");
     assert!(messages.contains(
-        &"`var.logs_access` could not be evaluated: resource attributes are known only after apply"
+        &"`var.logs_access` could not be evaluated: variable `data_bucket_arn` has no default value"
     ), "{messages:#?}");
+}
+
+/// The model of `fixtures/terraform/<case>/<file>` with variable settings from the command line.
+fn model_with_vars(
+    case: &str,
+    file: &str,
+    vars: Vec<iamlint::frontend::terraform::tfvars::VarSetting>,
+) -> (SourceMap, FileModel) {
+    let path = fixture(case, file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut sources = SourceMap::new(SourceFile::new(&path, text));
+    let opts = iamlint::frontend::FrontendOptions {
+        terraform_vars: vars,
+    };
+    let model = iamlint::frontend::parse_with(&mut sources, Format::Terraform, &opts);
+    (sources, model)
+}
+
+#[test]
+fn tfvars_override_defaults_in_terraform_order() {
+    use iamlint::frontend::terraform::tfvars::VarSetting;
+    // terraform.tfvars sets all three; a.auto.tfvars.json then b.auto.tfvars (lexical) set the
+    // bucket again, and the last one wins. Values point into the file that set them.
+    let (sources, model) = model("tfvars", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let app = doc(&model, "aws_iam_policy.app.policy");
+    assert_eq!(actions(&sources, app, 0), ["s3:*@terraform.tfvars:1:12"]);
+    assert_eq!(
+        resources(&sources, app, 0),
+        ["arn:aws:s3:::from-b-auto/*@main.tf:8:18"]
+    );
+    let effect = app.statements[0].effect.as_ref().unwrap();
+    assert_eq!(at(&sources, effect.span), "terraform.tfvars:3:11");
+
+    // --var-file and --var come last, in command-line order.
+    let file = VarSetting::File(fixture("tfvars", "override.tfvars"));
+    let var = VarSetting::parse_assignment("bucket=from-cli").unwrap();
+    let bucket = |vars: Vec<VarSetting>| {
+        let (sources, model) = model_with_vars("tfvars", "main.tf", vars);
+        assert!(model.errors.is_empty(), "{:?}", model.errors);
+        resources(&sources, doc(&model, "aws_iam_policy.app.policy"), 0)
+    };
+    assert_eq!(
+        bucket(vec![file.clone(), var.clone()]),
+        ["arn:aws:s3:::from-cli/*@main.tf:8:18"]
+    );
+    assert_eq!(
+        bucket(vec![var, file]),
+        ["arn:aws:s3:::from-var-file/*@main.tf:8:18"]
+    );
+    // A list from the command line is read as HCL, its elements located in the `--var` text.
+    let (sources, model) = model_with_vars(
+        "tfvars",
+        "main.tf",
+        vec![VarSetting::parse_assignment(r#"actions=["s3:GetObject", "s3:PutObject"]"#).unwrap()],
+    );
+    assert_eq!(
+        actions(&sources, doc(&model, "aws_iam_policy.app.policy"), 0),
+        [
+            "s3:GetObject@--var actions:1:2",
+            "s3:PutObject@--var actions:1:18"
+        ]
+    );
+
+    // The finding lands on the tfvars line that made the policy broad.
+    let report = lint("tfvars", "main.tf", &[RuleId::WildcardAction]);
+    assert_eq!(findings(&report), ["terraform.tfvars:1:12 wildcard-action"]);
+}
+
+#[test]
+fn malformed_tfvars_is_a_located_error_and_the_rest_still_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.tf");
+    std::fs::write(
+        &main,
+        "variable \"actions\" { default = [\"s3:GetObject\"] }\n\
+         resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    \
+         Statement = [{ Effect = \"Allow\", Action = var.actions, Resource = \"*\" }]\n  })\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("terraform.tfvars"), "actions = [\"s3:*\"\n").unwrap();
+    std::fs::write(dir.path().join("x.auto.tfvars"), "actions = [\"iam:*\"]\n").unwrap();
+    let text = std::fs::read_to_string(&main).unwrap();
+    let opts = LintOptions {
+        select: Some(vec![RuleId::WildcardAction]),
+        ..LintOptions::default()
+    };
+    let report = lint_text(&main, text, &opts);
+    let errors: Vec<String> = report
+        .errors
+        .iter()
+        .map(|e| {
+            let span = e.span.unwrap();
+            format!("{} {}", at(&report.sources, span), e.message)
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("terraform.tfvars:")
+            && errors[0].contains(" invalid HCL in variables file: "),
+        "{errors:?}"
+    );
+    assert_eq!(findings(&report), ["x.auto.tfvars:1:12 wildcard-action"]);
+}
+
+#[test]
+fn reference_cycles_are_reported_with_their_reason_and_resource_attributes_are_not() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/unresolved-reference");
+    let lint_one = |file: &str| {
+        let p = path.join(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let opts = LintOptions {
+            select: Some(vec![RuleId::UnresolvedReference, RuleId::ResourceStar]),
+            ..LintOptions::default()
+        };
+        let report = lint_text(&p, text, &opts);
+        report
+            .active()
+            .map(|f| format!("{} {}", at(&report.sources, f.span), f.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lint_one("fail_local_cycle.tf"),
+        ["fail_local_cycle.tf:3:19 `concat([\"s3:GetObject\"], local.cycle_extra)` could not be \
+          evaluated: reference cycle: local.cycle_actions \u{2192} local.cycle_extra \u{2192} \
+          local.cycle_more \u{2192} local.cycle_actions"]
+    );
+    // One specific role's ARN: neither `*` for resource-star nor worth an info per reference.
+    assert_eq!(lint_one("pass_resource_attribute.tf"), Vec::<String>::new());
+}
+
+#[test]
+fn file_jsondecode_templatefile_for_and_values_in_general_expressions() {
+    let (sources, model) = model("functions", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let policy = doc(&model, "aws_iam_policy.functions.policy");
+    // jsondecode(file(...)): the decoded text is nowhere in a file, so spans are the call's.
+    assert_eq!(
+        actions(&sources, policy, 0),
+        ["s3:GetObject@main.tf:3:18", "s3:ListBucket@main.tf:3:18"]
+    );
+    // The `for` filters `logs` out; values point at the template in the `for` body.
+    assert_eq!(
+        resources(&sources, policy, 0),
+        ["arn:aws:s3:::reports/*@main.tf:16:54"]
+    );
+    // templatefile() with a `%{ for }` directive, then split().
+    assert_eq!(
+        actions(&sources, policy, 1),
+        [
+            "s3:PutObject@main.tf:20:20",
+            "s3:DeleteObject@main.tf:20:20",
+            "s3:GetBucketLocation@main.tf:20:20",
+        ]
+    );
+    // values() keeps each value's own span, in key order.
+    assert_eq!(
+        resources(&sources, policy, 1),
+        [
+            "arn:aws:s3:::logs@main.tf:5:27",
+            "arn:aws:s3:::reports@main.tf:5:58"
+        ]
+    );
 }

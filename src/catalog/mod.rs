@@ -205,6 +205,21 @@ impl Action {
     pub fn is_scopable(&self) -> bool {
         !self.resources.is_empty()
     }
+
+    /// A List or Read action whose only resource type is optional (not marked required):
+    /// `cloudformation:DescribeStacks` (stack), `cloudwatch:GetMetricData` (dataset),
+    /// `redshift:DescribeClusters` (cluster). Called without that resource it lists or reads across
+    /// the account, and only `"*"` authorises such a call, so `"*"` is not over-broad for it.
+    ///
+    /// Several optional types are alternatives, not an option to omit the resource (`s3:GetObject`
+    /// on an `object` or an `accesspointobject`), and a Write action with one optional type usually
+    /// acts on that resource (`sns:TagResource`): neither counts.
+    pub fn runs_without_resource(&self) -> bool {
+        let read_only = AccessLevels::LIST.union(AccessLevels::READ);
+        matches!(self.resources.as_slice(), [only] if !only.required)
+            && self.access.bits() != 0
+            && self.access.bits() & !read_only.bits() == 0
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -247,11 +262,13 @@ impl ActionRef {
 
     /// The resource types this action accepts, resolved against the service.
     pub fn resource_types(&self) -> impl Iterator<Item = &'static ResourceType> + '_ {
+        let types = &self.service.resource_types;
         self.action.resources.iter().filter_map(|r| {
-            self.service
-                .resource_types
-                .iter()
-                .find(|t| t.name.eq_ignore_ascii_case(&r.name))
+            // Sorted case-insensitively (checked by `embedded_data_is_sorted_for_binary_search`).
+            types
+                .binary_search_by(|t| cmp_ci(&t.name, &r.name))
+                .ok()
+                .map(|i| &types[i])
         })
     }
 
@@ -580,29 +597,24 @@ impl Catalog {
             .find(|s| s.prefix.eq_ignore_ascii_case(prefix))
     }
 
-    /// Every ARN service field (`s3`, `execute-api`) used by some resource type's ARN template, with
-    /// the resource types (and their service) whose templates name it. Built once (loads every
-    /// service). Keys are lower-case.
-    fn arn_service_table(
-    ) -> &'static std::collections::HashMap<String, Vec<(&'static Service, &'static ResourceType)>>
-    {
-        type Table =
-            std::collections::HashMap<String, Vec<(&'static Service, &'static ResourceType)>>;
-        static TABLE: OnceLock<Table> = OnceLock::new();
+    /// Every ARN service field (`s3`, `execute-api`) used by some resource type's ARN template
+    /// (lower case), with the catalog services whose templates name it. Read from the index alone;
+    /// the resource types behind each field are resolved on first use, loading only those services.
+    fn arn_service_table() -> &'static std::collections::HashMap<String, ArnServiceTypes> {
+        static TABLE: OnceLock<std::collections::HashMap<String, ArnServiceTypes>> =
+            OnceLock::new();
         TABLE.get_or_init(|| {
-            let mut table = Table::new();
-            for s in Catalog::get().services() {
-                for t in &s.resource_types {
-                    let mut seen: Vec<String> = Vec::new();
-                    for arn in &t.arns {
-                        if let Some(svc) = arn.split(':').nth(2) {
-                            let svc = svc.to_ascii_lowercase();
-                            if !seen.contains(&svc) {
-                                seen.push(svc.clone());
-                                table.entry(svc).or_default().push((s, t));
-                            }
-                        }
-                    }
+            let mut table = std::collections::HashMap::<String, ArnServiceTypes>::new();
+            for e in store().entries() {
+                for svc in e.arn_services.split_terminator(',') {
+                    table
+                        .entry(svc.to_string())
+                        .or_insert_with(|| ArnServiceTypes {
+                            prefixes: Vec::new(),
+                            types: OnceLock::new(),
+                        })
+                        .prefixes
+                        .push(e.prefix);
                 }
             }
             table
@@ -621,9 +633,28 @@ impl Catalog {
         &self,
         arn_service: &str,
     ) -> &'static [(&'static Service, &'static ResourceType)] {
-        Self::arn_service_table()
-            .get(&arn_service.to_ascii_lowercase())
-            .map_or(&[], Vec::as_slice)
+        let lower = arn_service.to_ascii_lowercase();
+        let Some(entry) = Self::arn_service_table().get(&lower) else {
+            return &[];
+        };
+        entry.types.get_or_init(|| {
+            let mut out = Vec::new();
+            for prefix in &entry.prefixes {
+                let Some(s) = self.service(prefix) else {
+                    continue;
+                };
+                for t in &s.resource_types {
+                    if t.arns.iter().any(|arn| {
+                        arn.split(':')
+                            .nth(2)
+                            .is_some_and(|f| f.eq_ignore_ascii_case(&lower))
+                    }) {
+                        out.push((s, t));
+                    }
+                }
+            }
+            out
+        })
     }
 
     /// AWS managed policy by name (`AmazonS3ReadOnlyAccess`) or ARN, case-sensitive as AWS is.
@@ -655,6 +686,13 @@ impl Catalog {
         out.truncate(max);
         out
     }
+}
+
+/// The services whose ARN templates use one ARN service field, and (once asked for) their
+/// resource types with such templates.
+struct ArnServiceTypes {
+    prefixes: Vec<&'static str>,
+    types: OnceLock<Vec<(&'static Service, &'static ResourceType)>>,
 }
 
 /// Action of a service by name, case-insensitive (actions are sorted case-insensitively).

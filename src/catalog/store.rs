@@ -26,6 +26,9 @@ pub(super) fn cmp_ci(a: &str, b: &str) -> Ordering {
 
 pub(super) struct Entry {
     pub prefix: &'static str,
+    /// The service fields of this service's ARN templates (`s3`, `execute-api`), lower case,
+    /// comma-separated: the index's third column.
+    pub arn_services: &'static str,
     text: &'static str,
     /// Byte range of the line in `text`, without its newline. Not sliced up front: touching every
     /// line would fault in every page of the embedded text.
@@ -70,21 +73,27 @@ pub(super) fn store() -> &'static Store {
 }
 
 impl Store {
-    /// Splits `text` at the offsets of `index` (`prefix \t offset` lines, sorted by prefix).
+    /// Splits `text` at the offsets of `index` (`prefix \t offset \t arn,services` lines, sorted
+    /// by prefix).
     fn new(text: &'static str, index: &'static str) -> Store {
-        let starts: Vec<(&'static str, usize)> = index
+        let starts: Vec<(&'static str, usize, &'static str)> = index
             .split_terminator('\n')
             .map(|l| {
-                l.split_once('\t')
-                    .and_then(|(p, o)| Some((p, o.parse().ok()?)))
-                    .expect("embedded catalog index.tsv: lines are `prefix<TAB>offset`")
+                let mut fields = l.split('\t');
+                fields
+                    .next()
+                    .zip(fields.next().and_then(|o| o.parse().ok()))
+                    .zip(fields.next())
+                    .map(|((p, o), a)| (p, o, a))
+                    .expect("embedded catalog index.tsv: lines are `prefix<TAB>offset<TAB>arn services`")
             })
             .collect();
         let entries = starts
             .iter()
             .enumerate()
-            .map(|(i, &(prefix, start))| Entry {
+            .map(|(i, &(prefix, start, arn_services))| Entry {
                 prefix,
+                arn_services,
                 text,
                 start,
                 // The next line's start minus the newline.
@@ -426,6 +435,25 @@ mod tests {
         assert_eq!(store.entries().len(), lines.len());
         for (e, l) in store.entries().iter().zip(lines) {
             assert_eq!(e.line(), l);
+        }
+    }
+
+    #[test]
+    fn index_lists_the_arn_services_of_each_line() {
+        for e in store().entries() {
+            let mut fields: Vec<String> = e
+                .get()
+                .service
+                .resource_types
+                .iter()
+                .flat_map(|t| t.arns.iter())
+                .filter_map(|arn| arn.split(':').nth(2))
+                .map(str::to_ascii_lowercase)
+                .collect();
+            fields.sort();
+            fields.dedup();
+            let listed: Vec<&str> = e.arn_services.split_terminator(',').collect();
+            assert_eq!(listed, fields, "{}", e.prefix);
         }
     }
 

@@ -10,12 +10,25 @@ use crate::model::FileModel;
 use crate::source::SourceMap;
 use crate::ParseError;
 
+/// What frontends take from the command line and the config.
+#[derive(Debug, Clone, Default)]
+pub struct FrontendOptions {
+    /// Terraform variable values (`--var`, `--var-file`, config), in the order given; the tfvars
+    /// files of each linted folder come before them.
+    pub terraform_vars: Vec<terraform::tfvars::VarSetting>,
+}
+
 /// Parses the main file of `sources` (and whatever it references) into a model.
 pub fn parse(sources: &mut SourceMap, format: Format) -> FileModel {
+    parse_with(sources, format, &FrontendOptions::default())
+}
+
+/// [`parse`] with options.
+pub fn parse_with(sources: &mut SourceMap, format: Format, opts: &FrontendOptions) -> FileModel {
     match format {
         Format::Json => json::parse_file(sources),
         Format::Yaml => cloudformation::parse_yaml(sources),
-        Format::Terraform => terraform::parse_file(sources),
+        Format::Terraform => terraform::parse_file_with(sources, &opts.terraform_vars),
         Format::Unknown => {
             let mut model = FileModel::default();
             model.errors.push(ParseError::whole(

@@ -7,6 +7,22 @@ pub struct Unknown {
     pub expr: String,
     /// Why it has no value: "variable has no default", "resource attribute known after apply".
     pub reason: String,
+    /// The resource or data source attribute the value stands for, when it is one: the value is
+    /// unknown but specific (one bucket's ARN), never "anything".
+    pub reference: Option<AttrRef>,
+    /// The value names a resource declared in the same file (`!GetAtt Bucket.Arn`, `!Ref Queue`):
+    /// one specific resource, unknown only in spelling until deployment. Still unknown to the
+    /// rules (never `*`), but `unresolved-reference` does not report it.
+    pub local_resource: bool,
+}
+
+/// An attribute of a resource or data source of the same module: `aws_s3_bucket.b` and `arn`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttrRef {
+    /// `aws_s3_bucket.b`, `data.aws_region.current`, `aws_iam_role.r[0]`.
+    pub address: String,
+    /// `arn`, `name`, or empty when the whole object is referenced.
+    pub attribute: String,
 }
 
 impl Unknown {
@@ -14,6 +30,24 @@ impl Unknown {
         Unknown {
             expr: expr.into(),
             reason: reason.into(),
+            reference: None,
+            local_resource: false,
+        }
+    }
+
+    /// The same unknown under another expression (a call or traversal that contains it).
+    pub fn renamed(&self, expr: impl Into<String>) -> Self {
+        Unknown {
+            expr: expr.into(),
+            ..self.clone()
+        }
+    }
+
+    /// An attribute or reference of a resource declared in the same file.
+    pub fn local_resource(expr: impl Into<String>, reason: impl Into<String>) -> Self {
+        Unknown {
+            local_resource: true,
+            ..Unknown::new(expr, reason)
         }
     }
 }

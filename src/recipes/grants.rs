@@ -121,17 +121,16 @@ impl Grants {
 
     /// Resource type names the scopable actions on `"*"` could have been limited to, most used first.
     pub fn resource_types(&self) -> Vec<String> {
-        let mut counts: Vec<(String, usize)> = Vec::new();
+        use foldhash::HashMapExt;
+        let mut by_name: foldhash::HashMap<&str, usize> = foldhash::HashMap::new();
         for a in self.scopable_on_star() {
             for t in a.resource_types() {
-                match counts.iter_mut().find(|(n, _)| *n == t.name) {
-                    Some(c) => c.1 += 1,
-                    None => counts.push((t.name.clone(), 1)),
-                }
+                *by_name.entry(t.name.as_str()).or_default() += 1;
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        counts.into_iter().map(|(n, _)| n).collect()
+        let mut counts: Vec<(&str, usize)> = by_name.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        counts.into_iter().map(|(n, _)| n.to_string()).collect()
     }
 }
 

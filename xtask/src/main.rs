@@ -346,7 +346,8 @@ const CONDITION_TYPES: &[&str] = &[
 
 struct CatalogOut {
     text: String,
-    /// `prefix \t byte offset of its line` per service, so a lookup finds its line without a scan.
+    /// `prefix \t byte offset of its line \t ARN service fields` per service, so a lookup finds its
+    /// line without a scan, and ARN questions know which services to parse.
     index: String,
     date: String,
     services: usize,
@@ -512,7 +513,7 @@ fn reduce_catalog(files: &Files, version: &str) -> Result<CatalogOut> {
             get(&format!("resourceTypes/{prefix}.json"))?,
             get(&format!("conditionKeys/{prefix}.json"))?,
         )?;
-        let _ = writeln!(index, "{prefix}\t{}", text.len());
+        let _ = writeln!(index, "{prefix}\t{}\t{}", text.len(), arn_services(&line)?);
         text.push_str(&line);
         text.push('\n');
         actions += n;
@@ -524,6 +525,31 @@ fn reduce_catalog(files: &Files, version: &str) -> Result<CatalogOut> {
         services: services.len(),
         actions,
     })
+}
+
+/// The service fields (`s3`, `execute-api`) of a reduced line's ARN templates: lower case, sorted,
+/// once each, comma-separated. Lets the library tell which services define ARNs of a given service
+/// field without parsing every line.
+fn arn_services(line: &str) -> Result<String> {
+    let v: serde_json::Value = serde_json::from_str(line)?;
+    let mut out: Vec<String> = Vec::new();
+    for r in v["resources"].as_array().context("resources")? {
+        for arn in r[1].as_array().context("ARN templates")? {
+            let arn = arn.as_str().context("ARN template")?;
+            let field = arn
+                .split(':')
+                .nth(2)
+                .with_context(|| format!("ARN template without a service field: {arn}"))?;
+            ensure!(
+                !field.contains([',', '\t']),
+                "odd ARN service field in {arn}"
+            );
+            out.push(field.to_ascii_lowercase());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out.join(","))
 }
 
 fn date_part(ts: &str) -> Result<String> {

@@ -219,11 +219,15 @@ impl Eval<'_, '_> {
             "Fn::FindInMap" => self
                 .find_in_map(span, args, depth)
                 .unwrap_or_else(|| unknown(span, quoted(), "`Fn::FindInMap` entry not found")),
-            "Fn::GetAtt" => unknown(
-                span,
-                quoted(),
-                "resource attribute known only when the stack is deployed",
-            ),
+            "Fn::GetAtt" => {
+                // `[Resource, Attr]`, or `Resource.Attr` (the YAML short form's string).
+                let target = match args {
+                    [first, ..] if args.len() > 1 => first.as_str(),
+                    [one] => one.as_str().and_then(|s| s.split('.').next()),
+                    _ => None,
+                };
+                self.attribute(span, quoted(), target)
+            }
             "Fn::ImportValue" => unknown(span, quoted(), "value exported by another stack"),
             "Fn::GetAZs" | "Fn::Cidr" | "Fn::Base64" | "Fn::Length" | "Fn::ToJsonString" => {
                 unknown(span, quoted(), format!("`{name}` is not evaluated"))
@@ -262,13 +266,23 @@ impl Eval<'_, '_> {
             };
         }
         if let Some(kind) = self.scope.resources.get(target) {
-            return unknown(
+            return local_unknown(
                 span,
                 quoted,
                 format!("`{kind}` `{target}` is known only when the stack is deployed"),
             );
         }
         unknown(span, quoted, format!("no parameter or resource `{target}`"))
+    }
+
+    /// `Fn::GetAtt` (or `${Res.Attr}` in `Fn::Sub`) of the resource `target`: unknown, and marked
+    /// as naming a resource of this template when the template declares it.
+    fn attribute(&self, span: Span, quoted: String, target: Option<&str>) -> Node {
+        const REASON: &str = "resource attribute known only when the stack is deployed";
+        match target {
+            Some(t) if self.scope.resources.contains_key(t) => local_unknown(span, quoted, REASON),
+            _ => unknown(span, quoted, REASON),
+        }
     }
 
     /// `${Name}`, `${Res.Attr}` and `${!Literal}` in a string, with optional variables.
@@ -312,11 +326,9 @@ impl Eval<'_, '_> {
             }
             let value = match vars.and_then(|v| v.get(name)) {
                 Some(v) => self.eval_at(v, depth + 1),
-                None if name.contains('.') && !PSEUDO.contains(&name) => Some(unknown(
-                    span,
-                    name.to_string(),
-                    "resource attribute known only when the stack is deployed",
-                )),
+                None if name.contains('.') && !PSEUDO.contains(&name) => {
+                    Some(self.attribute(span, name.to_string(), name.split('.').next()))
+                }
                 None => Some(self.reference(name, span, name.to_string())),
             };
             match value.map(|v| v.kind) {
@@ -418,6 +430,14 @@ impl Eval<'_, '_> {
 fn unknown(span: Span, expr: impl Into<String>, reason: impl Into<String>) -> Node {
     Node::new(
         NodeKind::Str(Scalar::Unknown(Unknown::new(expr, reason))),
+        span,
+    )
+}
+
+/// An unknown value that names a resource declared in the template (see [`Unknown::local_resource`]).
+fn local_unknown(span: Span, expr: impl Into<String>, reason: impl Into<String>) -> Node {
+    Node::new(
+        NodeKind::Str(Scalar::Unknown(Unknown::local_resource(expr, reason))),
         span,
     )
 }
@@ -526,6 +546,35 @@ mod tests {
             };
             assert!(u.reason.contains(reason), "{expr}: {u:?}");
             assert_eq!(u.expr, expr, "quoted as written");
+        }
+    }
+
+    #[test]
+    fn references_to_resources_of_the_template_are_marked_local() {
+        let hole = |node: Node| match node.kind {
+            NodeKind::Str(Scalar::Unknown(u)) => u,
+            NodeKind::Str(Scalar::Template(t)) => t.holes().next().cloned().expect("a hole"),
+            other => panic!("{other:?}"),
+        };
+        for expr in [
+            r#"{"Ref":"Queue"}"#,
+            r#"{"Fn::GetAtt":["Queue","Arn"]}"#,
+            r#"{"Fn::GetAtt":"Queue.Arn"}"#,
+            r#"{"Fn::Sub":"${Queue.Arn}/*"}"#,
+            r#"{"Fn::Sub":"arn:aws:sqs:::${Queue}"}"#,
+        ] {
+            assert!(hole(eval_with(TPL, expr, &[])).local_resource, "{expr}");
+        }
+        for expr in [
+            r#"{"Fn::GetAtt":["Missing","Arn"]}"#,
+            r#"{"Fn::GetAtt":"Missing.Arn"}"#,
+            r#"{"Fn::Sub":"${Missing.Arn}/*"}"#,
+            r#"{"Ref":"Missing"}"#,
+            r#"{"Ref":"NoDef"}"#,
+            r#"{"Ref":"AWS::AccountId"}"#,
+            r#"{"Fn::ImportValue":"Queue"}"#,
+        ] {
+            assert!(!hole(eval_with(TPL, expr, &[])).local_resource, "{expr}");
         }
     }
 

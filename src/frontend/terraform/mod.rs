@@ -16,6 +16,7 @@ mod instances;
 pub mod module;
 mod policy;
 mod resources;
+pub mod tfvars;
 
 use crate::model::build::policy_from_node;
 use crate::model::{
@@ -42,6 +43,12 @@ use resources::PrincipalRef;
 
 /// Parses the main `.tf` file of `sources`.
 pub fn parse_file(sources: &mut SourceMap) -> FileModel {
+    parse_file_with(sources, &[])
+}
+
+/// Parses the main `.tf` file of `sources`, its folder's tfvars files and `vars` giving the
+/// variables' values (it is linted as a root module).
+pub fn parse_file_with(sources: &mut SourceMap, vars: &[tfvars::VarSetting]) -> FileModel {
     let mut model = FileModel {
         recognised: true,
         ..FileModel::default()
@@ -69,6 +76,7 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
     model.suppressions = comments::suppressions(&module.main.text, Some(body), FileId(0));
     model.declared = resources::declared(body);
     let mut ev = Eval::new(&module, sources);
+    tfvars::load(&mut ev, vars, &mut model.errors);
     // The folder itself heads the call stack (a module calling `./` is a cycle); resolved only
     // when the file calls a module, as it costs a walk of the file system.
     let calls_modules = body.blocks().any(|b| b.ident.as_str() == "module");

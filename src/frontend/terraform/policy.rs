@@ -131,7 +131,7 @@ impl Eval<'_> {
                         }
                         None => self.evaluated(src, expr, span),
                     },
-                    // A value set from outside (a module call's argument): evaluated as given.
+                    // A value from outside the module (tfvars, `--var`, a module call) wins.
                     "var" if self.inputs.contains_key(name) => self.evaluated(src, expr, span),
                     "var" => match module
                         .variable(name)

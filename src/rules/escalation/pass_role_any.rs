@@ -81,7 +81,13 @@ impl Rule for PassRoleAny {
         let (Some(actions), Some(resources)) = (stmt.actions(), stmt.resources()) else {
             return;
         };
-        let Some(resource) = resources.known().find(|r| every_role(r.value)) else {
+        // A template with holes only outside the resource part (`arn:aws:iam::${AWS::AccountId}:role/*`)
+        // still names every role; a hole in the resource part (`role/${var.name}`) does not.
+        let Some(resource) = resources.items.iter().find(|r| match &r.value {
+            Scalar::Str(s) => every_role(s),
+            Scalar::Template(t) => every_role(&t.with_holes("x")),
+            Scalar::Other(_) | Scalar::Unknown(_) => false,
+        }) else {
             return;
         };
         for action in actions.known() {

@@ -1,5 +1,6 @@
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
+use crate::catalog::ResourceType;
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
 use crate::text::{list_some, thousands};
@@ -12,7 +13,11 @@ declare_rule! {
     /// (expanding wildcards) in the embedded Service Authorization Reference. It fires only when at
     /// least one action accepts a resource type, and names those actions and the ARN formats they
     /// accept. Actions that cannot be scoped (`ecr:GetAuthorizationToken`, `sts:GetCallerIdentity`,
-    /// `s3:ListAllMyBuckets`) are never flagged on `"*"`. Also left alone: resource policies (their
+    /// `s3:ListAllMyBuckets`) are never flagged on `"*"`, nor are List and Read actions whose only
+    /// resource type is optional (`cloudformation:DescribeStacks`, `cloudwatch:GetMetricData`): called
+    /// without a resource they list or read across the account, which only `"*"` allows. Several
+    /// optional resource types are alternatives (`s3:GetObject` on an object or an access point
+    /// object), so such actions are still flagged. Also left alone: resource policies (their
     /// `"*"` means the resource they are attached to, as in a KMS key policy), Deny statements, and
     /// statements scoped by a `ResourceTag` condition (attribute-based access control).
     ///
@@ -37,6 +42,12 @@ declare_rule! {
     /// Display-only: the suggested statements put the ARN templates of the resource types the
     /// actions accept, with `<placeholders>` to fill in, where `"*"` was; actions that cannot be
     /// scoped stay on `"*"` in a statement of their own.
+    ///
+    /// ## Known limitations
+    /// Whether an action runs without a resource is read from the reference's "required" marks,
+    /// which are coarse: a few Read actions with one optional type do need it
+    /// (`sns:ListTagsForResource`) and are not flagged, and a Write action whose resource is
+    /// optional (`cloudwatch:PutMetricData` without a metric dataset) is still flagged.
     ///
     /// ## References
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
@@ -85,7 +96,10 @@ impl Rule for ResourceStar {
                 cx.catalog.action(action.value).into_iter().collect()
             };
             let before = scopable.len();
-            for a in matched.into_iter().filter(|a| a.action.is_scopable()) {
+            for a in matched
+                .into_iter()
+                .filter(|a| a.action.is_scopable() && !a.action.runs_without_resource())
+            {
                 if seen.insert(std::ptr::from_ref(a.action)) {
                     scopable.push(a);
                 }
@@ -99,12 +113,19 @@ impl Rule for ResourceStar {
         }
         let names: Vec<String> = written.iter().map(|(n, _)| n.clone()).collect();
         // Templates of the resource types the actions accept, most used first, then plainest.
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        // Counted per resource type first (an expansion names the same few types over and over),
+        // then per template text.
+        let mut per_type: HashMap<*const ResourceType, (&'static ResourceType, usize)> =
+            HashMap::new();
         for a in &scopable {
             for t in a.resource_types() {
-                for arn in &t.arns {
-                    *counts.entry(arn.as_str()).or_default() += 1;
-                }
+                per_type.entry(std::ptr::from_ref(t)).or_insert((t, 0)).1 += 1;
+            }
+        }
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for (t, n) in per_type.into_values() {
+            for arn in &t.arns {
+                *counts.entry(arn.as_str()).or_default() += n;
             }
         }
         let mut templates: Vec<(usize, String)> = counts
@@ -153,6 +174,9 @@ impl Rule for ResourceStar {
     }
 }
 
+/// A suggested statement lists at most this many ARN templates.
+const MAX_TEMPLATES: usize = 4;
+
 /// The statement split in two: unscopable actions on `"*"`, the rest on the ARN templates (with
 /// placeholders) of the plainest resource type each accepts. `None` when a value is unknown, a
 /// condition cannot be copied, or the templates are too many to be a useful suggestion.
@@ -189,27 +213,42 @@ fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix>
         if matched.is_empty() {
             return None;
         }
-        let mut templates: Vec<String> = Vec::new();
+        // The plainest template of each action, once each (by identity: an expansion repeats them).
+        let mut plainest: Vec<&'static str> = Vec::new();
         let mut seen = HashSet::new();
         let mut any_unscopable = false;
         for a in &matched {
-            let plainest = a
+            if a.action.runs_without_resource() {
+                any_unscopable = true;
+                continue;
+            }
+            let best = a
                 .resource_types()
                 .flat_map(|t| t.arns.iter())
-                .min_by_key(|t| (t.len(), (*t).clone()));
-            match plainest {
+                .min_by(|x, y| x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
+            match best {
                 Some(t) => {
-                    let filled = crate::recipes::fill_with_placeholders(t);
-                    if seen.insert(filled.clone()) {
-                        templates.push(filled);
+                    if seen.insert(t.as_ptr()) {
+                        plainest.push(t.as_str());
                     }
                 }
                 None => any_unscopable = true,
             }
         }
-        if templates.is_empty() || (any_unscopable && has_wildcard(action.value)) {
+        if plainest.is_empty() || (any_unscopable && has_wildcard(action.value)) {
             unscopable.push(action.value.to_string());
             continue;
+        }
+        let mut templates: Vec<String> = Vec::new();
+        for t in plainest {
+            let filled = crate::recipes::fill_with_placeholders(t);
+            if !templates.contains(&filled) {
+                templates.push(filled);
+                if templates.len() > MAX_TEMPLATES {
+                    // Too many to be a useful suggestion.
+                    return None;
+                }
+            }
         }
         templates.sort();
         match groups.iter_mut().find(|(t, _)| *t == templates) {
@@ -217,7 +256,7 @@ fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix>
             None => groups.push((templates, vec![action.value.to_string()])),
         }
     }
-    if groups.iter().any(|(t, _)| t.len() > 4) || groups.is_empty() {
+    if groups.is_empty() {
         return None;
     }
     let sid = stmt

@@ -16,6 +16,14 @@ declare_rule! {
     /// stand for "this account" or "this region", which every rule already treats as a specific
     /// value, so reporting them would only add noise to every template.
     ///
+    /// Nor are references to a resource declared in the same CloudFormation template (`!Ref Queue`,
+    /// `!GetAtt Bucket.Arn`, `!Sub '${Bucket.Arn}/*'`) or to a Terraform resource or data source
+    /// (`aws_s3_bucket.b.arn`, `data.aws_caller_identity.current.account_id`): such a value names
+    /// the one resource the template or module creates or reads, which is as narrow as a written
+    /// ARN, and real code uses it everywhere. The value stays unknown to the other rules (it is
+    /// never read as `*`); only this report is skipped. A `!GetAtt` of a resource the template does
+    /// not declare is still reported.
+    ///
     /// ## Why is this bad?
     /// It is not bad in itself; it is information. A linter that guessed would either flag things
     /// that are fine or pass things that are not. Give the variable a default, a `.tfvars` value, or
@@ -104,7 +112,7 @@ fn is_own_coordinate(expr: &str) -> bool {
 }
 
 fn report(unknown: &Unknown, span: Span) -> Option<Finding> {
-    if is_own_coordinate(&unknown.expr) {
+    if unknown.local_resource || unknown.reference.is_some() || is_own_coordinate(&unknown.expr) {
         return None;
     }
     UnresolvedReference::finding(

@@ -140,13 +140,11 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
         let fields: Vec<&str> = parts.by_ref().collect();
         fields.get(5).map(|r| format!("arn:x:x:x:x:{r}"))
     };
+    let written = format!("arn:x:x:x:x:{}", arn.resource);
     let candidates: Vec<&str> = formats
         .iter()
         .copied()
-        .filter(|t| {
-            resource_only(t)
-                .is_some_and(|tr| matches_template(&format!("arn:x:x:x:x:{}", arn.resource), &tr))
-        })
+        .filter(|t| resource_only(t).is_some_and(|tr| matches_template(&written, &tr)))
         .collect();
     let formats = if candidates.is_empty() {
         formats

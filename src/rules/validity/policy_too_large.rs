@@ -252,12 +252,13 @@ impl Rule for PolicyTooLarge {
     }
 }
 
-/// The first character of the document: its opening brace.
+/// Where to point: the `Statement` key (the size is the statements'), else the document's first
+/// character (its opening brace).
 fn head(doc: &PolicyDoc) -> Span {
-    Span {
+    doc.statement_key.unwrap_or(Span {
         end: doc.span.start.saturating_add(1).min(doc.span.end),
         ..doc.span
-    }
+    })
 }
 
 fn help(quota: &Quota) -> String {

@@ -1,0 +1,199 @@
+//! Variable values for a root module from outside its `.tf` files, in Terraform's order (later
+//! wins): `terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars` and `*.auto.tfvars.json`
+//! in lexical order of their names (all in the module's folder), then `--var-file` and `--var` in
+//! the order given. Every file read joins the source map, so a value's span points where it was
+//! written; a malformed file is a located error and the other files still count.
+
+use std::path::{Path, PathBuf};
+
+use hcl_edit::expr::Expression;
+use hcl_edit::Span as _;
+
+use super::eval::{Eval, Src};
+use crate::source::{FileId, SourceFile, Span};
+use crate::tree::{Node, NodeKind};
+use crate::ParseError;
+
+/// One variable setting from the command line or the config, applied in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarSetting {
+    /// `--var-file FILE`: a `.tfvars` (HCL) or `.tfvars.json` file.
+    File(PathBuf),
+    /// `--var NAME=VALUE`.
+    Value { name: String, value: String },
+}
+
+impl VarSetting {
+    /// Reads `NAME=VALUE` as `--var` takes it.
+    pub fn parse_assignment(s: &str) -> Result<VarSetting, String> {
+        match s.split_once('=') {
+            Some((name, value)) if is_identifier(name.trim()) => Ok(VarSetting::Value {
+                name: name.trim().to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err(format!(
+                "expected `NAME=VALUE` for `--var`, found `{s}` (NAME is a variable name)"
+            )),
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The tfvars files Terraform reads by itself from a root module's folder, in its order.
+fn automatic_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|p| p.is_file())
+        .collect();
+    let mut auto: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+                }) && p.is_file()
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    auto.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    files.extend(auto);
+    files
+}
+
+/// Fills `ev.inputs` for a root module from its folder's tfvars files and `settings`.
+pub(super) fn load(ev: &mut Eval<'_>, settings: &[VarSetting], errors: &mut Vec<ParseError>) {
+    if let Some(dir) = ev.module.dir_path.clone() {
+        for path in automatic_files(&dir) {
+            load_file(ev, &path, errors);
+        }
+    }
+    for setting in settings {
+        match setting {
+            VarSetting::File(path) => load_file(ev, path, errors),
+            VarSetting::Value { name, value } => {
+                let node = command_line_value(ev, name, value);
+                ev.inputs.insert(name.clone(), node);
+            }
+        }
+    }
+}
+
+const NO_REFERENCES: &str = "a variables file cannot refer to other values";
+
+fn load_file(ev: &mut Eval<'_>, path: &Path, errors: &mut Vec<ParseError>) {
+    let text = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(crate::lint::bytes_to_text)
+    {
+        Ok(text) => text,
+        Err(message) => {
+            let id = ev.sources.add(SourceFile::new(path, String::new()));
+            errors.push(ParseError::whole(
+                id,
+                format!("cannot read variables file: {message}"),
+            ));
+            return;
+        }
+    };
+    let id = ev.sources.add(SourceFile::new(path, text.clone()));
+    let json = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".json"));
+    if json {
+        match crate::json::parse(&text, id, 0) {
+            Ok(Node {
+                kind: NodeKind::Object(entries),
+                ..
+            }) => {
+                for (name, value) in entries {
+                    ev.inputs.insert(name.value, value);
+                }
+            }
+            Ok(other) => errors.push(ParseError::at(
+                other.span,
+                format!(
+                    "expected an object of variable values, found {}",
+                    other.type_name()
+                ),
+            )),
+            Err(e) => errors.push(crate::frontend::json::json_error(id, &text, e)),
+        }
+        return;
+    }
+    let body = match hcl_edit::parser::parse_body(&text) {
+        Ok(body) => body,
+        Err(e) => {
+            let mut at = e.location().offset().min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let next = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            errors.push(ParseError::at(
+                Span::new(id, at, next),
+                format!(
+                    "invalid HCL in variables file: {}",
+                    super::embedded::lower_first(e.message())
+                ),
+            ));
+            return;
+        }
+    };
+    let src = Src {
+        key: 0,
+        id,
+        text: &text,
+    };
+    for structure in body.iter() {
+        if let Some(attr) = structure.as_attribute() {
+            let node = ev.eval_literal(src, &attr.value, NO_REFERENCES);
+            ev.inputs.insert(attr.key.as_str().to_string(), node);
+        } else if let Some(block) = structure.as_block() {
+            let r = block.ident.span().unwrap_or(0..0);
+            errors.push(ParseError::at(
+                Span::new(id, r.start, r.end),
+                format!(
+                    "unexpected block `{}` in a variables file: expected `NAME = VALUE` lines",
+                    block.ident.as_str()
+                ),
+            ));
+        }
+    }
+}
+
+/// `--var NAME=VALUE`: like Terraform, a list, map or quoted value is read as HCL; anything else
+/// is the string as typed (`--var bucket=arn:aws:s3:::logs`). The text joins the source map as
+/// `--var NAME`, so findings can show it.
+fn command_line_value(ev: &mut Eval<'_>, name: &str, value: &str) -> Node {
+    let id: FileId = ev
+        .sources
+        .add(SourceFile::new(format!("--var {name}"), value.to_string()));
+    let span = Span::new(id, 0, value.len());
+    let trimmed = value.trim_start();
+    if trimmed.starts_with(['[', '{', '"']) {
+        if let Ok(expr) = hcl_edit::parser::parse_expr(value) {
+            if !matches!(expr, Expression::Variable(_) | Expression::Traversal(_)) {
+                let src = Src {
+                    key: 0,
+                    id,
+                    text: value,
+                };
+                return ev.eval_literal(src, &expr, NO_REFERENCES);
+            }
+        }
+    }
+    Node::new(
+        NodeKind::Str(crate::model::Scalar::Str(value.to_string())),
+        span,
+    )
+}
