@@ -129,12 +129,9 @@ impl Rule for ResourceStar {
                 *counts.entry(arn.as_str()).or_default() += n;
             }
         }
-        let mut templates: Vec<(usize, String)> = counts
-            .into_iter()
-            .map(|(t, n)| (n, t.to_string()))
-            .collect();
+        let mut templates: Vec<(usize, &str)> = counts.into_iter().map(|(t, n)| (n, t)).collect();
         templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
-        let templates: Vec<String> = templates.into_iter().map(|(_, t)| t).collect();
+        let templates: Vec<&str> = templates.into_iter().map(|(_, t)| t).collect();
         let scoped = if names.iter().any(|n| has_wildcard(n)) {
             format!(
                 "{} of the actions {} can be scoped",
