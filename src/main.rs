@@ -4,6 +4,22 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Turns transparent huge pages off for this process. mimalloc's arenas otherwise fault in (and
+/// zero) 2 MiB pages where the kernel's THP mode is `always`: on the Terraform benchmark tree the
+/// peak RSS was ~100 MB with them and ~58 MB without, at about the same CPU time. The equivalent
+/// of `MIMALLOC_ALLOW_THP=0`, without an environment variable.
+#[cfg(target_os = "linux")]
+fn disable_transparent_huge_pages() {
+    // SAFETY: prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) only sets a flag of this process; it reads no
+    // memory of ours, and a failure (old kernel) leaves things as they were.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn disable_transparent_huge_pages() {}
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -263,6 +279,7 @@ fn version_text() -> String {
 }
 
 fn main() -> ExitCode {
+    disable_transparent_huge_pages();
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -40,8 +40,12 @@ pub fn thousands(n: usize) -> String {
 }
 
 /// Joins names as `a`, `a and b`, `a, b and 3 more`.
-pub fn list_some(items: &[String], max: usize) -> String {
-    let shown: Vec<String> = items.iter().take(max).map(|s| format!("`{s}`")).collect();
+pub fn list_some<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let shown: Vec<String> = items
+        .iter()
+        .take(max)
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect();
     let rest = items.len().saturating_sub(max);
     match (shown.len(), rest) {
         (0, _) => String::new(),

@@ -188,6 +188,9 @@ pub struct ActionResource {
     /// Resource type name as the catalog writes it (`repository`, `Secret`).
     pub name: String,
     pub required: bool,
+    /// Index of the resource type in its service's `resource_types`, resolved once when the
+    /// service is parsed (`None` if the service does not define it; gen-data rejects that).
+    type_index: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -263,13 +266,51 @@ impl ActionRef {
     /// The resource types this action accepts, resolved against the service.
     pub fn resource_types(&self) -> impl Iterator<Item = &'static ResourceType> + '_ {
         let types = &self.service.resource_types;
-        self.action.resources.iter().filter_map(|r| {
-            // Sorted case-insensitively (checked by `embedded_data_is_sorted_for_binary_search`).
-            types
-                .binary_search_by(|t| cmp_ci(&t.name, &r.name))
-                .ok()
-                .map(|i| &types[i])
-        })
+        self.action
+            .resources
+            .iter()
+            .filter_map(|r| types.get(r.type_index?))
+    }
+
+    /// How often each resource type is accepted by `actions` (an action counts once per type it
+    /// lists), in order of first appearance. Linear: consecutive actions of one service (the order
+    /// [`Catalog::expand`] returns) share one counter array.
+    pub fn count_resource_types(actions: &[ActionRef]) -> Vec<(&'static ResourceType, usize)> {
+        let mut per_service: Vec<(&'static Service, Vec<usize>)> = Vec::new();
+        let mut order: Vec<(usize, usize)> = Vec::new();
+        let mut current: Option<usize> = None;
+        for a in actions {
+            let i = match current {
+                Some(i) if std::ptr::eq(per_service[i].0, a.service) => i,
+                _ => {
+                    let i = per_service
+                        .iter()
+                        .position(|(s, _)| std::ptr::eq(*s, a.service))
+                        .unwrap_or_else(|| {
+                            per_service.push((a.service, vec![0; a.service.resource_types.len()]));
+                            per_service.len() - 1
+                        });
+                    current = Some(i);
+                    i
+                }
+            };
+            for t in a.action.resources.iter().filter_map(|r| r.type_index) {
+                let Some(n) = per_service[i].1.get_mut(t) else {
+                    continue;
+                };
+                if *n == 0 {
+                    order.push((i, t));
+                }
+                *n += 1;
+            }
+        }
+        order
+            .into_iter()
+            .map(|(i, t)| {
+                let (service, counts) = &per_service[i];
+                (&service.resource_types[t], counts[t])
+            })
+            .collect()
     }
 
     /// Condition keys that apply when this action is used with the given resource type (the
@@ -734,6 +775,32 @@ mod tests {
             .map(|p| p.name.as_str())
             .collect();
         assert!(names.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn resource_type_counts_match_a_plain_count() {
+        let catalog = Catalog::get();
+        let mut actions = catalog.expand("ec2:Describe*");
+        actions.extend(catalog.expand("s3:Get*"));
+        // Services interleaved, and an action twice.
+        actions.extend(catalog.expand("ec2:RunInstances"));
+        actions.extend(catalog.expand("ec2:RunInstances"));
+        let counted = ActionRef::count_resource_types(&actions);
+        let mut plain: Vec<(&'static ResourceType, usize)> = Vec::new();
+        for a in &actions {
+            for t in a.resource_types() {
+                match plain.iter_mut().find(|(x, _)| std::ptr::eq(*x, t)) {
+                    Some(e) => e.1 += 1,
+                    None => plain.push((t, 1)),
+                }
+            }
+        }
+        assert!(counted.len() > 10);
+        assert_eq!(counted.len(), plain.len());
+        for ((a, n), (b, m)) in counted.iter().zip(&plain) {
+            assert!(std::ptr::eq(*a, *b), "{} vs {}", a.name, b.name);
+            assert_eq!(n, m, "{}", a.name);
+        }
     }
 
     #[test]

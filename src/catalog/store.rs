@@ -241,7 +241,11 @@ fn read_service(line: &'static str) -> Option<Loaded> {
             r.eat(b',')?;
             keys.push(r.list(Reader::str)?);
             r.eat(b']')?;
-            Some(ActionResource { name, required })
+            Some(ActionResource {
+                name,
+                required,
+                type_index: None,
+            })
         })?;
         r.eat(b',')?;
         let condition_keys = r.strings()?;
@@ -269,6 +273,16 @@ fn read_service(line: &'static str) -> Option<Loaded> {
             condition_keys,
         })
     })?;
+    // Resolve each action's resource rows to indices once (the types are sorted
+    // case-insensitively, as `embedded_data_is_sorted_for_binary_search` checks).
+    let mut actions = actions;
+    for a in &mut actions {
+        for row in &mut a.resources {
+            row.type_index = resource_types
+                .binary_search_by(|t: &ResourceType| cmp_ci(&t.name, &row.name))
+                .ok();
+        }
+    }
     r.lit(",\"conditions\":")?;
     let condition_keys = r
         .conditions()?
@@ -435,6 +449,21 @@ mod tests {
         assert_eq!(store.entries().len(), lines.len());
         for (e, l) in store.entries().iter().zip(lines) {
             assert_eq!(e.line(), l);
+        }
+    }
+
+    #[test]
+    fn every_resource_row_resolves_to_its_type() {
+        for l in store().load_all() {
+            for a in &l.service.actions {
+                for row in &a.resources {
+                    let t = row
+                        .type_index
+                        .and_then(|i| l.service.resource_types.get(i))
+                        .unwrap_or_else(|| panic!("{}:{} {}", l.service.prefix, a.name, row.name));
+                    assert!(t.name.eq_ignore_ascii_case(&row.name));
+                }
+            }
         }
     }
 

@@ -162,7 +162,40 @@ fn template_tokens(s: &str) -> Vec<Tok> {
 /// Whether some concrete ARN is matched both by the policy ARN `arn` (wildcards, policy variables)
 /// and by the catalog template (placeholders), ignoring ASCII case.
 pub fn matches_template(arn: &str, template: &str) -> bool {
+    if !may_match(arn, template) {
+        return false;
+    }
     globs_intersect(&policy_tokens(arn), &template_tokens(template))
+}
+
+/// A quick necessary condition for [`matches_template`], without allocating: when the policy ARN
+/// has no wildcard or variable before its resource field (so its fields line up with the
+/// template's), the service fields must agree, and so must the literal heads of the resource
+/// fields (`repository/` against `repository/${RepositoryName}`), ignoring ASCII case.
+fn may_match(arn: &str, template: &str) -> bool {
+    let (Some(a), Some(t)) = (parse_arn(arn), parse_arn(template)) else {
+        return true;
+    };
+    let head = &arn[..arn.len() - a.resource.len()];
+    if is_pattern(head) {
+        return true;
+    }
+    if !t.service.contains('$') && !t.service.eq_ignore_ascii_case(a.service) {
+        return false;
+    }
+    resource_heads_agree(a.resource, t.resource)
+}
+
+/// Whether the literal heads of a policy ARN's resource field (up to its first wildcard or
+/// variable) and a template's resource field (up to its first placeholder) agree, ignoring ASCII
+/// case: `repository/app*` and `repository/${RepositoryName}` do, `user/x` and `role/${Name}` do
+/// not. A necessary condition for the two to match once their other fields line up.
+pub fn resource_heads_agree(arn_resource: &str, template_resource: &str) -> bool {
+    let literal = |s: &str, stops: &[char]| s.find(stops).unwrap_or(s.len());
+    let a_len = literal(arn_resource, &['*', '?', '$']);
+    let t_len = literal(template_resource, &['$']);
+    let n = a_len.min(t_len);
+    arn_resource.as_bytes()[..n].eq_ignore_ascii_case(&template_resource.as_bytes()[..n])
 }
 
 /// Non-emptiness of the intersection of two glob languages, by a search over position pairs.
@@ -294,5 +327,45 @@ mod tests {
         assert!(!matches_template("arn:aws:iam::111122223333:user/ci", role));
         assert!(matches_template("arn:aws:iam::*:*", role));
         assert!(matches_template("ARN:AWS:IAM::1:ROLE/X", role));
+    }
+
+    /// The quick check never rejects what the full intersection accepts.
+    #[test]
+    fn quick_check_is_a_necessary_condition() {
+        let arns = [
+            "arn:aws:s3:::reports",
+            "arn:aws:s3:::reports/*",
+            "arn:aws:s3:us-east-1:111122223333:accesspoint/ap",
+            "arn:aws:iam::111122223333:role/ci",
+            "arn:aws:iam::*:x",
+            "arn:aws:iam::111122223333:*",
+            "arn:aws:ec2:*:*:instance/*",
+            "arn:aws:ec2:us-east-1:111122223333:Instance/i-1",
+            "arn:aws:logs:us-east-1:111122223333:log-group:/aws/x:*",
+            "arn:aws:sqs:us-east-1:111122223333:orders",
+            "arn:aws:ssm:*::document/x",
+            "arn:aws:execute-api:us-east-1:1:abc/*/GET/x",
+            "arn:aws:s3:::${aws:username}",
+            "arn:aws:*:*:*:*",
+        ];
+        let catalog = crate::catalog::Catalog::get();
+        let mut rejected = 0;
+        for prefix in ["s3", "iam", "ec2", "logs", "sqs", "ssm", "execute-api"] {
+            let service = catalog.service(prefix).expect("in the catalog");
+            for t in service.resource_types.iter().flat_map(|t| t.arns.iter()) {
+                for arn in arns {
+                    let full = globs_intersect(&policy_tokens(arn), &template_tokens(t));
+                    if !may_match(arn, t) {
+                        rejected += 1;
+                        assert!(!full, "{arn} vs {t}");
+                    }
+                    assert_eq!(matches_template(arn, t), full, "{arn} vs {t}");
+                }
+            }
+        }
+        assert!(
+            rejected > 1_000,
+            "the quick check rejects most pairs: {rejected}"
+        );
     }
 }

@@ -28,6 +28,8 @@ pub struct Grants {
     pub allowed: BTreeSet<String>,
     /// Allow patterns as written (for actions the catalog does not know).
     patterns: Vec<String>,
+    /// [`Grants::resource_types`], computed once (every attachment's message asks for it).
+    resource_types: OnceLock<Vec<String>>,
 }
 
 /// How far a policy reaches: decides the severity of `broad-managed-policy`.
@@ -121,6 +123,12 @@ impl Grants {
 
     /// Resource type names the scopable actions on `"*"` could have been limited to, most used first.
     pub fn resource_types(&self) -> Vec<String> {
+        self.resource_types
+            .get_or_init(|| self.count_resource_types())
+            .clone()
+    }
+
+    fn count_resource_types(&self) -> Vec<String> {
         use foldhash::HashMapExt;
         let mut by_name: foldhash::HashMap<&str, usize> = foldhash::HashMap::new();
         for a in self.scopable_on_star() {
@@ -165,6 +173,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         on_star: Vec::new(),
         allowed: BTreeSet::new(),
         patterns: Vec::new(),
+        resource_types: OnceLock::new(),
     };
     let Ok(node) = crate::json::parse(policy.document, FileId(0), 0) else {
         return g;

@@ -1,6 +1,5 @@
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use crate::catalog::ResourceType;
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
 use crate::text::{list_some, thousands};
@@ -89,6 +88,9 @@ impl Rule for ResourceStar {
         let mut seen = HashSet::new();
         // The action entries as written that grant something scopable, and their spans.
         let mut written: Vec<(String, Span)> = Vec::new();
+        // Each known entry's expansion, in order, for the fix.
+        let mut expansions: Vec<Vec<ActionRef>> = Vec::new();
+        let entries = actions.known().count();
         for action in actions.known() {
             let matched = if has_wildcard(action.value) {
                 cx.catalog.expand(action.value)
@@ -96,17 +98,23 @@ impl Rule for ResourceStar {
                 cx.catalog.action(action.value).into_iter().collect()
             };
             let before = scopable.len();
-            for a in matched
-                .into_iter()
-                .filter(|a| a.action.is_scopable() && !a.action.runs_without_resource())
-            {
-                if seen.insert(std::ptr::from_ref(a.action)) {
-                    scopable.push(a);
+            let wanted = matched
+                .iter()
+                .filter(|a| a.action.is_scopable() && !a.action.runs_without_resource());
+            if entries == 1 {
+                // One expansion lists each action once: nothing to deduplicate.
+                scopable.extend(wanted);
+            } else {
+                for &a in wanted {
+                    if seen.insert(std::ptr::from_ref(a.action)) {
+                        scopable.push(a);
+                    }
                 }
             }
             if scopable.len() > before {
                 written.push((action.value.to_string(), action.span));
             }
+            expansions.push(matched);
         }
         if scopable.is_empty() {
             return;
@@ -115,25 +123,15 @@ impl Rule for ResourceStar {
         // Templates of the resource types the actions accept, most used first, then plainest.
         // Counted per resource type first (an expansion names the same few types over and over),
         // then per template text.
-        let mut per_type: HashMap<*const ResourceType, (&'static ResourceType, usize)> =
-            HashMap::new();
-        for a in &scopable {
-            for t in a.resource_types() {
-                per_type.entry(std::ptr::from_ref(t)).or_insert((t, 0)).1 += 1;
-            }
-        }
         let mut counts: HashMap<&str, usize> = HashMap::new();
-        for (t, n) in per_type.into_values() {
+        for (t, n) in ActionRef::count_resource_types(&scopable) {
             for arn in &t.arns {
                 *counts.entry(arn.as_str()).or_default() += n;
             }
         }
-        let mut templates: Vec<(usize, String)> = counts
-            .into_iter()
-            .map(|(t, n)| (n, t.to_string()))
-            .collect();
+        let mut templates: Vec<(usize, &str)> = counts.into_iter().map(|(t, n)| (n, t)).collect();
         templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
-        let templates: Vec<String> = templates.into_iter().map(|(_, t)| t).collect();
+        let templates: Vec<&str> = templates.into_iter().map(|(_, t)| t).collect();
         let scoped = if names.iter().any(|n| has_wildcard(n)) {
             format!(
                 "{} of the actions {} can be scoped",
@@ -164,7 +162,7 @@ impl Rule for ResourceStar {
         let mut finding = Self::finding(star.span, message)
             .help(help)
             .path(stmt.path.clone());
-        if let Some(fix) = scoped_statements(stmt, doc, cx) {
+        if let Some(fix) = scoped_statements(stmt, doc, &expansions) {
             finding = finding.fix(fix);
         }
         for (_, span) in written.into_iter().take(5) {
@@ -180,7 +178,13 @@ const MAX_TEMPLATES: usize = 4;
 /// The statement split in two: unscopable actions on `"*"`, the rest on the ARN templates (with
 /// placeholders) of the plainest resource type each accepts. `None` when a value is unknown, a
 /// condition cannot be copied, or the templates are too many to be a useful suggestion.
-fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix> {
+///
+/// `expansions` holds what each known `Action` entry matches, in order.
+fn scoped_statements(
+    stmt: &Statement,
+    doc: &PolicyDoc,
+    expansions: &[Vec<ActionRef>],
+) -> Option<Fix> {
     use crate::fix::{ConditionSpec, PolicySpec, ResourceValue, StatementSpec};
     let actions = stmt.actions()?;
     if actions.has_unknown() || stmt.resources()?.items.len() != 1 {
@@ -204,21 +208,22 @@ fn scoped_statements(stmt: &Statement, doc: &PolicyDoc, cx: &Ctx) -> Option<Fix>
     let mut unscopable: Vec<String> = Vec::new();
     // (templates, actions as written), in first-seen order.
     let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-    for action in actions.known() {
-        let matched = if has_wildcard(action.value) {
-            cx.catalog.expand(action.value)
-        } else {
-            cx.catalog.action(action.value).into_iter().collect()
-        };
+    for (action, matched) in actions.known().zip(expansions) {
         if matched.is_empty() {
             return None;
+        }
+        let on_star = |a: &ActionRef| !a.action.is_scopable() || a.action.runs_without_resource();
+        if has_wildcard(action.value) && matched.iter().any(on_star) {
+            // A pattern that also matches actions needing `"*"` stays on `"*"` as written.
+            unscopable.push(action.value.to_string());
+            continue;
         }
         // The plainest template of each action, once each (by identity: an expansion repeats them).
         let mut plainest: Vec<&'static str> = Vec::new();
         let mut seen = HashSet::new();
         let mut any_unscopable = false;
-        for a in &matched {
-            if a.action.runs_without_resource() {
+        for a in matched {
+            if on_star(a) {
                 any_unscopable = true;
                 continue;
             }

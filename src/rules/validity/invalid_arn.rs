@@ -1,4 +1,6 @@
-use crate::model::arn::{is_pattern, looks_like_region, matches_template, parse_arn, PARTITIONS};
+use crate::model::arn::{
+    is_pattern, looks_like_region, matches_template, parse_arn, resource_heads_agree, PARTITIONS,
+};
 use crate::rules::prelude::*;
 
 declare_rule! {
@@ -135,16 +137,16 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
                 .is_some_and(|s| s.eq_ignore_ascii_case(arn.service))
         })
         .collect();
-    let resource_only = |t: &str| {
-        let mut parts = t.splitn(6, ':');
-        let fields: Vec<&str> = parts.by_ref().collect();
-        fields.get(5).map(|r| format!("arn:x:x:x:x:{r}"))
-    };
     let written = format!("arn:x:x:x:x:{}", arn.resource);
     let candidates: Vec<&str> = formats
         .iter()
         .copied()
-        .filter(|t| resource_only(t).is_some_and(|tr| matches_template(&written, &tr)))
+        .filter(|t| {
+            t.splitn(6, ':').nth(5).is_some_and(|r| {
+                resource_heads_agree(arn.resource, r)
+                    && matches_template(&written, &format!("arn:x:x:x:x:{r}"))
+            })
+        })
         .collect();
     let formats = if candidates.is_empty() {
         formats
