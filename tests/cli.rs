@@ -932,3 +932,44 @@ fn var_and_var_file_set_terraform_variables_in_command_line_order() {
             "iamlint.toml:2:14: variables file `nope.tfvars` does not exist",
         ));
 }
+
+/// An annotation sits in one file: a finding inside a module names the call that brought it there
+/// on a line of its own (`%0A` in the workflow command).
+#[test]
+fn github_annotations_of_module_findings_name_the_call() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/terraform/modules/repo");
+    let out = iamlint(&root)
+        .args([
+            "check",
+            "examples/broad",
+            "--format",
+            "github",
+            "--select",
+            "wildcard-action",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let module_line = out
+        .lines()
+        .find(|l| l.contains("`logs:*`"))
+        .unwrap_or_else(|| panic!("no annotation for the module statement in:\n{out}"));
+    assert!(
+        module_line.starts_with("::warning file=main.tf,line=11,"),
+        "{module_line}"
+    );
+    assert!(
+        module_line.ends_with("%0Ain module `ci` called here: examples/broad/main.tf:1"),
+        "{module_line}"
+    );
+    // The caller's own finding is in the caller's file: no extra line.
+    let caller_line = out.lines().find(|l| l.contains("`s3:*`")).unwrap();
+    assert!(
+        caller_line.starts_with("::warning file=examples/broad/main.tf,line=4,")
+            && !caller_line.contains("%0A"),
+        "{caller_line}"
+    );
+}

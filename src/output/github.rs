@@ -32,6 +32,22 @@ struct Annotation {
     message: String,
 }
 
+/// The message, plus one line per related location in another file: an annotation sits in one
+/// file, so a finding inside a module would otherwise not say which call brought it there.
+fn with_elsewhere(r: &Resolver<'_>, f: &crate::finding::Finding) -> String {
+    let mut message = f.message.clone();
+    for label in f.related.iter().filter(|l| l.span.file != f.span.file) {
+        let at = r.region(label.span).start;
+        message.push_str(&format!(
+            "\n{}: {}:{}",
+            label.note,
+            r.path(label.span.file),
+            at.line
+        ));
+    }
+    message
+}
+
 /// Writes annotations for the first [`ANNOTATIONS_PER_TYPE`] errors, warnings and notices (one
 /// notice slot is kept for the summary), in path order; the rest go to the log as plain lines, and
 /// a closing notice gives the counts.
@@ -59,7 +75,7 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
             file: r.path(f.span.file).to_string(),
             region: Some(r.region(f.span)),
             title: f.rule.id().to_string(),
-            message: f.message.clone(),
+            message: with_elsewhere(&r, f),
         });
         for a in errors.collect::<Vec<_>>().into_iter().chain(findings) {
             let (slot, cap) = match a.command {
