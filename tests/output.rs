@@ -477,7 +477,7 @@ fn github_commands() {
     ));
     assert_eq!(
         github(&r),
-        "::warning file=infra/policy.json,line=2,col=47,endLine=2,endColumn=53,title=wildcard-action::`s3:*` allows all actions of `s3`\n\
+        "::warning file=infra/policy.json,line=2,col=47,endLine=2,endColumn=53,title=wildcard-action::`s3:*` allows all actions of `s3`%0Aloaded here: infra/main.tf:2\n\
          ::error file=x.json,line=2,col=49,endLine=2,endColumn=52,title=wildcard-action::`*` allows every action of every service\n\
          ::error file=gone.json,title=parse error::cannot read file: no such file\n\
          ::notice title=iamlint::Found 2 findings: 1 error, 1 warning, 0 infos in 2 files (3 files checked); 1 file could not be read or parsed\n"
