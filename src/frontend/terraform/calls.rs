@@ -169,7 +169,7 @@ fn call(
         let mut stack = scope.stack.clone();
         stack.push(canonical_dir.clone());
         let inner = Scope {
-            prefix: format!("{}{}.", scope.prefix, pass.address(&base)),
+            prefix: format!("{}.", scope.scoped(pass.address(&base))),
             via,
             stack,
             expanded: scope.expanded.clone(),

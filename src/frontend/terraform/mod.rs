@@ -108,9 +108,9 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
-    /// A principal key inside this module instance: `aws_iam_role.this` of two instances of a
-    /// module are two roles.
-    fn principal(&self, key: String) -> String {
+    /// An address or principal key inside this module instance: `aws_iam_role.this` of two
+    /// instances of a module are two roles.
+    fn scoped(&self, key: String) -> String {
         if self.prefix.is_empty() {
             key
         } else {
@@ -174,17 +174,15 @@ fn lint_slots(
 ) {
     let module: &Module = ev.module;
     for slot in resources::slots(body) {
-        let attached_to = match &slot.managed_policy {
-            Some(name) => module
-                .policy_attached(name)
-                .first()
-                .map(|p| principal_key(module, p)),
-            None => slot.attached_to.as_ref().map(|p| principal_key(module, p)),
-        }
-        .map(|k| scope.principal(k));
+        let attached_to = attached_key(
+            module,
+            slot.managed_policy.as_deref(),
+            slot.attached_to.as_ref(),
+            scope,
+        );
         let instances = Instances::of(ev, src, slot.block);
         for pass in instances.passes(&slot.address) {
-            let address = format!("{}{}", scope.prefix, pass.address(&slot.address));
+            let address = scope.scoped(pass.address(&slot.address));
             let rest = slot.path.get(slot.address.len()..).unwrap_or_default();
             let origin = Origin {
                 address: Some(address.clone()),
@@ -216,14 +214,12 @@ fn lint_main_docs(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope) {
         for (key, u) in &foreign {
             let usrc = ev.src(*key);
             let via = Span::new(usrc.id, u.span.start, u.span.end);
-            let attached_to = match &u.managed_policy {
-                Some(p) => module
-                    .policy_attached(p)
-                    .first()
-                    .map(|p| principal_key(module, p)),
-                None => u.attached_to.as_ref().map(|p| principal_key(module, p)),
-            }
-            .map(|k| scope.principal(k));
+            let attached_to = attached_key(
+                module,
+                u.managed_policy.as_deref(),
+                u.attached_to.as_ref(),
+                scope,
+            );
             let mut chain = vec![Via::new(via, format!("used by `{}` here", u.address))];
             chain.extend(scope.via.iter().cloned());
             let origin = Origin {
@@ -237,13 +233,7 @@ fn lint_main_docs(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope) {
                 push_built(model, built, u.kind, u.path.clone(), origin, None);
             }
         }
-        let used_here = module.main.defs.doc_uses.iter().any(|u| &u.doc == name);
-        let standalone = if used_here || !foreign.is_empty() {
-            false
-        } else {
-            module.doc_referenced_elsewhere(name) || !module.doc_is_source(name)
-        };
-        if standalone {
+        if module.doc_stands_alone(name) {
             lint_doc_alone(model, ev, 0, name, scope);
         }
     }
@@ -256,9 +246,7 @@ fn lint_standalone_docs(model: &mut FileModel, ev: &mut Eval<'_>, key: FileKey, 
     let mut docs: Vec<(&String, &usize)> = file.defs.data_docs.iter().collect();
     docs.sort_by_key(|(_, i)| **i);
     for (name, _) in docs {
-        let standalone = !module.doc_used(name)
-            && (module.doc_referenced_elsewhere(name) || !module.doc_is_source(name));
-        if standalone {
+        if module.doc_stands_alone(name) {
             lint_doc_alone(model, ev, key, name, scope);
         }
     }
@@ -280,7 +268,7 @@ fn lint_doc_alone(
     let base = format!("data.aws_iam_policy_document.{name}");
     let instances = Instances::of(ev, src, block);
     for pass in instances.passes(&base) {
-        let address = format!("{}{}", scope.prefix, pass.address(&base));
+        let address = scope.scoped(pass.address(&base));
         let origin = Origin {
             address: Some(address.clone()),
             description: Some(format!("policy document `{address}`")),
@@ -313,7 +301,7 @@ fn lint_attachments(
         let attached_to = site
             .attached_to
             .as_ref()
-            .map(|p| scope.principal(principal_key(module, p)));
+            .map(|p| scope.scoped(principal_key(module, p)));
         let instances = Instances::of(ev, src, site.block);
         for pass in instances.passes(&site.address) {
             let node = pass.with(ev, |ev| ev.eval(src, site.arns));
@@ -328,7 +316,7 @@ fn lint_attachments(
                 model.attachments.push(Attachment {
                     policy_arn: Located::new(scalar, item.span),
                     origin: Origin {
-                        address: Some(format!("{}{}", scope.prefix, pass.address(&site.address))),
+                        address: Some(scope.scoped(pass.address(&site.address))),
                         description: Some(site.description.clone()),
                         attached_to: attached_to.clone(),
                         via: chain(&pass, scope),
@@ -338,6 +326,25 @@ fn lint_attachments(
             }
         }
     }
+}
+
+/// The principal a policy slot belongs to, keyed within this module instance: for an
+/// `aws_iam_policy` (`managed_policy`), the first principal an attachment gives it; else the
+/// principal the slot names itself.
+fn attached_key(
+    module: &Module,
+    managed_policy: Option<&str>,
+    attached_to: Option<&PrincipalRef>,
+    scope: &Scope,
+) -> Option<String> {
+    match managed_policy {
+        Some(name) => module
+            .policy_attached(name)
+            .first()
+            .map(|p| principal_key(module, p)),
+        None => attached_to.map(|p| principal_key(module, p)),
+    }
+    .map(|k| scope.scoped(k))
 }
 
 /// The key documents and attachments of one principal share: `aws_iam_role.ci` when the module

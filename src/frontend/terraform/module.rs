@@ -491,8 +491,14 @@ impl Module {
             })
     }
 
+    /// True when the document is linted on its own: no policy slot uses it, and it is either
+    /// referenced elsewhere (a local, a module input, an output) or not merged into another.
+    pub fn doc_stands_alone(&self, name: &str) -> bool {
+        !self.doc_used(name) && (self.doc_referenced_elsewhere(name) || !self.doc_is_source(name))
+    }
+
     /// True when the document is used by any slot of the module (this file included).
-    pub fn doc_used(&self, name: &str) -> bool {
+    fn doc_used(&self, name: &str) -> bool {
         self.main.defs.doc_uses.iter().any(|u| u.doc == name)
             || !self.foreign_doc_uses(name).is_empty()
     }
