@@ -127,9 +127,9 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
 /// from 40 examples would otherwise list 40 call sites).
 const MAX_MERGED_LABELS: usize = 6;
 
-/// A label of a finding in another report: its file's path and text (to add to the kept
-/// finding's source map), its span there and its note.
-type ForeignLabel = (PathBuf, String, Span, String);
+/// A label of a finding in another report: that report's index, and the label (its span's file
+/// id belongs to that report's source map).
+type ForeignLabel = (usize, Label);
 
 /// A place in a file, comparable across reports (each has its own file ids): the file's
 /// canonical path and the byte range.
@@ -170,14 +170,7 @@ fn dedup_across_files(files: &mut [FileReport]) {
             match seen.get(&key) {
                 Some(&at) if at.0 != fi => {
                     dropped[ji] = true;
-                    let labels = f
-                        .related
-                        .iter()
-                        .map(|l| {
-                            let src = file.sources.get(l.span.file);
-                            (src.path.clone(), src.text.clone(), l.span, l.note.clone())
-                        })
-                        .collect();
+                    let labels = f.related.iter().map(|l| (fi, l.clone())).collect();
                     merges.push((at, labels));
                 }
                 Some(_) => {}
@@ -195,16 +188,19 @@ fn dedup_across_files(files: &mut [FileReport]) {
     // Labels added to a finding from other files, and how many were left out past the cap.
     let mut added: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
     for ((fi, ji), labels) in merges {
-        let file = &mut files[fi];
-        let Some(f) = file.findings.get_mut(ji) else {
-            continue;
-        };
         let count = added.entry((fi, ji)).or_default();
-        for (path, text, span, note) in labels {
+        for (from, Label { span, note }) in labels {
+            let Some((file, other)) = two_reports(files, fi, from) else {
+                continue;
+            };
+            let Some(f) = file.findings.get_mut(ji) else {
+                continue;
+            };
+            let src = other.sources.get(span.file);
             let known = f.related.iter().any(|l| {
                 l.note == note
                     && (l.span.start, l.span.end) == (span.start, span.end)
-                    && file.sources.get(l.span.file).path == path
+                    && file.sources.get(l.span.file).path == src.path
             });
             if known {
                 continue;
@@ -213,7 +209,7 @@ fn dedup_across_files(files: &mut [FileReport]) {
                 count.1 += 1;
                 continue;
             }
-            let id = file.sources.find_or_add(&path, &text);
+            let id = file.sources.find_or_add(&src.path, &src.text);
             let label = Label {
                 span: Span::new(id, span.start as usize, span.end as usize),
                 note,
@@ -243,6 +239,23 @@ fn dedup_across_files(files: &mut [FileReport]) {
             let mut flags = dropped.into_iter();
             file.findings.retain(|_| !flags.next().unwrap_or(false));
         }
+    }
+}
+
+/// Report `at` to change and report `from` to read, when they are two reports.
+fn two_reports(
+    files: &mut [FileReport],
+    at: usize,
+    from: usize,
+) -> Option<(&mut FileReport, &FileReport)> {
+    if at < from {
+        let (head, tail) = files.split_at_mut(from);
+        Some((head.get_mut(at)?, tail.first()?))
+    } else if from < at {
+        let (head, tail) = files.split_at_mut(at);
+        Some((tail.first_mut()?, head.get(from)?))
+    } else {
+        None
     }
 }
 
