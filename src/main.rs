@@ -332,13 +332,14 @@ fn var_settings(args: &CheckArgs, matches: &clap::ArgMatches) -> Vec<VarSetting>
             .map(Iterator::collect)
             .unwrap_or_default()
     };
+    let (file_at, var_at) = (positions("var_file"), positions("var"));
     let mut ordered: Vec<(usize, VarSetting)> = Vec::new();
     for (i, file) in args.var_file.iter().enumerate() {
-        let at = positions("var_file").get(i).copied().unwrap_or(usize::MAX);
+        let at = file_at.get(i).copied().unwrap_or(usize::MAX);
         ordered.push((at, VarSetting::File(file.clone())));
     }
     for (i, var) in args.var.iter().enumerate() {
-        let at = positions("var").get(i).copied().unwrap_or(usize::MAX);
+        let at = var_at.get(i).copied().unwrap_or(usize::MAX);
         let setting = VarSetting::parse_assignment(var).unwrap_or_else(|_| VarSetting::Value {
             name: String::new(),
             value: var.clone(),
