@@ -186,6 +186,8 @@ impl DirIndex {
 #[derive(Debug)]
 struct DirEntry {
     paths: Vec<PathBuf>,
+    /// The tfvars files Terraform reads by itself when the folder is a root module.
+    tfvars: Vec<PathBuf>,
     cells: Vec<OnceLock<Option<Arc<ParsedFile>>>>,
     index: OnceLock<Arc<DirIndex>>,
     /// Files of the folder not linted yet: at zero the folder is dropped from the cache.
@@ -194,20 +196,25 @@ struct DirEntry {
 
 impl DirEntry {
     fn read(dir: &Path) -> DirEntry {
-        let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        // (path, a regular file and not a symlink)
+        let files: Vec<(PathBuf, bool)> = match std::fs::read_dir(dir) {
             Ok(entries) => entries
                 .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+                .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_file())))
                 .collect(),
             Err(_) => Vec::new(),
         };
+        let mut paths: Vec<PathBuf> = files
+            .iter()
+            .filter(|(p, regular)| *regular && p.extension().is_some_and(|e| e == "tf"))
+            .map(|(p, _)| p.clone())
+            .collect();
         paths.sort();
         DirEntry {
             cells: paths.iter().map(|_| OnceLock::new()).collect(),
             remaining: AtomicUsize::new(paths.len()),
             paths,
+            tfvars: automatic_tfvars(files),
             index: OnceLock::new(),
         }
     }
@@ -243,6 +250,28 @@ impl DirEntry {
     }
 }
 
+/// The tfvars files among a folder's files, in the order Terraform reads them (later wins):
+/// `terraform.tfvars`, `terraform.tfvars.json`, then `*.auto.tfvars` and `*.auto.tfvars.json` in
+/// lexical order of their names. Unlike `.tf` files, a tfvars file may be a symlink to a file.
+fn automatic_tfvars(files: Vec<(PathBuf, bool)>) -> Vec<PathBuf> {
+    let mut found: Vec<(u8, PathBuf)> = files
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?;
+            let rank = match name {
+                "terraform.tfvars" => 0,
+                "terraform.tfvars.json" => 1,
+                _ if name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json") => 2,
+                _ => return None,
+            };
+            p.is_file().then_some((rank, p))
+        })
+        .collect();
+    found.sort_by(|(ra, a), (rb, b)| ra.cmp(rb).then_with(|| a.file_name().cmp(&b.file_name())));
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
 /// Folder → its files. A folder leaves the cache once each of its files was linted; a host that
 /// edits files between runs of the same file can call [`clear_cache`].
 static DIRS: LazyLock<Mutex<HashMap<PathBuf, Arc<DirEntry>>>> = LazyLock::new(Default::default);
@@ -275,6 +304,8 @@ pub struct Module {
     pub dir: Option<Arc<DirIndex>>,
     /// The folder (for `path.module`), when the file is on disk.
     pub dir_path: Option<PathBuf>,
+    /// The folder's own tfvars files, in Terraform's order (read when it is a root module).
+    pub tfvars: Vec<PathBuf>,
     entry: Option<Arc<DirEntry>>,
 }
 
@@ -318,6 +349,7 @@ impl Module {
             main,
             dir,
             dir_path,
+            tfvars: entry.as_ref().map(|e| e.tfvars.clone()).unwrap_or_default(),
             entry: entry.filter(|_| pos.is_some()),
         }
     }
@@ -335,6 +367,8 @@ impl Module {
             main,
             dir: Some(index),
             dir_path: Some(dir.to_path_buf()),
+            // A called module takes its variables from the call, not from tfvars files.
+            tfvars: Vec::new(),
             // Not counted as one of the folder's runs: its own lint still drops it from the cache.
             entry: None,
         })

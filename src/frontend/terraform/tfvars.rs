@@ -46,36 +46,10 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// The tfvars files Terraform reads by itself from a root module's folder, in its order.
-fn automatic_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
-        .iter()
-        .map(|name| dir.join(name))
-        .filter(|p| p.is_file())
-        .collect();
-    let mut auto: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
-                }) && p.is_file()
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    auto.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    files.extend(auto);
-    files
-}
-
 /// Fills `ev.inputs` for a root module from its folder's tfvars files and `settings`.
 pub(super) fn load(ev: &mut Eval<'_>, settings: &[VarSetting], errors: &mut Vec<ParseError>) {
-    if let Some(dir) = ev.module.dir_path.clone() {
-        for path in automatic_files(&dir) {
-            load_file(ev, &path, errors);
-        }
+    for path in ev.module.tfvars.clone() {
+        load_file(ev, &path, errors);
     }
     for setting in settings {
         match setting {
