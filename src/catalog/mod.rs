@@ -263,6 +263,19 @@ impl ActionRef {
         format!("{}:{}", self.service.prefix, self.action.name)
     }
 
+    /// Whether the IAM pattern (`s3:Get*`, `*`, case-insensitive) matches `service:action`, as
+    /// [`Catalog::expand`] matches, without building the full name when the pattern has its `:`.
+    pub fn matches(&self, pattern: &str) -> bool {
+        match pattern.split_once(':') {
+            Some((_, action)) if action.contains(':') => false,
+            Some((prefix, action)) => {
+                wildcard_match(prefix, &self.service.prefix)
+                    && wildcard_match(action, &self.action.name)
+            }
+            None => wildcard_match(pattern, &self.full_name()),
+        }
+    }
+
     /// The resource types this action accepts, resolved against the service.
     pub fn resource_types(&self) -> impl Iterator<Item = &'static ResourceType> + '_ {
         let types = &self.service.resource_types;
@@ -748,6 +761,41 @@ fn find_action(service: &'static Service, name: &str) -> Option<&'static Action>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ActionRef::matches` splits the pattern at its `:`; it must agree with matching the whole
+    /// `service:action` name.
+    #[test]
+    fn action_matches_agrees_with_whole_name_matching() {
+        let patterns = [
+            "*",
+            "s3:*",
+            "S3:get*",
+            "s3:GetObject",
+            "s3:Get?bject",
+            "*:Get*",
+            "s*:*Object",
+            "s3*",
+            "s3:Get:Object",
+            "ec2:Describe*",
+            "?3:*",
+            "*Object",
+            "",
+        ];
+        let actions: Vec<ActionRef> = ["s3", "ec2", "sqs", "ssm"]
+            .iter()
+            .flat_map(|p| Catalog::get().expand(&format!("{p}:*")))
+            .collect();
+        assert!(actions.len() > 1000);
+        let mut hits = 0;
+        for p in patterns {
+            for a in &actions {
+                let whole = wildcard_match(p, &a.full_name());
+                assert_eq!(a.matches(p), whole, "{p} vs {}", a.full_name());
+                hits += usize::from(whole);
+            }
+        }
+        assert!(hits > 1000, "{hits}");
+    }
 
     /// The lookups binary-search: the generated data must be sorted the way `cmp_ci` compares.
     #[test]

@@ -2,7 +2,7 @@
 //! allows on `"*"` without conditions (expanded against the catalog), by access level, its service
 //! wildcards, `NotAction` and admin statements. Computed once per policy and cached.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::catalog::{AccessLevels, ActionRef, Catalog, ManagedPolicy};
@@ -23,13 +23,20 @@ pub struct Grants {
     pub service_wildcards: Vec<String>,
     /// Every action allowed on `"*"` without conditions, expanded, sorted by name.
     pub on_star: Vec<ActionRef>,
-    /// Every action allowed anywhere (any resource, any condition), lower-cased `service:action`;
-    /// used to check that a recipe's actions are covered.
-    pub allowed: BTreeSet<String>,
-    /// Allow patterns as written (for actions the catalog does not know).
-    patterns: Vec<String>,
+    /// The `Action` (or `NotAction`) lists of the Allow statements, on any resource and under any
+    /// condition: what [`Grants::allows`] checks a recipe's actions against.
+    allow_lists: Vec<AllowList>,
     /// [`Grants::resource_types`], computed once (every attachment's message asks for it).
     resource_types: OnceLock<Vec<String>>,
+}
+
+/// One Allow statement's action list.
+#[derive(Debug)]
+struct AllowList {
+    /// `NotAction`: every catalog action except those matching `patterns`.
+    negated: bool,
+    /// Patterns and names as written.
+    patterns: Vec<String>,
 }
 
 /// How far a policy reaches: decides the severity of `broad-managed-policy`.
@@ -92,12 +99,18 @@ impl Grants {
 
     /// True when the policy allows `action` (case-insensitive), on any resource.
     pub fn allows(&self, action: &str) -> bool {
-        let lower = action.to_ascii_lowercase();
-        self.allowed.contains(&lower)
-            || self
-                .patterns
+        let matches = |list: &AllowList| {
+            list.patterns
                 .iter()
                 .any(|p| crate::catalog::wildcard_match(p, action))
+        };
+        self.allow_lists.iter().any(|list| {
+            if list.negated {
+                !matches(list) && Catalog::get().action(action).is_some()
+            } else {
+                matches(list)
+            }
+        })
     }
 
     /// Counts by primary access level, most powerful first: `[("Read", 10), ("List", 2)]`.
@@ -171,8 +184,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         not_action: Vec::new(),
         service_wildcards: Vec::new(),
         on_star: Vec::new(),
-        allowed: BTreeSet::new(),
-        patterns: Vec::new(),
+        allow_lists: Vec::new(),
         resource_types: OnceLock::new(),
     };
     let Ok(node) = crate::json::parse(policy.document, FileId(0), 0) else {
@@ -199,27 +211,27 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
             && !stmt.has_condition();
         if let Some(field) = stmt.action.as_ref().filter(|a| a.negated) {
             let excluded: Vec<&str> = field.known().map(|x| x.value).collect();
-            for a in catalog.expand("*") {
-                let name = a.full_name();
-                if excluded
-                    .iter()
-                    .any(|p| crate::catalog::wildcard_match(p, &name))
-                {
-                    continue;
-                }
-                g.allowed.insert(name.to_ascii_lowercase());
-                if everywhere {
-                    push(&mut on_star, a);
-                }
-            }
             if everywhere {
+                for a in catalog.expand("*") {
+                    if !excluded.iter().any(|p| a.matches(p)) {
+                        push(&mut on_star, a);
+                    }
+                }
                 g.not_action.extend(excluded.iter().map(|s| s.to_string()));
             }
+            g.allow_lists.push(AllowList {
+                negated: true,
+                patterns: excluded.iter().map(|s| s.to_string()).collect(),
+            });
             continue;
         }
         let Some(actions) = stmt.actions() else {
             continue;
         };
+        g.allow_lists.push(AllowList {
+            negated: false,
+            patterns: actions.known().map(|x| x.value.to_string()).collect(),
+        });
         for pattern in actions.known() {
             let p = pattern.value;
             if p == "*" && everywhere {
@@ -228,18 +240,16 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
             if everywhere && p.ends_with(":*") && !has_wildcard(&p[..p.len() - 2]) {
                 g.service_wildcards.push(p.to_string());
             }
+            if !everywhere {
+                continue;
+            }
             let matched = if has_wildcard(p) {
-                g.patterns.push(p.to_string());
                 catalog.expand(p)
             } else {
-                g.allowed.insert(p.to_ascii_lowercase());
                 catalog.action(p).into_iter().collect()
             };
             for a in matched {
-                g.allowed.insert(a.full_name().to_ascii_lowercase());
-                if everywhere {
-                    push(&mut on_star, a);
-                }
+                push(&mut on_star, a);
             }
         }
     }

@@ -1,4 +1,8 @@
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+
+use crate::catalog::{Catalog, ResourceType};
 
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
@@ -83,66 +87,29 @@ impl Rule for ResourceStar {
         }) {
             return;
         }
-        let mut scopable: Vec<ActionRef> = Vec::new();
-        // Sets beside the lists keep this linear: `*` expands to every action of every service.
-        let mut seen = HashSet::new();
-        // The action entries as written that grant something scopable, and their spans.
-        let mut written: Vec<(String, Span)> = Vec::new();
-        // Each known entry's expansion, in order, for the fix.
-        let mut expansions: Vec<Vec<ActionRef>> = Vec::new();
-        let entries = actions.known().count();
-        for action in actions.known() {
-            let matched = if has_wildcard(action.value) {
-                cx.catalog.expand(action.value)
-            } else {
-                cx.catalog.action(action.value).into_iter().collect()
-            };
-            let before = scopable.len();
-            let wanted = matched
-                .iter()
-                .filter(|a| a.action.is_scopable() && !a.action.runs_without_resource());
-            if entries == 1 {
-                // One expansion lists each action once: nothing to deduplicate.
-                scopable.extend(wanted);
-            } else {
-                for &a in wanted {
-                    if seen.insert(std::ptr::from_ref(a.action)) {
-                        scopable.push(a);
-                    }
-                }
-            }
-            if scopable.len() > before {
-                written.push((action.value.to_string(), action.span));
-            }
-            expansions.push(matched);
-        }
-        if scopable.is_empty() {
+        let entries: Vec<(Arc<Entry>, &str, Span)> = actions
+            .known()
+            .map(|a| (Entry::of(cx.catalog, a.value), a.value, a.span))
+            .collect();
+        let Some(union) = Union::of(&entries) else {
             return;
-        }
-        let names: Vec<String> = written.iter().map(|(n, _)| n.clone()).collect();
-        // Templates of the resource types the actions accept, most used first, then plainest.
-        // Counted per resource type first (an expansion names the same few types over and over),
-        // then per template text.
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for (t, n) in ActionRef::count_resource_types(&scopable) {
-            for arn in &t.arns {
-                *counts.entry(arn.as_str()).or_default() += n;
-            }
-        }
-        let mut templates: Vec<(usize, &str)> = counts.into_iter().map(|(t, n)| (n, t)).collect();
-        templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
-        let templates: Vec<&str> = templates.into_iter().map(|(_, t)| t).collect();
+        };
+        let names: Vec<String> = union
+            .written
+            .iter()
+            .map(|&i| entries[i].1.to_string())
+            .collect();
         let scoped = if names.iter().any(|n| has_wildcard(n)) {
             format!(
                 "{} of the actions {} can be scoped",
-                thousands(scopable.len()),
+                thousands(union.count),
                 if names.len() == 1 {
                     "it matches"
                 } else {
                     "they match"
                 }
             )
-        } else if scopable.len() == 1 {
+        } else if union.count == 1 {
             "it can be scoped".to_string()
         } else {
             "they can be scoped".to_string()
@@ -151,24 +118,192 @@ impl Rule for ResourceStar {
             "`\"*\"` grants {} on every resource, though {scoped}",
             list_some(&names, 3)
         );
+        let templates = union.templates();
         let help = match templates.len() {
             0 => "scope the resources to the ARNs this principal uses".to_string(),
             1 => format!("scope the resource to ARNs of the form `{}`", templates[0]),
             n => format!(
                 "scope the resources to ARNs of the forms {}",
-                list_some(&templates, 3.min(n))
+                list_some(templates, 3.min(n))
             ),
         };
         let mut finding = Self::finding(star.span, message)
             .help(help)
             .path(stmt.path.clone());
-        if let Some(fix) = scoped_statements(stmt, doc, &expansions) {
+        if let Some(fix) = scoped_statements(stmt, doc, &entries) {
             finding = finding.fix(fix);
         }
-        for (_, span) in written.into_iter().take(5) {
-            finding = finding.related(span, "can be scoped");
+        for &i in union.written.iter().take(5) {
+            finding = finding.related(entries[i].2, "can be scoped");
         }
         out.push(finding.build());
+    }
+}
+
+/// What one `Action` entry contributes. Computed once per distinct wildcard pattern in a run: a
+/// repository repeats `"*"` and `s3:*` in many statements, and `"*"` alone matches some 18,000
+/// actions.
+struct Entry {
+    /// The matched actions that can be scoped and need a resource, in [`Catalog::expand`] order.
+    scopable: Vec<ActionRef>,
+    /// ARN templates of the resource types `scopable` accepts, most used first, then plainest.
+    templates: Vec<&'static str>,
+    /// How the entry is written in the suggested fix.
+    fix: EntryFix,
+    /// `scopable` as a set of action addresses, built when another entry must be checked against it.
+    members: OnceLock<HashSet<usize>>,
+}
+
+enum EntryFix {
+    /// Matches no action: no fix is offered for the statement.
+    NoMatch,
+    /// Stays on `"*"` as written.
+    OnStar,
+    /// The ARN templates (with placeholders) of the plainest resource type of each action, sorted.
+    Scoped(Vec<String>),
+    /// More templates than a suggestion should hold: no fix is offered for the statement.
+    TooMany,
+}
+
+/// Distinct wildcard patterns remembered per run; more are computed each time.
+const MAX_CACHED_PATTERNS: usize = 4096;
+
+static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(Default::default);
+
+impl Entry {
+    fn of(catalog: &Catalog, action: &str) -> Arc<Entry> {
+        if !has_wildcard(action) {
+            return Arc::new(Self::compute(
+                catalog.action(action).into_iter().collect(),
+                action,
+            ));
+        }
+        if let Some(e) = CACHE.lock().ok().and_then(|c| c.get(action).cloned()) {
+            return e;
+        }
+        let entry = Arc::new(Self::compute(catalog.expand(action), action));
+        if let Ok(mut cache) = CACHE.lock() {
+            if cache.len() < MAX_CACHED_PATTERNS {
+                cache.insert(action.to_string(), Arc::clone(&entry));
+            }
+        }
+        entry
+    }
+
+    fn compute(matched: Vec<ActionRef>, written: &str) -> Entry {
+        let fix = entry_fix(written, &matched);
+        let scopable: Vec<ActionRef> = matched.into_iter().filter(|a| !on_star(a)).collect();
+        let templates = templates_of(&ActionRef::count_resource_types(&scopable));
+        Entry {
+            scopable,
+            templates,
+            fix,
+            members: OnceLock::new(),
+        }
+    }
+
+    fn contains(&self, a: &ActionRef) -> bool {
+        self.members
+            .get_or_init(|| self.scopable.iter().map(address).collect())
+            .contains(&address(a))
+    }
+}
+
+fn address(a: &ActionRef) -> usize {
+    std::ptr::from_ref(a.action) as usize
+}
+
+/// An action that `"*"` suits: it accepts no resource type, or lists and reads without one.
+fn on_star(a: &ActionRef) -> bool {
+    !a.action.is_scopable() || a.action.runs_without_resource()
+}
+
+/// ARN templates of the resource types, most used first, then plainest. Counted per resource type
+/// first (an expansion names the same few types over and over), then per template text.
+fn templates_of(types: &[(&'static ResourceType, usize)]) -> Vec<&'static str> {
+    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    for (t, n) in types {
+        for arn in &t.arns {
+            *counts.entry(arn.as_str()).or_default() += n;
+        }
+    }
+    let mut templates: Vec<(usize, &str)> = counts.into_iter().map(|(t, n)| (n, t)).collect();
+    templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
+    templates.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The scopable actions of a statement's entries together.
+struct Union<'e> {
+    /// Distinct scopable actions.
+    count: usize,
+    /// Entries (indices) that add scopable actions not granted by an earlier entry.
+    written: Vec<usize>,
+    templates: UnionTemplates<'e>,
+}
+
+enum UnionTemplates<'e> {
+    /// One entry covers all the others: its templates are the union's.
+    Entry(&'e Entry),
+    Own(Vec<&'static str>),
+}
+
+impl<'e> Union<'e> {
+    /// `None` when no entry grants a scopable action.
+    fn of(entries: &'e [(Arc<Entry>, &str, Span)]) -> Option<Union<'e>> {
+        let (widest, _) = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (e, ..))| !e.scopable.is_empty())
+            .max_by(|(i, (a, ..)), (j, (b, ..))| {
+                a.scopable.len().cmp(&b.scopable.len()).then(j.cmp(i))
+            })?;
+        let big: &Entry = &entries[widest].0;
+        let covered = entries
+            .iter()
+            .enumerate()
+            .all(|(i, (e, ..))| i == widest || e.scopable.iter().all(|a| big.contains(a)));
+        // Actions of the entries seen so far (by address): an entry is named only for what it adds.
+        let mut seen = HashSet::new();
+        let mut written = Vec::new();
+        if covered {
+            // Entries after the widest add nothing; those before it are all inside it.
+            for (i, (e, ..)) in entries.iter().enumerate().take(widest) {
+                if e.scopable
+                    .iter()
+                    .fold(false, |new, a| seen.insert(address(a)) || new)
+                {
+                    written.push(i);
+                }
+            }
+            if seen.len() < big.scopable.len() {
+                written.push(widest);
+            }
+            return Some(Union {
+                count: big.scopable.len(),
+                written,
+                templates: UnionTemplates::Entry(big),
+            });
+        }
+        let mut all: Vec<ActionRef> = Vec::new();
+        for (i, (e, ..)) in entries.iter().enumerate() {
+            let before = all.len();
+            all.extend(e.scopable.iter().filter(|a| seen.insert(address(a))));
+            if all.len() > before {
+                written.push(i);
+            }
+        }
+        Some(Union {
+            count: all.len(),
+            written,
+            templates: UnionTemplates::Own(templates_of(&ActionRef::count_resource_types(&all))),
+        })
+    }
+
+    fn templates(&self) -> &[&'static str] {
+        match &self.templates {
+            UnionTemplates::Entry(e) => &e.templates,
+            UnionTemplates::Own(t) => t,
+        }
     }
 }
 
@@ -179,11 +314,11 @@ const MAX_TEMPLATES: usize = 4;
 /// placeholders) of the plainest resource type each accepts. `None` when a value is unknown, a
 /// condition cannot be copied, or the templates are too many to be a useful suggestion.
 ///
-/// `expansions` holds what each known `Action` entry matches, in order.
+/// `entries` are the known `Action` entries, in order.
 fn scoped_statements(
     stmt: &Statement,
     doc: &PolicyDoc,
-    expansions: &[Vec<ActionRef>],
+    entries: &[(Arc<Entry>, &str, Span)],
 ) -> Option<Fix> {
     use crate::fix::{ConditionSpec, PolicySpec, ResourceValue, StatementSpec};
     let actions = stmt.actions()?;
@@ -207,58 +342,15 @@ fn scoped_statements(
     }
     let mut unscopable: Vec<String> = Vec::new();
     // (templates, actions as written), in first-seen order.
-    let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-    for (action, matched) in actions.known().zip(expansions) {
-        if matched.is_empty() {
-            return None;
-        }
-        let on_star = |a: &ActionRef| !a.action.is_scopable() || a.action.runs_without_resource();
-        if has_wildcard(action.value) && matched.iter().any(on_star) {
-            // A pattern that also matches actions needing `"*"` stays on `"*"` as written.
-            unscopable.push(action.value.to_string());
-            continue;
-        }
-        // The plainest template of each action, once each (by identity: an expansion repeats them).
-        let mut plainest: Vec<&'static str> = Vec::new();
-        let mut seen = HashSet::new();
-        let mut any_unscopable = false;
-        for a in matched {
-            if on_star(a) {
-                any_unscopable = true;
-                continue;
-            }
-            let best = a
-                .resource_types()
-                .flat_map(|t| t.arns.iter())
-                .min_by(|x, y| x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
-            match best {
-                Some(t) => {
-                    if seen.insert(t.as_ptr()) {
-                        plainest.push(t.as_str());
-                    }
-                }
-                None => any_unscopable = true,
-            }
-        }
-        if plainest.is_empty() || (any_unscopable && has_wildcard(action.value)) {
-            unscopable.push(action.value.to_string());
-            continue;
-        }
-        let mut templates: Vec<String> = Vec::new();
-        for t in plainest {
-            let filled = crate::recipes::fill_with_placeholders(t);
-            if !templates.contains(&filled) {
-                templates.push(filled);
-                if templates.len() > MAX_TEMPLATES {
-                    // Too many to be a useful suggestion.
-                    return None;
-                }
-            }
-        }
-        templates.sort();
-        match groups.iter_mut().find(|(t, _)| *t == templates) {
-            Some((_, a)) => a.push(action.value.to_string()),
-            None => groups.push((templates, vec![action.value.to_string()])),
+    let mut groups: Vec<(&[String], Vec<String>)> = Vec::new();
+    for (entry, action, _) in entries {
+        match &entry.fix {
+            EntryFix::NoMatch | EntryFix::TooMany => return None,
+            EntryFix::OnStar => unscopable.push(action.to_string()),
+            EntryFix::Scoped(templates) => match groups.iter_mut().find(|(t, _)| t == templates) {
+                Some((_, a)) => a.push(action.to_string()),
+                None => groups.push((templates, vec![action.to_string()])),
+            },
         }
     }
     if groups.is_empty() {
@@ -283,7 +375,7 @@ fn scoped_statements(
         spec.statements.push(StatementSpec {
             sid: String::new(),
             actions,
-            resources: templates.into_iter().map(ResourceValue::Arn).collect(),
+            resources: templates.iter().cloned().map(ResourceValue::Arn).collect(),
             conditions: conditions.clone(),
         });
     }
@@ -296,4 +388,52 @@ fn scoped_statements(
         edits: Vec::new(),
         snippet: Some(crate::fix::render_statements(&spec, doc.syntax)),
     })
+}
+
+/// How the entry `written`, matching `matched`, appears in the suggested statements.
+fn entry_fix(written: &str, matched: &[ActionRef]) -> EntryFix {
+    if matched.is_empty() {
+        return EntryFix::NoMatch;
+    }
+    if has_wildcard(written) && matched.iter().any(on_star) {
+        // A pattern that also matches actions needing `"*"` stays on `"*"` as written.
+        return EntryFix::OnStar;
+    }
+    // The plainest template of each action, once each (by identity: an expansion repeats them).
+    let mut plainest: Vec<&'static str> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut any_unscopable = false;
+    for a in matched {
+        if on_star(a) {
+            any_unscopable = true;
+            continue;
+        }
+        let best = a
+            .resource_types()
+            .flat_map(|t| t.arns.iter())
+            .min_by(|x, y| x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
+        match best {
+            Some(t) => {
+                if seen.insert(t.as_ptr()) {
+                    plainest.push(t.as_str());
+                }
+            }
+            None => any_unscopable = true,
+        }
+    }
+    if plainest.is_empty() || (any_unscopable && has_wildcard(written)) {
+        return EntryFix::OnStar;
+    }
+    let mut templates: Vec<String> = Vec::new();
+    for t in plainest {
+        let filled = crate::recipes::fill_with_placeholders(t);
+        if !templates.contains(&filled) {
+            templates.push(filled);
+            if templates.len() > MAX_TEMPLATES {
+                return EntryFix::TooMany;
+            }
+        }
+    }
+    templates.sort();
+    EntryFix::Scoped(templates)
 }
