@@ -14,6 +14,7 @@ pub mod fix;
 pub mod frontend;
 pub mod json;
 pub mod lint;
+pub mod memo;
 pub mod model;
 pub mod output;
 pub mod recipes;

@@ -39,26 +39,12 @@ pub(super) fn globals() -> &'static [(String, ConditionType)] {
 }
 
 /// [`lookup_uncached`], remembered per thread: policies repeat the same few keys, and a miss
-/// walks every placeholder pattern. At most `CACHE_MAX` keys are kept per thread.
+/// walks every placeholder pattern.
 pub(super) fn lookup(key: &str) -> Option<ConditionKeyInfo> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    const CACHE_MAX: usize = 4_096;
     thread_local! {
-        static CACHE: RefCell<HashMap<String, Option<ConditionKeyInfo>>> =
-            RefCell::new(HashMap::new());
+        static CACHE: crate::memo::Table<Option<ConditionKeyInfo>> = Default::default();
     }
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(key).cloned()) {
-        return hit;
-    }
-    let found = lookup_uncached(key);
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() < CACHE_MAX {
-            c.insert(key.to_string(), found.clone());
-        }
-    });
-    found
+    crate::memo::remembered(&CACHE, key, lookup_uncached)
 }
 
 fn lookup_uncached(key: &str) -> Option<ConditionKeyInfo> {

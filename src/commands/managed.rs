@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::catalog::{ActionRef, Catalog};
-use crate::recipes::grants::{self, Grants, Reach};
+use crate::recipes::grants::{self, Reach};
 use crate::text::{plural, thousands};
 
 /// Above this many actions on `"*"`, actions are summarised per service instead of listed.
@@ -54,9 +54,10 @@ pub fn run(name_or_arn: &str, json: bool) -> Result<String, String> {
         "{} ({}, updated {})\n",
         policy.arn, policy.version, policy.updated
     );
-    let counts: Vec<String> = Grants::level_counts(&g.on_star)
-        .into_iter()
-        .map(|(l, n)| format!("{} {}", thousands(n), l.to_ascii_lowercase()))
+    let counts: Vec<String> = g
+        .levels()
+        .iter()
+        .map(|&(l, n)| format!("{} {}", thousands(n), l.to_ascii_lowercase()))
         .collect();
     let _ = writeln!(
         out,

@@ -26,6 +26,10 @@ pub struct Grants {
     /// The `Action` (or `NotAction`) lists of the Allow statements, on any resource and under any
     /// condition: what [`Grants::allows`] checks a recipe's actions against.
     allow_lists: Vec<AllowList>,
+    /// [`Grants::reach`] and [`Grants::levels`], computed with the rest: every attachment of the
+    /// policy asks for them, and an admin policy's `on_star` holds every action.
+    reach: Reach,
+    levels: Vec<(&'static str, usize)>,
     /// [`Grants::resource_types`], computed once (every attachment's message asks for it).
     resource_types: OnceLock<Vec<String>>,
 }
@@ -79,6 +83,15 @@ impl Grants {
     }
 
     pub fn reach(&self) -> Reach {
+        self.reach
+    }
+
+    /// `on_star` counted by primary access level, most powerful first.
+    pub fn levels(&self) -> &[(&'static str, usize)] {
+        &self.levels
+    }
+
+    fn compute_reach(&self) -> Reach {
         if self.admin
             || !self.not_action.is_empty()
             || !self.service_wildcards.is_empty()
@@ -114,7 +127,7 @@ impl Grants {
     }
 
     /// Counts by primary access level, most powerful first: `[("Read", 10), ("List", 2)]`.
-    pub fn level_counts(actions: &[ActionRef]) -> Vec<(&'static str, usize)> {
+    fn level_counts(actions: &[ActionRef]) -> Vec<(&'static str, usize)> {
         let order = [
             "Permissions management",
             "Write",
@@ -185,6 +198,8 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         service_wildcards: Vec::new(),
         on_star: Vec::new(),
         allow_lists: Vec::new(),
+        reach: Reach::Scoped,
+        levels: Vec::new(),
         resource_types: OnceLock::new(),
     };
     let Ok(node) = crate::json::parse(policy.document, FileId(0), 0) else {
@@ -258,5 +273,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
             .cmp(&(b.service.prefix.as_str(), b.action.name.as_str()))
     });
     g.on_star = on_star;
+    g.reach = g.compute_reach();
+    g.levels = Grants::level_counts(&g.on_star);
     g
 }

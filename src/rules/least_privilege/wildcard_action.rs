@@ -70,13 +70,22 @@ impl Rule for WildcardAction {
 }
 
 fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuilder> {
-    let pattern = action.value;
-    if pattern == "*" {
+    if action.value == "*" {
         return Some(
             WildcardAction::finding(action.span, "`*` allows every action of every service")
                 .severity(Severity::Error),
         );
     }
+    thread_local! {
+        static MESSAGES: crate::memo::Table<Option<String>> = Default::default();
+    }
+    let message = crate::memo::remembered(&MESSAGES, action.value, |p| message(p, cx))?;
+    Some(WildcardAction::finding(action.span, message))
+}
+
+/// The finding's message for a pattern other than `*`; `None` when it grants no write or
+/// permissions management.
+fn message(pattern: &str, cx: &Ctx) -> Option<String> {
     let (service, name) = split_action(pattern)?;
     let matched = cx.catalog.expand(pattern);
     if matched.is_empty() {
@@ -85,13 +94,10 @@ fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuild
     if has_wildcard(service) {
         let mut services: Vec<&str> = matched.iter().map(|a| a.service.prefix.as_str()).collect();
         services.dedup();
-        return Some(WildcardAction::finding(
-            action.span,
-            format!(
-                "`{pattern}` matches {} across {}",
-                plural(matched.len(), "action"),
-                plural(services.len(), "service")
-            ),
+        return Some(format!(
+            "`{pattern}` matches {} across {}",
+            plural(matched.len(), "action"),
+            plural(services.len(), "service")
         ));
     }
     let mut powerful: Vec<String> = matched
@@ -126,22 +132,16 @@ fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuild
         )
     };
     if name == "*" {
-        return Some(WildcardAction::finding(
-            action.span,
-            format!(
-                "`{pattern}` allows all {} of `{service}`, {detail}",
-                plural(matched.len(), "action")
-            ),
+        return Some(format!(
+            "`{pattern}` allows all {} of `{service}`, {detail}",
+            plural(matched.len(), "action")
         ));
     }
     if powerful.is_empty() && writes == 0 {
         return None;
     }
-    Some(WildcardAction::finding(
-        action.span,
-        format!(
-            "`{pattern}` matches {}, {detail}",
-            plural(matched.len(), "action")
-        ),
+    Some(format!(
+        "`{pattern}` matches {}, {detail}",
+        plural(matched.len(), "action")
     ))
 }

@@ -239,9 +239,10 @@ fn message(g: &Grants) -> String {
     if !g.service_wildcards.is_empty() {
         text.push_str(&format!(" through {}", list_some(&g.service_wildcards, 3)));
     }
-    let levels: Vec<String> = Grants::level_counts(&g.on_star)
-        .into_iter()
-        .map(|(level, n)| format!("{} {}", thousands(n), level.to_ascii_lowercase()))
+    let levels: Vec<String> = g
+        .levels()
+        .iter()
+        .map(|&(level, n)| format!("{} {}", thousands(n), level.to_ascii_lowercase()))
         .collect();
     if !levels.is_empty() {
         text.push_str(": ");

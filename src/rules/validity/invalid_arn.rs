@@ -66,7 +66,7 @@ impl Rule for InvalidArn {
             if text == "*" {
                 continue;
             }
-            if let Some((message, help)) = check(cx, &text, unsure) {
+            if let Some((message, help)) = check_remembered(cx, &text, unsure) {
                 out.push(
                     Self::finding(item.span, message)
                         .help(help)
@@ -77,6 +77,16 @@ impl Rule for InvalidArn {
             }
         }
     }
+}
+
+/// [`check`], remembered per thread: module instances and repeated statements name the same ARNs.
+fn check_remembered(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
+    thread_local! {
+        static WITH_HOLES: crate::memo::Table<Option<(String, String)>> = Default::default();
+        static PLAIN: crate::memo::Table<Option<(String, String)>> = Default::default();
+    }
+    let table = if has_holes { &WITH_HOLES } else { &PLAIN };
+    crate::memo::remembered(table, text, |t| check(cx, t, has_holes))
 }
 
 /// What is wrong with an ARN, if anything: (message, help).
