@@ -8,7 +8,7 @@ use std::thread::LocalKey;
 use foldhash::HashMap;
 
 /// At most this many keys are kept per table and thread; later keys are computed each time.
-pub const MAX_KEYS: usize = 4_096;
+pub const MAX_KEYS: usize = 16_384;
 
 /// A thread-local table, declared with `thread_local!` at the call site.
 pub type Table<V> = RefCell<HashMap<String, V>>;

@@ -469,6 +469,15 @@ impl Catalog {
 
     /// `ecr:GetAuthorizationToken`, case-insensitive.
     pub fn action(&self, name: &str) -> Option<ActionRef> {
+        // Every rule looks up the statement's actions again, and policies repeat the same names:
+        // a hash lookup beats two binary searches with case-insensitive comparisons.
+        thread_local! {
+            static ACTIONS: crate::memo::Table<Option<ActionRef>> = Default::default();
+        }
+        crate::memo::remembered(&ACTIONS, name, |n| self.action_uncached(n))
+    }
+
+    fn action_uncached(&self, name: &str) -> Option<ActionRef> {
         let (prefix, action) = name.split_once(':')?;
         let service = self.service(prefix)?;
         find_action(service, action).map(|action| ActionRef { service, action })

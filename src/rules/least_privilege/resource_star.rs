@@ -140,16 +140,20 @@ impl Rule for ResourceStar {
     }
 }
 
-/// What one `Action` entry contributes. Computed once per distinct wildcard pattern in a run: a
-/// repository repeats `"*"` and `s3:*` in many statements, and `"*"` alone matches some 18,000
-/// actions.
+/// What one `Action` entry contributes. Computed once per distinct entry in a run: a repository
+/// repeats `"*"` and `s3:*` in many statements (`"*"` alone matches some 18,000 actions), and a
+/// managed-policy corpus repeats the same action names thousands of times.
 struct Entry {
+    /// Whether the entry matches any action at all.
+    matches: bool,
+    /// Whether a matched action suits `"*"` (see [`on_star`]).
+    any_on_star: bool,
     /// The matched actions that can be scoped and need a resource, in [`Catalog::expand`] order.
     scopable: Vec<ActionRef>,
     /// ARN templates of the resource types `scopable` accepts, most used first, then plainest.
-    templates: Vec<&'static str>,
+    templates: OnceLock<Vec<&'static str>>,
     /// How the entry is written in the suggested fix.
-    fix: EntryFix,
+    fix: OnceLock<EntryFix>,
     /// `scopable` as a set of action addresses, built when another entry must be checked against it.
     members: OnceLock<HashSet<usize>>,
 }
@@ -168,38 +172,111 @@ enum EntryFix {
 /// Distinct wildcard patterns remembered per run; more are computed each time.
 const MAX_CACHED_PATTERNS: usize = 4096;
 
-static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(Default::default);
+/// Entries shared by the threads (`"*"` is worth computing once), by pattern and by action.
+static PATTERNS: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(Default::default);
+static ACTIONS: LazyLock<Mutex<HashMap<usize, Arc<Entry>>>> = LazyLock::new(Default::default);
+
+fn remembered<K, Q>(
+    table: &Mutex<HashMap<K, Arc<Entry>>>,
+    key: &Q,
+    max: usize,
+    compute: impl FnOnce() -> Entry,
+) -> Arc<Entry>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: ToOwned<Owned = K> + std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(e) = table.lock().ok().and_then(|t| t.get(key).cloned()) {
+        return e;
+    }
+    let entry = Arc::new(compute());
+    if let Ok(mut t) = table.lock() {
+        if t.len() < max {
+            t.insert(key.to_owned(), Arc::clone(&entry));
+        }
+    }
+    entry
+}
 
 impl Entry {
     fn of(catalog: &Catalog, action: &str) -> Arc<Entry> {
         if !has_wildcard(action) {
-            return Arc::new(Self::compute(
-                catalog.action(action).into_iter().collect(),
-                action,
-            ));
+            let Some(found) = catalog.action(action) else {
+                return Arc::new(Self::compute(Vec::new()));
+            };
+            // Keyed by the action, not the text: the catalog's actions bound the table.
+            return remembered(&ACTIONS, &address(&found), usize::MAX, || {
+                Self::compute(vec![found])
+            });
         }
-        if let Some(e) = CACHE.lock().ok().and_then(|c| c.get(action).cloned()) {
-            return e;
-        }
-        let entry = Arc::new(Self::compute(catalog.expand(action), action));
-        if let Ok(mut cache) = CACHE.lock() {
-            if cache.len() < MAX_CACHED_PATTERNS {
-                cache.insert(action.to_string(), Arc::clone(&entry));
-            }
-        }
-        entry
+        remembered(&PATTERNS, action, MAX_CACHED_PATTERNS, || {
+            Self::compute(catalog.expand(action))
+        })
     }
 
-    fn compute(matched: Vec<ActionRef>, written: &str) -> Entry {
-        let fix = entry_fix(written, &matched);
-        let scopable: Vec<ActionRef> = matched.into_iter().filter(|a| !on_star(a)).collect();
-        let templates = templates_of(&ActionRef::count_resource_types(&scopable));
+    fn compute(matched: Vec<ActionRef>) -> Entry {
         Entry {
-            scopable,
-            templates,
-            fix,
+            matches: !matched.is_empty(),
+            any_on_star: matched.iter().any(on_star),
+            scopable: matched.into_iter().filter(|a| !on_star(a)).collect(),
+            templates: OnceLock::new(),
+            fix: OnceLock::new(),
             members: OnceLock::new(),
         }
+    }
+
+    fn templates(&self) -> &[&'static str] {
+        self.templates
+            .get_or_init(|| templates_of(&ActionRef::count_resource_types(&self.scopable)))
+    }
+
+    /// How the entry, as `written`, appears in the suggested statements.
+    fn fix(&self, written: &str) -> &EntryFix {
+        self.fix
+            .get_or_init(|| self.compute_fix(has_wildcard(written)))
+    }
+
+    fn compute_fix(&self, wildcard: bool) -> EntryFix {
+        if !self.matches {
+            return EntryFix::NoMatch;
+        }
+        if wildcard && self.any_on_star {
+            // A pattern that also matches actions needing `"*"` stays on `"*"` as written.
+            return EntryFix::OnStar;
+        }
+        // The plainest template of each action, once each (by identity: an expansion repeats them).
+        let mut plainest: Vec<&'static str> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut any_unscopable = self.any_on_star;
+        for a in &self.scopable {
+            let best = a
+                .resource_types()
+                .flat_map(|t| t.arns.iter())
+                .min_by(|x, y| x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
+            match best {
+                Some(t) => {
+                    if seen.insert(t.as_ptr()) {
+                        plainest.push(t.as_str());
+                    }
+                }
+                None => any_unscopable = true,
+            }
+        }
+        if plainest.is_empty() || (any_unscopable && wildcard) {
+            return EntryFix::OnStar;
+        }
+        let mut templates: Vec<String> = Vec::new();
+        for t in plainest {
+            let filled = crate::recipes::fill_with_placeholders(t);
+            if !templates.contains(&filled) {
+                templates.push(filled);
+                if templates.len() > MAX_TEMPLATES {
+                    return EntryFix::TooMany;
+                }
+            }
+        }
+        templates.sort();
+        EntryFix::Scoped(templates)
     }
 
     fn contains(&self, a: &ActionRef) -> bool {
@@ -301,7 +378,7 @@ impl<'e> Union<'e> {
 
     fn templates(&self) -> &[&'static str] {
         match &self.templates {
-            UnionTemplates::Entry(e) => &e.templates,
+            UnionTemplates::Entry(e) => e.templates(),
             UnionTemplates::Own(t) => t,
         }
     }
@@ -344,7 +421,7 @@ fn scoped_statements(
     // (templates, actions as written), in first-seen order.
     let mut groups: Vec<(&[String], Vec<String>)> = Vec::new();
     for (entry, action, _) in entries {
-        match &entry.fix {
+        match entry.fix(action) {
             EntryFix::NoMatch | EntryFix::TooMany => return None,
             EntryFix::OnStar => unscopable.push(action.to_string()),
             EntryFix::Scoped(templates) => match groups.iter_mut().find(|(t, _)| t == templates) {
@@ -388,52 +465,4 @@ fn scoped_statements(
         edits: Vec::new(),
         snippet: Some(crate::fix::render_statements(&spec, doc.syntax)),
     })
-}
-
-/// How the entry `written`, matching `matched`, appears in the suggested statements.
-fn entry_fix(written: &str, matched: &[ActionRef]) -> EntryFix {
-    if matched.is_empty() {
-        return EntryFix::NoMatch;
-    }
-    if has_wildcard(written) && matched.iter().any(on_star) {
-        // A pattern that also matches actions needing `"*"` stays on `"*"` as written.
-        return EntryFix::OnStar;
-    }
-    // The plainest template of each action, once each (by identity: an expansion repeats them).
-    let mut plainest: Vec<&'static str> = Vec::new();
-    let mut seen = HashSet::new();
-    let mut any_unscopable = false;
-    for a in matched {
-        if on_star(a) {
-            any_unscopable = true;
-            continue;
-        }
-        let best = a
-            .resource_types()
-            .flat_map(|t| t.arns.iter())
-            .min_by(|x, y| x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
-        match best {
-            Some(t) => {
-                if seen.insert(t.as_ptr()) {
-                    plainest.push(t.as_str());
-                }
-            }
-            None => any_unscopable = true,
-        }
-    }
-    if plainest.is_empty() || (any_unscopable && has_wildcard(written)) {
-        return EntryFix::OnStar;
-    }
-    let mut templates: Vec<String> = Vec::new();
-    for t in plainest {
-        let filled = crate::recipes::fill_with_placeholders(t);
-        if !templates.contains(&filled) {
-            templates.push(filled);
-            if templates.len() > MAX_TEMPLATES {
-                return EntryFix::TooMany;
-            }
-        }
-    }
-    templates.sort();
-    EntryFix::Scoped(templates)
 }
