@@ -135,6 +135,16 @@ type ForeignLabel = (usize, Label);
 /// canonical path and the byte range.
 type Place = (PathBuf, u32, u32);
 
+/// `path`, canonicalized once per run (itself when that fails).
+fn canonical_of(cache: &mut HashMap<PathBuf, PathBuf>, path: &Path) -> PathBuf {
+    if let Some(c) = cache.get(path) {
+        return c.clone();
+    }
+    let c = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    cache.insert(path.to_path_buf(), c.clone());
+    c
+}
+
 /// One finding seen from several files (a module's statement linted on its own and through each
 /// module call, a JSON file found by the walk and loaded by `file()` in a `.tf`) is kept once:
 /// the first copy in path order, with the related labels (call chains) of the others added.
@@ -144,13 +154,45 @@ fn dedup_across_files(files: &mut [FileReport]) {
         return;
     }
     let mut canonical: HashMap<PathBuf, PathBuf> = HashMap::new();
-    let mut place = |sources: &SourceMap, span: Span| -> Place {
+    // Only a file read by two or more reports can hold the same finding twice; the rest (most
+    // files of a tree) need no keys. Counted by path: canonical paths are compared below.
+    let mut readers: HashMap<&Path, usize> = HashMap::new();
+    for file in files.iter() {
+        let mut mine: Vec<&Path> = file
+            .sources
+            .files()
+            .iter()
+            .map(|f| f.path.as_path())
+            .collect();
+        mine.sort_unstable();
+        mine.dedup();
+        for path in mine {
+            *readers.entry(path).or_default() += 1;
+        }
+    }
+    // A file reached by two different paths (`./x.json` and `x.json`) counts as shared too.
+    let mut by_canonical: HashMap<PathBuf, usize> = HashMap::new();
+    for (path, n) in &readers {
+        *by_canonical
+            .entry(canonical_of(&mut canonical, path))
+            .or_default() += n;
+    }
+    let shared: HashSet<PathBuf> = readers
+        .keys()
+        .filter(|p| {
+            by_canonical
+                .get(&canonical_of(&mut canonical, p))
+                .is_some_and(|&n| n > 1)
+        })
+        .map(|p| p.to_path_buf())
+        .collect();
+    drop(readers);
+    let mut place = |sources: &SourceMap, span: Span| -> Option<Place> {
         let path = &sources.get(span.file).path;
-        let c = canonical
-            .entry(path.clone())
-            .or_insert_with(|| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
-            .clone();
-        (c, span.start, span.end)
+        if !shared.contains(path) {
+            return None;
+        }
+        Some((canonical_of(&mut canonical, path), span.start, span.end))
     };
     type FindingKey = (Place, RuleId, String, bool);
     let mut seen: HashMap<FindingKey, (usize, usize)> = HashMap::new();
@@ -161,12 +203,10 @@ fn dedup_across_files(files: &mut [FileReport]) {
     for (fi, file) in files.iter_mut().enumerate() {
         let mut dropped = vec![false; file.findings.len()];
         for (ji, f) in file.findings.iter().enumerate() {
-            let key = (
-                place(&file.sources, f.span),
-                f.rule,
-                f.message.clone(),
-                f.suppressed,
-            );
+            let Some(at) = place(&file.sources, f.span) else {
+                continue;
+            };
+            let key = (at, f.rule, f.message.clone(), f.suppressed);
             match seen.get(&key) {
                 Some(&at) if at.0 != fi => {
                     dropped[ji] = true;
@@ -180,10 +220,12 @@ fn dedup_across_files(files: &mut [FileReport]) {
             }
         }
         drop.push(dropped);
-        file.errors.retain(|e| match e.span {
-            Some(span) => seen_errors.insert((place(&file.sources, span), e.message.clone())),
-            None => true,
-        });
+        file.errors.retain(
+            |e| match e.span.and_then(|span| place(&file.sources, span)) {
+                Some(at) => seen_errors.insert((at, e.message.clone())),
+                None => true,
+            },
+        );
     }
     // Labels added to a finding from other files, and how many were left out past the cap.
     let mut added: HashMap<(usize, usize), (usize, usize)> = HashMap::new();

@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Region, Resolver, Summary};
@@ -32,7 +33,8 @@ use crate::source::Span;
 struct Output<'a> {
     version: &'static str,
     catalog: CatalogInfo,
-    findings: Vec<JsonFinding<'a>>,
+    /// Always empty here: `render` splices in the findings, rendered file by file in parallel.
+    findings: [(); 0],
     errors: Vec<JsonError<'a>>,
     summary: JsonSummary,
 }
@@ -116,7 +118,6 @@ struct JsonSummary {
 
 pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let meta = Catalog::get().meta();
-    let mut findings = Vec::new();
     let mut errors = Vec::new();
     for file in &report.files {
         let r = Resolver::new(&file.sources);
@@ -137,7 +138,6 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                 message: &error.message,
             });
         }
-        findings.extend(file.active().map(|f| finding(&r, f)));
     }
     let summary = Summary::new(report);
     let output = Output {
@@ -148,7 +148,7 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
             managed_policies_date: meta.managed_policies_date,
             managed_policies: meta.managed_policies_version,
         },
-        findings,
+        findings: [],
         errors,
         summary: JsonSummary {
             findings: summary.findings(),
@@ -166,8 +166,53 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                 .collect(),
         },
     };
-    serde_json::to_writer_pretty(&mut *w, &output).map_err(io::Error::other)?;
+    let document = serde_json::to_string_pretty(&output).map_err(io::Error::other)?;
+    // The findings are most of the document: each file's are written out in parallel, then
+    // spliced in where the empty array stands (the keys before it hold no such text).
+    let Some((head, tail)) = document.split_once(EMPTY_FINDINGS) else {
+        return Err(io::Error::other("JSON output lost its findings key"));
+    };
+    let per_file: Vec<String> = report
+        .files
+        .par_iter()
+        .map(|file| file_findings(file))
+        .collect::<io::Result<_>>()?;
+    w.write_all(head.as_bytes())?;
+    w.write_all(b"\"findings\": [")?;
+    let mut first = true;
+    for chunk in per_file.iter().filter(|c| !c.is_empty()) {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        w.write_all(chunk.as_bytes())?;
+        first = false;
+    }
+    w.write_all(if first { b"]" } else { b"\n  ]" })?;
+    w.write_all(tail.as_bytes())?;
     writeln!(w)
+}
+
+/// How `serde_json`'s pretty printer writes the empty findings array of [`Output`].
+const EMPTY_FINDINGS: &str = "\"findings\": []";
+
+/// A file's active findings as elements of the pretty-printed `findings` array (indented by two
+/// levels, separated by `,\n`); empty when it has none.
+fn file_findings(file: &crate::lint::FileReport) -> io::Result<String> {
+    let r = Resolver::new(&file.sources);
+    let mut out = String::new();
+    for f in file.active() {
+        let text = serde_json::to_string_pretty(&finding(&r, f)).map_err(io::Error::other)?;
+        if !out.is_empty() {
+            out.push_str(",\n");
+        }
+        // Strings are escaped, so every newline of the text is a line break of the layout.
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str("    ");
+            out.push_str(line);
+        }
+    }
+    Ok(out)
 }
 
 fn finding<'a>(r: &Resolver, f: &'a Finding) -> JsonFinding<'a> {
