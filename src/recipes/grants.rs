@@ -173,20 +173,16 @@ pub const NARROW: usize = 4;
 
 /// The (cached) verdict on a managed policy.
 pub fn of(policy: &'static ManagedPolicy) -> Arc<Grants> {
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, Arc<Grants>>>> = OnceLock::new();
+    // One cell per policy, filled once: a thread asking for a policy another thread is computing
+    // waits for it instead of computing it again (`AdministratorAccess` expands every action).
+    type Cell = Arc<OnceLock<Arc<Grants>>>;
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, Cell>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(g) = cache
-        .lock()
-        .ok()
-        .and_then(|c| c.get(policy.name.as_str()).cloned())
-    {
-        return g;
-    }
-    let grants = Arc::new(compute(policy));
-    if let Ok(mut c) = cache.lock() {
-        c.insert(policy.name.as_str(), grants.clone());
-    }
-    grants
+    let cell: Cell = match cache.lock() {
+        Ok(mut c) => c.entry(policy.name.as_str()).or_default().clone(),
+        Err(_) => Cell::default(),
+    };
+    cell.get_or_init(|| Arc::new(compute(policy))).clone()
 }
 
 fn compute(policy: &'static ManagedPolicy) -> Grants {

@@ -147,11 +147,17 @@ fn broad_resources(stmt: &Statement) -> Option<bool> {
 }
 
 /// The grant of `action` by `stmt`, if it grants it broadly.
-fn grant(stmt: &Statement, action: &str) -> Option<Grant> {
+/// A statement that can grant actions broadly: an Allow on broad resources without a narrowing
+/// condition, and whether its resources are only possibly broad.
+fn broad_allow(stmt: &Statement) -> Option<(&Statement, bool)> {
     if !stmt.allows() || narrowing_condition(stmt) {
         return None;
     }
-    let unsure_resource = broad_resources(stmt)?;
+    Some((stmt, broad_resources(stmt)?))
+}
+
+/// The grant of `action` by a statement [`broad_allow`] accepted.
+fn grant((stmt, unsure_resource): (&Statement, bool), action: &str) -> Option<Grant> {
     let list = stmt.action.as_ref()?;
     let (span, text, unsure) = if list.negated {
         if list.has_unknown() || list.known().any(|p| wildcard_match(p.value, action)) {
@@ -170,14 +176,17 @@ fn grant(stmt: &Statement, action: &str) -> Option<Grant> {
     })
 }
 
-/// True when a Deny statement denies `action` on everything, unconditionally.
-fn denied(stmt: &Statement, action: &str) -> bool {
+/// A Deny statement on everything, without conditions.
+fn blanket_deny(stmt: &Statement) -> bool {
     stmt.effect() == Some(Effect::Deny)
         && !stmt.has_condition()
         && stmt.resources().is_some_and(ListField::has_star)
-        && stmt
-            .actions()
-            .is_some_and(|a| a.known().any(|p| wildcard_match(p.value, action)))
+}
+
+/// True when a [`blanket_deny`] statement denies `action`.
+fn denied(stmt: &Statement, action: &str) -> bool {
+    stmt.actions()
+        .is_some_and(|a| a.known().any(|p| wildcard_match(p.value, action)))
 }
 
 impl Rule for PrivilegeEscalation {
@@ -204,16 +213,23 @@ impl Rule for PrivilegeEscalation {
 type OpenPath = (&'static Path, Vec<Grant>);
 
 fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
-    let statements: Vec<&Statement> = docs.iter().flat_map(|d| d.statements.iter()).collect();
+    let statements = || docs.iter().flat_map(|d| d.statements.iter());
+    // Each statement is judged once (conditions, resources), not once per action looked up; most
+    // groups have no broad Allow at all and are done here.
+    let allows: Vec<(&Statement, bool)> = statements().filter_map(broad_allow).collect();
+    if allows.is_empty() {
+        return;
+    }
+    let denies: Vec<&Statement> = statements().filter(|s| blanket_deny(s)).collect();
     let mut grants: BTreeMap<String, Option<Grant>> = BTreeMap::new();
     let mut lookup = |action: &str| -> Option<Grant> {
         grants
             .entry(action.to_ascii_lowercase())
             .or_insert_with(|| {
-                if statements.iter().any(|s| denied(s, action)) {
+                if denies.iter().any(|s| denied(s, action)) {
                     return None;
                 }
-                statements.iter().find_map(|s| grant(s, action))
+                allows.iter().find_map(|&s| grant(s, action))
             })
             .clone()
     };

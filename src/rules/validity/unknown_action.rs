@@ -63,8 +63,14 @@ impl Rule for UnknownAction {
                 format!("`{name}` is not an action of `{service}`")
             };
             let mut finding = Self::finding(action.span, message);
-            let similar = cx.catalog.similar_actions(action.value, 1);
-            finding = match similar.first() {
+            thread_local! {
+                static SIMILAR: crate::memo::Table<Option<String>> = Default::default();
+            }
+            // The same misspelling recurs across a tree, and each guess scans the service.
+            let similar = crate::memo::remembered(&SIMILAR, action.value, |a| {
+                cx.catalog.similar_actions(a, 1).into_iter().next()
+            });
+            finding = match similar {
                 Some(s) => finding.help(format!("did you mean `{s}`?")),
                 None => finding.help(format!(
                     "run `iamlint expand '{service}:*'` to list the actions of `{service}`"
