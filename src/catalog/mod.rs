@@ -186,7 +186,7 @@ impl ConditionType {
 #[derive(Debug, Clone)]
 pub struct ActionResource {
     /// Resource type name as the catalog writes it (`repository`, `Secret`).
-    pub name: String,
+    pub name: &'static str,
     pub required: bool,
     /// Index of the resource type in its service's `resource_types`, resolved once when the
     /// service is parsed (`None` if the service does not define it; gen-data rejects that).
@@ -196,10 +196,10 @@ pub struct ActionResource {
 #[derive(Debug, Clone)]
 pub struct Action {
     /// Canonical case: `GetAuthorizationToken`.
-    pub name: String,
+    pub name: &'static str,
     pub access: AccessLevels,
     pub resources: Vec<ActionResource>,
-    pub condition_keys: Vec<String>,
+    pub condition_keys: Vec<&'static str>,
 }
 
 impl Action {
@@ -227,10 +227,10 @@ impl Action {
 
 #[derive(Debug, Clone)]
 pub struct ResourceType {
-    pub name: String,
+    pub name: &'static str,
     /// ARN templates: `arn:${Partition}:ecr:${Region}:${Account}:repository/${RepositoryName}`.
-    pub arns: Vec<String>,
-    pub condition_keys: Vec<String>,
+    pub arns: Vec<&'static str>,
+    pub condition_keys: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -346,13 +346,7 @@ impl ActionRef {
     pub fn applicable_condition_keys(&self) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = Vec::new();
         let rows = self.entry_keys().into_iter().flatten().flatten().copied();
-        for k in self
-            .action
-            .condition_keys
-            .iter()
-            .map(String::as_str)
-            .chain(rows)
-        {
+        for k in self.action.condition_keys.iter().copied().chain(rows) {
             if !out.iter().any(|o| o.eq_ignore_ascii_case(k)) {
                 out.push(k);
             }
@@ -575,13 +569,9 @@ impl Catalog {
         let mut out: Vec<String> = Vec::new();
         if let Some(service) = self.service(prefix) {
             out.extend(
-                similar::rank(
-                    action,
-                    service.actions.iter().map(|a| a.name.as_str()),
-                    bound,
-                )
-                .into_iter()
-                .map(|(_, a)| format!("{}:{a}", service.prefix)),
+                similar::rank(action, service.actions.iter().map(|a| a.name), bound)
+                    .into_iter()
+                    .map(|(_, a)| format!("{}:{a}", service.prefix)),
             );
         }
         if out.len() < max {
@@ -595,7 +585,7 @@ impl Catalog {
                 let Some(service) = self.service(p) else {
                     continue;
                 };
-                let names = service.actions.iter().map(|a| a.name.as_str());
+                let names = service.actions.iter().map(|a| a.name);
                 for (ad, a) in similar::rank(action, names, bound.saturating_sub(sd)) {
                     others.push((sd + ad, format!("{p}:{a}")));
                 }

@@ -196,8 +196,8 @@ impl Reader {
         }
     }
 
-    fn strings(&mut self) -> Option<Vec<String>> {
-        self.list(|r| r.str().map(str::to_string))
+    fn strings(&mut self) -> Option<Vec<&'static str>> {
+        self.list(Reader::str)
     }
 
     fn conditions(&mut self) -> Option<Vec<(&'static str, &'static str)>> {
@@ -228,14 +228,14 @@ fn read_service(line: &'static str) -> Option<Loaded> {
     let mut entry_keys = Vec::new();
     let actions = r.list(|r| {
         r.eat(b'[')?;
-        let name = r.str()?.to_string();
+        let name = r.str()?;
         r.eat(b',')?;
         let access = AccessLevels::parse(r.str()?);
         r.eat(b',')?;
         let mut keys = Vec::new();
         let resources = r.list(|r| {
             r.eat(b'[')?;
-            let name = r.str()?.to_string();
+            let name = r.str()?;
             r.eat(b',')?;
             let required = r.bool()?;
             r.eat(b',')?;
@@ -261,7 +261,7 @@ fn read_service(line: &'static str) -> Option<Loaded> {
     r.lit(",\"resources\":")?;
     let resource_types = r.list(|r| {
         r.eat(b'[')?;
-        let name = r.str()?.to_string();
+        let name = r.str()?;
         r.eat(b',')?;
         let arns = r.strings()?;
         r.eat(b',')?;

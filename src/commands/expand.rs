@@ -20,7 +20,7 @@ pub fn run(pattern: &str, json: bool) -> Result<String, String> {
                 serde_json::json!({
                     "action": a.full_name(),
                     "access_level": a.action.access.to_string(),
-                    "resource_types": a.resource_types().map(|t| t.name.clone()).collect::<Vec<_>>(),
+                    "resource_types": a.resource_types().map(|t| t.name).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -35,7 +35,7 @@ fn table(pattern: &str, matched: &[ActionRef]) -> String {
     let rows: Vec<[String; 3]> = matched
         .iter()
         .map(|a| {
-            let types: Vec<String> = a.resource_types().map(|t| t.name.clone()).collect();
+            let types: Vec<String> = a.resource_types().map(|t| t.name.to_string()).collect();
             [
                 a.full_name(),
                 a.action.access.to_string(),

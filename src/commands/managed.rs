@@ -122,7 +122,7 @@ pub fn run(name_or_arn: &str, json: bool) -> Result<String, String> {
         let rows: Vec<[String; 2]> = actions
             .iter()
             .map(|a| {
-                let types: Vec<String> = a.resource_types().map(|t| t.name.clone()).collect();
+                let types: Vec<String> = a.resource_types().map(|t| t.name.to_string()).collect();
                 [
                     a.full_name(),
                     if types.is_empty() {

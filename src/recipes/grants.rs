@@ -159,7 +159,7 @@ impl Grants {
         let mut by_name: foldhash::HashMap<&str, usize> = foldhash::HashMap::new();
         for a in self.scopable_on_star() {
             for t in a.resource_types() {
-                *by_name.entry(t.name.as_str()).or_default() += 1;
+                *by_name.entry(t.name).or_default() += 1;
             }
         }
         let mut counts: Vec<(&str, usize)> = by_name.into_iter().collect();
@@ -265,8 +265,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         }
     }
     on_star.sort_by(|a, b| {
-        (a.service.prefix.as_str(), a.action.name.as_str())
-            .cmp(&(b.service.prefix.as_str(), b.action.name.as_str()))
+        (a.service.prefix.as_str(), a.action.name).cmp(&(b.service.prefix.as_str(), b.action.name))
     });
     g.on_star = on_star;
     g.reach = g.compute_reach();

@@ -256,7 +256,7 @@ impl Entry {
             match best {
                 Some(t) => {
                     if seen.insert(t.as_ptr()) {
-                        plainest.push(t.as_str());
+                        plainest.push(t);
                     }
                 }
                 None => any_unscopable = true,
@@ -301,7 +301,7 @@ fn templates_of(types: &[(&'static ResourceType, usize)]) -> Vec<&'static str> {
     let mut counts: HashMap<&'static str, usize> = HashMap::new();
     for (t, n) in types {
         for arn in &t.arns {
-            *counts.entry(arn.as_str()).or_default() += n;
+            *counts.entry(*arn).or_default() += n;
         }
     }
     let mut templates: Vec<(usize, &str)> = counts.into_iter().map(|(t, n)| (n, t)).collect();

@@ -135,8 +135,10 @@ impl Rule for ArnResourceMismatch {
                 item.value.text()
             );
             let help = {
-                let mut formats: Vec<String> =
-                    types.iter().flat_map(|t| t.arns.iter().cloned()).collect();
+                let mut formats: Vec<String> = types
+                    .iter()
+                    .flat_map(|t| t.arns.iter().map(|a| a.to_string()))
+                    .collect();
                 formats.sort_by_key(|f| (f.len(), f.clone()));
                 formats.dedup();
                 format!(

@@ -140,7 +140,7 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
     let formats: Vec<&str> = types
         .iter()
         .flat_map(|(_, t)| t.arns.iter())
-        .map(String::as_str)
+        .copied()
         .filter(|t| {
             t.split(':')
                 .nth(2)
