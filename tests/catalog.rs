@@ -82,7 +82,7 @@ fn s3_get_object_has_two_alternatives() {
         .action
         .resources
         .iter()
-        .map(|r| (r.name.as_str(), r.required))
+        .map(|r| (r.name, r.required))
         .collect();
     assert_eq!(res.len(), 2);
     assert!(res.contains(&("object", false)));
@@ -292,7 +292,7 @@ fn per_resource_condition_keys() {
         .action
         .condition_keys
         .iter()
-        .any(|k| k == "ec2:LaunchTemplate"));
+        .any(|k| *k == "ec2:LaunchTemplate"));
     assert!(run
         .resource_condition_keys("Capacity-Reservation")
         .contains(&"ec2:LaunchTemplate"));

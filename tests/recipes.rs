@@ -75,9 +75,9 @@ fn actions_exist_and_arn_templates_match_the_catalog() {
                         failures.push(format!("{}: no [resources.{key}]", r.id));
                         continue;
                     };
-                    let accepted: Vec<&String> =
-                        a.resource_types().flat_map(|t| t.arns.iter()).collect();
-                    if !accepted.contains(&&res.arn) {
+                    let accepted: Vec<&str> =
+                        a.resource_types().flat_map(|t| t.arns.iter().copied()).collect();
+                    if !accepted.contains(&res.arn.as_str()) {
                         failures.push(format!(
                             "{}: `{action}` does not accept `{}` (catalog: {accepted:?})",
                             r.id, res.arn

@@ -401,12 +401,12 @@ mod tests {
                 .iter()
                 .zip(l.service.actions.iter().zip(&l.entry_keys))
             {
-                assert_eq!(a[0], b.name.as_str());
+                assert_eq!(a[0], b.name);
                 assert_eq!(AccessLevels::parse(a[1].as_str().expect("level")), b.access);
                 let rows = a[2].as_array().expect("rows");
                 assert_eq!(rows.len(), b.resources.len());
                 for ((row, res), k) in rows.iter().zip(&b.resources).zip(keys) {
-                    assert_eq!(row[0], res.name.as_str());
+                    assert_eq!(row[0], res.name);
                     assert_eq!(row[1], res.required);
                     assert_eq!(row[2].as_array().expect("keys").len(), k.len());
                 }
@@ -415,7 +415,7 @@ mod tests {
             let resources = v["resources"].as_array().expect("resources");
             assert_eq!(resources.len(), l.service.resource_types.len());
             for (a, b) in resources.iter().zip(&l.service.resource_types) {
-                assert_eq!(a[0], b.name.as_str());
+                assert_eq!(a[0], b.name);
                 assert_eq!(a[1].as_array().expect("arns").len(), b.arns.len());
             }
             assert_eq!(
