@@ -75,8 +75,10 @@ fn actions_exist_and_arn_templates_match_the_catalog() {
                         failures.push(format!("{}: no [resources.{key}]", r.id));
                         continue;
                     };
-                    let accepted: Vec<&str> =
-                        a.resource_types().flat_map(|t| t.arns.iter().copied()).collect();
+                    let accepted: Vec<&str> = a
+                        .resource_types()
+                        .flat_map(|t| t.arns.iter().copied())
+                        .collect();
                     if !accepted.contains(&res.arn.as_str()) {
                         failures.push(format!(
                             "{}: `{action}` does not accept `{}` (catalog: {accepted:?})",

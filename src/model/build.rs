@@ -182,7 +182,9 @@ impl Builder<'_> {
         match &node.kind {
             NodeKind::Object(_) => true,
             NodeKind::Str(Scalar::Unknown(u)) => {
-                self.doc.unresolved.push(Located::new(u.clone(), node.span));
+                self.doc
+                    .unresolved
+                    .push(Located::new((**u).clone(), node.span));
                 false
             }
             _ => {
@@ -233,7 +235,7 @@ impl Builder<'_> {
                     NodeKind::Str(Scalar::Unknown(u)) => {
                         self.doc
                             .unresolved
-                            .push(Located::new(u.clone(), value.span));
+                            .push(Located::new((**u).clone(), value.span));
                     }
                     _ => self.problem(
                         value.span,
@@ -433,7 +435,9 @@ impl Builder<'_> {
     fn condition(&mut self, key: Span, node: &Node) -> Option<ConditionField> {
         let NodeKind::Object(ops) = &node.kind else {
             if let NodeKind::Str(Scalar::Unknown(u)) = &node.kind {
-                self.doc.unresolved.push(Located::new(u.clone(), node.span));
+                self.doc
+                    .unresolved
+                    .push(Located::new((**u).clone(), node.span));
             } else {
                 self.problem(
                     node.span,

@@ -112,11 +112,16 @@ pub enum Scalar {
     Other(String),
     /// A string made of known text and unknown parts.
     Template(Template),
-    /// Nothing is known about the value.
-    Unknown(Unknown),
+    /// Nothing is known about the value. Boxed: it is rare and large, and every value of a parsed
+    /// file is a `Scalar` (a big JSON file's tree is a third the size this way).
+    Unknown(Box<Unknown>),
 }
 
 impl Scalar {
+    pub fn unknown(u: Unknown) -> Self {
+        Scalar::Unknown(Box::new(u))
+    }
+
     pub fn str(s: impl Into<String>) -> Self {
         Scalar::Str(s.into())
     }

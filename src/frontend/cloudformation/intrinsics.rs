@@ -342,7 +342,7 @@ impl Eval<'_, '_> {
                         }
                     }
                 }
-                Some(NodeKind::Str(Scalar::Unknown(u))) => parts.push(TemplatePart::Hole(u)),
+                Some(NodeKind::Str(Scalar::Unknown(u))) => parts.push(TemplatePart::Hole(*u)),
                 _ => parts.push(TemplatePart::Hole(Unknown::new(name, "not a string value"))),
             }
         }
@@ -372,7 +372,7 @@ impl Eval<'_, '_> {
                         }
                     }
                 }
-                NodeKind::Str(Scalar::Unknown(u)) => parts.push(TemplatePart::Hole(u)),
+                NodeKind::Str(Scalar::Unknown(u)) => parts.push(TemplatePart::Hole(*u)),
                 _ => return None,
             }
         }
@@ -429,7 +429,7 @@ impl Eval<'_, '_> {
 
 fn unknown(span: Span, expr: impl Into<String>, reason: impl Into<String>) -> Node {
     Node::new(
-        NodeKind::Str(Scalar::Unknown(Unknown::new(expr, reason))),
+        NodeKind::Str(Scalar::unknown(Unknown::new(expr, reason))),
         span,
     )
 }
@@ -437,7 +437,7 @@ fn unknown(span: Span, expr: impl Into<String>, reason: impl Into<String>) -> No
 /// An unknown value that names a resource declared in the template (see [`Unknown::local_resource`]).
 fn local_unknown(span: Span, expr: impl Into<String>, reason: impl Into<String>) -> Node {
     Node::new(
-        NodeKind::Str(Scalar::Unknown(Unknown::local_resource(expr, reason))),
+        NodeKind::Str(Scalar::unknown(Unknown::local_resource(expr, reason))),
         span,
     )
 }

@@ -248,7 +248,7 @@ impl Extract<'_, '_, '_> {
     pub(super) fn attachment(&mut self, node: &Node, origin: Origin) {
         let scalar = match &node.kind {
             NodeKind::Str(s) => s.clone(),
-            _ => Scalar::Unknown(Unknown::new(
+            _ => Scalar::unknown(Unknown::new(
                 self.eval.scope.quote(node.span),
                 format!("expected a policy ARN, found {}", node.type_name()),
             )),

@@ -119,7 +119,7 @@ fn expand(eval: &Eval, name: &str, params: &Node, span: Span) -> Option<Node> {
         let Some(p) = p.as_str() else { continue };
         let value = params.get(p).cloned().unwrap_or_else(|| {
             Node::new(
-                NodeKind::Str(Scalar::Unknown(Unknown::new(
+                NodeKind::Str(Scalar::unknown(Unknown::new(
                     p,
                     format!("parameter `{p}` of SAM policy template `{name}` is not given"),
                 ))),

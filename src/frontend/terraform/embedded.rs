@@ -347,7 +347,7 @@ impl Fixer<'_, '_, '_, '_> {
                 ),
             },
             NodeKind::Str(Scalar::Unknown(u)) => Node::new(
-                NodeKind::Str(Scalar::Unknown(Unknown::new(
+                NodeKind::Str(Scalar::unknown(Unknown::new(
                     Eval::text_of(self.src, expr),
                     u.reason,
                 ))),

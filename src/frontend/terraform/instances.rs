@@ -168,7 +168,7 @@ impl Instances {
                 binding: Some((
                     if *meta == "count" { "count" } else { "each" },
                     Node::new(
-                        NodeKind::Str(Scalar::Unknown(Unknown::new(
+                        NodeKind::Str(Scalar::unknown(Unknown::new(
                             unknown.value.expr.clone(),
                             format!("the `{meta}` collection is not known"),
                         ))),

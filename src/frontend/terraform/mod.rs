@@ -385,7 +385,7 @@ fn push_value(
         }
         PolicyValue::Unknown(node) => {
             let unknown = match node.kind {
-                NodeKind::Str(Scalar::Unknown(u)) => u,
+                NodeKind::Str(Scalar::Unknown(u)) => *u,
                 _ => Unknown::new(path, "the policy could not be evaluated"),
             };
             model.unresolved.push(Located::new(unknown, node.span));

@@ -182,7 +182,7 @@ impl Eval<'_> {
             NodeKind::Str(_) => PolicyValue::Unknown(Node::new(
                 match node.kind {
                     NodeKind::Str(Scalar::Unknown(u)) => NodeKind::Str(Scalar::Unknown(u)),
-                    _ => NodeKind::Str(Scalar::Unknown(Unknown::new(
+                    _ => NodeKind::Str(Scalar::unknown(Unknown::new(
                         Eval::text_of(src, expr),
                         "the JSON text has unknown parts",
                     ))),
@@ -467,7 +467,7 @@ impl Eval<'_> {
                 }
                 PolicyValue::Unknown(node) => {
                     if let NodeKind::Str(Scalar::Unknown(u)) = node.kind {
-                        b.unresolved.push(Located::new(u, node.span));
+                        b.unresolved.push(Located::new(*u, node.span));
                     }
                 }
                 PolicyValue::Elsewhere | PolicyValue::Error => {}

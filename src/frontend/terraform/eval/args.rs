@@ -27,7 +27,7 @@ pub(super) fn not_known<T>(reason: impl Into<String>) -> Result<T, Fail> {
 /// `Err` when the node is wholly unknown, or a string with unknown parts.
 pub(super) fn check_known_scalar(n: &Node) -> Result<(), Fail> {
     match &n.kind {
-        NodeKind::Str(Scalar::Unknown(u)) => Err(Fail::Unknown(u.clone())),
+        NodeKind::Str(Scalar::Unknown(u)) => Err(Fail::Unknown((**u).clone())),
         NodeKind::Str(Scalar::Template(t)) => match t.holes().next() {
             Some(u) => Err(Fail::Unknown(u.clone())),
             None => Ok(()),

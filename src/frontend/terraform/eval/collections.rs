@@ -416,7 +416,7 @@ fn flatten_into(node: &Node, out: &mut Vec<Node>) -> Result<(), Fail> {
             }
             Ok(())
         }
-        NodeKind::Str(Scalar::Unknown(u)) => Err(Fail::Unknown(u.clone())),
+        NodeKind::Str(Scalar::Unknown(u)) => Err(Fail::Unknown((**u).clone())),
         _ => {
             out.push(node.clone());
             Ok(())

@@ -225,7 +225,9 @@ impl Eval<'_> {
                     match &a.kind {
                         NodeKind::Null => continue,
                         NodeKind::Str(Scalar::Str(s)) if s.is_empty() => continue,
-                        NodeKind::Str(Scalar::Unknown(u)) => return Err(Fail::Unknown(u.clone())),
+                        NodeKind::Str(Scalar::Unknown(u)) => {
+                            return Err(Fail::Unknown((**u).clone()))
+                        }
                         // Known text around the holes: not empty whatever they hold.
                         NodeKind::Str(Scalar::Template(t))
                             if !t.parts.iter().any(|p| matches!(p, TemplatePart::Lit(_))) =>

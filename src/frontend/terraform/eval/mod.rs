@@ -95,14 +95,14 @@ pub struct Eval<'m> {
 
 pub fn unknown(expr: impl Into<String>, reason: impl Into<String>, span: Span) -> Node {
     Node::new(
-        NodeKind::Str(Scalar::Unknown(Unknown::new(expr, reason))),
+        NodeKind::Str(Scalar::unknown(Unknown::new(expr, reason))),
         span,
     )
 }
 
 /// An unknown node carrying `u` under the expression `expr` (keeps its reason and reference).
 pub(super) fn unknown_as(u: &Unknown, expr: impl Into<String>, span: Span) -> Node {
-    Node::new(NodeKind::Str(Scalar::Unknown(u.renamed(expr))), span)
+    Node::new(NodeKind::Str(Scalar::unknown(u.renamed(expr))), span)
 }
 
 pub(super) fn str_node(s: impl Into<String>, span: Span) -> Node {
@@ -515,7 +515,7 @@ pub fn scalar_from_parts(parts: Vec<TemplatePart>) -> Scalar {
     match parts.as_slice() {
         [] => Scalar::Str(String::new()),
         [TemplatePart::Lit(s)] => Scalar::Str(s.clone()),
-        [TemplatePart::Hole(u)] => Scalar::Unknown(u.clone()),
+        [TemplatePart::Hole(u)] => Scalar::unknown(u.clone()),
         _ => Scalar::Template(Template { parts }),
     }
 }

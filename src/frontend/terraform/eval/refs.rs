@@ -143,7 +143,7 @@ impl<'m> Eval<'m> {
         };
         let mut u = Unknown::new(whole, reason);
         u.reference = Some(AttrRef { address, attribute });
-        Node::new(NodeKind::Str(Scalar::Unknown(u)), span)
+        Node::new(NodeKind::Str(Scalar::unknown(u)), span)
     }
 
     /// The value of `local.name`, evaluated once. Its spans point at the local's definition.
@@ -344,7 +344,7 @@ impl<'m> Eval<'m> {
             }
             NodeKind::Str(Scalar::Unknown(u)) => Err(unknown_as(u, text, span)),
             NodeKind::Str(Scalar::Template(t)) => Err(Node::new(
-                NodeKind::Str(Scalar::Unknown(Unknown::new(
+                NodeKind::Str(Scalar::unknown(Unknown::new(
                     text,
                     format!("cannot iterate over the string `{}`", t.display()),
                 ))),
