@@ -552,7 +552,7 @@ mod tests {
     #[test]
     fn references_to_resources_of_the_template_are_marked_local() {
         let hole = |node: Node| match node.kind {
-            NodeKind::Str(Scalar::Unknown(u)) => u,
+            NodeKind::Str(Scalar::Unknown(u)) => *u,
             NodeKind::Str(Scalar::Template(t)) => t.holes().next().cloned().expect("a hole"),
             other => panic!("{other:?}"),
         };
