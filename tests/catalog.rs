@@ -288,11 +288,7 @@ fn per_resource_condition_keys() {
     assert!(pass.resource_condition_keys("role").is_empty());
     // ec2:RunInstances: action-level `ec2:Region`, per-row keys such as `ec2:LaunchTemplate`.
     let run = c.action("ec2:RunInstances").unwrap();
-    assert!(!run
-        .action
-        .condition_keys
-        .iter()
-        .any(|k| *k == "ec2:LaunchTemplate"));
+    assert!(!run.action.condition_keys.contains(&"ec2:LaunchTemplate"));
     assert!(run
         .resource_condition_keys("Capacity-Reservation")
         .contains(&"ec2:LaunchTemplate"));

@@ -270,7 +270,7 @@ impl ActionRef {
             Some((_, action)) if action.contains(':') => false,
             Some((prefix, action)) => {
                 wildcard_match(prefix, &self.service.prefix)
-                    && wildcard_match(action, &self.action.name)
+                    && wildcard_match(action, self.action.name)
             }
             None => wildcard_match(pattern, &self.full_name()),
         }
@@ -359,7 +359,7 @@ impl ActionRef {
         let i = loaded
             .service
             .actions
-            .binary_search_by(|a| cmp_ci(&a.name, &self.action.name))
+            .binary_search_by(|a| cmp_ci(a.name, self.action.name))
             .ok()?;
         loaded.entry_keys.get(i)
     }
@@ -504,7 +504,7 @@ impl Catalog {
                     service
                         .actions
                         .iter()
-                        .filter(|a| wildcard_match(action_pattern, &a.name))
+                        .filter(|a| wildcard_match(action_pattern, a.name))
                         .map(|action| ActionRef { service, action }),
                 );
             }
@@ -543,7 +543,7 @@ impl Catalog {
                         full.clear();
                         full.push_str(&service.prefix);
                         full.push(':');
-                        full.push_str(&action.name);
+                        full.push_str(action.name);
                         if wildcard_match(pattern, &full) {
                             out.push(ActionRef { service, action });
                         }
@@ -615,7 +615,7 @@ impl Catalog {
         let service = self.service(service)?;
         service
             .resource_types
-            .binary_search_by(|t| cmp_ci(&t.name, name))
+            .binary_search_by(|t| cmp_ci(t.name, name))
             .ok()
             .map(|i| &service.resource_types[i])
     }
@@ -752,7 +752,7 @@ struct ArnServiceTypes {
 fn find_action(service: &'static Service, name: &str) -> Option<&'static Action> {
     service
         .actions
-        .binary_search_by(|a| cmp_ci(&a.name, name))
+        .binary_search_by(|a| cmp_ci(a.name, name))
         .ok()
         .map(|i| &service.actions[i])
 }
@@ -805,14 +805,14 @@ mod tests {
             assert!(
                 s.actions
                     .windows(2)
-                    .all(|w| cmp_ci(&w[0].name, &w[1].name).is_lt()),
+                    .all(|w| cmp_ci(w[0].name, w[1].name).is_lt()),
                 "{}",
                 s.prefix
             );
             assert!(
                 s.resource_types
                     .windows(2)
-                    .all(|w| cmp_ci(&w[0].name, &w[1].name).is_lt()),
+                    .all(|w| cmp_ci(w[0].name, w[1].name).is_lt()),
                 "{}",
                 s.prefix
             );

@@ -279,7 +279,7 @@ fn read_service(line: &'static str) -> Option<Loaded> {
     for a in &mut actions {
         for row in &mut a.resources {
             row.type_index = resource_types
-                .binary_search_by(|t: &ResourceType| cmp_ci(&t.name, &row.name))
+                .binary_search_by(|t: &ResourceType| cmp_ci(t.name, row.name))
                 .ok();
         }
     }
@@ -461,7 +461,7 @@ mod tests {
                         .type_index
                         .and_then(|i| l.service.resource_types.get(i))
                         .unwrap_or_else(|| panic!("{}:{} {}", l.service.prefix, a.name, row.name));
-                    assert!(t.name.eq_ignore_ascii_case(&row.name));
+                    assert!(t.name.eq_ignore_ascii_case(row.name));
                 }
             }
         }

@@ -175,7 +175,7 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let per_file: Vec<String> = report
         .files
         .par_iter()
-        .map(|file| file_findings(file))
+        .map(file_findings)
         .collect::<io::Result<_>>()?;
     w.write_all(head.as_bytes())?;
     w.write_all(b"\"findings\": [")?;

@@ -345,10 +345,9 @@ impl<'e> Union<'e> {
         if covered {
             // Entries after the widest add nothing; those before it are all inside it.
             for (i, (e, ..)) in entries.iter().enumerate().take(widest) {
-                if e.scopable
-                    .iter()
-                    .fold(false, |new, a| seen.insert(address(a)) || new)
-                {
+                let before = seen.len();
+                seen.extend(e.scopable.iter().map(address));
+                if seen.len() > before {
                     written.push(i);
                 }
             }
