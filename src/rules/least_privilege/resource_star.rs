@@ -304,9 +304,36 @@ fn templates_of(types: &[(&'static ResourceType, usize)]) -> Vec<&'static str> {
             *counts.entry(*arn).or_default() += n;
         }
     }
-    let mut templates: Vec<(usize, &str)> = counts.into_iter().map(|(t, n)| (n, t)).collect();
-    templates.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
-    templates.into_iter().map(|(_, t)| t).collect()
+    sorted(counts.into_iter().map(|(t, n)| (n, t)).collect())
+}
+
+/// A statement's list of actions is short: its templates are counted in a vector, without the
+/// per-service counters and the hash map that a wildcard's thousands of actions need.
+const FEW_ACTIONS: usize = 32;
+
+/// [`templates_of`] the resource types of `actions`.
+fn templates_of_actions(actions: &[ActionRef]) -> Vec<&'static str> {
+    if actions.len() > FEW_ACTIONS {
+        return templates_of(&ActionRef::count_resource_types(actions));
+    }
+    let mut counts: Vec<(usize, &'static str)> = Vec::new();
+    for a in actions {
+        for t in a.resource_types() {
+            for &arn in &t.arns {
+                match counts.iter_mut().find(|(_, known)| *known == arn) {
+                    Some((n, _)) => *n += 1,
+                    None => counts.push((1, arn)),
+                }
+            }
+        }
+    }
+    sorted(counts)
+}
+
+/// Templates by count, most used first, then plainest (shortest), then by text.
+fn sorted(mut counts: Vec<(usize, &'static str)>) -> Vec<&'static str> {
+    counts.sort_by(|(na, a), (nb, b)| nb.cmp(na).then(a.len().cmp(&b.len())).then(a.cmp(b)));
+    counts.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The scopable actions of a statement's entries together.
@@ -371,7 +398,7 @@ impl<'e> Union<'e> {
         Some(Union {
             count: all.len(),
             written,
-            templates: UnionTemplates::Own(templates_of(&ActionRef::count_resource_types(&all))),
+            templates: UnionTemplates::Own(templates_of_actions(&all)),
         })
     }
 
