@@ -146,7 +146,6 @@ fn broad_resources(stmt: &Statement) -> Option<bool> {
     None
 }
 
-/// The grant of `action` by `stmt`, if it grants it broadly.
 /// A statement that can grant actions broadly: an Allow on broad resources without a narrowing
 /// condition, and whether its resources are only possibly broad.
 fn broad_allow(stmt: &Statement) -> Option<(&Statement, bool)> {
