@@ -135,16 +135,6 @@ type ForeignLabel = (usize, Label);
 /// canonical path and the byte range.
 type Place = (PathBuf, u32, u32);
 
-/// `path`, canonicalized once per run (itself when that fails).
-fn canonical_of(cache: &mut HashMap<PathBuf, PathBuf>, path: &Path) -> PathBuf {
-    if let Some(c) = cache.get(path) {
-        return c.clone();
-    }
-    let c = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    cache.insert(path.to_path_buf(), c.clone());
-    c
-}
-
 /// One finding seen from several files (a module's statement linted on its own and through each
 /// module call, a JSON file found by the walk and loaded by `file()` in a `.tf`) is kept once:
 /// the first copy in path order, with the related labels (call chains) of the others added.
@@ -153,16 +143,22 @@ fn dedup_across_files(files: &mut [FileReport]) {
     if files.len() < 2 {
         return;
     }
+    // Every source path, canonicalized once (`./x.json` and `x.json` are one file).
     let mut canonical: HashMap<PathBuf, PathBuf> = HashMap::new();
     // Only a file read by two or more reports can hold the same finding twice; the rest (most
-    // files of a tree) need no keys. Counted by path: canonical paths are compared below.
-    let mut readers: HashMap<&Path, usize> = HashMap::new();
+    // files of a tree) need no keys.
+    let mut readers: HashMap<PathBuf, usize> = HashMap::new();
     for file in files.iter() {
-        let mut mine: Vec<&Path> = file
+        let mut mine: Vec<PathBuf> = file
             .sources
             .files()
             .iter()
-            .map(|f| f.path.as_path())
+            .map(|f| {
+                canonical
+                    .entry(f.path.clone())
+                    .or_insert_with(|| std::fs::canonicalize(&f.path).unwrap_or(f.path.clone()))
+                    .clone()
+            })
             .collect();
         mine.sort_unstable();
         mine.dedup();
@@ -170,29 +166,10 @@ fn dedup_across_files(files: &mut [FileReport]) {
             *readers.entry(path).or_default() += 1;
         }
     }
-    // A file reached by two different paths (`./x.json` and `x.json`) counts as shared too.
-    let mut by_canonical: HashMap<PathBuf, usize> = HashMap::new();
-    for (path, n) in &readers {
-        *by_canonical
-            .entry(canonical_of(&mut canonical, path))
-            .or_default() += n;
-    }
-    let shared: HashSet<PathBuf> = readers
-        .keys()
-        .filter(|p| {
-            by_canonical
-                .get(&canonical_of(&mut canonical, p))
-                .is_some_and(|&n| n > 1)
-        })
-        .map(|p| p.to_path_buf())
-        .collect();
-    drop(readers);
-    let mut place = |sources: &SourceMap, span: Span| -> Option<Place> {
+    let place = |sources: &SourceMap, span: Span| -> Option<Place> {
         let path = &sources.get(span.file).path;
-        if !shared.contains(path) {
-            return None;
-        }
-        Some((canonical_of(&mut canonical, path), span.start, span.end))
+        let c = canonical.get(path).unwrap_or(path);
+        (readers.get(c).copied().unwrap_or(0) > 1).then(|| (c.clone(), span.start, span.end))
     };
     type FindingKey = (Place, RuleId, String, bool);
     let mut seen: HashMap<FindingKey, (usize, usize)> = HashMap::new();
