@@ -1,8 +1,12 @@
-//! Per-thread memo tables for pure lookups keyed by text: a tree repeats the same condition keys
-//! and ARNs across thousands of statements (module instances above all), and each thread keeps
-//! its own table, so lookups take no lock.
+//! Memo tables for pure computations that a run repeats. Cheap lookups keyed by text (a tree
+//! repeats the same condition keys and ARNs across thousands of statements, module instances above
+//! all) go in per-thread [`Table`]s, which take no lock. Costly values worth computing once per run
+//! (a managed policy's verdict, what `"*"` matches) go in a [`Shared`] table.
 
+use std::borrow::Borrow;
 use std::cell::RefCell;
+use std::hash::Hash;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::thread::LocalKey;
 
 use foldhash::HashMap;
@@ -32,6 +36,41 @@ pub fn remembered<V: Clone>(
     value
 }
 
+/// A table shared by the threads: each value is computed once, and a thread asking for a value
+/// another thread is computing waits for it. At most `max` keys are kept; later keys are computed
+/// each time.
+pub struct Shared<K, V> {
+    cells: LazyLock<Mutex<HashMap<K, Arc<OnceLock<V>>>>>,
+    max: usize,
+}
+
+impl<K: Hash + Eq, V: Clone> Shared<K, V> {
+    pub const fn new(max: usize) -> Self {
+        Shared {
+            cells: LazyLock::new(|| Mutex::new(HashMap::default())),
+            max,
+        }
+    }
+
+    /// `compute()`, remembered under `key`.
+    pub fn get_or_compute<Q>(&self, key: &Q, compute: impl FnOnce() -> V) -> V
+    where
+        K: Borrow<Q>,
+        Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+    {
+        let cell = self.cells.lock().ok().and_then(|mut cells| {
+            if let Some(cell) = cells.get(key) {
+                return Some(Arc::clone(cell));
+            }
+            (cells.len() < self.max).then(|| Arc::clone(cells.entry(key.to_owned()).or_default()))
+        });
+        match cell {
+            Some(cell) => cell.get_or_init(compute).clone(),
+            None => compute(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +97,30 @@ mod tests {
             assert_eq!(remembered(&LENGTHS, &key, str::len), key.len());
         }
         assert_eq!(LENGTHS.with(|t| t.borrow().len()), MAX_KEYS);
+    }
+
+    #[test]
+    fn shared_computes_once_across_threads_and_stops_growing_at_the_bound() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static TABLE: Shared<String, usize> = Shared::new(2);
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let slow_len = |k: &str| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            k.len()
+        };
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| assert_eq!(TABLE.get_or_compute("abc", || slow_len("abc")), 3));
+            }
+        });
+        assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+        assert_eq!(TABLE.get_or_compute("de", || slow_len("de")), 2);
+        assert_eq!(CALLS.load(Ordering::SeqCst), 2);
+        // Full: a third key is computed every time.
+        for _ in 0..2 {
+            assert_eq!(TABLE.get_or_compute("fghi", || slow_len("fghi")), 4);
+        }
+        assert_eq!(CALLS.load(Ordering::SeqCst), 4);
     }
 }

@@ -2,10 +2,10 @@
 //! allows on `"*"` without conditions (expanded against the catalog), by access level, its service
 //! wildcards, `NotAction` and admin statements. Computed once per policy and cached.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{AccessLevels, ActionRef, Catalog, ManagedPolicy};
+use crate::memo::Shared;
 use crate::model::action::has_wildcard;
 use crate::model::build::policy_from_node;
 use crate::model::{Origin, PolicyKind, Syntax};
@@ -173,16 +173,9 @@ pub const NARROW: usize = 4;
 
 /// The (cached) verdict on a managed policy.
 pub fn of(policy: &'static ManagedPolicy) -> Arc<Grants> {
-    // One cell per policy, filled once: a thread asking for a policy another thread is computing
-    // waits for it instead of computing it again (`AdministratorAccess` expands every action).
-    type Cell = Arc<OnceLock<Arc<Grants>>>;
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, Cell>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let cell: Cell = match cache.lock() {
-        Ok(mut c) => c.entry(policy.name.as_str()).or_default().clone(),
-        Err(_) => Cell::default(),
-    };
-    cell.get_or_init(|| Arc::new(compute(policy))).clone()
+    // Computed once even when two threads ask together: `AdministratorAccess` expands every action.
+    static VERDICTS: Shared<&'static str, Arc<Grants>> = Shared::new(usize::MAX);
+    VERDICTS.get_or_compute(&policy.name.as_str(), || Arc::new(compute(policy)))
 }
 
 fn compute(policy: &'static ManagedPolicy) -> Grants {

@@ -1,8 +1,9 @@
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::catalog::{Catalog, ResourceType};
+use crate::memo::Shared;
 
 use crate::model::action::has_wildcard;
 use crate::rules::prelude::*;
@@ -169,34 +170,10 @@ enum EntryFix {
     TooMany,
 }
 
-/// Distinct wildcard patterns remembered per run; more are computed each time.
-const MAX_CACHED_PATTERNS: usize = 4096;
-
-/// Entries shared by the threads (`"*"` is worth computing once), by pattern and by action.
-static PATTERNS: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(Default::default);
-static ACTIONS: LazyLock<Mutex<HashMap<usize, Arc<Entry>>>> = LazyLock::new(Default::default);
-
-fn remembered<K, Q>(
-    table: &Mutex<HashMap<K, Arc<Entry>>>,
-    key: &Q,
-    max: usize,
-    compute: impl FnOnce() -> Entry,
-) -> Arc<Entry>
-where
-    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
-    Q: ToOwned<Owned = K> + std::hash::Hash + Eq + ?Sized,
-{
-    if let Some(e) = table.lock().ok().and_then(|t| t.get(key).cloned()) {
-        return e;
-    }
-    let entry = Arc::new(compute());
-    if let Ok(mut t) = table.lock() {
-        if t.len() < max {
-            t.insert(key.to_owned(), Arc::clone(&entry));
-        }
-    }
-    entry
-}
+/// Entries shared by the threads (`"*"` is worth computing once), by pattern (at most this many
+/// distinct patterns per run) and by catalog action.
+static PATTERNS: Shared<String, Arc<Entry>> = Shared::new(4096);
+static ACTIONS: Shared<usize, Arc<Entry>> = Shared::new(usize::MAX);
 
 impl Entry {
     fn of(catalog: &Catalog, action: &str) -> Arc<Entry> {
@@ -205,13 +182,10 @@ impl Entry {
                 return Arc::new(Self::compute(Vec::new()));
             };
             // Keyed by the action, not the text: the catalog's actions bound the table.
-            return remembered(&ACTIONS, &address(&found), usize::MAX, || {
-                Self::compute(vec![found])
-            });
+            return ACTIONS
+                .get_or_compute(&address(&found), || Arc::new(Self::compute(vec![found])));
         }
-        remembered(&PATTERNS, action, MAX_CACHED_PATTERNS, || {
-            Self::compute(catalog.expand(action))
-        })
+        PATTERNS.get_or_compute(action, || Arc::new(Self::compute(catalog.expand(action))))
     }
 
     fn compute(matched: Vec<ActionRef>) -> Entry {
