@@ -41,18 +41,35 @@ pub fn thousands(n: usize) -> String {
 
 /// Joins names as `a`, `a and b`, `a, b and 3 more`.
 pub fn list_some<S: AsRef<str>>(items: &[S], max: usize) -> String {
-    let shown: Vec<String> = items
-        .iter()
-        .take(max)
-        .map(|s| format!("`{}`", s.as_ref()))
-        .collect();
-    let rest = items.len().saturating_sub(max);
-    match (shown.len(), rest) {
-        (0, _) => String::new(),
-        (1, 0) => shown[0].clone(),
-        (n, 0) => format!("{} and {}", shown[..n - 1].join(", "), shown[n - 1]),
-        (_, rest) => format!("{} and {rest} more", shown.join(", ")),
+    // Built with `push_str`: a large report formats this message once per finding.
+    let shown = items.len().min(max);
+    let rest = items.len() - shown;
+    let mut out = String::with_capacity(
+        items
+            .iter()
+            .take(shown)
+            .map(|s| s.as_ref().len() + 4)
+            .sum::<usize>()
+            + 16,
+    );
+    for (i, item) in items.iter().take(shown).enumerate() {
+        if i > 0 {
+            out.push_str(if rest == 0 && i == shown - 1 {
+                " and "
+            } else {
+                ", "
+            });
+        }
+        out.push('`');
+        out.push_str(item.as_ref());
+        out.push('`');
     }
+    if rest > 0 && shown > 0 {
+        out.push_str(" and ");
+        out.push_str(&rest.to_string());
+        out.push_str(" more");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -82,5 +99,9 @@ mod tests {
         assert_eq!(list_some(&items[..2], 2), "`a` and `b`");
         assert_eq!(list_some(&items, 2), "`a`, `b` and 1 more");
         assert_eq!(list_some(&items, 3), "`a`, `b` and `c`");
+        let none: [&str; 0] = [];
+        assert_eq!(list_some(&none, 3), "");
+        assert_eq!(list_some(&items, 0), "");
+        assert_eq!(list_some(&items[..2], 1), "`a` and 1 more");
     }
 }

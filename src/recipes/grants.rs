@@ -1,6 +1,7 @@
 //! What an AWS managed policy grants, judged from its own embedded document: the actions it
 //! allows on `"*"` without conditions (expanded against the catalog), by access level, its service
-//! wildcards, `NotAction` and admin statements. Computed once per policy and cached.
+//! wildcards, `NotAction` and admin statements. Computed once per policy and cached; the expansion
+//! is computed only when asked for (an admin or `NotAction` policy's verdict does not need it).
 
 use std::sync::{Arc, OnceLock};
 
@@ -21,15 +22,18 @@ pub struct Grants {
     pub not_action: Vec<String>,
     /// Whole-service patterns (`ecr:*`) allowed on `"*"` without conditions.
     pub service_wildcards: Vec<String>,
-    /// Every action allowed on `"*"` without conditions, expanded, sorted by name.
-    pub on_star: Vec<ActionRef>,
     /// The `Action` (or `NotAction`) lists of the Allow statements, on any resource and under any
     /// condition: what [`Grants::allows`] checks a recipe's actions against.
     allow_lists: Vec<AllowList>,
-    /// [`Grants::reach`] and [`Grants::levels`], computed with the rest: every attachment of the
-    /// policy asks for them, and an admin policy's `on_star` holds every action.
-    reach: Reach,
-    levels: Vec<(&'static str, usize)>,
+    /// The lists of the Allow statements on `"*"` without conditions: what [`Grants::on_star`]
+    /// expands.
+    star_lists: Vec<AllowList>,
+    /// [`Grants::on_star`], [`Grants::reach`] and [`Grants::levels`], computed once when first
+    /// asked for: every attachment of the policy asks for them, and expanding `*` yields every
+    /// action of the catalog.
+    on_star: OnceLock<Vec<ActionRef>>,
+    reach: OnceLock<Reach>,
+    levels: OnceLock<Vec<(&'static str, usize)>>,
     /// [`Grants::resource_types`], computed once (every attachment's message asks for it).
     resource_types: OnceLock<Vec<String>>,
 }
@@ -57,14 +61,19 @@ pub enum Reach {
 }
 
 impl Grants {
+    /// Every action allowed on `"*"` without conditions, expanded, sorted by name.
+    pub fn on_star(&self) -> &[ActionRef] {
+        self.on_star.get_or_init(|| expand(&self.star_lists))
+    }
+
     /// Actions on `"*"` that could have been scoped to resources.
     pub fn scopable_on_star(&self) -> impl Iterator<Item = &ActionRef> {
-        self.on_star.iter().filter(|a| a.action.is_scopable())
+        self.on_star().iter().filter(|a| a.action.is_scopable())
     }
 
     /// Actions on `"*"` managing permissions.
     pub fn permissions_management(&self) -> Vec<&ActionRef> {
-        self.on_star
+        self.on_star()
             .iter()
             .filter(|a| {
                 a.action
@@ -76,22 +85,24 @@ impl Grants {
 
     /// IAM actions on `"*"` that write.
     pub fn iam_writes(&self) -> Vec<&ActionRef> {
-        self.on_star
+        self.on_star()
             .iter()
             .filter(|a| a.service.prefix == "iam" && a.action.access.contains(AccessLevels::WRITE))
             .collect()
     }
 
     pub fn reach(&self) -> Reach {
-        self.reach
+        *self.reach.get_or_init(|| self.compute_reach())
     }
 
     /// `on_star` counted by primary access level, most powerful first.
     pub fn levels(&self) -> &[(&'static str, usize)] {
-        &self.levels
+        self.levels
+            .get_or_init(|| Grants::level_counts(self.on_star()))
     }
 
     fn compute_reach(&self) -> Reach {
+        // The first three are known without expanding anything.
         if self.admin
             || !self.not_action.is_empty()
             || !self.service_wildcards.is_empty()
@@ -179,16 +190,16 @@ pub fn of(policy: &'static ManagedPolicy) -> Arc<Grants> {
 }
 
 fn compute(policy: &'static ManagedPolicy) -> Grants {
-    let catalog = Catalog::get();
     let mut g = Grants {
         policy,
         admin: false,
         not_action: Vec::new(),
         service_wildcards: Vec::new(),
-        on_star: Vec::new(),
         allow_lists: Vec::new(),
-        reach: Reach::Scoped,
-        levels: Vec::new(),
+        star_lists: Vec::new(),
+        on_star: OnceLock::new(),
+        reach: OnceLock::new(),
+        levels: OnceLock::new(),
         resource_types: OnceLock::new(),
     };
     let Ok(node) = crate::json::parse(policy.document, FileId(0), 0) else {
@@ -201,67 +212,71 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         "",
         Origin::default(),
     );
-    let mut on_star: Vec<ActionRef> = Vec::new();
-    let mut seen: std::collections::HashSet<usize> = std::collections::HashSet::new();
-    let mut push = |list: &mut Vec<ActionRef>, a: ActionRef| {
-        if seen.insert(std::ptr::from_ref(a.action) as usize) {
-            list.push(a);
-        }
-    };
     for stmt in doc.statements.iter().filter(|s| s.allows()) {
         let everywhere = stmt
             .resources()
             .is_some_and(|r| r.known().any(|x| x.value == "*"))
             && !stmt.has_condition();
-        if let Some(field) = stmt.action.as_ref().filter(|a| a.negated) {
-            let excluded: Vec<&str> = field.known().map(|x| x.value).collect();
-            if everywhere {
-                for a in catalog.expand("*") {
-                    if !excluded.iter().any(|p| a.matches(p)) {
-                        push(&mut on_star, a);
-                    }
-                }
-                g.not_action.extend(excluded.iter().map(|s| s.to_string()));
+        let (negated, field) = match &stmt.action {
+            Some(field) if field.negated => (true, field),
+            _ => match stmt.actions() {
+                Some(field) => (false, field),
+                None => continue,
+            },
+        };
+        let list = AllowList {
+            negated,
+            patterns: field.known().map(|x| x.value.to_string()).collect(),
+        };
+        if everywhere {
+            if negated {
+                g.not_action.extend(list.patterns.iter().cloned());
             }
-            g.allow_lists.push(AllowList {
-                negated: true,
-                patterns: excluded.iter().map(|s| s.to_string()).collect(),
+            for p in list.patterns.iter().filter(|_| !negated) {
+                if p == "*" {
+                    g.admin = true;
+                }
+                if p.ends_with(":*") && !has_wildcard(&p[..p.len() - 2]) {
+                    g.service_wildcards.push(p.clone());
+                }
+            }
+            g.star_lists.push(AllowList {
+                negated,
+                patterns: list.patterns.clone(),
             });
+        }
+        g.allow_lists.push(list);
+    }
+    g
+}
+
+/// Every catalog action the lists allow, once each, sorted by service prefix and action name.
+fn expand(lists: &[AllowList]) -> Vec<ActionRef> {
+    let catalog = Catalog::get();
+    let mut on_star: Vec<ActionRef> = Vec::new();
+    for list in lists {
+        if list.negated {
+            let excluded = &list.patterns;
+            on_star.extend(
+                catalog
+                    .expand("*")
+                    .into_iter()
+                    .filter(|a| !excluded.iter().any(|p| a.matches(p))),
+            );
             continue;
         }
-        let Some(actions) = stmt.actions() else {
-            continue;
-        };
-        g.allow_lists.push(AllowList {
-            negated: false,
-            patterns: actions.known().map(|x| x.value.to_string()).collect(),
-        });
-        for pattern in actions.known() {
-            let p = pattern.value;
-            if p == "*" && everywhere {
-                g.admin = true;
-            }
-            if everywhere && p.ends_with(":*") && !has_wildcard(&p[..p.len() - 2]) {
-                g.service_wildcards.push(p.to_string());
-            }
-            if !everywhere {
-                continue;
-            }
-            let matched = if has_wildcard(p) {
-                catalog.expand(p)
+        for p in &list.patterns {
+            if has_wildcard(p) {
+                on_star.extend(catalog.expand(p));
             } else {
-                catalog.action(p).into_iter().collect()
-            };
-            for a in matched {
-                push(&mut on_star, a);
+                on_star.extend(catalog.action(p));
             }
         }
     }
-    on_star.sort_by(|a, b| {
+    // Sorted by name, so the copies of one action (from several patterns) are neighbours.
+    on_star.sort_unstable_by(|a, b| {
         (a.service.prefix.as_str(), a.action.name).cmp(&(b.service.prefix.as_str(), b.action.name))
     });
-    g.on_star = on_star;
-    g.reach = g.compute_reach();
-    g.levels = Grants::level_counts(&g.on_star);
-    g
+    on_star.dedup_by(|a, b| std::ptr::eq(a.action, b.action));
+    on_star
 }
