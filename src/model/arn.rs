@@ -15,16 +15,30 @@ pub struct Arn<'a> {
 
 /// Splits an ARN into its fields. `None` unless it starts with `arn:` and has six fields.
 pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
-    let mut parts = s.splitn(6, ':');
-    if parts.next()? != "arn" {
+    // By byte positions of the first five colons: rules split every resource of every statement,
+    // and the catalog's templates once per comparison.
+    let rest = s.strip_prefix("arn:")?;
+    let mut cuts = [0usize; 4];
+    let mut found = 0;
+    for (i, b) in rest.bytes().enumerate() {
+        if b == b':' {
+            cuts[found] = i;
+            found += 1;
+            if found == cuts.len() {
+                break;
+            }
+        }
+    }
+    if found < cuts.len() {
         return None;
     }
+    let [a, b, c, d] = cuts;
     Some(Arn {
-        partition: parts.next()?,
-        service: parts.next()?,
-        region: parts.next()?,
-        account: parts.next()?,
-        resource: parts.next()?,
+        partition: &rest[..a],
+        service: &rest[a + 1..b],
+        region: &rest[b + 1..c],
+        account: &rest[c + 1..d],
+        resource: &rest[d + 1..],
     })
 }
 
@@ -162,28 +176,51 @@ fn template_tokens(s: &str) -> Vec<Tok> {
 /// Whether some concrete ARN is matched both by the policy ARN `arn` (wildcards, policy variables)
 /// and by the catalog template (placeholders), ignoring ASCII case.
 pub fn matches_template(arn: &str, template: &str) -> bool {
-    if !may_match(arn, template) {
-        return false;
-    }
-    globs_intersect(&policy_tokens(arn), &template_tokens(template))
+    ArnPattern::new(arn).matches_template(template)
 }
 
-/// A quick necessary condition for [`matches_template`], without allocating: when the policy ARN
-/// has no wildcard or variable before its resource field (so its fields line up with the
-/// template's), the service fields must agree, and so must the literal heads of the resource
-/// fields (`repository/` against `repository/${RepositoryName}`), ignoring ASCII case.
-fn may_match(arn: &str, template: &str) -> bool {
-    let (Some(a), Some(t)) = (parse_arn(arn), parse_arn(template)) else {
-        return true;
-    };
-    let head = &arn[..arn.len() - a.resource.len()];
-    if is_pattern(head) {
-        return true;
+/// A policy ARN prepared for [`matches_template`] against many templates: split and tokenised
+/// once, not once per template.
+pub struct ArnPattern<'a> {
+    text: &'a str,
+    /// The fields, when the ARN has six and no wildcard or variable before its resource field
+    /// (so its fields line up with a template's).
+    fields: Option<Arn<'a>>,
+    tokens: std::cell::OnceCell<Vec<Tok>>,
+}
+
+impl<'a> ArnPattern<'a> {
+    pub fn new(text: &'a str) -> ArnPattern<'a> {
+        let fields =
+            parse_arn(text).filter(|a| !is_pattern(&text[..text.len() - a.resource.len()]));
+        ArnPattern {
+            text,
+            fields,
+            tokens: std::cell::OnceCell::new(),
+        }
     }
-    if !t.service.contains('$') && !t.service.eq_ignore_ascii_case(a.service) {
-        return false;
+
+    /// See [`matches_template`].
+    pub fn matches_template(&self, template: &str) -> bool {
+        if !self.may_match(template) {
+            return false;
+        }
+        let tokens = self.tokens.get_or_init(|| policy_tokens(self.text));
+        globs_intersect(tokens, &template_tokens(template))
     }
-    resource_heads_agree(a.resource, t.resource)
+
+    /// A quick necessary condition, without allocating: when the fields line up, the service
+    /// fields must agree, and so must the literal heads of the resource fields
+    /// (`repository/` against `repository/${RepositoryName}`), ignoring ASCII case.
+    fn may_match(&self, template: &str) -> bool {
+        let (Some(a), Some(t)) = (self.fields, parse_arn(template)) else {
+            return true;
+        };
+        if !t.service.contains('$') && !t.service.eq_ignore_ascii_case(a.service) {
+            return false;
+        }
+        resource_heads_agree(a.resource, t.resource)
+    }
 }
 
 /// Whether the literal heads of a policy ARN's resource field (up to its first wildcard or
@@ -269,6 +306,19 @@ mod tests {
         assert_eq!(a.service, "s3");
         assert_eq!(a.resource, "bucket/key:with:colons");
         assert!(parse_arn("arn:aws:s3::bucket").is_none());
+        assert_eq!(
+            parse_arn("arn:aws:iam::111122223333:role/ci"),
+            Some(Arn {
+                partition: "aws",
+                service: "iam",
+                region: "",
+                account: "111122223333",
+                resource: "role/ci",
+            })
+        );
+        assert_eq!(parse_arn("arn:::::").map(|a| a.resource), Some(""));
+        assert!(parse_arn("arn::::").is_none());
+        assert!(parse_arn("arn").is_none());
         assert!(parse_arn("s3:::bucket").is_none());
     }
 
@@ -355,7 +405,7 @@ mod tests {
             for t in service.resource_types.iter().flat_map(|t| t.arns.iter()) {
                 for arn in arns {
                     let full = globs_intersect(&policy_tokens(arn), &template_tokens(t));
-                    if !may_match(arn, t) {
+                    if !ArnPattern::new(arn).may_match(t) {
                         rejected += 1;
                         assert!(!full, "{arn} vs {t}");
                     }

@@ -1,6 +1,6 @@
 use crate::catalog::ResourceType;
 use crate::model::action::has_wildcard;
-use crate::model::arn::{matches_template, parse_arn};
+use crate::model::arn::{parse_arn, ArnPattern};
 use crate::rules::prelude::*;
 use crate::text::list_some;
 
@@ -105,9 +105,10 @@ impl Rule for ArnResourceMismatch {
                 continue;
             }
             let accepted = aliases(&text).iter().any(|arn| {
+                let arn = ArnPattern::new(arn);
                 types
                     .iter()
-                    .any(|t| t.arns.iter().any(|tmpl| matches_template(arn, tmpl)))
+                    .any(|t| t.arns.iter().any(|tmpl| arn.matches_template(tmpl)))
             });
             if accepted {
                 continue;
