@@ -244,6 +244,9 @@ fn resource(r: &ResourceValue) -> String {
 
 /// An HCL string literal: JSON escapes, plus `$${` and `%%{` so nothing is interpolated.
 pub fn string(s: &str) -> String {
+    if !s.contains(['$', '%']) {
+        return super::quote(s);
+    }
     super::quote(s).replace("${", "$${").replace("%{", "%%{")
 }
 
