@@ -62,7 +62,7 @@ pub fn run(name_or_arn: &str, json: bool) -> Result<String, String> {
     let _ = writeln!(
         out,
         "Grants {} on `*` without conditions{}{}",
-        plural(g.on_star().len(), "action"),
+        plural(g.on_star_count(), "action"),
         if counts.is_empty() { "" } else { ": " },
         counts.join(", ")
     );
@@ -92,7 +92,7 @@ pub fn run(name_or_arn: &str, json: bool) -> Result<String, String> {
     );
     for (level, actions) in &levels {
         let _ = writeln!(out, "\n{level} ({})", thousands(actions.len()));
-        if g.on_star().len() > LIST_LIMIT {
+        if g.on_star_count() > LIST_LIMIT {
             let mut services: Vec<(&str, usize)> = Vec::new();
             for a in actions {
                 match services.iter_mut().find(|(s, _)| *s == a.service.prefix) {

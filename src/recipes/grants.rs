@@ -28,9 +28,11 @@ pub struct Grants {
     /// The lists of the Allow statements on `"*"` without conditions: what [`Grants::on_star`]
     /// expands.
     star_lists: Vec<AllowList>,
-    /// [`Grants::on_star`], [`Grants::reach`] and [`Grants::levels`], computed once when first
-    /// asked for: every attachment of the policy asks for them, and expanding `*` yields every
-    /// action of the catalog.
+    /// [`Grants::on_star`] (in memory order: the verdict does not need it sorted by name),
+    /// [`Grants::reach`] and [`Grants::levels`], computed once when first asked for: every
+    /// attachment of the policy asks for them, and expanding `*` yields every action of the
+    /// catalog.
+    actions: OnceLock<Vec<ActionRef>>,
     on_star: OnceLock<Vec<ActionRef>>,
     reach: OnceLock<Reach>,
     levels: OnceLock<Vec<(&'static str, usize)>>,
@@ -63,17 +65,34 @@ pub enum Reach {
 impl Grants {
     /// Every action allowed on `"*"` without conditions, expanded, sorted by name.
     pub fn on_star(&self) -> &[ActionRef] {
-        self.on_star.get_or_init(|| expand(&self.star_lists))
+        self.on_star.get_or_init(|| {
+            let mut sorted = self.actions().to_vec();
+            sorted.sort_unstable_by(|a, b| {
+                (a.service.prefix.as_str(), a.action.name)
+                    .cmp(&(b.service.prefix.as_str(), b.action.name))
+            });
+            sorted
+        })
+    }
+
+    /// How many actions are allowed on `"*"` without conditions.
+    pub fn on_star_count(&self) -> usize {
+        self.actions().len()
+    }
+
+    /// [`Grants::on_star`] in no particular order.
+    fn actions(&self) -> &[ActionRef] {
+        self.actions.get_or_init(|| expand(&self.star_lists))
     }
 
     /// Actions on `"*"` that could have been scoped to resources.
     pub fn scopable_on_star(&self) -> impl Iterator<Item = &ActionRef> {
-        self.on_star().iter().filter(|a| a.action.is_scopable())
+        self.actions().iter().filter(|a| a.action.is_scopable())
     }
 
     /// Actions on `"*"` managing permissions.
     pub fn permissions_management(&self) -> Vec<&ActionRef> {
-        self.on_star()
+        self.actions()
             .iter()
             .filter(|a| {
                 a.action
@@ -85,7 +104,7 @@ impl Grants {
 
     /// IAM actions on `"*"` that write.
     pub fn iam_writes(&self) -> Vec<&ActionRef> {
-        self.on_star()
+        self.actions()
             .iter()
             .filter(|a| a.service.prefix == "iam" && a.action.access.contains(AccessLevels::WRITE))
             .collect()
@@ -98,7 +117,7 @@ impl Grants {
     /// `on_star` counted by primary access level, most powerful first.
     pub fn levels(&self) -> &[(&'static str, usize)] {
         self.levels
-            .get_or_init(|| Grants::level_counts(self.on_star()))
+            .get_or_init(|| Grants::level_counts(self.actions()))
     }
 
     fn compute_reach(&self) -> Reach {
@@ -197,6 +216,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         service_wildcards: Vec::new(),
         allow_lists: Vec::new(),
         star_lists: Vec::new(),
+        actions: OnceLock::new(),
         on_star: OnceLock::new(),
         reach: OnceLock::new(),
         levels: OnceLock::new(),
@@ -250,7 +270,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
     g
 }
 
-/// Every catalog action the lists allow, once each, sorted by service prefix and action name.
+/// Every catalog action the lists allow, once each, in memory order.
 fn expand(lists: &[AllowList]) -> Vec<ActionRef> {
     let catalog = Catalog::get();
     let mut on_star: Vec<ActionRef> = Vec::new();
@@ -273,10 +293,9 @@ fn expand(lists: &[AllowList]) -> Vec<ActionRef> {
             }
         }
     }
-    // Sorted by name, so the copies of one action (from several patterns) are neighbours.
-    on_star.sort_unstable_by(|a, b| {
-        (a.service.prefix.as_str(), a.action.name).cmp(&(b.service.prefix.as_str(), b.action.name))
-    });
+    // By address, so the copies of one action (from several patterns) are neighbours; a service's
+    // actions stay together, as `ActionRef::count_resource_types` prefers.
+    on_star.sort_unstable_by_key(|a| std::ptr::from_ref(a.action) as usize);
     on_star.dedup_by(|a, b| std::ptr::eq(a.action, b.action));
     on_star
 }

@@ -222,8 +222,8 @@ fn message(g: &Grants) -> String {
     if g.admin {
         return format!("`{name}` grants every action on every resource");
     }
-    let count = thousands(g.on_star().len());
-    let noun = if g.on_star().len() == 1 {
+    let count = thousands(g.on_star_count());
+    let noun = if g.on_star_count() == 1 {
         "action"
     } else {
         "actions"
