@@ -205,6 +205,17 @@ fn decode(raw: &str, base: usize, mode: Mode, out: &mut String, map: &mut Vec<us
         }
     };
     while i < bytes.len() {
+        // A run of plain ASCII (most of a policy) is copied at once, each byte mapped to itself.
+        let run = bytes[i..]
+            .iter()
+            .take_while(|&&b| b.is_ascii() && !matches!(b, b'$' | b'%' | b'\\'))
+            .count();
+        if run > 0 {
+            out.push_str(&raw[i..i + run]);
+            map.extend((i..i + run).map(|at| base + at));
+            i += run;
+            continue;
+        }
         let rest = &raw[i..];
         if rest.starts_with("$${") || rest.starts_with("%%{") {
             push(out, map, &rest[1..3], i + 1);
