@@ -96,6 +96,59 @@ fn paths() -> &'static [Path] {
     })
 }
 
+/// A set of the paths' actions: bit `i` stands for `action_names()[i]`.
+type ActionSet = u128;
+
+/// The distinct actions of the paths, lower case.
+fn action_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<String> = paths()
+            .iter()
+            .flat_map(|p| p.actions.iter().map(|a| a.to_ascii_lowercase()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    })
+}
+
+fn bit(action: &str) -> ActionSet {
+    action_names()
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(action))
+        .map_or(0, |i| 1 << i)
+}
+
+/// The paths' actions a pattern matches. Remembered per thread: a tree repeats the same patterns
+/// in thousands of statements, and most match none of the paths' actions.
+fn matched(pattern: &str) -> ActionSet {
+    thread_local! {
+        static MATCHED: crate::memo::Table<ActionSet> = Default::default();
+    }
+    crate::memo::remembered(&MATCHED, pattern, |p| {
+        action_names()
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| wildcard_match(p, name))
+            .fold(0, |set, (i, _)| set | 1 << i)
+    })
+}
+
+/// The paths' actions a statement's `Action` (or `NotAction`) list names. A `NotAction` list
+/// with an unknown entry names none (it might exclude any of them).
+fn named(stmt: &Statement) -> ActionSet {
+    let Some(list) = stmt.action.as_ref() else {
+        return 0;
+    };
+    let set = list.known().fold(0, |set, p| set | matched(p.value));
+    match (list.negated, list.has_unknown()) {
+        (false, _) => set,
+        (true, true) => 0,
+        (true, false) => !set,
+    }
+}
+
 /// Condition keys that do not narrow who or what an action reaches.
 const NON_NARROWING_KEYS: &[&str] = &[
     "aws:SecureTransport",
@@ -182,12 +235,6 @@ fn blanket_deny(stmt: &Statement) -> bool {
         && stmt.resources().is_some_and(ListField::has_star)
 }
 
-/// True when a [`blanket_deny`] statement denies `action`.
-fn denied(stmt: &Statement, action: &str) -> bool {
-    stmt.actions()
-        .is_some_and(|a| a.known().any(|p| wildcard_match(p.value, action)))
-}
-
 impl Rule for PrivilegeEscalation {
     fn check_file(&self, file: &FileModel, _cx: &Ctx, out: &mut Vec<Finding>) {
         // Identity documents grouped by principal; unattached documents alone.
@@ -215,20 +262,32 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
     let statements = || docs.iter().flat_map(|d| d.statements.iter());
     // Each statement is judged once (conditions, resources), not once per action looked up; most
     // groups have no broad Allow at all and are done here.
-    let allows: Vec<(&Statement, bool)> = statements().filter_map(broad_allow).collect();
+    let allows: Vec<((&Statement, bool), ActionSet)> = statements()
+        .filter_map(broad_allow)
+        .map(|a| (a, named(a.0)))
+        .filter(|(_, set)| *set != 0)
+        .collect();
     if allows.is_empty() {
         return;
     }
-    let denies: Vec<&Statement> = statements().filter(|s| blanket_deny(s)).collect();
+    let denied: ActionSet = statements()
+        .filter(|s| blanket_deny(s))
+        .filter_map(|s| s.actions())
+        .flat_map(|a| a.known())
+        .fold(0, |set, p| set | matched(p.value));
     let mut grants: BTreeMap<String, Option<Grant>> = BTreeMap::new();
     let mut lookup = |action: &str| -> Option<Grant> {
+        let bit = bit(action);
+        if denied & bit != 0 {
+            return None;
+        }
         grants
             .entry(action.to_ascii_lowercase())
             .or_insert_with(|| {
-                if denies.iter().any(|s| denied(s, action)) {
-                    return None;
-                }
-                allows.iter().find_map(|&s| grant(s, action))
+                allows
+                    .iter()
+                    .filter(|(_, set)| set & bit != 0)
+                    .find_map(|&(s, _)| grant(s, action))
             })
             .clone()
     };
@@ -311,6 +370,20 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_sets_hold_every_path_action() {
+        assert!(action_names().len() <= ActionSet::BITS as usize);
+        for p in paths() {
+            for a in &p.actions {
+                assert_ne!(bit(a), 0, "{a}");
+                assert_eq!(matched(a), bit(a), "{a} matches itself only");
+            }
+        }
+        assert_eq!(matched("*").count_ones() as usize, action_names().len());
+        assert_eq!(matched("s3:GetObject"), 0);
+        assert_eq!(matched("IAM:passrole"), bit("iam:PassRole"));
+    }
 
     #[test]
     fn every_path_names_catalog_actions() {
