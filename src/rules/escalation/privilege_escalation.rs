@@ -113,6 +113,17 @@ fn action_names() -> &'static [String] {
     })
 }
 
+/// Each path's actions, in the order of [`paths`].
+fn path_sets() -> &'static [ActionSet] {
+    static SETS: OnceLock<Vec<ActionSet>> = OnceLock::new();
+    SETS.get_or_init(|| {
+        paths()
+            .iter()
+            .map(|p| p.actions.iter().fold(0, |set, a| set | bit(a)))
+            .collect()
+    })
+}
+
 fn bit(action: &str) -> ActionSet {
     action_names()
         .iter()
@@ -275,15 +286,13 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
         .filter_map(|s| s.actions())
         .flat_map(|a| a.known())
         .fold(0, |set, p| set | matched(p.value));
-    let mut grants: BTreeMap<String, Option<Grant>> = BTreeMap::new();
+    let granted: ActionSet = allows.iter().fold(0, |set, (_, s)| set | s) & !denied;
+    // By bit: the grant of each action, once looked up.
+    let mut grants: Vec<Option<Option<Grant>>> = vec![None; action_names().len()];
     let mut lookup = |action: &str| -> Option<Grant> {
         let bit = bit(action);
-        if denied & bit != 0 {
-            return None;
-        }
-        grants
-            .entry(action.to_ascii_lowercase())
-            .or_insert_with(|| {
+        grants[bit.trailing_zeros() as usize]
+            .get_or_insert_with(|| {
                 allows
                     .iter()
                     .filter(|(_, set)| set & bit != 0)
@@ -292,7 +301,10 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
             .clone()
     };
     let mut open: Vec<OpenPath> = Vec::new();
-    for path in paths() {
+    for (path, needs) in paths().iter().zip(path_sets()) {
+        if needs & granted != *needs {
+            continue;
+        }
         let found: Option<Vec<Grant>> = path.actions.iter().map(|a| lookup(a)).collect();
         if let Some(found) = found {
             open.push((path, found));
