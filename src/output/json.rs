@@ -27,7 +27,6 @@ use super::{Region, Resolver, Summary};
 use crate::catalog::Catalog;
 use crate::finding::{Applicability, Confidence, Finding, Severity};
 use crate::lint::Report;
-use crate::source::Span;
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -52,7 +51,7 @@ struct JsonFinding<'a> {
     rule: &'static str,
     severity: Severity,
     confidence: Confidence,
-    path: String,
+    path: &'a str,
     line: u32,
     column: u32,
     end_line: u32,
@@ -87,7 +86,7 @@ struct JsonEdit<'a> {
 
 #[derive(Serialize)]
 struct JsonLabel<'a> {
-    path: String,
+    path: &'a str,
     line: u32,
     column: u32,
     end_line: u32,
@@ -215,13 +214,13 @@ fn file_findings(file: &crate::lint::FileReport) -> io::Result<String> {
     Ok(out)
 }
 
-fn finding<'a>(r: &Resolver, f: &'a Finding) -> JsonFinding<'a> {
+fn finding<'a>(r: &'a Resolver, f: &'a Finding) -> JsonFinding<'a> {
     let region = r.region(f.span);
     JsonFinding {
         rule: f.rule.id(),
         severity: f.severity,
         confidence: f.confidence,
-        path: r.path(f.span.file).to_string(),
+        path: r.path(f.span.file),
         line: region.start.line,
         column: region.start.column,
         end_line: region.end.line,
@@ -253,7 +252,7 @@ fn finding<'a>(r: &Resolver, f: &'a Finding) -> JsonFinding<'a> {
             .map(|label| {
                 let Region { start, end } = r.region(label.span);
                 JsonLabel {
-                    path: path_of(r, label.span),
+                    path: r.path(label.span.file),
                     line: start.line,
                     column: start.column,
                     end_line: end.line,
@@ -266,6 +265,3 @@ fn finding<'a>(r: &Resolver, f: &'a Finding) -> JsonFinding<'a> {
     }
 }
 
-fn path_of(r: &Resolver, span: Span) -> String {
-    r.path(span.file).to_string()
-}
