@@ -264,4 +264,3 @@ fn finding<'a>(r: &'a Resolver, f: &'a Finding) -> JsonFinding<'a> {
         logical_path: f.logical_path.as_deref(),
     }
 }
-

@@ -113,6 +113,23 @@ fn action_names() -> &'static [String] {
     })
 }
 
+/// The services of the paths' actions, lower case, each with the range of its actions in
+/// [`action_names`] (sorted, so a service's actions are neighbours).
+fn path_services() -> &'static [(&'static str, std::ops::Range<usize>)] {
+    static SERVICES: OnceLock<Vec<(&'static str, std::ops::Range<usize>)>> = OnceLock::new();
+    SERVICES.get_or_init(|| {
+        let mut services: Vec<(&'static str, std::ops::Range<usize>)> = Vec::new();
+        for (i, name) in action_names().iter().enumerate() {
+            let service = name.split_once(':').map_or(name.as_str(), |(s, _)| s);
+            match services.last_mut() {
+                Some((last, range)) if *last == service => range.end = i + 1,
+                _ => services.push((service, i..i + 1)),
+            }
+        }
+        services
+    })
+}
+
 /// Each path's actions, in the order of [`paths`].
 fn path_sets() -> &'static [ActionSet] {
     static SETS: OnceLock<Vec<ActionSet>> = OnceLock::new();
@@ -131,19 +148,26 @@ fn bit(action: &str) -> ActionSet {
         .map_or(0, |i| 1 << i)
 }
 
-/// The paths' actions a pattern matches. Remembered per thread: a tree repeats the same patterns
-/// in thousands of statements, and most match none of the paths' actions.
+/// The paths' actions a pattern matches. Most patterns name a service no path uses
+/// (`s3:GetObject`) and are told apart by their service alone; the others are matched against
+/// the actions of their service only.
 fn matched(pattern: &str) -> ActionSet {
-    thread_local! {
-        static MATCHED: crate::memo::Table<ActionSet> = Default::default();
-    }
-    crate::memo::remembered(&MATCHED, pattern, |p| {
-        action_names()
-            .iter()
-            .enumerate()
-            .filter(|(_, name)| wildcard_match(p, name))
-            .fold(0, |set, (i, _)| set | 1 << i)
-    })
+    let names = action_names();
+    let range = match pattern.split_once(':') {
+        Some((service, _)) if !crate::model::action::has_wildcard(service) => {
+            match path_services()
+                .iter()
+                .find(|(s, _)| s.eq_ignore_ascii_case(service))
+            {
+                Some((_, range)) => range.clone(),
+                None => return 0,
+            }
+        }
+        _ => 0..names.len(),
+    };
+    range
+        .filter(|&i| wildcard_match(pattern, &names[i]))
+        .fold(0, |set, i| set | 1 << i)
 }
 
 /// The paths' actions a statement's `Action` (or `NotAction`) list names. A `NotAction` list
@@ -395,6 +419,28 @@ mod tests {
         assert_eq!(matched("*").count_ones() as usize, action_names().len());
         assert_eq!(matched("s3:GetObject"), 0);
         assert_eq!(matched("IAM:passrole"), bit("iam:PassRole"));
+        // The shortcuts by service give what matching every action gives.
+        for pattern in [
+            "*",
+            "iam:*",
+            "iam:Create*",
+            "*:Create*",
+            "lambda:*Function*",
+            "ec2:RunInstances",
+            "ec2*:*",
+            "s3:*",
+            "sts:AssumeRole",
+            "i?m:Put*",
+            "glue:Update*",
+            "nothing",
+        ] {
+            let brute = action_names()
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| wildcard_match(pattern, n))
+                .fold(0, |set: ActionSet, (i, _)| set | 1 << i);
+            assert_eq!(matched(pattern), brute, "{pattern}");
+        }
     }
 
     #[test]
