@@ -179,7 +179,7 @@ fn term(cur: &mut Cursor<'_>, newlines: &mut bool) -> PResult<Expression> {
     loop {
         let op_start = cur.pos;
         let op = match cur.peek() {
-            Some(b'.') if cur.peek_at(1) != Some(b'.') => {
+            Some(b'.') => {
                 cur.pos += 1;
                 cur.ws();
                 get_attr(cur)?
@@ -198,18 +198,18 @@ fn term(cur: &mut Cursor<'_>, newlines: &mut bool) -> PResult<Expression> {
                 cur.expect(b']')?;
                 op
             }
-            _ => {
-                if operators.is_empty() {
-                    return Err(Bail);
-                }
-                cur.pos = op_start;
-                break;
-            }
+            _ => return Err(Bail),
         };
         operators.push(spanned(Decorated::new(op), op_start..cur.pos));
+        // Another operator may follow; `..` is not one (it starts a `...`).
         let save = cur.pos;
         cur.skip(*newlines);
-        if !matches!(cur.peek(), Some(b'.' | b'[')) {
+        let next = match (cur.peek(), cur.peek_at(1)) {
+            (Some(b'.'), Some(b'.')) => false,
+            (Some(b'.' | b'['), _) => true,
+            _ => false,
+        };
+        if !next {
             cur.pos = save;
             break;
         }

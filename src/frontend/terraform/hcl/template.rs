@@ -28,10 +28,15 @@ pub(super) fn quoted_plain(cur: &mut Cursor<'_>) -> PResult<String> {
 pub(super) fn quoted(cur: &mut Cursor<'_>) -> PResult<Expression> {
     cur.expect(b'"')?;
     let mut s = String::new();
+    let mut start = cur.pos;
+    let mut stop = quoted_literal(cur, &mut s)?;
+    if let Stop::Quote = stop {
+        // hcl-edit's plain string: no `${`.
+        cur.pos += 1;
+        return Ok(Expression::String(Decorated::new(s)));
+    }
     let mut elements: Vec<Element> = Vec::new();
     loop {
-        let start = cur.pos;
-        let stop = quoted_literal(cur, &mut s)?;
         if cur.pos > start {
             let lit = std::mem::take(&mut s);
             elements.push(Element::Literal(spanned(Spanned::new(lit), start..cur.pos)));
@@ -44,15 +49,8 @@ pub(super) fn quoted(cur: &mut Cursor<'_>) -> PResult<Expression> {
             Stop::Interpolation => elements.push(interpolation(cur)?),
             Stop::HeredocEnd => return Err(Bail),
         }
-    }
-    if elements.iter().all(|e| matches!(e, Element::Literal(_))) {
-        // hcl-edit's plain string: one literal (or none), no `${`.
-        let value = match elements.pop() {
-            Some(Element::Literal(lit)) if elements.is_empty() => lit.into_value(),
-            None => String::new(),
-            _ => return Err(Bail),
-        };
-        return Ok(Expression::String(Decorated::new(value)));
+        start = cur.pos;
+        stop = quoted_literal(cur, &mut s)?;
     }
     Ok(Expression::StringTemplate(StringTemplate::from(elements)))
 }
