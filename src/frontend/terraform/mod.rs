@@ -12,6 +12,7 @@ mod calls;
 mod comments;
 mod embedded;
 mod eval;
+pub(crate) mod hcl;
 mod instances;
 pub mod module;
 mod policy;

@@ -48,7 +48,7 @@ pub struct Defs {
 
 impl ParsedFile {
     pub fn parse(path: PathBuf, text: String) -> ParsedFile {
-        let body = hcl_edit::parser::parse_body(&text);
+        let body = super::hcl::parse_body(&text);
         let defs = match &body {
             Ok(body) => Defs::collect(body, &text),
             Err(_) => Defs::default(),

@@ -105,7 +105,7 @@ fn load_file(ev: &mut Eval<'_>, path: &Path, errors: &mut Vec<ParseError>) {
         }
         return;
     }
-    let body = match hcl_edit::parser::parse_body(&text) {
+    let body = match super::hcl::parse_body(&text) {
         Ok(body) => body,
         Err(e) => {
             let mut at = e.location().offset().min(text.len());
