@@ -146,9 +146,14 @@ fn policy_tokens(s: &str) -> Vec<Tok> {
 /// before the resource. S3 bucket names cannot hold `/`, so `${BucketName}` does not match one (this
 /// tells bucket ARNs from object ARNs).
 fn template_tokens(s: &str) -> Vec<Tok> {
+    template_tokens_after(s, 0)
+}
+
+/// [`template_tokens`] of text that follows `colons` colons of a template.
+fn template_tokens_after(s: &str, colons: usize) -> Vec<Tok> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
-    let mut colons = 0;
+    let mut colons = colons;
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
@@ -220,6 +225,22 @@ impl<'a> ArnPattern<'a> {
             return false;
         }
         resource_heads_agree(a.resource, t.resource)
+    }
+}
+
+/// A policy ARN's resource field, tokenised once to be compared with the resource fields of many
+/// templates (the other fields taken to agree).
+pub struct ResourcePattern(Vec<Tok>);
+
+impl ResourcePattern {
+    pub fn new(resource: &str) -> ResourcePattern {
+        ResourcePattern(policy_tokens(resource))
+    }
+
+    /// Whether some resource field matches both this one and the template's resource field: what
+    /// [`matches_template`] says of two ARNs that differ only there.
+    pub fn matches(&self, template_resource: &str) -> bool {
+        globs_intersect(&self.0, &template_tokens_after(template_resource, 5))
     }
 }
 
@@ -380,6 +401,36 @@ mod tests {
     }
 
     /// The quick check never rejects what the full intersection accepts.
+    #[test]
+    fn resource_patterns_match_as_whole_arns() {
+        let resources = [
+            "reports",
+            "reports/*",
+            "accesspoint/ap",
+            "role/ci",
+            "*",
+            "instance/*",
+            "Instance/i-1",
+            "log-group:/aws/x:*",
+            "document/x",
+            "abc/*/GET/x",
+            "${aws:username}",
+            "user/?",
+        ];
+        let catalog = crate::catalog::Catalog::get();
+        for prefix in ["s3", "iam", "ec2", "logs", "ssm", "execute-api"] {
+            let service = catalog.service(prefix).expect("in the catalog");
+            for t in service.resource_types.iter().flat_map(|t| t.arns.iter()) {
+                let r = t.splitn(6, ':').nth(5).expect("six fields");
+                for a in resources {
+                    let whole =
+                        matches_template(&format!("arn:x:x:x:x:{a}"), &format!("arn:x:x:x:x:{r}"));
+                    assert_eq!(ResourcePattern::new(a).matches(r), whole, "{a} vs {r}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn quick_check_is_a_necessary_condition() {
         let arns = [

@@ -1,5 +1,5 @@
 use crate::model::arn::{
-    is_pattern, looks_like_region, matches_template, parse_arn, resource_heads_agree, PARTITIONS,
+    is_pattern, looks_like_region, parse_arn, resource_heads_agree, ResourcePattern, PARTITIONS,
 };
 use crate::rules::prelude::*;
 
@@ -147,14 +147,13 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
                 .is_some_and(|s| s.eq_ignore_ascii_case(arn.service))
         })
         .collect();
-    let written = format!("arn:x:x:x:x:{}", arn.resource);
+    let written = ResourcePattern::new(arn.resource);
     let candidates: Vec<&str> = formats
         .iter()
         .copied()
         .filter(|t| {
-            t.splitn(6, ':').nth(5).is_some_and(|r| {
-                resource_heads_agree(arn.resource, r)
-                    && matches_template(&written, &format!("arn:x:x:x:x:{r}"))
+            parse_arn(t).is_some_and(|t| {
+                resource_heads_agree(arn.resource, t.resource) && written.matches(t.resource)
             })
         })
         .collect();
