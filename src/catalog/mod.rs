@@ -477,6 +477,23 @@ impl Catalog {
         find_action(service, action).map(|action| ActionRef { service, action })
     }
 
+    /// Whether [`Catalog::expand`] would match any action, stopping at the first for a pattern of
+    /// one service (`s3:Get*`).
+    pub fn matches_any(&self, pattern: &str) -> bool {
+        match pattern.split_once(':') {
+            Some((prefix, action)) if !action.contains(':') && !pattern::has_wildcard(prefix) => {
+                store().find(prefix).is_some_and(|e| {
+                    e.get()
+                        .service
+                        .actions
+                        .iter()
+                        .any(|a| wildcard_match(action, a.name))
+                })
+            }
+            _ => !self.expand(pattern).is_empty(),
+        }
+    }
+
     /// Every action matching an IAM pattern (`*`, `?`, case-insensitive): `*`, `ecr:*`, `s3:Get*`,
     /// `ec2:*Instances`. A pattern whose service part has wildcards matches across services.
     ///
@@ -760,6 +777,33 @@ fn find_action(service: &'static Service, name: &str) -> Option<&'static Action>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matches_any_agrees_with_expand() {
+        let catalog = Catalog::get();
+        for pattern in [
+            "s3:Get*",
+            "s3:GetObjects*",
+            "S3:getobject",
+            "s3:*",
+            "nosuch:*",
+            "ec2:*Instances",
+            "ec2:Describe?nstances",
+            "*",
+            "*:Get*",
+            "s?:*",
+            "iam:Pass*:x",
+            "",
+            "s3:",
+            "s3:?",
+        ] {
+            assert_eq!(
+                catalog.matches_any(pattern),
+                !catalog.expand(pattern).is_empty(),
+                "{pattern}"
+            );
+        }
+    }
 
     /// `ActionRef::matches` splits the pattern at its `:`; it must agree with matching the whole
     /// `service:action` name.

@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::model::action::{has_wildcard, wildcard_match};
 use crate::rules::prelude::*;
@@ -47,11 +47,11 @@ declare_rule! {
 /// Wildcards whose service part has a wildcard may cover any service's actions.
 const ANY_SERVICE: &str = "*";
 
-/// The lower-cased service part of an action or pattern, or [`ANY_SERVICE`].
-fn service_key(action: &str) -> String {
-    match action.split_once(':') {
-        Some((service, _)) if !has_wildcard(service) => service.to_ascii_lowercase(),
-        _ => ANY_SERVICE.to_string(),
+/// The service part of a lower-cased action or pattern, or [`ANY_SERVICE`].
+fn service_key(lower: &str) -> &str {
+    match lower.split_once(':') {
+        Some((service, _)) if !has_wildcard(service) => service,
+        _ => ANY_SERVICE,
     }
 }
 
@@ -84,27 +84,33 @@ impl Rule for RedundantAction {
         }
         // Only an equal item or a wildcard can cover another. Index them so a long list (AWS's
         // ReadOnlyAccess has 2,900 entries) costs one pass, not every pair.
-        let mut first_of: HashMap<String, usize> = HashMap::new();
-        let mut wildcards: HashMap<String, Vec<usize>> = HashMap::new();
-        for (j, other) in items.iter().enumerate() {
-            let Some(text) = other.value.as_str() else {
+        let lower: Vec<Option<String>> = items
+            .iter()
+            .map(|item| item.value.as_str().map(str::to_ascii_lowercase))
+            .collect();
+        let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+        let mut wildcards: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (j, text) in lower.iter().enumerate() {
+            let Some(text) = text else {
                 continue;
             };
-            first_of.entry(text.to_ascii_lowercase()).or_insert(j);
+            first_of.entry(text).or_insert(j);
             if has_wildcard(text) {
                 wildcards.entry(service_key(text)).or_default().push(j);
             }
         }
         let no_candidates = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let Some(inner) = item.value.as_str() else {
+            let (Some(inner), Some(inner_lower)) = (item.value.as_str(), &lower[i]) else {
                 continue;
             };
             let equal = first_of
-                .get(&inner.to_ascii_lowercase())
+                .get(inner_lower.as_str())
                 .copied()
                 .filter(|j| *j < i);
-            let same_service = wildcards.get(&service_key(inner)).unwrap_or(&no_candidates);
+            let same_service = wildcards
+                .get(service_key(inner_lower))
+                .unwrap_or(&no_candidates);
             let any_service = wildcards.get(ANY_SERVICE).unwrap_or(&no_candidates);
             let wider = same_service
                 .iter()

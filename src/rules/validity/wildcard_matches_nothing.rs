@@ -52,7 +52,7 @@ impl Rule for WildcardMatchesNothing {
             if !has_wildcard(service) && cx.catalog.service(service).is_none() {
                 continue;
             }
-            if cx.catalog.expand(action.value).is_empty() {
+            if !cx.catalog.matches_any(action.value) {
                 out.push(
                     Self::finding(action.span, format!("`{}` matches no action", action.value))
                         .help(format!(
