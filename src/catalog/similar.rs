@@ -2,9 +2,16 @@
 
 /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), ASCII
 /// case-insensitive, on bytes.
+#[cfg(test)]
 pub fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<u8> = a.bytes().map(|c| c.to_ascii_lowercase()).collect();
-    let b: Vec<u8> = b.bytes().map(|c| c.to_ascii_lowercase()).collect();
+    distance_within(a, b, usize::MAX).unwrap_or(usize::MAX)
+}
+
+/// [`distance`], or `None` as soon as it must exceed `max`: a did-you-mean compares the query with
+/// every action of a service, and almost all are far off.
+pub fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let same = |x: u8, y: u8| x.eq_ignore_ascii_case(&y);
     let w = b.len() + 1;
     // Three rows: i-2, i-1, i.
     let mut rows = vec![0usize; 3 * w];
@@ -15,17 +22,24 @@ pub fn distance(a: &str, b: &str) -> usize {
         let (prev2, rest) = rows.split_at_mut(w);
         let (prev, cur) = rest.split_at_mut(w);
         cur[0] = i;
+        let mut row_min = cur[0];
         for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cost = usize::from(!same(a[i - 1], b[j - 1]));
             let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+            if i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1]) {
                 d = d.min(prev2[j - 2] + 1);
             }
             cur[j] = d;
+            row_min = row_min.min(d);
+        }
+        // Every later cell descends from this row (a transposition from the row before it costs
+        // one more than a cell of it), so none can come back under `max`.
+        if row_min > max {
+            return None;
         }
         rows.rotate_left(w);
     }
-    rows[w + b.len()]
+    Some(rows[w + b.len()]).filter(|d| *d <= max)
 }
 
 /// The largest distance worth suggesting for a query of this length: about a third of it,
@@ -44,8 +58,7 @@ pub fn rank<'a>(
     let mut out: Vec<(usize, &'a str)> = candidates
         .into_iter()
         .filter(|c| c.len().abs_diff(query.len()) <= max_distance)
-        .map(|c| (distance(query, c), c))
-        .filter(|(d, _)| *d <= max_distance)
+        .filter_map(|c| distance_within(query, c, max_distance).map(|d| (d, c)))
         .collect();
     sort_ranked(&mut out);
     out
@@ -73,6 +86,36 @@ mod tests {
         assert_eq!(distance("GetObjcet", "GetObject"), 1);
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("ca", "abc"), 3);
+    }
+
+    #[test]
+    fn bounded_distance_agrees_with_the_full_one() {
+        let words = [
+            "",
+            "a",
+            "GetObject",
+            "GetObjects",
+            "getobjcet",
+            "PutObject",
+            "ListBucket",
+            "kitten",
+            "sitting",
+            "ca",
+            "abc",
+            "DescribeInstances",
+            "DescribeInstance",
+            "s3",
+            "sqs",
+        ];
+        for a in words {
+            for b in words {
+                let full = distance(a, b);
+                for max in 0..6 {
+                    let bounded = distance_within(a, b, max);
+                    assert_eq!(bounded, Some(full).filter(|d| *d <= max), "{a} {b} {max}");
+                }
+            }
+        }
     }
 
     #[test]
