@@ -135,6 +135,27 @@ type ForeignLabel = (usize, Label);
 /// canonical path and the byte range.
 type Place = (PathBuf, u32, u32);
 
+/// Which file a path names, cheaply: device and inode where the platform has them (one `stat`,
+/// where canonicalizing a path reads every component of it), else the canonical path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum FileIdentity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> FileIdentity {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(meta) = std::fs::metadata(path) {
+                return FileIdentity::Inode(meta.dev(), meta.ino());
+            }
+        }
+        FileIdentity::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
+}
+
 /// One finding seen from several files (a module's statement linted on its own and through each
 /// module call, a JSON file found by the walk and loaded by `file()` in a `.tf`) is kept once:
 /// the first copy in path order, with the related labels (call chains) of the others added.
@@ -143,33 +164,44 @@ fn dedup_across_files(files: &mut [FileReport]) {
     if files.len() < 2 {
         return;
     }
-    // Every source path, canonicalized once (`./x.json` and `x.json` are one file).
-    let mut canonical: HashMap<PathBuf, PathBuf> = HashMap::new();
+    // Every source path's file, found once (`./x.json` and `x.json` are one file).
+    let mut identity: HashMap<PathBuf, FileIdentity> = HashMap::new();
     // Only a file read by two or more reports can hold the same finding twice; the rest (most
     // files of a tree) need no keys.
-    let mut readers: HashMap<PathBuf, usize> = HashMap::new();
+    let mut readers: HashMap<FileIdentity, usize> = HashMap::new();
     for file in files.iter() {
-        let mut mine: Vec<PathBuf> = file
+        let mut mine: Vec<FileIdentity> = file
             .sources
             .files()
             .iter()
             .map(|f| {
-                canonical
+                identity
                     .entry(f.path.clone())
-                    .or_insert_with(|| std::fs::canonicalize(&f.path).unwrap_or(f.path.clone()))
+                    .or_insert_with(|| FileIdentity::of(&f.path))
                     .clone()
             })
             .collect();
         mine.sort_unstable();
         mine.dedup();
-        for path in mine {
-            *readers.entry(path).or_default() += 1;
+        for id in mine {
+            *readers.entry(id).or_default() += 1;
         }
     }
+    // The files read more than once are keyed by canonical path: hard links are one inode but two
+    // files to the user.
+    let canonical: HashMap<&PathBuf, PathBuf> = identity
+        .iter()
+        .filter(|(_, id)| readers.get(*id).copied().unwrap_or(0) > 1)
+        .map(|(path, _)| {
+            let c = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            (path, c)
+        })
+        .collect();
     let place = |sources: &SourceMap, span: Span| -> Option<Place> {
         let path = &sources.get(span.file).path;
-        let c = canonical.get(path).unwrap_or(path);
-        (readers.get(c).copied().unwrap_or(0) > 1).then(|| (c.clone(), span.start, span.end))
+        canonical
+            .get(path)
+            .map(|c| (c.clone(), span.start, span.end))
     };
     type FindingKey = (Place, RuleId, String, bool);
     let mut seen: HashMap<FindingKey, (usize, usize)> = HashMap::new();
