@@ -58,16 +58,27 @@ impl<K: Hash + Eq, V: Clone> Shared<K, V> {
         K: Borrow<Q>,
         Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
     {
+        let mut compute = Some(compute);
+        match self.get_or_compute_if_room(key, || (compute.take().expect("called once"))()) {
+            Some(value) => value,
+            None => (compute.take().expect("not called when there is no room"))(),
+        }
+    }
+
+    /// `compute()`, remembered under `key`; `None` (and nothing computed) when the table is full
+    /// and does not hold `key`.
+    pub fn get_or_compute_if_room<Q>(&self, key: &Q, compute: impl FnOnce() -> V) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+    {
         let cell = self.cells.lock().ok().and_then(|mut cells| {
             if let Some(cell) = cells.get(key) {
                 return Some(Arc::clone(cell));
             }
             (cells.len() < self.max).then(|| Arc::clone(cells.entry(key.to_owned()).or_default()))
-        });
-        match cell {
-            Some(cell) => cell.get_or_init(compute).clone(),
-            None => compute(),
-        }
+        })?;
+        Some(cell.get_or_init(compute).clone())
     }
 }
 
@@ -121,6 +132,13 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(TABLE.get_or_compute("fghi", || slow_len("fghi")), 4);
         }
+        assert_eq!(CALLS.load(Ordering::SeqCst), 4);
+        // Without room, nothing is computed for a new key; a kept key is still answered.
+        assert_eq!(TABLE.get_or_compute_if_room("jk", || slow_len("jk")), None);
+        assert_eq!(
+            TABLE.get_or_compute_if_room("abc", || slow_len("abc")),
+            Some(3)
+        );
         assert_eq!(CALLS.load(Ordering::SeqCst), 4);
     }
 }

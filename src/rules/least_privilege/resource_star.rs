@@ -1,4 +1,5 @@
-use std::sync::{Arc, OnceLock};
+use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
@@ -88,7 +89,7 @@ impl Rule for ResourceStar {
         }) {
             return;
         }
-        let entries: Vec<(Arc<Entry>, &str, Span)> = actions
+        let entries: Vec<(Held, &str, Span)> = actions
             .known()
             .map(|a| (Entry::of(cx.catalog, a.value), a.value, a.span))
             .collect();
@@ -176,21 +177,66 @@ enum EntryFix {
 }
 
 /// Entries shared by the threads (`"*"` is worth computing once), by pattern (at most this many
-/// distinct patterns per run) and by catalog action.
-static PATTERNS: Shared<String, Arc<Entry>> = Shared::new(4096);
-static ACTIONS: Shared<usize, Arc<Entry>> = Shared::new(usize::MAX);
+/// distinct patterns per run) and by catalog action. They are kept for the whole run, so they are
+/// leaked and handed out as plain references: no reference counts for the threads to contend on.
+static PATTERNS: Shared<String, &'static Entry> = Shared::new(4096);
+static ACTIONS: Shared<usize, &'static Entry> = Shared::new(usize::MAX);
+
+thread_local! {
+    /// Each thread's view of the shared tables, asked first: most lookups find an entry already
+    /// computed, and the shared tables take a lock.
+    static NEAR_ACTIONS: RefCell<HashMap<usize, &'static Entry>> = RefCell::default();
+    static NEAR_PATTERNS: RefCell<HashMap<String, &'static Entry>> = RefCell::default();
+}
+
+/// An entry: one of the shared tables', or one computed for a single statement (an action the
+/// catalog does not know, or a pattern past the table's bound).
+enum Held {
+    Kept(&'static Entry),
+    Own(Box<Entry>),
+}
+
+impl std::ops::Deref for Held {
+    type Target = Entry;
+
+    fn deref(&self) -> &Entry {
+        match self {
+            Held::Kept(e) => e,
+            Held::Own(e) => e,
+        }
+    }
+}
+
+fn keep(entry: Entry) -> &'static Entry {
+    Box::leak(Box::new(entry))
+}
 
 impl Entry {
-    fn of(catalog: &Catalog, action: &str) -> Arc<Entry> {
+    fn of(catalog: &Catalog, action: &str) -> Held {
         if !has_wildcard(action) {
             let Some(found) = catalog.action(action) else {
-                return Arc::new(Self::compute(Vec::new()));
+                return Held::Own(Box::new(Self::compute(Vec::new())));
             };
             // Keyed by the action, not the text: the catalog's actions bound the table.
-            return ACTIONS
-                .get_or_compute(&address(&found), || Arc::new(Self::compute(vec![found])));
+            let key = address(&found);
+            if let Some(e) = NEAR_ACTIONS.with(|t| t.borrow().get(&key).copied()) {
+                return Held::Kept(e);
+            }
+            let e = ACTIONS.get_or_compute(&key, || keep(Self::compute(vec![found])));
+            NEAR_ACTIONS.with(|t| t.borrow_mut().insert(key, e));
+            return Held::Kept(e);
         }
-        PATTERNS.get_or_compute(action, || Arc::new(Self::compute(catalog.expand(action))))
+        if let Some(e) = NEAR_PATTERNS.with(|t| t.borrow().get(action).copied()) {
+            return Held::Kept(e);
+        }
+        let compute = || Self::compute(catalog.expand(action));
+        match PATTERNS.get_or_compute_if_room(action, || keep(compute())) {
+            Some(e) => {
+                NEAR_PATTERNS.with(|t| t.borrow_mut().insert(action.to_string(), e));
+                Held::Kept(e)
+            }
+            None => Held::Own(Box::new(compute())),
+        }
     }
 
     fn compute(matched: Vec<ActionRef>) -> Entry {
@@ -344,7 +390,7 @@ enum UnionTemplates<'e> {
 
 impl<'e> Union<'e> {
     /// `None` when no entry grants a scopable action.
-    fn of(entries: &'e [(Arc<Entry>, &str, Span)]) -> Option<Union<'e>> {
+    fn of(entries: &'e [(Held, &str, Span)]) -> Option<Union<'e>> {
         let (widest, _) = entries
             .iter()
             .enumerate()
@@ -382,7 +428,7 @@ impl<'e> Union<'e> {
     }
 
     /// The union of any entries, action by action.
-    fn generic(entries: &'e [(Arc<Entry>, &str, Span)]) -> Union<'e> {
+    fn generic(entries: &'e [(Held, &str, Span)]) -> Union<'e> {
         let mut seen = HashSet::new();
         let mut written = Vec::new();
         let mut all: Vec<ActionRef> = Vec::new();
@@ -403,7 +449,7 @@ impl<'e> Union<'e> {
     /// The union of entries of distinct single services (`s3:Get*`, `ec2:Describe*`): no action
     /// is in two of them, so their counts add up and each entry's resource types are counted
     /// once per run, not once per statement. `None` when two entries may overlap.
-    fn of_services(entries: &'e [(Arc<Entry>, &str, Span)]) -> Option<Union<'e>> {
+    fn of_services(entries: &'e [(Held, &str, Span)]) -> Option<Union<'e>> {
         let mut services: Vec<&'static Service> = Vec::new();
         let mut written = Vec::new();
         let mut histogram: Vec<(&'static ResourceType, usize)> = Vec::new();
@@ -447,7 +493,7 @@ const MAX_TEMPLATES: usize = 4;
 fn scoped_statements(
     stmt: &Statement,
     doc: &PolicyDoc,
-    entries: &[(Arc<Entry>, &str, Span)],
+    entries: &[(Held, &str, Span)],
 ) -> Option<Fix> {
     use crate::fix::{ConditionSpec, PolicySpec, ResourceValue, StatementSpec};
     let actions = stmt.actions()?;
@@ -523,7 +569,7 @@ fn scoped_statements(
 mod tests {
     use super::*;
 
-    fn entries(actions: &[&'static str]) -> Vec<(Arc<Entry>, &'static str, Span)> {
+    fn entries(actions: &[&'static str]) -> Vec<(Held, &'static str, Span)> {
         let catalog = Catalog::get();
         actions
             .iter()
