@@ -372,20 +372,7 @@ fn func_args(cur: &mut Cursor<'_>) -> PResult<FuncArgs> {
     let save = cur.pos;
     cur.ws();
     if starts_arg(cur) {
-        loop {
-            args.push(expr(cur, true)?);
-            cur.ws();
-            if cur.peek() != Some(b',') {
-                break;
-            }
-            let comma = cur.pos;
-            cur.pos += 1;
-            cur.ws();
-            if !starts_arg(cur) {
-                cur.pos = comma;
-                break;
-            }
-        }
+        comma_separated(cur, |e| args.push(e), |cur| !starts_arg(cur))?;
         if cur.eat(b',') {
             args.set_trailing_comma(true);
         } else if cur.at(b"...") {
@@ -400,6 +387,29 @@ fn func_args(cur: &mut Cursor<'_>) -> PResult<FuncArgs> {
     cur.ws();
     cur.expect(b')')?;
     Ok(args)
+}
+
+/// Expressions separated by commas, each handed to `push`, up to where `ends` says the list ends
+/// after a comma; that last comma is left unread, for the caller to record as a trailing comma.
+fn comma_separated(
+    cur: &mut Cursor<'_>,
+    mut push: impl FnMut(Expression),
+    ends: impl Fn(&Cursor<'_>) -> bool,
+) -> PResult<()> {
+    loop {
+        push(expr(cur, true)?);
+        cur.ws();
+        if cur.peek() != Some(b',') {
+            return Ok(());
+        }
+        let comma = cur.pos;
+        cur.pos += 1;
+        cur.ws();
+        if ends(cur) {
+            cur.pos = comma;
+            return Ok(());
+        }
+    }
 }
 
 fn starts_arg(cur: &Cursor<'_>) -> bool {
@@ -417,20 +427,7 @@ fn array(cur: &mut Cursor<'_>) -> PResult<Expression> {
     let save = cur.pos;
     cur.ws();
     if cur.peek() != Some(b']') {
-        loop {
-            array.push(expr(cur, true)?);
-            cur.ws();
-            if cur.peek() != Some(b',') {
-                break;
-            }
-            let comma = cur.pos;
-            cur.pos += 1;
-            cur.ws();
-            if cur.peek() == Some(b']') {
-                cur.pos = comma;
-                break;
-            }
-        }
+        comma_separated(cur, |e| array.push(e), |cur| cur.peek() == Some(b']'))?;
     } else {
         cur.pos = save;
     }
