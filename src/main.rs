@@ -20,6 +20,24 @@ fn disable_transparent_huge_pages() {
 #[cfg(not(target_os = "linux"))]
 fn disable_transparent_huge_pages() {}
 
+/// Has mimalloc give freed memory back to the system at once instead of 10 ms later: the parsed
+/// value tree of a large file is freed once its policies are built, and without this its pages
+/// were still resident at the peak (`managed-auth-details.json`, 4 MB: peak RSS ~67 MB with the
+/// delay, ~57 MB without, same run time). The equivalent of `MIMALLOC_PURGE_DELAY=0`.
+fn purge_freed_memory_at_once() {
+    // mimalloc 2.x's `mi_option_purge_delay` (mimalloc.h); the `mimalloc` crate declares the
+    // function only with its `extended` feature, so it is declared here.
+    const MI_OPTION_PURGE_DELAY: libc::c_int = 15;
+    unsafe extern "C" {
+        fn mi_option_set(option: libc::c_int, value: libc::c_long);
+    }
+    // SAFETY: sets one integer option of the allocator linked into this binary, before any
+    // thread is started.
+    unsafe {
+        mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+    }
+}
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -280,6 +298,7 @@ fn version_text() -> String {
 
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
+    purge_freed_memory_at_once();
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
