@@ -213,6 +213,9 @@ mod tests {
         assert!(covers("s3:*", "s3:GetObject"));
         assert!(covers("s3:Get*", "s3:GetObject"));
         assert!(covers("*", "s3:Get*"));
+        // The inner pattern's `*` is covered by the outer's, wherever it stands.
+        assert!(covers("s3:Get*", "s3:Get*Tagging"));
+        assert!(!covers("s3:Get*Tagging", "s3:Get*"));
         assert!(covers("S3:GETOBJECT", "s3:GetObject"));
         assert!(!covers("s3:GetObject", "s3:Get*"));
         assert!(!covers("s3:?et*", "s3:*et*"));
