@@ -19,7 +19,7 @@ mod retired;
 mod similar;
 mod store;
 
-pub use pattern::wildcard_match;
+pub use pattern::{has_wildcard, wildcard_match};
 pub use retired::RetiredService;
 
 use store::{cmp_ci, store};

@@ -5,13 +5,9 @@ pub fn split_action(action: &str) -> Option<(&str, &str)> {
     action.split_once(':')
 }
 
-pub fn has_wildcard(s: &str) -> bool {
-    s.contains(['*', '?'])
-}
-
-/// IAM's wildcard match: `*` matches any run, `?` one character, case-insensitive (ASCII). One
-/// matcher for the whole crate (the catalog's).
-pub use crate::catalog::wildcard_match;
+/// Whether a name holds `*` or `?`, and IAM's wildcard match (`*` any run, `?` one character,
+/// ASCII case-insensitive): the catalog's, one of each for the whole crate.
+pub use crate::catalog::{has_wildcard, wildcard_match};
 
 #[cfg(test)]
 mod tests {
