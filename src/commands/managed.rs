@@ -27,7 +27,7 @@ pub fn run(name_or_arn: &str, json: bool) -> Result<String, String> {
     };
     let g = grants::of(policy);
     let recipes = crate::recipes::fitting(&policy.name, |a| g.allows(a));
-    let levels = by_level(g.on_star());
+    let levels = by_level(&g.on_star());
     if json {
         let value = serde_json::json!({
             "name": policy.name,

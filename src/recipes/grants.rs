@@ -23,17 +23,14 @@ pub struct Grants {
     /// Whole-service patterns (`ecr:*`) allowed on `"*"` without conditions.
     pub service_wildcards: Vec<String>,
     /// The `Action` (or `NotAction`) lists of the Allow statements, on any resource and under any
-    /// condition: what [`Grants::allows`] checks a recipe's actions against.
+    /// condition: what [`Grants::allows`] checks a recipe's actions against. Those on `"*"`
+    /// without conditions are what [`Grants::on_star`] expands.
     allow_lists: Vec<AllowList>,
-    /// The lists of the Allow statements on `"*"` without conditions: what [`Grants::on_star`]
-    /// expands.
-    star_lists: Vec<AllowList>,
-    /// [`Grants::on_star`] (in memory order: the verdict does not need it sorted by name),
+    /// The actions on `"*"` (in memory order: the verdict does not need them sorted by name),
     /// [`Grants::reach`] and [`Grants::levels`], computed once when first asked for: every
     /// attachment of the policy asks for them, and expanding `*` yields every action of the
     /// catalog.
     actions: OnceLock<Vec<ActionRef>>,
-    on_star: OnceLock<Vec<ActionRef>>,
     reach: OnceLock<Reach>,
     levels: OnceLock<Vec<(&'static str, usize)>>,
     /// [`Grants::resource_types`], computed once (every attachment's message asks for it).
@@ -47,6 +44,8 @@ struct AllowList {
     negated: bool,
     /// Patterns and names as written.
     patterns: Vec<String>,
+    /// On `"*"`, without conditions.
+    everywhere: bool,
 }
 
 /// How far a policy reaches: decides the severity of `broad-managed-policy`.
@@ -63,16 +62,15 @@ pub enum Reach {
 }
 
 impl Grants {
-    /// Every action allowed on `"*"` without conditions, expanded, sorted by name.
-    pub fn on_star(&self) -> &[ActionRef] {
-        self.on_star.get_or_init(|| {
-            let mut sorted = self.actions().to_vec();
-            sorted.sort_unstable_by(|a, b| {
-                (a.service.prefix.as_str(), a.action.name)
-                    .cmp(&(b.service.prefix.as_str(), b.action.name))
-            });
-            sorted
-        })
+    /// Every action allowed on `"*"` without conditions, expanded, sorted by name (for
+    /// `iamlint managed`; the verdict itself does not sort).
+    pub fn on_star(&self) -> Vec<ActionRef> {
+        let mut sorted = self.actions().to_vec();
+        sorted.sort_unstable_by(|a, b| {
+            (a.service.prefix.as_str(), a.action.name)
+                .cmp(&(b.service.prefix.as_str(), b.action.name))
+        });
+        sorted
     }
 
     /// How many actions are allowed on `"*"` without conditions.
@@ -82,7 +80,8 @@ impl Grants {
 
     /// [`Grants::on_star`] in no particular order.
     fn actions(&self) -> &[ActionRef] {
-        self.actions.get_or_init(|| expand(&self.star_lists))
+        self.actions
+            .get_or_init(|| expand(self.allow_lists.iter().filter(|list| list.everywhere)))
     }
 
     /// Actions on `"*"` that could have been scoped to resources.
@@ -215,9 +214,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         not_action: Vec::new(),
         service_wildcards: Vec::new(),
         allow_lists: Vec::new(),
-        star_lists: Vec::new(),
         actions: OnceLock::new(),
-        on_star: OnceLock::new(),
         reach: OnceLock::new(),
         levels: OnceLock::new(),
         resource_types: OnceLock::new(),
@@ -247,6 +244,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         let list = AllowList {
             negated,
             patterns: field.known().map(|x| x.value.to_string()).collect(),
+            everywhere,
         };
         if everywhere {
             if negated {
@@ -260,10 +258,6 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
                     g.service_wildcards.push(p.clone());
                 }
             }
-            g.star_lists.push(AllowList {
-                negated,
-                patterns: list.patterns.clone(),
-            });
         }
         g.allow_lists.push(list);
     }
@@ -271,7 +265,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
 }
 
 /// Every catalog action the lists allow, once each, in memory order.
-fn expand(lists: &[AllowList]) -> Vec<ActionRef> {
+fn expand<'a>(lists: impl Iterator<Item = &'a AllowList>) -> Vec<ActionRef> {
     let catalog = Catalog::get();
     let mut on_star: Vec<ActionRef> = Vec::new();
     for list in lists {
