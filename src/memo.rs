@@ -58,10 +58,9 @@ impl<K: Hash + Eq, V: Clone> Shared<K, V> {
         K: Borrow<Q>,
         Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
     {
-        let mut compute = Some(compute);
-        match self.get_or_compute_if_room(key, || (compute.take().expect("called once"))()) {
-            Some(value) => value,
-            None => (compute.take().expect("not called when there is no room"))(),
+        match self.cell(key) {
+            Some(cell) => cell.get_or_init(compute).clone(),
+            None => compute(),
         }
     }
 
@@ -72,13 +71,20 @@ impl<K: Hash + Eq, V: Clone> Shared<K, V> {
         K: Borrow<Q>,
         Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
     {
-        let cell = self.cells.lock().ok().and_then(|mut cells| {
-            if let Some(cell) = cells.get(key) {
-                return Some(Arc::clone(cell));
-            }
-            (cells.len() < self.max).then(|| Arc::clone(cells.entry(key.to_owned()).or_default()))
-        })?;
-        Some(cell.get_or_init(compute).clone())
+        Some(self.cell(key)?.get_or_init(compute).clone())
+    }
+
+    /// The cell of `key`, added when there is room.
+    fn cell<Q>(&self, key: &Q) -> Option<Arc<OnceLock<V>>>
+    where
+        K: Borrow<Q>,
+        Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+    {
+        let mut cells = self.cells.lock().ok()?;
+        if let Some(cell) = cells.get(key) {
+            return Some(Arc::clone(cell));
+        }
+        (cells.len() < self.max).then(|| Arc::clone(cells.entry(key.to_owned()).or_default()))
     }
 }
 

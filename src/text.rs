@@ -44,14 +44,7 @@ pub fn list_some<S: AsRef<str>>(items: &[S], max: usize) -> String {
     // Built with `push_str`: a large report formats this message once per finding.
     let shown = items.len().min(max);
     let rest = items.len() - shown;
-    let mut out = String::with_capacity(
-        items
-            .iter()
-            .take(shown)
-            .map(|s| s.as_ref().len() + 4)
-            .sum::<usize>()
-            + 16,
-    );
+    let mut out = String::new();
     for (i, item) in items.iter().take(shown).enumerate() {
         if i > 0 {
             out.push_str(if rest == 0 && i == shown - 1 {
