@@ -18,6 +18,7 @@ pub mod memo;
 pub mod model;
 pub mod output;
 pub mod recipes;
+pub mod root;
 pub mod rules;
 pub mod source;
 pub mod suppress;
