@@ -16,7 +16,7 @@
 //! tree, raw text from the file by span, and comments by `comments.rs` from the text. Printing a
 //! node (`Display`) would therefore lose its comments and layout; nothing does.
 //!
-//! Setting spans needs hcl-edit's `SetSpan`, public only in our patched copy (`vendor/hcl-edit`).
+//! Setting spans needs hcl-edit's `SetSpan`, public only in our fork (`crates/iamlint-hcl-edit`).
 
 mod body;
 mod cursor;
