@@ -51,6 +51,9 @@ fn skip(reason: &str) {
 
 /// A virtualenv with pre-commit, reused between runs. `Err` holds why it cannot be had.
 fn pre_commit(tmp: &Path) -> Result<PathBuf, String> {
+    // The tests of this file run in parallel: one of them makes the virtualenv.
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let venv = tmp.join("precommit-venv");
     let bin = venv.join("bin");
     let exe = bin.join("pre-commit");
@@ -119,23 +122,9 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {}", text(&out));
 }
 
-#[test]
-fn pre_commit_try_repo_runs_the_hook() {
-    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let is_checkout = run(Command::new("git")
-        .args(["rev-parse", "--verify", "HEAD"])
-        .current_dir(this_repo))
-    .status
-    .success();
-    if !is_checkout {
-        return skip("this source tree is not a git checkout, which `try-repo` needs");
-    }
-    let exe = match pre_commit(tmp) {
-        Ok(exe) => exe,
-        Err(reason) => return skip(&reason),
-    };
-
+/// A git repository with a config, a bad policy, a good one, a file that is not a policy, an
+/// excluded file and a tfvars file, all staged.
+fn sample_repo() -> tempfile::TempDir {
     let sample = tempfile::tempdir().expect("temp dir");
     let files = [
         (
@@ -154,6 +143,8 @@ fn pre_commit_try_repo_runs_the_hook() {
         ("package.json", "{\"name\": \"sample\", \"version\": \"1.0.0\"}\n"),
         // Excluded by the config, though pre-commit names it.
         ("legacy/old.json", "{\"Statement\": []}\n"),
+        // Sets variables that policies are built from: the hook's `files` must name it.
+        ("infra/prod.tfvars", "bucket = \"logs\"\n"),
     ];
     for (path, content) in files {
         let full = sample.path().join(path);
@@ -162,6 +153,27 @@ fn pre_commit_try_repo_runs_the_hook() {
     }
     git(sample.path(), &["init", "--quiet"]);
     git(sample.path(), &["add", "."]);
+    sample
+}
+
+#[test]
+fn pre_commit_try_repo_runs_the_hook() {
+    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let is_checkout = run(Command::new("git")
+        .args(["rev-parse", "--verify", "HEAD"])
+        .current_dir(this_repo))
+    .status
+    .success();
+    if !is_checkout {
+        return skip("this source tree is not a git checkout, which `try-repo` needs");
+    }
+    let exe = match pre_commit(tmp) {
+        Ok(exe) => exe,
+        Err(reason) => return skip(&reason),
+    };
+
+    let sample = sample_repo();
 
     let home = tempfile::tempdir().expect("temp dir");
     let out = run(Command::new(&exe)
@@ -188,4 +200,66 @@ fn pre_commit_try_repo_runs_the_hook() {
     assert!(!output.contains("package.json"), "{output}");
     assert!(!output.contains("legacy/old.json"), "{output}");
     assert!(!output.contains("ok.json:"), "{output}");
+}
+
+/// The `iamlint-system` hook runs the `iamlint` on PATH (here: a wrapper that records the files
+/// pre-commit names, then runs this build's binary), builds nothing, and is named the tfvars files.
+#[test]
+fn pre_commit_system_hook_runs_the_installed_binary() {
+    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let is_checkout = run(Command::new("git")
+        .args(["rev-parse", "--verify", "HEAD"])
+        .current_dir(this_repo))
+    .status
+    .success();
+    if !is_checkout {
+        return skip("this source tree is not a git checkout, which `try-repo` needs");
+    }
+    let exe = match pre_commit(tmp) {
+        Ok(exe) => exe,
+        Err(reason) => return skip(&reason),
+    };
+
+    let sample = sample_repo();
+    let bin = tempfile::tempdir().expect("temp dir");
+    let log = bin.path().join("args.log");
+    let wrapper = bin.path().join("iamlint");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            env!("CARGO_BIN_EXE_iamlint")
+        ),
+    )
+    .expect("write the wrapper");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = run(Command::new(&exe)
+        .args(["try-repo", "--color=never"])
+        .arg(this_repo)
+        .args(["iamlint-system", "--all-files"])
+        .current_dir(sample.path())
+        .env("PRE_COMMIT_HOME", home.path())
+        .env("PATH", path));
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "the hook must fail:\n{output}");
+    assert!(output.contains("- hook id: iamlint-system"), "{output}");
+    assert!(
+        output.contains("policies/ci.json:2:3: warning[missing-version] policy has no `Version`"),
+        "{output}"
+    );
+    let args = std::fs::read_to_string(&log).expect("the wrapper ran");
+    assert!(args.lines().any(|a| a == "infra/prod.tfvars"), "{args}");
+    assert!(args.lines().any(|a| a == "policies/ci.json"), "{args}");
 }
