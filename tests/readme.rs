@@ -1,0 +1,108 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The README's example is what iamlint prints: the `console` block after the
+//! `<!-- readme-example: ... -->` marker starts with `$ iamlint ARGS`; this test runs the binary
+//! with those arguments from the repository root and compares its output with the rest of the
+//! block, line by line.
+//!
+//! When the output changes on purpose (a new message, a new rule), regenerate the block with
+//! `README_UPDATE=1 cargo test --test readme`, which rewrites it in README.md from what the binary
+//! prints, then read the diff of README.md before committing it: the prose around the block may
+//! need to follow.
+
+use std::path::Path;
+use std::process::Command;
+
+const MARKER: &str = "<!-- readme-example:";
+
+struct Example {
+    /// Byte range of the output lines inside README.md (after the `$ ` line, before the fence).
+    output: std::ops::Range<usize>,
+    command: String,
+}
+
+fn find_example(readme: &str) -> Example {
+    let marker = readme
+        .find(MARKER)
+        .expect("README.md has a `<!-- readme-example: ... -->` marker");
+    let after_marker = marker + readme[marker..].find('\n').expect("marker line ends") + 1;
+    let rest = &readme[after_marker..];
+    assert!(
+        rest.starts_with("```console\n"),
+        "the marker must be followed by a ```console block"
+    );
+    let command_start = after_marker + "```console\n".len();
+    let command_end = command_start + readme[command_start..].find('\n').expect("command line") + 1;
+    let command = readme[command_start..command_end].trim_end().to_string();
+    assert!(
+        command.starts_with("$ iamlint "),
+        "the block's first line must be `$ iamlint ...`, found `{command}`"
+    );
+    let fence = readme[command_end..]
+        .find("```\n")
+        .expect("the console block is closed");
+    Example {
+        output: command_end..command_end + fence,
+        command: command["$ iamlint ".len()..].to_string(),
+    }
+}
+
+fn run(args: &str, root: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamlint"))
+        .args(args.split_whitespace())
+        .current_dir(root)
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run iamlint");
+    assert!(
+        out.stderr.is_empty(),
+        "iamlint {args} wrote to stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn readme_example_output_is_what_iamlint_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("read README.md");
+    let example = find_example(&readme);
+    let printed = run(&example.command, root);
+    assert!(
+        !printed.trim().is_empty(),
+        "`iamlint {}` printed nothing",
+        example.command
+    );
+
+    if std::env::var_os("README_UPDATE").is_some() {
+        let mut updated = readme.clone();
+        updated.replace_range(example.output.clone(), &printed);
+        if updated != readme {
+            std::fs::write(&path, updated).expect("write README.md");
+            eprintln!("README.md: example output rewritten; review the diff");
+        }
+        return;
+    }
+
+    let documented = &readme[example.output.clone()];
+    if documented != printed {
+        let first = documented
+            .lines()
+            .zip(printed.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| documented.lines().count().min(printed.lines().count()));
+        panic!(
+            "README.md's example differs from what `iamlint {}` prints, from output line {}:\n\
+             README:  {:?}\nprinted: {:?}\n\
+             If the change is intended: README_UPDATE=1 cargo test --test readme\n\n\
+             full output:\n{printed}",
+            example.command,
+            first + 1,
+            documented.lines().nth(first),
+            printed.lines().nth(first),
+        );
+    }
+}
