@@ -18,6 +18,7 @@
 //! them; identical findings on the shared spans are reported once.
 
 pub mod intrinsics;
+mod json_string;
 mod resources;
 mod sam;
 mod suppressions;
