@@ -2,7 +2,10 @@
 //!
 //! `Ref` to a parameter with a default and `Fn::Sub` text become known strings; pseudo parameters
 //! (`AWS::Region`, `AWS::AccountId`, ...), resource references, `Fn::GetAtt` and `Fn::ImportValue`
-//! stay unknown (a [`Template`] hole or [`Scalar::Unknown`]), never `*`. `Fn::If` is evaluated under
+//! stay unknown (a [`Template`] hole or [`Scalar::Unknown`]), never `*`. A pseudo parameter's
+//! unknown is named after it (`AWS::Region`), however it is written, and `AWS::NoValue` removes
+//! the key or item. `Fn::FindInMap` with a key known only at deploy time stands for every entry it
+//! could select: their value when they all agree, else an unknown. `Fn::If` is evaluated under
 //! one assignment of the template's conditions; the caller runs every assignment so both branches
 //! are linted (see `mod.rs`).
 
@@ -37,7 +40,7 @@ pub const MAX_SUB_NESTING: usize = 8;
 /// below; a few nested `Fn::Sub` that each repeat their variable grow past it within microseconds.
 pub const MAX_EVAL_BYTES: usize = 32 << 20;
 
-/// What one unknown part of a produced string counts against [`MAX_EVAL_BYTES`].
+/// What one unknown part of a produced string counts against [`MAX_EVAL_BYTES`], besides its text.
 const HOLE_COST: usize = 64;
 
 /// What the template declares: parameters, resources, mappings.
@@ -623,7 +626,7 @@ impl<'s, 'a> Produced<'s, 'a> {
     }
 
     fn hole(&mut self, u: Unknown) {
-        if self.spend(HOLE_COST) {
+        if self.spend(HOLE_COST + u.expr.len() + u.reason.len()) {
             self.parts.push(TemplatePart::Hole(u));
         }
     }

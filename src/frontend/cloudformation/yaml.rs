@@ -4,6 +4,11 @@
 //! are turned into byte offsets here so spans stay byte ranges like everywhere else. CloudFormation
 //! short-form tags become the long form a JSON template would use: `!Sub x` is read as
 //! `{"Fn::Sub": x}`, `!Ref x` as `{"Ref": x}`, so one evaluator serves both syntaxes.
+//!
+//! Templates that the YAML readers behind CloudFormation and cfn-lint accept but the YAML spec
+//! does not (continuation lines of a quoted scalar or flow collection not indented past their key)
+//! are read a second time with those lines indented (see `relaxed`), only after the first read
+//! failed on indentation, so well-formed files cost nothing more.
 
 use std::collections::HashMap;
 
