@@ -647,3 +647,211 @@ fn columns_count_characters_after_non_ascii_on_the_same_line() {
     assert_eq!(col, 92);
     assert_eq!(at(&report, RuleId::AllowNotAction), [(8, col)]);
 }
+
+/// Active findings of one rule as `(line, col, message)`.
+fn messages(report: &FileReport, rule: RuleId) -> Vec<(u32, u32, String)> {
+    report
+        .active()
+        .filter(|f| f.rule == rule)
+        .map(|f| {
+            let p = report.sources.locate(f.span).start;
+            (p.line, p.column, f.message.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn yaml_continuation_lines_and_flow_mappings_closed_left_of_their_key() {
+    // What CloudFormation and cfn-lint read: a quoted scalar continued under its key, flow
+    // mappings closed at or left of their key's column, and a block scalar holding `"` and `{`.
+    let report = lint("yaml_continuations.yaml");
+    assert_clean(&report);
+    assert_eq!(at(&report, RuleId::AllowNotAction), [(25, 15), (37, 37)]);
+    let (_, model) = model("yaml_continuations.yaml");
+    assert_eq!(model.docs.len(), 3);
+    let trust = &model.docs[0];
+    assert_eq!(trust.kind, PolicyKind::Trust);
+    assert_eq!(trust.statements.len(), 1);
+    assert!(model.docs[1]
+        .origin
+        .description
+        .as_deref()
+        .is_some_and(|d| d.contains("`read logs`")));
+}
+
+#[test]
+fn policies_written_as_json_strings() {
+    let report = lint("json_string_policies.yaml");
+    assert_clean(&report);
+    // A literal block maps exactly; `Fn::Sub` text at the line of the value; a quoted string at
+    // the string.
+    assert_eq!(
+        at(&report, RuleId::AllowNotAction),
+        [(18, 15), (43, 19), (51, 23)]
+    );
+    assert_eq!(
+        messages(&report, RuleId::UnresolvedReference),
+        [(
+            44,
+            19,
+            "`BucketName` could not be evaluated: parameter `BucketName` has no default"
+                .to_string()
+        )]
+    );
+    assert!(
+        report.active().all(|f| f.rule != RuleId::InvalidPolicy),
+        "no \"a policy must be an object\""
+    );
+    let (_, model) = model("json_string_policies.yaml");
+    let kinds: Vec<PolicyKind> = model.docs.iter().map(|d| d.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            PolicyKind::Identity,
+            PolicyKind::Trust,
+            PolicyKind::Identity,
+            PolicyKind::Resource
+        ]
+    );
+    // Placeholders are unknown parts, parameter defaults are filled in.
+    let trust = &model.docs[1].statements[0];
+    let principal = &trust.principal.as_ref().unwrap().entries[0].values[0].value;
+    assert_eq!(
+        principal.text(),
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+    );
+    assert!(matches!(principal, Scalar::Template(_)));
+    let resources: Vec<String> = model.docs[2].statements[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.value.text())
+        .collect();
+    assert_eq!(
+        resources,
+        ["arn:aws:s3:::${BucketName}/*", "arn:aws:s3:::prod-logs/*"]
+    );
+
+    let report = lint("json_string_policies.json");
+    assert_clean(&report);
+    // An escaped JSON string has no line structure: the whole `Fn::Sub`.
+    assert_eq!(at(&report, RuleId::AllowNotAction), [(8, 27)]);
+    assert_eq!(at(&report, RuleId::UnresolvedReference), [(8, 27)]);
+}
+
+#[test]
+fn vpc_endpoint_policies_are_resource_policies_of_the_endpoint() {
+    let report = lint("vpc_endpoint.yaml");
+    assert_clean(&report);
+    assert_eq!(at(&report, RuleId::AllowNotAction), [(13, 13)]);
+    let (_, endpoint) = model("vpc_endpoint.yaml");
+    assert_eq!(endpoint.docs.len(), 1);
+    let doc = &endpoint.docs[0];
+    assert_eq!(
+        doc.kind,
+        PolicyKind::Resource,
+        "as Terraform's aws_vpc_endpoint"
+    );
+    assert_eq!(doc.path, "Resources.S3Endpoint.Properties.PolicyDocument");
+    assert_eq!(
+        doc.origin.resource_type.as_deref(),
+        Some("AWS::EC2::VPCEndpoint")
+    );
+    assert!(doc.origin.is_vpc_endpoint_policy());
+    let (_, other) = model("resource_policies.yaml");
+    assert!(other
+        .docs
+        .iter()
+        .all(|d| !d.origin.is_vpc_endpoint_policy()));
+}
+
+#[test]
+fn pseudo_parameters_are_never_unresolved() {
+    let report = lint("pseudo_parameters.yaml");
+    assert_clean(&report);
+    assert_eq!(
+        messages(&report, RuleId::UnresolvedReference),
+        Vec::<(u32, u32, String)>::new()
+    );
+    let (_, model) = model("pseudo_parameters.yaml");
+    let statements = &model.docs[0].statements;
+    assert_eq!(statements.len(), 2);
+    // `!Ref AWS::NoValue` removes the key or the list item.
+    assert!(statements[0].sid.is_none());
+    assert!(statements[1].condition.is_none());
+    let resources: Vec<String> = statements[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.value.text())
+        .collect();
+    assert_eq!(
+        resources,
+        [
+            "arn:${AWS::Partition}:s3:::${AWS::StackName}-${AWS::Region}-${AWS::AccountId}/*",
+            "arn:${AWS::Partition}:s3:::${AWS::StackName}/*",
+            "${AWS::StackId}",
+            "arn:aws:s3:::bucket.s3.${AWS::URLSuffix}",
+            "${AWS::AccountId}",
+        ]
+    );
+}
+
+#[test]
+fn find_in_map_over_deployment_coordinates() {
+    let report = lint("find_in_map.yaml");
+    assert_clean(&report);
+    // Keyed by a pseudo parameter: never "not found" and not reported; a parameter without a
+    // default is reported as such; a literal key the map lacks is "no entry".
+    let unresolved = messages(&report, RuleId::UnresolvedReference);
+    assert_eq!(unresolved.len(), 2, "{unresolved:#?}");
+    assert_eq!((unresolved[0].0, unresolved[0].1), (42, 21));
+    assert!(
+        unresolved[0].2.ends_with(
+            "`Fn::FindInMap` key not known here: `!Ref Env` (parameter `Env` has no default)"
+        ),
+        "{}",
+        unresolved[0].2
+    );
+    assert_eq!((unresolved[1].0, unresolved[1].1), (43, 21));
+    assert!(unresolved[1]
+        .2
+        .ends_with("`Fn::FindInMap` has no entry `staging.Bucket` under `Envs`"));
+    assert!(report
+        .active()
+        .all(|f| !f.message.contains("entry not found")));
+    let (_, model) = model("find_in_map.yaml");
+    // Entries that differ by partition: unknown. Entries that agree for every region: that value.
+    let service = &model.docs[0].statements[0]
+        .principal
+        .as_ref()
+        .unwrap()
+        .entries[0]
+        .values[0]
+        .value;
+    assert!(matches!(service, Scalar::Unknown(_)), "{service:?}");
+    let actions = model.docs[1].statements[0].action.as_ref().unwrap();
+    assert!(actions.negated);
+    assert_eq!(actions.items[0].value, Scalar::str("s3:GetObject"));
+}
+
+#[test]
+fn nested_fn_sub_is_bounded() {
+    // 13 nested `Fn::Sub`, each repeating its variable 4 times: 4^13 copies unbounded.
+    let report = lint("nested_sub.json");
+    assert_clean(&report);
+    let unresolved = messages(&report, RuleId::UnresolvedReference);
+    assert_eq!(unresolved.len(), 1);
+    assert_eq!((unresolved[0].0, unresolved[0].1), (10, 25));
+    assert!(
+        unresolved[0]
+            .2
+            .ends_with("`Fn::Sub` nests more than 8 deep (an evaluation bound)"),
+        "{}",
+        unresolved[0].2
+    );
+}

@@ -71,6 +71,24 @@ pub struct Origin {
     /// `for_each` instance it is, the module calls it sits in. Every finding of the document shows
     /// these as related locations.
     pub via: Vec<Via>,
+    /// The CloudFormation resource type holding the document (`AWS::EC2::VPCEndpoint`), when it
+    /// comes from a template. Terraform shows its type in [`Origin::address`] instead.
+    pub resource_type: Option<String>,
+}
+
+impl Origin {
+    /// A VPC endpoint policy (`aws_vpc_endpoint`, `aws_vpc_endpoint_policy`,
+    /// `AWS::EC2::VPCEndpoint`): a resource policy that only narrows what the endpoint carries.
+    pub fn is_vpc_endpoint_policy(&self) -> bool {
+        if self.resource_type.as_deref() == Some("AWS::EC2::VPCEndpoint") {
+            return true;
+        }
+        // `aws_vpc_endpoint.x`, `module.m.aws_vpc_endpoint_policy.x["k"]`.
+        self.address.as_deref().is_some_and(|a| {
+            a.split('.')
+                .any(|part| part == "aws_vpc_endpoint" || part == "aws_vpc_endpoint_policy")
+        })
+    }
 }
 
 /// One step of the way a document was reached (see [`Origin::via`]).

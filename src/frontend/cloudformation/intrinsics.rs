@@ -2,10 +2,14 @@
 //!
 //! `Ref` to a parameter with a default and `Fn::Sub` text become known strings; pseudo parameters
 //! (`AWS::Region`, `AWS::AccountId`, ...), resource references, `Fn::GetAtt` and `Fn::ImportValue`
-//! stay unknown (a [`Template`] hole or [`Scalar::Unknown`]), never `*`. `Fn::If` is evaluated under
+//! stay unknown (a [`Template`] hole or [`Scalar::Unknown`]), never `*`. A pseudo parameter's
+//! unknown is named after it (`AWS::Region`), however it is written, and `AWS::NoValue` removes
+//! the key or item. `Fn::FindInMap` with a key known only at deploy time stands for every entry it
+//! could select: their value when they all agree, else an unknown. `Fn::If` is evaluated under
 //! one assignment of the template's conditions; the caller runs every assignment so both branches
 //! are linted (see `mod.rs`).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use crate::model::{Scalar, Template, TemplatePart, Unknown};
@@ -28,6 +32,17 @@ const PSEUDO_REASON: &str = "pseudo parameter known only when the stack is deplo
 /// How deep evaluation recurses (the YAML and JSON readers already cap nesting at 128).
 const MAX_DEPTH: usize = 200;
 
+/// How deep `Fn::Sub` may nest inside the variables of another `Fn::Sub` (templates use 2 or 3).
+pub const MAX_SUB_NESTING: usize = 8;
+
+/// Text the intrinsic functions of one file may produce in all (`Fn::Sub`, `Fn::Join`), counting
+/// every evaluation of every resource. A template body is at most 1 MB, so real templates stay far
+/// below; a few nested `Fn::Sub` that each repeat their variable grow past it within microseconds.
+pub const MAX_EVAL_BYTES: usize = 32 << 20;
+
+/// What one unknown part of a produced string counts against [`MAX_EVAL_BYTES`], besides its text.
+const HOLE_COST: usize = 64;
+
 /// What the template declares: parameters, resources, mappings.
 #[derive(Debug, Default)]
 pub struct Scope<'a> {
@@ -38,6 +53,10 @@ pub struct Scope<'a> {
     pub mappings: Option<&'a Node>,
     /// The main file's text, to quote unknown expressions as written.
     pub text: &'a str,
+    /// Bytes produced so far by the file's intrinsic functions (see [`MAX_EVAL_BYTES`]).
+    produced: Cell<usize>,
+    /// How many `Fn::Sub` are being evaluated inside one another (see [`MAX_SUB_NESTING`]).
+    sub_nesting: Cell<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -216,9 +235,7 @@ impl Eval<'_, '_> {
             "Fn::Split" => self.split(span, args, depth).unwrap_or_else(|| {
                 unknown(span, quoted(), "`Fn::Split` of a value not known here")
             }),
-            "Fn::FindInMap" => self
-                .find_in_map(span, args, depth)
-                .unwrap_or_else(|| unknown(span, quoted(), "`Fn::FindInMap` entry not found")),
+            "Fn::FindInMap" => self.find_in_map(span, args, depth),
             "Fn::GetAtt" => {
                 // `[Resource, Attr]`, or `Resource.Attr` (the YAML short form's string).
                 let target = match args {
@@ -241,7 +258,9 @@ impl Eval<'_, '_> {
             return local.clone();
         }
         if PSEUDO.contains(&target) {
-            return unknown(span, quoted, PSEUDO_REASON);
+            // Named as such (not as written): `unresolved-reference` leaves the deploying
+            // account's own coordinates alone, whatever the spelling (`!Ref 'AWS::Region'`).
+            return unknown(span, target, PSEUDO_REASON);
         }
         if let Some(param) = self.scope.params.get(target) {
             return match param.default.and_then(|d| self.eval_at(d, 1)) {
@@ -287,6 +306,21 @@ impl Eval<'_, '_> {
 
     /// `${Name}`, `${Res.Attr}` and `${!Literal}` in a string, with optional variables.
     fn sub(&self, span: Span, arg: &Node, depth: usize) -> Node {
+        let nesting = self.scope.sub_nesting.get();
+        if nesting >= MAX_SUB_NESTING {
+            return unknown(
+                span,
+                self.scope.quote(span),
+                format!("`Fn::Sub` nests more than {MAX_SUB_NESTING} deep (an evaluation bound)"),
+            );
+        }
+        self.scope.sub_nesting.set(nesting + 1);
+        let out = self.sub_text(span, arg, depth);
+        self.scope.sub_nesting.set(nesting);
+        out
+    }
+
+    fn sub_text(&self, span: Span, arg: &Node, depth: usize) -> Node {
         let (text, vars) = match &arg.kind {
             NodeKind::Array(items) => match items.as_slice() {
                 [text, vars] => (text, Some(vars)),
@@ -308,46 +342,45 @@ impl Eval<'_, '_> {
                 "`Fn::Sub` of a value not known here",
             );
         };
-        let mut parts = Vec::new();
+        let mut out = Produced::new(self.scope);
+        // Each variable is evaluated once, however often the text names it.
+        let mut values: HashMap<&str, Option<Node>> = HashMap::new();
         let mut rest = text;
         while let Some(open) = rest.find("${") {
-            push_lit(&mut parts, &rest[..open]);
+            out.lit(&rest[..open]);
             let after = &rest[open + 2..];
             let Some(close) = after.find('}') else {
-                push_lit(&mut parts, &rest[open..]);
+                out.lit(&rest[open..]);
                 rest = "";
                 break;
             };
             let name = after[..close].trim();
             rest = &after[close + 1..];
             if let Some(literal) = name.strip_prefix('!') {
-                push_lit(&mut parts, &format!("${{{literal}}}"));
+                out.lit(&format!("${{{literal}}}"));
                 continue;
             }
-            let value = match vars.and_then(|v| v.get(name)) {
-                Some(v) => self.eval_at(v, depth + 1),
-                None if name.contains('.') && !PSEUDO.contains(&name) => {
-                    Some(self.attribute(span, name.to_string(), name.split('.').next()))
-                }
-                None => Some(self.reference(name, span, name.to_string())),
-            };
-            match value.map(|v| v.kind) {
-                Some(NodeKind::Str(Scalar::Str(s))) => push_lit(&mut parts, &s),
-                Some(NodeKind::Number(n)) => push_lit(&mut parts, &n),
-                Some(NodeKind::Str(Scalar::Template(t))) => {
-                    for part in t.parts {
-                        match part {
-                            TemplatePart::Lit(s) => push_lit(&mut parts, &s),
-                            hole => parts.push(hole),
+            let value =
+                values
+                    .entry(name)
+                    .or_insert_with(|| match vars.and_then(|v| v.get(name)) {
+                        Some(v) => self.eval_at(v, depth + 1),
+                        None if name.contains('.') && !PSEUDO.contains(&name) => {
+                            Some(self.attribute(span, name.to_string(), name.split('.').next()))
                         }
-                    }
-                }
-                Some(NodeKind::Str(Scalar::Unknown(u))) => parts.push(TemplatePart::Hole(*u)),
-                _ => parts.push(TemplatePart::Hole(Unknown::new(name, "not a string value"))),
+                        None => Some(self.reference(name, span, name.to_string())),
+                    });
+            match value.as_ref().map(|v| &v.kind) {
+                Some(NodeKind::Str(s)) => out.scalar(s),
+                Some(NodeKind::Number(n)) => out.lit(n),
+                _ => out.hole(Unknown::new(name, "not a string value")),
+            }
+            if out.over {
+                break;
             }
         }
-        push_lit(&mut parts, rest);
-        template(parts, span)
+        out.lit(rest);
+        out.finish(span, || self.scope.quote(span))
     }
 
     fn join(&self, span: Span, args: &[Node], depth: usize) -> Option<Node> {
@@ -357,26 +390,21 @@ impl Eval<'_, '_> {
         let NodeKind::Array(items) = list.kind else {
             return None;
         };
-        let mut parts = Vec::new();
-        for (i, item) in items.into_iter().enumerate() {
+        let mut out = Produced::new(self.scope);
+        for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                push_lit(&mut parts, delim);
+                out.lit(delim);
             }
-            match item.kind {
-                NodeKind::Str(Scalar::Str(s)) | NodeKind::Number(s) => push_lit(&mut parts, &s),
-                NodeKind::Str(Scalar::Template(t)) => {
-                    for part in t.parts {
-                        match part {
-                            TemplatePart::Lit(s) => push_lit(&mut parts, &s),
-                            hole => parts.push(hole),
-                        }
-                    }
-                }
-                NodeKind::Str(Scalar::Unknown(u)) => parts.push(TemplatePart::Hole(*u)),
+            match &item.kind {
+                NodeKind::Str(s) => out.scalar(s),
+                NodeKind::Number(n) => out.lit(n),
                 _ => return None,
             }
+            if out.over {
+                break;
+            }
         }
-        Some(template(parts, span))
+        Some(out.finish(span, || self.scope.quote(span)))
     }
 
     fn select(&self, span: Span, args: &[Node], depth: usize) -> Option<Node> {
@@ -409,21 +437,227 @@ impl Eval<'_, '_> {
         ))
     }
 
-    fn find_in_map(&self, span: Span, args: &[Node], depth: usize) -> Option<Node> {
-        let [map, top, second] = args else {
-            return None;
+    /// `[Map, TopKey, SecondKey]` (and `[..., {DefaultValue: x}]`). A key known only at deploy
+    /// time (`!Ref AWS::Region`) stands for every entry of the map: their common value when they
+    /// all agree, else a value that depends on the deployment. Never "not found" for such a key.
+    fn find_in_map(&self, span: Span, args: &[Node], depth: usize) -> Node {
+        let quoted = || self.scope.quote(span);
+        let (map, top, second, default) = match args {
+            [map, top, second] => (map, top, second, None),
+            [map, top, second, options] => (map, top, second, options.get("DefaultValue")),
+            _ => {
+                return unknown(
+                    span,
+                    quoted(),
+                    "`Fn::FindInMap` takes a map name and two keys",
+                )
+            }
         };
-        let key = |n: &Node| {
-            self.eval_at(n, depth + 1)
-                .and_then(|v| v.as_str().map(String::from))
+        let keys: Vec<Key> = [map, top, second]
+            .into_iter()
+            .map(|n| Key::of(self.eval_at(n, depth + 1)))
+            .collect();
+        let Some(Key::Known(map_name)) = keys.first() else {
+            return unknown(span, quoted(), "`Fn::FindInMap` of a map not known here");
         };
-        let value = self
-            .scope
-            .mappings?
-            .get(&key(map)?)?
-            .get(&key(top)?)?
-            .get(&key(second)?)?;
-        self.eval_at(value, depth + 1).map(|v| respan(&v, span))
+        let Some(table) = self.scope.mappings.and_then(|m| m.get(map_name)) else {
+            return self.map_default(span, default, depth, || {
+                format!("no mapping `{map_name}` in `Mappings`")
+            });
+        };
+        let mut found: Vec<&Node> = Vec::new();
+        for level in matching(table, &keys[1]) {
+            found.extend(matching(level, &keys[2]));
+        }
+        let unknown_keys: Vec<&Unknown> = keys
+            .iter()
+            .filter_map(|k| match k {
+                Key::Unknown(u) => Some(u),
+                Key::Known(_) => None,
+            })
+            .collect();
+        if unknown_keys.is_empty() {
+            return match found.first() {
+                Some(value) => self.eval_at(value, depth + 1).map_or_else(
+                    || unknown(span, quoted(), "`AWS::NoValue`"),
+                    |v| respan(&v, span),
+                ),
+                None => self.map_default(span, default, depth, || {
+                    format!(
+                        "`Fn::FindInMap` has no entry `{}` under `{map_name}`",
+                        keys[1..]
+                            .iter()
+                            .map(Key::text)
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    )
+                }),
+            };
+        }
+        let values: Vec<Node> = found
+            .iter()
+            .filter_map(|v| self.eval_at(v, depth + 1))
+            .map(|v| respan(&v, span))
+            .collect();
+        if let Some(first) = values.first() {
+            if values.len() == found.len() && values.iter().all(|v| v == first) {
+                return first.clone();
+            }
+        }
+        let names: Vec<&str> = unknown_keys.iter().map(|u| u.expr.as_str()).collect();
+        if unknown_keys
+            .iter()
+            .all(|u| u.reason == PSEUDO_REASON && PSEUDO.contains(&u.expr.as_str()))
+        {
+            // One entry per deployment coordinate: specific, like the pseudo parameter itself.
+            return unknown(
+                span,
+                format!("{} entry of mapping `{map_name}`", names.join(", ")),
+                format!(
+                    "the entry depends on {}, known only when the stack is deployed",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            );
+        }
+        let why: Vec<String> = unknown_keys
+            .iter()
+            .map(|u| format!("`{}` ({})", u.expr, u.reason))
+            .collect();
+        unknown(
+            span,
+            quoted(),
+            format!("`Fn::FindInMap` key not known here: {}", why.join(", ")),
+        )
+    }
+
+    fn map_default(
+        &self,
+        span: Span,
+        default: Option<&Node>,
+        depth: usize,
+        why: impl FnOnce() -> String,
+    ) -> Node {
+        match default.and_then(|d| self.eval_at(d, depth + 1)) {
+            Some(value) => respan(&value, span),
+            None => unknown(span, self.scope.quote(span), why()),
+        }
+    }
+}
+
+/// A `Fn::FindInMap` key: known text, or a value known only at deploy time.
+enum Key {
+    Known(String),
+    Unknown(Unknown),
+}
+
+impl Key {
+    fn of(value: Option<Node>) -> Key {
+        match value.map(|v| v.kind) {
+            Some(NodeKind::Str(Scalar::Str(s)) | NodeKind::Number(s)) => Key::Known(s),
+            Some(NodeKind::Bool(b)) => Key::Known(b.to_string()),
+            Some(NodeKind::Str(Scalar::Unknown(u))) => Key::Unknown(*u),
+            Some(NodeKind::Str(Scalar::Template(t))) => {
+                let holes: Vec<&Unknown> = t.holes().collect();
+                match holes.as_slice() {
+                    // `!Sub "${AWS::Region}"`: the key is that pseudo parameter.
+                    [one] if t.parts.len() == 1 => Key::Unknown((*one).clone()),
+                    _ => Key::Unknown(Unknown::new(t.display(), "a key with parts not known here")),
+                }
+            }
+            _ => Key::Unknown(Unknown::new("?", "not a string")),
+        }
+    }
+
+    fn text(&self) -> &str {
+        match self {
+            Key::Known(s) => s,
+            Key::Unknown(u) => &u.expr,
+        }
+    }
+}
+
+/// The entries of a mapping level that `key` selects: one for a known key, all for an unknown one.
+fn matching<'n>(level: &'n Node, key: &Key) -> Vec<&'n Node> {
+    match key {
+        Key::Known(k) => level.get(k).into_iter().collect(),
+        Key::Unknown(_) => level.entries().iter().map(|(_, v)| v).collect(),
+    }
+}
+
+/// A string being produced by `Fn::Sub` or `Fn::Join`, counted against [`MAX_EVAL_BYTES`].
+struct Produced<'s, 'a> {
+    scope: &'s Scope<'a>,
+    parts: Vec<TemplatePart>,
+    /// Set once the file's budget is spent: the result is an unknown saying so.
+    over: bool,
+}
+
+impl<'s, 'a> Produced<'s, 'a> {
+    fn new(scope: &'s Scope<'a>) -> Self {
+        Produced {
+            scope,
+            parts: Vec::new(),
+            over: scope.produced.get() > MAX_EVAL_BYTES,
+        }
+    }
+
+    /// Counts `cost` bytes; false (and `over`) past the budget.
+    fn spend(&mut self, cost: usize) -> bool {
+        if self.over {
+            return false;
+        }
+        let total = self.scope.produced.get().saturating_add(cost);
+        self.scope.produced.set(total);
+        if total > MAX_EVAL_BYTES {
+            self.over = true;
+            self.parts.clear();
+        }
+        !self.over
+    }
+
+    fn lit(&mut self, s: &str) {
+        if !s.is_empty() && self.spend(s.len()) {
+            push_lit(&mut self.parts, s);
+        }
+    }
+
+    fn hole(&mut self, u: Unknown) {
+        if self.spend(HOLE_COST + u.expr.len() + u.reason.len()) {
+            self.parts.push(TemplatePart::Hole(u));
+        }
+    }
+
+    fn scalar(&mut self, s: &Scalar) {
+        match s {
+            Scalar::Str(s) | Scalar::Other(s) => self.lit(s),
+            Scalar::Template(t) => {
+                for part in &t.parts {
+                    match part {
+                        TemplatePart::Lit(s) => self.lit(s),
+                        TemplatePart::Hole(u) => self.hole(u.clone()),
+                    }
+                }
+            }
+            Scalar::Unknown(u) => self.hole((**u).clone()),
+        }
+    }
+
+    fn finish(self, span: Span, quoted: impl FnOnce() -> String) -> Node {
+        if self.over {
+            return unknown(
+                span,
+                quoted(),
+                format!(
+                    "the intrinsic functions of this file produce more than {} MiB of text (an evaluation bound)",
+                    MAX_EVAL_BYTES >> 20
+                ),
+            );
+        }
+        template(self.parts, span)
     }
 }
 
@@ -538,7 +772,6 @@ mod tests {
             (r#"{"Ref":"Queue"}"#, "`AWS::SQS::Queue` `Queue`"),
             (r#"{"Fn::GetAtt":["Queue","Arn"]}"#, "resource attribute"),
             (r#"{"Fn::ImportValue":"x"}"#, "another stack"),
-            (r#"{"Ref":"AWS::Region"}"#, "pseudo parameter"),
         ] {
             let node = eval_with(TPL, expr, &[]);
             let NodeKind::Str(Scalar::Unknown(u)) = &node.kind else {
@@ -547,6 +780,90 @@ mod tests {
             assert!(u.reason.contains(reason), "{expr}: {u:?}");
             assert_eq!(u.expr, expr, "quoted as written");
         }
+        // A pseudo parameter is named as such, however it is written.
+        for expr in [r#"{"Ref":"AWS::Region"}"#, r#"{"Ref" : "AWS::Region"}"#] {
+            let node = eval_with(TPL, expr, &[]);
+            let NodeKind::Str(Scalar::Unknown(u)) = &node.kind else {
+                panic!("{expr}: {node:?}")
+            };
+            assert_eq!(
+                (u.expr.as_str(), u.reason.as_str()),
+                ("AWS::Region", PSEUDO_REASON)
+            );
+        }
+    }
+
+    fn unknown_reason(node: &Node) -> &str {
+        match &node.kind {
+            NodeKind::Str(Scalar::Unknown(u)) => &u.reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn find_in_map_with_keys_known_only_at_deployment() {
+        let tpl = r#"{"Parameters":{"Env":{"Type":"String"}},
+            "Mappings":{
+              "Part":{"aws":{"S":"ec2.amazonaws.com"},"aws-cn":{"S":"ec2.amazonaws.com.cn"}},
+              "Same":{"us-east-1":{"A":"s3:GetObject"},"eu-west-1":{"A":"s3:GetObject"}}}}"#;
+        let node = eval_with(
+            tpl,
+            r#"{"Fn::FindInMap":["Part",{"Ref":"AWS::Partition"},"S"]}"#,
+            &[],
+        );
+        let NodeKind::Str(Scalar::Unknown(u)) = &node.kind else {
+            panic!("{node:?}")
+        };
+        assert_eq!(u.expr, "AWS::Partition entry of mapping `Part`");
+        assert!(u.reason.contains("depends on `AWS::Partition`"), "{u:?}");
+        let node = eval_with(
+            tpl,
+            r#"{"Fn::FindInMap":["Same",{"Ref":"AWS::Region"},"A"]}"#,
+            &[],
+        );
+        assert_eq!(node.as_str(), Some("s3:GetObject"), "every entry agrees");
+        let node = eval_with(tpl, r#"{"Fn::FindInMap":["Part",{"Ref":"Env"},"S"]}"#, &[]);
+        assert!(unknown_reason(&node).starts_with("`Fn::FindInMap` key not known here"));
+        let node = eval_with(tpl, r#"{"Fn::FindInMap":["Part","aws-us-gov","S"]}"#, &[]);
+        assert_eq!(
+            unknown_reason(&node),
+            "`Fn::FindInMap` has no entry `aws-us-gov.S` under `Part`"
+        );
+        let node = eval_with(
+            tpl,
+            r#"{"Fn::FindInMap":["Part","aws-us-gov","S",{"DefaultValue":"d"}]}"#,
+            &[],
+        );
+        assert_eq!(node.as_str(), Some("d"));
+    }
+
+    #[test]
+    fn fn_sub_nesting_and_produced_text_are_bounded() {
+        let nested = |levels: usize, refs: usize, leaf: &str| {
+            let mut expr = format!("\"{leaf}\"");
+            for _ in 0..levels {
+                expr = format!(
+                    r#"{{"Fn::Sub":["{}",{{"a":{expr}}}]}}"#,
+                    "${a}".repeat(refs)
+                );
+            }
+            expr
+        };
+        let node = eval_with(TPL, &nested(MAX_SUB_NESTING, 2, "x"), &[]);
+        assert_eq!(node.as_str().map(str::len), Some(1 << MAX_SUB_NESTING));
+        let node = eval_with(TPL, &nested(MAX_SUB_NESTING + 1, 2, "x"), &[]);
+        let NodeKind::Str(Scalar::Template(t)) = &node.kind else {
+            panic!("{node:?}")
+        };
+        assert!(t
+            .holes()
+            .all(|u| u.reason == "`Fn::Sub` nests more than 8 deep (an evaluation bound)"));
+        // 100 copies per level: 10^10 bytes at the fifth level, stopped at the byte bound.
+        let node = eval_with(TPL, &nested(5, 100, "xxxxxxxxxx"), &[]);
+        assert!(
+            unknown_reason(&node).ends_with("more than 32 MiB of text (an evaluation bound)"),
+            "{node:?}"
+        );
     }
 
     #[test]
@@ -588,7 +905,7 @@ mod tests {
         let NodeKind::Str(Scalar::Template(t)) = &node.kind else {
             panic!("{node:?}")
         };
-        assert_eq!(t.display(), "arn:aws:${{\"Ref\":\"AWS::Region\"}}");
+        assert_eq!(t.display(), "arn:aws:${AWS::Region}");
         assert_eq!(
             eval_with(TPL, r#"{"Fn::Select":[1,{"Ref":"Names"}]}"#, &[]).as_str(),
             Some("b")

@@ -16,8 +16,18 @@
 //! once per principal named in `Roles`/`Users`/`Groups` (`!Ref CiRole` → `Resources.CiRole`, a
 //! literal name → `role/name`), so rules that combine the policies of one principal see all of
 //! them; identical findings on the shared spans are reported once.
+//!
+//! **Documents written as JSON strings** (`PolicyDocument: !Sub |` and the like, which
+//! CloudFormation accepts) are parsed, with `${...}` placeholders as unknown values (see
+//! [`json_string`]).
+//!
+//! **Bounded evaluation.** `Fn::Sub` nests at most [`intrinsics::MAX_SUB_NESTING`] deep, and the
+//! intrinsic functions of one file produce at most [`intrinsics::MAX_EVAL_BYTES`] of text over all
+//! its resources and `Fn::If` variants; past either bound the value is unknown, with a reason that
+//! names the bound (reported by `unresolved-reference`), and the file's other values are linted.
 
 pub mod intrinsics;
+mod json_string;
 mod resources;
 mod sam;
 mod suppressions;

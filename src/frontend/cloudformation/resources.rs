@@ -2,7 +2,7 @@
 
 use super::{sam, Extract, Found};
 use crate::model::{Attachment, Origin, PolicyKind, Scalar, Unknown};
-use crate::source::{FileId, Located};
+use crate::source::Located;
 use crate::tree::{Node, NodeKind};
 
 /// Resource policies: type and the property holding the document.
@@ -13,6 +13,7 @@ const RESOURCE_POLICIES: &[(&str, &str)] = &[
     ("AWS::KMS::Key", "KeyPolicy"),
     ("AWS::ECR::Repository", "RepositoryPolicyText"),
     ("AWS::SecretsManager::ResourcePolicy", "ResourcePolicy"),
+    ("AWS::EC2::VPCEndpoint", "PolicyDocument"),
 ];
 
 /// Principals with inline `Policies` and `ManagedPolicyArns`.
@@ -228,13 +229,15 @@ fn managed_policy_arns(cx: &mut Extract, props: &Node, address: &str) {
 }
 
 impl Extract<'_, '_, '_> {
-    pub(super) fn doc(&mut self, kind: PolicyKind, path: String, origin: Origin, node: &Node) {
-        // A document may be written as a JSON string; it is read, and reported where the string is.
+    pub(super) fn doc(&mut self, kind: PolicyKind, path: String, mut origin: Origin, node: &Node) {
+        if origin.resource_type.is_none() {
+            origin.resource_type = Some(self.ty.to_string());
+        }
+        // A document may be written as a JSON string (with `Fn::Sub` placeholders); it is read, and
+        // reported in the string.
         let node = match &node.kind {
-            NodeKind::Str(Scalar::Str(text)) => match crate::json::parse(text, FileId(0), 0) {
-                Ok(parsed) => super::intrinsics::respan(&parsed, node.span),
-                Err(_) => node.clone(),
-            },
+            NodeKind::Str(s) => super::json_string::document(s, node.span, self.eval.scope.text)
+                .unwrap_or_else(|| node.clone()),
             _ => node.clone(),
         };
         self.out.push(Found::Doc {

@@ -4,6 +4,11 @@
 //! are turned into byte offsets here so spans stay byte ranges like everywhere else. CloudFormation
 //! short-form tags become the long form a JSON template would use: `!Sub x` is read as
 //! `{"Fn::Sub": x}`, `!Ref x` as `{"Ref": x}`, so one evaluator serves both syntaxes.
+//!
+//! Templates that the YAML readers behind CloudFormation and cfn-lint accept but the YAML spec
+//! does not (continuation lines of a quoted scalar or flow collection not indented past their key)
+//! are read a second time with those lines indented (see `relaxed`), only after the first read
+//! failed on indentation, so well-formed files cost nothing more.
 
 use std::collections::HashMap;
 
@@ -34,8 +39,25 @@ pub struct YamlFile {
 /// Parses `text` (file `file`). Never panics: a scanner failure, too deep nesting or an alias bomb
 /// is a located [`ParseError`].
 pub fn parse(text: &str, file: FileId) -> Result<YamlFile, ParseError> {
-    let offsets = Offsets::new(text);
-    let events = match read_events(text) {
+    let mut offsets = Offsets::new(text);
+    let first = match read_events(text) {
+        Err(e) if e.1.contains("indentation") => {
+            // Read again with continuation lines indented, as the YAML readers CloudFormation
+            // and cfn-lint use accept them; spans still point into the original text.
+            match relaxed(text).map(|(padded, table)| (read_events(&padded), table)) {
+                Some((Ok(events), table)) => {
+                    offsets = Offsets {
+                        table,
+                        len: text.len(),
+                    };
+                    Ok(events)
+                }
+                _ => Err(e),
+            }
+        }
+        other => other,
+    };
+    let events = match first {
         Ok(events) => events,
         Err((index, message)) => {
             let start = offsets.byte(index);
@@ -318,6 +340,135 @@ impl Builder<'_> {
     }
 }
 
+/// The text with every continuation line of a quoted scalar or flow collection that is not
+/// indented past its key indented one column past it, and for every character of the result the
+/// byte offset in `text` it comes from (inserted blanks map to their line's start, the last entry
+/// is the length). `None` when no line needed it.
+///
+/// YAML requires such lines to be indented more than the block they are in; the readers behind
+/// CloudFormation and cfn-lint do not, and AWS's own templates rely on it: a multi-line
+/// `"..."` whose lines start under its key, a JSON-style `{ ... }` closed at its key's column or
+/// left of it. Blanks at the start of those lines mean nothing (a quoted scalar folds them, a flow
+/// collection ignores them), so adding them changes no value.
+fn relaxed(text: &str) -> Option<(String, Vec<usize>)> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut table = Vec::with_capacity(text.len() + 64);
+    let mut changed = false;
+    // Open flow collections, an open quoted scalar, the column continuation lines need, and the
+    // indentation of the line that opened a block scalar still being read.
+    let mut flow = 0usize;
+    let mut quote: Option<char> = None;
+    let mut need = 0usize;
+    let mut block: Option<usize> = None;
+    let mut node_start = false;
+    let mut line_start = 0usize;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let blank = body.trim().is_empty();
+        let mut pos = indent;
+        if let Some(parent) = block {
+            if blank || indent > parent {
+                push_line(&mut out, &mut table, line, line_start, 0);
+                line_start += line.len();
+                continue;
+            }
+            block = None;
+        }
+        if flow > 0 || quote.is_some() {
+            let pad = if blank {
+                0
+            } else {
+                need.saturating_sub(indent)
+            };
+            changed |= pad > 0;
+            push_line(&mut out, &mut table, line, line_start, pad);
+        } else {
+            push_line(&mut out, &mut table, line, line_start, 0);
+            // `- - key: value`: the key's column.
+            while body[pos..].starts_with('-')
+                && body[pos + 1..].chars().next().is_none_or(|c| c == ' ')
+            {
+                pos += 1;
+                pos += body[pos..].len() - body[pos..].trim_start_matches(' ').len();
+            }
+            need = pos + 1;
+            node_start = true;
+        }
+        line_start += line.len();
+        let bytes = body.as_bytes();
+        let mut i = pos;
+        while i < bytes.len() {
+            let c = bytes[i];
+            if let Some(q) = quote {
+                match c {
+                    b'\\' if q == '"' => i += 1,
+                    b'"' if q == '"' => quote = None,
+                    b'\'' if q == '\'' => {
+                        if bytes.get(i + 1) == Some(&b'\'') {
+                            i += 1;
+                        } else {
+                            quote = None;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            let after_blank = i == 0 || matches!(bytes[i - 1], b' ' | b'\t');
+            let next = bytes.get(i + 1).copied();
+            match c {
+                b'#' if after_blank => break,
+                b'"' | b'\'' if node_start => {
+                    quote = Some(c as char);
+                    node_start = false;
+                }
+                b'{' | b'[' if node_start || flow > 0 => {
+                    flow += 1;
+                    node_start = true;
+                }
+                b'}' | b']' if flow > 0 => {
+                    flow -= 1;
+                    node_start = false;
+                }
+                b',' if flow > 0 => node_start = true,
+                b':' if next.is_none_or(|n| matches!(n, b' ' | b'\t' | b',' | b'}' | b']'))
+                    || (flow > 0 && i > 0 && matches!(bytes[i - 1], b'"' | b'\'')) =>
+                {
+                    node_start = true;
+                }
+                b'!' | b'&' if node_start => {
+                    while i + 1 < bytes.len() && !matches!(bytes[i + 1], b' ' | b'\t') {
+                        i += 1;
+                    }
+                }
+                b'|' | b'>' if node_start && flow == 0 => {
+                    block = Some(indent);
+                    break;
+                }
+                b' ' | b'\t' => {}
+                _ => node_start = false,
+            }
+            i += 1;
+        }
+    }
+    table.push(text.len());
+    changed.then_some((out, table))
+}
+
+/// Appends `line` after `pad` blanks, with the source offset of every character.
+fn push_line(out: &mut String, table: &mut Vec<usize>, line: &str, start: usize, pad: usize) {
+    for _ in 0..pad {
+        out.push(' ');
+        table.push(start);
+    }
+    for (i, c) in line.char_indices() {
+        out.push(c);
+        table.push(start + i);
+    }
+}
+
 /// Offset just past the quote closing the scalar that opens at or after `start` (after a tag).
 fn closing_quote(bytes: &[u8], start: usize, end: usize, quote: u8) -> Option<usize> {
     let end = end.min(bytes.len());
@@ -489,6 +640,33 @@ mod tests {
             ));
         }
         assert!(parse(&text, FileId(0)).is_err());
+    }
+
+    #[test]
+    fn continuation_lines_under_their_key_are_read_as_cloudformation_does() {
+        let text =
+            "A:\n  B: \"one\n  two\"\n  C: {\n  \"k\": [1,\n 2]\n}\n  D: |\n    \"{\n  E: 'x\ny'\n";
+        let root = parse_ok(text);
+        let a = root.get("A").unwrap();
+        assert_eq!(a.get("B").unwrap().as_str(), Some("one two"));
+        let k = a.get("C").unwrap().get("k").unwrap();
+        assert!(matches!(&k.kind, NodeKind::Array(items) if items.len() == 2));
+        assert_eq!(a.get("D").unwrap().as_str(), Some("\"{\n"));
+        assert_eq!(a.get("E").unwrap().as_str(), Some("x y"));
+        // Spans are still those of the original text.
+        let (key, value) = a.entry("C").unwrap();
+        assert_eq!(&text[key.span.range()], "C");
+        assert!(text[value.span.range()].starts_with('{'));
+        assert!(text[value.span.range()].ends_with('}'));
+        assert_eq!(&text[k.span.range()], "[1,\n 2]");
+        // Text that is wrong in other ways stays an error, at its place.
+        let text = "A:\n  B: \"one\n  two\"\n C: x\n";
+        let err = parse(text, FileId(0)).unwrap_err();
+        assert_eq!(
+            err.message,
+            "invalid YAML: invalid indentation in quoted scalar"
+        );
+        assert_eq!(err.span.unwrap().start, 8, "at the original text's quote");
     }
 
     #[test]
