@@ -391,7 +391,7 @@ fn push_value(
             };
             model.unresolved.push(Located::new(unknown, node.span));
         }
-        PolicyValue::Elsewhere | PolicyValue::Error => {}
+        PolicyValue::Elsewhere | PolicyValue::Error | PolicyValue::Absent => {}
     }
 }
 
@@ -403,6 +403,9 @@ fn push_built(
     origin: Origin,
     extra: Option<&Located<Unknown>>,
 ) {
+    if built.placeholder {
+        return;
+    }
     push_value(
         model,
         PolicyValue::Doc {

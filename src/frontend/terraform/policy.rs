@@ -31,6 +31,9 @@ pub enum PolicyValue {
     Elsewhere,
     /// Cannot be evaluated.
     Unknown(Node),
+    /// No policy: null, an empty string or a placeholder document with no statements (Terraform
+    /// sets nothing then). Not linted.
+    Absent,
     /// Malformed (already reported).
     Error,
 }
@@ -65,6 +68,8 @@ impl Eval<'_> {
         };
         match expr {
             Expression::Parenthesis(p) => self.policy_hop(src, p.inner(), foreign, hops + 1),
+            Expression::Null(_) => PolicyValue::Absent,
+            Expression::String(s) if s.trim().is_empty() => PolicyValue::Absent,
             Expression::String(_)
             | Expression::StringTemplate(_)
             | Expression::HeredocTemplate(_) => match embedded::json_in_expr(self, src, expr) {
@@ -154,6 +159,8 @@ impl Eval<'_> {
     fn evaluated(&mut self, src: Src<'_>, expr: &Expression, span: Span) -> PolicyValue {
         let node = self.eval(src, expr);
         match &node.kind {
+            NodeKind::Null => PolicyValue::Absent,
+            NodeKind::Str(Scalar::Str(s)) if s.trim().is_empty() => PolicyValue::Absent,
             NodeKind::Str(Scalar::Str(s)) => match crate::json::parse(s, src.id, 0) {
                 Ok(parsed) => PolicyValue::Doc {
                     node: embedded::respan(parsed, span),
@@ -199,6 +206,7 @@ impl Eval<'_> {
 
     fn doc_value(&mut self, key: FileKey, name: &str, text: String, span: Span) -> PolicyValue {
         match self.build_doc(key, name) {
+            Some(built) if built.placeholder => PolicyValue::Absent,
             Some(built) => PolicyValue::Doc {
                 node: built.node,
                 syntax: Syntax::HclPolicyDocument,
@@ -326,6 +334,18 @@ impl Eval<'_> {
             unresolved: Vec::new(),
         };
         let body = &block.body;
+        // What may leave the document without statements in a valid configuration.
+        let given = body.blocks().any(|s| s.ident.as_str() == "dynamic")
+            || [
+                "source_policy_documents",
+                "source_json",
+                "override_policy_documents",
+                "override_json",
+                "count",
+                "for_each",
+            ]
+            .iter()
+            .any(|k| body.get_attribute(k).is_some());
         let block_span = Eval::span(src, block.span());
         let head_span = Eval::span(src, block.ident.span());
         let mut entries: Vec<(Located<String>, Node)> = Vec::new();
@@ -421,6 +441,7 @@ impl Eval<'_> {
                 }
             }
         }
+        let placeholder = given && statements.is_empty();
         entries.push((
             Located::new("Statement".to_string(), statement_key.unwrap_or(head_span)),
             Node::new(NodeKind::Array(statements), block_span),
@@ -429,6 +450,7 @@ impl Eval<'_> {
             node: Node::new(NodeKind::Object(entries), block_span),
             problems: b.problems,
             unresolved: b.unresolved,
+            placeholder,
         }
     }
 
@@ -470,7 +492,7 @@ impl Eval<'_> {
                         b.unresolved.push(Located::new(*u, node.span));
                     }
                 }
-                PolicyValue::Elsewhere | PolicyValue::Error => {}
+                PolicyValue::Elsewhere | PolicyValue::Error | PolicyValue::Absent => {}
             }
         }
         out
@@ -502,6 +524,10 @@ impl Eval<'_> {
                     }
                 };
                 let value = self.eval(src, &attr.value);
+                // null is unset.
+                if matches!(value.kind, NodeKind::Null) {
+                    continue;
+                }
                 if name == "Effect" {
                     effect = Some(());
                 }
@@ -571,6 +597,9 @@ impl Eval<'_> {
             let ty = match pb.body.get_attribute("type") {
                 Some(a) => {
                     let v = self.eval(src, &a.value);
+                    if matches!(v.kind, NodeKind::Null) {
+                        continue;
+                    }
                     Located::new(
                         match &v.kind {
                             NodeKind::Str(s) => s.text(),
@@ -593,6 +622,11 @@ impl Eval<'_> {
                         kind: NodeKind::Array(items),
                         ..
                     } => items,
+                    // null or no identifiers: the provider writes no principal of this type.
+                    Node {
+                        kind: NodeKind::Null,
+                        ..
+                    } => continue,
                     other => vec![other],
                 },
                 None => {
@@ -607,6 +641,9 @@ impl Eval<'_> {
                 .body
                 .get_attribute("identifiers")
                 .map_or(pspan, |a| Eval::span(src, a.value.span()));
+            if ids.is_empty() {
+                continue;
+            }
             match groups.iter_mut().find(|(t, ..)| t.value == ty.value) {
                 Some(g) => g.1.extend(ids),
                 None => groups.push((ty, ids, list_span)),
@@ -614,6 +651,10 @@ impl Eval<'_> {
         }
         self.bindings.pop();
         let key_span = key_span?;
+        // Every block had empty or null identifiers: the provider writes no principal.
+        if groups.is_empty() {
+            return None;
+        }
         let whole = whole.unwrap_or(key_span);
         // `type = "*"` with `identifiers = ["*"]` is written `"Principal": "*"`.
         if let [(ty, ids, _)] = groups.as_slice() {

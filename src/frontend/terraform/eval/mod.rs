@@ -58,6 +58,10 @@ pub struct BuiltDoc {
     pub node: Node,
     pub problems: Vec<Problem>,
     pub unresolved: Vec<Located<Unknown>>,
+    /// It has no statements, and only because of what it was given (dynamic blocks over an
+    /// empty collection, sources or overrides that are empty or not evaluated, or it is a
+    /// counted instance): a placeholder, not linted.
+    pub placeholder: bool,
 }
 
 /// An evaluated local, and whether its evaluation hit an error (for `try` and `can`).
