@@ -370,6 +370,10 @@ fn push_value(
     extra: Option<&Located<Unknown>>,
 ) {
     match value {
+        // A document that is wholly unknown (its object could not be built) is not linted.
+        PolicyValue::Doc { node, .. } if matches!(node.kind, NodeKind::Str(Scalar::Unknown(_))) => {
+            push_value(model, PolicyValue::Unknown(node), kind, path, origin, extra);
+        }
         PolicyValue::Doc {
             node,
             syntax,

@@ -332,6 +332,7 @@ impl Eval<'_> {
         let mut b = DocBuilder {
             problems: Vec::new(),
             unresolved: Vec::new(),
+            empty_principal: false,
         };
         let body = &block.body;
         // What may leave the document without statements in a valid configuration.
@@ -441,7 +442,7 @@ impl Eval<'_> {
                 }
             }
         }
-        let placeholder = given && statements.is_empty();
+        let placeholder = given && (statements.is_empty() || b.empty_principal);
         entries.push((
             Located::new("Statement".to_string(), statement_key.unwrap_or(head_span)),
             Node::new(NodeKind::Array(statements), block_span),
@@ -462,17 +463,8 @@ impl Eval<'_> {
         let items: Vec<&Expression> = match &attr.value {
             Expression::Array(items) => items.iter().collect(),
             e if key.ends_with("_json") => vec![e],
-            e => {
-                // A list from elsewhere (`concat(...)`, a variable): not evaluated.
-                b.unresolved.push(Located::new(
-                    Unknown::new(
-                        Eval::text_of(src, e),
-                        "the list of documents is not evaluated",
-                    ),
-                    Eval::span(src, e.span()),
-                ));
-                return Vec::new();
-            }
+            // A list from elsewhere (`concat(...)`, a variable): its value, when known.
+            e => return self.evaluated_docs(src, e, b),
         };
         let mut out = Vec::new();
         for item in items {
@@ -493,6 +485,60 @@ impl Eval<'_> {
                     }
                 }
                 PolicyValue::Elsewhere | PolicyValue::Error | PolicyValue::Absent => {}
+            }
+        }
+        out
+    }
+
+    /// The documents of a list of JSON texts that is not written as a list: each known text is
+    /// parsed; a `data.aws_iam_policy_document.x.json` of this module is built; anything else is
+    /// unknown (a reference to a resource or data source is named, not reported).
+    fn evaluated_docs(&mut self, src: Src<'_>, e: &Expression, b: &mut DocBuilder) -> Vec<Node> {
+        let list = self.eval(src, e);
+        let items = match list.kind {
+            NodeKind::Array(items) => items,
+            NodeKind::Null => return Vec::new(),
+            NodeKind::Str(Scalar::Unknown(u)) => {
+                b.unresolved.push(Located::new(*u, list.span));
+                return Vec::new();
+            }
+            other => vec![Node::new(other, list.span)],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match item.kind {
+                NodeKind::Null => {}
+                NodeKind::Str(Scalar::Str(ref text)) if text.trim().is_empty() => {}
+                NodeKind::Str(Scalar::Str(ref text)) => match crate::json::parse(text, src.id, 0) {
+                    Ok(parsed) => out.push(embedded::respan(parsed, item.span)),
+                    Err(_) => b.problems.push(Problem {
+                        span: item.span,
+                        message: "a document of the list is not valid JSON".to_string(),
+                    }),
+                },
+                NodeKind::Str(Scalar::Unknown(u)) => {
+                    let doc = u.reference.as_ref().and_then(|r| {
+                        let name = r.address.strip_prefix("data.aws_iam_policy_document.")?;
+                        let name = name.split('[').next().unwrap_or(name);
+                        (r.attribute == "json").then(|| name.to_string())
+                    });
+                    let module: &Module = self.module;
+                    match doc.and_then(|name| Some((module.data_doc(&name)?.0, name))) {
+                        Some((key, name)) => match self.build_doc(key, &name) {
+                            Some(built) if !built.placeholder => {
+                                b.problems.extend(built.problems);
+                                b.unresolved.extend(built.unresolved);
+                                out.push(built.node);
+                            }
+                            _ => {}
+                        },
+                        None => b.unresolved.push(Located::new(*u, item.span)),
+                    }
+                }
+                _ => b.unresolved.push(Located::new(
+                    Unknown::new(Eval::text_of(src, e), "an element of the list of documents is not a JSON text"),
+                    item.span,
+                )),
             }
         }
         out
@@ -642,6 +688,7 @@ impl Eval<'_> {
                 .get_attribute("identifiers")
                 .map_or(pspan, |a| Eval::span(src, a.value.span()));
             if ids.is_empty() {
+                b.empty_principal = true;
                 continue;
             }
             match groups.iter_mut().find(|(t, ..)| t.value == ty.value) {
@@ -907,6 +954,10 @@ type ConditionGroup = (
 struct DocBuilder {
     problems: Vec<Problem>,
     unresolved: Vec<Located<Unknown>>,
+    /// A `principals` block has an empty list of identifiers: the provider would write
+    /// `{"AWS": []}`, which AWS rejects, so a counted document holding it is one only used when
+    /// the list is not empty.
+    empty_principal: bool,
 }
 
 fn statements_of(doc: &Node) -> Vec<Node> {

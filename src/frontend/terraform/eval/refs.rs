@@ -76,7 +76,7 @@ impl<'m> Eval<'m> {
                 "known per instance only (`count` and `for_each` are not expanded)",
                 span,
             ),
-            ("module", _) => unknown(whole, "module outputs are not evaluated", span),
+            ("module", _) => self.module_output(src, t, whole, span),
             ("self" | "terraform" | "path", _) => {
                 unknown(whole, "not known before Terraform runs", span)
             }
