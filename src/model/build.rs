@@ -568,7 +568,7 @@ fn key_scalar(key: &str) -> Scalar {
         }
         parts.push(TemplatePart::Hole(Unknown::new(
             &after[..end],
-            "the key is not evaluated",
+            "part of the key could not be evaluated",
         )));
         rest = &after[end + 1..];
     }

@@ -89,11 +89,8 @@ impl Eval<'_> {
                         None => PolicyValue::Error,
                     }
                 }
-                name => PolicyValue::Unknown(unknown(
-                    text(),
-                    format!("function `{name}` is not evaluated"),
-                    span,
-                )),
+                // `try(...)`, `coalesce(...)`, `one(...)`, ...: the evaluator's value.
+                _ => self.evaluated(src, expr, span),
             },
             Expression::Conditional(c) => match self.eval(src, &c.cond_expr).kind {
                 NodeKind::Bool(true) => self.policy_hop(src, &c.true_expr, foreign, hops + 1),
@@ -536,7 +533,10 @@ impl Eval<'_> {
                     }
                 }
                 _ => b.unresolved.push(Located::new(
-                    Unknown::new(Eval::text_of(src, e), "an element of the list of documents is not a JSON text"),
+                    Unknown::new(
+                        Eval::text_of(src, e),
+                        "an element of the list of documents is not a JSON text",
+                    ),
                     item.span,
                 )),
             }

@@ -120,7 +120,11 @@ fn report_grouped(found: Vec<(&Unknown, Span)>, out: &mut Vec<Finding>) {
         if u.local_resource || u.reference.is_some() || is_own_coordinate(&u.expr) {
             continue;
         }
-        let expr = if u.reason.contains('`') { "" } else { u.expr.as_str() };
+        let expr = if u.reason.contains('`') {
+            ""
+        } else {
+            u.expr.as_str()
+        };
         match index.entry((span.file, expr, u.reason.as_str())) {
             Entry::Occupied(e) => {
                 let group = &mut groups[*e.get()];

@@ -401,10 +401,7 @@ impl Eval<'_> {
                 if n > MAX_ITEMS {
                     return too_many();
                 }
-                let args_len: u64 = args[1..]
-                    .iter()
-                    .map(|a| string_bytes(a, u64::MAX))
-                    .sum();
+                let args_len: u64 = args[1..].iter().map(|a| string_bytes(a, u64::MAX)).sum();
                 self.fits((fmt.len() as u64).saturating_mul(n as u64) + args_len)?;
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {

@@ -147,6 +147,11 @@ pub(super) fn stopped(node: &Node) -> Option<&Unknown> {
     match &node.kind {
         NodeKind::Str(Scalar::Unknown(u)) if u.reason.starts_with(STOPPED) => Some(u),
         NodeKind::Str(Scalar::Template(t)) => t.holes().find(|u| u.reason.starts_with(STOPPED)),
+        // `join(",", [a, b])`, `concat(...)`: the elements of a list argument.
+        NodeKind::Array(items) => items.iter().find_map(|i| match &i.kind {
+            NodeKind::Str(_) => stopped(i),
+            _ => None,
+        }),
         _ => None,
     }
 }
@@ -191,7 +196,10 @@ pub(super) fn string_bytes(node: &Node, limit: u64) -> u64 {
             }
             NodeKind::Array(items) => stack.extend(items.iter()),
             NodeKind::Object(entries) => {
-                n += entries.iter().map(|(k, _)| k.value.len() as u64).sum::<u64>();
+                n += entries
+                    .iter()
+                    .map(|(k, _)| k.value.len() as u64)
+                    .sum::<u64>();
                 stack.extend(entries.iter().map(|(_, v)| v));
             }
             _ => {}

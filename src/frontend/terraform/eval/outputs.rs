@@ -22,8 +22,7 @@ fn find_block<'a>(module: &'a Module, kind: &str, name: &str) -> Option<(FileKey
         let body = module.file(key).body()?;
         body.blocks()
             .find(|b| {
-                b.ident.as_str() == kind
-                    && matches!(b.labels.as_slice(), [l] if l.as_str() == name)
+                b.ident.as_str() == kind && matches!(b.labels.as_slice(), [l] if l.as_str() == name)
             })
             .map(|b| (key, b))
     })
@@ -99,7 +98,10 @@ impl<'m> Eval<'m> {
         if self.module_depth >= calls::MAX_DEPTH {
             return unknown(
                 named,
-                format!("module outputs nest more than {} deep: not evaluated", calls::MAX_DEPTH),
+                format!(
+                    "module outputs nest more than {} deep: not evaluated",
+                    calls::MAX_DEPTH
+                ),
                 span,
             );
         }

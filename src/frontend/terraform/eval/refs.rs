@@ -299,7 +299,8 @@ impl<'m> Eval<'m> {
                     let attr_ty = v.expr();
                     match taken.iter_mut().find(|(k, _)| k.value == name) {
                         Some((_, value)) => {
-                            let value_taken = std::mem::replace(value, Node::new(NodeKind::Null, span));
+                            let value_taken =
+                                std::mem::replace(value, Node::new(NodeKind::Null, span));
                             *value = self.conform(src, attr_ty, value_taken, depth + 1);
                         }
                         None => {
