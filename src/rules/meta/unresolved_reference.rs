@@ -13,6 +13,11 @@ declare_rule! {
     /// parameter without a default. An unknown value is never read as `*` and never dropped; the
     /// other rules judge the statement on what is known. This finding says what was left out and why.
     ///
+    /// Each root cause is reported once per file (a variable without a default, a parameter, a
+    /// remote module, ...), at its first use, with its other uses as related locations. A value
+    /// that reaches no policy is not reported: a remote Terraform module whose outputs no policy
+    /// reads is simply not fetched.
+    ///
     /// The deploying account's own coordinates are not reported: CloudFormation pseudo parameters
     /// (`AWS::AccountId`, `AWS::Region`, `AWS::Partition`, `AWS::URLSuffix`, `AWS::StackName`, ...)
     /// and Terraform's `data.aws_caller_identity`, `data.aws_region` and `data.aws_partition`. They
