@@ -3,7 +3,7 @@
 
 use super::{
     ConditionEntry, ConditionField, ConditionOperator, ListField, Origin, PolicyDoc, PolicyKind,
-    PrincipalEntry, PrincipalField, Scalar, Statement, Syntax,
+    PrincipalEntry, PrincipalField, Scalar, Statement, Syntax, Template, TemplatePart, Unknown,
 };
 use crate::source::{Located, Span};
 use crate::text::edit_distance;
@@ -46,7 +46,12 @@ pub fn policy_from_node(
 ) -> PolicyDoc {
     let mut doc = PolicyDoc::new(kind, syntax, node.span, path);
     doc.origin = origin;
-    let mut b = Builder { doc: &mut doc };
+    // In Terraform, an attribute that evaluates to null is unset.
+    let nullable = matches!(syntax, Syntax::HclObject | Syntax::HclPolicyDocument);
+    let mut b = Builder {
+        doc: &mut doc,
+        nullable,
+    };
     b.policy(node);
     if doc.kind == PolicyKind::Unknown {
         doc.kind = infer_kind(&doc);
@@ -140,6 +145,8 @@ fn check_kind(doc: &mut PolicyDoc) {
 
 struct Builder<'a> {
     doc: &'a mut PolicyDoc,
+    /// A null value is the same as an absent one (Terraform).
+    nullable: bool,
 }
 
 impl Builder<'_> {
@@ -147,11 +154,24 @@ impl Builder<'_> {
         self.doc.problem(span, message);
     }
 
+    /// `lookup`, with a null value read as absent where null means unset.
+    fn get<'n>(&self, node: &'n Node, key: &str) -> Option<(&'n Located<String>, &'n Node)> {
+        lookup(node, key).filter(|(_, v)| !self.unset(v))
+    }
+
+    /// True for a value that stands for "not set": null, in Terraform.
+    fn unset(&self, node: &Node) -> bool {
+        self.nullable && matches!(node.kind, NodeKind::Null)
+    }
+
     /// Reports keys that are not in `allowed`, and duplicates; returns nothing: values are looked
     /// up afterwards with `lookup`, which also accepts a wrongly cased key.
     fn check_keys(&mut self, node: &Node, allowed: &[&str], what: &str) {
         let mut seen: Vec<&str> = Vec::new();
-        for (key, _) in node.entries() {
+        for (key, value) in node.entries() {
+            if self.unset(value) {
+                continue;
+            }
             let name = key.value.as_str();
             if seen.contains(&name) {
                 self.problem(key.span, format!("duplicate key `{name}` in {what}"));
@@ -202,7 +222,7 @@ impl Builder<'_> {
             return;
         }
         self.check_keys(node, POLICY_KEYS, "the policy");
-        if let Some((_, v)) = lookup(node, "Version") {
+        if let Some((_, v)) = self.get(node, "Version") {
             if let Some(s) = self.scalar(v, "Version") {
                 if let Some(text) = s.value.as_str() {
                     if !VERSIONS.contains(&text) {
@@ -215,10 +235,10 @@ impl Builder<'_> {
                 self.doc.version = Some(s);
             }
         }
-        if let Some((_, v)) = lookup(node, "Id") {
+        if let Some((_, v)) = self.get(node, "Id") {
             self.doc.id = self.scalar(v, "Id");
         }
-        match lookup(node, "Statement") {
+        match self.get(node, "Statement") {
             None => self.problem(node.span, "policy has no `Statement`"),
             Some((key, value)) => {
                 self.doc.statement_key = Some(key.span);
@@ -257,10 +277,10 @@ impl Builder<'_> {
             return;
         }
         self.check_keys(node, STATEMENT_KEYS, "a statement");
-        if let Some((_, v)) = lookup(node, "Sid") {
+        if let Some((_, v)) = self.get(node, "Sid") {
             stmt.sid = self.scalar(v, "Sid");
         }
-        match lookup(node, "Effect") {
+        match self.get(node, "Effect") {
             Some((_, v)) => {
                 stmt.effect = self.scalar(v, "Effect");
                 if let Some(e) = &stmt.effect {
@@ -280,7 +300,7 @@ impl Builder<'_> {
         stmt.action = self.either(node, "Action", "NotAction", true);
         stmt.resource = self.either(node, "Resource", "NotResource", false);
         stmt.principal = self.principal(node);
-        if let Some((key, v)) = lookup(node, "Condition") {
+        if let Some((key, v)) = self.get(node, "Condition") {
             stmt.condition = self.condition(key.span, v);
         }
         self.doc.statements.push(stmt);
@@ -294,8 +314,8 @@ impl Builder<'_> {
         negative: &str,
         required: bool,
     ) -> Option<ListField> {
-        let pos = lookup(node, positive);
-        let neg = lookup(node, negative);
+        let pos = self.get(node, positive);
+        let neg = self.get(node, negative);
         if let (Some(_), Some((nk, _))) = (pos, neg) {
             self.problem(
                 nk.span,
@@ -332,7 +352,12 @@ impl Builder<'_> {
                 if items.is_empty() {
                     self.problem(value.span, format!("`{name}` is an empty list"));
                 }
-                items.iter().filter_map(|i| self.string(i, name)).collect()
+                let nullable = self.nullable;
+                items
+                    .iter()
+                    .filter(|i| !(nullable && matches!(i.kind, NodeKind::Null)))
+                    .filter_map(|i| self.string(i, name))
+                    .collect()
             }
             _ => self.string(value, name).into_iter().collect(),
         }
@@ -366,8 +391,8 @@ impl Builder<'_> {
     }
 
     fn principal(&mut self, node: &Node) -> Option<PrincipalField> {
-        let pos = lookup(node, "Principal");
-        let neg = lookup(node, "NotPrincipal");
+        let pos = self.get(node, "Principal");
+        let neg = self.get(node, "NotPrincipal");
         if let (Some(_), Some((nk, _))) = (pos, neg) {
             self.problem(
                 nk.span,
@@ -399,7 +424,11 @@ impl Builder<'_> {
                     self.problem(value.span, format!("`{name}` is empty"));
                 }
                 for (k, v) in items {
-                    if !PRINCIPAL_KINDS.contains(&k.value.as_str()) {
+                    if self.unset(v) {
+                        continue;
+                    }
+                    // A type with unevaluated parts is unknown, not a misspelling.
+                    if !PRINCIPAL_KINDS.contains(&k.value.as_str()) && !k.value.contains("${") {
                         self.problem(
                             k.span,
                             format!(
@@ -451,6 +480,9 @@ impl Builder<'_> {
         };
         let mut operators = Vec::new();
         for (op, body) in ops {
+            if self.unset(body) {
+                continue;
+            }
             let NodeKind::Object(keys) = &body.kind else {
                 self.problem(
                     body.span,
@@ -464,12 +496,19 @@ impl Builder<'_> {
             };
             let mut entries = Vec::new();
             for (k, values) in keys {
+                if self.unset(values) {
+                    continue;
+                }
                 let list = match &values.kind {
                     NodeKind::Array(items) => items.iter().collect::<Vec<_>>(),
                     _ => vec![values],
                 };
                 let mut vals = Vec::new();
-                for v in list {
+                let nullable = self.nullable;
+                for v in list
+                    .into_iter()
+                    .filter(|v| !(nullable && matches!(v.kind, NodeKind::Null)))
+                {
                     match &v.kind {
                         NodeKind::Str(s) => vals.push(Located::new(s.clone(), v.span)),
                         NodeKind::Number(n) => vals.push(Located::new(Scalar::Other(n.clone()), v.span)),
@@ -481,12 +520,12 @@ impl Builder<'_> {
                     }
                 }
                 entries.push(ConditionEntry {
-                    key: Located::new(Scalar::Str(k.value.clone()), k.span),
+                    key: Located::new(key_scalar(&k.value), k.span),
                     values: vals,
                 });
             }
             operators.push(ConditionOperator {
-                name: Located::new(Scalar::Str(op.value.clone()), op.span),
+                name: Located::new(key_scalar(&op.value), op.span),
                 entries,
             });
         }
@@ -496,6 +535,47 @@ impl Builder<'_> {
             operators,
         })
     }
+}
+
+/// An object key as a scalar: a key written with unevaluated `${...}` parts (what an evaluator
+/// leaves of an unknown key) is a template whose holes are unknown, never literal text.
+fn key_scalar(key: &str) -> Scalar {
+    if !key.contains("${") {
+        return Scalar::Str(key.to_string());
+    }
+    let mut parts = Vec::new();
+    let mut rest = key;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let mut depth = 1usize;
+        let mut end = None;
+        for (i, c) in after.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { break };
+        if start > 0 {
+            parts.push(TemplatePart::Lit(rest[..start].to_string()));
+        }
+        parts.push(TemplatePart::Hole(Unknown::new(
+            &after[..end],
+            "part of the key could not be evaluated",
+        )));
+        rest = &after[end + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(TemplatePart::Lit(rest.to_string()));
+    }
+    Scalar::Template(Template { parts })
 }
 
 /// The entry for `key`, also accepting a wrongly cased key (reported separately by `check_keys`).

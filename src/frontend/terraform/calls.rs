@@ -32,7 +32,7 @@ pub const MAX_DEPTH: usize = 8;
 pub const MAX_EXPANSIONS: usize = 512;
 
 /// Arguments of a `module` block that are not the module's variables.
-const META: &[&str] = &[
+pub(super) const META: &[&str] = &[
     "source",
     "version",
     "count",
@@ -82,11 +82,10 @@ fn call(
     let Some(source) = source_attr.value.as_str() else {
         return unresolved("the module source is not a literal string".into(), model);
     };
+    // A remote module is not fetched. Its outputs are unknown where they are used (and
+    // reported there when they reach a policy); the call itself is not a finding.
     if !is_local(source) {
-        return unresolved(
-            format!("module source `{source}` is remote: not evaluated"),
-            model,
-        );
+        return;
     }
     let Some(caller_dir) = ev.module.dir_path.clone() else {
         return unresolved(
@@ -174,7 +173,7 @@ fn call(
             stack,
             expanded: scope.expanded.clone(),
         };
-        let mut child = Eval::detached(&module, &mut *ev.sources);
+        let mut child = Eval::detached(&module, &mut *ev.sources, ev.budget.clone());
         child.inputs = inputs;
         lint_module(model, &mut child, &inner, true);
     }
@@ -185,7 +184,7 @@ fn call(
 
 /// `./x`, `../x`: a folder next to the caller. Everything else (registry addresses, `git::`,
 /// `github.com/...`, `s3::`, URLs) is fetched by `terraform init`.
-fn is_local(source: &str) -> bool {
+pub(super) fn is_local(source: &str) -> bool {
     source.starts_with("./") || source.starts_with("../") || source == "." || source == ".."
 }
 
@@ -218,7 +217,7 @@ pub fn canonical(dir: &Path) -> PathBuf {
 }
 
 /// True when a module folder may be followed from a caller in `caller_dir` (see the module docs).
-fn allowed(caller_dir: &Path, dir: &Path) -> bool {
+pub(super) fn allowed(caller_dir: &Path, dir: &Path) -> bool {
     if dir.components().any(|c| c.as_os_str() == ".terraform") {
         return false;
     }

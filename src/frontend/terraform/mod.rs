@@ -370,6 +370,10 @@ fn push_value(
     extra: Option<&Located<Unknown>>,
 ) {
     match value {
+        // A document that is wholly unknown (its object could not be built) is not linted.
+        PolicyValue::Doc { node, .. } if matches!(node.kind, NodeKind::Str(Scalar::Unknown(_))) => {
+            push_value(model, PolicyValue::Unknown(node), kind, path, origin, extra);
+        }
         PolicyValue::Doc {
             node,
             syntax,
@@ -391,7 +395,7 @@ fn push_value(
             };
             model.unresolved.push(Located::new(unknown, node.span));
         }
-        PolicyValue::Elsewhere | PolicyValue::Error => {}
+        PolicyValue::Elsewhere | PolicyValue::Error | PolicyValue::Absent => {}
     }
 }
 
@@ -403,6 +407,9 @@ fn push_built(
     origin: Origin,
     extra: Option<&Located<Unknown>>,
 ) {
+    if built.placeholder {
+        return;
+    }
     push_value(
         model,
         PolicyValue::Doc {

@@ -31,6 +31,9 @@ pub enum PolicyValue {
     Elsewhere,
     /// Cannot be evaluated.
     Unknown(Node),
+    /// No policy: null, an empty string or a placeholder document with no statements (Terraform
+    /// sets nothing then). Not linted.
+    Absent,
     /// Malformed (already reported).
     Error,
 }
@@ -65,6 +68,8 @@ impl Eval<'_> {
         };
         match expr {
             Expression::Parenthesis(p) => self.policy_hop(src, p.inner(), foreign, hops + 1),
+            Expression::Null(_) => PolicyValue::Absent,
+            Expression::String(s) if s.trim().is_empty() => PolicyValue::Absent,
             Expression::String(_)
             | Expression::StringTemplate(_)
             | Expression::HeredocTemplate(_) => match embedded::json_in_expr(self, src, expr) {
@@ -84,11 +89,8 @@ impl Eval<'_> {
                         None => PolicyValue::Error,
                     }
                 }
-                name => PolicyValue::Unknown(unknown(
-                    text(),
-                    format!("function `{name}` is not evaluated"),
-                    span,
-                )),
+                // `try(...)`, `coalesce(...)`, `one(...)`, ...: the evaluator's value.
+                _ => self.evaluated(src, expr, span),
             },
             Expression::Conditional(c) => match self.eval(src, &c.cond_expr).kind {
                 NodeKind::Bool(true) => self.policy_hop(src, &c.true_expr, foreign, hops + 1),
@@ -154,6 +156,8 @@ impl Eval<'_> {
     fn evaluated(&mut self, src: Src<'_>, expr: &Expression, span: Span) -> PolicyValue {
         let node = self.eval(src, expr);
         match &node.kind {
+            NodeKind::Null => PolicyValue::Absent,
+            NodeKind::Str(Scalar::Str(s)) if s.trim().is_empty() => PolicyValue::Absent,
             NodeKind::Str(Scalar::Str(s)) => match crate::json::parse(s, src.id, 0) {
                 Ok(parsed) => PolicyValue::Doc {
                     node: embedded::respan(parsed, span),
@@ -199,6 +203,7 @@ impl Eval<'_> {
 
     fn doc_value(&mut self, key: FileKey, name: &str, text: String, span: Span) -> PolicyValue {
         match self.build_doc(key, name) {
+            Some(built) if built.placeholder => PolicyValue::Absent,
             Some(built) => PolicyValue::Doc {
                 node: built.node,
                 syntax: Syntax::HclPolicyDocument,
@@ -324,8 +329,21 @@ impl Eval<'_> {
         let mut b = DocBuilder {
             problems: Vec::new(),
             unresolved: Vec::new(),
+            empty_principal: false,
         };
         let body = &block.body;
+        // What may leave the document without statements in a valid configuration.
+        let given = body.blocks().any(|s| s.ident.as_str() == "dynamic")
+            || [
+                "source_policy_documents",
+                "source_json",
+                "override_policy_documents",
+                "override_json",
+                "count",
+                "for_each",
+            ]
+            .iter()
+            .any(|k| body.get_attribute(k).is_some());
         let block_span = Eval::span(src, block.span());
         let head_span = Eval::span(src, block.ident.span());
         let mut entries: Vec<(Located<String>, Node)> = Vec::new();
@@ -421,6 +439,7 @@ impl Eval<'_> {
                 }
             }
         }
+        let placeholder = given && (statements.is_empty() || b.empty_principal);
         entries.push((
             Located::new("Statement".to_string(), statement_key.unwrap_or(head_span)),
             Node::new(NodeKind::Array(statements), block_span),
@@ -429,6 +448,7 @@ impl Eval<'_> {
             node: Node::new(NodeKind::Object(entries), block_span),
             problems: b.problems,
             unresolved: b.unresolved,
+            placeholder,
         }
     }
 
@@ -440,17 +460,8 @@ impl Eval<'_> {
         let items: Vec<&Expression> = match &attr.value {
             Expression::Array(items) => items.iter().collect(),
             e if key.ends_with("_json") => vec![e],
-            e => {
-                // A list from elsewhere (`concat(...)`, a variable): not evaluated.
-                b.unresolved.push(Located::new(
-                    Unknown::new(
-                        Eval::text_of(src, e),
-                        "the list of documents is not evaluated",
-                    ),
-                    Eval::span(src, e.span()),
-                ));
-                return Vec::new();
-            }
+            // A list from elsewhere (`concat(...)`, a variable): its value, when known.
+            e => return self.evaluated_docs(src, e, b),
         };
         let mut out = Vec::new();
         for item in items {
@@ -470,7 +481,64 @@ impl Eval<'_> {
                         b.unresolved.push(Located::new(*u, node.span));
                     }
                 }
-                PolicyValue::Elsewhere | PolicyValue::Error => {}
+                PolicyValue::Elsewhere | PolicyValue::Error | PolicyValue::Absent => {}
+            }
+        }
+        out
+    }
+
+    /// The documents of a list of JSON texts that is not written as a list: each known text is
+    /// parsed; a `data.aws_iam_policy_document.x.json` of this module is built; anything else is
+    /// unknown (a reference to a resource or data source is named, not reported).
+    fn evaluated_docs(&mut self, src: Src<'_>, e: &Expression, b: &mut DocBuilder) -> Vec<Node> {
+        let list = self.eval(src, e);
+        let items = match list.kind {
+            NodeKind::Array(items) => items,
+            NodeKind::Null => return Vec::new(),
+            NodeKind::Str(Scalar::Unknown(u)) => {
+                b.unresolved.push(Located::new(*u, list.span));
+                return Vec::new();
+            }
+            other => vec![Node::new(other, list.span)],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match item.kind {
+                NodeKind::Null => {}
+                NodeKind::Str(Scalar::Str(ref text)) if text.trim().is_empty() => {}
+                NodeKind::Str(Scalar::Str(ref text)) => match crate::json::parse(text, src.id, 0) {
+                    Ok(parsed) => out.push(embedded::respan(parsed, item.span)),
+                    Err(_) => b.problems.push(Problem {
+                        span: item.span,
+                        message: "a document of the list is not valid JSON".to_string(),
+                    }),
+                },
+                NodeKind::Str(Scalar::Unknown(u)) => {
+                    let doc = u.reference.as_ref().and_then(|r| {
+                        let name = r.address.strip_prefix("data.aws_iam_policy_document.")?;
+                        let name = name.split('[').next().unwrap_or(name);
+                        (r.attribute == "json").then(|| name.to_string())
+                    });
+                    let module: &Module = self.module;
+                    match doc.and_then(|name| Some((module.data_doc(&name)?.0, name))) {
+                        Some((key, name)) => match self.build_doc(key, &name) {
+                            Some(built) if !built.placeholder => {
+                                b.problems.extend(built.problems);
+                                b.unresolved.extend(built.unresolved);
+                                out.push(built.node);
+                            }
+                            _ => {}
+                        },
+                        None => b.unresolved.push(Located::new(*u, item.span)),
+                    }
+                }
+                _ => b.unresolved.push(Located::new(
+                    Unknown::new(
+                        Eval::text_of(src, e),
+                        "an element of the list of documents is not a JSON text",
+                    ),
+                    item.span,
+                )),
             }
         }
         out
@@ -502,6 +570,10 @@ impl Eval<'_> {
                     }
                 };
                 let value = self.eval(src, &attr.value);
+                // null is unset.
+                if matches!(value.kind, NodeKind::Null) {
+                    continue;
+                }
                 if name == "Effect" {
                     effect = Some(());
                 }
@@ -571,6 +643,9 @@ impl Eval<'_> {
             let ty = match pb.body.get_attribute("type") {
                 Some(a) => {
                     let v = self.eval(src, &a.value);
+                    if matches!(v.kind, NodeKind::Null) {
+                        continue;
+                    }
                     Located::new(
                         match &v.kind {
                             NodeKind::Str(s) => s.text(),
@@ -593,6 +668,11 @@ impl Eval<'_> {
                         kind: NodeKind::Array(items),
                         ..
                     } => items,
+                    // null or no identifiers: the provider writes no principal of this type.
+                    Node {
+                        kind: NodeKind::Null,
+                        ..
+                    } => continue,
                     other => vec![other],
                 },
                 None => {
@@ -607,6 +687,10 @@ impl Eval<'_> {
                 .body
                 .get_attribute("identifiers")
                 .map_or(pspan, |a| Eval::span(src, a.value.span()));
+            if ids.is_empty() {
+                b.empty_principal = true;
+                continue;
+            }
             match groups.iter_mut().find(|(t, ..)| t.value == ty.value) {
                 Some(g) => g.1.extend(ids),
                 None => groups.push((ty, ids, list_span)),
@@ -614,6 +698,10 @@ impl Eval<'_> {
         }
         self.bindings.pop();
         let key_span = key_span?;
+        // Every block had empty or null identifiers: the provider writes no principal.
+        if groups.is_empty() {
+            return None;
+        }
         let whole = whole.unwrap_or(key_span);
         // `type = "*"` with `identifiers = ["*"]` is written `"Principal": "*"`.
         if let [(ty, ids, _)] = groups.as_slice() {
@@ -866,6 +954,10 @@ type ConditionGroup = (
 struct DocBuilder {
     problems: Vec<Problem>,
     unresolved: Vec<Located<Unknown>>,
+    /// A `principals` block has an empty list of identifiers: the provider would write
+    /// `{"AWS": []}`, which AWS rejects, so a counted document holding it is one only used when
+    /// the list is not empty.
+    empty_principal: bool,
 }
 
 fn statements_of(doc: &Node) -> Vec<Node> {

@@ -1,5 +1,8 @@
+use std::collections::hash_map::{Entry, HashMap};
+
 use crate::model::Unknown;
 use crate::rules::prelude::*;
+use crate::source::FileId;
 
 declare_rule! {
     /// Reports values iamlint could not evaluate, so nothing passes silently.
@@ -9,6 +12,11 @@ declare_rule! {
     /// without a default, a resource attribute known only after apply, a CloudFormation pseudo
     /// parameter without a default. An unknown value is never read as `*` and never dropped; the
     /// other rules judge the statement on what is known. This finding says what was left out and why.
+    ///
+    /// Each root cause is reported once per file (a variable without a default, a parameter, a
+    /// remote module, ...), at its first use, with its other uses as related locations. A value
+    /// that reaches no policy is not reported: a remote Terraform module whose outputs no policy
+    /// reads is simply not fetched.
     ///
     /// The deploying account's own coordinates are not reported: CloudFormation pseudo parameters
     /// (`AWS::AccountId`, `AWS::Region`, `AWS::Partition`, `AWS::URLSuffix`, `AWS::StackName`, ...)
@@ -59,42 +67,84 @@ declare_rule! {
 }
 
 impl Rule for UnresolvedReference {
-    fn check_file(&self, file: &FileModel, cx: &Ctx, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &FileModel, _cx: &Ctx, out: &mut Vec<Finding>) {
+        let mut found: Vec<(&Unknown, Span)> = Vec::new();
         for u in &file.unresolved {
-            out.extend(report(&u.value, u.span));
+            found.push((&u.value, u.span));
         }
         for doc in &file.docs {
-            self.check_document(doc, cx, out);
+            unknowns(doc, &mut found);
         }
+        report_grouped(found, out);
     }
 
     fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
-        for u in &doc.unresolved {
-            out.extend(report(&u.value, u.span));
+        let mut found = Vec::new();
+        unknowns(doc, &mut found);
+        report_grouped(found, out);
+    }
+}
+
+/// Every unknown of a document, where it is used.
+fn unknowns<'d>(doc: &'d PolicyDoc, found: &mut Vec<(&'d Unknown, Span)>) {
+    for u in &doc.unresolved {
+        found.push((&u.value, u.span));
+    }
+    for stmt in &doc.statements {
+        let mut scalars: Vec<&Located<Scalar>> = Vec::new();
+        scalars.extend(stmt.sid.iter());
+        scalars.extend(stmt.effect.iter());
+        for list in [&stmt.action, &stmt.resource].into_iter().flatten() {
+            scalars.extend(list.items.iter());
         }
-        for stmt in &doc.statements {
-            let mut scalars: Vec<&Located<Scalar>> = Vec::new();
-            scalars.extend(stmt.sid.iter());
-            scalars.extend(stmt.effect.iter());
-            for list in [&stmt.action, &stmt.resource].into_iter().flatten() {
-                scalars.extend(list.items.iter());
+        if let Some(p) = &stmt.principal {
+            scalars.extend(p.entries.iter().flat_map(|e| e.values.iter()));
+        }
+        if let Some(c) = &stmt.condition {
+            for (op, entry) in c.entries() {
+                scalars.push(&op.name);
+                scalars.push(&entry.key);
+                scalars.extend(entry.values.iter());
             }
-            if let Some(p) = &stmt.principal {
-                scalars.extend(p.entries.iter().flat_map(|e| e.values.iter()));
+        }
+        for scalar in scalars {
+            for unknown in scalar.value.unknowns() {
+                found.push((unknown, scalar.span));
             }
-            if let Some(c) = &stmt.condition {
-                for (op, entry) in c.entries() {
-                    scalars.push(&op.name);
-                    scalars.push(&entry.key);
-                    scalars.extend(entry.values.iter());
+        }
+    }
+}
+
+/// One finding per root cause and file: the first use, with the others as related locations. A
+/// reason that names what is missing (a variable, a module, a parameter) is the root cause;
+/// otherwise the expression and the reason together are.
+fn report_grouped(found: Vec<(&Unknown, Span)>, out: &mut Vec<Finding>) {
+    let mut groups: Vec<(&Unknown, Span, Vec<Span>)> = Vec::new();
+    let mut index: HashMap<(FileId, &str, &str), usize> = HashMap::new();
+    for (u, span) in found {
+        if u.local_resource || u.reference.is_some() || is_own_coordinate(&u.expr) {
+            continue;
+        }
+        let expr = if u.reason.contains('`') {
+            ""
+        } else {
+            u.expr.as_str()
+        };
+        match index.entry((span.file, expr, u.reason.as_str())) {
+            Entry::Occupied(e) => {
+                let group = &mut groups[*e.get()];
+                if group.1 != span && !group.2.contains(&span) {
+                    group.2.push(span);
                 }
             }
-            for scalar in scalars {
-                for unknown in scalar.value.unknowns() {
-                    out.extend(report(unknown, scalar.span));
-                }
+            Entry::Vacant(e) => {
+                e.insert(groups.len());
+                groups.push((u, span, Vec::new()));
             }
         }
+    }
+    for (u, span, others) in groups {
+        out.extend(report(u, span, &others));
     }
 }
 
@@ -111,11 +161,8 @@ fn is_own_coordinate(expr: &str) -> bool {
         .any(|p| expr.starts_with(p))
 }
 
-fn report(unknown: &Unknown, span: Span) -> Option<Finding> {
-    if unknown.local_resource || unknown.reference.is_some() || is_own_coordinate(&unknown.expr) {
-        return None;
-    }
-    UnresolvedReference::finding(
+fn report(unknown: &Unknown, span: Span, others: &[Span]) -> Option<Finding> {
+    let mut finding = UnresolvedReference::finding(
         span,
         format!(
             "`{}` could not be evaluated: {}",
@@ -123,7 +170,9 @@ fn report(unknown: &Unknown, span: Span) -> Option<Finding> {
         ),
     )
     .help("give it a known value to have it checked: a variable default, a .tfvars entry or --var in Terraform, a parameter Default in CloudFormation")
-    .confidence(Confidence::Low)
-    .build()
-    .into()
+    .confidence(Confidence::Low);
+    for other in others {
+        finding = finding.related(*other, "also used here");
+    }
+    finding.build().into()
 }

@@ -123,8 +123,14 @@ fn size(doc: &PolicyDoc, cx: &Ctx) -> (usize, bool) {
         if !s.is_known() {
             unsure = true;
         }
+        // Only the known text counts (an unknown part is at least empty, never its expression).
+        let text = match s {
+            Scalar::Template(t) => t.with_holes(""),
+            Scalar::Unknown(_) => String::new(),
+            _ => s.text(),
+        };
         // Quotes; whitespace inside strings counts for IAM too, but we cannot tell it apart here.
-        s.text().chars().filter(|c| !c.is_whitespace()).count() + 2
+        text.chars().filter(|c| !c.is_whitespace()).count() + 2
     };
     for (i, stmt) in doc.statements.iter().enumerate() {
         n += 2 + usize::from(i > 0);

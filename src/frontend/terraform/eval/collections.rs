@@ -182,7 +182,7 @@ impl Eval<'_> {
                 let count = if count > 0.0 { count as usize } else { 0 };
                 if !self.charge(count as u64) {
                     return not_known(format!(
-                        "evaluation stopped: more than {} steps in this module",
+                        "evaluation stopped: more than {} steps in this run",
                         super::MAX_STEPS
                     ));
                 }

@@ -17,8 +17,8 @@ use super::args::{
 use super::collections::{dedup, set_order};
 use super::ops::{bool_of, num_node};
 use super::{
-    as_unknown, push_lit, push_value, scalar_from_parts, str_node, to_json, unknown, unknown_as,
-    Eval, Src, MAX_ITEMS,
+    as_unknown, push_lit, push_value, scalar_from_parts, str_node, string_bytes, to_json, unknown,
+    unknown_as, Eval, Src, MAX_ITEMS, MAX_STRING,
 };
 use crate::model::{Scalar, Template, TemplatePart};
 use crate::source::Span;
@@ -114,6 +114,10 @@ impl Eval<'_> {
                 None => {}
             }
         }
+        // A string argument past a bound: the result is past it too.
+        if let Some(u) = args.iter().find_map(super::stopped) {
+            return unknown_as(u, text, span);
+        }
         match self.call(name, &args, src, span) {
             Ok(node) => node,
             Err(Fail::Unknown(u)) => unknown_as(&u, text, span),
@@ -205,6 +209,7 @@ impl Eval<'_> {
             "jsonencode" => {
                 let v = one(args)?;
                 all_known(std::slice::from_ref(&v))?;
+                self.fits(string_bytes(&v, MAX_STRING as u64 + 1))?;
                 match to_json(&v) {
                     Some(s) => Ok(str_node(s, span)),
                     None => not_known("the value cannot be encoded"),
@@ -304,6 +309,14 @@ impl Eval<'_> {
             "join" => {
                 arity(args, 2, usize::MAX)?;
                 let sep = string(&args[0])?;
+                let mut total = 0u64;
+                for l in &args[1..] {
+                    if let NodeKind::Array(items) = &l.kind {
+                        total += items.len() as u64 * sep.len() as u64;
+                        total += string_bytes(l, MAX_STRING as u64 + 1);
+                    }
+                }
+                self.fits(total)?;
                 let mut parts = Vec::new();
                 let mut first = true;
                 for l in &args[1..] {
@@ -348,11 +361,21 @@ impl Eval<'_> {
                 if from.is_empty() {
                     return err("the substring to replace is empty");
                 }
+                let grows = to.len().saturating_sub(from.len()) as u64;
+                if grows > 0 {
+                    let n = s.matches(from.as_str()).count() as u64;
+                    self.fits(s.len() as u64 + n * grows)?;
+                }
                 Ok(str_node(s.replace(&from, &to), span))
             }
             "format" => {
                 arity(args, 1, usize::MAX)?;
                 let fmt = string(&args[0])?;
+                let args_len: u64 = args[1..]
+                    .iter()
+                    .map(|a| string_bytes(a, MAX_STRING as u64 + 1))
+                    .sum();
+                self.fits(fmt.len() as u64 + args_len)?;
                 let parts = format_parts(&fmt, &args[1..])?;
                 Ok(Node::new(NodeKind::Str(scalar_from_parts(parts)), span))
             }
@@ -378,6 +401,8 @@ impl Eval<'_> {
                 if n > MAX_ITEMS {
                     return too_many();
                 }
+                let args_len: u64 = args[1..].iter().map(|a| string_bytes(a, u64::MAX)).sum();
+                self.fits((fmt.len() as u64).saturating_mul(n as u64) + args_len)?;
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {
                     let row: Vec<Node> = args[1..]
@@ -439,6 +464,14 @@ impl Eval<'_> {
                 Ok(str_node(s, span))
             }
             _ => self.collection_call(name, args, span),
+        }
+    }
+
+    /// Fails with the bound's reason when a string of `len` bytes may not be built.
+    fn fits(&mut self, len: u64) -> Result<(), Fail> {
+        match self.string_bound(usize::try_from(len).unwrap_or(usize::MAX)) {
+            Some(why) => not_known(why),
+            None => Ok(()),
         }
     }
 

@@ -5,12 +5,17 @@
 //! reason, never `*`.
 //!
 //! Evaluation is bounded: expressions nest at most [`MAX_DEPTH`] deep, a built collection holds at
-//! most [`MAX_ITEMS`] elements, and one module takes at most [`MAX_STEPS`] steps. Steps are counted
-//! rather than time measured, so the same input always gives the same result.
+//! most [`MAX_ITEMS`] elements, a string at most [`MAX_STRING`] bytes, and one run (a linted file
+//! with every module instance it expands, sharing one [`Budget`]) takes at most [`MAX_STEPS`]
+//! steps and produces at most [`MAX_BYTES`] bytes of strings. Steps and bytes are counted rather
+//! than time measured, so the same input always gives the same result. Past a bound the value is
+//! unknown, its reason naming the bound.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::template::{Directive, Element};
@@ -28,6 +33,7 @@ mod args;
 mod collections;
 mod functions;
 mod ops;
+mod outputs;
 mod refs;
 #[cfg(test)]
 mod tests;
@@ -35,9 +41,24 @@ mod tests;
 /// How deep expressions may nest before evaluation gives up (policies nest about 8 deep).
 const MAX_DEPTH: usize = 96;
 
-/// Evaluation steps one module may take: an expression evaluated, or an element copied out of a
-/// local, variable or `for` binding. Real modules take a few thousand.
-pub const MAX_STEPS: u64 = 1_000_000;
+/// Evaluation steps one run may take (a file and every module instance it expands): an
+/// expression evaluated, or an element copied out of a local, variable or `for` binding. Real
+/// modules take a few thousand.
+pub const MAX_STEPS: u64 = 2_000_000;
+
+/// The longest string evaluation builds (a policy is at most a few KB).
+pub const MAX_STRING: usize = 1 << 20;
+
+/// Bytes of strings one run may produce or copy, all values together.
+pub const MAX_BYTES: u64 = 64 << 20;
+
+/// What one run has spent: shared by the evaluators of every module instance it expands, so that
+/// fan-out (`for_each` over module calls) cannot multiply the bounds.
+#[derive(Debug, Default)]
+pub struct Budget {
+    steps: Cell<u64>,
+    bytes: Cell<u64>,
+}
 
 /// The most elements a list or map built by evaluation may hold (`range`, `for`, `flatten`,
 /// `setproduct`).
@@ -58,6 +79,10 @@ pub struct BuiltDoc {
     pub node: Node,
     pub problems: Vec<Problem>,
     pub unresolved: Vec<Located<Unknown>>,
+    /// It has no statements, and only because of what it was given (dynamic blocks over an
+    /// empty collection, sources or overrides that are empty or not evaluated, or it is a
+    /// counted instance): a placeholder, not linted.
+    pub placeholder: bool,
 }
 
 /// An evaluated local, and whether its evaluation hit an error (for `try` and `can`).
@@ -81,8 +106,8 @@ pub struct Eval<'m> {
     /// where the value was written (the caller or the tfvars file must be in the source map).
     pub inputs: HashMap<String, Node>,
     depth: usize,
-    /// Steps taken so far (see [`MAX_STEPS`]).
-    steps: u64,
+    /// Steps taken and bytes produced so far, by this run (see [`MAX_STEPS`], [`MAX_BYTES`]).
+    pub budget: Rc<Budget>,
     /// Evaluation errors met so far (a missing attribute, an argument of the wrong type), as
     /// opposed to values that are merely unknown: `try` and `can` tell the two apart by it.
     failures: u64,
@@ -91,6 +116,10 @@ pub struct Eval<'m> {
     literal_only: Option<&'static str>,
     /// Malformed embedded JSON and unreadable files.
     pub errors: Vec<ParseError>,
+    /// How many module calls deep this evaluator is, for `module.x.out` (see `outputs.rs`).
+    module_depth: usize,
+    /// `module.x.out` values already evaluated, by call and output name.
+    outputs: HashMap<(String, String), Node>,
 }
 
 pub fn unknown(expr: impl Into<String>, reason: impl Into<String>, span: Span) -> Node {
@@ -109,12 +138,74 @@ pub(super) fn str_node(s: impl Into<String>, span: Span) -> Node {
     Node::new(NodeKind::Str(Scalar::Str(s.into())), span)
 }
 
+/// The start of every reason a bound gives.
+pub(super) const STOPPED: &str = "evaluation stopped";
+
+/// The bound a string value hit, when it is one that did (wholly, or in a part): what is built
+/// from it is that same unknown, not a template of copies of it.
+pub(super) fn stopped(node: &Node) -> Option<&Unknown> {
+    match &node.kind {
+        NodeKind::Str(Scalar::Unknown(u)) if u.reason.starts_with(STOPPED) => Some(u),
+        NodeKind::Str(Scalar::Template(t)) => t.holes().find(|u| u.reason.starts_with(STOPPED)),
+        // `join(",", [a, b])`, `concat(...)`: the elements of a list argument.
+        NodeKind::Array(items) => items.iter().find_map(|i| match &i.kind {
+            NodeKind::Str(_) => stopped(i),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
 /// The unknown a node is, when the whole node is unknown.
 pub(super) fn as_unknown(node: &Node) -> Option<&Unknown> {
     match &node.kind {
         NodeKind::Str(Scalar::Unknown(u)) => Some(u),
         _ => None,
     }
+}
+
+/// What an unknown part of a string costs: its expression as written, and a little more (so that
+/// templates of nothing but holes cannot double without bound either).
+fn hole_bytes(u: &Unknown) -> u64 {
+    u.expr.len() as u64 + 16
+}
+
+/// How many bytes the strings of a tree hold (an unknown part counted by [`hole_bytes`]),
+/// counting no further than `limit`.
+pub(super) fn string_bytes(node: &Node, limit: u64) -> u64 {
+    let mut stack = vec![node];
+    let mut n = 0u64;
+    while let Some(x) = stack.pop() {
+        if n > limit {
+            break;
+        }
+        match &x.kind {
+            NodeKind::Str(s) => {
+                n += match s {
+                    Scalar::Str(s) | Scalar::Other(s) => s.len() as u64,
+                    Scalar::Template(t) => t
+                        .parts
+                        .iter()
+                        .map(|p| match p {
+                            TemplatePart::Lit(s) => s.len() as u64,
+                            TemplatePart::Hole(u) => hole_bytes(u),
+                        })
+                        .sum(),
+                    Scalar::Unknown(u) => hole_bytes(u),
+                }
+            }
+            NodeKind::Array(items) => stack.extend(items.iter()),
+            NodeKind::Object(entries) => {
+                n += entries
+                    .iter()
+                    .map(|(k, _)| k.value.len() as u64)
+                    .sum::<u64>();
+                stack.extend(entries.iter().map(|(_, v)| v));
+            }
+            _ => {}
+        }
+    }
+    n
 }
 
 /// How many nodes a tree has, counting no further than `limit`.
@@ -150,18 +241,22 @@ impl<'m> Eval<'m> {
             bindings: Vec::new(),
             inputs: HashMap::new(),
             depth: 0,
-            steps: 0,
+            budget: Rc::default(),
             failures: 0,
             literal_only: None,
             errors: Vec::new(),
+            module_depth: 0,
+            outputs: HashMap::new(),
         }
     }
 
     /// An evaluator for a module called from another file (`module "x" { source = "./m" }`):
-    /// none of its files is the source map's main file, so each gets an id on first use.
-    pub fn detached(module: &'m Module, sources: &'m mut SourceMap) -> Self {
+    /// none of its files is the source map's main file, so each gets an id on first use. It
+    /// spends the caller's budget.
+    pub fn detached(module: &'m Module, sources: &'m mut SourceMap, budget: Rc<Budget>) -> Self {
         let mut ev = Self::new(module, sources);
         ev.file_ids.clear();
+        ev.budget = budget;
         ev
     }
 
@@ -219,29 +314,74 @@ impl<'m> Eval<'m> {
         }
     }
 
-    /// Counts `n` steps; false once the module's budget is spent.
+    /// Counts `n` steps; false once the run's budget is spent.
     pub(super) fn charge(&mut self, n: u64) -> bool {
-        self.steps = self.steps.saturating_add(n);
-        self.steps <= MAX_STEPS
+        let steps = self.budget.steps.get().saturating_add(n);
+        self.budget.steps.set(steps);
+        steps <= MAX_STEPS
+    }
+
+    fn steps_left(&self) -> u64 {
+        MAX_STEPS.saturating_sub(self.budget.steps.get())
     }
 
     pub(super) fn out_of_steps(text: impl Into<String>, span: Span) -> Node {
         unknown(
             text,
-            format!("evaluation stopped: more than {MAX_STEPS} steps in this module"),
+            format!("evaluation stopped: more than {MAX_STEPS} steps in this run"),
             span,
         )
     }
 
-    /// A copy of a stored value (local, input, binding), paid for by its size so that values built
-    /// from each other (`a = [local.b, local.b]`, ...) cannot grow without bound.
-    fn copied(&mut self, node: &Node, text: &str, span: Span) -> Node {
-        let left = MAX_STEPS.saturating_sub(self.steps);
-        let w = weight(node, left);
-        if !self.charge(w) {
-            return Self::out_of_steps(text, span);
+    /// Counts `n` bytes of strings produced or copied; false once the run's budget is spent.
+    pub(super) fn charge_bytes(&mut self, n: u64) -> bool {
+        let bytes = self.budget.bytes.get().saturating_add(n);
+        self.budget.bytes.set(bytes);
+        bytes <= MAX_BYTES
+    }
+
+    /// Why a string of `len` bytes is not built, if it is not: past [`MAX_STRING`], or past the
+    /// run's [`MAX_BYTES`].
+    pub(super) fn string_bound(&mut self, len: usize) -> Option<String> {
+        if len > MAX_STRING {
+            return Some(format!(
+                "evaluation stopped: a string of {len} bytes, longer than {MAX_STRING}"
+            ));
         }
-        node.clone()
+        if !self.charge_bytes(len as u64) {
+            return Some(format!(
+                "evaluation stopped: more than {MAX_BYTES} bytes of strings in this run"
+            ));
+        }
+        None
+    }
+
+    /// A copy of a stored value (local, input, binding), paid for by its size (nodes and bytes)
+    /// so that values built from each other (`a = [local.b, local.b]`, ...) cannot grow without
+    /// bound.
+    fn copied(&mut self, node: &Node, text: &str, span: Span) -> Node {
+        match self.pay_copy(node) {
+            Ok(()) => node.clone(),
+            Err(why) => unknown(text, why, span),
+        }
+    }
+
+    /// Charges the copy of `node`: its nodes as steps, its strings as bytes.
+    fn pay_copy(&mut self, node: &Node) -> Result<(), String> {
+        let w = weight(node, self.steps_left());
+        if !self.charge(w) {
+            return Err(format!(
+                "evaluation stopped: more than {MAX_STEPS} steps in this run"
+            ));
+        }
+        let left = MAX_BYTES.saturating_sub(self.budget.bytes.get());
+        let b = string_bytes(node, left);
+        if !self.charge_bytes(b) {
+            return Err(format!(
+                "evaluation stopped: more than {MAX_BYTES} bytes of strings in this run"
+            ));
+        }
+        Ok(())
     }
 
     /// An evaluation error: the expression is wrong, not merely unknown (`try` skips it).
@@ -270,6 +410,14 @@ impl<'m> Eval<'m> {
         self.depth += 1;
         let node = self.eval_inner(src, expr, span);
         self.depth -= 1;
+        // Strings are paid for where they are made (a literal's bytes are the file's own).
+        if let NodeKind::Str(Scalar::Str(s)) = &node.kind {
+            if !matches!(expr, Expression::String(_)) {
+                if let Some(why) = self.string_bound(s.len()) {
+                    return unknown(Self::text_of(src, expr), why, span);
+                }
+            }
+        }
         node
     }
 
@@ -370,12 +518,10 @@ impl<'m> Eval<'m> {
             .find_map(|b| b.get(name))?
             .clone();
         // Charged like any copy; `copied` needs `&mut self`, so the clone above is the lookup.
-        let left = MAX_STEPS.saturating_sub(self.steps);
-        let w = weight(&found, left);
-        if !self.charge(w) {
-            return Some(Self::out_of_steps(name, span));
+        match self.pay_copy(&found) {
+            Ok(()) => Some(found),
+            Err(why) => Some(unknown(name, why, span)),
         }
-        Some(found)
     }
 
     /// A string template: known text and holes.
@@ -386,11 +532,23 @@ impl<'m> Eval<'m> {
         span: Span,
     ) -> Node {
         let mut parts: Vec<TemplatePart> = Vec::new();
+        let mut len = 0u64;
         for element in elements {
             match element {
                 Element::Literal(lit) => push_lit(&mut parts, lit.value()),
                 Element::Interpolation(i) => {
                     let value = self.eval(src, &i.expr);
+                    if let Some(u) = stopped(&value) {
+                        return unknown_as(u, Self::text_of(src, &i.expr), span);
+                    }
+                    len += string_bytes(&value, MAX_STRING as u64 + 1);
+                    if len > MAX_STRING as u64 {
+                        return unknown(
+                            Self::text_of(src, &i.expr),
+                            format!("evaluation stopped: a string longer than {MAX_STRING} bytes"),
+                            span,
+                        );
+                    }
                     let text = Self::text_of(src, &i.expr);
                     push_value(&mut parts, value, text);
                 }
@@ -449,6 +607,7 @@ impl<'m> Eval<'m> {
                         return;
                     }
                 };
+                let mut len = 0u64;
                 for (k, v) in items {
                     if !self.charge(1) {
                         push_value(parts, Self::out_of_steps(text(), span), text());
@@ -462,6 +621,14 @@ impl<'m> Eval<'m> {
                     self.bindings.push(frame);
                     let node = self.template(src, fe.template.iter(), span);
                     self.bindings.pop();
+                    len += string_bytes(&node, MAX_STRING as u64 + 1);
+                    if len > MAX_STRING as u64 {
+                        parts.push(TemplatePart::Hole(Unknown::new(
+                            text(),
+                            format!("evaluation stopped: a string longer than {MAX_STRING} bytes"),
+                        )));
+                        return;
+                    }
                     push_value(parts, node, text());
                 }
             }

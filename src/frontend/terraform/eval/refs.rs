@@ -2,10 +2,10 @@
 //! default), references to resources and data sources (unknown but named), and the steps after a
 //! name: attributes, indexes and splats.
 
-use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
+use hcl_edit::expr::{Expression, ObjectKey, Traversal, TraversalOperator};
 use hcl_edit::Span as _;
 
-use super::super::module::Module;
+use super::super::module::{FileKey, Module};
 use super::{as_unknown, str_node, unknown, unknown_as, Cached, Eval, Src};
 use crate::model::{AttrRef, Scalar, Unknown};
 use crate::source::{Located, Span};
@@ -76,7 +76,7 @@ impl<'m> Eval<'m> {
                 "known per instance only (`count` and `for_each` are not expanded)",
                 span,
             ),
-            ("module", _) => unknown(whole, "module outputs are not evaluated", span),
+            ("module", _) => self.module_output(src, t, whole, span),
             ("self" | "terraform" | "path", _) => {
                 unknown(whole, "not known before Terraform runs", span)
             }
@@ -208,20 +208,25 @@ impl<'m> Eval<'m> {
 
     /// The value of `var.name`: an input from outside the module, else the default.
     pub(super) fn var(&mut self, name: &str, span: Span, text: &str) -> Node {
+        let module: &'m Module = self.module;
         if let Some(node) = self.inputs.get(name) {
             let node = node.clone();
-            return self.copied(&node, text, span);
+            let node = self.copied(&node, text, span);
+            return match module.variable(name) {
+                Some((key, block)) => self.typed(key, block, node),
+                None => node,
+            };
         }
-        let module: &'m Module = self.module;
         match module.variable(name) {
             Some((key, block)) => match block.body.get_attribute("default") {
                 Some(default) => {
                     let vsrc = self.src(key);
-                    self.eval_literal(
+                    let node = self.eval_literal(
                         vsrc,
                         &default.value,
                         "a variable's default cannot refer to other values",
-                    )
+                    );
+                    self.typed(key, block, node)
                 }
                 None => unknown(
                     text,
@@ -234,6 +239,99 @@ impl<'m> Eval<'m> {
                 format!("variable `{name}` is not declared in this module"),
                 span,
             ),
+        }
+    }
+
+    /// A variable's value converted by its type constraint where that adds attributes: an
+    /// `optional(...)` attribute of an object type that the value lacks is null, or the optional
+    /// default when one is given (as Terraform converts it). Other conversions are not made.
+    fn typed(&mut self, key: FileKey, block: &hcl_edit::structure::Block, node: Node) -> Node {
+        let Some(ty) = block.body.get_attribute("type") else {
+            return node;
+        };
+        let src = self.src(key);
+        let has_optional = ty
+            .value
+            .span()
+            .and_then(|r| src.text.get(r))
+            .is_some_and(|t| t.contains("optional("));
+        if !has_optional {
+            return node;
+        }
+        self.conform(src, &ty.value, node, 0)
+    }
+
+    fn conform(&mut self, src: Src<'_>, ty: &Expression, mut node: Node, depth: usize) -> Node {
+        let Expression::FuncCall(f) = ty else {
+            return node;
+        };
+        if depth > 16 || f.name.is_namespaced() {
+            return node;
+        }
+        let arg = f.args.get(0);
+        match (f.name.name.as_str(), arg, &mut node.kind) {
+            ("optional", Some(inner), _) => self.conform(src, inner, node, depth + 1),
+            ("map", Some(inner), NodeKind::Object(entries)) => {
+                let taken = std::mem::take(entries);
+                *entries = taken
+                    .into_iter()
+                    .map(|(k, v)| (k, self.conform(src, inner, v, depth + 1)))
+                    .collect();
+                node
+            }
+            ("list" | "set", Some(inner), NodeKind::Array(items)) => {
+                let taken = std::mem::take(items);
+                *items = taken
+                    .into_iter()
+                    .map(|v| self.conform(src, inner, v, depth + 1))
+                    .collect();
+                node
+            }
+            ("object", Some(Expression::Object(attrs)), NodeKind::Object(entries)) => {
+                let span = node.span;
+                let mut taken = std::mem::take(entries);
+                for (k, v) in attrs.iter() {
+                    let name = match k {
+                        ObjectKey::Ident(id) => id.as_str().to_string(),
+                        ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                        ObjectKey::Expression(_) => continue,
+                    };
+                    let attr_ty = v.expr();
+                    match taken.iter_mut().find(|(k, _)| k.value == name) {
+                        Some((_, value)) => {
+                            let value_taken =
+                                std::mem::replace(value, Node::new(NodeKind::Null, span));
+                            *value = self.conform(src, attr_ty, value_taken, depth + 1);
+                        }
+                        None => {
+                            let Expression::FuncCall(o) = attr_ty else {
+                                continue;
+                            };
+                            if o.name.is_namespaced() || o.name.name.as_str() != "optional" {
+                                continue;
+                            }
+                            let value = match o.args.get(1) {
+                                Some(d) => {
+                                    let d = self.eval_literal(
+                                        src,
+                                        d,
+                                        "an optional attribute's default cannot refer to other values",
+                                    );
+                                    match o.args.get(0) {
+                                        Some(inner) => self.conform(src, inner, d, depth + 1),
+                                        None => d,
+                                    }
+                                }
+                                None => Node::new(NodeKind::Null, span),
+                            };
+                            taken.push((Located::new(name, span), value));
+                        }
+                    }
+                }
+                node.kind = NodeKind::Object(taken);
+                node
+            }
+            _ => node,
         }
     }
 

@@ -440,11 +440,8 @@ fn pathological_inputs_stop_with_a_reason() {
     }
     tf.push_str("}\n");
     let top = locals(&tf, &["l30"]).remove(0);
-    assert!(
-        top.contains("evaluation stopped: more than 1000000 steps in this module"),
-        "{}",
-        &top[..top.len().min(300)]
-    );
+    let steps = format!("evaluation stopped: more than {MAX_STEPS} steps in this run");
+    assert!(top.contains(&steps), "{}", &top[..top.len().min(300)]);
 
     assert_eq!(
         value("range(100000)"),
@@ -452,8 +449,85 @@ fn pathological_inputs_stop_with_a_reason() {
     );
     let nested = value("flatten([for i in range(5000) : [for j in range(5000) : i * j]])");
     assert!(
-        nested.contains("evaluation stopped: more than 1000000 steps in this module"),
+        nested.contains(&steps),
         "{}",
         &nested[..nested.len().min(300)]
     );
+}
+
+/// Locals `s0` to `s{n}`, each built from the one below by `step` (`{p}` is the one below).
+fn growing(n: usize, step: &str) -> String {
+    let mut tf = format!("locals {{\n  s0 = \"{}\"\n", "x".repeat(64));
+    for i in 1..=n {
+        let below = format!("local.s{}", i - 1);
+        tf.push_str(&format!("  s{i} = {}\n", step.replace("{p}", &below)));
+    }
+    tf.push_str("}\n");
+    tf
+}
+
+#[test]
+fn strings_stop_growing_at_the_string_bound() {
+    let bound = "evaluation stopped: a string";
+    // Doubling through 40 locals would be 64 TiB.
+    for step in [
+        "\"${{p}}${{p}}\"",
+        "format(\"%s%s\", {p}, {p})",
+        "replace({p}, \"x\", \"xx\")",
+        "join(\"\", [{p}, {p}])",
+    ] {
+        let tf = growing(40, step);
+        let top = locals(&tf, &["s40"]).remove(0);
+        assert!(
+            top.starts_with("?(") && top.contains(bound) && top.contains(&MAX_STRING.to_string()),
+            "{step}: {}",
+            &top[..top.len().min(300)]
+        );
+    }
+    // Below the bound, the same locals are evaluated.
+    let tf = growing(3, "\"${{p}}${{p}}\"");
+    assert_eq!(
+        locals(&tf, &["s3"]).remove(0),
+        format!("{:?}", "x".repeat(512))
+    );
+}
+
+#[test]
+fn one_step_budget_is_shared_by_every_module_instance_of_a_run() {
+    let tf = "locals {\n  x = [for i in range(10) : i]\n}\n";
+    let module = Module::load(Path::new("in-memory/main.tf"), tf);
+    let mut sources = SourceMap::new(SourceFile::new("in-memory/main.tf", tf.to_string()));
+    let parent = Eval::new(&module, &mut sources);
+    let budget = parent.budget.clone();
+    drop(parent);
+    // The caller and the instances before this one spent nearly all of it.
+    budget.steps.set(MAX_STEPS - 3);
+    let mut child = Eval::detached(&module, &mut sources, budget);
+    let x = show(&child.local("x", Span::new(FileId(0), 0, 0), "local.x"));
+    assert!(
+        x.contains(&format!("more than {MAX_STEPS} steps in this run")),
+        "{x}"
+    );
+    // A fresh run has the whole budget.
+    let mut fresh = Eval::detached(&module, &mut sources, Rc::default());
+    let x = show(&fresh.local("x", Span::new(FileId(0), 0, 0), "local.x"));
+    assert_eq!(x, "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]");
+}
+
+#[test]
+fn optional_object_attributes_are_null_or_their_default() {
+    let extra = r#"
+variable "p" {
+  type = map(object({
+    actions     = optional(list(string))
+    not_actions = optional(list(string))
+    effect      = optional(string, "Allow")
+  }))
+  default = { a = { actions = ["s3:GetObject"] } }
+}"#;
+    assert_eq!(
+        value_with(extra, "var.p"),
+        r#"{a: {actions: ["s3:GetObject"], not_actions: null, effect: "Allow"}}"#
+    );
+    assert_eq!(value_with(extra, "var.p.a.not_actions"), "null");
 }

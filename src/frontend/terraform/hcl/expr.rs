@@ -530,8 +530,9 @@ fn object(cur: &mut Cursor<'_>, newlines: &mut bool) -> PResult<Expression> {
             e => ObjectKey::Expression(e),
         };
         let key = spanned(key, key_start..cur.pos);
+        // Terraform accepts a key written twice, the last value winning (hcl-edit rejects it).
         if object.contains_key(&key) {
-            return Err(Bail);
+            object.remove(&key);
         }
         cur.sp();
         let assignment = match cur.peek() {

@@ -8,7 +8,8 @@
 //! `\r`, non-ASCII identifiers, limits of nesting) and on any syntax error it gives up, and
 //! [`parse_body`] parses the text again with hcl-edit: errors and rare constructs are exactly
 //! hcl-edit's. Giving up is always allowed; accepting must agree with hcl-edit, which the
-//! differential tests check (`tests.rs`).
+//! differential tests check (`tests.rs`), with one exception: an object key written twice is
+//! accepted, the last value winning, as Terraform does (hcl-edit rejects it).
 //!
 //! What differs from hcl-edit's tree: no decor. Whitespace and comments around nodes (`Decor`),
 //! the raw `trailing` text of arrays, objects, calls and heredocs, and the raw text of numbers
