@@ -79,12 +79,20 @@ impl Rule for ResourceStar {
         let Some(actions) = stmt.actions() else {
             return;
         };
+        // A tag condition scopes the statement (attribute-based access control) unless it is
+        // negated: `StringNotEquals aws:ResourceTag/team = x` still reaches every other resource.
         if stmt.condition.as_ref().is_some_and(|c| {
-            c.entries().any(|(_, e)| {
-                e.key
+            c.entries().any(|(op, e)| {
+                let negated = op
+                    .name
                     .value
                     .as_str()
-                    .is_some_and(|k| k.to_ascii_lowercase().contains("resourcetag/"))
+                    .is_none_or(|o| o.to_ascii_lowercase().contains("not"));
+                !negated
+                    && e.key
+                        .value
+                        .as_str()
+                        .is_some_and(|k| k.to_ascii_lowercase().contains("resourcetag/"))
             })
         }) {
             return;
@@ -327,9 +335,10 @@ fn address(a: &ActionRef) -> usize {
     std::ptr::from_ref(a.action) as usize
 }
 
-/// An action that `"*"` suits: it accepts no resource type, or lists and reads without one.
+/// An action that `"*"` suits: it accepts no resource type, lists and reads without one, or AWS
+/// documents it on `"*"` (`rules/reviewed/actions-on-star.tsv`).
 fn on_star(a: &ActionRef) -> bool {
-    !a.action.is_scopable() || a.action.runs_without_resource()
+    !a.action.is_scopable() || a.action.runs_without_resource() || a.reviewed_on_star().is_some()
 }
 
 /// ARN templates of the resource types, most used first, then plainest. Counted per resource type

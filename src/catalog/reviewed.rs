@@ -1,0 +1,139 @@
+//! Reviewed corrections to the Service Authorization Reference (`rules/reviewed/*.tsv`): where AWS's
+//! documentation and the reference data disagree, one line per entry with the AWS page that
+//! justifies it. Rules ask the catalog; no rule carries an exception of its own.
+//!
+//! - `actions-on-star.tsv`: `action \t url \t reason`: actions whose only resource types are
+//!   optional and whose documented use is `"Resource": "*"` (`cloudwatch:PutMetricData`).
+//! - `arn-formats.tsv`: `action \t ARN template \t url \t reason`: ARN formats AWS documents for an
+//!   action beside the reference's (the SAM transform for `cloudformation:CreateChangeSet`).
+
+use std::sync::OnceLock;
+
+const ACTIONS_ON_STAR_TSV: &str = include_str!("../../rules/reviewed/actions-on-star.tsv");
+const ARN_FORMATS_TSV: &str = include_str!("../../rules/reviewed/arn-formats.tsv");
+
+/// One reviewed entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewed {
+    /// `service:Action` as written in the table.
+    pub action: &'static str,
+    /// The ARN template (`arn-formats.tsv` only; empty otherwise).
+    pub arn: &'static str,
+    /// The AWS documentation page behind the entry.
+    pub url: &'static str,
+    pub reason: &'static str,
+}
+
+/// The data lines of a table (comments and blank lines skipped), split on tabs.
+fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+}
+
+/// `actions-on-star.tsv`.
+pub fn actions_on_star() -> &'static [Reviewed] {
+    static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(ACTIONS_ON_STAR_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, url, reason] => Some(Reviewed {
+                    action,
+                    arn: "",
+                    url,
+                    reason,
+                }),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// `arn-formats.tsv`.
+pub fn arn_formats() -> &'static [Reviewed] {
+    static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(ARN_FORMATS_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, arn, url, reason] => Some(Reviewed {
+                    action,
+                    arn,
+                    url,
+                    reason,
+                }),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// The entries of `table` for `service:action` (case-insensitive).
+pub fn find<'t, 'q>(
+    table: &'t [Reviewed],
+    service: &'q str,
+    action: &'q str,
+) -> impl Iterator<Item = &'t Reviewed> + use<'t, 'q> {
+    table.iter().filter(move |r| {
+        r.action.split_once(':').is_some_and(|(s, a)| {
+            s.eq_ignore_ascii_case(service) && a.eq_ignore_ascii_case(action)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    /// Every data line has its columns (a malformed line would be skipped silently otherwise).
+    #[test]
+    fn every_line_parses() {
+        for (text, table_len, columns) in [
+            (ACTIONS_ON_STAR_TSV, actions_on_star().len(), 3),
+            (ARN_FORMATS_TSV, arn_formats().len(), 4),
+        ] {
+            let lines: Vec<_> = rows(text).collect();
+            assert!(!lines.is_empty());
+            assert_eq!(lines.len(), table_len);
+            for l in lines {
+                assert_eq!(l.len(), columns, "{l:?}");
+                assert!(l.iter().all(|f| !f.trim().is_empty()), "{l:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn entries_name_catalog_actions_and_aws_pages() {
+        let catalog = Catalog::get();
+        for r in actions_on_star().iter().chain(arn_formats()) {
+            let a = catalog
+                .action(r.action)
+                .unwrap_or_else(|| panic!("{} is not in the catalog", r.action));
+            assert!(
+                r.url.starts_with("https://docs.aws.amazon.com/"),
+                "{}: {}",
+                r.action,
+                r.url
+            );
+            assert!(a.action.is_scopable(), "{}", r.action);
+        }
+        // On "*" only when every resource type is optional: a required type means the data says
+        // the action needs an ARN, and the table would contradict it rather than complete it.
+        for r in actions_on_star() {
+            let a = catalog.action(r.action).expect("checked above");
+            assert!(a.action.resources.iter().all(|t| !t.required), "{}", r.action);
+        }
+        for r in arn_formats() {
+            let parsed = crate::model::arn::parse_arn(r.arn).expect("six ARN fields");
+            let service = r.action.split_once(':').expect("service:action").0;
+            assert!(parsed.service.eq_ignore_ascii_case(service), "{}", r.arn);
+        }
+    }
+
+    #[test]
+    fn lookups_are_case_insensitive() {
+        assert_eq!(find(actions_on_star(), "CloudWatch", "putmetricdata").count(), 1);
+        assert_eq!(find(actions_on_star(), "cloudwatch", "GetMetricData").count(), 0);
+        assert_eq!(find(arn_formats(), "cloudformation", "CreateChangeSet").count(), 1);
+    }
+}
