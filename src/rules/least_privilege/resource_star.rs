@@ -22,9 +22,13 @@ declare_rule! {
     /// resource type is optional (`cloudformation:DescribeStacks`, `cloudwatch:GetMetricData`): called
     /// without a resource they list or read across the account, which only `"*"` allows. Several
     /// optional resource types are alternatives (`s3:GetObject` on an object or an access point
-    /// object), so such actions are still flagged. Also left alone: resource policies (their
-    /// `"*"` means the resource they are attached to, as in a KMS key policy), Deny statements, and
-    /// statements scoped by a `ResourceTag` condition (attribute-based access control).
+    /// object), so such actions are still flagged. Where AWS documents an action with only optional
+    /// resource types on `"*"` (`cloudwatch:PutMetricData`, scoped by `cloudwatch:namespace`), the
+    /// reviewed table `rules/reviewed/actions-on-star.tsv` lists it, with the page, and it is left
+    /// alone too. Also left alone: resource policies (their `"*"` means the resource they are
+    /// attached to, as in a KMS key policy), Deny statements, and statements scoped by a
+    /// `ResourceTag` condition (attribute-based access control); a negated one
+    /// (`StringNotEquals aws:ResourceTag/team`) scopes nothing and does not count.
     ///
     /// ## Why is this bad?
     /// `"*"` grants the actions on every resource of the account, present and future: a role that
@@ -52,11 +56,12 @@ declare_rule! {
     /// Whether an action runs without a resource is read from the reference's "required" marks,
     /// which are coarse: a few Read actions with one optional type do need it
     /// (`sns:ListTagsForResource`) and are not flagged, and a Write action whose resource is
-    /// optional (`cloudwatch:PutMetricData` without a metric dataset) is still flagged.
+    /// optional is still flagged unless the reviewed table lists it.
     ///
     /// ## References
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
     /// - [IAM JSON policy elements: Resource](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html)
+    /// - [Using condition keys to limit access to CloudWatch namespaces](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html)
     pub ResourceStar {
         id: "resource-star",
         category: LeastPrivilege,

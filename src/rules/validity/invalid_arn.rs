@@ -24,7 +24,9 @@ declare_rule! {
     /// account, and are left alone); a region that is not of the form `us-east-1`; an account that
     /// is not 12 digits (or `aws`, as in AWS managed policy ARNs). Fields holding a wildcard or a
     /// policy variable (`${aws:username}`), and unknown parts of Terraform or CloudFormation
-    /// values, are not judged. `arn-resource-mismatch` leaves the ARNs this rule reports alone.
+    /// values, are not judged. A `<placeholder>` left from a suggested policy (`<region>`,
+    /// `<account-id>`) is reported as unfilled. `arn-resource-mismatch` leaves the ARNs this rule
+    /// reports alone.
     ///
     /// ## Why is this bad?
     /// IAM compares `Resource` with request ARNs as text. A malformed ARN matches nothing, so an
@@ -98,6 +100,16 @@ pub(crate) fn check_remembered(cx: &Ctx, text: &str, has_holes: bool) -> Option<
 
 /// What is wrong with an ARN, if anything: (message, help).
 fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
+    // A `<placeholder>` from a suggested policy (`iamlint suggest`, a fix, a README) left as is.
+    if let Some(start) = text.find('<') {
+        if let Some(len) = text[start..].find('>') {
+            let placeholder = &text[start..=start + len];
+            return Some((
+                format!("`{placeholder}` in `{text}` is an unfilled placeholder"),
+                format!("replace `{placeholder}` with the real value, or `*`"),
+            ));
+        }
+    }
     let Some(arn) = parse_arn(text) else {
         if has_holes && !text.starts_with("arn:") {
             return None;
