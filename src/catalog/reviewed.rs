@@ -6,11 +6,16 @@
 //!   optional and whose documented use is `"Resource": "*"` (`cloudwatch:PutMetricData`).
 //! - `arn-formats.tsv`: `action \t ARN template \t url \t reason`: ARN formats AWS documents for an
 //!   action beside the reference's (the SAM transform for `cloudformation:CreateChangeSet`).
+//! - `service-required-policies.tsv`: `policy \t service principal \t url \t reason`: AWS managed
+//!   policies AWS requires on the role a service assumes (`AmazonEKSClusterPolicy` for
+//!   `eks.amazonaws.com`).
 
 use std::sync::OnceLock;
 
 const ACTIONS_ON_STAR_TSV: &str = include_str!("../../rules/reviewed/actions-on-star.tsv");
 const ARN_FORMATS_TSV: &str = include_str!("../../rules/reviewed/arn-formats.tsv");
+const SERVICE_REQUIRED_TSV: &str =
+    include_str!("../../rules/reviewed/service-required-policies.tsv");
 
 /// One reviewed entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +72,26 @@ pub fn arn_formats() -> &'static [Reviewed] {
     })
 }
 
+/// `service-required-policies.tsv`: (policy name, service principal, url).
+pub fn service_required_policies() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(SERVICE_REQUIRED_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [policy, service, url, _reason] => Some((*policy, *service, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Whether AWS requires the managed policy `policy` on a role `service` assumes.
+pub fn service_requires(policy: &str, service: &str) -> bool {
+    service_required_policies()
+        .iter()
+        .any(|(p, s, _)| *p == policy && s.eq_ignore_ascii_case(service))
+}
+
 /// The entries of `table` for `service:action` (case-insensitive).
 pub fn find<'t, 'q>(
     table: &'t [Reviewed],
@@ -91,6 +116,7 @@ mod tests {
         for (text, table_len, columns) in [
             (ACTIONS_ON_STAR_TSV, actions_on_star().len(), 3),
             (ARN_FORMATS_TSV, arn_formats().len(), 4),
+            (SERVICE_REQUIRED_TSV, service_required_policies().len(), 4),
         ] {
             let lines: Vec<_> = rows(text).collect();
             assert!(!lines.is_empty());
@@ -128,6 +154,19 @@ mod tests {
             let service = r.action.split_once(':').expect("service:action").0;
             assert!(parsed.service.eq_ignore_ascii_case(service), "{}", r.arn);
         }
+    }
+
+    #[test]
+    fn service_required_policies_are_managed_policies() {
+        let catalog = Catalog::get();
+        for (policy, service, url) in service_required_policies() {
+            assert!(catalog.managed_policy(policy).is_some(), "{policy}");
+            assert!(service.ends_with(".amazonaws.com"), "{service}");
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(service_requires("AmazonEKSClusterPolicy", "eks.amazonaws.com"));
+        assert!(!service_requires("AmazonEKSClusterPolicy", "ec2.amazonaws.com"));
+        assert!(!service_requires("AmazonEC2ContainerRegistryReadOnly", "ec2.amazonaws.com"));
     }
 
     #[test]
