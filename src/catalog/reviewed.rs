@@ -6,6 +6,8 @@
 //!   optional and whose documented use is `"Resource": "*"` (`cloudwatch:PutMetricData`).
 //! - `arn-formats.tsv`: `action \t ARN template \t url \t reason`: ARN formats AWS documents for an
 //!   action beside the reference's (the SAM transform for `cloudformation:CreateChangeSet`).
+//! - `cross-service-arns.tsv`: `action service \t ARN service \t url \t reason`: actions of one
+//!   service that AWS uses on resources of another the reference does not list for them.
 //! - `service-required-policies.tsv`: `policy \t service principal \t url \t reason`: AWS managed
 //!   policies AWS requires on the role a service assumes (`AmazonEKSClusterPolicy` for
 //!   `eks.amazonaws.com`).
@@ -14,6 +16,7 @@ use std::sync::OnceLock;
 
 const ACTIONS_ON_STAR_TSV: &str = include_str!("../../rules/reviewed/actions-on-star.tsv");
 const ARN_FORMATS_TSV: &str = include_str!("../../rules/reviewed/arn-formats.tsv");
+const CROSS_SERVICE_TSV: &str = include_str!("../../rules/reviewed/cross-service-arns.tsv");
 const SERVICE_REQUIRED_TSV: &str =
     include_str!("../../rules/reviewed/service-required-policies.tsv");
 
@@ -72,6 +75,26 @@ pub fn arn_formats() -> &'static [Reviewed] {
     })
 }
 
+/// `cross-service-arns.tsv`: (action service, ARN service, url).
+pub fn cross_service_arns() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(CROSS_SERVICE_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, arn, url, _reason] => Some((*action, *arn, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Whether AWS uses actions of `action_service` on ARNs of `arn_service` (case-insensitive).
+pub fn cross_service(action_service: &str, arn_service: &str) -> bool {
+    cross_service_arns().iter().any(|(a, r, _)| {
+        a.eq_ignore_ascii_case(action_service) && r.eq_ignore_ascii_case(arn_service)
+    })
+}
+
 /// `service-required-policies.tsv`: (policy name, service principal, url).
 pub fn service_required_policies() -> &'static [(&'static str, &'static str, &'static str)] {
     static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
@@ -117,6 +140,7 @@ mod tests {
             (ACTIONS_ON_STAR_TSV, actions_on_star().len(), 3),
             (ARN_FORMATS_TSV, arn_formats().len(), 4),
             (SERVICE_REQUIRED_TSV, service_required_policies().len(), 4),
+            (CROSS_SERVICE_TSV, cross_service_arns().len(), 4),
         ] {
             let lines: Vec<_> = rows(text).collect();
             assert!(!lines.is_empty());
@@ -167,6 +191,18 @@ mod tests {
         assert!(service_requires("AmazonEKSClusterPolicy", "eks.amazonaws.com"));
         assert!(!service_requires("AmazonEKSClusterPolicy", "ec2.amazonaws.com"));
         assert!(!service_requires("AmazonEC2ContainerRegistryReadOnly", "ec2.amazonaws.com"));
+    }
+
+    #[test]
+    fn cross_service_pairs_name_catalog_services() {
+        let catalog = Catalog::get();
+        for (action, arn, url) in cross_service_arns() {
+            assert!(catalog.service(action).is_some(), "{action}");
+            assert!(catalog.is_arn_service(arn), "{arn}");
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(cross_service("SSM", "eks"));
+        assert!(!cross_service("s3", "dynamodb"));
     }
 
     #[test]

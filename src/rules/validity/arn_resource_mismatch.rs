@@ -18,7 +18,9 @@ declare_rule! {
     /// service none of whose actions is in the statement (`s3:GetObject` on a DynamoDB table,
     /// `sqs:SendMessage` on an SNS topic), unless the actions' formats already name several
     /// services (`ssm:StartSession` on an EC2 instance): those may take more than the
-    /// reference lists. Wildcards and policy variables in the ARN may match
+    /// reference lists. Pairs of services AWS's own policies use together although the reference
+    /// does not say so (`ec2:CreateVpcEndpointServiceConfiguration` on a load balancer) are listed,
+    /// with the page, in `rules/reviewed/cross-service-arns.tsv` and not reported. Wildcards and policy variables in the ARN may match
     /// anything they can stand for; `codeconnections` and `codestar-connections` ARNs count as one
     /// service. Statements with `NotAction` or `NotResource`, or with an action that is `*`, unknown
     /// (a typo, a retired or newer service), a pattern that matches nothing, or an action the
@@ -160,9 +162,11 @@ impl Rule for ArnResourceMismatch {
             let foreign = !named && own_services_only && cx.catalog.is_arn_service(parsed.service) && {
                 let owners = cx.catalog.resource_types_for_arn_service(parsed.service);
                 !resolved.iter().any(|a| {
-                    owners
-                        .iter()
-                        .any(|(s, _)| std::ptr::eq(*s, a.service))
+                    owners.iter().any(|(s, _)| std::ptr::eq(*s, a.service))
+                        || crate::catalog::reviewed::cross_service(
+                            &a.service.prefix,
+                            parsed.service,
+                        )
                 })
             };
             if !named && !foreign {

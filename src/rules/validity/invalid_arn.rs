@@ -15,7 +15,9 @@ declare_rule! {
     /// the ISO partitions); the service must appear in some ARN format of the Service Authorization
     /// Reference (retired services are left to `deprecated-service`). The resource part may not
     /// hold more colons than every format of the service has (`arn:aws:sqs:REGION:ACCOUNT:q:extra`
-    /// has seven fields; colons inside policy variables do not count). The region and account
+    /// has seven fields; colons inside policy variables do not count); this is judged only for a
+    /// resource part without wildcards, since some formats' placeholders hold colons the reference
+    /// does not show (AWS's own policies write `plan/*:*` for `plan/${ResourceId}`). The region and account
     /// fields are compared with the ARN formats of that service whose resource part can match (all
     /// of the service's formats when none does): a region where every format has none
     /// (`arn:aws:s3:us-east-1::bucket`, `arn:aws:iam:us-east-1:...`) or none where every format
@@ -207,7 +209,9 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
         .map(|t| colons(t.resource))
         .max()
         .unwrap_or(0);
-    if written_colons > most {
+    // Only a resource without wildcards is judged: AWS's own policies write `plan/*:*` where the
+    // reference's placeholder (`plan/${ResourceId}`) evidently holds a colon.
+    if written_colons > most && !arn.resource.contains(['*', '?']) {
         return Some((
             format!(
                 "`{text}` has {} fields; `{}` ARNs have {}",
