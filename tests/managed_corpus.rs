@@ -101,11 +101,26 @@ fn managed_policies_have_no_known_false_accuracy_findings() {
             "AmazonSageMakerServiceCatalogProductsCodeBuildServiceRolePolicy",
             "CreatePresignedNotebookInstanceUrl",
         ),
-        ("SageMakerStudioAdminIAMDefaultExecutionPolicy", "`sagemaker:*`"),
-        ("SageMakerStudioAdminIAMDefaultExecutionPolicy", "CreateChangeSet"),
-        ("SageMakerStudioAdminIAMDefaultExecutionPolicy", "UpdateDevEndpoint"),
-        ("SageMakerStudioAdminIAMPermissiveExecutionPolicy", "CreateChangeSet"),
-        ("SageMakerStudioUserIAMDefaultExecutionPolicy", "UpdateDevEndpoint"),
+        (
+            "SageMakerStudioAdminIAMDefaultExecutionPolicy",
+            "`sagemaker:*`",
+        ),
+        (
+            "SageMakerStudioAdminIAMDefaultExecutionPolicy",
+            "CreateChangeSet",
+        ),
+        (
+            "SageMakerStudioAdminIAMDefaultExecutionPolicy",
+            "UpdateDevEndpoint",
+        ),
+        (
+            "SageMakerStudioAdminIAMPermissiveExecutionPolicy",
+            "CreateChangeSet",
+        ),
+        (
+            "SageMakerStudioUserIAMDefaultExecutionPolicy",
+            "UpdateDevEndpoint",
+        ),
     ];
     let mut escalations = 0;
     for policy in Catalog::get().managed_policies() {

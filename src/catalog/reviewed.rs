@@ -122,9 +122,9 @@ pub fn find<'t, 'q>(
     action: &'q str,
 ) -> impl Iterator<Item = &'t Reviewed> + use<'t, 'q> {
     table.iter().filter(move |r| {
-        r.action.split_once(':').is_some_and(|(s, a)| {
-            s.eq_ignore_ascii_case(service) && a.eq_ignore_ascii_case(action)
-        })
+        r.action
+            .split_once(':')
+            .is_some_and(|(s, a)| s.eq_ignore_ascii_case(service) && a.eq_ignore_ascii_case(action))
     })
 }
 
@@ -171,7 +171,11 @@ mod tests {
         // the action needs an ARN, and the table would contradict it rather than complete it.
         for r in actions_on_star() {
             let a = catalog.action(r.action).expect("checked above");
-            assert!(a.action.resources.iter().all(|t| !t.required), "{}", r.action);
+            assert!(
+                a.action.resources.iter().all(|t| !t.required),
+                "{}",
+                r.action
+            );
         }
         for r in arn_formats() {
             let parsed = crate::model::arn::parse_arn(r.arn).expect("six ARN fields");
@@ -188,9 +192,18 @@ mod tests {
             assert!(service.ends_with(".amazonaws.com"), "{service}");
             assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
         }
-        assert!(service_requires("AmazonEKSClusterPolicy", "eks.amazonaws.com"));
-        assert!(!service_requires("AmazonEKSClusterPolicy", "ec2.amazonaws.com"));
-        assert!(!service_requires("AmazonEC2ContainerRegistryReadOnly", "ec2.amazonaws.com"));
+        assert!(service_requires(
+            "AmazonEKSClusterPolicy",
+            "eks.amazonaws.com"
+        ));
+        assert!(!service_requires(
+            "AmazonEKSClusterPolicy",
+            "ec2.amazonaws.com"
+        ));
+        assert!(!service_requires(
+            "AmazonEC2ContainerRegistryReadOnly",
+            "ec2.amazonaws.com"
+        ));
     }
 
     #[test]
@@ -207,8 +220,17 @@ mod tests {
 
     #[test]
     fn lookups_are_case_insensitive() {
-        assert_eq!(find(actions_on_star(), "CloudWatch", "putmetricdata").count(), 1);
-        assert_eq!(find(actions_on_star(), "cloudwatch", "GetMetricData").count(), 0);
-        assert_eq!(find(arn_formats(), "cloudformation", "CreateChangeSet").count(), 1);
+        assert_eq!(
+            find(actions_on_star(), "CloudWatch", "putmetricdata").count(),
+            1
+        );
+        assert_eq!(
+            find(actions_on_star(), "cloudwatch", "GetMetricData").count(),
+            0
+        );
+        assert_eq!(
+            find(arn_formats(), "cloudformation", "CreateChangeSet").count(),
+            1
+        );
     }
 }

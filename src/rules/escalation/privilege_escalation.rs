@@ -4,9 +4,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::model::action::wildcard_match;
-use crate::model::arn::{
-    is_broad_resource, parse_arn, resource_heads_agree, ResourcePattern,
-};
+use crate::model::arn::{is_broad_resource, parse_arn, resource_heads_agree, ResourcePattern};
 use crate::rules::prelude::*;
 use crate::text::list_some;
 
@@ -258,7 +256,10 @@ fn conditions(stmt: &Statement) -> Option<Option<&[Located<Scalar>]>> {
     let mut passed_to = None;
     for (op, e) in c.entries() {
         let key = e.key.value.as_str()?;
-        if NON_NARROWING_KEYS.iter().any(|n| n.eq_ignore_ascii_case(key)) {
+        if NON_NARROWING_KEYS
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(key))
+        {
             continue;
         }
         let op = op.name.value.as_str()?;
@@ -346,7 +347,10 @@ fn field_fits(written: &str, template: &str) -> bool {
     } else if template.is_empty() {
         written.bytes().all(|b| b == b'*')
     } else {
-        wildcard_match(&written.to_ascii_lowercase(), &template.to_ascii_lowercase())
+        wildcard_match(
+            &written.to_ascii_lowercase(),
+            &template.to_ascii_lowercase(),
+        )
     }
 }
 
@@ -553,8 +557,7 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
                     continue;
                 }
                 related.push(grant.span);
-                finding =
-                    finding.related(grant.span, format!("grants `{action}` {}", grant.on()));
+                finding = finding.related(grant.span, format!("grants `{action}` {}", grant.on()));
             }
         }
         out.push(finding.build());

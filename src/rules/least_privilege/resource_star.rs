@@ -725,7 +725,12 @@ mod tests {
     #[test]
     fn star_shortcut_matches_the_expansion() {
         let catalog = Catalog::get();
-        for actions in [&["*"][..], &["s3:GetObject", "*"], &["*", "ec2:*"], &["sts:GetCallerIdentity", "*"]] {
+        for actions in [
+            &["*"][..],
+            &["s3:GetObject", "*"],
+            &["*", "ec2:*"],
+            &["sts:GetCallerIdentity", "*"],
+        ] {
             let fast_entries = entries(actions);
             let fast = Union::of(&fast_entries).expect("\"*\" grants scopable actions");
             let slow_entries: Vec<(Held, &str, Span)> = actions
@@ -742,7 +747,11 @@ mod tests {
             let slow = Union::generic(&slow_entries);
             assert_eq!(fast.count, slow.count, "{actions:?}");
             assert_eq!(fast.written, slow.written, "{actions:?}");
-            assert_eq!(fast.templates(), &slow.templates()[..STAR_TEMPLATES], "{actions:?}");
+            assert_eq!(
+                fast.templates(),
+                &slow.templates()[..STAR_TEMPLATES],
+                "{actions:?}"
+            );
             assert_eq!(
                 fast.templates().len() + fast.more_templates,
                 slow.templates().len(),

@@ -227,9 +227,10 @@ fn judge(
 /// `Principal`. `None` when the trust policy is not in the file, or names anything else.
 fn trusted_services(att: &Attachment, file: &FileModel) -> Option<(Vec<String>, Span)> {
     let role = att.origin.attached_to.as_deref()?;
-    let trust = file.docs.iter().find(|d| {
-        d.kind == PolicyKind::Trust && d.origin.address.as_deref() == Some(role)
-    })?;
+    let trust = file
+        .docs
+        .iter()
+        .find(|d| d.kind == PolicyKind::Trust && d.origin.address.as_deref() == Some(role))?;
     let mut services = Vec::new();
     let mut span = None;
     for stmt in trust.statements.iter().filter(|s| s.allows()) {

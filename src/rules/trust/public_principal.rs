@@ -129,8 +129,23 @@ pub fn restricts_caller(stmt: &Statement) -> bool {
 /// Literal words every value of a restricting key may share: `o-*` is every organization id,
 /// `arn:aws:iam::*:role/*` every role of every account.
 const STRUCTURAL_WORDS: &[&str] = &[
-    "arn", "aws", "aws-cn", "aws-us-gov", "cn", "us", "gov", "o", "r", "ou", "iam", "sts", "role",
-    "user", "root", "assumed", "federated",
+    "arn",
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "cn",
+    "us",
+    "gov",
+    "o",
+    "r",
+    "ou",
+    "iam",
+    "sts",
+    "role",
+    "user",
+    "root",
+    "assumed",
+    "federated",
 ];
 
 /// True for a value that holds a wildcard and, besides it, only separators and structural words:

@@ -159,16 +159,17 @@ impl Rule for ArnResourceMismatch {
                         .is_some_and(|s| s.eq_ignore_ascii_case(svc))
                 })
             });
-            let foreign = !named && own_services_only && cx.catalog.is_arn_service(parsed.service) && {
-                let owners = cx.catalog.resource_types_for_arn_service(parsed.service);
-                !resolved.iter().any(|a| {
-                    owners.iter().any(|(s, _)| std::ptr::eq(*s, a.service))
-                        || crate::catalog::reviewed::cross_service(
-                            &a.service.prefix,
-                            parsed.service,
-                        )
-                })
-            };
+            let foreign =
+                !named && own_services_only && cx.catalog.is_arn_service(parsed.service) && {
+                    let owners = cx.catalog.resource_types_for_arn_service(parsed.service);
+                    !resolved.iter().any(|a| {
+                        owners.iter().any(|(s, _)| std::ptr::eq(*s, a.service))
+                            || crate::catalog::reviewed::cross_service(
+                                &a.service.prefix,
+                                parsed.service,
+                            )
+                    })
+                };
             if !named && !foreign {
                 continue;
             }
