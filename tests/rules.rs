@@ -352,3 +352,38 @@ fn rule_docs_are_generated_and_fresh() {
         "docs/rules.md is stale: run `cargo xtask gen-docs` and commit the result"
     );
 }
+
+/// Issue #17: rules linear in their input. 20,000 distinct wildcards in one `Action` list (each
+/// covered by `s3:*`) and 100,000 statements with distinct `Sid`s (one repeated) are judged in a
+/// few seconds even in a debug build; both were quadratic (minutes).
+#[test]
+fn redundant_action_and_duplicate_sid_stay_linear() {
+    let started = std::time::Instant::now();
+    let mut actions = vec!["\"s3:*\"".to_string()];
+    actions.extend((0..20_000).map(|i| format!("\"s3:Get{i}x*\"")));
+    let text = format!(
+        "{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": [{}], \"Resource\": \"*\"}}]}}",
+        actions.join(",")
+    );
+    let report = lint_text(
+        Path::new("wildcards.json"),
+        text,
+        &only(RuleId::RedundantAction),
+    );
+    assert_eq!(report.findings.len(), 20_000);
+    let mut statements: Vec<String> = (0..100_000)
+        .map(|i| format!("{{\"Sid\": \"S{i}\", \"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}}"))
+        .collect();
+    statements.push("{\"Sid\": \"S7\", \"Effect\": \"Deny\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}".into());
+    let text = format!(
+        "{{\"Version\": \"2012-10-17\", \"Statement\": [{}]}}",
+        statements.join(",")
+    );
+    let report = lint_text(Path::new("sids.json"), text, &only(RuleId::DuplicateSid));
+    assert_eq!(report.findings.len(), 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+}

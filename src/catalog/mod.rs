@@ -16,6 +16,7 @@ mod conditions;
 mod managed;
 mod pattern;
 mod retired;
+pub mod reviewed;
 mod similar;
 mod store;
 
@@ -274,6 +275,28 @@ impl ActionRef {
             }
             None => wildcard_match(pattern, &self.full_name()),
         }
+    }
+
+    /// Whether the reviewed table `rules/reviewed/actions-on-star.tsv` lists this action as one
+    /// AWS documents on `"Resource": "*"` although the reference gives it an optional resource type.
+    pub fn reviewed_on_star(&self) -> Option<&'static reviewed::Reviewed> {
+        reviewed::find(
+            reviewed::actions_on_star(),
+            &self.service.prefix,
+            self.action.name,
+        )
+        .next()
+    }
+
+    /// ARN templates AWS documents for this action beside the reference's resource types
+    /// (`rules/reviewed/arn-formats.tsv`).
+    pub fn reviewed_arns(&self) -> impl Iterator<Item = &'static str> {
+        reviewed::find(
+            reviewed::arn_formats(),
+            &self.service.prefix,
+            self.action.name,
+        )
+        .map(|r| r.arn)
     }
 
     /// The resource types this action accepts, resolved against the service.

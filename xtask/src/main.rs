@@ -69,8 +69,9 @@ fn main() -> Result<()> {
             gen_data(artifacts.as_deref())
         }
         Some("gen-docs") => gen_docs(),
+        Some("gen-star") => gen_star(),
         _ => {
-            eprintln!("usage: cargo xtask gen-data [--artifacts DIR] | gen-docs");
+            eprintln!("usage: cargo xtask gen-data [--artifacts DIR] | gen-docs | gen-star");
             std::process::exit(2);
         }
     }
@@ -81,6 +82,19 @@ fn gen_docs() -> Result<()> {
     let path = workspace_root().join("docs/rules.md");
     std::fs::create_dir_all(path.parent().context("docs/ has a parent")?)?;
     std::fs::write(&path, iamlint::rules::docs::rules_markdown())?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Writes `rules/catalog/star-summary.tsv` (what `"*"` grants that resource-star can scope) from
+/// the embedded catalog, without fetching anything: run it after `gen-data` (a test fails when
+/// the committed file is stale).
+fn gen_star() -> Result<()> {
+    let path = workspace_root().join("rules/catalog/star-summary.tsv");
+    std::fs::write(
+        &path,
+        iamlint::rules::least_privilege::resource_star::star_summary_text(),
+    )?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

@@ -4,12 +4,12 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::model::action::wildcard_match;
-use crate::model::arn::is_broad_resource;
+use crate::model::arn::{is_broad_resource, parse_arn, resource_heads_agree, ResourcePattern};
 use crate::rules::prelude::*;
 use crate::text::list_some;
 
 declare_rule! {
-    /// Flags principals granted a known privilege-escalation path on all resources.
+    /// Flags principals granted a known privilege-escalation path on every resource it needs.
     ///
     /// ## What it does
     /// Reads the escalation paths of `rules/privesc.toml` (from Rhino Security Labs' research and
@@ -22,15 +22,23 @@ declare_rule! {
     ///
     /// An action is granted broadly by an Allow statement whose `Action` matches it (or whose
     /// `NotAction` does not), whose `Resource` is `"*"`, `NotResource`, or an ARN naming every
-    /// resource of a type (`arn:aws:iam::*:role/*`, `arn:aws:iam::111122223333:user/*`: only
-    /// wildcards after the resource type), and whose `Condition` is absent or only uses keys that
-    /// do not narrow the target (`aws:SecureTransport`, `aws:RequestedRegion`, `aws:CurrentTime`,
-    /// `aws:EpochTime`, `aws:MultiFactorAuthPresent`, `aws:MultiFactorAuthAge`, `aws:UserAgent`,
-    /// `aws:TokenIssueTime`). Any other condition (`iam:PassedToService`, `iam:PermissionsBoundary`,
-    /// `iam:PolicyARN`, a resource tag) or a narrow ARN (`role/app-*`, `role/service-role/*`) takes the
-    /// action out. A Deny on the action with `Resource: "*"` and no condition removes it. Paths
-    /// contained in a larger reported path's actions are not repeated; paths sharing the statement
-    /// item that grants their first action are reported together.
+    /// resource of a type *that action acts on* (`arn:aws:iam::*:role/*` for `iam:PassRole`,
+    /// `arn:aws:lambda:*:*:function:*` for `lambda:CreateFunction`: only wildcards after the
+    /// resource type, compared field by field with the action's ARN formats, so
+    /// `cloudformation:*` on `transform/*` does not reach `CreateStack`, and an action without
+    /// resource types is reached only through `"*"`), and whose `Condition` is absent or only uses
+    /// keys that do not narrow the target (`aws:SecureTransport`, `aws:RequestedRegion`,
+    /// `aws:CurrentTime`, `aws:EpochTime`, `aws:MultiFactorAuthPresent`, `aws:MultiFactorAuthAge`,
+    /// `aws:UserAgent`, `aws:TokenIssueTime`). Paths that work on the principal itself
+    /// (`iam:AttachUserPolicy`, `iam:PutUserPolicy`) are also reached through
+    /// `user/${aws:username}`. A positive `iam:PassedToService` condition limits `iam:PassRole` to
+    /// the paths of the services it names (`ec2.amazonaws.com` with `ec2:RunInstances` is exactly
+    /// the EC2 path) and grants no other action. Any other condition (`iam:PermissionsBoundary`,
+    /// `iam:PolicyARN`, a resource tag) or a narrow ARN (`role/app-*`, `role/service-role/*`)
+    /// takes the action out. A Deny on the action with `Resource: "*"` and no condition removes
+    /// it. Paths contained in a larger reported path's actions are not repeated; paths sharing the
+    /// statement item that grants their first action are reported together. The message names the
+    /// resource that makes each action reachable ("on all resources", or the ARN).
     ///
     /// ## Why is this bad?
     /// Each path lets the principal give itself more rights than its policy states: attach
@@ -80,6 +88,12 @@ struct Path {
     actions: Vec<String>,
     effect: String,
     source: String,
+    /// The service `iam:PassRole` hands the role to on this path (`ec2.amazonaws.com`).
+    #[serde(default)]
+    passed_to: Option<String>,
+    /// The path also works on the principal itself (`user/${aws:username}`).
+    #[serde(default)]
+    self_target: bool,
 }
 
 #[derive(Deserialize)]
@@ -203,63 +217,202 @@ struct Grant {
     span: Span,
     /// The item as written.
     text: String,
+    /// The resource that makes the path reachable: `None` for all resources (`"*"`,
+    /// `NotResource`), else the ARN as written.
+    resource: Option<String>,
     path: String,
     unsure: bool,
 }
 
-fn narrowing_condition(stmt: &Statement) -> bool {
-    stmt.condition.as_ref().is_some_and(|c| {
-        c.entries().any(|(_, e)| {
-            e.key
-                .value
-                .as_str()
-                .is_none_or(|k| !NON_NARROWING_KEYS.iter().any(|n| n.eq_ignore_ascii_case(k)))
-        })
+impl Grant {
+    fn on(&self) -> String {
+        match &self.resource {
+            None => "on all resources".to_string(),
+            Some(r) => format!("on `{r}`"),
+        }
+    }
+}
+
+/// An Allow statement that may grant actions broadly.
+#[derive(Clone, Copy)]
+struct Allow<'a> {
+    stmt: &'a Statement,
+    /// `Some` when its only narrowing condition is `iam:PassedToService` (positive, known values):
+    /// it grants `iam:PassRole` to those services only, and no other action.
+    passed_to: Option<&'a [Located<Scalar>]>,
+}
+
+/// Positive string operators whose values name what `iam:PassedToService` may be.
+const POSITIVE_STRING: &[&str] = &["StringEquals", "StringLike", "StringEqualsIgnoreCase"];
+
+/// `None` when the statement's condition narrows what it grants (any key but the non-narrowing
+/// ones); `Some(None)` when it does not; `Some(Some(values))` when the only narrowing key is a
+/// positive `iam:PassedToService` test.
+#[allow(clippy::option_option)]
+fn conditions(stmt: &Statement) -> Option<Option<&[Located<Scalar>]>> {
+    let Some(c) = stmt.condition.as_ref() else {
+        return Some(None);
+    };
+    let mut passed_to = None;
+    for (op, e) in c.entries() {
+        let key = e.key.value.as_str()?;
+        if NON_NARROWING_KEYS
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(key))
+        {
+            continue;
+        }
+        let op = op.name.value.as_str()?;
+        if key.eq_ignore_ascii_case("iam:PassedToService")
+            && POSITIVE_STRING.iter().any(|p| p.eq_ignore_ascii_case(op))
+            && passed_to.is_none()
+            && e.values.iter().all(|v| v.value.as_str().is_some())
+        {
+            passed_to = Some(e.values.as_slice());
+            continue;
+        }
+        return None;
+    }
+    Some(passed_to)
+}
+
+/// `user/${aws:username}` (with any path, partition and account): the principal itself.
+fn is_self_user(value: &str) -> bool {
+    parse_arn(value).is_some_and(|a| {
+        a.service.eq_ignore_ascii_case("iam")
+            && a.resource.starts_with("user/")
+            && a.resource.ends_with("${aws:username}")
+            && !a.resource[5..a.resource.len() - 15].contains("${")
     })
 }
 
-/// `Some(unsure)` when the statement's resources are broad.
-fn broad_resources(stmt: &Statement) -> Option<bool> {
+/// Whether the statement has a resource that might be broad (judged per action by [`reach`]).
+fn may_be_broad(stmt: &Statement) -> bool {
+    let Some(resources) = stmt.resource.as_ref() else {
+        return false;
+    };
+    resources.negated
+        || resources.items.iter().any(|item| match &item.value {
+            Scalar::Str(s) => is_broad_resource(s) || is_self_user(s),
+            Scalar::Template(t) => is_broad_resource(&t.with_holes("x")),
+            _ => false,
+        })
+}
+
+/// A statement that can grant actions broadly: an Allow on possibly broad resources without a
+/// narrowing condition (other than `iam:PassedToService`).
+fn broad_allow(stmt: &Statement) -> Option<Allow<'_>> {
+    if !stmt.allows() || !may_be_broad(stmt) {
+        return None;
+    }
+    Some(Allow {
+        stmt,
+        passed_to: conditions(stmt)?,
+    })
+}
+
+/// Whether a broad ARN can name a resource `action` acts on: `cloudformation:CreateStack` is not
+/// reached through `transform/*`, nor `sagemaker:CreateNotebookInstance` through `training-job/*`.
+/// An action the catalog does not know is taken to accept it; one without resource types accepts
+/// only `"*"`.
+fn applies(arn: &str, action: &str) -> bool {
+    let Some(found) = crate::catalog::Catalog::get().action(action) else {
+        return true;
+    };
+    let templates = || found.resource_types().flat_map(|t| t.arns.iter());
+    let Some(written) = parse_arn(arn) else {
+        // `arn:aws:*` and the like: matched as text.
+        let pattern = crate::model::arn::ArnPattern::new(arn);
+        let reached = templates().any(|tmpl| pattern.matches_template(tmpl));
+        return reached;
+    };
+    // Field by field: a wildcard in the region does not reach into the resource, as no region
+    // or account holds a colon.
+    let resource = ResourcePattern::new(written.resource);
+    let reached = templates().filter_map(|t| parse_arn(t)).any(|t| {
+        field_fits(written.service, t.service)
+            && field_fits(written.region, t.region)
+            && field_fits(written.account, t.account)
+            && resource_heads_agree(written.resource, t.resource)
+            && resource.matches(t.resource)
+    });
+    reached
+}
+
+/// Whether a policy ARN field (wildcards, variables) can equal a template field (literal, empty,
+/// or a `${Placeholder}` standing for one or more characters).
+fn field_fits(written: &str, template: &str) -> bool {
+    if template.contains("${") {
+        !written.is_empty()
+    } else if template.is_empty() {
+        written.bytes().all(|b| b == b'*')
+    } else {
+        wildcard_match(
+            &written.to_ascii_lowercase(),
+            &template.to_ascii_lowercase(),
+        )
+    }
+}
+
+/// The resource of the statement through which `action` reaches every resource of a type it acts
+/// on (or the principal itself, for a `self_target` path): `Some((None, _))` for all resources,
+/// `Some((Some(arn), unsure))` for an ARN.
+#[allow(clippy::option_option)]
+fn reach(stmt: &Statement, action: &str, self_target: bool) -> Option<(Option<String>, bool)> {
     let resources = stmt.resource.as_ref()?;
     if resources.negated {
-        return Some(false);
+        return Some((None, false));
     }
     for item in &resources.items {
-        match &item.value {
-            Scalar::Str(s) if is_broad_resource(s) => return Some(false),
-            Scalar::Template(t) if is_broad_resource(&t.with_holes("x")) => return Some(true),
-            _ => {}
+        let (text, unsure) = match &item.value {
+            Scalar::Str(s) => (s.clone(), false),
+            Scalar::Template(t) => (t.with_holes("x"), true),
+            _ => continue,
+        };
+        if text == "*" {
+            return Some((None, unsure));
+        }
+        let broad = is_broad_resource(&text) || (self_target && !unsure && is_self_user(&text));
+        if broad && applies(&text, action) {
+            return Some((Some(item.value.text().to_string()), unsure));
         }
     }
     None
 }
 
-/// A statement that can grant actions broadly: an Allow on broad resources without a narrowing
-/// condition, and whether its resources are only possibly broad.
-fn broad_allow(stmt: &Statement) -> Option<(&Statement, bool)> {
-    if !stmt.allows() || narrowing_condition(stmt) {
-        return None;
+/// The grant of `action` on `path` by a statement [`broad_allow`] accepted.
+fn grant(allow: Allow<'_>, action: &str, path: &Path) -> Option<Grant> {
+    let stmt = allow.stmt;
+    if let Some(services) = allow.passed_to {
+        // The condition is in the request context of `iam:PassRole` only; the role must be
+        // handed to the service this path uses.
+        let wanted = path.passed_to.as_deref()?;
+        if !action.eq_ignore_ascii_case("iam:PassRole")
+            || !services
+                .iter()
+                .filter_map(|v| v.value.as_str())
+                .any(|s| wildcard_match(&s.to_ascii_lowercase(), wanted))
+        {
+            return None;
+        }
     }
-    Some((stmt, broad_resources(stmt)?))
-}
-
-/// The grant of `action` by a statement [`broad_allow`] accepted.
-fn grant((stmt, unsure_resource): (&Statement, bool), action: &str) -> Option<Grant> {
     let list = stmt.action.as_ref()?;
-    let (span, text, unsure) = if list.negated {
+    let (span, text) = if list.negated {
         if list.has_unknown() || list.known().any(|p| wildcard_match(p.value, action)) {
             return None;
         }
-        (list.key, "NotAction".to_string(), false)
+        (list.key, "NotAction".to_string())
     } else {
         let item = list.known().find(|p| wildcard_match(p.value, action))?;
-        (item.span, item.value.to_string(), false)
+        (item.span, item.value.to_string())
     };
+    let (resource, unsure) = reach(stmt, action, path.self_target)?;
     Some(Grant {
         span,
         text,
+        resource,
         path: stmt.path.clone(),
-        unsure: unsure || unsure_resource,
+        unsure,
     })
 }
 
@@ -297,9 +450,9 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
     let statements = || docs.iter().flat_map(|d| d.statements.iter());
     // Each statement is judged once (conditions, resources), not once per action looked up; most
     // groups have no broad Allow at all and are done here.
-    let allows: Vec<((&Statement, bool), ActionSet)> = statements()
+    let allows: Vec<(Allow<'_>, ActionSet)> = statements()
         .filter_map(broad_allow)
-        .map(|a| (a, named(a.0)))
+        .map(|a| (a, named(a.stmt)))
         .filter(|(_, set)| *set != 0)
         .collect();
     if allows.is_empty() {
@@ -311,16 +464,23 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
         .flat_map(|a| a.known())
         .fold(0, |set, p| set | matched(p.value));
     let granted: ActionSet = allows.iter().fold(0, |set, (_, s)| set | s) & !denied;
-    // By bit: the grant of each action, once looked up.
-    let mut grants: Vec<Option<Option<Grant>>> = vec![None; action_names().len()];
-    let mut lookup = |action: &str| -> Option<Grant> {
+    // The grant of each action, once looked up per kind of path (what it passes to, whether the
+    // principal itself is a target).
+    let mut grants: std::collections::HashMap<(u32, Option<&str>, bool), Option<Grant>> =
+        std::collections::HashMap::new();
+    let mut lookup = |action: &str, path: &'static Path| -> Option<Grant> {
         let bit = bit(action);
-        grants[bit.trailing_zeros() as usize]
-            .get_or_insert_with(|| {
+        grants
+            .entry((
+                bit.trailing_zeros(),
+                path.passed_to.as_deref(),
+                path.self_target,
+            ))
+            .or_insert_with(|| {
                 allows
                     .iter()
                     .filter(|(_, set)| set & bit != 0)
-                    .find_map(|&(s, _)| grant(s, action))
+                    .find_map(|&(s, _)| grant(s, action, path))
             })
             .clone()
     };
@@ -329,7 +489,7 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
         if needs & granted != *needs {
             continue;
         }
-        let found: Option<Vec<Grant>> = path.actions.iter().map(|a| lookup(a)).collect();
+        let found: Option<Vec<Grant>> = path.actions.iter().map(|a| lookup(a, path)).collect();
         if let Some(found) = found {
             open.push((path, found));
         }
@@ -359,10 +519,11 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
         let (path, grants) = entries[0];
         let names: Vec<String> = entries.iter().map(|(p, _)| p.name.clone()).collect();
         let first = &path.actions[0];
+        let on = grants[0].on();
         let grants_first = if text.eq_ignore_ascii_case(first) {
-            format!("`{first}` on all resources")
+            format!("`{first}` {on}")
         } else {
-            format!("`{text}` grants `{first}` on all resources")
+            format!("`{text}` grants `{first}` {on}")
         };
         let message = if entries.len() == 1 {
             let rest: Vec<String> = path.actions[1..].to_vec();
@@ -396,7 +557,7 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
                     continue;
                 }
                 related.push(grant.span);
-                finding = finding.related(grant.span, format!("grants `{action}`"));
+                finding = finding.related(grant.span, format!("grants `{action}` {}", grant.on()));
             }
         }
         out.push(finding.build());

@@ -22,9 +22,13 @@ declare_rule! {
     /// resource type is optional (`cloudformation:DescribeStacks`, `cloudwatch:GetMetricData`): called
     /// without a resource they list or read across the account, which only `"*"` allows. Several
     /// optional resource types are alternatives (`s3:GetObject` on an object or an access point
-    /// object), so such actions are still flagged. Also left alone: resource policies (their
-    /// `"*"` means the resource they are attached to, as in a KMS key policy), Deny statements, and
-    /// statements scoped by a `ResourceTag` condition (attribute-based access control).
+    /// object), so such actions are still flagged. Where AWS documents an action with only optional
+    /// resource types on `"*"` (`cloudwatch:PutMetricData`, scoped by `cloudwatch:namespace`), the
+    /// reviewed table `rules/reviewed/actions-on-star.tsv` lists it, with the page, and it is left
+    /// alone too. Also left alone: resource policies (their `"*"` means the resource they are
+    /// attached to, as in a KMS key policy), Deny statements, and statements scoped by a
+    /// `ResourceTag` condition (attribute-based access control); a negated one
+    /// (`StringNotEquals aws:ResourceTag/team`) scopes nothing and does not count.
     ///
     /// ## Why is this bad?
     /// `"*"` grants the actions on every resource of the account, present and future: a role that
@@ -52,11 +56,12 @@ declare_rule! {
     /// Whether an action runs without a resource is read from the reference's "required" marks,
     /// which are coarse: a few Read actions with one optional type do need it
     /// (`sns:ListTagsForResource`) and are not flagged, and a Write action whose resource is
-    /// optional (`cloudwatch:PutMetricData` without a metric dataset) is still flagged.
+    /// optional is still flagged unless the reviewed table lists it.
     ///
     /// ## References
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
     /// - [IAM JSON policy elements: Resource](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html)
+    /// - [Using condition keys to limit access to CloudWatch namespaces](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html)
     pub ResourceStar {
         id: "resource-star",
         category: LeastPrivilege,
@@ -79,12 +84,20 @@ impl Rule for ResourceStar {
         let Some(actions) = stmt.actions() else {
             return;
         };
+        // A tag condition scopes the statement (attribute-based access control) unless it is
+        // negated: `StringNotEquals aws:ResourceTag/team = x` still reaches every other resource.
         if stmt.condition.as_ref().is_some_and(|c| {
-            c.entries().any(|(_, e)| {
-                e.key
+            c.entries().any(|(op, e)| {
+                let negated = op
+                    .name
                     .value
                     .as_str()
-                    .is_some_and(|k| k.to_ascii_lowercase().contains("resourcetag/"))
+                    .is_none_or(|o| o.to_ascii_lowercase().contains("not"));
+                !negated
+                    && e.key
+                        .value
+                        .as_str()
+                        .is_some_and(|k| k.to_ascii_lowercase().contains("resourcetag/"))
             })
         }) {
             return;
@@ -121,13 +134,22 @@ impl Rule for ResourceStar {
             list_some(&names, 3)
         );
         let templates = union.templates();
-        let help = match templates.len() {
-            0 => "scope the resources to the ARNs this principal uses".to_string(),
-            1 => format!("scope the resource to ARNs of the form `{}`", templates[0]),
-            n => format!(
+        let help = match (templates.len(), union.more_templates) {
+            (0, _) => "scope the resources to the ARNs this principal uses".to_string(),
+            (1, 0) => format!("scope the resource to ARNs of the form `{}`", templates[0]),
+            (n, 0) => format!(
                 "scope the resources to ARNs of the forms {}",
                 list_some(templates, 3.min(n))
             ),
+            (_, more) => {
+                // The summary of `"*"` keeps the first templates and the count of the others.
+                let shown: Vec<String> = templates.iter().map(|t| format!("`{t}`")).collect();
+                format!(
+                    "scope the resources to ARNs of the forms {} and {} more",
+                    shown.join(", "),
+                    more
+                )
+            }
         };
         let mut finding = Self::finding(star.span, message)
             .help(help)
@@ -213,6 +235,10 @@ fn keep(entry: Entry) -> &'static Entry {
 
 impl Entry {
     fn of(catalog: &Catalog, action: &str) -> Held {
+        if action == "*" {
+            // Everything: summarised by `rules/catalog/star-summary.tsv`, never expanded here.
+            return Held::Kept(star_entry());
+        }
         if !has_wildcard(action) {
             let Some(found) = catalog.action(action) else {
                 return Held::Own(Box::new(Self::compute(Vec::new())));
@@ -327,9 +353,10 @@ fn address(a: &ActionRef) -> usize {
     std::ptr::from_ref(a.action) as usize
 }
 
-/// An action that `"*"` suits: it accepts no resource type, or lists and reads without one.
+/// An action that `"*"` suits: it accepts no resource type, lists and reads without one, or AWS
+/// documents it on `"*"` (`rules/reviewed/actions-on-star.tsv`).
 fn on_star(a: &ActionRef) -> bool {
-    !a.action.is_scopable() || a.action.runs_without_resource()
+    !a.action.is_scopable() || a.action.runs_without_resource() || a.reviewed_on_star().is_some()
 }
 
 /// ARN templates of the resource types, most used first, then plainest. Counted per resource type
@@ -377,6 +404,8 @@ fn sorted(mut counts: Vec<(usize, &'static str)>) -> Vec<&'static str> {
 struct Union<'e> {
     /// Distinct scopable actions.
     count: usize,
+    /// Templates beyond those [`Union::templates`] lists (only the summary of `"*"` has any).
+    more_templates: usize,
     /// Entries (indices) that add scopable actions not granted by an earlier entry.
     written: Vec<usize>,
     templates: UnionTemplates<'e>,
@@ -391,6 +420,9 @@ enum UnionTemplates<'e> {
 impl<'e> Union<'e> {
     /// `None` when no entry grants a scopable action.
     fn of(entries: &'e [(Held, &str, Span)]) -> Option<Union<'e>> {
+        if let Some(star) = entries.iter().position(|(_, text, _)| *text == "*") {
+            return Some(Union::with_star(entries, star));
+        }
         let (widest, _) = entries
             .iter()
             .enumerate()
@@ -419,12 +451,38 @@ impl<'e> Union<'e> {
                 written.push(widest);
             }
             return Some(Union {
+                more_templates: 0,
                 count: big.scopable.len(),
                 written,
                 templates: UnionTemplates::Entry(big),
             });
         }
         Union::of_services(entries).or_else(|| Some(Union::generic(entries)))
+    }
+
+    /// The union when entry `star` is `"*"`: it covers every other entry, so the union is what
+    /// `"*"` grants, read from the precomputed summary. Entries before it are named for the
+    /// actions they add, as [`Union::of`] names entries before the widest one.
+    fn with_star(entries: &'e [(Held, &str, Span)], star: usize) -> Union<'e> {
+        let summary = star_summary();
+        let mut seen = HashSet::new();
+        let mut written = Vec::new();
+        for (i, (e, ..)) in entries.iter().enumerate().take(star) {
+            let before = seen.len();
+            seen.extend(e.scopable.iter().map(address));
+            if seen.len() > before {
+                written.push(i);
+            }
+        }
+        if seen.len() < summary.count {
+            written.push(star);
+        }
+        Union {
+            more_templates: summary.more_templates,
+            count: summary.count,
+            written,
+            templates: UnionTemplates::Own(summary.templates.clone()),
+        }
     }
 
     /// The union of any entries, action by action.
@@ -440,6 +498,7 @@ impl<'e> Union<'e> {
             }
         }
         Union {
+            more_templates: 0,
             count: all.len(),
             written,
             templates: UnionTemplates::Own(templates_of_actions(&all)),
@@ -468,6 +527,7 @@ impl<'e> Union<'e> {
             histogram.extend_from_slice(e.histogram());
         }
         Some(Union {
+            more_templates: 0,
             count,
             written,
             templates: UnionTemplates::Own(templates_of(&histogram)),
@@ -480,6 +540,78 @@ impl<'e> Union<'e> {
             UnionTemplates::Own(t) => t,
         }
     }
+}
+
+/// What `"*"` grants that can be scoped: the count of such actions and the most used ARN templates.
+/// Precomputed from the embedded catalog (`cargo xtask gen-star` writes
+/// `rules/catalog/star-summary.tsv`; a test checks it is up to date), so that a small file with
+/// `"Action": "*"` does not parse the whole catalog.
+pub struct StarSummary {
+    pub count: usize,
+    /// How many templates there are beyond `templates`.
+    pub more_templates: usize,
+    /// The first [`STAR_TEMPLATES`] templates, most used first.
+    pub templates: Vec<&'static str>,
+}
+
+/// How many templates the summary keeps: messages show three and count the rest.
+const STAR_TEMPLATES: usize = 3;
+
+const STAR_SUMMARY_TSV: &str = include_str!("../../../rules/catalog/star-summary.tsv");
+
+fn star_summary() -> &'static StarSummary {
+    static SUMMARY: OnceLock<StarSummary> = OnceLock::new();
+    SUMMARY.get_or_init(|| {
+        let mut count = 0;
+        let mut total: usize = 0;
+        let mut templates = Vec::new();
+        for line in STAR_SUMMARY_TSV.lines().filter(|l| !l.starts_with('#')) {
+            match line.split_once('\t') {
+                Some(("count", n)) => count = n.parse().unwrap_or(0),
+                Some(("templates", n)) => total = n.parse().unwrap_or(0),
+                Some(("template", t)) => templates.push(t),
+                _ => {}
+            }
+        }
+        StarSummary {
+            count,
+            more_templates: total.saturating_sub(templates.len()),
+            templates,
+        }
+    })
+}
+
+/// The entry of `"*"`: matches every action, some of which suit `"*"`; its scopable actions are
+/// not listed (see [`star_summary`]).
+fn star_entry() -> &'static Entry {
+    static STAR: OnceLock<&'static Entry> = OnceLock::new();
+    STAR.get_or_init(|| {
+        keep(Entry {
+            matches: true,
+            any_on_star: true,
+            scopable: Vec::new(),
+            service: None,
+            histogram: OnceLock::new(),
+            templates: OnceLock::new(),
+            fix: OnceLock::new(),
+            members: OnceLock::new(),
+        })
+    })
+}
+
+/// The text of `rules/catalog/star-summary.tsv`, computed from the whole catalog.
+pub fn star_summary_text() -> String {
+    let full = Entry::compute(Catalog::get().expand("*"));
+    let templates = full.templates();
+    let mut out = String::from(
+        "# What \"*\" grants that resource-star can scope: generated from rules/catalog by\n# `cargo xtask gen-star`; do not edit (a test checks it is up to date).\n",
+    );
+    out.push_str(&format!("count\t{}\n", full.scopable.len()));
+    out.push_str(&format!("templates\t{}\n", templates.len()));
+    for t in templates.iter().take(STAR_TEMPLATES) {
+        out.push_str(&format!("template\t{t}\n"));
+    }
+    out
 }
 
 /// A suggested statement lists at most this many ARN templates.
@@ -577,6 +709,57 @@ mod tests {
             .collect()
     }
 
+    /// The committed summary of `"*"` is what the catalog gives today.
+    #[test]
+    fn star_summary_is_up_to_date() {
+        assert_eq!(
+            STAR_SUMMARY_TSV,
+            star_summary_text(),
+            "rules/catalog/star-summary.tsv is stale: run `cargo xtask gen-star`"
+        );
+        assert!(star_summary().count > 10_000);
+        assert_eq!(star_summary().templates.len(), STAR_TEMPLATES);
+    }
+
+    /// The `"*"` shortcut gives what expanding `"*"` gives (count, named entries, first templates).
+    #[test]
+    fn star_shortcut_matches_the_expansion() {
+        let catalog = Catalog::get();
+        for actions in [
+            &["*"][..],
+            &["s3:GetObject", "*"],
+            &["*", "ec2:*"],
+            &["sts:GetCallerIdentity", "*"],
+        ] {
+            let fast_entries = entries(actions);
+            let fast = Union::of(&fast_entries).expect("\"*\" grants scopable actions");
+            let slow_entries: Vec<(Held, &str, Span)> = actions
+                .iter()
+                .map(|a| {
+                    let held = if *a == "*" {
+                        Held::Own(Box::new(Entry::compute(catalog.expand("*"))))
+                    } else {
+                        Entry::of(catalog, a)
+                    };
+                    (held, *a, Span::default())
+                })
+                .collect();
+            let slow = Union::generic(&slow_entries);
+            assert_eq!(fast.count, slow.count, "{actions:?}");
+            assert_eq!(fast.written, slow.written, "{actions:?}");
+            assert_eq!(
+                fast.templates(),
+                &slow.templates()[..STAR_TEMPLATES],
+                "{actions:?}"
+            );
+            assert_eq!(
+                fast.templates().len() + fast.more_templates,
+                slow.templates().len(),
+                "{actions:?}"
+            );
+        }
+    }
+
     /// The per-service shortcut gives what the action-by-action union gives, and declines entries
     /// that may overlap.
     #[test]
@@ -601,7 +784,8 @@ mod tests {
         }
         for overlapping in [
             &["s3:Get*", "s3:GetObject"][..],
-            &["*", "s3:GetObject"],
+            // (`"*"` itself never reaches the shortcut: `Union::with_star` takes it first.)
+            &["*:Get*", "s3:GetObject"],
             &["s3:Put*", "*:Get*"],
         ] {
             assert!(

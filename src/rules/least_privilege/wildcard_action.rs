@@ -123,11 +123,20 @@ fn message(pattern: &str, cx: &Ctx) -> Option<String> {
         .filter(|a| a.action.access.contains(AccessLevels::WRITE))
         .count();
     let detail = if powerful.is_empty() {
-        format!("{} of them write", writes)
+        format!(
+            "{} of them {}",
+            writes,
+            if writes == 1 { "writes" } else { "write" }
+        )
     } else {
         format!(
-            "including {} that manage permissions ({})",
+            "including {} that {} permissions ({})",
             plural(powerful.len(), "action"),
+            if powerful.len() == 1 {
+                "manages"
+            } else {
+                "manage"
+            },
             list_some(&powerful, 2)
         )
     };

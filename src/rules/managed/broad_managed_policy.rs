@@ -24,7 +24,11 @@ declare_rule! {
     /// actions on `"*"`; `info` for up to four. Left alone: policies whose actions on `"*"` cannot
     /// be scoped, permissions boundaries, and service-linked role policies (`aws-service-role/`).
     /// Policies under `service-role/` are meant for roles AWS services assume and are reported at
-    /// `info` at most.
+    /// `info` at most. A policy AWS requires on the role a service assumes (the reviewed table
+    /// `rules/reviewed/service-required-policies.tsv`: `AmazonEKSClusterPolicy` for
+    /// `eks.amazonaws.com`, `AmazonEKSWorkerNodeMinimalPolicy` for the EKS node role), attached to a
+    /// role whose trust policy in the same file lets only that service assume it, is graded down:
+    /// up to four scopable actions (the minimal variants) are not reported, more are `info`.
     ///
     /// ## Why is this bad?
     /// An AWS managed policy is written for every customer at once, so it grants every action a
@@ -116,10 +120,35 @@ fn judge(
     if policy.arn.contains(":policy/service-role/") {
         severity = Severity::Info;
     }
+    // A policy AWS requires on the role its service assumes (`AmazonEKSClusterPolicy` for
+    // `eks.amazonaws.com`, `rules/reviewed/service-required-policies.tsv`), on a role only that
+    // service assumes: a grade below the same policy on a person or a pipeline.
+    let services = trusted_services(att, cx.file).filter(|(services, _)| {
+        !g.admin
+            && services
+                .iter()
+                .all(|s| crate::catalog::reviewed::service_requires(&policy.name, s))
+    });
+    if services.is_some() {
+        severity = match reach {
+            Reach::Narrow => return None,
+            _ => Severity::Info,
+        };
+    }
     let who = principal_word(att);
-    let mut finding = BroadManagedPolicy::finding(att.policy_arn.span, message(g))
+    let mut message = message(g);
+    if let Some((services, _)) = &services {
+        message.push_str(&format!(
+            ", as AWS requires on a role only {} can assume",
+            list_some(services, 2)
+        ));
+    }
+    let mut finding = BroadManagedPolicy::finding(att.policy_arn.span, message)
         .severity(severity)
         .unsure_if(unsure);
+    if let Some((_, span)) = &services {
+        finding = finding.related(*span, "trusted by this service only");
+    }
     if let Some(path) = &att.origin.address {
         finding = finding.path(path.clone());
     }
@@ -191,6 +220,41 @@ fn judge(
         ));
     }
     Some(finding.build())
+}
+
+/// The AWS service principals (`eks.amazonaws.com`) that alone may assume the role `att` is
+/// attached to, read from the role's trust policy in the same file, with the span of its
+/// `Principal`. `None` when the trust policy is not in the file, or names anything else.
+fn trusted_services(att: &Attachment, file: &FileModel) -> Option<(Vec<String>, Span)> {
+    let role = att.origin.attached_to.as_deref()?;
+    let trust = file
+        .docs
+        .iter()
+        .find(|d| d.kind == PolicyKind::Trust && d.origin.address.as_deref() == Some(role))?;
+    let mut services = Vec::new();
+    let mut span = None;
+    for stmt in trust.statements.iter().filter(|s| s.allows()) {
+        let principal = stmt.principal.as_ref()?;
+        if principal.negated {
+            return None;
+        }
+        span.get_or_insert(principal.span);
+        for entry in &principal.entries {
+            if entry.kind.value != "Service" {
+                return None;
+            }
+            for v in &entry.values {
+                let name = v.value.as_str()?;
+                if !name.ends_with(".amazonaws.com") {
+                    return None;
+                }
+                if !services.iter().any(|s: &String| s == name) {
+                    services.push(name.to_string());
+                }
+            }
+        }
+    }
+    Some((services, span?)).filter(|(s, _)| !s.is_empty())
 }
 
 fn recipe_fix(recipe: &Recipe, spec: &PolicySpec, snippet: &str, policy: &str) -> Fix {

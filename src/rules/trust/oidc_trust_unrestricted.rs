@@ -12,7 +12,9 @@ declare_rule! {
     ///   `StringLike`, not `...IfExists`), and none of its values may match every owner: `*`,
     ///   `repo:*` (GitHub), `project_path:*` (GitLab), `organization:*` (Terraform, Buildkite), or any
     ///   value whose owner part holds a wildcard (`repo:my-org*/app:*` also matches `my-org-evil`);
-    /// - the `<issuer>:aud` claim must be compared too.
+    /// - the `<issuer>:aud` claim must be compared too, with a single-value operator: a
+    ///   `ForAllValues:StringEquals` on it is reported as such (it is also true when the token has
+    ///   no such claim), not as a missing condition.
     ///
     /// The issuer is read from the provider ARN (also when the account part is unknown), or, when
     /// the ARN is not known, from the claim keys of the condition. Self-hosted GitLab, GitHub
@@ -195,6 +197,7 @@ impl Rule for OidcTrustUnrestricted {
             let aud_key = format!("{issuer_path}:aud");
             let mut sub_seen = false;
             let mut aud_seen = false;
+            let mut aud_for_all: Option<(Span, String)> = None;
             let mut wide: Option<(Span, String)> = None;
             if let Some(condition) = &stmt.condition {
                 for (op, e) in condition.entries() {
@@ -205,6 +208,13 @@ impl Rule for OidcTrustUnrestricted {
                     let positive = POSITIVE.iter().any(|p| p.eq_ignore_ascii_case(op));
                     if key.eq_ignore_ascii_case(&aud_key) && positive {
                         aud_seen = true;
+                    }
+                    // `ForAllValues:` on a single-valued claim is true when the claim is absent.
+                    if key.eq_ignore_ascii_case(&aud_key)
+                        && op.len() > 14
+                        && op[..14].eq_ignore_ascii_case("ForAllValues:S")
+                    {
+                        aud_for_all = Some((e.key.span, op.to_string()));
                     }
                     if key.eq_ignore_ascii_case(&sub_key) && positive {
                         sub_seen = true;
@@ -251,7 +261,17 @@ impl Rule for OidcTrustUnrestricted {
                     sub_help,
                 );
             }
-            if !aud_seen {
+            if let (false, Some((at, op))) = (aud_seen, &aud_for_all) {
+                push(
+                    *at,
+                    format!(
+                        "`{op}` on `{aud_key}` also accepts a token without the claim; it pins no audience"
+                    ),
+                    format!(
+                        "use `\"StringEquals\": {{\"{aud_key}\": \"sts.amazonaws.com\"}}` (or your provider's audience): `{aud_key}` has one value"
+                    ),
+                );
+            } else if !aud_seen {
                 push(
                     stmt.condition.as_ref().map_or(span, |c| c.key),
                     format!("no condition on `{aud_key}`: tokens for any audience are accepted"),

@@ -14,8 +14,16 @@ declare_rule! {
     /// `aws:PrincipalIsAWSService`, `aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceVpcArn`,
     /// `aws:SourceIp`, `aws:VpcSourceIp`, `aws:userid`, `kms:CallerAccount`,
     /// `s3:DataAccessPointAccount`, `s3:DataAccessPointArn`, `lambda:FunctionUrlAuthType` (with
-    /// `AWS_IAM`). Values the frontend could not evaluate are never read as `"*"`. Deny statements
-    /// and `NotPrincipal` are left alone.
+    /// `AWS_IAM`). A value that matches every caller does not restrict: `"*"`, and wildcard
+    /// values whose literal parts are only structure (`StringLike aws:PrincipalOrgID "o-*"`,
+    /// `arn:aws:iam::*:role/*`). Values the frontend could not evaluate are never read as `"*"`.
+    /// Deny statements and `NotPrincipal` are left alone.
+    ///
+    /// On a VPC endpoint policy (Terraform `aws_vpc_endpoint`, `aws_vpc_endpoint_policy`,
+    /// CloudFormation `AWS::EC2::VPCEndpoint`) the finding is `info`: `Principal: "*"` is AWS's
+    /// default there and grants nothing by itself (the endpoint policy only limits what calls
+    /// through the endpoint may do; identity and resource policies still decide), so it is worth a
+    /// look, not an error.
     ///
     /// ## Why is this bad?
     /// `"*"` means every AWS account and, for many services, anonymous callers. A bucket, queue,
@@ -36,6 +44,7 @@ declare_rule! {
     /// - [IAM JSON policy elements: Principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)
     /// - [AWS global condition context keys](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
     /// - [The confused deputy problem](https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
+    /// - [Control access to VPC endpoints using endpoint policies](https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html)
     pub PublicPrincipal {
         id: "public-principal",
         category: Trust,
@@ -103,7 +112,7 @@ pub fn restricts_caller(stmt: &Statement) -> bool {
             .filter_map(|v| v.value.literal())
             .collect();
         let all_known = values.len() == entry.values.len();
-        if all_known && values.iter().any(|v| v.trim_matches('*').is_empty()) {
+        if all_known && values.iter().any(|v| matches_every_value(v)) {
             return false;
         }
         if op.eq_ignore_ascii_case("Bool") {
@@ -115,6 +124,50 @@ pub fn restricts_caller(stmt: &Statement) -> bool {
         }
         !entry.values.is_empty()
     })
+}
+
+/// Literal words every value of a restricting key may share: `o-*` is every organization id,
+/// `arn:aws:iam::*:role/*` every role of every account.
+const STRUCTURAL_WORDS: &[&str] = &[
+    "arn",
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "cn",
+    "us",
+    "gov",
+    "o",
+    "r",
+    "ou",
+    "iam",
+    "sts",
+    "role",
+    "user",
+    "root",
+    "assumed",
+    "federated",
+];
+
+/// True for a value that holds a wildcard and, besides it, only separators and structural words:
+/// `*`, `o-*`, `arn:aws:*`, `arn:aws:iam::*:role/*`. Such a value matches every caller.
+fn matches_every_value(value: &str) -> bool {
+    value.contains(['*', '?'])
+        && value
+            .split(|c: char| matches!(c, '*' | '?' | ':' | '/' | '-'))
+            .filter(|w| !w.is_empty())
+            .all(|w| STRUCTURAL_WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
+}
+
+/// A VPC endpoint policy: `"*"` is AWS's default there, and the endpoint policy only limits what
+/// calls through the endpoint may do; the resources' own policies still decide. Read from the
+/// document's origin (Terraform `aws_vpc_endpoint`, `aws_vpc_endpoint_policy`; CloudFormation
+/// `AWS::EC2::VPCEndpoint`).
+fn is_vpc_endpoint_policy(doc: &PolicyDoc) -> bool {
+    doc.kind == PolicyKind::Resource
+        && [&doc.origin.address, &doc.origin.description]
+            .into_iter()
+            .flatten()
+            .any(|t| t.contains("aws_vpc_endpoint") || t.contains("AWS::EC2::VPCEndpoint"))
 }
 
 impl Rule for PublicPrincipal {
@@ -137,14 +190,21 @@ impl Rule for PublicPrincipal {
         if restricts_caller(stmt) {
             return;
         }
+        let endpoint = is_vpc_endpoint_policy(doc);
         let whom = if doc.kind == PolicyKind::Trust {
             "anyone can assume this role"
+        } else if endpoint {
+            "any principal may call through this VPC endpoint"
         } else {
             "anyone can use this grant"
         };
         let mut finding = Self::finding(public.span, format!("`Principal` is `\"*\"`: {whom}"))
             .help("name the principals, or add a condition such as `aws:PrincipalOrgID`, `aws:SourceArn` or `aws:SourceAccount`")
             .path(stmt.path.clone());
+        if endpoint {
+            // AWS's default endpoint policy: it grants nothing by itself.
+            finding = finding.severity(Severity::Info);
+        }
         if let Some(actions) = stmt.actions() {
             finding = finding.related(actions.span, "allowed to everyone");
         }

@@ -40,24 +40,27 @@ declare_rule! {
 
 impl Rule for DuplicateSid {
     fn check_document(&self, doc: &PolicyDoc, _cx: &Ctx, out: &mut Vec<Finding>) {
-        let mut seen: Vec<Located<&str>> = Vec::new();
+        // By hash: a policy with hundreds of thousands of statements stays linear.
+        let mut seen: foldhash::HashMap<&str, Span> = foldhash::HashMap::default();
         for stmt in &doc.statements {
             let Some(sid) = &stmt.sid else { continue };
             let Some(text) = sid.value.as_str().filter(|s| !s.is_empty()) else {
                 continue;
             };
-            match seen.iter().find(|s| s.value == text) {
-                Some(first) => out.push(
+            match seen.get(text) {
+                Some(&first) => out.push(
                     Self::finding(
                         sid.span,
                         format!("`Sid` \"{text}\" is already used by another statement"),
                     )
-                    .related(first.span, "first used here")
+                    .related(first, "first used here")
                     .help("give each statement its own `Sid`")
                     .path(stmt.path.clone())
                     .build(),
                 ),
-                None => seen.push(Located::new(text, sid.span)),
+                None => {
+                    seen.insert(text, sid.span);
+                }
             }
         }
     }

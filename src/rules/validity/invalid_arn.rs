@@ -8,16 +8,27 @@ declare_rule! {
     ///
     /// ## What it does
     /// Checks each known value of `Resource` and `NotResource` other than `"*"`:
-    /// it must start with `arn:` and have six colon-separated fields; the partition must be one AWS
-    /// has (`aws`, `aws-cn`, `aws-us-gov`, the ISO partitions); the service must appear in some ARN
-    /// format of the Service Authorization Reference (retired services are left to
-    /// `deprecated-service`). The region and account fields are compared with the ARN formats of
-    /// that service whose resource part can match (all of the service's formats when none does):
-    /// a region where every format has none (`arn:aws:s3:us-east-1::bucket`, `arn:aws:iam:us-east-1:...`)
-    /// or none where every format has one; a region that is not of the form `us-east-1`; an account
-    /// that is not 12 digits (or `aws`, as in AWS managed policy ARNs). Fields holding a wildcard or
-    /// a policy variable (`${aws:username}`), and unknown parts of Terraform or CloudFormation
-    /// values, are not judged.
+    /// it must start with `arn:` (a name or path such as `reports/*` is not an ARN, wildcard or
+    /// not; only a pattern whose literal start can begin an ARN, `*` or `arn*`, stands for ARNs)
+    /// and have six colon-separated fields (fewer only when the last is a bare `*` standing for the
+    /// rest, `arn:aws:s3:*`); the partition must be one AWS has (`aws`, `aws-cn`, `aws-us-gov`,
+    /// the ISO partitions); the service must appear in some ARN format of the Service Authorization
+    /// Reference (retired services are left to `deprecated-service`). The resource part may not
+    /// hold more colons than every format of the service has (`arn:aws:sqs:REGION:ACCOUNT:q:extra`
+    /// has seven fields; colons inside policy variables do not count); this is judged only for a
+    /// resource part without wildcards, since some formats' placeholders hold colons the reference
+    /// does not show (AWS's own policies write `plan/*:*` for `plan/${ResourceId}`). The region and account
+    /// fields are compared with the ARN formats of that service whose resource part can match (all
+    /// of the service's formats when none does): a region where every format has none
+    /// (`arn:aws:s3:us-east-1::bucket`, `arn:aws:iam:us-east-1:...`) or none where every format
+    /// has one; no account and no region where every format has an account
+    /// (`arn:aws:iam:::role/app`; AWS-owned resources such as public AMIs name a region and no
+    /// account, and are left alone); a region that is not of the form `us-east-1`; an account that
+    /// is not 12 digits (or `aws`, as in AWS managed policy ARNs). Fields holding a wildcard or a
+    /// policy variable (`${aws:username}`), and unknown parts of Terraform or CloudFormation
+    /// values, are not judged. A `<placeholder>` left from a suggested policy (`<region>`,
+    /// `<account-id>`) is reported as unfilled. `arn-resource-mismatch` leaves the ARNs this rule
+    /// reports alone.
     ///
     /// ## Why is this bad?
     /// IAM compares `Resource` with request ARNs as text. A malformed ARN matches nothing, so an
@@ -80,7 +91,7 @@ impl Rule for InvalidArn {
 }
 
 /// [`check`], remembered per thread: module instances and repeated statements name the same ARNs.
-fn check_remembered(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
+pub(crate) fn check_remembered(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
     thread_local! {
         static WITH_HOLES: crate::memo::Table<Option<(String, String)>> = Default::default();
         static PLAIN: crate::memo::Table<Option<(String, String)>> = Default::default();
@@ -91,18 +102,36 @@ fn check_remembered(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, St
 
 /// What is wrong with an ARN, if anything: (message, help).
 fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
+    // A `<placeholder>` from a suggested policy (`iamlint suggest`, a fix, a README) left as is.
+    if let Some(start) = text.find('<') {
+        if let Some(len) = text[start..].find('>') {
+            let placeholder = &text[start..=start + len];
+            return Some((
+                format!("`{placeholder}` in `{text}` is an unfilled placeholder"),
+                format!("replace `{placeholder}` with the real value, or `*`"),
+            ));
+        }
+    }
     let Some(arn) = parse_arn(text) else {
-        let head = text.split(':').next().unwrap_or_default();
-        if is_pattern(head) || (has_holes && !text.starts_with("arn:")) {
+        if has_holes && !text.starts_with("arn:") {
             return None;
         }
         if !text.starts_with("arn:") {
+            // A pattern whose literal head can still begin an ARN (`*`, `arn*`, `*/reports`)
+            // stands for ARNs; any other text (`reports/*`, `bucket-name`) is a name, not an ARN.
+            let head = &text[..text.find(['*', '?']).unwrap_or(text.len())];
+            if head.len() < text.len() && "arn:".starts_with(head) {
+                return None;
+            }
             return Some((
                 format!("`{text}` is not an ARN"),
                 "write a full ARN (`arn:aws:service:region:account:resource`) or `\"*\"`".into(),
             ));
         }
-        if is_pattern(text) {
+        // Too few fields: fine only when the last field is a bare wildcard that can stand for the
+        // missing ones (`arn:aws:*`, `arn:aws:s3:*`).
+        let last = text.rsplit(':').next().unwrap_or_default();
+        if !last.is_empty() && last.bytes().all(|b| b == b'*') {
             return None;
         }
         let fields = text.split(':').count();
@@ -167,6 +196,32 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
     }
     let field = |t: &str, i: usize| t.split(':').nth(i).unwrap_or_default().to_string();
     let example = formats[0];
+    // Too many fields: more colons in the resource than any format of the service has (a colon is
+    // literal even beside a wildcard, so no value can supply it).
+    // Colons inside policy variables (`${aws:username}`) are not fields.
+    let colons = |r: &str| without_variables(r).bytes().filter(|&b| b == b':').count();
+    let written_colons = colons(arn.resource);
+    let most = types
+        .iter()
+        .flat_map(|(_, t)| t.arns.iter())
+        .filter_map(|t| parse_arn(t))
+        .filter(|t| t.service.eq_ignore_ascii_case(arn.service))
+        .map(|t| colons(t.resource))
+        .max()
+        .unwrap_or(0);
+    // Only a resource without wildcards is judged: AWS's own policies write `plan/*:*` where the
+    // reference's placeholder (`plan/${ResourceId}`) evidently holds a colon.
+    if written_colons > most && !arn.resource.contains(['*', '?']) {
+        return Some((
+            format!(
+                "`{text}` has {} fields; `{}` ARNs have {}",
+                written_colons + 6,
+                arn.service,
+                most + 6
+            ),
+            format!("write the ARN as `{example}`"),
+        ));
+    }
     if !is_pattern(arn.region) {
         let regions: Vec<String> = formats.iter().map(|t| field(t, 3)).collect();
         if arn.region.is_empty() {
@@ -200,7 +255,18 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
     if !is_pattern(arn.account) {
         let accounts: Vec<String> = formats.iter().map(|t| field(t, 4)).collect();
         if arn.account.is_empty() {
-            // AWS-owned resources have no account: nothing to judge.
+            // AWS-owned resources (public images, SSM parameters) have a region but no account;
+            // with neither, and formats that all want an account, the account was left out.
+            let regions_empty = arn.region.is_empty();
+            if regions_empty && accounts.iter().all(|a| !a.is_empty()) {
+                return Some((
+                    format!(
+                        "`{text}` has no account, but `{}` ARNs need one",
+                        arn.service
+                    ),
+                    format!("write the ARN as `{example}`, with the 12-digit account id or `*`"),
+                ));
+            }
         } else if accounts.iter().all(String::is_empty) {
             return Some((
                 format!(
@@ -220,4 +286,24 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
         }
     }
     None
+}
+
+/// The text with each policy variable (`${aws:username}`) removed.
+fn without_variables(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("${") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find('}') {
+            Some(j) => rest = &rest[i + j + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }

@@ -43,18 +43,12 @@ declare_rule! {
     }
 }
 
-/// True when every action `inner` matches is matched by `outer` (both IAM patterns).
-/// Wildcards whose service part has a wildcard may cover any service's actions.
-const ANY_SERVICE: &str = "*";
-
-/// The service part of a lower-cased action or pattern, or [`ANY_SERVICE`].
-fn service_key(lower: &str) -> &str {
-    match lower.split_once(':') {
-        Some((service, _)) if !has_wildcard(service) => service,
-        _ => ANY_SERVICE,
-    }
+/// The text before the first wildcard.
+fn literal_head(lower: &str) -> &str {
+    &lower[..lower.find(['*', '?']).unwrap_or(lower.len())]
 }
 
+/// True when every action `inner` matches is matched by `outer` (both IAM patterns).
 fn covers(outer: &str, inner: &str) -> bool {
     if outer.eq_ignore_ascii_case(inner) {
         return true;
@@ -89,6 +83,9 @@ impl Rule for RedundantAction {
             .map(|item| item.value.as_str().map(str::to_ascii_lowercase))
             .collect();
         let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+        // Wildcards by their literal head (the text before the first `*` or `?`): only a
+        // wildcard whose head starts the covered text can cover it, so each item looks up its own
+        // prefixes, one per distinct head length, instead of comparing with every wildcard.
         let mut wildcards: HashMap<&str, Vec<usize>> = HashMap::new();
         for (j, text) in lower.iter().enumerate() {
             let Some(text) = text else {
@@ -96,10 +93,12 @@ impl Rule for RedundantAction {
             };
             first_of.entry(text).or_insert(j);
             if has_wildcard(text) {
-                wildcards.entry(service_key(text)).or_default().push(j);
+                wildcards.entry(literal_head(text)).or_default().push(j);
             }
         }
-        let no_candidates = Vec::new();
+        let mut head_lengths: Vec<usize> = wildcards.keys().map(|h| h.len()).collect();
+        head_lengths.sort_unstable();
+        head_lengths.dedup();
         for (i, item) in items.iter().enumerate() {
             let (Some(inner), Some(inner_lower)) = (item.value.as_str(), &lower[i]) else {
                 continue;
@@ -108,13 +107,12 @@ impl Rule for RedundantAction {
                 .get(inner_lower.as_str())
                 .copied()
                 .filter(|j| *j < i);
-            let same_service = wildcards
-                .get(service_key(inner_lower))
-                .unwrap_or(&no_candidates);
-            let any_service = wildcards.get(ANY_SERVICE).unwrap_or(&no_candidates);
-            let wider = same_service
+            let wider = head_lengths
                 .iter()
-                .chain(any_service)
+                .take_while(|&&n| n <= inner_lower.len())
+                .filter_map(|&n| inner_lower.get(..n))
+                .filter_map(|head| wildcards.get(head))
+                .flatten()
                 .copied()
                 .filter(|j| {
                     let Some(outer) = items[*j].value.as_str() else {

@@ -1,0 +1,236 @@
+//! Reviewed corrections to the Service Authorization Reference (`rules/reviewed/*.tsv`): where AWS's
+//! documentation and the reference data disagree, one line per entry with the AWS page that
+//! justifies it. Rules ask the catalog; no rule carries an exception of its own.
+//!
+//! - `actions-on-star.tsv`: `action \t url \t reason`: actions whose only resource types are
+//!   optional and whose documented use is `"Resource": "*"` (`cloudwatch:PutMetricData`).
+//! - `arn-formats.tsv`: `action \t ARN template \t url \t reason`: ARN formats AWS documents for an
+//!   action beside the reference's (the SAM transform for `cloudformation:CreateChangeSet`).
+//! - `cross-service-arns.tsv`: `action service \t ARN service \t url \t reason`: actions of one
+//!   service that AWS uses on resources of another the reference does not list for them.
+//! - `service-required-policies.tsv`: `policy \t service principal \t url \t reason`: AWS managed
+//!   policies AWS requires on the role a service assumes (`AmazonEKSClusterPolicy` for
+//!   `eks.amazonaws.com`).
+
+use std::sync::OnceLock;
+
+const ACTIONS_ON_STAR_TSV: &str = include_str!("../../rules/reviewed/actions-on-star.tsv");
+const ARN_FORMATS_TSV: &str = include_str!("../../rules/reviewed/arn-formats.tsv");
+const CROSS_SERVICE_TSV: &str = include_str!("../../rules/reviewed/cross-service-arns.tsv");
+const SERVICE_REQUIRED_TSV: &str =
+    include_str!("../../rules/reviewed/service-required-policies.tsv");
+
+/// One reviewed entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewed {
+    /// `service:Action` as written in the table.
+    pub action: &'static str,
+    /// The ARN template (`arn-formats.tsv` only; empty otherwise).
+    pub arn: &'static str,
+    /// The AWS documentation page behind the entry.
+    pub url: &'static str,
+    pub reason: &'static str,
+}
+
+/// The data lines of a table (comments and blank lines skipped), split on tabs.
+fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+}
+
+/// `actions-on-star.tsv`.
+pub fn actions_on_star() -> &'static [Reviewed] {
+    static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(ACTIONS_ON_STAR_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, url, reason] => Some(Reviewed {
+                    action,
+                    arn: "",
+                    url,
+                    reason,
+                }),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// `arn-formats.tsv`.
+pub fn arn_formats() -> &'static [Reviewed] {
+    static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(ARN_FORMATS_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, arn, url, reason] => Some(Reviewed {
+                    action,
+                    arn,
+                    url,
+                    reason,
+                }),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// `cross-service-arns.tsv`: (action service, ARN service, url).
+pub fn cross_service_arns() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(CROSS_SERVICE_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, arn, url, _reason] => Some((*action, *arn, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Whether AWS uses actions of `action_service` on ARNs of `arn_service` (case-insensitive).
+pub fn cross_service(action_service: &str, arn_service: &str) -> bool {
+    cross_service_arns().iter().any(|(a, r, _)| {
+        a.eq_ignore_ascii_case(action_service) && r.eq_ignore_ascii_case(arn_service)
+    })
+}
+
+/// `service-required-policies.tsv`: (policy name, service principal, url).
+pub fn service_required_policies() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(SERVICE_REQUIRED_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [policy, service, url, _reason] => Some((*policy, *service, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Whether AWS requires the managed policy `policy` on a role `service` assumes.
+pub fn service_requires(policy: &str, service: &str) -> bool {
+    service_required_policies()
+        .iter()
+        .any(|(p, s, _)| *p == policy && s.eq_ignore_ascii_case(service))
+}
+
+/// The entries of `table` for `service:action` (case-insensitive).
+pub fn find<'t, 'q>(
+    table: &'t [Reviewed],
+    service: &'q str,
+    action: &'q str,
+) -> impl Iterator<Item = &'t Reviewed> + use<'t, 'q> {
+    table.iter().filter(move |r| {
+        r.action
+            .split_once(':')
+            .is_some_and(|(s, a)| s.eq_ignore_ascii_case(service) && a.eq_ignore_ascii_case(action))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    /// Every data line has its columns (a malformed line would be skipped silently otherwise).
+    #[test]
+    fn every_line_parses() {
+        for (text, table_len, columns) in [
+            (ACTIONS_ON_STAR_TSV, actions_on_star().len(), 3),
+            (ARN_FORMATS_TSV, arn_formats().len(), 4),
+            (SERVICE_REQUIRED_TSV, service_required_policies().len(), 4),
+            (CROSS_SERVICE_TSV, cross_service_arns().len(), 4),
+        ] {
+            let lines: Vec<_> = rows(text).collect();
+            assert!(!lines.is_empty());
+            assert_eq!(lines.len(), table_len);
+            for l in lines {
+                assert_eq!(l.len(), columns, "{l:?}");
+                assert!(l.iter().all(|f| !f.trim().is_empty()), "{l:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn entries_name_catalog_actions_and_aws_pages() {
+        let catalog = Catalog::get();
+        for r in actions_on_star().iter().chain(arn_formats()) {
+            let a = catalog
+                .action(r.action)
+                .unwrap_or_else(|| panic!("{} is not in the catalog", r.action));
+            assert!(
+                r.url.starts_with("https://docs.aws.amazon.com/"),
+                "{}: {}",
+                r.action,
+                r.url
+            );
+            assert!(a.action.is_scopable(), "{}", r.action);
+        }
+        // On "*" only when every resource type is optional: a required type means the data says
+        // the action needs an ARN, and the table would contradict it rather than complete it.
+        for r in actions_on_star() {
+            let a = catalog.action(r.action).expect("checked above");
+            assert!(
+                a.action.resources.iter().all(|t| !t.required),
+                "{}",
+                r.action
+            );
+        }
+        for r in arn_formats() {
+            let parsed = crate::model::arn::parse_arn(r.arn).expect("six ARN fields");
+            let service = r.action.split_once(':').expect("service:action").0;
+            assert!(parsed.service.eq_ignore_ascii_case(service), "{}", r.arn);
+        }
+    }
+
+    #[test]
+    fn service_required_policies_are_managed_policies() {
+        let catalog = Catalog::get();
+        for (policy, service, url) in service_required_policies() {
+            assert!(catalog.managed_policy(policy).is_some(), "{policy}");
+            assert!(service.ends_with(".amazonaws.com"), "{service}");
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(service_requires(
+            "AmazonEKSClusterPolicy",
+            "eks.amazonaws.com"
+        ));
+        assert!(!service_requires(
+            "AmazonEKSClusterPolicy",
+            "ec2.amazonaws.com"
+        ));
+        assert!(!service_requires(
+            "AmazonEC2ContainerRegistryReadOnly",
+            "ec2.amazonaws.com"
+        ));
+    }
+
+    #[test]
+    fn cross_service_pairs_name_catalog_services() {
+        let catalog = Catalog::get();
+        for (action, arn, url) in cross_service_arns() {
+            assert!(catalog.service(action).is_some(), "{action}");
+            assert!(catalog.is_arn_service(arn), "{arn}");
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(cross_service("SSM", "eks"));
+        assert!(!cross_service("s3", "dynamodb"));
+    }
+
+    #[test]
+    fn lookups_are_case_insensitive() {
+        assert_eq!(
+            find(actions_on_star(), "CloudWatch", "putmetricdata").count(),
+            1
+        );
+        assert_eq!(
+            find(actions_on_star(), "cloudwatch", "GetMetricData").count(),
+            0
+        );
+        assert_eq!(
+            find(arn_formats(), "cloudformation", "CreateChangeSet").count(),
+            1
+        );
+    }
+}
