@@ -91,6 +91,20 @@ impl Report {
         self.files.iter().any(|f| !f.errors.is_empty())
     }
 
+    /// [`Report::exit_code`] with each file's own threshold (its config's `fail-on`).
+    pub fn exit_code_by(&self, fail_on: impl Fn(&FileReport) -> Severity) -> i32 {
+        if self.has_errors() {
+            2
+        } else if self.files.iter().any(|file| {
+            let at = fail_on(file);
+            file.active().any(|f| f.severity >= at)
+        }) {
+            1
+        } else {
+            0
+        }
+    }
+
     /// 0 clean, 1 findings at or above `fail_on`, 2 input errors.
     pub fn exit_code(&self, fail_on: Severity) -> i32 {
         if self.has_errors() {
@@ -658,4 +672,224 @@ fn statement_sid<'m>(model: &'m FileModel, finding: &Finding) -> Option<&'m str>
         .min_by_key(|stmt| stmt.span.end - stmt.span.start)
         .and_then(|stmt| stmt.sid.as_ref())
         .and_then(|sid| sid.value.as_str())
+}
+
+/// A file to lint in a [`Plan`], with the repository root of the path it was found from (config
+/// discovery stops there).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub item: Discovered,
+    pub root: PathBuf,
+}
+
+/// The files a run lints. A partial run (a file or folder below its repository root) that touches
+/// Terraform also lints every `.tf` file of the root, so that a module is seen with its callers
+/// and tfvars, and then keeps only the findings with a location in a named path ([`Scope`]).
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub files: Vec<Planned>,
+    pub scope: Option<Scope>,
+}
+
+impl Plan {
+    /// True when the run lints more than it reports.
+    pub fn is_partial(&self) -> bool {
+        self.scope.is_some()
+    }
+}
+
+/// The named paths of a partial run, canonical: files, and folders (everything inside).
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    files: HashSet<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Scope {
+    pub fn contains(&self, path: &Path) -> bool {
+        let path = crate::root::canonical(path);
+        self.files.contains(&path) || self.dirs.iter().any(|d| path.starts_with(d))
+    }
+}
+
+/// Files Terraform reads besides `.tf`: variable files. Named on their own they only widen the
+/// scope; a whole run never lints them as policies.
+fn is_tfvars(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
+}
+
+fn is_tf(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
+}
+
+/// Every `.tf` file under `root`, as the folder walk finds them (ignore files honoured).
+fn terraform_files(root: &Path) -> Vec<PathBuf> {
+    discover::discover(&[root.to_path_buf()])
+        .into_iter()
+        .filter_map(|d| match d {
+            Discovered::File { path, .. } if is_tf(&path) => Some(path),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `path` (under `root`) relative to the current folder when the current folder is inside `root`
+/// (`../examples/main.tf` from `modules/`), as a run from there names files; else as given.
+fn shown(path: &Path, root: &Path) -> PathBuf {
+    let cwd = crate::root::canonical(Path::new("."));
+    if let Ok(rel) = path.strip_prefix(&cwd) {
+        return rel.to_path_buf();
+    }
+    match (cwd.strip_prefix(root), path.strip_prefix(root)) {
+        (Ok(up), Ok(down)) => up
+            .components()
+            .map(|_| Path::new(".."))
+            .fold(PathBuf::new(), |acc, c| acc.join(c))
+            .join(down),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// What a run over `paths` lints. A path that is its repository root (or a folder without one) is
+/// a whole run; below the root, Terraform is evaluated over the whole root when the path is a
+/// folder, a `.tf` or tfvars file, or a file whose name a `.tf` file of the root mentions (a
+/// policy loaded with `file()`), so that findings agree with a run over the root.
+pub fn plan(paths: &[PathBuf]) -> Plan {
+    let mut plan = Plan::default();
+    let mut scope = Scope::default();
+    // Roots whose Terraform is linted whole, with their `.tf` files (read once).
+    let mut whole: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    let mut partial = false;
+    for path in paths {
+        let root = crate::root::of(path);
+        let canonical = crate::root::canonical(path);
+        for item in discover::discover(std::slice::from_ref(path)) {
+            // Variable files are read through their module, never linted alone.
+            if matches!(&item, Discovered::File { path, explicit: true } if is_tfvars(path)) {
+                continue;
+            }
+            plan.files.push(Planned {
+                item,
+                root: root.clone(),
+            });
+        }
+        if canonical == root {
+            scope.dirs.push(canonical);
+            continue;
+        }
+        partial = true;
+        let is_dir = canonical.is_dir();
+        if is_dir {
+            scope.dirs.push(canonical.clone());
+        } else {
+            scope.files.insert(canonical.clone());
+        }
+        if whole.iter().any(|(r, _)| *r == root) {
+            continue;
+        }
+        let tf = terraform_files(&root);
+        let needed = is_dir
+            || is_tf(&canonical)
+            || is_tfvars(&canonical)
+            || canonical.file_name().is_some_and(|name| {
+                let name = name.to_string_lossy();
+                tf.iter().any(|f| {
+                    std::fs::read_to_string(f).is_ok_and(|text| text.contains(name.as_ref()))
+                })
+            });
+        if needed {
+            whole.push((root, tf));
+        }
+    }
+    if !partial {
+        return plan;
+    }
+    let mut listed: HashSet<PathBuf> = plan
+        .files
+        .iter()
+        .filter_map(|p| match &p.item {
+            Discovered::File { path, .. } => Some(crate::root::canonical(path)),
+            Discovered::Error { .. } => None,
+        })
+        .collect();
+    for (root, tf) in whole {
+        for path in tf {
+            if listed.insert(crate::root::canonical(&path)) {
+                plan.files.push(Planned {
+                    item: Discovered::File {
+                        path: shown(&path, &root),
+                        explicit: false,
+                    },
+                    root: root.clone(),
+                });
+            }
+        }
+    }
+    plan.scope = Some(scope);
+    plan
+}
+
+/// Lints a [`Plan`], each file with its own options (its nearest config under the command line's
+/// flags). Output order is by canonical path, then position; a partial run keeps the findings and
+/// errors located in a named path (primary or related location) and the reports of named files.
+pub fn run(
+    plan: &Plan,
+    opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
+) -> Report {
+    let mut files: Vec<(PathBuf, FileReport)> = plan
+        .files
+        .par_iter()
+        .filter_map(|planned| {
+            let opts = opts_for(planned);
+            if let Discovered::File { path, explicit } = &planned.item {
+                if (opts.force_exclude || !explicit) && opts.paths.is_excluded(path) {
+                    return None;
+                }
+            }
+            let report = lint_discovered(planned.item.clone(), &opts)?;
+            let key = crate::root::canonical(&report.sources.main().path);
+            Some((key, report))
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut files: Vec<FileReport> = files.into_iter().map(|(_, f)| f).collect();
+    dedup_across_files(&mut files);
+    if let Some(scope) = &plan.scope {
+        keep_in_scope(&mut files, scope);
+    }
+    Report { files }
+}
+
+/// Drops what a partial run does not report: findings with no location in a named path, errors
+/// outside them, and the reports of files that were only linted for context and keep nothing.
+fn keep_in_scope(files: &mut Vec<FileReport>, scope: &Scope) {
+    let mut memo: HashMap<PathBuf, bool> = HashMap::new();
+    let mut inside = |path: &Path| -> bool {
+        *memo
+            .entry(path.to_path_buf())
+            .or_insert_with(|| scope.contains(path))
+    };
+    files.retain_mut(|file| {
+        let named = inside(&file.sources.main().path.clone());
+        let paths: Vec<PathBuf> = file
+            .sources
+            .files()
+            .iter()
+            .map(|f| f.path.clone())
+            .collect();
+        let at = |span: Span| paths.get(span.file.0 as usize);
+        let mut keep = |span: Span| at(span).is_some_and(|p| inside(p));
+        file.findings
+            .retain(|f| keep(f.span) || f.related.iter().any(|l| keep(l.span)));
+        file.errors.retain(|e| match e.span {
+            Some(span) => keep(span),
+            None => named,
+        });
+        named || !file.findings.is_empty() || !file.errors.is_empty()
+    });
 }
