@@ -111,7 +111,8 @@ enum Command {
     Suggest {
         /// Recipe id, e.g. `ecr-pull`
         recipe: Option<String>,
-        /// ARN (or `Variable=value`) to fill in, e.g. the repository's ARN; repeatable
+        /// ARN, `Variable=value` or, with the HCL formats, a Terraform reference
+        /// (`aws_ecr_repository.app.arn`) to fill in; repeatable
         #[arg(long = "resource", value_name = "ARN")]
         resources: Vec<String>,
         /// Output syntax
@@ -144,7 +145,7 @@ enum SuggestFormatArg {
     Hcl,
     /// Terraform `data "aws_iam_policy_document"`
     HclDocument,
-    /// CloudFormation `AWS::IAM::ManagedPolicy`
+    /// CloudFormation template with an `AWS::IAM::ManagedPolicy`
     Yaml,
 }
 

@@ -46,9 +46,11 @@ fn iamlint(dir: &Path) -> Command {
     cmd
 }
 
-/// A temporary repo with the given files.
+/// A temporary repo with the given files (and a `.git` folder: the repository root, where config
+/// discovery stops).
 fn repo(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
     for (path, text) in files {
         write(dir.path(), path, text);
     }
@@ -209,10 +211,20 @@ fn exit_codes() {
     assert_eq!(run(&["broken.json"]), Some(2));
     assert_eq!(run(&["missing.json"]), Some(2));
     assert_eq!(run(&["clean.json", "warn.json", "broken.json"]), Some(2));
-    iamlint(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no paths given"));
+    // No path: the current folder, as `iamlint .` (broken.json makes it exit 2).
+    let bare = iamlint(dir.path()).arg(SELECT).output().expect("runs");
+    let dot = iamlint(dir.path())
+        .arg(SELECT)
+        .arg(".")
+        .output()
+        .expect("runs");
+    assert_eq!(bare.status.code(), Some(2));
+    assert_eq!(bare.stdout, dot.stdout);
+    let out = String::from_utf8_lossy(&bare.stdout);
+    assert!(
+        out.contains("bad.json:") && out.contains("warn.json:"),
+        "{out}"
+    );
     iamlint(dir.path())
         .args(["--select", "missing-versio", "clean.json"])
         .assert()
@@ -961,8 +973,10 @@ fn github_annotations_of_module_findings_name_the_call() {
         module_line.starts_with("::warning file=main.tf,line=11,"),
         "{module_line}"
     );
+    // A partial run sees the module's other callers too (the fixture repository's root is this
+    // crate's): the same finding, with the same labels, as a run over the root.
     assert!(
-        module_line.ends_with("%0Ain module `ci` called here: examples/broad/main.tf:1"),
+        module_line.contains("%0Ain module `ci` called here: examples/broad/main.tf:1"),
         "{module_line}"
     );
     // The caller's own finding is in the caller's file: no extra line.
