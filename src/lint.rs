@@ -852,7 +852,15 @@ pub fn run(
                 }
             }
             let report = lint_discovered(planned.item.clone(), &opts)?;
-            let key = crate::root::canonical(&report.sources.main().path);
+            // A partial run names files from the current folder and the root's others from the
+            // root: only the canonical path orders them as a run over the root does. A whole run
+            // orders by the path as given (one root, one prefix), without a `realpath` per file.
+            let path = &report.sources.main().path;
+            let key = if plan.is_partial() {
+                crate::root::canonical(path)
+            } else {
+                path.clone()
+            };
             Some((key, report))
         })
         .collect();
