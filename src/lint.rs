@@ -262,10 +262,16 @@ fn dedup_across_files(files: &mut [FileReport]) {
                 continue;
             };
             let src = other.sources.get(span.file);
+            // The two reports may spell one file differently (`./m/main.tf`, `e/../m/main.tf`).
+            let same_file = |path: &Path| {
+                path == src.path
+                    || crate::config::normalize(&crate::config::absolute(path))
+                        == crate::config::normalize(&crate::config::absolute(&src.path))
+            };
             let known = f.related.iter().any(|l| {
                 l.note == note
                     && (l.span.start, l.span.end) == (span.start, span.end)
-                    && file.sources.get(l.span.file).path == src.path
+                    && same_file(&file.sources.get(l.span.file).path)
             });
             if known {
                 continue;
@@ -727,15 +733,34 @@ fn is_tf(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
 }
 
-/// Every `.tf` file under `root`, as the folder walk finds them (ignore files honoured).
-fn terraform_files(root: &Path) -> Vec<PathBuf> {
-    discover::discover(&[root.to_path_buf()])
+/// What a run over `root` lints that Terraform reads: every `.tf` file, as the folder walk finds
+/// them (ignore files honoured), and every other file of the walk whose name a `.tf` file mentions
+/// (a policy loaded with `file()`: its own report and the `.tf`'s share findings). Also whether
+/// `named` (a file name) is mentioned.
+fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf>, bool) {
+    let (tf, others): (Vec<PathBuf>, Vec<PathBuf>) = discover::discover(&[root.to_path_buf()])
         .into_iter()
         .filter_map(|d| match d {
-            Discovered::File { path, .. } if is_tf(&path) => Some(path),
-            _ => None,
+            Discovered::File { path, .. } => Some(path),
+            Discovered::Error { .. } => None,
         })
-        .collect()
+        .partition(|p| is_tf(p));
+    let texts: Vec<String> = tf
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    let mentioned = |name: &std::ffi::OsStr| {
+        let name = name.to_string_lossy();
+        texts.iter().any(|t| t.contains(name.as_ref()))
+    };
+    let named_mentioned = named.is_some_and(mentioned);
+    let mut out = tf;
+    out.extend(
+        others
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(mentioned)),
+    );
+    (out, named_mentioned)
 }
 
 /// `path` (under `root`) relative to the current folder when the current folder is inside `root`
@@ -792,16 +817,8 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
         if whole.iter().any(|(r, _)| *r == root) {
             continue;
         }
-        let tf = terraform_files(&root);
-        let needed = is_dir
-            || is_tf(&canonical)
-            || is_tfvars(&canonical)
-            || canonical.file_name().is_some_and(|name| {
-                let name = name.to_string_lossy();
-                tf.iter().any(|f| {
-                    std::fs::read_to_string(f).is_ok_and(|text| text.contains(name.as_ref()))
-                })
-            });
+        let (tf, mentioned) = terraform_files(&root, canonical.file_name());
+        let needed = is_dir || is_tf(&canonical) || is_tfvars(&canonical) || mentioned;
         if needed {
             whole.push((root, tf));
         }
