@@ -66,6 +66,8 @@ pub struct Baseline {
     /// Folder that finding paths are taken relative to.
     root: PathBuf,
     counts: HashMap<String, usize>,
+    /// Each fingerprint's file as the baseline records it (relative to `root`).
+    paths: HashMap<String, String>,
 }
 
 /// What applying a baseline did.
@@ -98,18 +100,27 @@ impl Baseline {
             });
         }
         let mut counts = HashMap::new();
+        let mut paths = HashMap::new();
         for entry in file.findings {
-            *counts.entry(entry.fingerprint).or_default() += 1;
+            *counts.entry(entry.fingerprint.clone()).or_default() += 1;
+            paths.insert(entry.fingerprint, entry.path);
         }
         Ok(Baseline {
             root: root_of(path),
             counts,
+            paths,
         })
     }
 
     /// Marks every finding the baseline knows as suppressed, in output order, up to the number
     /// of times the baseline holds its fingerprint.
     pub fn apply(&self, report: &mut Report) -> Applied {
+        self.apply_within(report, |_| true)
+    }
+
+    /// [`Baseline::apply`] for a partial run: only the unmatched entries of files for which
+    /// `linted` is true are counted (the other files were not looked at).
+    pub fn apply_within(&self, report: &mut Report, linted: impl Fn(&Path) -> bool) -> Applied {
         let mut left = self.counts.clone();
         let mut applied = Applied::default();
         for file in &mut report.files {
@@ -127,7 +138,15 @@ impl Baseline {
                 }
             }
         }
-        applied.unmatched = left.values().sum();
+        applied.unmatched = left
+            .iter()
+            .filter(|(print, _)| {
+                self.paths
+                    .get(*print)
+                    .is_none_or(|p| linted(&self.root.join(p)))
+            })
+            .map(|(_, n)| n)
+            .sum();
         applied
     }
 }

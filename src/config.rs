@@ -20,8 +20,8 @@
 //! reason = "ecr:GetAuthorizationToken cannot be scoped"
 //! ```
 //!
-//! The file is found by walking up from the first scanned path: `.iamlint.toml` first, then
-//! `iamlint.toml`, like ruff. Unknown keys, rule ids and severities are errors with a did-you-mean,
+//! Each file uses the nearest config at or above its folder, up to the repository root
+//! ([`nearest`]): `.iamlint.toml` first, then `iamlint.toml` in each folder, like ruff. Unknown keys, rule ids and severities are errors with a did-you-mean,
 //! located at `path:line:col`. Globs are relative to the folder holding the config file; a pattern
 //! without `/` matches a file or folder name at any depth (like `.gitignore`), and a folder pattern
 //! covers everything inside it.
@@ -226,7 +226,20 @@ impl Config {
         let rule = |s: &Spanned<String>| -> Result<RuleId, ConfigError> {
             RuleId::parse(s.get_ref()).ok_or_else(|| at(Some(s.span()), unknown_rule(s.get_ref())))
         };
-        let rules = |list: &[Spanned<String>]| list.iter().map(rule).collect::<Result<Vec<_>, _>>();
+        let selector = |s: &Spanned<String>| -> Result<Vec<RuleId>, ConfigError> {
+            parse_selector(s.get_ref()).map_err(|message| at(Some(s.span()), message))
+        };
+        let rules = |list: &[Spanned<String>]| -> Result<Vec<RuleId>, ConfigError> {
+            let mut out = Vec::new();
+            for item in list {
+                for rule in selector(item)? {
+                    if !out.contains(&rule) {
+                        out.push(rule);
+                    }
+                }
+            }
+            Ok(out)
+        };
         let severity = |s: &Spanned<String>| -> Result<Severity, ConfigError> {
             Severity::parse(s.get_ref()).ok_or_else(|| {
                 let hint = did_you_mean(s.get_ref(), ["error", "warning", "info"])
@@ -274,7 +287,7 @@ impl Config {
                 toml::Value::String(id) => {
                     config
                         .ignore
-                        .push(rule(&Spanned::new(item.span(), id.clone()))?);
+                        .extend(selector(&Spanned::new(item.span(), id.clone()))?);
                 }
                 toml::Value::Table(table) => {
                     let entry: RawIgnoreEntry = toml::Value::Table(table.clone())
@@ -382,6 +395,33 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     })
 }
 
+/// The config file of the files in folder `dir`: the nearest `.iamlint.toml` or `iamlint.toml` in
+/// `dir` or a folder above it, up to the repository root `root` ([`crate::root::of`]) and never
+/// above it (ruff's hierarchical rule: the closest config wins, configs are not merged). Both are
+/// taken with symlinks resolved. `None` when `dir` lies outside `root`.
+pub fn nearest(dir: &Path, root: &Path) -> Option<PathBuf> {
+    let dir = crate::root::canonical(dir);
+    let root = crate::root::canonical(root);
+    if !dir.starts_with(&root) {
+        return None;
+    }
+    let found = dir
+        .ancestors()
+        .take_while(|d| d.starts_with(&root))
+        .find_map(|d| {
+            FILE_NAMES
+                .iter()
+                .map(|name| d.join(name))
+                .find(|candidate| candidate.is_file())
+        })?;
+    // Shown in error messages: relative to the current folder when inside it.
+    let cwd = crate::root::canonical(Path::new("."));
+    Some(match found.strip_prefix(&cwd) {
+        Ok(relative) => relative.to_path_buf(),
+        Err(_) => found,
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
@@ -418,6 +458,49 @@ struct RawIgnoreEntry {
     sid: Option<String>,
     line: Option<u32>,
     reason: Option<String>,
+}
+
+/// Reads a rule selector as `select`, `ignore` and `per-path-ignores` (and `--select`/`--ignore`)
+/// take it: a rule id (`resource-star`), a category (`least-privilege`, as `iamlint rules` shows
+/// it), a prefix of rule ids ending in `-` (`unknown-` selects `unknown-action`, `unknown-service`
+/// and every other id starting so), or `all`. An unknown selector gets a did-you-mean.
+pub fn parse_selector(selector: &str) -> Result<Vec<RuleId>, String> {
+    if let Some(rule) = RuleId::parse(selector) {
+        return Ok(vec![rule]);
+    }
+    if selector == "all" {
+        return Ok(RuleId::ALL.to_vec());
+    }
+    let of_category: Vec<RuleId> = RuleId::ALL
+        .iter()
+        .copied()
+        .filter(|r| r.meta().category.as_str() == selector)
+        .collect();
+    if !of_category.is_empty() {
+        return Ok(of_category);
+    }
+    if selector.ends_with('-') {
+        let prefixed: Vec<RuleId> = RuleId::ALL
+            .iter()
+            .copied()
+            .filter(|r| r.id().starts_with(selector))
+            .collect();
+        if !prefixed.is_empty() {
+            return Ok(prefixed);
+        }
+        return Err(format!(
+            "no rule id starts with `{selector}` (`iamlint rules` lists them)"
+        ));
+    }
+    let categories = RuleId::ALL.iter().map(|r| r.meta().category.as_str());
+    let hint = RuleId::suggest(selector).or_else(|| did_you_mean(selector, categories));
+    Err(match hint {
+        Some(s) => format!("unknown rule `{selector}` (did you mean `{s}`?)"),
+        None => format!(
+            "unknown rule `{selector}` (expected a rule id, a category, a prefix ending in `-` or \
+             `all`; `iamlint rules` lists them)"
+        ),
+    })
 }
 
 fn unknown_rule(id: &str) -> String {

@@ -91,6 +91,20 @@ impl Report {
         self.files.iter().any(|f| !f.errors.is_empty())
     }
 
+    /// [`Report::exit_code`] with each file's own threshold (its config's `fail-on`).
+    pub fn exit_code_by(&self, fail_on: impl Fn(&FileReport) -> Severity) -> i32 {
+        if self.has_errors() {
+            2
+        } else if self.files.iter().any(|file| {
+            let at = fail_on(file);
+            file.active().any(|f| f.severity >= at)
+        }) {
+            1
+        } else {
+            0
+        }
+    }
+
     /// 0 clean, 1 findings at or above `fail_on`, 2 input errors.
     pub fn exit_code(&self, fail_on: Severity) -> i32 {
         if self.has_errors() {
@@ -248,10 +262,16 @@ fn dedup_across_files(files: &mut [FileReport]) {
                 continue;
             };
             let src = other.sources.get(span.file);
+            // The two reports may spell one file differently (`./m/main.tf`, `e/../m/main.tf`).
+            let same_file = |path: &Path| {
+                path == src.path
+                    || crate::config::normalize(&crate::config::absolute(path))
+                        == crate::config::normalize(&crate::config::absolute(&src.path))
+            };
             let known = f.related.iter().any(|l| {
                 l.note == note
                     && (l.span.start, l.span.end) == (span.start, span.end)
-                    && file.sources.get(l.span.file).path == src.path
+                    && same_file(&file.sources.get(l.span.file).path)
             });
             if known {
                 continue;
@@ -658,4 +678,243 @@ fn statement_sid<'m>(model: &'m FileModel, finding: &Finding) -> Option<&'m str>
         .min_by_key(|stmt| stmt.span.end - stmt.span.start)
         .and_then(|stmt| stmt.sid.as_ref())
         .and_then(|sid| sid.value.as_str())
+}
+
+/// A file to lint in a [`Plan`], with the repository root of the path it was found from (config
+/// discovery stops there).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub item: Discovered,
+    pub root: PathBuf,
+}
+
+/// The files a run lints. A partial run (a file or folder below its repository root) that touches
+/// Terraform also lints every `.tf` file of the root, so that a module is seen with its callers
+/// and tfvars, and then keeps only the findings with a location in a named path ([`Scope`]).
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub files: Vec<Planned>,
+    pub scope: Option<Scope>,
+}
+
+impl Plan {
+    /// True when the run lints more than it reports.
+    pub fn is_partial(&self) -> bool {
+        self.scope.is_some()
+    }
+}
+
+/// The named paths of a partial run, canonical: files, and folders (everything inside).
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    files: HashSet<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Scope {
+    pub fn contains(&self, path: &Path) -> bool {
+        let path = crate::root::canonical(path);
+        self.files.contains(&path) || self.dirs.iter().any(|d| path.starts_with(d))
+    }
+}
+
+/// Files Terraform reads besides `.tf`: variable files. Named on their own they only widen the
+/// scope; a whole run never lints them as policies.
+fn is_tfvars(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
+}
+
+fn is_tf(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
+}
+
+/// What a run over `root` lints that Terraform reads: every `.tf` file, as the folder walk finds
+/// them (ignore files honoured), and every other file of the walk whose name a `.tf` file mentions
+/// (a policy loaded with `file()`: its own report and the `.tf`'s share findings). Also whether
+/// `named` (a file name) is mentioned.
+fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf>, bool) {
+    let (tf, others): (Vec<PathBuf>, Vec<PathBuf>) = discover::discover(&[root.to_path_buf()])
+        .into_iter()
+        .filter_map(|d| match d {
+            Discovered::File { path, .. } => Some(path),
+            Discovered::Error { .. } => None,
+        })
+        .partition(|p| is_tf(p));
+    let texts: Vec<String> = tf
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    let mentioned = |name: &std::ffi::OsStr| {
+        let name = name.to_string_lossy();
+        texts.iter().any(|t| t.contains(name.as_ref()))
+    };
+    let named_mentioned = named.is_some_and(mentioned);
+    let mut out = tf;
+    out.extend(
+        others
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(mentioned)),
+    );
+    (out, named_mentioned)
+}
+
+/// `path` (under `root`) relative to the current folder when the current folder is inside `root`
+/// (`../examples/main.tf` from `modules/`), as a run from there names files; else as given.
+fn shown(path: &Path, root: &Path) -> PathBuf {
+    let cwd = crate::root::canonical(Path::new("."));
+    if let Ok(rel) = path.strip_prefix(&cwd) {
+        return rel.to_path_buf();
+    }
+    match (cwd.strip_prefix(root), path.strip_prefix(root)) {
+        (Ok(up), Ok(down)) => up
+            .components()
+            .map(|_| Path::new(".."))
+            .fold(PathBuf::new(), |acc, c| acc.join(c))
+            .join(down),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// What a run over `paths` lints. A path that is its repository root (or a folder without one) is
+/// a whole run; below the root, Terraform is evaluated over the whole root when the path is a
+/// folder, a `.tf` or tfvars file, or a file whose name a `.tf` file of the root mentions (a
+/// policy loaded with `file()`), so that findings agree with a run over the root.
+pub fn plan(paths: &[PathBuf]) -> Plan {
+    let mut plan = Plan::default();
+    let mut scope = Scope::default();
+    // Roots whose Terraform is linted whole, with their `.tf` files (read once).
+    let mut whole: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    let mut partial = false;
+    for path in paths {
+        let root = crate::root::of(path);
+        let canonical = crate::root::canonical(path);
+        for item in discover::discover(std::slice::from_ref(path)) {
+            // Variable files are read through their module, never linted alone.
+            if matches!(&item, Discovered::File { path, explicit: true } if is_tfvars(path)) {
+                continue;
+            }
+            plan.files.push(Planned {
+                item,
+                root: root.clone(),
+            });
+        }
+        if canonical == root {
+            scope.dirs.push(canonical);
+            continue;
+        }
+        partial = true;
+        let is_dir = canonical.is_dir();
+        if is_dir {
+            scope.dirs.push(canonical.clone());
+        } else {
+            scope.files.insert(canonical.clone());
+        }
+        if whole.iter().any(|(r, _)| *r == root) {
+            continue;
+        }
+        let (tf, mentioned) = terraform_files(&root, canonical.file_name());
+        let needed = is_dir || is_tf(&canonical) || is_tfvars(&canonical) || mentioned;
+        if needed {
+            whole.push((root, tf));
+        }
+    }
+    if !partial {
+        return plan;
+    }
+    let mut listed: HashSet<PathBuf> = plan
+        .files
+        .iter()
+        .filter_map(|p| match &p.item {
+            Discovered::File { path, .. } => Some(crate::root::canonical(path)),
+            Discovered::Error { .. } => None,
+        })
+        .collect();
+    for (root, tf) in whole {
+        for path in tf {
+            if listed.insert(crate::root::canonical(&path)) {
+                plan.files.push(Planned {
+                    item: Discovered::File {
+                        path: shown(&path, &root),
+                        explicit: false,
+                    },
+                    root: root.clone(),
+                });
+            }
+        }
+    }
+    plan.scope = Some(scope);
+    plan
+}
+
+/// Lints a [`Plan`], each file with its own options (its nearest config under the command line's
+/// flags). Output order is by canonical path, then position; a partial run keeps the findings and
+/// errors located in a named path (primary or related location) and the reports of named files.
+pub fn run(
+    plan: &Plan,
+    opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
+) -> Report {
+    let mut files: Vec<(PathBuf, FileReport)> = plan
+        .files
+        .par_iter()
+        .filter_map(|planned| {
+            let opts = opts_for(planned);
+            if let Discovered::File { path, explicit } = &planned.item {
+                if (opts.force_exclude || !explicit) && opts.paths.is_excluded(path) {
+                    return None;
+                }
+            }
+            let report = lint_discovered(planned.item.clone(), &opts)?;
+            // A partial run names files from the current folder and the root's others from the
+            // root: only the canonical path orders them as a run over the root does. A whole run
+            // orders by the path as given (one root, one prefix), without a `realpath` per file.
+            let path = &report.sources.main().path;
+            let key = if plan.is_partial() {
+                crate::root::canonical(path)
+            } else {
+                path.clone()
+            };
+            Some((key, report))
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut files: Vec<FileReport> = files.into_iter().map(|(_, f)| f).collect();
+    dedup_across_files(&mut files);
+    if let Some(scope) = &plan.scope {
+        keep_in_scope(&mut files, scope);
+    }
+    Report { files }
+}
+
+/// Drops what a partial run does not report: findings with no location in a named path, errors
+/// outside them, and the reports of files that were only linted for context and keep nothing.
+fn keep_in_scope(files: &mut Vec<FileReport>, scope: &Scope) {
+    let mut memo: HashMap<PathBuf, bool> = HashMap::new();
+    let mut inside = |path: &Path| -> bool {
+        *memo
+            .entry(path.to_path_buf())
+            .or_insert_with(|| scope.contains(path))
+    };
+    files.retain_mut(|file| {
+        let named = inside(&file.sources.main().path.clone());
+        let paths: Vec<PathBuf> = file
+            .sources
+            .files()
+            .iter()
+            .map(|f| f.path.clone())
+            .collect();
+        let at = |span: Span| paths.get(span.file.0 as usize);
+        let mut keep = |span: Span| at(span).is_some_and(|p| inside(p));
+        file.findings
+            .retain(|f| keep(f.span) || f.related.iter().any(|l| keep(l.span)));
+        file.errors.retain(|e| match e.span {
+            Some(span) => keep(span),
+            None => named,
+        });
+        named || !file.findings.is_empty() || !file.errors.is_empty()
+    });
 }

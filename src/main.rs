@@ -38,15 +38,18 @@ fn purge_freed_memory_at_once() {
     }
 }
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use iamlint::baseline::{self, Baseline};
 use iamlint::catalog::Catalog;
 use iamlint::config::Config;
+use iamlint::discover::Discovered;
 use iamlint::finding::{Applicability, Severity};
 use iamlint::frontend::terraform::tfvars::VarSetting;
 use iamlint::frontend::FrontendOptions;
@@ -59,7 +62,8 @@ use iamlint::text::plural;
 #[command(
     name = "iamlint",
     about = "A least-privilege linter for AWS IAM policies in JSON, Terraform and CloudFormation",
-    after_help = "Without a subcommand, `iamlint PATH...` runs `check`.\n\n\
+    after_help = "Without a subcommand, `iamlint [PATH...]` runs `check` (on `.` without a \
+    PATH).\n\n\
         Exit codes: 0 no findings at or above --fail-on, 1 findings at or above it, \
         2 usage, config or input errors.",
     args_conflicts_with_subcommands = true,
@@ -83,7 +87,11 @@ enum Command {
     #[command(after_help = CHECK_EXAMPLES)]
     Check(Box<CheckArgs>),
     /// List every rule with its category, default severity and whether it can fix
-    Rules,
+    Rules {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TextFormatArg::Text)]
+        format: TextFormatArg,
+    },
     /// Print the documentation of a rule
     Explain {
         /// Rule id, e.g. `resource-star`
@@ -103,7 +111,8 @@ enum Command {
     Suggest {
         /// Recipe id, e.g. `ecr-pull`
         recipe: Option<String>,
-        /// ARN (or `Variable=value`) to fill in, e.g. the repository's ARN; repeatable
+        /// ARN, `Variable=value` or, with the HCL formats, a Terraform reference
+        /// (`aws_ecr_repository.app.arn`) to fill in; repeatable
         #[arg(long = "resource", value_name = "ARN")]
         resources: Vec<String>,
         /// Output syntax
@@ -136,7 +145,7 @@ enum SuggestFormatArg {
     Hcl,
     /// Terraform `data "aws_iam_policy_document"`
     HclDocument,
-    /// CloudFormation `AWS::IAM::ManagedPolicy`
+    /// CloudFormation template with an `AWS::IAM::ManagedPolicy`
     Yaml,
 }
 
@@ -155,12 +164,21 @@ const CHECK_EXAMPLES: &str = "Examples:
   iamlint check . --write-baseline base.json      record today's findings
   iamlint check . --baseline base.json            report only findings not in base.json
 
-Configuration is read from the nearest .iamlint.toml or iamlint.toml at or above the first PATH;
-command-line flags override it.";
+Without PATH, the current folder is linted. Each file uses the nearest .iamlint.toml or
+iamlint.toml at or above its folder, up to the repository root (the nearest folder holding .git);
+command-line flags override it, `--config FILE` replaces it for every file.
+
+Naming files or folders below the repository root is a partial run: Terraform is evaluated over
+the whole root (modules with their callers and tfvars) and the findings located in the named paths
+are reported, the same as a run over the root reports for them.
+
+--select and --ignore take rule ids, categories (`least-privilege`), id prefixes ending in `-`
+(`unknown-`) or `all`.";
 
 #[derive(Args, Debug, Default)]
 struct CheckArgs {
     /// Files or folders to lint (folders are walked, honouring .gitignore); `-` reads stdin
+    /// [default: .]
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
 
@@ -172,7 +190,8 @@ struct CheckArgs {
     #[arg(short, long, value_name = "FILE")]
     output_file: Option<PathBuf>,
 
-    /// Run only these rules (comma-separated or repeated); replaces the config's `select`
+    /// Run only these rules (ids, categories, `prefix-`, `all`; comma-separated or repeated);
+    /// replaces the config's `select`
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     select: Vec<String>,
 
@@ -180,7 +199,8 @@ struct CheckArgs {
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     extend_select: Vec<String>,
 
-    /// Skip these rules (comma-separated or repeated); replaces the config's `ignore`
+    /// Skip these rules (ids, categories, `prefix-`; comma-separated or repeated); replaces the
+    /// config's `ignore`
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     ignore: Vec<String>,
 
@@ -226,7 +246,8 @@ struct CheckArgs {
     #[arg(short, long)]
     quiet: bool,
 
-    /// When to use colour (NO_COLOR is honoured with `auto`)
+    /// When to use colour; with `auto`, NO_COLOR turns it off and FORCE_COLOR or CLICOLOR_FORCE
+    /// (not `0`) turn it on
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
 
@@ -237,6 +258,11 @@ struct CheckArgs {
     /// Apply safe fixes (same permissions, e.g. a duplicate action dropped) to the files
     #[arg(long)]
     fix: bool,
+
+    /// Apply unsafe fixes too (they grant less, e.g. a wildcard replaced by the actions a job
+    /// needs: review the diff); implies --fix
+    #[arg(long)]
+    unsafe_fixes: bool,
 
     /// Set a Terraform variable of the linted root modules (repeatable); a list, map or quoted
     /// value is read as HCL: --var 'actions=["s3:GetObject"]'
@@ -320,7 +346,7 @@ fn main() -> ExitCode {
                 args.var_settings = var_settings(&args, &matches);
                 check(args)
             }
-            Some(Command::Rules) => print_rules(),
+            Some(Command::Rules { format }) => print_rules(format == TextFormatArg::Json),
             Some(Command::Explain { rule }) => explain(&rule),
             Some(Command::Completions { shell }) => {
                 let mut command = Cli::command();
@@ -374,16 +400,18 @@ fn usage_error(message: &str) -> u8 {
     2
 }
 
+/// Rule selectors from the command line: ids, categories, `prefix-` or `all`
+/// ([`iamlint::config::parse_selector`]).
 fn parse_rules(ids: &[String]) -> Result<Vec<RuleId>, String> {
-    ids.iter()
-        .filter(|s| !s.is_empty())
-        .map(|id| {
-            RuleId::parse(id).ok_or_else(|| match RuleId::suggest(id) {
-                Some(s) => format!("unknown rule `{id}` (did you mean `{s}`?)"),
-                None => format!("unknown rule `{id}` (`iamlint rules` lists them)"),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for id in ids.iter().filter(|s| !s.is_empty()) {
+        for rule in iamlint::config::parse_selector(id)? {
+            if !out.contains(&rule) {
+                out.push(rule);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn severity_of(arg: SeverityArg) -> Severity {
@@ -394,25 +422,84 @@ fn severity_of(arg: SeverityArg) -> Severity {
     }
 }
 
-/// The config for this run: `--config`, none with `--no-config`, else the nearest one above the
-/// first path (for stdin: above `--stdin-filename`, else the current folder).
-fn load_config(args: &CheckArgs) -> Result<Config, String> {
-    if args.no_config {
-        return Ok(Config::default());
+/// Each file's options: the command line over its config, which is `--config` for every file,
+/// none with `--no-config`, else the nearest `.iamlint.toml`/`iamlint.toml` between the file and
+/// its repository root. Each config is read once; `fail_on` is the config's.
+#[derive(Default)]
+struct Settings {
+    built: Vec<(Arc<LintOptions>, Option<Severity>)>,
+    /// Config file (`None`: defaults) → index in `built`.
+    by_config: HashMap<Option<PathBuf>, usize>,
+    /// Folder → index in `built`.
+    by_dir: HashMap<PathBuf, usize>,
+}
+
+impl Settings {
+    /// The settings of every file of `plan` (and of stdin's name), or the first config error.
+    fn resolve(args: &CheckArgs, plan: &lint::Plan) -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        for planned in &plan.files {
+            let path = match &planned.item {
+                Discovered::File { path, .. } | Discovered::Error { path, .. } => path,
+            };
+            settings.add(args, &dir_of(path), &planned.root)?;
+        }
+        let stdin = args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<stdin>"));
+        let dir = dir_of(&stdin);
+        let root = iamlint::root::of(&dir);
+        settings.add(args, &dir, &root)?;
+        Ok(settings)
     }
-    if let Some(path) = &args.config {
-        return Config::load(path).map_err(|e| e.to_string());
+
+    fn add(&mut self, args: &CheckArgs, dir: &Path, root: &Path) -> Result<(), String> {
+        if self.by_dir.contains_key(dir) {
+            return Ok(());
+        }
+        let config_path = if args.no_config {
+            None
+        } else if args.config.is_some() {
+            args.config.clone()
+        } else {
+            iamlint::config::nearest(dir, root)
+        };
+        let index = match self.by_config.get(&config_path) {
+            Some(&i) => i,
+            None => {
+                let config = match &config_path {
+                    Some(path) => Config::load(path).map_err(|e| e.to_string())?,
+                    None => Config::default(),
+                };
+                let opts = lint_options(args, &config)?;
+                self.built.push((Arc::new(opts), config.fail_on));
+                self.by_config.insert(config_path, self.built.len() - 1);
+                self.built.len() - 1
+            }
+        };
+        self.by_dir.insert(dir.to_path_buf(), index);
+        Ok(())
     }
-    let start = args
-        .paths
-        .iter()
-        .find(|p| p.as_os_str() != "-")
-        .or(args.stdin_filename.as_ref())
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    Config::discover(&start)
-        .map(Option::unwrap_or_default)
-        .map_err(|e| e.to_string())
+
+    /// The settings of a file whose folder was resolved (the defaults otherwise).
+    fn of(&self, path: &Path) -> &(Arc<LintOptions>, Option<Severity>) {
+        static DEFAULT: std::sync::OnceLock<(Arc<LintOptions>, Option<Severity>)> =
+            std::sync::OnceLock::new();
+        self.by_dir
+            .get(&dir_of(path))
+            .and_then(|&i| self.built.get(i))
+            .or_else(|| self.built.first())
+            .unwrap_or_else(|| DEFAULT.get_or_init(|| (Arc::new(LintOptions::default()), None)))
+    }
+}
+
+/// The folder of a linted path, as a key: a file's parent, `.` for a bare name.
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Command-line flags over the config.
@@ -469,42 +556,73 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
     })
 }
 
-fn check(args: CheckArgs) -> u8 {
+fn check(mut args: CheckArgs) -> u8 {
     if args.paths.is_empty() {
-        return usage_error("no paths given: try `iamlint .` or `iamlint policy.json`");
+        // As ruff and tflint do: no path lints the current folder.
+        args.paths.push(PathBuf::from("."));
+    }
+    if let Some(hint) = mistyped_command(&args.paths) {
+        return usage_error(&hint);
     }
     if args.statistics && !matches!(args.format, FormatArg::Human | FormatArg::Json) {
         return usage_error(
             "`--statistics` prints text or JSON: use `--format human` or `--format json`",
         );
     }
-    let config = match load_config(&args) {
-        Ok(config) => config,
-        Err(e) => return usage_error(&e),
-    };
-    let opts = match lint_options(&args, &config) {
-        Ok(opts) => opts,
-        Err(e) => return usage_error(&e),
-    };
     let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
         Ok(baseline) => baseline,
         Err(e) => return usage_error(&e.to_string()),
     };
 
     let stdin = PathBuf::from("-");
-    let mut report = Report::default();
     let (from_stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) =
         args.paths.iter().cloned().partition(|p| *p == stdin);
+    let plan = lint::plan(&paths);
+    let settings = match Settings::resolve(&args, &plan) {
+        Ok(settings) => settings,
+        Err(e) => return usage_error(&e),
+    };
+    let opts_for = |planned: &lint::Planned| -> Arc<LintOptions> {
+        let path = match &planned.item {
+            Discovered::File { path, .. } | Discovered::Error { path, .. } => path,
+        };
+        settings.of(path).0.clone()
+    };
+    let mut report = Report::default();
     if !paths.is_empty() {
-        report = lint::lint_paths(&paths, &opts);
-        if args.fix {
-            match iamlint::fix::apply::write(&report.files, Applicability::Safe) {
+        report = lint::run(&plan, &opts_for);
+        if args.fix || args.unsafe_fixes {
+            let applicability = if args.unsafe_fixes {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            };
+            match iamlint::fix::apply::write(&report.files, applicability) {
                 Ok(0) => {}
                 Ok(n) => {
                     eprintln!("fixed {}", iamlint::text::plural(n, "problem"));
-                    report = lint::lint_paths(&paths, &opts);
+                    report = lint::run(&plan, &opts_for);
                 }
                 Err(e) => return usage_error(&format!("cannot write fixes: {e}")),
+            }
+            if args.unsafe_fixes {
+                // Some unsafe fixes are whole resources to add (a recipe in place of a managed
+                // policy): shown, not applied.
+                let by_hand = report
+                    .findings()
+                    .filter_map(|(_, f)| f.fix.as_ref())
+                    .filter(|fix| {
+                        fix.applicability == Applicability::Unsafe && fix.edits.is_empty()
+                    })
+                    .count();
+                if by_hand > 0 {
+                    let what = if by_hand == 1 {
+                        "1 unsafe fix is a snippet".to_string()
+                    } else {
+                        format!("{by_hand} unsafe fixes are snippets")
+                    };
+                    eprintln!("note: {what} to apply by hand (shown with the findings)");
+                }
             }
         }
     }
@@ -517,6 +635,7 @@ fn check(args: CheckArgs) -> u8 {
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("<stdin>"));
+        let opts = settings.of(&name).0.clone();
         let excluded = args.force_exclude && opts.paths.is_excluded(&name);
         if !excluded {
             let file = match lint::bytes_to_text(bytes) {
@@ -548,10 +667,20 @@ fn check(args: CheckArgs) -> u8 {
         };
     }
     if let (Some(baseline), Some(path)) = (&baseline, &args.baseline) {
-        let applied = baseline.apply(&mut report);
+        let applied = match &plan.scope {
+            Some(scope) => baseline.apply_within(&mut report, |p| scope.contains(p)),
+            None => baseline.apply(&mut report),
+        };
         if applied.unmatched > 0 {
+            // A partial run saw only some files: rewriting the baseline from it would drop the
+            // entries of the others, so it is not suggested.
+            let advice = if plan.is_partial() {
+                ""
+            } else {
+                "; `--write-baseline` refreshes it"
+            };
             eprintln!(
-                "note: {} in {} matched nothing (fixed, or changed); `--write-baseline` refreshes it",
+                "note: {} in {} matched nothing (fixed, or changed){advice}",
                 match applied.unmatched {
                     1 => "1 baseline entry".to_string(),
                     n => format!("{n} baseline entries"),
@@ -565,11 +694,10 @@ fn check(args: CheckArgs) -> u8 {
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => {
-            !to_file
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
+        ColorArg::Auto => auto_color(
+            |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+            !to_file && std::io::stdout().is_terminal(),
+        ),
     };
     let format = match args.format {
         FormatArg::Human => OutputFormat::Human,
@@ -603,16 +731,30 @@ fn check(args: CheckArgs) -> u8 {
             return 2;
         }
     }
-    let fail_on = args
-        .fail_on
-        .map(severity_of)
-        .or(config.fail_on)
-        .unwrap_or(Severity::Warning);
-    let code = u8::try_from(report.exit_code(fail_on)).unwrap_or(2);
+    // Each file's findings are judged by its own config's `fail-on` unless the flag is given.
+    let code = u8::try_from(report.exit_code_by(|file| {
+        args.fail_on
+            .map(severity_of)
+            .or(settings.of(&file.sources.main().path).1)
+            .unwrap_or(Severity::Warning)
+    }))
+    .unwrap_or(2);
     // The process ends right after: freeing every finding and source text one by one would take
     // the main thread longer than the exit does.
     std::mem::forget(report);
     code
+}
+
+/// Colour for `--color auto`: `NO_COLOR` (set and not empty) turns it off; else `FORCE_COLOR` or
+/// `CLICOLOR_FORCE` (set, not empty and not `0`) turn it on even when not writing to a terminal
+/// (no-color.org, force-color.org, bixense.com/clicolors); else colour on a terminal only.
+fn auto_color(var: impl Fn(&str) -> Option<String>, terminal: bool) -> bool {
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+    if set("NO_COLOR") {
+        return false;
+    }
+    let forced = |name: &str| var(name).is_some_and(|v| !v.is_empty() && v != "0");
+    forced("FORCE_COLOR") || forced("CLICOLOR_FORCE") || terminal
 }
 
 fn write_output(
@@ -629,9 +771,29 @@ fn write_output(
     }
 }
 
-fn print_rules() -> u8 {
+fn print_rules(json: bool) -> u8 {
     let mut ids: Vec<RuleId> = RuleId::ALL.to_vec();
     ids.sort_by_key(|r| r.id());
+    if json {
+        let rules: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|rule| {
+                let meta = rule.meta();
+                serde_json::json!({
+                    "id": meta.id,
+                    "category": meta.category.as_str(),
+                    "severity": meta.severity.as_str(),
+                    "fix": meta.fix.as_str(),
+                    "summary": meta.summary(),
+                })
+            })
+            .collect();
+        match serde_json::to_string_pretty(&rules) {
+            Ok(text) => println!("{text}"),
+            Err(e) => return usage_error(&format!("cannot write JSON: {e}")),
+        }
+        return 0;
+    }
     let width = ids.iter().map(|r| r.id().len()).max().unwrap_or(0);
     println!(
         "{:width$}  {:15}  {:8}  {:9}  summary",
@@ -649,6 +811,28 @@ fn print_rules() -> u8 {
         );
     }
     0
+}
+
+/// "did you mean `explain`?" when the first path does not exist and reads like a mistyped
+/// subcommand (`iamlint explian RULE` would otherwise lint two missing paths).
+fn mistyped_command(paths: &[PathBuf]) -> Option<String> {
+    let first = paths.first()?.to_str()?;
+    if first.is_empty() || first.contains(['/', '\\', '.']) || Path::new(first).exists() {
+        return None;
+    }
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let (distance, name) = names
+        .iter()
+        .map(|n| (iamlint::text::edit_distance(first, n), n))
+        .min()?;
+    (distance <= (first.len() / 2).clamp(1, 2)).then(|| {
+        format!(
+            "unknown command `{first}` (did you mean `{name}`?): `iamlint --help` lists the commands"
+        )
+    })
 }
 
 fn explain(id: &str) -> u8 {

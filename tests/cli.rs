@@ -42,13 +42,18 @@ const CONFIG_SELECT: &str = "select = [\"missing-version\", \"invalid-policy\"]\
 
 fn iamlint(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("iamlint").expect("the binary is built");
-    cmd.current_dir(dir).env_remove("NO_COLOR");
+    cmd.current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     cmd
 }
 
-/// A temporary repo with the given files.
+/// A temporary repo with the given files (and a `.git` folder: the repository root, where config
+/// discovery stops).
 fn repo(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
     for (path, text) in files {
         write(dir.path(), path, text);
     }
@@ -209,10 +214,20 @@ fn exit_codes() {
     assert_eq!(run(&["broken.json"]), Some(2));
     assert_eq!(run(&["missing.json"]), Some(2));
     assert_eq!(run(&["clean.json", "warn.json", "broken.json"]), Some(2));
-    iamlint(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no paths given"));
+    // No path: the current folder, as `iamlint .` (broken.json makes it exit 2).
+    let bare = iamlint(dir.path()).arg(SELECT).output().expect("runs");
+    let dot = iamlint(dir.path())
+        .arg(SELECT)
+        .arg(".")
+        .output()
+        .expect("runs");
+    assert_eq!(bare.status.code(), Some(1));
+    assert_eq!(bare.stdout, dot.stdout);
+    let out = String::from_utf8_lossy(&bare.stdout);
+    assert!(
+        out.contains("bad.json:") && out.contains("warn.json:"),
+        "{out}"
+    );
     iamlint(dir.path())
         .args(["--select", "missing-versio", "clean.json"])
         .assert()
@@ -961,8 +976,10 @@ fn github_annotations_of_module_findings_name_the_call() {
         module_line.starts_with("::warning file=main.tf,line=11,"),
         "{module_line}"
     );
+    // A partial run sees the module's other callers too (the fixture repository's root is this
+    // crate's): the same finding, with the same labels, as a run over the root.
     assert!(
-        module_line.ends_with("%0Ain module `ci` called here: examples/broad/main.tf:1"),
+        module_line.contains("%0Ain module `ci` called here: examples/broad/main.tf:1"),
         "{module_line}"
     );
     // The caller's own finding is in the caller's file: no extra line.
@@ -972,4 +989,545 @@ fn github_annotations_of_module_findings_name_the_call() {
             && !caller_line.contains("%0A"),
         "{caller_line}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same verdict however iamlint is called (issue 19)
+
+/// Each file uses the nearest config between it and the repository root, whatever the order of
+/// the arguments; `--config` replaces it for every file and `--no-config` drops it.
+#[test]
+fn each_file_uses_its_nearest_config_whatever_the_order() {
+    let dir = repo(&[
+        ("a/iamlint.toml", "select = [\"invalid-policy\"]\n"),
+        ("a/w.json", NO_VERSION),
+        ("b/w.json", NO_VERSION),
+        ("iamlint.toml", "select = [\"missing-version\"]\n"),
+        ("ci/none.toml", "select = [\"invalid-policy\"]\n"),
+    ]);
+    let run = |args: &[&str]| {
+        let out = iamlint(dir.path())
+            .arg("-q")
+            .args(args)
+            .output()
+            .expect("runs");
+        (String::from_utf8(out.stdout).unwrap(), out.status.code())
+    };
+    let expected = "b/w.json:2:3: warning[missing-version] policy has no `Version`, so policy variables are not expanded\n";
+    assert_eq!(
+        run(&["a/w.json", "b/w.json"]),
+        (expected.to_string(), Some(1))
+    );
+    assert_eq!(
+        run(&["b/w.json", "a/w.json"]),
+        (expected.to_string(), Some(1))
+    );
+    assert_eq!(run(&["a/w.json"]), (String::new(), Some(0)));
+    // The folder walk too: a/ has its own config.
+    assert_eq!(run(&["."]), (expected.to_string(), Some(1)));
+    // `--config FILE` is every file's config; `--no-config` runs every rule on both.
+    assert_eq!(
+        run(&["--config", "ci/none.toml", "b/w.json", "a/w.json"]).1,
+        Some(0)
+    );
+    let (out, code) = run(&[
+        "--no-config",
+        "--select",
+        "missing-version",
+        "a/w.json",
+        "b/w.json",
+    ]);
+    assert_eq!((out.lines().count(), code), (2, Some(1)), "{out}");
+    // Each file's `fail-on` is its config's.
+    write(
+        dir.path(),
+        "a/iamlint.toml",
+        "fail-on = \"error\"\nselect = [\"missing-version\"]\n",
+    );
+    assert_eq!(run(&["a/w.json"]).1, Some(0));
+    assert_eq!(run(&["b/w.json", "a/w.json"]).1, Some(1));
+    // Discovery stops at the repository root: a config above it is not read.
+    let outer = tempfile::tempdir().unwrap();
+    write(
+        outer.path(),
+        "iamlint.toml",
+        "select = [\"invalid-policy\"]\n",
+    );
+    write(outer.path(), "r/w.json", NO_VERSION);
+    std::fs::create_dir(outer.path().join("r/.git")).unwrap();
+    iamlint(&outer.path().join("r"))
+        .args(["-q", "--select", "missing-version,invalid-policy", "w.json"])
+        .assert()
+        .code(1);
+    iamlint(&outer.path().join("r"))
+        .arg("w.json")
+        .assert()
+        .code(1);
+}
+
+/// A module whose statement takes its actions from callers in `examples/`, and a default in its
+/// `variables.tf`.
+fn module_repo() -> TempDir {
+    repo(&[
+        (
+            "modules/kms/main.tf",
+            r#"resource "aws_iam_policy" "this" {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = var.actions
+      Resource = "*"
+    }]
+  })
+}
+"#,
+        ),
+        (
+            "modules/kms/variables.tf",
+            "variable \"actions\" {\n  type    = list(string)\n  default = [\"kms:*\"]\n}\n",
+        ),
+        (
+            "examples/complete/main.tf",
+            "module \"kms\" {\n  source  = \"../../modules/kms\"\n  actions = [\"iam:*\"]\n}\n",
+        ),
+        (
+            "examples/other/main.tf",
+            "module \"kms\" {\n  source  = \"../../modules/kms\"\n  actions = [\"s3:*\"]\n}\n",
+        ),
+        ("policies/p.json", NO_VERSION),
+    ])
+}
+
+/// Findings of a JSON report, without the volatile parts, in output order.
+fn findings_of(report: &Value) -> Vec<Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            f.as_object_mut().unwrap().remove("help");
+            f
+        })
+        .collect()
+}
+
+fn locations(f: &Value) -> Vec<String> {
+    let mut out = vec![f["path"].as_str().unwrap().to_string()];
+    for r in f["related"].as_array().into_iter().flatten() {
+        out.push(r["path"].as_str().unwrap().to_string());
+    }
+    out
+}
+
+/// Baseline entries (fingerprints) written by a run over `args`.
+fn baseline_of(dir: &Path, args: &[&str]) -> Vec<Value> {
+    let file = dir.join("base.tmp.json");
+    iamlint(dir)
+        .args(args)
+        .arg("--write-baseline")
+        .arg(&file)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let mut entries = serde_json::from_str::<Value>(&text).unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    entries.sort_by_key(|e| e.to_string());
+    entries
+}
+
+/// Naming files gives exactly the findings a whole run reports with a location in them: the
+/// module's statement is evaluated with its callers' arguments and its `variables.tf` default.
+#[test]
+fn partial_runs_agree_with_the_whole_run() {
+    let dir = module_repo();
+    let whole = json_of(iamlint(dir.path()).args(["--format", "json", "."]));
+    let whole_findings = findings_of(&whole);
+    let whole_base = baseline_of(dir.path(), &["."]);
+    let cases: &[&[&str]] = &[
+        &["modules/kms/main.tf"],
+        &["modules/kms/variables.tf"],
+        &["modules/kms"],
+        &["examples/complete/main.tf"],
+        &["policies/p.json", "modules/kms/main.tf"],
+        &["modules/kms/main.tf", "policies/p.json"],
+    ];
+    for named in cases {
+        let partial = json_of(iamlint(dir.path()).args(["--format", "json"]).args(*named));
+        let in_named = |path: &str| {
+            named
+                .iter()
+                .any(|n| path == *n || path.starts_with(&format!("{n}/")))
+        };
+        let expected: Vec<Value> = whole_findings
+            .iter()
+            .filter(|f| locations(f).iter().any(|p| in_named(p)))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty(), "{named:?}");
+        assert_eq!(findings_of(&partial), expected, "{named:?}");
+        // Same fingerprints: the partial baseline is the whole one's entries for those findings.
+        let base = baseline_of(dir.path(), named);
+        assert_eq!(base.len(), expected.len(), "{named:?}");
+        for entry in &base {
+            assert!(whole_base.contains(entry), "{named:?}: {entry}");
+        }
+    }
+    // The callers' actions reach the module's file, and its variables.tf holds a finding.
+    let main = json_of(iamlint(dir.path()).args(["--format", "json", "modules/kms/main.tf"]));
+    let text = main.to_string();
+    assert!(
+        text.contains("`iam:*`") && text.contains("`s3:*`") && text.contains("`kms:*`"),
+        "{text}"
+    );
+    let vars = findings_of(&json_of(iamlint(dir.path()).args([
+        "--format",
+        "json",
+        "modules/kms/variables.tf",
+    ])));
+    assert!(
+        vars.iter().any(|f| f["path"] == "modules/kms/variables.tf"),
+        "{vars:?}"
+    );
+    // The same from inside a sub-folder: paths are shown from there.
+    let sub =
+        json_of(iamlint(&dir.path().join("modules")).args(["--format", "json", "kms/main.tf"]));
+    assert_eq!(findings_of(&sub).len(), findings_of(&main).len());
+}
+
+/// A partial run never advises rewriting the baseline (it would drop the other files' entries).
+#[test]
+fn partial_runs_do_not_suggest_rewriting_the_baseline() {
+    let dir = repo(&[("a/w.json", NO_VERSION), ("b/w.json", NO_VERSION)]);
+    iamlint(dir.path())
+        .args([SELECT, ".", "--write-baseline", "base.json"])
+        .assert()
+        .success();
+    // b/w.json fixed: the whole run suggests refreshing the baseline...
+    write(dir.path(), "b/w.json", CLEAN);
+    iamlint(dir.path())
+        .args([SELECT, ".", "--baseline", "base.json"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("1 baseline entry")
+                .and(predicate::str::contains("--write-baseline")),
+        );
+    // ...a run on a/ alone sees nothing unmatched in a/, and on b/ says so without the advice.
+    iamlint(dir.path())
+        .args([SELECT, "a/w.json", "--baseline", "base.json"])
+        .assert()
+        .success()
+        .stderr("");
+    iamlint(dir.path())
+        .args([SELECT, "b/w.json", "--baseline", "base.json"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("1 baseline entry")
+                .and(predicate::str::contains("--write-baseline").not()),
+        );
+}
+
+#[test]
+fn a_mistyped_command_gets_a_did_you_mean() {
+    let dir = repo(&[]);
+    iamlint(dir.path())
+        .args(["explian", "wildcard-action"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown command `explian` (did you mean `explain`?)",
+        ));
+    iamlint(dir.path())
+        .arg("rulse")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `rules`?"));
+    // An existing path that looks like a command is linted, and a far-off name is a missing path.
+    write(dir.path(), "rule", CLEAN);
+    iamlint(dir.path())
+        .args([SELECT, "rule"])
+        .assert()
+        .success();
+    iamlint(dir.path())
+        .arg("policies")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("cannot read path"));
+}
+
+#[test]
+fn categories_and_prefixes_select_rules() {
+    let dir = repo(&[("warn.json", NO_VERSION), ("bad.json", BAD_EFFECT)]);
+    let rules = |args: &[&str]| -> Vec<String> {
+        let report = json_of(iamlint(dir.path()).args(["--format", "json"]).args(args));
+        let mut ids: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    // missing-version and invalid-policy are validity rules; resource-star is least-privilege.
+    assert_eq!(
+        rules(&["--select", "validity", "."]),
+        ["invalid-policy", "missing-version"]
+    );
+    assert_eq!(
+        rules(&["--select", "least-privilege", "warn.json"]),
+        ["resource-star"]
+    );
+    assert_eq!(rules(&["--select", "missing-", "."]), ["missing-version"]);
+    assert_eq!(
+        rules(&[
+            "--select",
+            "all",
+            "--ignore",
+            "least-privilege,missing-",
+            "."
+        ]),
+        ["invalid-policy"]
+    );
+    write(
+        dir.path(),
+        "iamlint.toml",
+        "select = [\"validity\"]\nignore = [\"invalid-\"]\n",
+    );
+    assert_eq!(rules(&["."]), ["missing-version"]);
+    iamlint(dir.path())
+        .args(["--select", "nothing-", "."])
+        .assert()
+        .code(2)
+        .stderr("error: no rule id starts with `nothing-` (`iamlint rules` lists them)\n");
+    iamlint(dir.path())
+        .args(["--select", "validty", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `validity`?"));
+}
+
+#[test]
+fn rules_as_json() {
+    let dir = repo(&[]);
+    let rules = json_of(iamlint(dir.path()).args(["rules", "--format", "json"]));
+    let rules = rules.as_array().unwrap();
+    let text = stdout_of(iamlint(dir.path()).arg("rules"));
+    assert_eq!(rules.len(), text.lines().count() - 1);
+    let star = rules.iter().find(|r| r["id"] == "resource-star").unwrap();
+    assert_eq!(star["category"], "least-privilege");
+    assert!(star["severity"].is_string() && star["fix"].is_string() && star["summary"].is_string());
+}
+
+#[test]
+fn unsafe_fixes_are_applied_only_when_asked() {
+    // `--unsafe-fixes` implies `--fix`: the safe fix (a redundant action dropped) is applied.
+    let before = r#"{
+  "Version": "2012-10-17",
+  "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:Get*"], "Resource": "arn:aws:s3:::b/*"}]
+}
+"#;
+    // broad-managed-policy's fix (the ecr-pull recipe as an inline policy in place of a broad
+    // managed policy) grants less: it is unsafe, and it is a resource to add, not an edit.
+    let tf = r#"resource "aws_ecr_repository" "app" {
+  name = "app"
+}
+
+resource "aws_iam_role_policy_attachment" "pull" {
+  role       = "app"
+  policy_arn = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+}
+"#;
+    let dir = repo(&[("p.json", before), ("main.tf", tf)]);
+    let select = "--select=redundant-action,broad-managed-policy";
+    let human = stdout_of(iamlint(dir.path()).args([select, "main.tf"]));
+    assert!(human.contains("fix (unsafe)"), "{human}");
+    iamlint(dir.path())
+        .args([select, "--unsafe-fixes", "--fail-on", "error", "."])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("fixed 1 problem").and(predicate::str::contains(
+                "note: 1 unsafe fix is a snippet to apply by hand",
+            )),
+        );
+    let after = std::fs::read_to_string(dir.path().join("p.json")).unwrap();
+    assert!(after.contains(r#""Action": ["s3:Get*"]"#), "{after}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("main.tf")).unwrap(),
+        tf
+    );
+    // Without the flag, no note.
+    iamlint(dir.path())
+        .args([select, "--fix", "--fail-on", "error", "."])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn sarif_rules_carry_security_severity_and_tags_and_results_their_fixes() {
+    let dir = repo(&[(
+        "p.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:Get*"], "Resource": "arn:aws:s3:::b/*"}]}"#,
+    )]);
+    let sarif = json_of(iamlint(dir.path()).args(["--format", "sarif", "p.json"]));
+    let run = &sarif["runs"][0];
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        let props = &rule["properties"];
+        let score: f64 = props["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let expected = match rule["defaultConfiguration"]["level"].as_str().unwrap() {
+            "error" => 8.0,
+            "warning" => 5.0,
+            _ => 2.0,
+        };
+        assert_eq!(score, expected, "{rule}");
+        let tags = props["tags"].as_array().unwrap();
+        assert!(tags.contains(&Value::from("security")), "{rule}");
+        assert!(tags.contains(&props["category"]), "{rule}");
+    }
+    let fixed = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "redundant-action")
+        .expect("a redundant-action result");
+    let replacement = &fixed["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert!(
+        replacement["deletedRegion"]["startLine"].is_number(),
+        "{fixed}"
+    );
+    assert!(
+        replacement["insertedContent"]["text"].is_string(),
+        "{fixed}"
+    );
+}
+
+/// Past the annotation cap, findings are plain log lines: shown as written, one line per line.
+#[test]
+fn github_log_lines_past_the_cap_are_not_escaped() {
+    let dir = module_repo();
+    // Eleven warnings in files before `examples/`: the module's findings come past the cap.
+    for i in 0..11 {
+        write(dir.path(), &format!("a/w{i:02}.json"), NO_VERSION);
+    }
+    let out = stdout_of(iamlint(dir.path()).args([
+        "--format",
+        "github",
+        "--select",
+        "missing-version,wildcard-action",
+        ".",
+    ]));
+    let log: Vec<&str> = out.lines().filter(|l| !l.starts_with("::")).collect();
+    assert!(!log.is_empty(), "{out}");
+    assert!(log.iter().all(|l| !l.contains("%0A")), "{out}");
+    // A finding's locations in other files are continuation lines of their own.
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("  on these resources: modules/kms/main.tf:7")),
+        "{out}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l
+                .starts_with("warning[wildcard-action] examples/complete/main.tf:3:14: `iam:*`")),
+        "{out}"
+    );
+}
+
+#[test]
+fn force_color_and_clicolor_force() {
+    let dir = repo(&[("warn.json", NO_VERSION)]);
+    let colored = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = iamlint(dir.path());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        stdout_of(cmd.args([SELECT, "warn.json"]).args(args)).contains('\u{1b}')
+    };
+    assert!(!colored(&[], &[]));
+    assert!(colored(&[("FORCE_COLOR", "1")], &[]));
+    assert!(colored(&[("CLICOLOR_FORCE", "1")], &[]));
+    assert!(!colored(&[("FORCE_COLOR", "0")], &[]));
+    assert!(!colored(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")], &[]));
+    assert!(!colored(&[("FORCE_COLOR", "1")], &["--color", "never"]));
+    assert!(colored(&[("NO_COLOR", "1")], &["--color", "always"]));
+}
+
+#[test]
+fn suggest_names_variables_takes_references_and_prints_a_template_that_lints_clean() {
+    let dir = repo(&[]);
+    iamlint(dir.path())
+        .args(["suggest", "ecr-pull", "--resource", "state-bucket=x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`state-bucket` is not a variable of recipe `ecr-pull` (its variables: `Partition`, `Region`, `Account`, `RepositoryName`)",
+        ));
+    let hcl = stdout_of(iamlint(dir.path()).args([
+        "suggest",
+        "ecr-pull",
+        "--resource",
+        "aws_ecr_repository.app.arn",
+        "--format",
+        "hcl",
+    ]));
+    assert!(
+        hcl.contains("Resource = aws_ecr_repository.app.arn\n"),
+        "{hcl}"
+    );
+    let doc = stdout_of(iamlint(dir.path()).args([
+        "suggest",
+        "ecr-pull",
+        "--resource",
+        "aws_ecr_repository.app.arn",
+        "--format",
+        "hcl-document",
+    ]));
+    assert!(
+        doc.contains("aws_ecr_repository.app.arn")
+            && !doc.contains("\"aws_ecr_repository.app.arn\""),
+        "{doc}"
+    );
+    iamlint(dir.path())
+        .args([
+            "suggest",
+            "ecr-pull",
+            "--resource",
+            "aws_ecr_repository.app.arn",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a Terraform reference"));
+    // Every recipe's YAML is a whole template that iamlint reads and finds nothing in.
+    let list = stdout_of(iamlint(dir.path()).arg("suggest"));
+    for recipe in list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+    {
+        let yaml = stdout_of(iamlint(dir.path()).args(["suggest", recipe, "--format", "yaml"]));
+        assert!(
+            yaml.contains("AWSTemplateFormatVersion") && yaml.contains("\nResources:\n"),
+            "{yaml}"
+        );
+        let name = format!("{recipe}.yaml");
+        write(dir.path(), &name, &yaml);
+        iamlint(dir.path())
+            .args(["--fail-on", "info", &name])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("no findings"));
+    }
 }

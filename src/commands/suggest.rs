@@ -16,7 +16,7 @@ pub enum SuggestFormat {
     Hcl,
     /// A Terraform `data "aws_iam_policy_document"` and `aws_iam_policy`.
     HclDocument,
-    /// A CloudFormation `AWS::IAM::ManagedPolicy` resource.
+    /// A CloudFormation template holding one `AWS::IAM::ManagedPolicy` resource.
     Yaml,
 }
 
@@ -75,7 +75,7 @@ pub fn run(id: &str, resources: &[String], format: SuggestFormat) -> Result<Stri
             },
             &recipe.id,
         ),
-        SuggestFormat::Yaml => fix::yaml::managed_policy_resource(&spec, &recipe.id),
+        SuggestFormat::Yaml => template(&fix::yaml::managed_policy_resource(&spec, &recipe.id)),
     };
     let mut out = String::new();
     let _ = writeln!(out, "# {}: {}", recipe.id, recipe.title);
@@ -87,4 +87,17 @@ pub fn run(id: &str, resources: &[String], format: SuggestFormat) -> Result<Stri
     }
     out.push_str(&body);
     Ok(out)
+}
+
+/// A complete CloudFormation template around one resource (YAML lines at the top level).
+fn template(resource: &str) -> String {
+    let mut out = String::from("AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n");
+    for line in resource.lines() {
+        if !line.is_empty() {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }

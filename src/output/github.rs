@@ -107,21 +107,37 @@ fn write_command(a: &Annotation, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, ",title={}::{}", property(&a.title), message(&a.message))
 }
 
-/// A finding past the cap, as a plain log line. It starts with the severity, never with `::`,
-/// and is escaped like a message, so it cannot be read as a command.
+/// A finding past the cap, as plain log lines: the log is not a workflow command, so the text is
+/// not escaped like one (no `%0A`): each line of the message is a log line of its own.
 fn write_log_line(a: &Annotation, w: &mut dyn Write) -> io::Result<()> {
     let location = match a.region {
         Some(region) => format!("{}:{}:{}", a.file, region.start.line, region.start.column),
         None => a.file.clone(),
     };
-    writeln!(
+    log_text(
+        &format!("{}[{}] {location}: {}", a.command, a.title, a.message),
         w,
-        "{}",
-        message(&format!(
-            "{}[{}] {location}: {}",
-            a.command, a.title, a.message
-        ))
     )
+}
+
+/// Writes text to the log, one line per line, continuation lines indented. A line that the runner
+/// would read as a workflow command (starting with `::` after leading spaces) gets a `> ` before
+/// it, so it is shown, never run.
+fn log_text(text: &str, w: &mut dyn Write) -> io::Result<()> {
+    for (i, line) in text
+        .split(['\n', '\r'])
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let indent = if i == 0 { "" } else { "  " };
+        let guard = if line.trim_start().starts_with("::") {
+            "> "
+        } else {
+            ""
+        };
+        writeln!(w, "{indent}{guard}{line}")?;
+    }
+    Ok(())
 }
 
 fn write_summary(s: &Summary, omitted: usize, w: &mut dyn Write) -> io::Result<()> {

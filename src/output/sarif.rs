@@ -103,9 +103,20 @@ fn descriptor(rule: RuleId) -> Value {
         "defaultConfiguration": { "level": level(meta.severity) },
         "properties": {
             "category": meta.category.as_str(),
-            "tags": [meta.category.as_str()],
+            "tags": ["security", meta.category.as_str()],
+            "security-severity": security_severity(meta.severity),
         },
     })
+}
+
+/// GitHub code scanning's `security-severity` (a CVSS-like score as a string: 9.0 and up is
+/// critical, 7.0 high, 4.0 medium, 0.1 low) for a rule's default severity.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "8.0",
+        Severity::Warning => "5.0",
+        Severity::Info => "2.0",
+    }
 }
 
 fn result(r: &Resolver, f: &Finding, seen: &mut HashMap<String, usize>) -> Value {

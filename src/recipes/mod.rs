@@ -243,6 +243,14 @@ impl Recipe {
     /// The recipe as a policy. Errors name a given value that fits none of the recipe's ARNs.
     pub fn policy(&self, inputs: Inputs) -> Result<PolicySpec, String> {
         let binding = self.bind(inputs.given)?;
+        if let Some(reference) = binding.references.values().next() {
+            if inputs.flavor != Flavor::Terraform {
+                return Err(format!(
+                    "`{reference}` is a Terraform reference: use `--format hcl` or \
+                     `--format hcl-document`, or give an ARN"
+                ));
+            }
+        }
         let mut spec = PolicySpec::default();
         for s in &self.statements {
             let mut resources = Vec::new();
@@ -280,6 +288,9 @@ impl Recipe {
         };
         if let Some(arn) = binding.explicit.get(key) {
             return ResourceValue::Arn(arn.clone());
+        }
+        if let Some(reference) = binding.references.get(key) {
+            return ResourceValue::Terraform(reference.clone());
         }
         let unique = |kind: &str| {
             let mut found = inputs.declared.iter().filter(|d| d.kind == kind);
@@ -380,10 +391,37 @@ impl Recipe {
                     if used {
                         continue;
                     }
-                    return Err(format!("`{var}` is not a variable of recipe `{}`", self.id));
+                    let names = self.variables();
+                    return Err(format!(
+                        "`{var}` is not a variable of recipe `{}` ({})",
+                        self.id,
+                        if names.is_empty() {
+                            "it has none: every action is on `*`".to_string()
+                        } else {
+                            format!(
+                                "its variables: {}",
+                                names
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    ));
+                }
+                if is_terraform_reference(value) {
+                    let key = self.reference_key(value, &binding).ok_or_else(|| {
+                        format!(
+                            "`{value}` fits no resource of recipe `{}`: every resource is given",
+                            self.id
+                        )
+                    })?;
+                    binding.references.insert(key, value.clone());
+                    continue;
                 }
                 return Err(format!(
-                    "expected an ARN or `Variable=value`, found `{value}`"
+                    "expected an ARN, `Variable=value` or a Terraform reference \
+                     (`aws_ecr_repository.app.arn`), found `{value}`"
                 ));
             }
             let mut matched = false;
@@ -393,7 +431,7 @@ impl Recipe {
                 std::cmp::Reverse(self.resources.get(*k).map_or(0, |r| tokens(&r.arn).len()))
             });
             for key in keys {
-                if binding.explicit.contains_key(key) {
+                if binding.explicit.contains_key(key) || binding.references.contains_key(key) {
                     continue;
                 }
                 let Some(res) = self.resources.get(key) else {
@@ -435,10 +473,74 @@ impl Recipe {
     }
 }
 
+/// True for a Terraform reference as a user writes one for an ARN: `aws_ecr_repository.app.arn`,
+/// `module.repo.arn`, `data.aws_s3_bucket.b.arn`, `var.bucket_arn`, `aws_s3_bucket.b["x"].arn`.
+fn is_terraform_reference(value: &str) -> bool {
+    let mut parts = value.split('.');
+    let first = parts.next().unwrap_or_default();
+    first.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && first
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && value.contains('.')
+        && value.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '"' | '*')
+        })
+        && !value.ends_with('.')
+}
+
+impl Recipe {
+    /// The names `--resource Variable=value` takes: every variable of the recipe's ARN templates,
+    /// in order, without repeats.
+    pub fn variables(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for key in self.resource_keys() {
+            if let Some(res) = self.resources.get(key) {
+                for token in tokens(&res.arn) {
+                    if let Token::Var(var) = token {
+                        if !out.contains(&var) {
+                            out.push(var);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The resource a Terraform reference stands for: the first not yet given whose Terraform
+    /// resource type the reference names (`aws_ecr_repository.app.arn`), else the first not yet
+    /// given.
+    fn reference_key(&self, reference: &str, binding: &Binding) -> Option<String> {
+        let free: Vec<&str> = self
+            .resource_keys()
+            .into_iter()
+            .filter(|k| !binding.explicit.contains_key(*k) && !binding.references.contains_key(*k))
+            .collect();
+        let kind = reference
+            .strip_prefix("data.")
+            .unwrap_or(reference)
+            .split('.')
+            .next()
+            .unwrap_or_default();
+        free.iter()
+            .find(|k| {
+                self.resources
+                    .get(**k)
+                    .and_then(|r| r.terraform.as_ref())
+                    .is_some_and(|(t, _)| t == kind)
+            })
+            .or(free.first())
+            .map(|k| k.to_string())
+    }
+}
+
 #[derive(Debug, Default)]
 struct Binding {
     /// Resource key → ARN given for it.
     explicit: BTreeMap<String, String>,
+    /// Resource key → Terraform reference given for it (an expression, emitted unquoted).
+    references: BTreeMap<String, String>,
     /// (variable, placeholder) → value.
     vars: BTreeMap<(String, String), String>,
 }
