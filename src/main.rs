@@ -369,9 +369,17 @@ fn var_settings(args: &CheckArgs, matches: &clap::ArgMatches) -> Vec<VarSetting>
     ordered.into_iter().map(|(_, s)| s).collect()
 }
 
+/// Prints an error on stderr. Config and baseline errors echo text from files a pull request
+/// controls: control characters are shown escaped (`\x1b`, `\n`) and long values clipped.
 fn usage_error(message: &str) -> u8 {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", stderr_text(message));
     2
+}
+
+/// Text echoed on stderr, made safe for a terminal or CI log ([`iamlint::text::escape_control`],
+/// [`iamlint::text::clip_echoed`]).
+fn stderr_text(s: &str) -> String {
+    iamlint::text::escape_control(&iamlint::text::clip_echoed(s)).into_owned()
 }
 
 fn parse_rules(ids: &[String]) -> Result<Vec<RuleId>, String> {
@@ -498,11 +506,20 @@ fn check(args: CheckArgs) -> u8 {
     if !paths.is_empty() {
         report = lint::lint_paths(&paths, &opts);
         if args.fix {
-            match iamlint::fix::apply::write(&report.files, Applicability::Safe) {
-                Ok(0) => {}
-                Ok(n) => {
-                    eprintln!("fixed {}", iamlint::text::plural(n, "problem"));
-                    report = lint::lint_paths(&paths, &opts);
+            match iamlint::fix::apply::write_all(&report.files, Applicability::Safe) {
+                Ok(written) if written.fixes == 0 && written.refused.is_empty() => {}
+                Ok(written) => {
+                    for (path, why) in &written.refused {
+                        eprintln!(
+                            "warning: fixes to {} not applied: {}",
+                            stderr_text(&path.display().to_string()),
+                            stderr_text(why)
+                        );
+                    }
+                    if written.fixes > 0 {
+                        eprintln!("fixed {}", iamlint::text::plural(written.fixes, "problem"));
+                        report = lint::lint_paths(&paths, &opts);
+                    }
                 }
                 Err(e) => return usage_error(&format!("cannot write fixes: {e}")),
             }
@@ -535,8 +552,8 @@ fn check(args: CheckArgs) -> u8 {
                     for (file, error) in report.errors() {
                         eprintln!(
                             "error: {}: {} (not in the baseline)",
-                            file.sources.get(error.file).display_path(),
-                            error.message
+                            stderr_text(&file.sources.get(error.file).display_path()),
+                            stderr_text(&error.message)
                         );
                     }
                     2
