@@ -77,7 +77,10 @@ fn render(kind: usize, actions: &[&str]) -> (&'static str, String) {
             )
         }
         _ => {
-            let list: Vec<String> = actions.iter().map(|a| format!("              - '{a}'")).collect();
+            let list: Vec<String> = actions
+                .iter()
+                .map(|a| format!("              - '{a}'"))
+                .collect();
             (
                 "template.yaml",
                 format!(
@@ -176,9 +179,16 @@ proptest! {
 #[test]
 fn a_fix_never_reaches_past_its_literal() {
     let text = "variable \"wild\" {\n  default = \"s3:*\"\n}\nresource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = [var.wild, \"s3:GetObject\"], Resource = \"arn:aws:s3:::b/*\" }] })\n}\n";
-    let report = lint_text(Path::new("main.tf"), text.to_string(), &only_redundant_action());
+    let report = lint_text(
+        Path::new("main.tf"),
+        text.to_string(),
+        &only_redundant_action(),
+    );
     assert!(
-        report.findings.iter().any(|f| f.rule == RuleId::RedundantAction),
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule == RuleId::RedundantAction),
         "the probe must produce the finding"
     );
     assert!(fixed_files(&report, Applicability::Safe).is_empty());
