@@ -49,6 +49,8 @@ fn iamlint(dir: &Path) -> Command {
 /// A temporary repo with the given files.
 fn repo(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
+    // A repository: config discovery and reads stop at its root (`src/root.rs`).
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
     for (path, text) in files {
         write(dir.path(), path, text);
     }
