@@ -373,20 +373,25 @@ impl Config {
     }
 }
 
-/// The nearest config file at or above `start`.
+/// The nearest config file at or above `start`, up to its repository root ([`crate::root`]): a
+/// config above the checkout is never used.
 pub fn find(start: &Path) -> Option<PathBuf> {
+    let root = crate::root::of(start);
     let start = normalize(&absolute(start));
     let dir = if start.is_dir() {
         start.as_path()
     } else {
         start.parent()?
     };
-    let found = dir.ancestors().find_map(|d| {
-        FILE_NAMES
-            .iter()
-            .map(|name| d.join(name))
-            .find(|candidate| candidate.is_file())
-    })?;
+    let found = dir
+        .ancestors()
+        .take_while(|d| crate::root::contains(&root, d))
+        .find_map(|d| {
+            FILE_NAMES
+                .iter()
+                .map(|name| d.join(name))
+                .find(|candidate| candidate.is_file())
+        })?;
     // Shown in error messages: relative to the current folder when inside it.
     let cwd = normalize(&absolute(Path::new(".")));
     Some(match found.strip_prefix(&cwd) {

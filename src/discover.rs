@@ -11,11 +11,26 @@ pub enum Discovered {
     File {
         path: PathBuf,
         explicit: bool,
+        /// The repository root of the path named on the command line ([`crate::root::of`]).
+        root: PathBuf,
     },
     Error {
         path: PathBuf,
         message: String,
     },
+    /// Found by a folder scan and not read: a symbolic link (never followed, so a link cannot
+    /// lead a scan out of the tree) or a FIFO, device or socket.
+    Skipped {
+        path: PathBuf,
+        kind: Skip,
+    },
+}
+
+/// Why a folder scan passed an entry by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Skip {
+    Symlink,
+    Special,
 }
 
 /// The syntax family of a file. What it holds (a policy, a template, a plan) is decided by the
@@ -45,6 +60,9 @@ fn extension(path: &Path) -> Option<String> {
         .map(|e| e.to_ascii_lowercase())
 }
 
+/// The files under `paths`. A path named on the command line must be a folder or a regular file
+/// (a symlink to one is followed: the user named it); a FIFO, device or socket is an error at
+/// once, never opened. Each file carries the repository root of the path it was found from.
 pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
     let mut out = Vec::new();
     for path in paths {
@@ -53,17 +71,26 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
                 path: path.clone(),
                 message: format!("cannot read path: {}", lower_first(&e.to_string())),
             }),
-            Ok(meta) if meta.is_dir() => walk(path, &mut out),
-            Ok(_) => out.push(Discovered::File {
+            Ok(meta) if meta.is_dir() => walk(path, &crate::root::of(path), &mut out),
+            Ok(meta) if meta.is_file() => out.push(Discovered::File {
                 path: path.clone(),
                 explicit: true,
+                root: crate::root::of(path),
+            }),
+            Ok(meta) => out.push(Discovered::Error {
+                path: path.clone(),
+                message: format!(
+                    "not read: a {}, not a regular file",
+                    crate::root::kind_of(&meta.file_type())
+                ),
             }),
         }
     }
     out
 }
 
-fn walk(root: &Path, out: &mut Vec<Discovered>) {
+fn walk(dir: &Path, repo_root: &Path, out: &mut Vec<Discovered>) {
+    let root = dir;
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -81,11 +108,19 @@ fn walk(root: &Path, out: &mut Vec<Discovered>) {
         })
         .build();
     let mut found = Vec::new();
+    let mut skipped = Vec::new();
     for entry in walker {
         match entry {
             Ok(entry) => {
-                if entry.file_type().is_some_and(|t| t.is_file()) && is_candidate(entry.path()) {
-                    found.push(entry.into_path());
+                let Some(t) = entry.file_type() else { continue };
+                if t.is_file() {
+                    if is_candidate(entry.path()) {
+                        found.push(entry.into_path());
+                    }
+                } else if t.is_symlink() {
+                    skipped.push((entry.into_path(), Skip::Symlink));
+                } else if !t.is_dir() {
+                    skipped.push((entry.into_path(), Skip::Special));
                 }
             }
             Err(e) => {
@@ -105,7 +140,14 @@ fn walk(root: &Path, out: &mut Vec<Discovered>) {
     out.extend(found.into_iter().map(|path| Discovered::File {
         path,
         explicit: false,
+        root: repo_root.to_path_buf(),
     }));
+    skipped.sort();
+    out.extend(
+        skipped
+            .into_iter()
+            .map(|(path, kind)| Discovered::Skipped { path, kind }),
+    );
 }
 
 fn lower_first(s: &str) -> String {

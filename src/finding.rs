@@ -175,7 +175,21 @@ impl FindingBuilder {
         self
     }
 
-    pub fn build(self) -> Finding {
+    /// The finding, with values it echoes from the input clipped ([`crate::text::clip_echoed`]):
+    /// every output format gets the same bounded text.
+    pub fn build(mut self) -> Finding {
+        fn clip(s: &mut String) {
+            if let std::borrow::Cow::Owned(short) = crate::text::clip_echoed(s) {
+                *s = short;
+            }
+        }
+        clip(&mut self.finding.message);
+        if let Some(help) = self.finding.help.as_mut() {
+            clip(help);
+        }
+        for label in &mut self.finding.related {
+            clip(&mut label.note);
+        }
         self.finding
     }
 }

@@ -71,6 +71,23 @@ impl FileReport {
 #[derive(Debug, Default)]
 pub struct Report {
     pub files: Vec<FileReport>,
+    /// Entries a folder scan passed by (symbolic links, FIFOs, devices, sockets), counted for
+    /// the summary.
+    pub skipped: Skipped,
+}
+
+/// What folder scans passed by without reading.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Skipped {
+    pub symlinks: usize,
+    /// FIFOs, devices and sockets.
+    pub special: usize,
+}
+
+impl Skipped {
+    pub fn is_empty(&self) -> bool {
+        self.symlinks == 0 && self.special == 0
+    }
 }
 
 impl Report {
@@ -122,19 +139,31 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
     let mut discovered = discover::discover(paths);
     if !opts.paths.is_empty() {
         discovered.retain(|d| match d {
-            Discovered::File { path, explicit } => {
+            Discovered::File { path, explicit, .. } => {
                 !((opts.force_exclude || !explicit) && opts.paths.is_excluded(path))
             }
+            Discovered::Skipped { path, .. } => !opts.paths.is_excluded(path),
             Discovered::Error { .. } => true,
         });
     }
+    let mut skipped = Skipped::default();
+    discovered.retain(|d| match d {
+        Discovered::Skipped { kind, .. } => {
+            match kind {
+                discover::Skip::Symlink => skipped.symlinks += 1,
+                discover::Skip::Special => skipped.special += 1,
+            }
+            false
+        }
+        _ => true,
+    });
     let mut files: Vec<FileReport> = discovered
         .into_par_iter()
         .filter_map(|d| lint_discovered(d, opts))
         .collect();
     files.sort_by(|a, b| a.sources.main().path.cmp(&b.sources.main().path));
     dedup_across_files(&mut files);
-    Report { files }
+    Report { files, skipped }
 }
 
 /// How many related labels one finding takes from its copies in other files (a module called
@@ -211,6 +240,20 @@ fn dedup_across_files(files: &mut [FileReport]) {
             (path, c)
         })
         .collect();
+    // How many reports read each shared file, by canonical path (for fixes, below).
+    let readers_of: HashMap<&PathBuf, usize> = canonical
+        .iter()
+        .map(|(path, c)| {
+            (
+                c,
+                identity
+                    .get(*path)
+                    .and_then(|id| readers.get(id))
+                    .copied()
+                    .unwrap_or(0),
+            )
+        })
+        .collect();
     let place = |sources: &SourceMap, span: Span| -> Option<Place> {
         let path = &sources.get(span.file).path;
         canonical
@@ -223,6 +266,8 @@ fn dedup_across_files(files: &mut [FileReport]) {
     // (kept at, labels from another file)
     let mut merges: Vec<((usize, usize), Vec<ForeignLabel>)> = Vec::new();
     let mut drop: Vec<Vec<bool>> = Vec::with_capacity(files.len());
+    // Reports that gave each finding with a fix to apply.
+    let mut producers: HashMap<FindingKey, usize> = HashMap::new();
     for (fi, file) in files.iter_mut().enumerate() {
         let mut dropped = vec![false; file.findings.len()];
         for (ji, f) in file.findings.iter().enumerate() {
@@ -230,6 +275,9 @@ fn dedup_across_files(files: &mut [FileReport]) {
                 continue;
             };
             let key = (at, f.rule, f.message.clone(), f.suppressed);
+            if f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()) {
+                *producers.entry(key.clone()).or_default() += 1;
+            }
             match seen.get(&key) {
                 Some(&at) if at.0 != fi => {
                     dropped[ji] = true;
@@ -249,6 +297,18 @@ fn dedup_across_files(files: &mut [FileReport]) {
                 None => true,
             },
         );
+    }
+    // A fix to a file other reports read too must hold for every one of them.
+    for (key, (fi, ji)) in &seen {
+        let made = producers.get(key).copied().unwrap_or(0);
+        let read = readers_of.get(&key.0 .0).copied().unwrap_or(0);
+        if let Some(fix) = files[*fi]
+            .findings
+            .get_mut(*ji)
+            .and_then(|f| f.fix.as_mut())
+        {
+            crate::fix::apply::withhold(fix, read, made);
+        }
     }
     // Labels added to a finding from other files, and how many were left out past the cap.
     let mut added: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
@@ -332,9 +392,13 @@ fn two_reports(
 
 fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
     match d {
-        Discovered::File { path, explicit } => match read_text(&path) {
+        Discovered::File {
+            path,
+            explicit,
+            root,
+        } => match read_text(&path) {
             Ok(text) => {
-                let report = lint_text(&path, text, opts);
+                let report = lint_text_in(&path, text, Some(root), opts);
                 // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
                 // (`package.json`, a broken `tsconfig.json`) is skipped. Frontends mark a malformed
                 // file as recognised when it looks like a policy or template, so that one is reported.
@@ -344,6 +408,7 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
             Err(message) => Some(error_report(&path, message)),
         },
         Discovered::Error { path, message } => Some(error_report(&path, message)),
+        Discovered::Skipped { .. } => None,
     }
 }
 
@@ -357,8 +422,11 @@ pub fn error_report(path: &Path, message: String) -> FileReport {
     }
 }
 
+/// A linted file's text: a regular file of at most [`crate::root::MAX_LINTED_BYTES`] (a FIFO or
+/// device found any way is refused before a byte is read).
 fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {}", lower_io(&e)))?;
+    let bytes = crate::root::read_regular(path, crate::root::MAX_LINTED_BYTES)
+        .map_err(|r| format!("cannot read file: {}", r.reason()))?;
     bytes_to_text(bytes)
 }
 
@@ -379,18 +447,23 @@ pub fn bytes_to_text(bytes: Vec<u8>) -> Result<String, String> {
     }
 }
 
-fn lower_io(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => s,
-    }
-}
-
 /// Lints one file's text (also used for stdin).
 pub fn lint_text(path: &Path, text: String, opts: &LintOptions) -> FileReport {
-    let mut sources = SourceMap::new(SourceFile::new(path, text));
+    lint_text_in(path, text, None, opts)
+}
+
+/// [`lint_text`] with the repository root its reads stay in (default: the root of `path`).
+pub fn lint_text_in(
+    path: &Path,
+    text: String,
+    root: Option<PathBuf>,
+    opts: &LintOptions,
+) -> FileReport {
+    let main = SourceFile::new(path, text);
+    let mut sources = match root {
+        Some(root) => SourceMap::with_root(main, root),
+        None => SourceMap::new(main),
+    };
     let format = discover::detect_format(path, &sources.main().text);
     let model = frontend::parse_with(&mut sources, format, &opts.frontend);
     let findings = run_rules(&model, &sources, opts);
@@ -436,6 +509,8 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     for rule in opts.enabled_rules() {
         rule.rule().check_file(model, &cx, &mut findings);
     }
+    // Before instances and callers merge: a fix to text several documents read must hold for all.
+    crate::fix::apply::withhold_shared(&mut findings, model);
     for finding in &mut findings {
         if let Some(severity) = opts.severity.get(&finding.rule) {
             finding.severity = *severity;
@@ -742,7 +817,7 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
         .into_iter()
         .filter_map(|d| match d {
             Discovered::File { path, .. } => Some(path),
-            Discovered::Error { .. } => None,
+            Discovered::Error { .. } | Discovered::Skipped { .. } => None,
         })
         .partition(|p| is_tf(p));
     let texts: Vec<String> = tf
@@ -795,7 +870,7 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
         let canonical = crate::root::canonical(path);
         for item in discover::discover(std::slice::from_ref(path)) {
             // Variable files are read through their module, never linted alone.
-            if matches!(&item, Discovered::File { path, explicit: true } if is_tfvars(path)) {
+            if matches!(&item, Discovered::File { path, explicit: true, .. } if is_tfvars(path)) {
                 continue;
             }
             plan.files.push(Planned {
@@ -831,7 +906,7 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
         .iter()
         .filter_map(|p| match &p.item {
             Discovered::File { path, .. } => Some(crate::root::canonical(path)),
-            Discovered::Error { .. } => None,
+            Discovered::Error { .. } | Discovered::Skipped { .. } => None,
         })
         .collect();
     for (root, tf) in whole {
@@ -841,6 +916,7 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
                     item: Discovered::File {
                         path: shown(&path, &root),
                         explicit: false,
+                        root: root.clone(),
                     },
                     root: root.clone(),
                 });
@@ -863,10 +939,15 @@ pub fn run(
         .par_iter()
         .filter_map(|planned| {
             let opts = opts_for(planned);
-            if let Discovered::File { path, explicit } = &planned.item {
-                if (opts.force_exclude || !explicit) && opts.paths.is_excluded(path) {
-                    return None;
+            match &planned.item {
+                Discovered::File { path, explicit, .. } => {
+                    if (opts.force_exclude || !explicit) && opts.paths.is_excluded(path) {
+                        return None;
+                    }
                 }
+                // Counted below, never read.
+                Discovered::Skipped { .. } => return None,
+                Discovered::Error { .. } => {}
             }
             let report = lint_discovered(planned.item.clone(), &opts)?;
             // A partial run names files from the current folder and the root's others from the
@@ -887,7 +968,18 @@ pub fn run(
     if let Some(scope) = &plan.scope {
         keep_in_scope(&mut files, scope);
     }
-    Report { files }
+    let mut skipped = Skipped::default();
+    for planned in &plan.files {
+        if let Discovered::Skipped { path, kind } = &planned.item {
+            if !opts_for(planned).paths.is_excluded(path) {
+                match kind {
+                    discover::Skip::Symlink => skipped.symlinks += 1,
+                    discover::Skip::Special => skipped.special += 1,
+                }
+            }
+        }
+    }
+    Report { files, skipped }
 }
 
 /// Drops what a partial run does not report: findings with no location in a named path, errors

@@ -395,9 +395,17 @@ fn var_settings(args: &CheckArgs, matches: &clap::ArgMatches) -> Vec<VarSetting>
     ordered.into_iter().map(|(_, s)| s).collect()
 }
 
+/// Prints an error on stderr. Config and baseline errors echo text from files a pull request
+/// controls: control characters are shown escaped (`\x1b`, `\n`) and long values clipped.
 fn usage_error(message: &str) -> u8 {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", stderr_text(message));
     2
+}
+
+/// Text echoed on stderr, made safe for a terminal or CI log ([`iamlint::text::escape_control`],
+/// [`iamlint::text::clip_echoed`]).
+fn stderr_text(s: &str) -> String {
+    iamlint::text::escape_control(&iamlint::text::clip_echoed(s)).into_owned()
 }
 
 /// Rule selectors from the command line: ids, categories, `prefix-` or `all`
@@ -440,7 +448,9 @@ impl Settings {
         let mut settings = Settings::default();
         for planned in &plan.files {
             let path = match &planned.item {
-                Discovered::File { path, .. } | Discovered::Error { path, .. } => path,
+                Discovered::File { path, .. }
+                | Discovered::Error { path, .. }
+                | Discovered::Skipped { path, .. } => path,
             };
             settings.add(args, &dir_of(path), &planned.root)?;
         }
@@ -584,7 +594,9 @@ fn check(mut args: CheckArgs) -> u8 {
     };
     let opts_for = |planned: &lint::Planned| -> Arc<LintOptions> {
         let path = match &planned.item {
-            Discovered::File { path, .. } | Discovered::Error { path, .. } => path,
+            Discovered::File { path, .. }
+            | Discovered::Error { path, .. }
+            | Discovered::Skipped { path, .. } => path,
         };
         settings.of(path).0.clone()
     };
@@ -597,11 +609,20 @@ fn check(mut args: CheckArgs) -> u8 {
             } else {
                 Applicability::Safe
             };
-            match iamlint::fix::apply::write(&report.files, applicability) {
-                Ok(0) => {}
-                Ok(n) => {
-                    eprintln!("fixed {}", iamlint::text::plural(n, "problem"));
-                    report = lint::run(&plan, &opts_for);
+            match iamlint::fix::apply::write_all(&report.files, applicability) {
+                Ok(written) if written.fixes == 0 && written.refused.is_empty() => {}
+                Ok(written) => {
+                    for (path, why) in &written.refused {
+                        eprintln!(
+                            "warning: fixes to {} not applied: {}",
+                            stderr_text(&path.display().to_string()),
+                            stderr_text(why)
+                        );
+                    }
+                    if written.fixes > 0 {
+                        eprintln!("fixed {}", iamlint::text::plural(written.fixes, "problem"));
+                        report = lint::run(&plan, &opts_for);
+                    }
                 }
                 Err(e) => return usage_error(&format!("cannot write fixes: {e}")),
             }
@@ -654,8 +675,8 @@ fn check(mut args: CheckArgs) -> u8 {
                     for (file, error) in report.errors() {
                         eprintln!(
                             "error: {}: {} (not in the baseline)",
-                            file.sources.get(error.file).display_path(),
-                            error.message
+                            stderr_text(&file.sources.get(error.file).display_path()),
+                            stderr_text(&error.message)
                         );
                     }
                     2

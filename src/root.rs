@@ -6,7 +6,19 @@
 //! config discovery. Paths are compared after resolving symlinks, so a link inside the tree that
 //! points outside it is outside.
 
+use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// The most bytes read from a file that another file refers to: `file()`, `templatefile()`,
+/// tfvars and `--var-file`. 16 MiB is many times the largest policy IAM accepts (a managed
+/// policy is at most 6,144 characters) and bounds what a hostile reference can make a run hold.
+pub const MAX_REFERENCED_BYTES: u64 = 16 << 20;
+
+/// The most bytes read from a file named on the command line or found by a folder scan. Large
+/// generated files (account authorization details, plans) are linted; a device that never ends
+/// is not.
+pub const MAX_LINTED_BYTES: u64 = 512 << 20;
 
 /// The repository root of `path` (a file or folder), canonical. A path that does not exist is
 /// taken as given, made absolute.
@@ -33,6 +45,160 @@ pub fn canonical(path: &Path) -> PathBuf {
 /// Whether `path`, symlinks resolved, lies inside `root` (itself canonical, as [`of`] gives it).
 pub fn contains(root: &Path, path: &Path) -> bool {
     canonical(path).starts_with(root)
+}
+
+/// Why a read was refused. Its text names the path, never the file's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The path, symlinks resolved, is outside the repository root.
+    Outside(PathBuf),
+    /// Not a regular file: a folder, FIFO, device or socket (`kind` says which).
+    NotRegular { path: PathBuf, kind: &'static str },
+    /// Larger than the cap.
+    TooLarge { path: PathBuf, cap: u64 },
+    /// Not found, no permission, or another I/O error.
+    Io { path: PathBuf, message: String },
+}
+
+impl Refusal {
+    pub fn path(&self) -> &Path {
+        match self {
+            Refusal::Outside(path)
+            | Refusal::NotRegular { path, .. }
+            | Refusal::TooLarge { path, .. }
+            | Refusal::Io { path, .. } => path,
+        }
+    }
+
+    /// The reason alone, without the path (for messages that name the path themselves).
+    pub fn reason(&self) -> String {
+        match self {
+            Refusal::Outside(_) => "it is outside the repository root: not read".to_string(),
+            Refusal::NotRegular { kind, .. } => format!("it is a {kind}, not a regular file"),
+            Refusal::TooLarge { cap, .. } => {
+                format!("it is larger than {} MiB: not read", cap >> 20)
+            }
+            Refusal::Io { message, .. } => message.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot read `{}`: {}",
+            crate::text::escape_control(&crate::source::display_path(self.path())),
+            self.reason()
+        )
+    }
+}
+
+/// Reads `path` if, symlinks resolved, it lies inside `root` (canonical, as [`of`] gives it), is
+/// a regular file and holds at most `cap` bytes. Every read a linted file can cause goes through
+/// here: `file()`, `templatefile()`, tfvars, `--var-file` and config `var-files`.
+pub fn read_confined(root: &Path, path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
+    let resolved = std::fs::canonicalize(path).map_err(|e| io_refusal(path, &e))?;
+    if !resolved.starts_with(root) {
+        return Err(Refusal::Outside(path.to_path_buf()));
+    }
+    read_regular(&resolved, cap).map_err(|r| r.renamed(path))
+}
+
+/// Reads `path` if it is a regular file of at most `cap` bytes; a FIFO, device, socket or folder
+/// is refused at once (opened without blocking, checked before any byte is read).
+pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A FIFO without a writer would block `open` itself.
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path).map_err(|e| io_refusal(path, &e))?;
+    let meta = file.metadata().map_err(|e| io_refusal(path, &e))?;
+    if !meta.is_file() {
+        return Err(Refusal::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_of(&meta.file_type()),
+        });
+    }
+    if meta.len() > cap {
+        return Err(Refusal::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // The file may grow after the check: never read past the cap.
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_refusal(path, &e))?;
+    if bytes.len() as u64 > cap {
+        return Err(Refusal::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        });
+    }
+    Ok(bytes)
+}
+
+impl Refusal {
+    fn renamed(self, path: &Path) -> Refusal {
+        let path = path.to_path_buf();
+        match self {
+            Refusal::Outside(_) => Refusal::Outside(path),
+            Refusal::NotRegular { kind, .. } => Refusal::NotRegular { path, kind },
+            Refusal::TooLarge { cap, .. } => Refusal::TooLarge { path, cap },
+            Refusal::Io { message, .. } => Refusal::Io { path, message },
+        }
+    }
+}
+
+fn io_refusal(path: &Path, e: &std::io::Error) -> Refusal {
+    let message = match e.kind() {
+        std::io::ErrorKind::NotFound => "not found".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let s = e.to_string();
+            let mut chars = s.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => s,
+            }
+        }
+    };
+    Refusal::Io {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// What a non-regular file is, in words.
+pub fn kind_of(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "device";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+    }
+    if t.is_dir() {
+        "folder"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else if t.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
 }
 
 #[cfg(test)]
@@ -68,5 +234,50 @@ mod tests {
         std::fs::write(top.join("secret"), "x").expect("file");
         std::os::unix::fs::symlink(top.join("secret"), repo.join("link")).expect("symlink");
         assert!(!contains(&repo, &repo.join("link")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn confined_reads_refuse_outside_special_and_large_files() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = canonical(tmp.path());
+        let repo = top.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).expect("dirs");
+        std::fs::write(top.join("secret"), "TOPSECRET").expect("file");
+        std::fs::write(repo.join("ok.json"), "{}").expect("file");
+        std::os::unix::fs::symlink(top.join("secret"), repo.join("link")).expect("symlink");
+        std::os::unix::fs::symlink(repo.join("ok.json"), repo.join("inner")).expect("symlink");
+        assert_eq!(
+            read_confined(&repo, &repo.join("ok.json"), 10).expect("read"),
+            b"{}"
+        );
+        assert_eq!(
+            read_confined(&repo, &repo.join("inner"), 10).expect("read"),
+            b"{}"
+        );
+        for bad in [repo.join("link"), repo.join("../secret")] {
+            let e = read_confined(&repo, &bad, 100).expect_err("outside");
+            assert!(matches!(e, Refusal::Outside(_)), "{e:?}");
+            assert!(!e.to_string().contains("TOPSECRET"));
+        }
+        let e = read_confined(&repo, &repo.join("ok.json"), 1).expect_err("large");
+        assert!(matches!(e, Refusal::TooLarge { .. }), "{e:?}");
+        let e = read_confined(&repo, &repo.join("none"), 1).expect_err("missing");
+        assert!(matches!(e, Refusal::Io { .. }), "{e:?}");
+        let e = read_confined(&repo, &repo.join(".git"), 1).expect_err("folder");
+        assert!(matches!(e, Refusal::NotRegular { .. }), "{e:?}");
+        let fifo = repo.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let e = read_regular(&fifo, 100).expect_err("fifo");
+        assert_eq!(e.reason(), "it is a FIFO, not a regular file");
+        let e = read_regular(Path::new("/dev/zero"), 100).expect_err("device");
+        assert!(
+            matches!(e, Refusal::NotRegular { kind: "device", .. }),
+            "{e:?}"
+        );
     }
 }

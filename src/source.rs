@@ -238,11 +238,31 @@ mod tests {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The repository root every read of this input stays in ([`crate::root`]); found from the
+    /// main file's path on first use unless given.
+    root: OnceLock<PathBuf>,
 }
 
 impl SourceMap {
     pub fn new(main: SourceFile) -> Self {
-        SourceMap { files: vec![main] }
+        SourceMap {
+            files: vec![main],
+            root: OnceLock::new(),
+        }
+    }
+
+    /// A map whose reads stay inside `root` (canonical, as [`crate::root::of`] gives it: the root
+    /// of the path named on the command line, which a file found by a folder scan shares).
+    pub fn with_root(main: SourceFile, root: PathBuf) -> Self {
+        SourceMap {
+            files: vec![main],
+            root: OnceLock::from(root),
+        }
+    }
+
+    /// The repository root of this input: given, or the one of the main file's path.
+    pub fn root(&self) -> &Path {
+        self.root.get_or_init(|| crate::root::of(&self.main().path))
     }
 
     pub fn add(&mut self, file: SourceFile) -> FileId {

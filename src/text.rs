@@ -98,3 +98,105 @@ mod tests {
         assert_eq!(list_some(&items[..2], 1), "`a` and 1 more");
     }
 }
+
+/// Control characters written visibly: `\n`, `\r`, `\t`, `\x1b` (ESC), `\x7f`, `\u{85}`; other
+/// text unchanged. Terminal escapes, bells and line breaks in a file name, message or excerpt
+/// then reach a terminal or CI log as text, never as control sequences.
+pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The longest quoted value (between backticks) a message shows whole, in characters.
+pub const MAX_QUOTED_CHARS: usize = 120;
+
+/// The longest message, help or note kept whole, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// Shortens what a message echoes from its input: a backtick-quoted value longer than
+/// [`MAX_QUOTED_CHARS`] keeps its start and an ellipsis (`` `s3:GetObjectAAAA…` ``), and the
+/// whole text is cut at [`MAX_MESSAGE_CHARS`]. A 100 KB action name gives a line, not 200 KB.
+pub fn clip_echoed(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_QUOTED_CHARS {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len().min(MAX_MESSAGE_CHARS * 4));
+    let mut quoted = false;
+    let mut run = 0usize;
+    let mut total = 0usize;
+    for c in s.chars() {
+        if total >= MAX_MESSAGE_CHARS {
+            out.push('…');
+            return std::borrow::Cow::Owned(out);
+        }
+        if c == '`' {
+            quoted = !quoted;
+            run = 0;
+            out.push(c);
+            total += 1;
+            continue;
+        }
+        if quoted {
+            run += 1;
+            if run == MAX_QUOTED_CHARS + 1 {
+                out.push('…');
+                total += 1;
+            }
+            if run > MAX_QUOTED_CHARS {
+                continue;
+            }
+        }
+        out.push(c);
+        total += 1;
+    }
+    if out.len() == s.len() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_shown_not_sent() {
+        assert_eq!(escape_control("a\x1b[31mb\n\u{7}"), "a\\x1b[31mb\\n\\x07");
+        assert_eq!(escape_control("\u{85}x"), "\\u{85}x");
+        assert!(matches!(
+            escape_control("plain ✓"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn long_quoted_values_are_clipped() {
+        let long = "A".repeat(100_000);
+        let message = format!("`s3:{long}` is not a known action");
+        let clipped = clip_echoed(&message);
+        assert!(clipped.chars().count() < 200, "{}", clipped.len());
+        assert!(clipped.starts_with("`s3:AAA"));
+        assert!(clipped.ends_with("…` is not a known action"));
+        assert_eq!(clip_echoed("`s3:*` is fine"), "`s3:*` is fine");
+        let unquoted = "x".repeat(10_000);
+        assert_eq!(
+            clip_echoed(&unquoted).chars().count(),
+            MAX_MESSAGE_CHARS + 1
+        );
+    }
+}

@@ -21,7 +21,10 @@ fn lint(path: &str, text: &str, rules: &[RuleId]) -> FileReport {
 }
 
 fn report(files: Vec<FileReport>) -> Report {
-    Report { files }
+    Report {
+        files,
+        ..Default::default()
+    }
 }
 
 fn render_to_string(report: &Report, format: OutputFormat, opts: &OutputOptions) -> String {

@@ -182,6 +182,7 @@ fn clean_run_is_valid_and_successful() {
             r#"{"Version": "2012-10-17", "Statement": []}"#.to_string(),
             &opts,
         )],
+        ..Default::default()
     };
     let log = sarif(&report);
     assert!(violations(&schema_validator(), &log).is_empty());
@@ -201,6 +202,7 @@ fn fingerprints_ignore_line_numbers() {
     let fingerprint = |text: &str| {
         let report = Report {
             files: vec![lint_text(Path::new("p.json"), text.to_string(), &opts)],
+            ..Default::default()
         };
         sarif(&report)["runs"][0]["results"][0]["partialFingerprints"]["iamlint/v1"]
             .as_str()

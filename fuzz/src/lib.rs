@@ -27,6 +27,7 @@ pub fn check(name: &str, data: &[u8]) {
     let mut out = Vec::new();
     let file_report = iamlint::lint::Report {
         files: vec![report],
+        ..Default::default()
     };
     for format in [
         iamlint::output::OutputFormat::Human,
@@ -42,4 +43,42 @@ pub fn check(name: &str, data: &[u8]) {
             &mut out,
         );
     }
+}
+
+/// Applies the safe fixes of one input (the format picked by its first byte) and checks that
+/// the fixed text parses as well as the input did, and that only removals of whole literals
+/// happened: the fixed text is the input with some byte ranges taken out.
+pub fn check_fix(data: &[u8]) {
+    let Some((first, rest)) = data.split_first() else {
+        return;
+    };
+    let name = match first % 3 {
+        0 => "policy.json",
+        1 => "main.tf",
+        _ => "template.yaml",
+    };
+    let Ok(text) = bytes_to_text(rest.to_vec()) else {
+        return;
+    };
+    let opts = LintOptions::default();
+    let report = lint_text(Path::new(name), text.clone(), &opts);
+    let safe = iamlint::fix::Applicability::Safe;
+    for fixed in iamlint::fix::apply::fixed_files(&report, safe) {
+        if fixed.path != Path::new(name) {
+            continue;
+        }
+        assert!(fixed.text.len() < text.len(), "a safe fix only removes text");
+        assert!(is_subsequence(&fixed.text, &text), "a safe fix only removes text");
+        let again = lint_text(Path::new(name), fixed.text.clone(), &opts);
+        assert!(
+            again.errors.len() <= report.errors.len(),
+            "a fix broke the file: {:?}",
+            again.errors
+        );
+    }
+}
+
+fn is_subsequence(small: &str, big: &str) -> bool {
+    let mut it = big.chars();
+    small.chars().all(|c| it.any(|b| b == c))
 }

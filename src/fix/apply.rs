@@ -1,9 +1,24 @@
 //! `--fix`: applies the edits of fixes at or below an applicability to the files they came from.
 //! Nothing is written unless [`write`] is called; `DisplayOnly` fixes are never applied.
+//!
+//! A fix never loses data:
+//! - an edit only replaces the text of the one literal (or list element, with one separating
+//!   comma, or a YAML `- `) that the finding is about: an edit whose span holds any other text
+//!   (a variable's default between a list and the literal, a comment) is not applied;
+//! - text that several policies of the run read (a template shared by two callers, a module
+//!   linted alone and through its callers, a statement evaluated per `for_each` instance) is
+//!   only edited when every reader reported the same fix ([`withhold`], called by the engine);
+//! - files outside the repository root, symbolic links, files that are not regular and files
+//!   changed since they were read are not written;
+//! - every file is checked and every fix computed before the first write, and each file is
+//!   written to a temporary file in its folder (permissions kept) then renamed over it, so an
+//!   interrupted run or a failed write leaves the file as it was.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
-use crate::finding::{Applicability, Edit, Finding};
+use crate::finding::{Applicability, Edit, Finding, Fix};
 use crate::lint::FileReport;
 use crate::source::FileId;
 
@@ -14,6 +29,10 @@ pub struct FixedFile {
     pub text: String,
     /// Fixes applied to this file.
     pub fixes: usize,
+    /// The text the fixes were computed from (the file must still hold it when written).
+    original: String,
+    /// The repository root the file must be inside.
+    root: PathBuf,
 }
 
 /// Whether a fix of this applicability may be applied when up to `max` is allowed.
@@ -21,18 +40,119 @@ pub fn allowed(applicability: Applicability, max: Applicability) -> bool {
     applicability != Applicability::DisplayOnly && applicability <= max
 }
 
+/// Keeps a fix from being applied when fewer of the policies reading its text (`readers`)
+/// reported it (`producers`): a fix right for one caller of a shared template may take a
+/// permission from another. The fix is still shown, its title saying why it is not applied.
+pub fn withhold(fix: &mut Fix, readers: usize, producers: usize) {
+    if producers >= readers || fix.edits.is_empty() {
+        return;
+    }
+    fix.edits.clear();
+    fix.title.push_str(&format!(
+        " (not applied by `--fix`: {readers} policies read this text and the fix holds for {producers})"
+    ));
+}
+
+/// Withholds ([`withhold`]) the fixes of `findings` (one file's, before findings from several
+/// instances or callers are merged) whose text more documents of `model` read than reported
+/// the same fix.
+pub fn withhold_shared(findings: &mut [Finding], model: &crate::model::FileModel) {
+    if !findings
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()))
+    {
+        return;
+    }
+    let readers = |span: crate::source::Span| -> usize {
+        model
+            .docs
+            .iter()
+            .filter(|doc| {
+                doc.statements.iter().any(|stmt| {
+                    (stmt.span.file == span.file
+                        && stmt.span.start <= span.start
+                        && span.end <= stmt.span.end)
+                        || [&stmt.action, &stmt.resource]
+                            .into_iter()
+                            .flatten()
+                            .any(|list| list.items.iter().any(|i| i.span == span))
+                })
+            })
+            .count()
+    };
+    let mut producers: std::collections::HashMap<
+        (crate::rules::RuleId, crate::source::Span, String),
+        usize,
+    > = std::collections::HashMap::new();
+    for f in findings.iter() {
+        if f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()) {
+            *producers
+                .entry((f.rule, f.span, f.message.clone()))
+                .or_default() += 1;
+        }
+    }
+    for f in findings.iter_mut() {
+        let key = (f.rule, f.span, f.message.clone());
+        let span = f.span;
+        if let Some(fix) = f.fix.as_mut().filter(|x| !x.edits.is_empty()) {
+            let made = producers.get(&key).copied().unwrap_or(0);
+            withhold(fix, readers(span), made);
+        }
+    }
+}
+
+/// True when `edit` only touches the text of `finding`'s own value: the edit's span holds the
+/// finding's span plus at most whitespace, one comma and one YAML list dash; an edit that
+/// replaces text (rather than removing it) replaces exactly the finding's span.
+fn touches_only_its_literal(text: &str, finding: &Finding, edit: &Edit) -> bool {
+    let (e, f) = (edit.span, finding.span);
+    if e.file != f.file || f.start < e.start || e.end < f.end {
+        return false;
+    }
+    if !edit.replacement.is_empty() {
+        return e == f;
+    }
+    let (Some(before), Some(after)) = (
+        text.get(e.start as usize..f.start as usize),
+        text.get(f.end as usize..e.end as usize),
+    ) else {
+        return false;
+    };
+    let mut commas = 0;
+    let mut dashes = 0;
+    for c in before.chars().chain(after.chars()) {
+        match c {
+            ',' => commas += 1,
+            '-' => dashes += 1,
+            c if c.is_whitespace() => {}
+            _ => return false,
+        }
+    }
+    commas <= 1 && dashes <= 1
+}
+
 /// Applies the edits of `findings` (unsuppressed, with fixes allowed under `max`) to `text`, the
 /// text of file `file`. A fix whose edits overlap an earlier one is skipped whole (the next run
-/// picks it up). Returns the new text and the number of fixes applied.
+/// picks it up), as is one whose edits reach beyond its own literal. Returns the new text and
+/// the number of fixes applied.
 pub fn apply_text<'a>(
     text: &str,
     file: FileId,
     findings: impl IntoIterator<Item = &'a Finding>,
     max: Applicability,
 ) -> (String, usize) {
+    apply_in(text, findings.into_iter().map(|f| (f, file)), max)
+}
+
+/// [`apply_text`] over findings from several reports, each with the id its report gives the file.
+fn apply_in<'a>(
+    text: &str,
+    findings: impl IntoIterator<Item = (&'a Finding, FileId)>,
+    max: Applicability,
+) -> (String, usize) {
     let mut accepted: Vec<&Edit> = Vec::new();
     let mut count = 0;
-    for finding in findings {
+    for (finding, file) in findings {
         if finding.suppressed {
             continue;
         }
@@ -47,13 +167,21 @@ pub fn apply_text<'a>(
             let r = e.span.range();
             r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
         });
+        if !in_bounds
+            || !fix
+                .edits
+                .iter()
+                .all(|e| touches_only_its_literal(text, finding, e))
+        {
+            continue;
+        }
         let overlaps = fix.edits.iter().any(|e| {
             accepted.iter().any(|a| {
                 e.span.start < a.span.end && a.span.start < e.span.end
                     || (e.span.is_empty() && a.span.is_empty() && e.span.start == a.span.start)
             })
         });
-        if !in_bounds || overlaps {
+        if overlaps {
             continue;
         }
         accepted.extend(fix.edits.iter());
@@ -74,34 +202,170 @@ pub fn apply_text<'a>(
 
 /// The fixed text of every file of a report that has an applicable fix.
 pub fn fixed_files(report: &FileReport, max: Applicability) -> Vec<FixedFile> {
-    let mut out = Vec::new();
-    for (i, file) in report.sources.files().iter().enumerate() {
-        let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-        let (text, fixes) = apply_text(&file.text, id, &report.findings, max);
-        if fixes > 0 && text != file.text {
-            out.push(FixedFile {
-                path: file.path.clone(),
-                text,
-                fixes,
-            });
-        }
-    }
-    out
+    plan([report], max)
 }
 
-/// Writes the fixed files of every report; returns how many fixes were applied.
+/// The fixed text of every file the reports' applicable fixes edit. Fixes from several reports
+/// to one file (found by its canonical path) are applied together, so none overwrites another.
+pub fn plan<'a>(
+    reports: impl IntoIterator<Item = &'a FileReport>,
+    max: Applicability,
+) -> Vec<FixedFile> {
+    struct Target<'a> {
+        path: PathBuf,
+        text: &'a str,
+        root: PathBuf,
+        findings: Vec<(&'a Finding, FileId)>,
+    }
+    let mut targets: BTreeMap<PathBuf, Target<'a>> = BTreeMap::new();
+    for report in reports {
+        for finding in &report.findings {
+            let Some(fix) = &finding.fix else { continue };
+            if finding.suppressed || !allowed(fix.applicability, max) || fix.edits.is_empty() {
+                continue;
+            }
+            let id = finding.span.file;
+            let file = report.sources.get(id);
+            let key = crate::root::canonical(&file.path);
+            targets
+                .entry(key)
+                .or_insert_with(|| Target {
+                    path: file.path.clone(),
+                    text: &file.text,
+                    root: report.sources.root().to_path_buf(),
+                    findings: Vec::new(),
+                })
+                .findings
+                .push((finding, id));
+        }
+    }
+    targets
+        .into_values()
+        .filter_map(|t| {
+            let (text, fixes) = apply_in(t.text, t.findings, max);
+            (fixes > 0 && text != t.text).then(|| FixedFile {
+                path: t.path,
+                text,
+                fixes,
+                original: t.text.to_string(),
+                root: t.root,
+            })
+        })
+        .collect()
+}
+
+/// Why a fixed file is not written.
+fn refusal(fixed: &FixedFile) -> Option<String> {
+    let path = &fixed.path;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) => return Some(format!("cannot read it: {e}")),
+    };
+    if meta.file_type().is_symlink() {
+        return Some("it is a symbolic link: not written".into());
+    }
+    if !meta.is_file() {
+        return Some("it is not a regular file: not written".into());
+    }
+    if !crate::root::contains(&fixed.root, path) {
+        return Some("it is outside the repository root: not written".into());
+    }
+    match crate::root::read_regular(path, crate::root::MAX_LINTED_BYTES) {
+        Ok(bytes) => match crate::lint::bytes_to_text(bytes) {
+            Ok(now) if now == fixed.original => None,
+            _ => Some("it changed since it was read: not written".into()),
+        },
+        Err(r) => Some(r.reason()),
+    }
+}
+
+/// What [`write`] did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Fixes applied, over every written file.
+    pub fixes: usize,
+    /// Files with fixes that were not written, and why (a symlink, outside the root, changed).
+    pub refused: Vec<(PathBuf, String)>,
+}
+
+/// Writes the fixed files of every report; returns how many fixes were applied. Every file is
+/// checked and every fix computed first; then each file is replaced atomically. An error names
+/// the file, which is left as it was.
 pub fn write<'a>(
     reports: impl IntoIterator<Item = &'a FileReport>,
     max: Applicability,
 ) -> std::io::Result<usize> {
-    let mut total = 0;
-    for report in reports {
-        for fixed in fixed_files(report, max) {
-            std::fs::write(&fixed.path, &fixed.text)?;
-            total += fixed.fixes;
+    write_all(reports, max).map(|w| w.fixes)
+}
+
+/// [`write`], also listing the files it refused to write.
+pub fn write_all<'a>(
+    reports: impl IntoIterator<Item = &'a FileReport>,
+    max: Applicability,
+) -> std::io::Result<Written> {
+    let mut written = Written::default();
+    let mut ready = Vec::new();
+    for fixed in plan(reports, max) {
+        match refusal(&fixed) {
+            Some(why) => written.refused.push((fixed.path, why)),
+            None => ready.push(fixed),
         }
     }
-    Ok(total)
+    for fixed in ready {
+        replace_atomically(&fixed.path, &fixed.text).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "{}: {e} (left unchanged)",
+                    crate::text::escape_control(&crate::source::display_path(&fixed.path))
+                ),
+            )
+        })?;
+        written.fixes += fixed.fixes;
+    }
+    Ok(written)
+}
+
+/// Writes `text` to a temporary file beside `path` with `path`'s permissions, then renames it
+/// over `path`. On failure the temporary file is removed and `path` is untouched.
+pub fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let permissions = std::fs::metadata(path)?.permissions();
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(
+            ".{name}.iamlint-fix.{}.{attempt}",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::set_permissions(&tmp, permissions)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]
@@ -111,31 +375,47 @@ mod tests {
     use crate::rules::RuleId;
     use crate::source::Span;
 
-    fn finding(
+    fn finding_at(
+        primary: (usize, usize),
         start: usize,
         end: usize,
         replacement: &str,
         applicability: Applicability,
     ) -> Finding {
         let span = Span::new(FileId(0), start, end);
-        FindingBuilder::new(RuleId::ResourceStar, Severity::Warning, span, String::new())
-            .fix(Fix {
-                title: String::new(),
-                applicability,
-                edits: vec![Edit {
-                    span,
-                    replacement: replacement.to_string(),
-                }],
-                snippet: None,
-            })
-            .build()
+        let primary = Span::new(FileId(0), primary.0, primary.1);
+        FindingBuilder::new(
+            RuleId::ResourceStar,
+            Severity::Warning,
+            primary,
+            String::new(),
+        )
+        .fix(Fix {
+            title: String::new(),
+            applicability,
+            edits: vec![Edit {
+                span,
+                replacement: replacement.to_string(),
+            }],
+            snippet: None,
+        })
+        .build()
+    }
+
+    fn finding(
+        start: usize,
+        end: usize,
+        replacement: &str,
+        applicability: Applicability,
+    ) -> Finding {
+        finding_at((start, end), start, end, replacement, applicability)
     }
 
     #[test]
     fn applies_only_allowed_non_overlapping_edits() {
         let text = r#"["s3:GetObject", "s3:GetObject", "s3:PutObject"]"#;
         let fixes = [
-            finding(15, 31, "", Applicability::Safe),
+            finding_at((17, 31), 15, 31, "", Applicability::Safe),
             finding(16, 20, "x", Applicability::Safe),
             finding(33, 47, "\"s3:*\"", Applicability::Unsafe),
             finding(1, 3, "zz", Applicability::DisplayOnly),
@@ -145,5 +425,63 @@ mod tests {
         assert_eq!(out, r#"["s3:GetObject", "s3:PutObject"]"#);
         let (_, n) = apply_text(text, FileId(0), &fixes, Applicability::Unsafe);
         assert_eq!(n, 2);
+    }
+
+    /// `Action = [var.wild, "s3:GetObject"]` with `var.wild`'s default far above: removing the
+    /// literal from the end of the default would delete everything between.
+    #[test]
+    fn an_edit_reaching_past_its_literal_is_not_applied() {
+        let text =
+            "variable \"wild\" { default = \"s3:*\" }\nAction = [var.wild, \"s3:GetObject\"]";
+        let default_end = text.find("\" }").expect("default") + 1;
+        let lit = text.find("\"s3:GetObject\"").expect("literal");
+        let f = finding_at(
+            (lit, lit + 14),
+            default_end,
+            lit + 14,
+            "",
+            Applicability::Safe,
+        );
+        let (out, n) = apply_text(text, FileId(0), [&f], Applicability::Safe);
+        assert_eq!(n, 0);
+        assert_eq!(out, text);
+        // A comment between two items is kept too.
+        let text = "[\"s3:*\", # keep\n \"s3:GetObject\"]";
+        let lit = text.find("\"s3:GetObject\"").expect("literal");
+        let f = finding_at((lit, lit + 14), 7, lit + 14, "", Applicability::Safe);
+        assert_eq!(apply_text(text, FileId(0), [&f], Applicability::Safe).1, 0);
+        // A YAML item: newline, indentation and the dash.
+        let text = "Action:\n  - s3:*\n  - s3:GetObject\n";
+        let lit = text.find("s3:GetObject").expect("literal");
+        let f = finding_at((lit, lit + 12), 16, lit + 12, "", Applicability::Safe);
+        let (out, n) = apply_text(text, FileId(0), [&f], Applicability::Safe);
+        assert_eq!((out.as_str(), n), ("Action:\n  - s3:*\n", 1));
+    }
+
+    #[test]
+    fn a_shared_fix_is_withheld() {
+        let mut f = finding(0, 1, "", Applicability::Safe);
+        let fix = f.fix.as_mut().expect("fix");
+        withhold(fix, 2, 2);
+        assert_eq!(fix.edits.len(), 1);
+        withhold(fix, 2, 1);
+        assert!(fix.edits.is_empty());
+        assert!(fix.title.contains("not applied"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_replace_keeps_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("p.json");
+        std::fs::write(&path, "old").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        replace_atomically(&path, "new").expect("replace");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "new");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("dir").collect();
+        assert_eq!(left.len(), 1, "no temporary file left behind");
     }
 }

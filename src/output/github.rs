@@ -172,30 +172,33 @@ fn write_summary(s: &Summary, omitted: usize, w: &mut dyn Write) -> io::Result<(
     writeln!(w, "::notice title=iamlint::{}", message(&text))
 }
 
-/// Escapes a command's message (`escapeData` in the toolkit).
+/// Escapes a command's message (`escapeData` in the toolkit: `%`, `\r`, `\n`), and shows every
+/// other control character as text (`\x1b`, `\x07`), so no escape sequence reaches the log.
 pub(crate) fn message(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(s, false)
 }
 
-/// Escapes a property value (`escapeProperty` in the toolkit).
+/// Escapes a property value (`escapeProperty` in the toolkit: also `:` and `,`), controls shown
+/// as text as in [`message`].
 pub(crate) fn property(s: &str) -> String {
+    escape(s, true)
+}
+
+/// The one escaping function of this output: workflow-command rules, plus all C0 controls, DEL
+/// and C1 controls made visible.
+fn escape(s: &str, in_property: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
-            ':' => out.push_str("%3A"),
-            ',' => out.push_str("%2C"),
+            ':' if in_property => out.push_str("%3A"),
+            ',' if in_property => out.push_str("%2C"),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                out.push_str(&crate::text::escape_control(c.encode_utf8(&mut buf)));
+            }
             c => out.push(c),
         }
     }
@@ -210,5 +213,11 @@ mod tests {
     fn escapes_like_the_toolkit() {
         assert_eq!(message("50% a\r\nb:c,d"), "50%25 a%0D%0Ab:c,d");
         assert_eq!(property("50% a\r\nb:c,d"), "50%25 a%0D%0Ab%3Ac%2Cd");
+    }
+
+    #[test]
+    fn controls_are_text() {
+        assert_eq!(message("a\x1b[31m\x07\tb"), "a\\x1b[31m\\x07\\tb");
+        assert_eq!(property("x\x1by:z"), "x\\x1by%3Az");
     }
 }

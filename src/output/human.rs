@@ -71,7 +71,8 @@ fn render_error(
     let label = paint.paint(severity_style(Severity::Error), "error");
     let message = sanitize(&error.message);
     let Some(span) = error.span else {
-        let path = paint.paint(BOLD, r.path(error.file));
+        let path = sanitize(r.path(error.file));
+        let path = paint.paint(BOLD, &path);
         writeln!(w, "{path}: {label}: {message}")?;
         if !opts.quiet {
             writeln!(w)?;
@@ -79,7 +80,7 @@ fn render_error(
         return Ok(());
     };
     let at = r.position(span.file, span.start);
-    let path = format!("{}:{}:{}", r.path(span.file), at.line, at.column);
+    let path = format!("{}:{}:{}", sanitize(r.path(span.file)), at.line, at.column);
     writeln!(w, "{}: {label}: {message}", paint.paint(BOLD, &path))?;
     if opts.quiet {
         return Ok(());
@@ -100,7 +101,12 @@ fn render_finding(
     w: &mut dyn Write,
 ) -> io::Result<()> {
     let at = r.position(finding.span.file, finding.span.start);
-    let path = format!("{}:{}:{}", r.path(finding.span.file), at.line, at.column);
+    let path = format!(
+        "{}:{}:{}",
+        sanitize(r.path(finding.span.file)),
+        at.line,
+        at.column
+    );
     let severity = finding.severity;
     writeln!(
         w,
@@ -133,7 +139,12 @@ fn render_finding(
     out.excerpt(&primary, '^', severity_style(severity))?;
     for (label, lines) in &related {
         let at = r.position(label.span.file, label.span.start);
-        let location = format!("{}:{}:{}", r.path(label.span.file), at.line, at.column);
+        let location = format!(
+            "{}:{}:{}",
+            sanitize(r.path(label.span.file)),
+            at.line,
+            at.column
+        );
         writeln!(
             out.w,
             "{:width$}{} {}: {}",
@@ -213,6 +224,20 @@ fn render_summary(s: &Summary, paint: Paint, w: &mut dyn Write) -> io::Result<()
     }
     if s.suppressed > 0 {
         writeln!(w, "{} suppressed", plural(s.suppressed, "finding"))?;
+    }
+    if !s.skipped.is_empty() {
+        let mut parts = Vec::new();
+        if s.skipped.symlinks > 0 {
+            parts.push(plural(s.skipped.symlinks, "symbolic link"));
+        }
+        if s.skipped.special > 0 {
+            parts.push(plural(s.skipped.special, "special file"));
+        }
+        writeln!(
+            w,
+            "skipped {} (never followed or read in a folder scan)",
+            parts.join(" and ")
+        )?;
     }
     Ok(())
 }
@@ -384,8 +409,9 @@ fn push_display(out: &mut String, s: &str) -> usize {
             out.extend(std::iter::repeat_n(' ', TAB_WIDTH));
             width += TAB_WIDTH;
         } else if is_unsafe_char(c) {
-            out.push('\u{fffd}');
-            width += 1;
+            let escaped = escape_char(c);
+            width += escaped.len();
+            out.push_str(&escaped);
         } else {
             out.push(c);
             width += char_width(c);
@@ -405,22 +431,31 @@ fn is_unsafe_char(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Makes a message safe for one terminal line: line breaks and control characters are escaped.
+/// Makes a message or path safe for one terminal line: line breaks, control characters (`\x1b`)
+/// and bidirectional overrides are shown escaped.
 fn sanitize(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe_char) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if is_unsafe_char(c) => out.push_str(&c.escape_unicode().to_string()),
-            c => out.push(c),
+        if is_unsafe_char(c) {
+            out.push_str(&escape_char(c));
+        } else {
+            out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// One unsafe character as visible text: `\n`, `\x1b`, `\u{202e}`.
+fn escape_char(c: char) -> String {
+    if c.is_control() {
+        let mut buf = [0u8; 4];
+        crate::text::escape_control(c.encode_utf8(&mut buf)).into_owned()
+    } else {
+        c.escape_unicode().to_string()
+    }
 }
 
 /// Terminal columns of a character: 0 for combining marks and zero-width characters, 2 for East
@@ -513,13 +548,13 @@ mod tests {
         let mut s = String::new();
         assert_eq!(push_display(&mut s, "日本e\u{301}"), 5);
         let mut s = String::new();
-        assert_eq!(push_display(&mut s, "\u{1b}[31m"), 5);
-        assert!(!s.contains('\u{1b}'));
+        assert_eq!(push_display(&mut s, "\u{1b}[31m"), 8);
+        assert_eq!(s, "\\x1b[31m");
     }
 
     #[test]
     fn sanitize_escapes_breaks() {
-        assert_eq!(sanitize("a\nb\u{1b}"), "a\\nb\\u{1b}");
+        assert_eq!(sanitize("a\nb\u{1b}\u{202e}"), "a\\nb\\x1b\\u{202e}");
         assert_eq!(sanitize("plain"), "plain");
     }
 }

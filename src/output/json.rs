@@ -11,7 +11,8 @@
 //!                "note"}], "logical_path"?}],
 //!  "errors": [{"path", "line", "column", "message"}],
 //!  "summary": {"findings", "errors", "warnings", "infos", "suppressed", "parse_errors",
-//!              "files_checked", "files_with_findings", "rules": {"<rule-id>": count}}}
+//!              "files_checked", "files_with_findings", "rules": {"<rule-id>": count},
+//!              "skipped"?: {"symlinks", "special_files"}}}
 //! ```
 //!
 //! Lines and columns are 1-based; columns count characters. Suppressed findings are left out and
@@ -113,6 +114,15 @@ struct JsonSummary {
     files_checked: usize,
     files_with_findings: usize,
     rules: BTreeMap<&'static str, usize>,
+    /// Entries a folder scan passed by; left out when there were none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<JsonSkipped>,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped {
+    symlinks: usize,
+    special_files: usize,
 }
 
 pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
@@ -163,6 +173,10 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                 .iter()
                 .map(|(rule, n)| (rule.id(), *n))
                 .collect(),
+            skipped: (!summary.skipped.is_empty()).then_some(JsonSkipped {
+                symlinks: summary.skipped.symlinks,
+                special_files: summary.skipped.special,
+            }),
         },
     };
     let document = serde_json::to_string_pretty(&output).map_err(io::Error::other)?;

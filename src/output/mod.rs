@@ -268,12 +268,15 @@ pub(crate) struct Summary {
     pub files_with_findings: usize,
     pub files_with_errors: usize,
     pub per_rule: BTreeMap<RuleId, usize>,
+    /// What folder scans passed by (symbolic links, FIFOs, devices, sockets).
+    pub skipped: crate::lint::Skipped,
 }
 
 impl Summary {
     pub fn new(report: &Report) -> Self {
         let mut s = Summary {
             files_checked: report.files.len(),
+            skipped: report.skipped,
             ..Summary::default()
         };
         for file in &report.files {

@@ -2,16 +2,15 @@
 //! caller's arguments, once per instance of the call; its documents carry the call chain, so a
 //! finding inside the module names the caller's line. Remote sources are reported, not fetched.
 //!
-//! Which local sources are followed: a folder inside the caller's repository (the nearest folder
-//! above it holding `.git`; without one, the current directory when the caller is below it, else
-//! the caller's own folder and below), never one under `.terraform/` (downloaded copies).
+//! Which local sources are followed: a folder inside the repository root of the run
+//! ([`crate::root`]: the nearest folder holding `.git` above the path named on the command line,
+//! else that path), symlinks resolved, never one under `.terraform/` (downloaded copies).
 //! Expansion stops at [`MAX_DEPTH`] nested calls and at a call back into a module being expanded
 //! (`a → b → a`), and after [`MAX_EXPANSIONS`] module instances for one linted file, with an
 //! `unresolved-reference` saying so.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
 
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::Span as _;
@@ -95,7 +94,7 @@ fn call(
     };
     let dir = normalize(&caller_dir.join(source));
     let canonical_dir = canonical(&dir);
-    if !allowed(&caller_dir, &canonical_dir) {
+    if !allowed(ev.sources.root(), &canonical_dir) {
         return unresolved(
             format!("module source `{source}` is outside the repository: not evaluated"),
             model,
@@ -216,42 +215,13 @@ pub fn canonical(dir: &Path) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| normalize(dir))
 }
 
-/// True when a module folder may be followed from a caller in `caller_dir` (see the module docs).
-pub(super) fn allowed(caller_dir: &Path, dir: &Path) -> bool {
+/// True when a module folder may be followed: inside the repository root of the run
+/// ([`crate::root`]), symlinks resolved, and never under `.terraform/`.
+pub(super) fn allowed(root: &Path, dir: &Path) -> bool {
     if dir.components().any(|c| c.as_os_str() == ".terraform") {
         return false;
     }
-    dir.starts_with(boundary(caller_dir))
-}
-
-/// The folder a caller's local module sources must stay in, per caller folder (cached: every
-/// module call of a folder asks, and each answer costs a walk up the tree).
-fn boundary(caller_dir: &Path) -> PathBuf {
-    static ROOTS: LazyLock<Mutex<HashMap<PathBuf, PathBuf>>> = LazyLock::new(Default::default);
-    let cached = match ROOTS.lock() {
-        Ok(roots) => roots.get(caller_dir).cloned(),
-        Err(poisoned) => poisoned.into_inner().get(caller_dir).cloned(),
-    };
-    if let Some(root) = cached {
-        return root;
-    }
-    let caller = canonical(caller_dir);
-    let root = caller
-        .ancestors()
-        .find(|a| a.join(".git").exists())
-        .map(Path::to_path_buf)
-        .or_else(|| {
-            let cwd = std::env::current_dir().ok()?;
-            let cwd = canonical(&cwd);
-            caller.starts_with(&cwd).then_some(cwd)
-        })
-        .unwrap_or(caller);
-    let mut roots = match ROOTS.lock() {
-        Ok(roots) => roots,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    roots.insert(caller_dir.to_path_buf(), root.clone());
-    root
+    crate::root::contains(root, dir)
 }
 
 fn folder_name(dir: &Path) -> String {

@@ -241,10 +241,10 @@ impl Eval<'_> {
         };
         let (id, text) = match self.load_file(path) {
             Ok(loaded) => loaded,
-            Err(_) => {
+            Err(reason) => {
                 return PolicyValue::Unknown(unknown(
                     call_text(),
-                    format!("file `{rel}` could not be read"),
+                    format!("file `{rel}` could not be read ({reason})"),
                     span,
                 ))
             }

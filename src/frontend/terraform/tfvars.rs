@@ -65,8 +65,11 @@ pub(super) fn load(ev: &mut Eval<'_>, settings: &[VarSetting], errors: &mut Vec<
 const NO_REFERENCES: &str = "a variables file cannot refer to other values";
 
 fn load_file(ev: &mut Eval<'_>, path: &Path, errors: &mut Vec<ParseError>) {
-    let text = match std::fs::read(path)
-        .map_err(|e| e.to_string())
+    // Inside the repository root, a regular file, at most 16 MiB (`crate::root`): a symlinked
+    // `terraform.tfvars` or a `var-files` entry pointing outside is refused, naming the path.
+    let root = ev.sources.root().to_path_buf();
+    let text = match crate::root::read_confined(&root, path, crate::root::MAX_REFERENCED_BYTES)
+        .map_err(|r| r.reason())
         .and_then(crate::lint::bytes_to_text)
     {
         Ok(text) => text,

@@ -293,8 +293,10 @@ impl<'m> Eval<'m> {
         if let Some(id) = self.loaded.get(&path) {
             return Ok((*id, self.sources.get(*id).text.clone()));
         }
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        // Inside the repository root, a regular file, at most 16 MiB (`crate::root`).
+        let root = self.sources.root().to_path_buf();
+        let bytes = crate::root::read_confined(&root, &path, crate::root::MAX_REFERENCED_BYTES)
+            .map_err(|r| r.to_string())?;
         let text = crate::lint::bytes_to_text(bytes)?;
         let id = self.sources.find_or_add(&path, &text);
         self.loaded.insert(path, id);

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Pathological inputs of issue #17: generates each probe into a temporary folder and measures one
+# iamlint binary on it (wall time, peak RSS, exit code), under a 30 s timeout and a 4 GB address
+# space limit. Prints one markdown table row per probe.
+#
+#   IAMLINT=target/release/iamlint bench/pathological.sh
+#   IAMLINT=/tmp/base/iamlint TIMEOUT=30 bench/pathological.sh   # the "before" column
+#
+# A probe passes when it ends within the timeout and memory limit (bounded), and, for the
+# exfiltration probes, when no byte of the outside secret reaches the output ("leak" column).
+set -euo pipefail
+
+IAMLINT=${IAMLINT:-target/release/iamlint}
+IAMLINT=$(realpath "$IAMLINT")
+TIMEOUT=${TIMEOUT:-30}
+MEM_KB=${MEM_KB:-4194304}
+ONLY=${ONLY:-}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+top=$work
+repo=$top/repo
+mkdir -p "$repo/.git"
+echo "SECRETMARKERZQ" >"$top/secret.txt"
+
+gen() { python3 - "$@"; }
+
+probe_dir() { mkdir -p "$repo/$1"; echo "$repo/$1"; }
+
+tf_file_probe() { # name, expression
+  local d; d=$(probe_dir "$1")
+  cat >"$d/main.tf" <<EOF
+resource "aws_iam_policy" "p" {
+  policy = $2
+}
+EOF
+}
+
+tf_file_probe exfil_passwd 'file("../../../../../../../../../../etc/passwd")'
+tf_file_probe exfil_outside 'templatefile("../../secret.txt", {})'
+tf_file_probe exfil_environ 'file("../../../../../../../../../../proc/self/environ")'
+tf_file_probe dev_zero 'file("../../../../../../../../../../dev/zero")'
+tf_file_probe dev_stdin 'file("../../../../../../../../../../dev/stdin")'
+d=$(probe_dir tfvars_symlink)
+cat >"$d/main.tf" <<'EOF'
+variable "a" { default = "s3:GetObject" }
+resource "aws_iam_policy" "p" {
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = var.a, Resource = "*" }] })
+}
+EOF
+printf 'a = "SECRETMARKERZQ:Get"\n' >"$top/secret.tfvars"
+ln -s "$top/secret.tfvars" "$d/terraform.tfvars"
+mkfifo "$repo/fifo.json"
+
+# Exploding strings: doubling through locals, format() and replace() growth.
+d=$(probe_dir explode_locals)
+gen "$d/main.tf" <<'EOF'
+import sys
+n = 25
+lines = ["locals {", '  s0 = "AAAAAAAAAAAAAAAA"']
+lines += [f'  s{i} = "${{local.s{i-1}}}${{local.s{i-1}}}"' for i in range(1, n + 1)]
+lines += ["}", 'resource "aws_iam_policy" "p" {',
+          f'  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = "s3:${{local.s{n}}}", Resource = "*" }}] }})',
+          "}"]
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+EOF
+d=$(probe_dir explode_format)
+gen "$d/main.tf" <<'EOF'
+import sys
+n = 25
+lines = ["locals {", '  s0 = "AAAAAAAAAAAAAAAA"']
+lines += [f'  s{i} = format("%s%s", local.s{i-1}, replace(local.s{i-1}, "A", "A"))' for i in range(1, n + 1)]
+lines += ["}", 'resource "aws_iam_policy" "p" {',
+          f'  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = "s3:${{local.s{n}}}", Resource = "*" }}] }})',
+          "}"]
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+EOF
+d=$(probe_dir cfn_sub)
+gen "$d/template.yaml" <<'EOF'
+import sys, json
+inner = "AAAAAAAAAAAAAAAA"
+value = {"Fn::Sub": ["${A}${A}", {"A": inner}]}
+for _ in range(12):
+    value = {"Fn::Sub": ["${A}${A}", {"A": value}]}
+doc = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": value, "Resource": "*"}]}}}}}
+open(sys.argv[1], "w").write(json.dumps(doc))
+EOF
+d=$(probe_dir module_fanout)
+gen "$d" <<'EOF'
+import sys, os
+root = sys.argv[1]
+for level, name in enumerate(["a", "b", "c"]):
+    os.makedirs(f"{root}/{name}", exist_ok=True)
+call = {0: "a", 1: "b", 2: "c"}
+open(f"{root}/main.tf", "w").write('module "m" {\n  source = "./a"\n  count = 16\n}\n')
+open(f"{root}/a/main.tf", "w").write('module "m" {\n  source = "../b"\n  count = 16\n}\n')
+open(f"{root}/b/main.tf", "w").write('module "m" {\n  source = "../c"\n  count = 16\n}\n')
+open(f"{root}/c/main.tf", "w").write('resource "aws_iam_policy" "p" {\n  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }] })\n}\n')
+EOF
+
+# Rules on big inputs.
+d=$(probe_dir rules)
+gen "$d" <<'EOF'
+import sys, json
+d = sys.argv[1]
+def policy(statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+open(f"{d}/duplicate_sid.json", "w").write(policy(
+    [{"Sid": "Same", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"} for _ in range(400_000)]))
+open(f"{d}/redundant_action.json", "w").write(policy(
+    [{"Effect": "Allow", "Action": [f"s3:Get{i}*" for i in range(20_000)], "Resource": "*"}]))
+open(f"{d}/unknown_actions.json", "w").write(policy(
+    [{"Effect": "Allow", "Action": [f"s3:NoSuchAction{i}" for i in range(50_000)], "Resource": "*"}]))
+open(f"{d}/statements_400k.json", "w").write(policy(
+    [{"Sid": f"S{i}", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::bucket-{i}/*"} for i in range(400_000)]))
+open(f"{d}/action_star.json", "w").write(policy(
+    [{"Effect": "Allow", "Action": "*", "Resource": "*"}]))
+open(f"{d}/small.json", "w").write(policy(
+    [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]))
+EOF
+
+# name | what | path | stdin
+probes=(
+  "exfil_passwd|file(\"../…/etc/passwd\")|exfil_passwd|"
+  "exfil_outside|templatefile(\"../../secret.txt\")|exfil_outside|"
+  "exfil_environ|file(\"../…/proc/self/environ\")|exfil_environ|"
+  "tfvars_symlink|symlinked terraform.tfvars outside|tfvars_symlink|"
+  "dev_zero|file(\"../…/dev/zero\")|dev_zero|"
+  "dev_stdin|file(\"../…/dev/stdin\"), stdin an open pipe|dev_stdin|pipe"
+  "fifo|a FIFO named on the command line|fifo.json|"
+  "explode_locals|string doubled through 25 locals (1 KB .tf)|explode_locals|"
+  "explode_format|format()/replace() doubling, 25 locals|explode_format|"
+  "cfn_sub|13 nested Fn::Sub|cfn_sub|"
+  "module_fanout|module fan-out 16×16×16|module_fanout|"
+  "duplicate_sid|400,000 statements with one Sid|rules/duplicate_sid.json|"
+  "redundant_action|20,000 wildcard patterns in one list|rules/redundant_action.json|"
+  "unknown_actions|50,000 distinct unknown actions|rules/unknown_actions.json|"
+  "statements_400k|400,000 statements (36 MB)|rules/statements_400k.json|"
+  "action_star|small file with \"Action\": \"*\"|rules/action_star.json|"
+  "small|small file (reference)|rules/small.json|"
+)
+
+echo "| probe | input | time (s) | peak RSS (MB) | exit | leak |"
+echo "|---|---|---:|---:|---:|---|"
+for p in "${probes[@]}"; do
+  IFS='|' read -r name what path stdin <<<"$p"
+  if [[ -n "$ONLY" && ! " $ONLY " =~ " $name " ]]; then continue; fi
+  out=$work/out.$name
+  stats=$work/stats.$name
+  set +e
+  if [[ "$stdin" == pipe ]]; then
+    (cd "$repo" && sleep $((TIMEOUT + 5)) | (ulimit -v "$MEM_KB"; /usr/bin/time -f "%e %M" -o "$stats" \
+      timeout -s KILL "$TIMEOUT" "$IAMLINT" check --format json "$path") >"$out" 2>&1)
+  else
+    (cd "$repo" && (ulimit -v "$MEM_KB"; /usr/bin/time -f "%e %M" -o "$stats" \
+      timeout -s KILL "$TIMEOUT" "$IAMLINT" check --format json "$path" </dev/null) >"$out" 2>&1)
+  fi
+  set -e
+  read -r secs rss_kb < <(grep -E '^[0-9.]+ [0-9]+$' "$stats" | tail -1 || echo "? 0")
+  code=$(grep -oE 'non-zero status [0-9]+' "$stats" | grep -oE '[0-9]+$' || echo 0)
+  if [[ "$code" == 137 ]]; then code="killed at ${TIMEOUT} s"; fi
+  if grep -q "Command terminated by signal" "$stats"; then code="killed"; fi
+  leak=no
+  if grep -qE 'SECRETMARKERZQ|root:x:0:0|PATH=' "$out"; then leak=YES; fi
+  rss_mb=$(( ${rss_kb:-0} / 1024 ))
+  echo "| $name | $what | $secs | $rss_mb | $code | $leak |"
+done

@@ -1,0 +1,308 @@
+//! A hostile pull request (issue #17): `tests/data/hostile/` copied into a temporary repository
+//! with secret marker files beside it, outside its root. No byte of an outside file may reach
+//! any output format, special files must not hang the run, control characters in names must
+//! not reach a terminal or open a GitHub workflow command, and `--fix` must not write outside.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+const MARKER: &str = "SECRETMARKERZQ";
+const ENV_MARKER: &str = "ENVSECRETZQ";
+const FORMATS: &[&str] = &["human", "json", "sarif", "github", "gitlab"];
+const EVIL_NAME: &str = "evil\n::error file=x::pwned\u{1b}[31m.json";
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A temporary folder holding the secret files and `repo/`, the hostile repository.
+struct Setup {
+    _tmp: TempDir,
+    top: PathBuf,
+    repo: PathBuf,
+}
+
+fn policy_with_marker() -> String {
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Sid": "{MARKER}", "Effect": "Allow", "Action": ["{MARKER}:GetObject", "s3:*", "s3:GetObject"], "Resource": "*"}}]}}"#
+    )
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let top = std::fs::canonicalize(tmp.path()).unwrap();
+    let repo = top.join("repo");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile"),
+        &repo,
+    );
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    // Outside the root: files whose content must never be shown.
+    std::fs::write(top.join("secret.json"), policy_with_marker()).unwrap();
+    std::fs::write(top.join("outside_fix.json"), policy_with_marker()).unwrap();
+    std::fs::write(
+        top.join("secret.tfvars"),
+        format!("actions = [\"{MARKER}:GetObject\", \"s3:*\"]\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(top.join("outside_module")).unwrap();
+    std::fs::write(
+        top.join("outside_module/main.tf"),
+        format!(
+            "resource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Action = \"{MARKER}:Get\", Resource = \"*\" }}] }})\n}}\n"
+        ),
+    )
+    .unwrap();
+    // Links into the outside, a FIFO, and a name with control characters.
+    symlink(
+        top.join("secret.tfvars"),
+        repo.join("tfvars/terraform.tfvars"),
+    )
+    .unwrap();
+    symlink(top.join("outside_fix.json"), repo.join("fixme/linked.json")).unwrap();
+    symlink(top.join("secret.json"), repo.join("exfil/link.json")).unwrap();
+    symlink(&top, repo.join("exfil/up")).unwrap();
+    let fifo = repo.join("fifo.json");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(
+        repo.join(EVIL_NAME),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    Setup {
+        _tmp: tmp,
+        top,
+        repo,
+    }
+}
+
+fn iamlint(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("iamlint").unwrap();
+    cmd.current_dir(cwd)
+        .env("IAMLINT_HOSTILE", ENV_MARKER)
+        .env_remove("GITHUB_ACTIONS")
+        .timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// Output of one run, stdout and stderr together.
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.code().is_some(),
+        "the run was killed (a hang or a crash)"
+    );
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    text
+}
+
+fn assert_nothing_leaked(output: &str, what: &str) {
+    assert!(
+        !output.contains(MARKER),
+        "{what}: an outside file leaked:\n{output}"
+    );
+    assert!(
+        !output.contains(ENV_MARKER),
+        "{what}: the environment leaked:\n{output}"
+    );
+    assert!(
+        !output.contains("root:x:0:0"),
+        "{what}: /etc/passwd leaked:\n{output}"
+    );
+}
+
+#[test]
+fn no_outside_byte_reaches_any_format() {
+    let s = setup();
+    for format in FORMATS {
+        // From inside the repository and from above it: the root does not depend on the cwd.
+        for (cwd, arg) in [
+            (&s.repo, PathBuf::from(".")),
+            (&s.top, PathBuf::from("repo")),
+        ] {
+            let output = run(iamlint(cwd)
+                .args(["check", "--format", format, "--color", "never"])
+                .arg(&arg));
+            assert_nothing_leaked(&output, &format!("{format} from {}", cwd.display()));
+        }
+        // Each folder named on its own, and a var file pointing outside.
+        for dir in ["exfil", "tfvars", "module", "explode"] {
+            let output = run(iamlint(&s.repo)
+                .args(["check", "--format", format, dir])
+                .args(["--var-file", "../secret.tfvars"]));
+            assert_nothing_leaked(&output, &format!("{format} on {dir}"));
+        }
+    }
+}
+
+#[test]
+fn refused_reads_name_the_path() {
+    let s = setup();
+    let output = run(iamlint(&s.repo).args(["check", "--color", "never", "exfil", "tfvars"]));
+    assert!(
+        output.contains("outside the repository root"),
+        "a refused read says why:\n{output}"
+    );
+    assert!(
+        output.contains("secret.json"),
+        "and names the path:\n{output}"
+    );
+    assert!(output.contains("tfvars/terraform.tfvars"), "{output}");
+    // The module source outside the repository is not followed.
+    let output = run(iamlint(&s.repo).args(["check", "--color", "never", "module"]));
+    assert!(
+        output.contains("outside the repository"),
+        "module source outside:\n{output}"
+    );
+}
+
+#[test]
+fn special_files_are_errors_at_once_and_scans_count_what_they_skip() {
+    let s = setup();
+    let out = iamlint(&s.repo)
+        .args(["check", "--color", "never", "fifo.json"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("a FIFO, not a regular file"), "{stdout}");
+    let out = iamlint(&s.repo)
+        .args(["check", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped = &json["summary"]["skipped"];
+    // exfil/link.json, exfil/up, fixme/linked.json, tfvars/terraform.tfvars; the FIFO.
+    assert_eq!(skipped["symlinks"], 4, "{json:#}");
+    assert_eq!(skipped["special_files"], 1, "{json:#}");
+}
+
+#[test]
+fn control_characters_in_names_are_escaped() {
+    let s = setup();
+    let human = iamlint(&s.repo)
+        .args(["check", "--color", "never", "."])
+        .output()
+        .unwrap();
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(!human.contains('\u{1b}'), "raw ESC in human output");
+    assert!(
+        human.contains("evil\\n::error file=x::pwned\\x1b[31m.json"),
+        "{human}"
+    );
+    let github = iamlint(&s.repo)
+        .args(["check", "--format", "github", "."])
+        .output()
+        .unwrap();
+    let github = String::from_utf8_lossy(&github.stdout);
+    assert!(!github.contains('\u{1b}'), "raw ESC in GitHub output");
+    for line in github.lines() {
+        assert!(
+            !line.starts_with("::error file=x"),
+            "a file name opened a workflow command: {line}"
+        );
+    }
+}
+
+#[test]
+fn fix_never_writes_outside_the_root() {
+    let s = setup();
+    let before: Vec<(PathBuf, Vec<u8>)> = ["secret.json", "outside_fix.json", "secret.tfvars"]
+        .iter()
+        .map(|n| (s.top.join(n), std::fs::read(s.top.join(n)).unwrap()))
+        .collect();
+    let output = run(iamlint(&s.repo).args(["check", "--fix", "--color", "never", "."]));
+    assert_nothing_leaked(&output, "--fix");
+    for (path, bytes) in &before {
+        assert_eq!(
+            &std::fs::read(path).unwrap(),
+            bytes,
+            "{} was written",
+            path.display()
+        );
+    }
+    assert!(std::fs::symlink_metadata(s.repo.join("fixme/linked.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // Inside the root, the safe fix was applied.
+    let fixed = std::fs::read_to_string(s.repo.join("fixme/policy.json")).unwrap();
+    assert!(fixed.contains(r#"["s3:Get*"]"#), "{fixed}");
+    // Named directly, the link is still not written through.
+    run(iamlint(&s.repo).args(["check", "--fix", "fixme/linked.json"]));
+    for (path, bytes) in &before {
+        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
+    }
+}
+
+#[test]
+fn a_config_above_the_root_is_not_used() {
+    let s = setup();
+    std::fs::write(
+        s.top.join("iamlint.toml"),
+        "ignore = [\"wildcard-action\"]\n",
+    )
+    .unwrap();
+    let out = iamlint(&s.repo)
+        .args(["check", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "wildcard-action"),
+        "the config above the repository silenced a rule: {json:#}"
+    );
+}
+
+#[test]
+fn exploding_strings_give_bounded_messages() {
+    let s = setup();
+    let out = iamlint(&s.repo)
+        .args(["check", "--format", "json", "explode"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for f in json["findings"].as_array().unwrap() {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.chars().count() <= iamlint::text::MAX_MESSAGE_CHARS + 1,
+            "a message of {} characters",
+            message.len()
+        );
+    }
+    let human = iamlint(&s.repo)
+        .args(["check", "--color", "never", "explode"])
+        .output()
+        .unwrap();
+    let longest = String::from_utf8_lossy(&human.stdout)
+        .lines()
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest < 8_000, "a line of {longest} bytes");
+}
