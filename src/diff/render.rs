@@ -245,8 +245,7 @@ pub fn github(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
             // Removed lines have no place in the head tree: an annotation on the run.
             writeln!(
                 w,
-                "::{level} title={title}::{} (was at {})",
-                message,
+                "::{level} title={title}::{message} (was at {})",
                 escape_data(&location(c))
             )?;
         }
