@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod commands;
 pub mod config;
+pub mod diff;
 pub mod discover;
 pub mod finding;
 pub mod fix;

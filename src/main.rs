@@ -127,6 +127,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TextFormatArg::Text)]
         format: TextFormatArg,
     },
+    /// Show what a change grants or takes away: a git revision against the working tree, or OLD NEW
+    Diff(iamlint::diff::DiffArgs),
     /// List the actions an action pattern matches, with their access levels
     Expand {
         /// Action pattern, e.g. `s3:Get*`
@@ -361,6 +363,7 @@ fn main() -> ExitCode {
             Some(Command::Managed { name, format }) => print_result(
                 iamlint::commands::managed::run(&name, format == TextFormatArg::Json),
             ),
+            Some(Command::Diff(args)) => iamlint::diff::run(&args),
             Some(Command::Expand { pattern, format }) => print_result(
                 iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
             ),

@@ -1,0 +1,137 @@
+//! Reading a revision's files without spawning `git`: gitoxide resolves the revision and reads its
+//! tree and blobs from the object database, and the files are written under a temporary folder so
+//! that the frontends read them exactly as they read a checkout.
+
+use std::path::{Path, PathBuf};
+
+/// Blobs larger than this are not written (a policy, template or module is far smaller).
+const MAX_BLOB: usize = 64 << 20;
+
+/// A repository opened for `diff --base`.
+pub struct Repo {
+    repo: gix::Repository,
+    /// The working tree, canonical.
+    pub workdir: PathBuf,
+}
+
+impl Repo {
+    /// The repository holding `path` (a file or folder).
+    pub fn discover(path: &Path) -> Result<Repo, String> {
+        let start = crate::root::canonical(path);
+        let dir = if start.is_dir() {
+            start.clone()
+        } else {
+            start
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or(start.clone())
+        };
+        let repo = gix::discover(&dir)
+            .map_err(|e| format!("`{}` is not in a git repository: {e}", path.display()))?;
+        let workdir = repo
+            .workdir()
+            .map(crate::root::canonical)
+            .ok_or_else(|| "the git repository has no working tree (bare)".to_string())?;
+        Ok(Repo { repo, workdir })
+    }
+
+    /// Writes every file of the tree at `rev` under `dest` (which must exist), plus an empty
+    /// `.git` folder so that the copy has the same repository root as the working tree. Returns
+    /// the commit id. Symbolic links and submodules are not written.
+    pub fn materialise(&self, rev: &str, dest: &Path) -> Result<String, String> {
+        let id = self
+            .repo
+            .rev_parse_single(rev)
+            .map_err(|e| format!("cannot resolve revision `{rev}`: {e}"))?;
+        let read =
+            |e: gix::object::find::existing::Error| format!("cannot read revision `{rev}`: {e}");
+        let commit = id
+            .object()
+            .map_err(read)?
+            .peel_to_commit()
+            .map(|c| c.id.to_string())
+            .unwrap_or_else(|_| id.to_string());
+        let tree = id
+            .object()
+            .map_err(read)?
+            .peel_to_tree()
+            .map_err(|e| format!("revision `{rev}` has no tree: {e}"))?;
+        std::fs::create_dir_all(dest.join(".git"))
+            .map_err(|e| format!("cannot write to {}: {e}", dest.display()))?;
+        self.write_tree(&tree, dest)?;
+        Ok(commit)
+    }
+
+    fn write_tree(&self, tree: &gix::Tree<'_>, dir: &Path) -> Result<(), String> {
+        for entry in tree.iter() {
+            let entry = entry.map_err(|e| format!("cannot decode a tree: {e}"))?;
+            let name = entry.filename().to_string();
+            // A name git would not check out here (`..`, a separator) is skipped, never followed.
+            if name.is_empty()
+                || name == "."
+                || name == ".."
+                || name == ".git"
+                || name.contains(['/', '\\'])
+            {
+                continue;
+            }
+            let path = dir.join(&name);
+            let mode = entry.mode();
+            if mode.is_tree() {
+                let object = entry
+                    .id()
+                    .object()
+                    .map_err(|e| format!("cannot read tree `{name}`: {e}"))?;
+                std::fs::create_dir_all(&path)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                self.write_tree(&object.into_tree(), &path)?;
+            } else if mode.is_blob() {
+                let object = entry
+                    .id()
+                    .object()
+                    .map_err(|e| format!("cannot read blob `{name}`: {e}"))?;
+                if object.data.len() > MAX_BLOB {
+                    continue;
+                }
+                std::fs::write(&path, &object.data)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A folder under the system's temporary folder, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Result<TempDir, String> {
+        let base = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        for attempt in 0..100u32 {
+            let path = base.join(format!(
+                "iamlint-diff-{}-{nanos:x}-{attempt}",
+                std::process::id()
+            ));
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(TempDir(crate::root::canonical(&path))),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(format!("cannot create a temporary folder: {e}")),
+            }
+        }
+        Err("cannot create a temporary folder".to_string())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,605 @@
+//! `iamlint diff`: the permission delta between two versions of a tree.
+//!
+//! Both sides are read by the frontends `check` uses (modules, tfvars, CloudFormation
+//! intrinsics); policies are matched by logical address and compared semantically
+//! ([`delta`]): actions expanded through the catalog, resources, principals, conditions,
+//! attached managed policies ([`crate::recipes::grants`]) and `privilege-escalation` findings.
+//! The base side of `--base REF` is read from the repository with gitoxide ([`git`]).
+
+pub mod delta;
+pub mod git;
+mod render;
+pub mod side;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::{AccessLevels, Catalog};
+use crate::lint::LintOptions;
+use crate::text::{list_some, plural};
+
+use delta::{Grants, Raw};
+use side::Side;
+
+/// Arguments of `iamlint diff`.
+#[derive(clap::Args, Debug, Default)]
+#[command(after_help = DIFF_HELP)]
+pub struct DiffArgs {
+    /// Git revision to compare the working tree with (`main`, `origin/main`, `HEAD~1`, a commit)
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+
+    /// With --base: files or folders to compare [default: the repository]. Without: OLD and NEW
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+
+    /// Exit with 1 when a change at or above this level is found
+    #[arg(long, value_enum, default_value_t = FailOn::Widening)]
+    pub fail_on: FailOn,
+
+    /// Write the output to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+}
+
+const DIFF_HELP: &str = "Examples:
+  iamlint diff --base origin/main              what this branch grants that main did not
+  iamlint diff --base HEAD~1 infra/            the last commit's change under infra/
+  iamlint diff old/ new/                       two checkouts (or two files)
+  iamlint diff --base main --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+
+Exit codes: 0 no change at or above --fail-on, 1 changes at or above it, 2 usage or input errors.";
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// Changes grouped by policy, widenings first
+    #[default]
+    Human,
+    /// One JSON document (see docs/diff.md)
+    Json,
+    /// A table and collapsible details, for a pull-request comment or the step summary
+    Markdown,
+    /// GitHub Actions annotations on the changed lines
+    Github,
+}
+
+/// The level of change that fails the run.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailOn {
+    /// Never fail on changes
+    None,
+    /// Any widening
+    #[default]
+    Widening,
+    /// Widenings that grant Write (or Permissions management) actions, or open an escalation path
+    Write,
+    /// Widenings that grant Permissions management actions, or open an escalation path
+    PermissionsManagement,
+    /// Privilege-escalation paths that become reachable
+    Escalation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Direction {
+    Widening,
+    Narrowing,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Widening => "widening",
+            Direction::Narrowing => "narrowing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    EscalationAdded,
+    PolicyAdded,
+    ManagedPolicyAttached,
+    ActionsAdded,
+    ResourceWidened,
+    PrincipalAdded,
+    ConditionRemoved,
+    PolicyRemoved,
+    ManagedPolicyDetached,
+    ActionsRemoved,
+    ResourceNarrowed,
+    PrincipalRemoved,
+    ConditionAdded,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ActionsAdded => "actions-added",
+            Kind::ActionsRemoved => "actions-removed",
+            Kind::ResourceWidened => "resource-widened",
+            Kind::ResourceNarrowed => "resource-narrowed",
+            Kind::PrincipalAdded => "principal-added",
+            Kind::PrincipalRemoved => "principal-removed",
+            Kind::ManagedPolicyAttached => "managed-policy-attached",
+            Kind::ManagedPolicyDetached => "managed-policy-detached",
+            Kind::ConditionRemoved => "condition-removed",
+            Kind::ConditionAdded => "condition-added",
+            Kind::EscalationAdded => "escalation-added",
+            Kind::PolicyAdded => "policy-added",
+            Kind::PolicyRemoved => "policy-removed",
+        }
+    }
+}
+
+/// One located change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub direction: Direction,
+    pub kind: Kind,
+    /// The policy's logical address.
+    pub policy: String,
+    /// Repository-relative path (head side for what is there, base side for what was removed).
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// True when the location is in the head side.
+    pub in_head: bool,
+    pub message: String,
+    pub actions: Vec<String>,
+    pub access_levels: BTreeMap<&'static str, usize>,
+    /// False when an unknown value (a variable without a value, a resource attribute) keeps the
+    /// change from being judged: it is reported as a possible widening.
+    pub judged: bool,
+    /// The highest level the change reaches, for `--fail-on`.
+    pub level: FailOn,
+}
+
+/// The whole diff.
+#[derive(Debug, Default)]
+pub struct DiffReport {
+    pub base: String,
+    pub head: String,
+    pub changes: Vec<Change>,
+    /// Input errors of the head side (exit code 2).
+    pub errors: Vec<String>,
+    /// Input errors of the base side (shown; the policies of such a file count as added).
+    pub base_errors: Vec<String>,
+}
+
+impl DiffReport {
+    pub fn widenings(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.direction == Direction::Widening)
+            .count()
+    }
+
+    pub fn narrowings(&self) -> usize {
+        self.changes.len() - self.widenings()
+    }
+
+    pub fn exit_code(&self, fail_on: FailOn) -> u8 {
+        if !self.errors.is_empty() {
+            2
+        } else if fail_on != FailOn::None
+            && self
+                .changes
+                .iter()
+                .any(|c| c.direction == Direction::Widening && c.level >= fail_on)
+        {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// The level a widening reaches from the access levels of what it grants.
+fn level_of(kind: Kind, levels: AccessLevels) -> FailOn {
+    if kind == Kind::EscalationAdded {
+        FailOn::Escalation
+    } else if levels.contains(AccessLevels::PERMISSIONS_MANAGEMENT) {
+        FailOn::PermissionsManagement
+    } else if levels.contains(AccessLevels::WRITE) || levels.contains(AccessLevels::TAGGING) {
+        FailOn::Write
+    } else {
+        FailOn::Widening
+    }
+}
+
+/// Compares two sides.
+pub fn compare(base: &Side, head: &Side) -> DiffReport {
+    let base_policies = base.policies();
+    let head_policies = head.policies();
+    let by_address: HashMap<&str, &side::Policy<'_>> = base_policies
+        .iter()
+        .map(|p| (p.address.as_str(), p))
+        .collect();
+    let head_addresses: HashSet<&str> = head_policies.iter().map(|p| p.address.as_str()).collect();
+    let mut changes: Vec<Change> = Vec::new();
+    let locate = |raw: Raw,
+                  policy: &str,
+                  file_b: Option<&side::SideFile>,
+                  file_h: Option<&side::SideFile>| {
+        let (side, file) = if raw.head {
+            (head, file_h)
+        } else {
+            (base, file_b)
+        };
+        let (path, line, column) = match file {
+            Some(f) => side.locate(f, raw.span),
+            None => (String::new(), 0, 0),
+        };
+        Change {
+            level: level_of(raw.kind, raw.levels),
+            direction: raw.direction,
+            kind: raw.kind,
+            policy: policy.to_string(),
+            path,
+            line,
+            column,
+            in_head: raw.head,
+            message: raw.message,
+            actions: raw.actions,
+            access_levels: raw.access_levels,
+            judged: raw.judged,
+        }
+    };
+    // Matched policies and policies added, in parallel (each expands its actions).
+    use rayon::prelude::*;
+    let found: Vec<Vec<Change>> = head_policies
+        .par_iter()
+        .map(|h| {
+            let mut raws = Vec::new();
+            let b = by_address.get(h.address.as_str());
+            match b {
+                Some(b) => {
+                    if delta::fingerprint(b.doc) != delta::fingerprint(h.doc) {
+                        let (gb, gh) = (Grants::of(b.doc), Grants::of(h.doc));
+                        delta::compare(&gb, &gh, &mut raws);
+                    }
+                }
+                None => raws.push(delta::whole(&Grants::of(h.doc), true, what(h.doc))),
+            }
+            raws.into_iter()
+                .map(|r| locate(r, &h.address, b.map(|b| b.file), Some(h.file)))
+                .collect()
+        })
+        .collect();
+    changes.extend(found.into_iter().flatten());
+    for b in &base_policies {
+        if !head_addresses.contains(b.address.as_str()) {
+            let raw = delta::whole(&Grants::of(b.doc), false, what(b.doc));
+            changes.push(locate(raw, &b.address, Some(b.file), None));
+        }
+    }
+    attachments(base, head, &mut changes);
+    escalations(base, head, &head_policies, &mut changes);
+    changes.sort_by(|a, b| {
+        (
+            a.direction,
+            &a.policy,
+            a.kind,
+            &a.path,
+            a.line,
+            a.column,
+            &a.message,
+        )
+            .cmp(&(
+                b.direction,
+                &b.policy,
+                b.kind,
+                &b.path,
+                b.line,
+                b.column,
+                &b.message,
+            ))
+    });
+    DiffReport {
+        base: base.label.clone(),
+        head: head.label.clone(),
+        changes,
+        errors: head.errors.clone(),
+        base_errors: base.errors.clone(),
+    }
+}
+
+fn what(doc: &crate::model::PolicyDoc) -> &'static str {
+    match doc.kind {
+        crate::model::PolicyKind::Trust => "trust policy",
+        crate::model::PolicyKind::Resource => "resource policy",
+        crate::model::PolicyKind::Boundary => "permissions boundary",
+        _ => "policy",
+    }
+}
+
+/// Managed (or other existing) policies attached or detached.
+fn attachments(base: &Side, head: &Side, out: &mut Vec<Change>) {
+    let (before, after) = (base.attachments(), head.attachments());
+    let catalog = Catalog::get();
+    for (from, to, head_side, side) in [
+        (&before, &after, true, head),
+        (&after, &before, false, base),
+    ] {
+        for a in to.iter() {
+            if from.iter().any(|b| b.key == a.key) {
+                continue;
+            }
+            let arn = &a.attachment.policy_arn;
+            let to_whom = a
+                .attachment
+                .origin
+                .attached_to
+                .clone()
+                .or_else(|| a.attachment.origin.address.clone())
+                .unwrap_or_else(|| "a principal".to_string());
+            let (direction, kind, verb) = if head_side {
+                (Direction::Widening, Kind::ManagedPolicyAttached, "attaches")
+            } else {
+                (
+                    Direction::Narrowing,
+                    Kind::ManagedPolicyDetached,
+                    "no longer attaches",
+                )
+            };
+            let managed = arn.value.as_str().and_then(|s| catalog.managed_policy(s));
+            let mut raw;
+            match managed {
+                Some(policy) => {
+                    let grants = crate::recipes::grants::of(policy);
+                    let on_star = grants.on_star();
+                    let what = if grants.admin {
+                        "every action on `*`".to_string()
+                    } else {
+                        let levels: Vec<String> = grants
+                            .levels()
+                            .iter()
+                            .map(|(l, n)| format!("{l} {}", crate::text::thousands(*n)))
+                            .collect();
+                        format!(
+                            "{} on `*` ({})",
+                            plural(on_star.len(), "action"),
+                            levels.join(", ")
+                        )
+                    };
+                    raw = Raw::new(
+                        direction,
+                        kind,
+                        head_side,
+                        arn.span,
+                        format!("{verb} `{}` to `{to_whom}`: {what}", policy.name),
+                    )
+                    .with_actions(&on_star);
+                    if !grants.not_action.is_empty() {
+                        raw.message.push_str(&format!(
+                            "; also every action except {}",
+                            list_some(&grants.not_action, 3)
+                        ));
+                        raw.levels = raw.levels.union(AccessLevels::PERMISSIONS_MANAGEMENT);
+                    }
+                }
+                None => {
+                    raw = Raw::new(
+                        direction,
+                        kind,
+                        head_side,
+                        arn.span,
+                        format!(
+                            "{verb} `{}` to `{to_whom}`, which is not an AWS managed policy iamlint knows (its document, if in the tree, is compared as a policy)",
+                            arn.value.text()
+                        ),
+                    )
+                    .unjudged();
+                }
+            }
+            let policy = match a.key.0.as_str() {
+                "" => a.key.1.clone(),
+                k if k.ends_with('/') => format!("{k}{}", a.key.1),
+                k => format!("{k}:{}", a.key.1),
+            };
+            let (path, line, column) = side.locate(a.file, raw.span);
+            out.push(Change {
+                level: level_of(raw.kind, raw.levels),
+                direction: raw.direction,
+                kind: raw.kind,
+                policy,
+                path,
+                line,
+                column,
+                in_head: head_side,
+                message: raw.message,
+                actions: raw.actions,
+                access_levels: raw.access_levels,
+                judged: raw.judged,
+            });
+        }
+    }
+}
+
+/// `privilege-escalation` findings of the head side that the base side did not have.
+fn escalations(
+    base: &Side,
+    head: &Side,
+    head_policies: &[side::Policy<'_>],
+    out: &mut Vec<Change>,
+) {
+    let key = |side: &Side, file: &side::SideFile, message: &str| {
+        let k = if file.rel.ends_with(".tf") {
+            file.rel
+                .rsplit_once('/')
+                .map(|(d, _)| d)
+                .unwrap_or("")
+                .to_string()
+        } else {
+            file.rel.clone()
+        };
+        (side.rename.clone().unwrap_or(k), message.to_string())
+    };
+    let before: HashSet<(String, String)> = base
+        .files
+        .iter()
+        .flat_map(|f| f.escalations.iter().map(move |e| key(base, f, &e.message)))
+        .collect();
+    for file in &head.files {
+        for finding in &file.escalations {
+            if finding.suppressed || before.contains(&key(head, file, &finding.message)) {
+                continue;
+            }
+            let doc_path = finding
+                .logical_path
+                .as_deref()
+                .map(|p| p.split("/Statement[").next().unwrap_or(p))
+                .unwrap_or("");
+            let policy = head_policies
+                .iter()
+                .find(|p| std::ptr::eq(p.file, file) && p.doc.path == doc_path)
+                .map(|p| p.address.clone())
+                .unwrap_or_else(|| file.rel.clone());
+            let (path, line, column) = head.locate(file, finding.span);
+            out.push(Change {
+                direction: Direction::Widening,
+                kind: Kind::EscalationAdded,
+                policy,
+                path,
+                line,
+                column,
+                in_head: true,
+                message: finding.message.clone(),
+                actions: Vec::new(),
+                access_levels: BTreeMap::new(),
+                judged: finding.confidence == crate::finding::Confidence::High,
+                level: FailOn::Escalation,
+            });
+        }
+    }
+}
+
+/// Runs `iamlint diff`; returns the exit code.
+pub fn run(args: &DiffArgs) -> u8 {
+    let opts = LintOptions::default();
+    let sides = match &args.base {
+        Some(rev) => git_sides(rev, &args.paths, &opts),
+        None => path_sides(&args.paths, &opts),
+    };
+    let report = match sides {
+        Ok((base, head, _tmp)) => compare(&base, &head),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut text = Vec::new();
+    let rendered = match args.format {
+        DiffFormat::Human => render::human(&report, &mut text),
+        DiffFormat::Json => render::json(&report, &mut text),
+        DiffFormat::Markdown => render::markdown(&report, &mut text),
+        DiffFormat::Github => render::github(&report, &mut text),
+    };
+    let written = rendered.and_then(|()| match &args.output_file {
+        Some(path) => std::fs::write(path, &text),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&text).and_then(|()| out.flush())
+        }
+    });
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write output: {e}");
+            return 2;
+        }
+    }
+    if args.format != DiffFormat::Human {
+        for e in &report.errors {
+            eprintln!("error: {e}");
+        }
+    }
+    report.exit_code(args.fail_on)
+}
+
+type Sides = (Side, Side, Option<git::TempDir>);
+
+/// `--base REF [PATH...]`: the revision's tree, written under a temporary folder, and the
+/// working tree.
+fn git_sides(rev: &str, paths: &[PathBuf], opts: &LintOptions) -> Result<Sides, String> {
+    let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let repo = git::Repo::discover(&start)?;
+    let root = repo.workdir.clone();
+    let mut rels: Vec<PathBuf> = Vec::new();
+    if paths.is_empty() {
+        rels.push(PathBuf::new());
+    }
+    for p in paths {
+        let abs = crate::root::canonical(p);
+        let rel = abs.strip_prefix(&root).map_err(|_| {
+            format!(
+                "`{}` is outside the repository at `{}`",
+                p.display(),
+                root.display()
+            )
+        })?;
+        rels.push(rel.to_path_buf());
+    }
+    let tmp = git::TempDir::new()?;
+    let commit = repo.materialise(rev, tmp.path())?;
+    let short: String = commit.chars().take(12).collect();
+    let in_base: Vec<PathBuf> = rels
+        .iter()
+        .map(|r| tmp.path().join(r))
+        .filter(|p| p.exists())
+        .collect();
+    let in_head: Vec<PathBuf> = rels.iter().map(|r| root.join(r)).collect();
+    let (base, head) = rayon::join(
+        || {
+            Side::load(
+                format!("{rev} ({short})"),
+                tmp.path().to_path_buf(),
+                &in_base,
+                opts,
+            )
+        },
+        || Side::load("working tree".to_string(), root.clone(), &in_head, opts),
+    );
+    Ok((base, head, Some(tmp)))
+}
+
+/// `OLD NEW`: two files or two folders.
+fn path_sides(paths: &[PathBuf], opts: &LintOptions) -> Result<Sides, String> {
+    let [old, new] = paths else {
+        return Err(
+            "give `--base REF` (and optional paths), or two paths: `iamlint diff OLD NEW`"
+                .to_string(),
+        );
+    };
+    for p in [old, new] {
+        if !p.exists() {
+            return Err(format!("cannot read `{}`: not found", p.display()));
+        }
+    }
+    if old.is_dir() != new.is_dir() {
+        return Err("compare two files or two folders, not one of each".to_string());
+    }
+    let load = |p: &Path| {
+        let abs = crate::root::canonical(p);
+        let root = if abs.is_dir() {
+            abs.clone()
+        } else {
+            abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
+        };
+        Side::load(p.display().to_string(), root, &[abs], opts)
+    };
+    let (mut base, mut head) = rayon::join(|| load(old), || load(new));
+    if !new.is_dir() {
+        let name = new
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        base.rename = Some(name.clone());
+        head.rename = Some(name);
+    }
+    Ok((base, head, None))
+}

@@ -1,0 +1,254 @@
+//! The outputs of `iamlint diff`: human, JSON, Markdown and GitHub annotations.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::{Change, DiffReport, Direction};
+use crate::text::{plural, thousands};
+
+/// Policies in output order: those with a widening first, then by address; within a policy,
+/// widenings first.
+fn grouped(report: &DiffReport) -> Vec<(&str, Vec<&Change>)> {
+    let mut by_policy: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
+    for c in &report.changes {
+        by_policy.entry(c.policy.as_str()).or_default().push(c);
+    }
+    let mut groups: Vec<(&str, Vec<&Change>)> = by_policy.into_iter().collect();
+    for (_, changes) in &mut groups {
+        changes.sort_by_key(|c| (c.direction, c.kind));
+    }
+    groups.sort_by_key(|(policy, changes)| {
+        (
+            !changes.iter().any(|c| c.direction == Direction::Widening),
+            *policy,
+        )
+    });
+    groups
+}
+
+fn summary(report: &DiffReport) -> String {
+    format!(
+        "{}, {}",
+        plural(report.widenings(), "widening"),
+        plural(report.narrowings(), "narrowing")
+    )
+}
+
+fn location(c: &Change) -> String {
+    if c.line == 0 {
+        c.path.clone()
+    } else {
+        format!("{}:{}:{}", c.path, c.line, c.column)
+    }
+}
+
+/// Counts by access level, most powerful first: `Permissions management 2, Write 5, Read 1`.
+fn levels(c: &Change) -> String {
+    const ORDER: [&str; 6] = [
+        "Permissions management",
+        "Write",
+        "Tagging",
+        "Read",
+        "List",
+        "Unknown",
+    ];
+    ORDER
+        .iter()
+        .filter_map(|l| {
+            c.access_levels
+                .get(l)
+                .map(|n| format!("{l} {}", thousands(*n)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w, "iamlint diff: {} -> {}", report.base, report.head)?;
+    for e in &report.base_errors {
+        writeln!(w, "note: in {}: {e}", report.base)?;
+    }
+    for e in &report.errors {
+        writeln!(w, "error: {e}")?;
+    }
+    if report.changes.is_empty() {
+        writeln!(w, "\nno permission change")?;
+        return Ok(());
+    }
+    for (policy, changes) in grouped(report) {
+        writeln!(w, "\n{policy}")?;
+        for c in changes {
+            let sign = match c.direction {
+                Direction::Widening => '+',
+                Direction::Narrowing => '-',
+            };
+            let unjudged = if c.judged { "" } else { " [cannot be judged]" };
+            writeln!(
+                w,
+                "  {sign} {} {}{unjudged}: {}",
+                c.kind.as_str(),
+                location(c),
+                c.message
+            )?;
+            if !c.access_levels.is_empty() {
+                writeln!(w, "      by access level: {}", levels(c))?;
+            }
+        }
+    }
+    writeln!(w, "\n{}", summary(report))
+}
+
+/// At most this many action names per change in JSON (`actions_total` has the count).
+const MAX_JSON_ACTIONS: usize = 1000;
+
+pub fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    use serde_json::{json, Value};
+    let changes: Vec<Value> = report
+        .changes
+        .iter()
+        .map(|c| {
+            json!({
+                "direction": c.direction.as_str(),
+                "kind": c.kind.as_str(),
+                "policy": c.policy,
+                "path": c.path,
+                "line": c.line,
+                "column": c.column,
+                "side": if c.in_head { "head" } else { "base" },
+                "message": c.message,
+                "actions": c.actions.iter().take(MAX_JSON_ACTIONS).collect::<Vec<_>>(),
+                "actions_total": c.actions.len(),
+                "access_levels": c.access_levels,
+                "judged": c.judged,
+                "level": match c.level {
+                    super::FailOn::Escalation => "escalation",
+                    super::FailOn::PermissionsManagement => "permissions-management",
+                    super::FailOn::Write => "write",
+                    _ => "widening",
+                },
+            })
+        })
+        .collect();
+    let doc = json!({
+        "version": 1,
+        "base": report.base,
+        "head": report.head,
+        "changes": changes,
+        "summary": {"widenings": report.widenings(), "narrowings": report.narrowings()},
+        "errors": report.errors,
+        "base_errors": report.base_errors,
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
+}
+
+/// Markdown text of a cell: no table breaks, no HTML.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', " ")
+}
+
+/// At most this many action names per change in Markdown (a comment is limited to 65,536 characters).
+const MAX_MARKDOWN_ACTIONS: usize = 40;
+
+pub fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w, "### iamlint diff: {}", summary(report))?;
+    writeln!(w, "\n`{}` → `{}`\n", cell(&report.base), cell(&report.head))?;
+    for e in &report.errors {
+        writeln!(w, "- **error**: {}", cell(e))?;
+    }
+    if report.changes.is_empty() {
+        writeln!(w, "No permission change.")?;
+        return Ok(());
+    }
+    writeln!(w, "| | Policy | Change | Where |")?;
+    writeln!(w, "|---|---|---|---|")?;
+    let groups = grouped(report);
+    for (policy, changes) in &groups {
+        for c in changes {
+            let icon = match (c.direction, c.judged) {
+                (Direction::Widening, true) => "🔺 widening",
+                (Direction::Widening, false) => "❔ cannot be judged",
+                (Direction::Narrowing, _) => "🔻 narrowing",
+            };
+            writeln!(
+                w,
+                "| {icon} | `{}` | **{}** {} | `{}` |",
+                cell(policy),
+                c.kind.as_str(),
+                cell(&c.message),
+                cell(&location(c))
+            )?;
+        }
+    }
+    writeln!(w, "\n<details><summary>Actions by change</summary>\n")?;
+    for (policy, changes) in &groups {
+        for c in changes.iter().filter(|c| !c.actions.is_empty()) {
+            writeln!(
+                w,
+                "- `{}` {} ({}): {}",
+                cell(policy),
+                c.kind.as_str(),
+                levels(c),
+                c.actions
+                    .iter()
+                    .take(MAX_MARKDOWN_ACTIONS)
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+            if c.actions.len() > MAX_MARKDOWN_ACTIONS {
+                writeln!(
+                    w,
+                    "  and {} more",
+                    thousands(c.actions.len() - MAX_MARKDOWN_ACTIONS)
+                )?;
+            }
+        }
+    }
+    writeln!(w, "\n</details>")
+}
+
+/// GitHub workflow-command escaping: data and property values.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn github(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    for e in &report.errors {
+        writeln!(w, "::error title=iamlint diff::{}", escape_data(e))?;
+    }
+    for c in &report.changes {
+        let level = match c.direction {
+            Direction::Widening => "warning",
+            Direction::Narrowing => "notice",
+        };
+        let title = escape_property(&format!("{} ({})", c.kind.as_str(), c.policy));
+        let message = escape_data(&c.message);
+        if c.in_head && c.line > 0 {
+            writeln!(
+                w,
+                "::{level} file={},line={},col={},title={title}::{message}",
+                escape_property(&c.path),
+                c.line,
+                c.column
+            )?;
+        } else {
+            // Removed lines have no place in the head tree: an annotation on the run.
+            writeln!(
+                w,
+                "::{level} title={title}::{message} (was at {})",
+                escape_data(&location(c))
+            )?;
+        }
+    }
+    writeln!(w, "iamlint diff: {}", summary(report))
+}

@@ -1,0 +1,552 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `iamlint diff` end to end, on temporary git repositories built with gitoxide: the base
+//! revision is committed, then the working tree is changed and compared with it.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Writes `files` (path, text) under `dir`, creating folders.
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// Writes the tree of `dir` (without `.git`) into the repository's object database.
+fn write_tree(repo: &gix::Repository, dir: &Path) -> gix::ObjectId {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".git" {
+            continue;
+        }
+        let (mode, oid) = if entry.file_type().unwrap().is_dir() {
+            (
+                gix::objs::tree::EntryKind::Tree,
+                write_tree(repo, &entry.path()),
+            )
+        } else {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            (
+                gix::objs::tree::EntryKind::Blob,
+                repo.write_blob(bytes).unwrap().detach(),
+            )
+        };
+        entries.push(gix::objs::tree::Entry {
+            mode: mode.into(),
+            filename: name.into(),
+            oid,
+        });
+    }
+    entries.sort();
+    repo.write_object(gix::objs::Tree { entries })
+        .unwrap()
+        .detach()
+}
+
+/// A repository at `dir` whose one commit holds `files`; returns the commit id.
+fn commit(dir: &Path, files: &[(&str, &str)]) -> String {
+    write(dir, files);
+    let repo = gix::init(dir).unwrap();
+    let tree = write_tree(&repo, dir);
+    let signature = gix::actor::Signature {
+        name: "test".into(),
+        email: "test@example.com".into(),
+        time: gix::date::Time::new(1_700_000_000, 0),
+    };
+    let commit = gix::objs::Commit {
+        tree,
+        parents: Default::default(),
+        author: signature.clone(),
+        committer: signature,
+        encoding: None,
+        message: "base".into(),
+        extra_headers: Vec::new(),
+    };
+    repo.write_object(commit).unwrap().detach().to_string()
+}
+
+/// Runs `iamlint diff --base <rev> --format json` in `dir`; returns the exit code and output.
+fn diff_base(dir: &Path, rev: &str, extra: &[&str]) -> (i32, Value) {
+    let output = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir)
+        .args(["diff", "--base", rev, "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap(), json)
+}
+
+fn changes<'a>(json: &'a Value, kind: &str) -> Vec<&'a Value> {
+    json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == kind)
+        .collect()
+}
+
+fn actions(change: &Value) -> Vec<&str> {
+    change["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect()
+}
+
+const READ_BUCKET: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}
+  ]
+}
+"#;
+
+#[test]
+fn json_policy_widened_by_an_action_and_a_resource_star() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("policies/app.json", READ_BUCKET)]);
+    write(
+        dir.path(),
+        &[(
+            "policies/app.json",
+            r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}
+  ]
+}
+"#,
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(actions(added[0]), ["s3:PutObject"]);
+    assert_eq!(added[0]["direction"], "widening");
+    assert_eq!(added[0]["policy"], "policies/app.json");
+    assert_eq!(added[0]["path"], "policies/app.json");
+    assert_eq!(added[0]["line"], 4);
+    assert_eq!(added[0]["access_levels"]["Write"], 1);
+    let widened = changes(&json, "resource-widened");
+    assert_eq!(widened.len(), 1, "{json:#}");
+    assert_eq!(actions(widened[0]), ["s3:GetObject"]);
+    assert!(widened[0]["message"].as_str().unwrap().contains("`*`"));
+    assert_eq!(json["summary"]["widenings"], 2);
+    assert_eq!(json["summary"]["narrowings"], 0);
+    assert_eq!(json["version"], 1);
+}
+
+#[test]
+fn reformat_reorder_and_sid_rename_are_no_change() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"]},
+  {"Sid": "B", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:123456789012:q"}
+]}"#,
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "SendToQueue",
+      "Effect": "Allow",
+      "Action": "sqs:SendMessage",
+      "Resource": "arn:aws:sqs:us-east-1:123456789012:q"
+    },
+    {
+      "Sid": "ReadData",
+      "Effect": "Allow",
+      "Action": ["s3:ListBucket", "s3:GetObject"],
+      "Resource": ["arn:aws:s3:::data/*", "arn:aws:s3:::data"]
+    }
+  ]
+}
+"#,
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["changes"].as_array().unwrap().len(), 0, "{json:#}");
+}
+
+#[test]
+fn narrowing_only_exits_0_and_is_listed() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"], "Resource": "*"}
+]}"#,
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::data/*"}
+]}"#,
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["summary"]["widenings"], 0, "{json:#}");
+    let removed = changes(&json, "actions-removed");
+    assert_eq!(removed.len(), 1, "{json:#}");
+    assert_eq!(actions(removed[0]), ["s3:DeleteObject"]);
+    assert_eq!(removed[0]["direction"], "narrowing");
+    let narrowed = changes(&json, "resource-narrowed");
+    assert_eq!(narrowed.len(), 1, "{json:#}");
+    assert_eq!(actions(narrowed[0]), ["s3:GetObject"]);
+}
+
+#[test]
+fn policy_added_in_a_new_file() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("a.json", READ_BUCKET)]);
+    write(
+        dir.path(),
+        &[(
+            "b.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
+]}"#,
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "policy-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(added[0]["policy"], "b.json");
+    assert_eq!(actions(added[0]), ["iam:PassRole"]);
+    assert_eq!(json["summary"]["narrowings"], 0);
+}
+
+#[test]
+fn terraform_managed_policy_attachment() {
+    let dir = TempDir::new().unwrap();
+    let role = r#"resource "aws_iam_role" "ci" {
+  name = "ci"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "ec2.amazonaws.com" }
+    }]
+  })
+}
+"#;
+    let base = commit(dir.path(), &[("infra/main.tf", role)]);
+    write(
+        dir.path(),
+        &[(
+            "infra/main.tf",
+            &format!(
+                "{role}\nresource \"aws_iam_role_policy_attachment\" \"admin\" {{\n  role       = aws_iam_role.ci.name\n  policy_arn = \"arn:aws:iam::aws:policy/AdministratorAccess\"\n}}\n"
+            ),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let attached = changes(&json, "managed-policy-attached");
+    assert_eq!(attached.len(), 1, "{json:#}");
+    let message = attached[0]["message"].as_str().unwrap();
+    assert!(message.contains("AdministratorAccess"), "{message}");
+    assert!(message.contains("every action"), "{message}");
+    assert_eq!(attached[0]["path"], "infra/main.tf");
+    assert_eq!(attached[0]["line"], 15);
+    assert!(
+        attached[0]["access_levels"]["Permissions management"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // Only the attachment changed.
+    assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json:#}");
+}
+
+#[test]
+fn cloudformation_trust_principal_added() {
+    let dir = TempDir::new().unwrap();
+    let template = |principal: &str| {
+        format!(
+            r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  DeployRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: sts:AssumeRole
+            Principal:
+{principal}
+"#
+        )
+    };
+    let base = commit(
+        dir.path(),
+        &[(
+            "stack.yaml",
+            &template("              Service: codebuild.amazonaws.com"),
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "stack.yaml",
+            &template(
+                "              Service: codebuild.amazonaws.com\n              AWS: arn:aws:iam::111122223333:root",
+            ),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "principal-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    let message = added[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("arn:aws:iam::111122223333:root"),
+        "{message}"
+    );
+    assert!(added[0]["policy"]
+        .as_str()
+        .unwrap()
+        .starts_with("stack.yaml:"));
+    assert_eq!(added[0]["line"], 13);
+    assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json:#}");
+}
+
+#[test]
+fn module_argument_change_widens_the_module_policy() {
+    let dir = TempDir::new().unwrap();
+    let module = r#"variable "actions" {
+  type = list(string)
+}
+
+resource "aws_iam_policy" "this" {
+  name = "app"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = var.actions
+      Resource = "arn:aws:s3:::data/*"
+    }]
+  })
+}
+"#;
+    let call = |actions: &str| {
+        format!("module \"app\" {{\n  source  = \"./modules/policy\"\n  actions = {actions}\n}}\n")
+    };
+    let base = commit(
+        dir.path(),
+        &[
+            ("modules/policy/main.tf", module),
+            ("main.tf", &call(r#"["s3:GetObject"]"#)),
+        ],
+    );
+    write(
+        dir.path(),
+        &[("main.tf", &call(r#"["s3:GetObject", "s3:DeleteObject"]"#))],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(actions(added[0]), ["s3:DeleteObject"]);
+    assert_eq!(added[0]["policy"], "module.app.aws_iam_policy.this.policy");
+    // Located at the argument the caller changed.
+    assert_eq!(added[0]["path"], "main.tf");
+    assert_eq!(added[0]["line"], 3);
+    // The module's own file did not change: nothing is reported there.
+    assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json:#}");
+}
+
+#[test]
+fn unknown_values_are_reported_as_unjudged_widenings() {
+    let dir = TempDir::new().unwrap();
+    let policy = |resource: &str| {
+        format!(
+            "variable \"bucket_arn\" {{}}\n\nresource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = {resource} }}]\n  }})\n}}\n"
+        )
+    };
+    let base = commit(
+        dir.path(),
+        &[("main.tf", &policy("\"arn:aws:s3:::data/*\""))],
+    );
+    write(dir.path(), &[("main.tf", &policy("var.bucket_arn"))]);
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let widened = changes(&json, "resource-widened");
+    assert_eq!(widened.len(), 1, "{json:#}");
+    assert_eq!(widened[0]["judged"], false);
+    assert!(widened[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be judged"));
+}
+
+#[test]
+fn fail_on_levels() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("p.json", READ_BUCKET)]);
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::data/*", "arn:aws:s3:::data"]}
+]}"#,
+        )],
+    );
+    // A List action added: a widening, below `write`.
+    assert_eq!(diff_base(dir.path(), &base, &[]).0, 1);
+    assert_eq!(diff_base(dir.path(), &base, &["--fail-on", "write"]).0, 0);
+    assert_eq!(diff_base(dir.path(), &base, &["--fail-on", "none"]).0, 0);
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutBucketPolicy"], "Resource": ["arn:aws:s3:::data/*", "arn:aws:s3:::data"]}
+]}"#,
+        )],
+    );
+    assert_eq!(diff_base(dir.path(), &base, &["--fail-on", "write"]).0, 1);
+    assert_eq!(
+        diff_base(dir.path(), &base, &["--fail-on", "permissions-management"]).0,
+        1
+    );
+    assert_eq!(
+        diff_base(dir.path(), &base, &["--fail-on", "escalation"]).0,
+        0
+    );
+}
+
+#[test]
+fn escalation_path_that_becomes_reachable() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("p.json", READ_BUCKET)]);
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"},
+  {"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"}
+]}"#,
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(changes(&json, "escalation-added").len(), 1, "{json:#}");
+}
+
+#[test]
+fn deny_statements_are_taken_into_account() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("p.json", READ_BUCKET)]);
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "s3:*Object", "Resource": "arn:aws:s3:::data/*"},
+  {"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"}
+]}"#,
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(changes(&json, "actions-added").len(), 0, "{json:#}");
+}
+
+#[test]
+fn two_files_and_other_formats() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("old.json", READ_BUCKET),
+            (
+                "new.json",
+                r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::data/*"}
+]}"#,
+            ),
+        ],
+    );
+    let run = |format: &str| {
+        let out = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["diff", "old.json", "new.json", "--format", format])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, human) = run("human");
+    assert_eq!(code, 1);
+    assert!(human.contains("+ actions-added new.json:2:"), "{human}");
+    assert!(human.contains("`s3:PutObject`"), "{human}");
+    let (_, markdown) = run("markdown");
+    assert!(
+        markdown.contains("| 🔺 widening | `new.json` | **actions-added**"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("<details>"), "{markdown}");
+    let (_, github) = run("github");
+    assert!(
+        github.contains("::warning file=new.json,line=2,col="),
+        "{github}"
+    );
+    // Usage errors exit 2.
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["diff", "old.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["diff", "--base", "HEAD"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "not a repository");
+}
