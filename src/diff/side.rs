@@ -190,15 +190,21 @@ impl Side {
 
 fn read(d: Discovered, root: &Path, opts: &LintOptions) -> Option<Result<SideFile, String>> {
     match d {
-        Discovered::File { path, explicit } => {
-            let text = match std::fs::read(&path)
-                .map_err(|e| format!("cannot read file: {e}"))
+        Discovered::File {
+            path,
+            explicit,
+            root: repository,
+        } => {
+            // The same reads as `check`: a regular file, capped, and everything it references
+            // confined to its repository root.
+            let text = match crate::root::read_regular(&path, crate::root::MAX_LINTED_BYTES)
+                .map_err(|r| format!("cannot read file: {}", r.reason()))
                 .and_then(lint::bytes_to_text)
             {
                 Ok(text) => text,
                 Err(e) => return Some(Err(format!("{}: {e}", relative(root, &path)))),
             };
-            let mut sources = SourceMap::new(SourceFile::new(&path, text));
+            let mut sources = SourceMap::with_root(SourceFile::new(&path, text), repository);
             let format = discover::detect_format(&path, &sources.main().text);
             let model = frontend::parse_with(&mut sources, format, &opts.frontend);
             if !model.recognised && !explicit {
@@ -215,6 +221,7 @@ fn read(d: Discovered, root: &Path, opts: &LintOptions) -> Option<Result<SideFil
         Discovered::Error { path, message } => {
             Some(Err(format!("{}: {message}", relative(root, &path))))
         }
+        Discovered::Skipped { .. } => None,
     }
 }
 
