@@ -140,6 +140,19 @@ pub struct PolicyDoc {
 }
 
 impl PolicyDoc {
+    /// A VPC endpoint policy (Terraform `aws_vpc_endpoint`, `aws_vpc_endpoint_policy`,
+    /// CloudFormation `AWS::EC2::VPCEndpoint`): `"*"` is AWS's default there, and the endpoint
+    /// policy only limits what calls through the endpoint may do; identity and resource policies
+    /// still decide.
+    pub fn is_vpc_endpoint_policy(&self) -> bool {
+        self.kind == PolicyKind::Resource
+            && (self.origin.is_vpc_endpoint_policy()
+                || [&self.origin.address, &self.origin.description]
+                    .into_iter()
+                    .flatten()
+                    .any(|t| t.contains("aws_vpc_endpoint") || t.contains("AWS::EC2::VPCEndpoint")))
+    }
+
     pub fn new(kind: PolicyKind, syntax: Syntax, span: Span, path: impl Into<String>) -> Self {
         PolicyDoc {
             kind,

@@ -10,7 +10,9 @@ declare_rule! {
     /// Authorization Reference. `*` is an error; a whole service (`s3:*`) or a pattern spanning
     /// services (`*:Get*`) is a warning; a partial pattern (`iam:Put*`) is a warning only when it
     /// reaches Write or Permissions management actions. Read-only patterns such as `s3:Get*` and all
-    /// Deny statements are left alone.
+    /// Deny statements are left alone. On a VPC endpoint policy, `*` is info only: it is AWS's
+    /// default endpoint policy, which limits what calls through the endpoint may do and grants
+    /// nothing by itself (identity and resource policies still decide).
     ///
     /// ## Why is this bad?
     /// A wildcard grants every action that matches it today and every action AWS adds tomorrow.
@@ -39,13 +41,7 @@ declare_rule! {
 }
 
 impl Rule for WildcardAction {
-    fn check_statement(
-        &self,
-        stmt: &Statement,
-        _doc: &PolicyDoc,
-        cx: &Ctx,
-        out: &mut Vec<Finding>,
-    ) {
+    fn check_statement(&self, stmt: &Statement, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
         if !stmt.allows() {
             return;
         }
@@ -56,10 +52,15 @@ impl Rule for WildcardAction {
             if !has_wildcard(action.value) {
                 continue;
             }
+            let everything = action.value == "*";
             if let Some(finding) = judge(action, cx) {
                 let mut finding = finding
                     .help("list only the actions this principal calls")
                     .path(stmt.path.clone());
+                if everything && doc.is_vpc_endpoint_policy() {
+                    // AWS's default endpoint policy: it limits nothing, and grants nothing.
+                    finding = finding.severity(Severity::Info);
+                }
                 if let Some(resources) = stmt.resources() {
                     finding = finding.related(resources.span, "on these resources");
                 }

@@ -158,18 +158,6 @@ fn matches_every_value(value: &str) -> bool {
             .all(|w| STRUCTURAL_WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
 }
 
-/// A VPC endpoint policy: `"*"` is AWS's default there, and the endpoint policy only limits what
-/// calls through the endpoint may do; the resources' own policies still decide. Read from the
-/// document's origin (Terraform `aws_vpc_endpoint`, `aws_vpc_endpoint_policy`; CloudFormation
-/// `AWS::EC2::VPCEndpoint`).
-fn is_vpc_endpoint_policy(doc: &PolicyDoc) -> bool {
-    doc.kind == PolicyKind::Resource
-        && [&doc.origin.address, &doc.origin.description]
-            .into_iter()
-            .flatten()
-            .any(|t| t.contains("aws_vpc_endpoint") || t.contains("AWS::EC2::VPCEndpoint"))
-}
-
 impl Rule for PublicPrincipal {
     fn check_statement(
         &self,
@@ -190,7 +178,7 @@ impl Rule for PublicPrincipal {
         if restricts_caller(stmt) {
             return;
         }
-        let endpoint = is_vpc_endpoint_policy(doc);
+        let endpoint = doc.is_vpc_endpoint_policy();
         let whom = if doc.kind == PolicyKind::Trust {
             "anyone can assume this role"
         } else if endpoint {
