@@ -153,7 +153,7 @@ const STRUCTURAL_WORDS: &[&str] = &[
 fn matches_every_value(value: &str) -> bool {
     value.contains(['*', '?'])
         && value
-            .split(|c: char| matches!(c, '*' | '?' | ':' | '/' | '-'))
+            .split(['*', '?', ':', '/', '-'])
             .filter(|w| !w.is_empty())
             .all(|w| STRUCTURAL_WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
 }
