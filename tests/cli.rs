@@ -1510,14 +1510,34 @@ fn suggest_names_variables_takes_references_and_prints_a_template_that_lints_cle
         .assert()
         .code(2)
         .stderr(predicate::str::contains("is a Terraform reference"));
-    // Every recipe's YAML is a whole template that iamlint reads and finds nothing in.
+    // Every recipe's YAML is a whole template that iamlint reads and, once the recipe's variables
+    // are given (the error above lists them; partition, region and account become pseudo
+    // parameters), finds nothing in. Left unfilled, a `<placeholder>` is reported as such.
     let list = stdout_of(iamlint(dir.path()).arg("suggest"));
     for recipe in list
         .lines()
         .skip(1)
         .filter_map(|l| l.split_whitespace().next())
     {
-        let yaml = stdout_of(iamlint(dir.path()).args(["suggest", recipe, "--format", "yaml"]));
+        let listed = iamlint(dir.path())
+            .args(["suggest", recipe, "--resource", "nosuchvar=1"])
+            .output()
+            .expect("run iamlint");
+        let listed = String::from_utf8_lossy(&listed.stderr).into_owned();
+        let vars: Vec<&str> = listed
+            .split("its variables: ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no variable list in {listed}"))
+            .split('`')
+            .filter(|v| v.chars().all(|c| c.is_ascii_alphanumeric()) && !v.is_empty())
+            .filter(|v| !matches!(*v, "Partition" | "Region" | "Account"))
+            .collect();
+        let mut args = vec!["suggest", recipe, "--format", "yaml"];
+        let values: Vec<String> = vars.iter().map(|v| format!("{v}=example1")).collect();
+        for value in &values {
+            args.extend(["--resource", value.as_str()]);
+        }
+        let yaml = stdout_of(iamlint(dir.path()).args(&args));
         assert!(
             yaml.contains("AWSTemplateFormatVersion") && yaml.contains("\nResources:\n"),
             "{yaml}"
@@ -1529,5 +1549,16 @@ fn suggest_names_variables_takes_references_and_prints_a_template_that_lints_cle
             .assert()
             .code(0)
             .stdout(predicate::str::contains("no findings"));
+        if !vars.is_empty() {
+            let unfilled =
+                stdout_of(iamlint(dir.path()).args(["suggest", recipe, "--format", "yaml"]));
+            let name = format!("{recipe}-unfilled.yaml");
+            write(dir.path(), &name, &unfilled);
+            iamlint(dir.path())
+                .args([&name])
+                .assert()
+                .code(1)
+                .stdout(predicate::str::contains("unfilled placeholder"));
+        }
     }
 }
