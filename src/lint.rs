@@ -892,8 +892,15 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
         if whole.iter().any(|(r, _)| *r == root) {
             continue;
         }
+        let terraform = is_dir || is_tf(&canonical) || is_tfvars(&canonical);
+        // A named file of another kind is looked for in the `.tf` files of a repository (a
+        // policy loaded with `file()`); without a `.git` its root is merely its own folder, which
+        // may be anything (`/tmp`): it is linted alone.
+        if !terraform && !root.join(".git").exists() {
+            continue;
+        }
         let (tf, mentioned) = terraform_files(&root, canonical.file_name());
-        let needed = is_dir || is_tf(&canonical) || is_tfvars(&canonical) || mentioned;
+        let needed = terraform || mentioned;
         if needed {
             whole.push((root, tf));
         }
