@@ -185,15 +185,6 @@ fn lower_first(s: &str) -> String {
 }
 
 impl Config {
-    /// Finds the config for a run starting at `start` (a file or folder): the nearest
-    /// `.iamlint.toml` or `iamlint.toml` in it or above it.
-    pub fn discover(start: &Path) -> Result<Option<Config>, ConfigError> {
-        match find(start) {
-            Some(path) => Config::load(&path).map(Some),
-            None => Ok(None),
-        }
-    }
-
     /// Reads and checks one config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
@@ -371,33 +362,6 @@ impl Config {
         config.ignore.dedup();
         Ok(config)
     }
-}
-
-/// The nearest config file at or above `start`, up to its repository root ([`crate::root`]): a
-/// config above the checkout is never used.
-pub fn find(start: &Path) -> Option<PathBuf> {
-    let root = crate::root::of(start);
-    let start = normalize(&absolute(start));
-    let dir = if start.is_dir() {
-        start.as_path()
-    } else {
-        start.parent()?
-    };
-    let found = dir
-        .ancestors()
-        .take_while(|d| crate::root::contains(&root, d))
-        .find_map(|d| {
-            FILE_NAMES
-                .iter()
-                .map(|name| d.join(name))
-                .find(|candidate| candidate.is_file())
-        })?;
-    // Shown in error messages: relative to the current folder when inside it.
-    let cwd = normalize(&absolute(Path::new(".")));
-    Some(match found.strip_prefix(&cwd) {
-        Ok(relative) => relative.to_path_buf(),
-        Err(_) => found,
-    })
 }
 
 /// The config file of the files in folder `dir`: the nearest `.iamlint.toml` or `iamlint.toml` in
