@@ -629,25 +629,6 @@ fn check(mut args: CheckArgs) -> u8 {
                 }
                 Err(e) => return usage_error(&format!("cannot write fixes: {e}")),
             }
-            if args.unsafe_fixes {
-                // Some unsafe fixes are whole resources to add (a recipe in place of a managed
-                // policy): shown, not applied.
-                let by_hand = report
-                    .findings()
-                    .filter_map(|(_, f)| f.fix.as_ref())
-                    .filter(|fix| {
-                        fix.applicability == Applicability::Unsafe && fix.edits.is_empty()
-                    })
-                    .count();
-                if by_hand > 0 {
-                    let what = if by_hand == 1 {
-                        "1 unsafe fix is a snippet".to_string()
-                    } else {
-                        format!("{by_hand} unsafe fixes are snippets")
-                    };
-                    eprintln!("note: {what} to apply by hand (shown with the findings)");
-                }
-            }
         }
     }
     if !from_stdin.is_empty() {

@@ -1335,7 +1335,7 @@ fn unsafe_fixes_are_applied_only_when_asked() {
 }
 "#;
     // broad-managed-policy's fix (the ecr-pull recipe as an inline policy in place of a broad
-    // managed policy) grants less: it is unsafe, and it is a resource to add, not an edit.
+    // managed policy) is a resource to add, not an edit: display-only, never applied.
     let tf = r#"resource "aws_ecr_repository" "app" {
   name = "app"
 }
@@ -1348,23 +1348,19 @@ resource "aws_iam_role_policy_attachment" "pull" {
     let dir = repo(&[("p.json", before), ("main.tf", tf)]);
     let select = "--select=redundant-action,broad-managed-policy";
     let human = stdout_of(iamlint(dir.path()).args([select, "main.tf"]));
-    assert!(human.contains("fix (unsafe)"), "{human}");
+    assert!(human.contains("fix (display-only)"), "{human}");
     iamlint(dir.path())
         .args([select, "--unsafe-fixes", "--fail-on", "error", "."])
         .assert()
         .success()
-        .stderr(
-            predicate::str::contains("fixed 1 problem").and(predicate::str::contains(
-                "note: 1 unsafe fix is a snippet to apply by hand",
-            )),
-        );
+        .stderr(predicate::str::contains("fixed 1 problem"));
     let after = std::fs::read_to_string(dir.path().join("p.json")).unwrap();
     assert!(after.contains(r#""Action": ["s3:Get*"]"#), "{after}");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("main.tf")).unwrap(),
         tf
     );
-    // Without the flag, no note.
+    // `--fix` again: nothing left to apply, nothing said.
     iamlint(dir.path())
         .args([select, "--fix", "--fail-on", "error", "."])
         .assert()

@@ -51,10 +51,10 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix safety
-    /// Display-only while the replacement has placeholders (`<account-id>`, `<repository-name>`);
-    /// unsafe when every value is known (a reference such as `aws_ecr_repository.app.arn`): the
-    /// recipe covers the documented job, not whatever else the role did with the broad policy.
-    /// Either way it is a suggestion: `--fix` never replaces an attachment.
+    /// Display-only: the replacement is a resource to add (an inline policy in the file's own
+    /// syntax, with placeholders such as `<account-id>` where a value is not known), not an edit
+    /// of the attachment, and it grants less (the recipe covers the documented job, not whatever
+    /// else the role did with the broad policy). Neither `--fix` nor `--unsafe-fixes` applies it.
     ///
     /// ## Known limitations
     /// The verdict uses the embedded copy of the policy (see `iamlint --version` for its date);
@@ -269,11 +269,9 @@ fn recipe_fix(recipe: &Recipe, spec: &PolicySpec, snippet: &str, policy: &str) -
                 ""
             }
         ),
-        applicability: if placeholders {
-            Applicability::DisplayOnly
-        } else {
-            Applicability::Unsafe
-        },
+        // A resource to add, not an edit of the text: shown, never applied (also by
+        // `--unsafe-fixes`), so it is display-only even when it has no placeholders.
+        applicability: Applicability::DisplayOnly,
         edits: Vec::new(),
         snippet: Some(snippet.to_string()),
     }
