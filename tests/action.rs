@@ -6,6 +6,8 @@
 //! Unix only (bash, tar, curl, sha256sum); skipped with the reason when a tool is missing.
 #![cfg(unix)]
 
+mod gitrepo;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -152,4 +154,100 @@ fn other_refs_build_with_cargo() {
         args.contains(&format!("--root {}", home.path().display())),
         "{args}"
     );
+}
+
+/// Runs `scripts/action-run.sh` (the Action's run step) in `dir` with `env`; returns the
+/// script's output, what it wrote to $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, and the diff
+/// report it left in $RUNNER_TEMP.
+fn run_step(dir: &Path, env: &[(&str, &str)]) -> (Output, String, String, String) {
+    let files = tempfile::tempdir().expect("temp dir");
+    let (output, summary) = (files.path().join("output"), files.path().join("summary"));
+    let mut command = Command::new("bash");
+    command
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action-run.sh"))
+        .current_dir(dir)
+        .env("IAMLINT", env!("CARGO_BIN_EXE_iamlint"))
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("RUNNER_TEMP", files.path())
+        .env_remove("BASE")
+        .env_remove("PR_BASE");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.output().expect("run action-run.sh");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let report = files.path().join("iamlint-diff.md");
+    let outputs = read(&output).replace(
+        &report.display().to_string(),
+        "$RUNNER_TEMP/iamlint-diff.md",
+    );
+    (out, outputs, read(&summary), read(&report))
+}
+
+const NARROW: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+  "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"}]}"#;
+const WIDE: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+  "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::logs/*"}]}"#;
+
+#[test]
+fn diff_mode_reports_the_delta_in_the_summary_and_fails_on_widening() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let base = gitrepo::commit(repo.path(), &[("policy.json", NARROW)]);
+    gitrepo::write(repo.path(), &[("policy.json", WIDE)]);
+
+    // The pull request's base commit, as the runner gives it.
+    let (out, outputs, summary, report) =
+        run_step(repo.path(), &[("MODE", "diff"), ("PR_BASE", &base)]);
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{log}");
+    assert!(outputs.contains("exit-code=1\n"), "{outputs}");
+    assert!(
+        outputs.contains("diff-file=$RUNNER_TEMP/iamlint-diff.md\n"),
+        "{outputs}"
+    );
+    assert!(summary.contains("s3:PutObject"), "{summary}");
+    assert_eq!(report, summary, "the step summary is the report");
+    assert!(
+        !repo.path().join("iamlint-diff.md").exists(),
+        "nothing is written into the checkout"
+    );
+    assert!(
+        log.lines().any(|l| l.starts_with("::")
+            && l.contains("file=policy.json")
+            && l.contains("s3:PutObject")),
+        "an annotation on the changed policy: {log}"
+    );
+
+    // `fail-on: escalation`: the same widening does not fail the step.
+    let (_, outputs, _, _) = run_step(
+        repo.path(),
+        &[("MODE", "diff"), ("BASE", &base), ("FAIL_ON", "escalation")],
+    );
+    assert!(outputs.contains("exit-code=0\n"), "{outputs}");
+
+    // The reverse change only narrows: nothing fails.
+    let wide = tempfile::tempdir().expect("temp dir");
+    let base = gitrepo::commit(wide.path(), &[("policy.json", WIDE)]);
+    gitrepo::write(wide.path(), &[("policy.json", NARROW)]);
+    let (_, outputs, summary, _) = run_step(wide.path(), &[("MODE", "diff"), ("BASE", &base)]);
+    assert!(outputs.contains("exit-code=0\n"), "{outputs}");
+    assert!(
+        summary.contains("s3:PutObject"),
+        "the narrowing is listed: {summary}"
+    );
+}
+
+#[test]
+fn diff_mode_without_a_base_is_an_input_error() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    gitrepo::commit(repo.path(), &[("policy.json", NARROW)]);
+    let (out, outputs, summary, _) = run_step(repo.path(), &[("MODE", "diff")]);
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(outputs.contains("exit-code=2\n"), "{outputs}");
+    assert!(
+        log.starts_with("::error title=iamlint::mode diff needs a base revision"),
+        "{log}"
+    );
+    assert!(summary.is_empty(), "{summary}");
 }
