@@ -340,12 +340,12 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Check(mut args)) => {
                 let sub = matches.subcommand_matches("check").unwrap_or(&matches);
-                args.var_settings = var_settings(&args, sub);
+                args.var_settings = var_settings(&args.var_file, &args.var, sub);
                 check(*args)
             }
             None => {
                 let mut args = cli.check;
-                args.var_settings = var_settings(&args, &matches);
+                args.var_settings = var_settings(&args.var_file, &args.var, &matches);
                 check(args)
             }
             Some(Command::Rules { format }) => print_rules(format == TextFormatArg::Json),
@@ -363,7 +363,11 @@ fn main() -> ExitCode {
             Some(Command::Managed { name, format }) => print_result(
                 iamlint::commands::managed::run(&name, format == TextFormatArg::Json),
             ),
-            Some(Command::Diff(args)) => iamlint::diff::run(&args),
+            Some(Command::Diff(mut args)) => {
+                let sub = matches.subcommand_matches("diff").unwrap_or(&matches);
+                args.var_settings = var_settings(&args.var_file, &args.var, sub);
+                iamlint::diff::run(&args)
+            }
             Some(Command::Expand { pattern, format }) => print_result(
                 iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
             ),
@@ -371,31 +375,28 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// `--var` and `--var-file` merged in the order they were given (the later one wins). Malformed
-/// `--var`s are kept as text and reported by `check`.
-fn var_settings(args: &CheckArgs, matches: &clap::ArgMatches) -> Vec<VarSetting> {
+/// `--var` and `--var-file` of `check` or `diff` in the order they were given
+/// ([`VarSetting::in_order`]).
+fn var_settings(files: &[PathBuf], vars: &[String], matches: &clap::ArgMatches) -> Vec<VarSetting> {
     let positions = |id: &str| -> Vec<usize> {
         matches
             .indices_of(id)
             .map(Iterator::collect)
             .unwrap_or_default()
     };
+    let at = |positions: &[usize], i: usize| positions.get(i).copied().unwrap_or(usize::MAX);
     let (file_at, var_at) = (positions("var_file"), positions("var"));
-    let mut ordered: Vec<(usize, VarSetting)> = Vec::new();
-    for (i, file) in args.var_file.iter().enumerate() {
-        let at = file_at.get(i).copied().unwrap_or(usize::MAX);
-        ordered.push((at, VarSetting::File(file.clone())));
-    }
-    for (i, var) in args.var.iter().enumerate() {
-        let at = var_at.get(i).copied().unwrap_or(usize::MAX);
-        let setting = VarSetting::parse_assignment(var).unwrap_or_else(|_| VarSetting::Value {
-            name: String::new(),
-            value: var.clone(),
-        });
-        ordered.push((at, setting));
-    }
-    ordered.sort_by_key(|(at, _)| *at);
-    ordered.into_iter().map(|(_, s)| s).collect()
+    let files: Vec<(usize, PathBuf)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (at(&file_at, i), f.clone()))
+        .collect();
+    let vars: Vec<(usize, String)> = vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (at(&var_at, i), v.clone()))
+        .collect();
+    VarSetting::in_order(&files, &vars)
 }
 
 /// Prints an error on stderr. Config and baseline errors echo text from files a pull request
@@ -535,22 +536,7 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
         cli_ignore
     };
     ignore.extend(extend_ignore);
-    for setting in &args.var_settings {
-        match setting {
-            VarSetting::Value { name, value } if name.is_empty() => {
-                return Err(VarSetting::parse_assignment(value)
-                    .err()
-                    .unwrap_or_default());
-            }
-            VarSetting::File(path) if !path.is_file() => {
-                return Err(format!(
-                    "cannot read variables file `{}`: not found",
-                    path.display()
-                ));
-            }
-            _ => {}
-        }
-    }
+    VarSetting::validate(&args.var_settings)?;
     Ok(LintOptions {
         select,
         ignore,

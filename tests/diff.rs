@@ -358,6 +358,117 @@ fn unknown_values_are_reported_as_unjudged_widenings() {
 }
 
 #[test]
+fn variables_from_the_command_line_and_each_sides_config_are_applied() {
+    let dir = TempDir::new().unwrap();
+    let policy = "variable \"bucket_arn\" {}\n\nresource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = var.bucket_arn }]\n  })\n}\n";
+    let base = commit(
+        dir.path(),
+        &[
+            ("main.tf", policy),
+            (
+                "iamlint.toml",
+                "[terraform]\nvars = { bucket_arn = \"arn:aws:s3:::data/*\" }\n",
+            ),
+        ],
+    );
+    // Unchanged tree: the base side reads the same config vars as the working tree.
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+
+    // The config's value changes in the working tree: the base keeps its own config's value.
+    write(
+        dir.path(),
+        &[(
+            "iamlint.toml",
+            "[terraform]\nvars = { bucket_arn = \"arn:aws:s3:::*\" }\n",
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let widened = changes(&json, "resource-widened");
+    assert_eq!(widened.len(), 1, "{json:#}");
+    assert_eq!(widened[0]["judged"], true, "{json:#}");
+
+    // `--var` (and `--var-file`, later on the command line, wins) apply to both sides alike.
+    let (code, json) = diff_base(
+        dir.path(),
+        &base,
+        &["--var", "bucket_arn=arn:aws:s3:::logs/*"],
+    );
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+    // A variables file in the working tree, not in the base revision: both sides read it.
+    let file = dir.path().join("vars/logs.tfvars");
+    write(
+        dir.path(),
+        &[("vars/logs.tfvars", "bucket_arn = \"arn:aws:s3:::logs/*\"\n")],
+    );
+    let (code, json) = diff_base(
+        dir.path(),
+        &base,
+        &[
+            "--var",
+            "bucket_arn=x",
+            "--var-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+
+    // A malformed `--var` or a missing `--var-file` is a usage error.
+    for bad in [
+        &["--var", "no-equals"][..],
+        &["--var-file", "missing.tfvars"],
+    ] {
+        let output = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["diff", "--base", &base])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+#[test]
+fn each_sides_config_exclude_is_applied() {
+    let dir = TempDir::new().unwrap();
+    let wide = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+    let base = commit(
+        dir.path(),
+        &[
+            ("iamlint.toml", "exclude = [\"legacy/**\"]\n"),
+            ("legacy/old.json", wide),
+        ],
+    );
+    write(dir.path(), &[("legacy/new.json", wide)]);
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+
+    // The working tree stops excluding the folder: both of its policies are new to the review.
+    write(dir.path(), &[("iamlint.toml", "")]);
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(changes(&json, "policy-added").len(), 2, "{json:#}");
+}
+
+#[test]
 fn fail_on_levels() {
     let dir = TempDir::new().unwrap();
     let base = commit(dir.path(), &[("p.json", READ_BUCKET)]);

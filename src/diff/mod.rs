@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{AccessLevels, Catalog};
+use crate::frontend::terraform::tfvars::VarSetting;
 use crate::lint::LintOptions;
 use crate::text::{list_some, plural};
 
@@ -45,6 +46,20 @@ pub struct DiffArgs {
     /// Write the output to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+
+    /// Set a Terraform variable of the compared root modules, on both sides (repeatable), as
+    /// `check --var` does
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+
+    /// Read Terraform variable values from FILE on both sides (repeatable), as `check --var-file`
+    /// does
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
+
+    /// `--var` and `--var-file` in command-line order (filled by the caller from the matches).
+    #[arg(skip)]
+    pub var_settings: Vec<VarSetting>,
 }
 
 const DIFF_HELP: &str = "Examples:
@@ -481,10 +496,13 @@ fn escalations(
 
 /// Runs `iamlint diff`; returns the exit code.
 pub fn run(args: &DiffArgs) -> u8 {
-    let opts = LintOptions::default();
+    if let Err(e) = VarSetting::validate(&args.var_settings) {
+        eprintln!("error: {}", crate::text::escape_control(&e));
+        return 2;
+    }
     let sides = match &args.base {
-        Some(rev) => git_sides(rev, &args.paths, &opts),
-        None => path_sides(&args.paths, &opts),
+        Some(rev) => git_sides(rev, &args.paths, &args.var_settings),
+        None => path_sides(&args.paths, &args.var_settings),
     };
     let report = match sides {
         Ok((base, head, _tmp)) => compare(&base, &head),
@@ -523,9 +541,27 @@ pub fn run(args: &DiffArgs) -> u8 {
 
 type Sides = (Side, Side, Option<git::TempDir>);
 
+/// How one side is read, as `check` reads it: the side's own config (the `iamlint.toml` or
+/// `.iamlint.toml` at its root, so a change to the config's variables or `exclude` is part of
+/// the change), its Terraform variables (`var-files`, `vars`), then the command line's `--var-file`
+/// and `--var`, which apply to both sides.
+fn side_options(root: &Path, vars: &[VarSetting]) -> Result<LintOptions, String> {
+    let config = match crate::config::nearest(root, root) {
+        Some(path) => crate::config::Config::load(&path).map_err(|e| e.to_string())?,
+        None => crate::config::Config::default(),
+    };
+    let mut opts = LintOptions {
+        paths: config.paths,
+        ..LintOptions::default()
+    };
+    opts.frontend.terraform_vars = config.terraform_vars;
+    opts.frontend.terraform_vars.extend(vars.iter().cloned());
+    Ok(opts)
+}
+
 /// `--base REF [PATH...]`: the revision's tree, written under a temporary folder, and the
 /// working tree.
-fn git_sides(rev: &str, paths: &[PathBuf], opts: &LintOptions) -> Result<Sides, String> {
+fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
     let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     let repo = git::Repo::discover(&start)?;
     let root = repo.workdir.clone();
@@ -553,22 +589,71 @@ fn git_sides(rev: &str, paths: &[PathBuf], opts: &LintOptions) -> Result<Sides, 
         .filter(|p| p.exists())
         .collect();
     let in_head: Vec<PathBuf> = rels.iter().map(|r| root.join(r)).collect();
+    let base_vars = base_var_files(vars, &root, tmp.path())?;
+    let base_opts = side_options(tmp.path(), &base_vars)?;
+    let head_opts = side_options(&root, vars)?;
     let (base, head) = rayon::join(
         || {
             Side::load(
                 format!("{rev} ({short})"),
                 tmp.path().to_path_buf(),
                 &in_base,
-                opts,
+                &base_opts,
             )
         },
-        || Side::load("working tree".to_string(), root.clone(), &in_head, opts),
+        || {
+            Side::load(
+                "working tree".to_string(),
+                root.clone(),
+                &in_head,
+                &head_opts,
+            )
+        },
     );
     Ok((base, head, Some(tmp)))
 }
 
+/// The command line's settings for the base side of `--base`: a `--var-file` inside the
+/// repository is read by both sides as it is in the working tree (the base tree is written under
+/// a temporary folder, its own root, so the working tree's file is copied there, confined as any
+/// read is).
+fn base_var_files(
+    vars: &[VarSetting],
+    root: &Path,
+    base: &Path,
+) -> Result<Vec<VarSetting>, String> {
+    let mut out = Vec::with_capacity(vars.len());
+    for setting in vars {
+        let VarSetting::File(path) = setting else {
+            out.push(setting.clone());
+            continue;
+        };
+        let abs = crate::root::canonical(path);
+        let Ok(rel) = abs.strip_prefix(root) else {
+            out.push(setting.clone());
+            continue;
+        };
+        let bytes = crate::root::read_confined(root, &abs, crate::root::MAX_REFERENCED_BYTES)
+            .map_err(|r| {
+                format!(
+                    "cannot read variables file `{}`: {}",
+                    path.display(),
+                    r.reason()
+                )
+            })?;
+        let copy = base.join(".iamlint-diff-vars").join(rel);
+        let written = copy
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&copy, bytes));
+        written.map_err(|e| format!("cannot copy variables file `{}`: {e}", path.display()))?;
+        out.push(VarSetting::File(copy));
+    }
+    Ok(out)
+}
+
 /// `OLD NEW`: two files or two folders.
-fn path_sides(paths: &[PathBuf], opts: &LintOptions) -> Result<Sides, String> {
+fn path_sides(paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
     let [old, new] = paths else {
         return Err(
             "give `--base REF` (and optional paths), or two paths: `iamlint diff OLD NEW`"
@@ -583,16 +668,24 @@ fn path_sides(paths: &[PathBuf], opts: &LintOptions) -> Result<Sides, String> {
     if old.is_dir() != new.is_dir() {
         return Err("compare two files or two folders, not one of each".to_string());
     }
-    let load = |p: &Path| {
+    let root_of = |p: &Path| {
         let abs = crate::root::canonical(p);
         let root = if abs.is_dir() {
             abs.clone()
         } else {
             abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
         };
-        Side::load(p.display().to_string(), root, &[abs], opts)
+        (abs, root)
     };
-    let (mut base, mut head) = rayon::join(|| load(old), || load(new));
+    let ((old_abs, old_root), (new_abs, new_root)) = (root_of(old), root_of(new));
+    let (old_opts, new_opts) = (
+        side_options(&old_root, vars)?,
+        side_options(&new_root, vars)?,
+    );
+    let (mut base, mut head) = rayon::join(
+        || Side::load(old.display().to_string(), old_root, &[old_abs], &old_opts),
+        || Side::load(new.display().to_string(), new_root, &[new_abs], &new_opts),
+    );
     if !new.is_dir() {
         let name = new
             .file_name()

@@ -195,6 +195,9 @@ fn read(d: Discovered, root: &Path, opts: &LintOptions) -> Option<Result<SideFil
             explicit,
             root: repository,
         } => {
+            if !explicit && opts.paths.is_excluded(&path) {
+                return None;
+            }
             // The same reads as `check`: a regular file, capped, and everything it references
             // confined to its repository root.
             let text = match crate::root::read_regular(&path, crate::root::MAX_LINTED_BYTES)

@@ -24,6 +24,47 @@ pub enum VarSetting {
 }
 
 impl VarSetting {
+    /// `--var` and `--var-file` values merged in command-line order (each with its position among
+    /// the arguments; the later one wins). A malformed `--var` is kept as a nameless value, for
+    /// [`VarSetting::validate`] to report.
+    pub fn in_order(files: &[(usize, PathBuf)], vars: &[(usize, String)]) -> Vec<VarSetting> {
+        let mut ordered: Vec<(usize, VarSetting)> = Vec::new();
+        for (at, file) in files {
+            ordered.push((*at, VarSetting::File(file.clone())));
+        }
+        for (at, var) in vars {
+            let setting = VarSetting::parse_assignment(var).unwrap_or_else(|_| VarSetting::Value {
+                name: String::new(),
+                value: var.clone(),
+            });
+            ordered.push((*at, setting));
+        }
+        ordered.sort_by_key(|(at, _)| *at);
+        ordered.into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// The first command-line setting that cannot be used: a malformed `--var`, or a
+    /// `--var-file` that is not a file.
+    pub fn validate(settings: &[VarSetting]) -> Result<(), String> {
+        for setting in settings {
+            match setting {
+                VarSetting::Value { name, value } if name.is_empty() => {
+                    return Err(VarSetting::parse_assignment(value)
+                        .err()
+                        .unwrap_or_default());
+                }
+                VarSetting::File(path) if !path.is_file() => {
+                    return Err(format!(
+                        "cannot read variables file `{}`: not found",
+                        path.display()
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Reads `NAME=VALUE` as `--var` takes it.
     pub fn parse_assignment(s: &str) -> Result<VarSetting, String> {
         match s.split_once('=') {
