@@ -80,11 +80,19 @@ pub struct Applied {
 }
 
 impl Baseline {
-    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Read {
+    /// Reads the baseline the user named with `--baseline`: anywhere outside the run's
+    /// repository roots `roots`, but inside the root it goes through, symlinks resolved, when it
+    /// is in one (a pull request may turn the committed baseline into a link):
+    /// [`crate::root::read_named`]. A regular file of at most
+    /// [`crate::root::MAX_LINTED_BYTES`] (a baseline of a large tree is large).
+    pub fn load(path: &Path, roots: &[PathBuf]) -> Result<Baseline, BaselineError> {
+        let read_error = |message: String| BaselineError::Read {
             path: path.to_path_buf(),
-            message: e.to_string().to_lowercase(),
-        })?;
+            message,
+        };
+        let bytes = crate::root::read_named(roots, path, crate::root::MAX_LINTED_BYTES)
+            .map_err(|r| read_error(r.reason()))?;
+        let text = String::from_utf8(bytes).map_err(|_| read_error("not UTF-8 text".into()))?;
         let file: BaselineFile =
             serde_json::from_str(&text).map_err(|e| BaselineError::Format {
                 path: path.to_path_buf(),

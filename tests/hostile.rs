@@ -145,11 +145,12 @@ fn no_outside_byte_reaches_any_format() {
                 .arg(&arg));
             assert_nothing_leaked(&output, &format!("{format} from {}", cwd.display()));
         }
-        // Each folder named on its own, and a var file pointing outside.
+        // Each folder named on its own, and a `--var-file` inside the repository that a link
+        // turns outside (the user named a file of the repository, not the outside one).
         for dir in ["exfil", "tfvars", "module", "explode"] {
             let output = run(iamlint(&s.repo)
                 .args(["check", "--format", format, dir])
-                .args(["--var-file", "../secret.tfvars"]));
+                .args(["--var-file", "tfvars/terraform.tfvars"]));
             assert_nothing_leaked(&output, &format!("{format} on {dir}"));
         }
     }
@@ -305,4 +306,126 @@ fn exploding_strings_give_bounded_messages() {
         .max()
         .unwrap_or(0);
     assert!(longest < 8_000, "a line of {longest} bytes");
+}
+
+/// A folder `name` of the repository holding the `tfvars/` module and an `iamlint.toml` of
+/// `config` (written at run time: a broken config stops the whole run, so it cannot sit in the
+/// tree the other tests scan).
+fn configured(s: &Setup, name: &str, config: &str) -> PathBuf {
+    let dir = s.repo.join(name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(s.repo.join("tfvars/main.tf"), dir.join("main.tf")).unwrap();
+    std::fs::write(dir.join("iamlint.toml"), config).unwrap();
+    dir
+}
+
+#[test]
+fn config_files_and_the_files_they_name_stay_inside_the_root() {
+    let s = setup();
+    // Outside TOML whose keys would be echoed in an "unknown key" error.
+    std::fs::write(s.top.join("secret.toml"), format!("{MARKER} = \"x\"\n")).unwrap();
+    let linked = s.repo.join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::fs::copy(s.repo.join("tfvars/main.tf"), linked.join("main.tf")).unwrap();
+    symlink(s.top.join("secret.toml"), linked.join("iamlint.toml")).unwrap();
+    configured(
+        &s,
+        "varfiles",
+        "[terraform]\nvar-files = [\"../../secret.tfvars\"]\n",
+    );
+    configured(&s, "recipes", "recipe-dirs = [\"../../outside_module\"]\n");
+    for (dir, expected) in [
+        (
+            "linked",
+            "iamlint.toml: cannot read config: it is outside the repository root",
+        ),
+        (
+            "varfiles",
+            "variables file `../../secret.tfvars` is outside the repository root",
+        ),
+        (
+            "recipes",
+            "recipe folder `../../outside_module` is outside the repository root",
+        ),
+    ] {
+        for format in FORMATS {
+            let out = iamlint(&s.repo)
+                .args(["check", "--format", format, dir])
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_nothing_leaked(&text, &format!("{format} on {dir}"));
+            assert_eq!(out.status.code(), Some(2), "{dir}: {text}");
+            assert!(text.contains(expected), "{dir}: {text}");
+        }
+    }
+    // `--config` naming the repository's file: the link out is refused the same way.
+    let out = run(iamlint(&s.repo).args(["check", "--config", "linked/iamlint.toml", "tfvars"]));
+    assert_nothing_leaked(&out, "--config");
+    assert!(out.contains("outside the repository root"), "{out}");
+}
+
+#[test]
+fn a_committed_baseline_linked_outside_is_not_read() {
+    let s = setup();
+    // A JSON file whose string would be echoed by a type error.
+    std::fs::write(
+        s.top.join("secret_baseline.json"),
+        format!("{{\"version\": \"{MARKER}\", \"findings\": []}}"),
+    )
+    .unwrap();
+    symlink(
+        s.top.join("secret_baseline.json"),
+        s.repo.join("baseline.json"),
+    )
+    .unwrap();
+    for format in FORMATS {
+        let out = iamlint(&s.repo)
+            .args([
+                "check",
+                "--format",
+                format,
+                "--baseline",
+                "baseline.json",
+                "fixme",
+            ])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_nothing_leaked(&text, &format!("{format} --baseline"));
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains("baseline.json: cannot read baseline: it is outside the repository root"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_path_the_user_names_outside_the_repository_is_read() {
+    // The command line is the user's: `--var-file ../x.tfvars` is a file they chose. (The
+    // marker showing up proves the read, where the repository's own links are refused above.)
+    let s = setup();
+    // The whole repository: a partial run keeps only findings located in the paths it names.
+    let out = run(iamlint(&s.repo)
+        .args(["check", "--color", "never", "."])
+        .args(["--var-file", "../secret.tfvars"]));
+    assert!(out.contains(&format!("`{MARKER}:GetObject`")), "{out}");
+    // A baseline kept outside the repository: read, so it hides the finding it records.
+    iamlint(&s.repo)
+        .args(["check", "--write-baseline", "../user.json", "fixme"])
+        .assert()
+        .success();
+    let out = run(iamlint(&s.repo).args(["check", "--baseline", "../user.json", "fixme"]));
+    assert!(!out.contains("cannot read baseline"), "{out}");
+    assert!(!out.contains("redundant-action"), "{out}");
+    assert!(out.contains("1 finding suppressed"), "{out}");
 }
