@@ -64,7 +64,27 @@ fn setup() -> Setup {
     std::fs::write(
         top.join("outside_module/main.tf"),
         format!(
-            "resource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Action = \"{MARKER}:Get\", Resource = \"*\" }}] }})\n}}\n"
+            "resource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Action = \"{MARKER}:Get\", Resource = \"*\" }}] }})\n}}\n\noutput \"action\" {{\n  value = \"{MARKER}:Out\"\n}}\n"
+        ),
+    )
+    .unwrap();
+    // A name that `fileset()` would list, were it to look outside.
+    std::fs::write(top.join(format!("{MARKER}.json")), "{}").unwrap();
+    symlink(top.join("outside_module"), repo.join("modlink/out")).unwrap();
+    // Absolute paths (they depend on where the test runs): inside the root read as relative
+    // ones are, outside refused.
+    std::fs::create_dir(repo.join("abspath")).unwrap();
+    std::fs::write(
+        repo.join("abspath/inside.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:role/x"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("abspath/main.tf"),
+        format!(
+            "resource \"aws_iam_policy\" \"inside\" {{\n  policy = file(\"{inside}\")\n}}\n\nresource \"aws_iam_policy\" \"outside\" {{\n  policy = file(\"{outside}\")\n}}\n\nresource \"aws_iam_policy\" \"template\" {{\n  policy = templatefile(\"{outside}\", {{}})\n}}\n\nlocals {{\n  stolen = file(\"{outside}\")\n}}\n\nresource \"aws_iam_policy\" \"via_local\" {{\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Action = local.stolen, Resource = \"*\" }}] }})\n}}\n",
+            inside = repo.join("abspath/inside.json").display(),
+            outside = top.join("secret.json").display(),
         ),
     )
     .unwrap();
@@ -147,7 +167,7 @@ fn no_outside_byte_reaches_any_format() {
         }
         // Each folder named on its own, and a `--var-file` inside the repository that a link
         // turns outside (the user named a file of the repository, not the outside one).
-        for dir in ["exfil", "tfvars", "module", "explode"] {
+        for dir in ["exfil", "tfvars", "module", "modlink", "abspath", "explode"] {
             let output = run(iamlint(&s.repo)
                 .args(["check", "--format", format, dir])
                 .args(["--var-file", "tfvars/terraform.tfvars"]));
@@ -194,8 +214,9 @@ fn special_files_are_errors_at_once_and_scans_count_what_they_skip() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let skipped = &json["summary"]["skipped"];
-    // exfil/link.json, exfil/up, fixme/linked.json, tfvars/terraform.tfvars; the FIFO.
-    assert_eq!(skipped["symlinks"], 4, "{json:#}");
+    // exfil/link.json, exfil/up, fixme/linked.json, modlink/out, tfvars/terraform.tfvars; the
+    // FIFO.
+    assert_eq!(skipped["symlinks"], 5, "{json:#}");
     assert_eq!(skipped["special_files"], 1, "{json:#}");
 }
 
@@ -428,4 +449,51 @@ fn a_path_the_user_names_outside_the_repository_is_read() {
     assert!(!out.contains("cannot read baseline"), "{out}");
     assert!(!out.contains("redundant-action"), "{out}");
     assert!(out.contains("1 finding suppressed"), "{out}");
+}
+
+#[test]
+fn module_sources_and_absolute_paths_inside_the_root_are_read_outside_refused() {
+    let s = setup();
+    let out = iamlint(&s.repo)
+        .args(["check", "--format", "json", "modlink", "abspath"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_nothing_leaked(&text, "modlink and abspath");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let has = |rule: &str, path: &str, message: &str| {
+        findings.iter().any(|f| {
+            f["rule"] == rule
+                && f["path"].as_str().unwrap_or("").ends_with(path)
+                && f["message"].as_str().unwrap_or("").contains(message)
+        })
+    };
+    // The module inside the repository: its output was evaluated (spans at the reference).
+    assert!(
+        has("wildcard-action", "modlink/main.tf", "`s3:*`"),
+        "{json:#}"
+    );
+    // The linked one outside: not read, and said so.
+    assert!(
+        has(
+            "unresolved-reference",
+            "modlink/main.tf",
+            "module source `./out` is outside the repository"
+        ),
+        "{json:#}"
+    );
+    // An absolute path inside the root is read like a relative one.
+    assert!(
+        has("wildcard-action", "abspath/inside.json", "`iam:*`"),
+        "{json:#}"
+    );
+    assert!(
+        has(
+            "unresolved-reference",
+            "abspath/main.tf",
+            "outside the repository root: not read"
+        ),
+        "{json:#}"
+    );
 }

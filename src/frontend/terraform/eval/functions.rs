@@ -475,17 +475,18 @@ impl Eval<'_> {
         }
     }
 
-    /// A file named by `file()`/`templatefile()`, relative to the module's folder, read once
-    /// into the source map. Absolute paths are not read (as for policy attributes).
+    /// A file named by `file()`/`templatefile()`, relative to the module's folder or absolute,
+    /// read once into the source map, only inside the repository root ([`Eval::load_file`]).
     fn read_module_file(&mut self, rel: &str) -> Result<(crate::source::FileId, String), Fail> {
-        if Path::new(rel).is_absolute() {
-            return not_known("files outside the module's folder tree are not read");
-        }
-        let Some(dir) = self.module.dir_path.clone() else {
-            return not_known("the module is not on disk");
+        let path = if Path::new(rel).is_absolute() {
+            Path::new(rel).to_path_buf()
+        } else {
+            let Some(dir) = self.module.dir_path.clone() else {
+                return not_known("the module is not on disk");
+            };
+            dir.join(rel.strip_prefix("./").unwrap_or(rel))
         };
-        let stripped = rel.strip_prefix("./").unwrap_or(rel);
-        match self.load_file(dir.join(stripped)) {
+        match self.load_file(path) {
             Ok(loaded) => Ok(loaded),
             Err(message) => err(message),
         }
