@@ -649,7 +649,7 @@ fn check(mut args: CheckArgs) -> u8 {
     }
 
     if let Some(path) = &args.write_baseline {
-        return match baseline::write(&report, path) {
+        return match baseline::write(&report, path, &roots) {
             Ok(n) => {
                 eprintln!("wrote {} to {}", plural(n, "finding"), path.display());
                 if report.has_errors() {

@@ -497,3 +497,36 @@ fn module_sources_and_absolute_paths_inside_the_root_are_read_outside_refused() 
         "{json:#}"
     );
 }
+
+#[test]
+fn write_baseline_never_writes_through_a_link_in_the_repository() {
+    let s = setup();
+    let target = s.top.join("outside_baseline.json");
+    std::fs::write(&target, MARKER).unwrap();
+    symlink(&target, s.repo.join("baseline.json")).unwrap();
+    symlink(&s.top, s.repo.join("out")).unwrap();
+    for path in ["baseline.json", "out/outside_baseline.json"] {
+        let out = run(iamlint(&s.repo).args(["check", "--write-baseline", path, "fixme"]));
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            MARKER,
+            "{path}: {out}"
+        );
+        assert!(out.contains("cannot write baseline"), "{path}: {out}");
+    }
+    assert!(std::fs::symlink_metadata(s.repo.join("baseline.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // Outside the repository, as the user names it: written.
+    iamlint(&s.repo)
+        .args([
+            "check",
+            "--write-baseline",
+            "../user_baseline.json",
+            "fixme",
+        ])
+        .assert()
+        .success();
+    assert!(s.top.join("user_baseline.json").is_file());
+}
