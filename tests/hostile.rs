@@ -71,6 +71,12 @@ fn setup() -> Setup {
     // A name that `fileset()` would list, were it to look outside.
     std::fs::write(top.join(format!("{MARKER}.json")), "{}").unwrap();
     symlink(top.join("outside_module"), repo.join("modlink/out")).unwrap();
+    symlink(
+        top.join("secret.json"),
+        repo.join("fileset/policies/link.json"),
+    )
+    .unwrap();
+    symlink(&top, repo.join("fileset/policies/up")).unwrap();
     // Absolute paths (they depend on where the test runs): inside the root read as relative
     // ones are, outside refused.
     std::fs::create_dir(repo.join("abspath")).unwrap();
@@ -167,7 +173,9 @@ fn no_outside_byte_reaches_any_format() {
         }
         // Each folder named on its own, and a `--var-file` inside the repository that a link
         // turns outside (the user named a file of the repository, not the outside one).
-        for dir in ["exfil", "tfvars", "module", "modlink", "abspath", "explode"] {
+        for dir in [
+            "exfil", "tfvars", "module", "modlink", "abspath", "fileset", "explode",
+        ] {
             let output = run(iamlint(&s.repo)
                 .args(["check", "--format", format, dir])
                 .args(["--var-file", "tfvars/terraform.tfvars"]));
@@ -214,9 +222,9 @@ fn special_files_are_errors_at_once_and_scans_count_what_they_skip() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let skipped = &json["summary"]["skipped"];
-    // exfil/link.json, exfil/up, fixme/linked.json, modlink/out, tfvars/terraform.tfvars; the
-    // FIFO.
-    assert_eq!(skipped["symlinks"], 5, "{json:#}");
+    // exfil/link.json, exfil/up, fileset/policies/link.json, fileset/policies/up,
+    // fixme/linked.json, modlink/out, tfvars/terraform.tfvars; the FIFO.
+    assert_eq!(skipped["symlinks"], 7, "{json:#}");
     assert_eq!(skipped["special_files"], 1, "{json:#}");
 }
 
@@ -529,4 +537,49 @@ fn write_baseline_never_writes_through_a_link_in_the_repository() {
         .assert()
         .success();
     assert!(s.top.join("user_baseline.json").is_file());
+}
+
+#[test]
+fn fileset_lists_inside_the_root_only_without_links_and_bounded() {
+    let s = setup();
+    let many = s.repo.join("fileset/many");
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..=iamlint::frontend::terraform::MAX_FILESET_ENTRIES {
+        std::fs::write(many.join(format!("f{i}")), "").unwrap();
+    }
+    let out = iamlint(&s.repo)
+        .args(["check", "--format", "json", "fileset", "exfil"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_nothing_leaked(&text, "fileset");
+    assert!(!text.contains("link.json"), "a link was listed: {text}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    // Listed inside: the policy of `for_each = fileset(...)` was read.
+    assert!(
+        messages.iter().any(|m| m.starts_with("`iam:*` allows")),
+        "{messages:#?}"
+    );
+    // `../..` and `/` are refused, naming the path. (A `for_each` over a refused `fileset` has
+    // no instances to read: its `file()` path is not known, as the no-leak test checks.)
+    for base in ["../..", "/"] {
+        assert!(
+            messages.iter().any(|m| m.contains(&format!(
+                "`fileset`: cannot list `{base}`: it is outside the repository root"
+            ))),
+            "{base}: {messages:#?}"
+        );
+    }
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`fileset` looked at more than 10000 entries")),
+        "{messages:#?}"
+    );
 }
