@@ -41,6 +41,24 @@ tf_file_probe exfil_outside 'templatefile("../../secret.txt", {})'
 tf_file_probe exfil_environ 'file("../../../../../../../../../../proc/self/environ")'
 tf_file_probe dev_zero 'file("../../../../../../../../../../dev/zero")'
 tf_file_probe dev_stdin 'file("../../../../../../../../../../dev/stdin")'
+tf_file_probe exfil_abspath "file(\"$top/secret.txt\")"
+tf_file_probe exfil_fileset 'jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = fileset("/", "etc/*"), Resource = "*" }] })'
+touch "$top/SECRETMARKERZQ.json"
+linked_probe() { # name, file name, its text, link name, link target outside
+  local d; d=$(probe_dir "$1")
+  printf '%s\n' "$3" >"$d/$2"
+  ln -s "$5" "$d/$4"
+}
+mkdir -p "$top/outside_module"
+printf 'output "a" { value = "SECRETMARKERZQ:Get" }\n' >"$top/outside_module/main.tf"
+linked_probe module_symlink main.tf 'module "m" { source = "./m" }
+resource "aws_iam_policy" "p" { policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = module.m.a, Resource = "*" }] }) }' \
+  m "$top/outside_module"
+printf 'SECRETMARKERZQ = "x"\n' >"$top/secret.toml"
+# A policy, not a .tf file: a partial Terraform run plans every .tf file of the root, and the
+# refused config (an error that stops the run) would end every other probe.
+linked_probe config_symlink policy.json '{"Version": "2012-10-17", "Statement": []}' \
+  iamlint.toml "$top/secret.toml"
 d=$(probe_dir tfvars_symlink)
 cat >"$d/main.tf" <<'EOF'
 variable "a" { default = "s3:GetObject" }
@@ -125,6 +143,10 @@ probes=(
   "exfil_outside|templatefile(\"../../secret.txt\")|exfil_outside|"
   "exfil_environ|file(\"../…/proc/self/environ\")|exfil_environ|"
   "tfvars_symlink|symlinked terraform.tfvars outside|tfvars_symlink|"
+  "exfil_abspath|file(\"/abs/…/secret.txt\") outside the root|exfil_abspath|"
+  "exfil_fileset|fileset(\"/\", \"etc/*\")|exfil_fileset|"
+  "module_symlink|module folder linked outside, its output used|module_symlink|"
+  "config_symlink|iamlint.toml linked outside|config_symlink|"
   "dev_zero|file(\"../…/dev/zero\")|dev_zero|"
   "dev_stdin|file(\"../…/dev/stdin\"), stdin an open pipe|dev_stdin|pipe"
   "fifo|a FIFO named on the command line|fifo.json|"

@@ -79,12 +79,41 @@ pub struct Applied {
     pub unmatched: usize,
 }
 
+/// Whether `--write-baseline` may write `path`: anywhere outside the run's repository roots (the
+/// user's choice), but a path that enters a root ([`crate::root::entered_root`]) names the
+/// repository's file, which a pull request may have turned into a link: it must not be a
+/// symbolic link and its folder, symlinks resolved, must lie inside that root.
+fn writable(roots: &[PathBuf], path: &Path) -> Result<(), String> {
+    let Some(root) = crate::root::entered_root(roots, path) else {
+        return Ok(());
+    };
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err("it is a symbolic link: not written".into());
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !crate::root::contains(root, folder) {
+        return Err("it is outside the repository root: not written".into());
+    }
+    Ok(())
+}
+
 impl Baseline {
-    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Read {
+    /// Reads the baseline the user named with `--baseline`: anywhere outside the run's
+    /// repository roots `roots`, but inside the root it goes through, symlinks resolved, when it
+    /// is in one (a pull request may turn the committed baseline into a link):
+    /// [`crate::root::read_named`]. A regular file of at most
+    /// [`crate::root::MAX_LINTED_BYTES`] (a baseline of a large tree is large).
+    pub fn load(path: &Path, roots: &[PathBuf]) -> Result<Baseline, BaselineError> {
+        let read_error = |message: String| BaselineError::Read {
             path: path.to_path_buf(),
-            message: e.to_string().to_lowercase(),
-        })?;
+            message,
+        };
+        let bytes = crate::root::read_named(roots, path, crate::root::MAX_LINTED_BYTES)
+            .map_err(|r| read_error(r.reason()))?;
+        let text = String::from_utf8(bytes).map_err(|_| read_error("not UTF-8 text".into()))?;
         let file: BaselineFile =
             serde_json::from_str(&text).map_err(|e| BaselineError::Format {
                 path: path.to_path_buf(),
@@ -152,7 +181,13 @@ impl Baseline {
 }
 
 /// Writes every unsuppressed finding of `report` to `path`; returns how many.
-pub fn write(report: &Report, path: &Path) -> Result<usize, BaselineError> {
+pub fn write(report: &Report, path: &Path, roots: &[PathBuf]) -> Result<usize, BaselineError> {
+    if let Err(message) = writable(roots, path) {
+        return Err(BaselineError::Write {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
     let root = root_of(path);
     let mut findings: Vec<Entry> = report
         .files

@@ -176,30 +176,54 @@ pub fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 impl Config {
-    /// Reads and checks one config file.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+    /// Reads and checks a config file found by discovery ([`nearest`]): a regular file inside the
+    /// repository root `root` (canonical, [`crate::root::of`]), symlinks resolved, of at most
+    /// [`crate::root::MAX_REFERENCED_BYTES`]. Files it names (`var-files`, `recipe-dirs`) must lie
+    /// inside `root` too.
+    pub fn load(path: &Path, root: &Path) -> Result<Config, ConfigError> {
+        let bytes = crate::root::read_confined(root, path, crate::root::MAX_REFERENCED_BYTES);
+        Config::from_bytes(path, bytes, Some(root))
+    }
+
+    /// Reads and checks the config file the user named with `--config`, which may lie outside
+    /// the repository ([`crate::root::read_named`]; `roots` are the run's repository roots). A
+    /// config inside a repository is the repository's text: the files it names must lie inside
+    /// that root. One outside every root is the user's, as is every file it names.
+    pub fn load_named(path: &Path, roots: &[PathBuf]) -> Result<Config, ConfigError> {
+        let bytes = crate::root::read_named(roots, path, crate::root::MAX_REFERENCED_BYTES);
+        let boundary = crate::root::entered_root(roots, path).map(Path::to_path_buf);
+        Config::from_bytes(path, bytes, boundary.as_deref())
+    }
+
+    fn from_bytes(
+        path: &Path,
+        bytes: Result<Vec<u8>, crate::root::Refusal>,
+        boundary: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
+        let read_error = |message: String| ConfigError::Read {
             path: path.to_path_buf(),
-            message: lower_first(&e.to_string()),
-        })?;
-        let root = normalize(&absolute(path))
+            message,
+        };
+        let bytes = bytes.map_err(|r| read_error(r.reason()))?;
+        let text = String::from_utf8(bytes).map_err(|_| read_error("not UTF-8 text".into()))?;
+        let folder = normalize(&absolute(path))
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        Config::parse(path, &text, &root)
+        Config::parse(path, &text, &folder, boundary)
     }
 
-    /// Parses config text; `root` is the folder globs and `recipe-dirs` are relative to.
-    pub fn parse(path: &Path, text: &str, root: &Path) -> Result<Config, ConfigError> {
+    /// Parses config text; `root` is the folder globs and `recipe-dirs` are relative to. With a
+    /// `boundary` (the repository root of a config written in a repository), the files and
+    /// folders it names must lie inside it, symlinks resolved; without one (a config the user
+    /// named outside every repository) they may lie anywhere.
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        root: &Path,
+        boundary: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
         let file = SourceFile::new(path, text.to_string());
         let at = |span: Option<std::ops::Range<usize>>, message: String| {
             let offset = span.map_or(0, |s| s.start);
@@ -320,8 +344,19 @@ impl Config {
                 }
             }
         }
+        // Checked before existence, so that an error never tells whether an outside path exists.
+        let outside = |full: &Path| boundary.is_some_and(|b| !crate::root::contains(b, full));
         for dir in &raw.recipe_dirs {
             let full = normalize(&root.join(dir.get_ref()));
+            if outside(&full) {
+                return Err(at(
+                    Some(dir.span()),
+                    format!(
+                        "recipe folder `{}` is outside the repository root: not read",
+                        dir.get_ref()
+                    ),
+                ));
+            }
             if !full.is_dir() {
                 return Err(at(
                     Some(dir.span()),
@@ -332,15 +367,27 @@ impl Config {
         }
         for file in &raw.terraform.var_files {
             let full = normalize(&root.join(file.get_ref()));
+            if outside(&full) {
+                return Err(at(
+                    Some(file.span()),
+                    format!(
+                        "variables file `{}` is outside the repository root: not read",
+                        file.get_ref()
+                    ),
+                ));
+            }
             if !full.is_file() {
                 return Err(at(
                     Some(file.span()),
                     format!("variables file `{}` does not exist", file.get_ref()),
                 ));
             }
-            config
-                .terraform_vars
-                .push(crate::frontend::terraform::tfvars::VarSetting::File(full));
+            use crate::frontend::terraform::tfvars::VarSetting;
+            config.terraform_vars.push(match boundary {
+                // Read again inside the root of each linted input, like tfvars files.
+                Some(_) => VarSetting::ConfigFile(full),
+                None => VarSetting::File(full),
+            });
         }
         for (name, value) in &raw.terraform.vars {
             // Lists and maps go through JSON text, which `--var` reads as HCL; a string is the
@@ -561,8 +608,13 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(Path::new("iamlint.toml"), text, Path::new("/repo"))
-            .map_err(|e| e.to_string())
+        Config::parse(
+            Path::new("iamlint.toml"),
+            text,
+            Path::new("/repo"),
+            Some(Path::new("/repo")),
+        )
+        .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -659,5 +711,18 @@ reason = "cannot be scoped"
         );
         let err = parse("recipe-dirs = [\"nope\"]").unwrap_err();
         assert!(err.contains("recipe folder `nope` does not exist"), "{err}");
+        // Outside the repository: refused before looking, whether it exists or not.
+        for dir in ["../", "/", "../no/such/folder"] {
+            let err = parse(&format!("recipe-dirs = [\"{dir}\"]")).unwrap_err();
+            assert!(err.contains("is outside the repository root"), "{err}");
+        }
+        for file in ["../etc/passwd", "/etc/passwd", "/no/such.tfvars"] {
+            let err = parse(&format!("[terraform]\nvar-files = [\"{file}\"]")).unwrap_err();
+            assert!(
+                err.starts_with("iamlint.toml:2:14: variables file")
+                    && err.contains("is outside the repository root"),
+                "{err}"
+            );
+        }
     }
 }

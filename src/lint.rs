@@ -773,6 +773,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The repository roots of the run: every planned file's and the current folder's (stdin's),
+    /// each once. A path the user typed that goes through one must stay inside it
+    /// ([`crate::root::read_named`]).
+    pub fn roots(&self) -> Vec<PathBuf> {
+        let mut roots = vec![crate::root::of(Path::new("."))];
+        for planned in &self.files {
+            if !roots.contains(&planned.root) {
+                roots.push(planned.root.clone());
+            }
+        }
+        roots
+    }
+
     /// True when the run lints more than it reports.
     pub fn is_partial(&self) -> bool {
         self.scope.is_some()

@@ -444,12 +444,17 @@ struct Settings {
     by_config: HashMap<Option<PathBuf>, usize>,
     /// Folder → index in `built`.
     by_dir: HashMap<PathBuf, usize>,
+    /// The run's repository roots ([`lint::Plan::roots`]).
+    roots: Vec<PathBuf>,
 }
 
 impl Settings {
     /// The settings of every file of `plan` (and of stdin's name), or the first config error.
-    fn resolve(args: &CheckArgs, plan: &lint::Plan) -> Result<Settings, String> {
-        let mut settings = Settings::default();
+    fn resolve(args: &CheckArgs, plan: &lint::Plan, roots: &[PathBuf]) -> Result<Settings, String> {
+        let mut settings = Settings {
+            roots: roots.to_vec(),
+            ..Settings::default()
+        };
         for planned in &plan.files {
             let path = match &planned.item {
                 Discovered::File { path, .. }
@@ -483,9 +488,12 @@ impl Settings {
             Some(&i) => i,
             None => {
                 let config = match &config_path {
-                    Some(path) => Config::load(path).map_err(|e| e.to_string())?,
-                    None => Config::default(),
-                };
+                    // `--config`: the user's choice ([`iamlint::root::read_named`]).
+                    Some(path) if args.config.is_some() => Config::load_named(path, &self.roots),
+                    Some(path) => Config::load(path, root),
+                    None => Ok(Config::default()),
+                }
+                .map_err(|e| e.to_string())?;
                 let opts = lint_options(args, &config)?;
                 self.built.push((Arc::new(opts), config.fail_on));
                 self.by_config.insert(config_path, self.built.len() - 1);
@@ -568,16 +576,19 @@ fn check(mut args: CheckArgs) -> u8 {
             "`--statistics` prints text or JSON: use `--format human` or `--format json`",
         );
     }
-    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
-        Ok(baseline) => baseline,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-
     let stdin = PathBuf::from("-");
     let (from_stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) =
         args.paths.iter().cloned().partition(|p| *p == stdin);
     let plan = lint::plan(&paths);
-    let settings = match Settings::resolve(&args, &plan) {
+    let roots = plan.roots();
+    let baseline = match args.baseline.as_deref() {
+        None => None,
+        Some(path) => match Baseline::load(path, &roots) {
+            Ok(baseline) => Some(baseline),
+            Err(e) => return usage_error(&e.to_string()),
+        },
+    };
+    let settings = match Settings::resolve(&args, &plan, &roots) {
         Ok(settings) => settings,
         Err(e) => return usage_error(&e),
     };
@@ -638,7 +649,7 @@ fn check(mut args: CheckArgs) -> u8 {
     }
 
     if let Some(path) = &args.write_baseline {
-        return match baseline::write(&report, path) {
+        return match baseline::write(&report, path, &roots) {
             Ok(n) => {
                 eprintln!("wrote {} to {}", plural(n, "finding"), path.display());
                 if report.has_errors() {

@@ -2,9 +2,11 @@
 //!
 //! The root of a linted path is the nearest folder at or above it that holds `.git`; without one,
 //! the path given itself (a folder) or the folder of the file given. Nothing outside the root is
-//! read: not by `file()`, `templatefile()`, `fileset()`, tfvars, `--var-file`, module sources or
-//! config discovery. Paths are compared after resolving symlinks, so a link inside the tree that
-//! points outside it is outside.
+//! read: not by `file()`, `templatefile()`, `fileset()`, tfvars, config `var-files` and
+//! `recipe-dirs`, module sources or config discovery. Paths are compared after resolving symlinks,
+//! so a link inside the tree that points outside it is outside. A path the user typed on the
+//! command line (`--var-file`, `--baseline`, `--config`) may name a file outside every root, but
+//! one that goes through a root must stay inside it ([`read_named`]).
 
 use std::fmt;
 use std::io::Read;
@@ -95,14 +97,40 @@ impl fmt::Display for Refusal {
 }
 
 /// Reads `path` if, symlinks resolved, it lies inside `root` (canonical, as [`of`] gives it), is
-/// a regular file and holds at most `cap` bytes. Every read a linted file can cause goes through
-/// here: `file()`, `templatefile()`, tfvars, `--var-file` and config `var-files`.
+/// a regular file and holds at most `cap` bytes. Every read a linted file or a config can cause
+/// goes through here: `file()`, `templatefile()`, `fileset()`, tfvars, config `var-files`, the
+/// config file found by discovery. (Paths typed on the command line go through [`read_named`].)
 pub fn read_confined(root: &Path, path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
     let resolved = std::fs::canonicalize(path).map_err(|e| io_refusal(path, &e))?;
     if !resolved.starts_with(root) {
         return Err(Refusal::Outside(path.to_path_buf()));
     }
     read_regular(&resolved, cap).map_err(|r| r.renamed(path))
+}
+
+/// Reads a path the user typed on the command line (`--var-file`, `--baseline`, `--config`): the
+/// user's choice, so a path that names a place outside every root in `roots` is read as named
+/// (a regular file of at most `cap` bytes). A path that enters a root on the way (a prefix of
+/// it, symlinks resolved, lies inside one) names something the repository controls: it must
+/// then resolve inside that root, as [`read_confined`] requires. So `--var-file ../ci.tfvars`
+/// is read, while `--var-file env/prod.tfvars` turned into a link to `/proc/self/environ` by a
+/// pull request is refused.
+pub fn read_named(roots: &[PathBuf], path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
+    match entered_root(roots, path) {
+        Some(root) => read_confined(root, path, cap),
+        None => read_regular(path, cap),
+    }
+}
+
+/// The root of `roots` that `path`, as typed, enters: one that a prefix of it (made absolute,
+/// `.` and `..` taken lexically, then symlinks resolved) lies in.
+pub fn entered_root<'r>(roots: &'r [PathBuf], path: &Path) -> Option<&'r Path> {
+    let lexical = crate::config::normalize(&crate::config::absolute(path));
+    let prefixes: Vec<PathBuf> = lexical.ancestors().map(canonical).collect();
+    roots
+        .iter()
+        .find(|root| prefixes.iter().any(|p| p.starts_with(root)))
+        .map(PathBuf::as_path)
 }
 
 /// Reads `path` if it is a regular file of at most `cap` bytes; a FIFO, device, socket or folder
@@ -234,6 +262,51 @@ mod tests {
         std::fs::write(top.join("secret"), "x").expect("file");
         std::os::unix::fs::symlink(top.join("secret"), repo.join("link")).expect("symlink");
         assert!(!contains(&repo, &repo.join("link")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn named_paths_outside_every_root_are_the_users_choice() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = canonical(tmp.path());
+        let repo = top.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).expect("dirs");
+        std::fs::create_dir_all(repo.join("env")).expect("dirs");
+        std::fs::write(top.join("ci.tfvars"), "a = 1").expect("file");
+        std::fs::write(repo.join("env/prod.tfvars"), "b = 2").expect("file");
+        std::os::unix::fs::symlink(top.join("ci.tfvars"), repo.join("env/link.tfvars"))
+            .expect("symlink");
+        std::os::unix::fs::symlink(&top, repo.join("up")).expect("symlink");
+        std::os::unix::fs::symlink(&repo, top.join("alias")).expect("symlink");
+        let roots = vec![repo.clone()];
+        // Outside the root as typed: read.
+        assert_eq!(
+            read_named(&roots, &top.join("ci.tfvars"), 100).expect("outside"),
+            b"a = 1"
+        );
+        assert_eq!(
+            read_named(&roots, &repo.join("../ci.tfvars"), 100).expect("outside"),
+            b"a = 1"
+        );
+        // Inside: read when it stays inside.
+        assert_eq!(
+            read_named(&roots, &repo.join("env/prod.tfvars"), 100).expect("inside"),
+            b"b = 2"
+        );
+        // Entering the root, then leaving it through a link: refused, however the root is named.
+        for bad in [
+            repo.join("env/link.tfvars"),
+            repo.join("up/ci.tfvars"),
+            top.join("alias/env/link.tfvars"),
+        ] {
+            let e = read_named(&roots, &bad, 100).expect_err("through the repository");
+            assert!(matches!(e, Refusal::Outside(_)), "{}: {e:?}", bad.display());
+        }
+        // Still only regular files of at most the cap.
+        let e = read_named(&roots, &top.join("ci.tfvars"), 2).expect_err("large");
+        assert!(matches!(e, Refusal::TooLarge { .. }), "{e:?}");
+        let e = read_named(&roots, Path::new("/dev/zero"), 100).expect_err("device");
+        assert!(matches!(e, Refusal::NotRegular { .. }), "{e:?}");
     }
 
     #[cfg(unix)]

@@ -64,7 +64,33 @@ fn setup() -> Setup {
     std::fs::write(
         top.join("outside_module/main.tf"),
         format!(
-            "resource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Action = \"{MARKER}:Get\", Resource = \"*\" }}] }})\n}}\n"
+            "resource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Action = \"{MARKER}:Get\", Resource = \"*\" }}] }})\n}}\n\noutput \"action\" {{\n  value = \"{MARKER}:Out\"\n}}\n"
+        ),
+    )
+    .unwrap();
+    // A name that `fileset()` would list, were it to look outside.
+    std::fs::write(top.join(format!("{MARKER}.json")), "{}").unwrap();
+    symlink(top.join("outside_module"), repo.join("modlink/out")).unwrap();
+    symlink(
+        top.join("secret.json"),
+        repo.join("fileset/policies/link.json"),
+    )
+    .unwrap();
+    symlink(&top, repo.join("fileset/policies/up")).unwrap();
+    // Absolute paths (they depend on where the test runs): inside the root read as relative
+    // ones are, outside refused.
+    std::fs::create_dir(repo.join("abspath")).unwrap();
+    std::fs::write(
+        repo.join("abspath/inside.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:role/x"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("abspath/main.tf"),
+        format!(
+            "resource \"aws_iam_policy\" \"inside\" {{\n  policy = file(\"{inside}\")\n}}\n\nresource \"aws_iam_policy\" \"outside\" {{\n  policy = file(\"{outside}\")\n}}\n\nresource \"aws_iam_policy\" \"template\" {{\n  policy = templatefile(\"{outside}\", {{}})\n}}\n\nlocals {{\n  stolen = file(\"{outside}\")\n}}\n\nresource \"aws_iam_policy\" \"via_local\" {{\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Action = local.stolen, Resource = \"*\" }}] }})\n}}\n",
+            inside = repo.join("abspath/inside.json").display(),
+            outside = top.join("secret.json").display(),
         ),
     )
     .unwrap();
@@ -145,11 +171,14 @@ fn no_outside_byte_reaches_any_format() {
                 .arg(&arg));
             assert_nothing_leaked(&output, &format!("{format} from {}", cwd.display()));
         }
-        // Each folder named on its own, and a var file pointing outside.
-        for dir in ["exfil", "tfvars", "module", "explode"] {
+        // Each folder named on its own, and a `--var-file` inside the repository that a link
+        // turns outside (the user named a file of the repository, not the outside one).
+        for dir in [
+            "exfil", "tfvars", "module", "modlink", "abspath", "fileset", "explode",
+        ] {
             let output = run(iamlint(&s.repo)
                 .args(["check", "--format", format, dir])
-                .args(["--var-file", "../secret.tfvars"]));
+                .args(["--var-file", "tfvars/terraform.tfvars"]));
             assert_nothing_leaked(&output, &format!("{format} on {dir}"));
         }
     }
@@ -193,8 +222,9 @@ fn special_files_are_errors_at_once_and_scans_count_what_they_skip() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let skipped = &json["summary"]["skipped"];
-    // exfil/link.json, exfil/up, fixme/linked.json, tfvars/terraform.tfvars; the FIFO.
-    assert_eq!(skipped["symlinks"], 4, "{json:#}");
+    // exfil/link.json, exfil/up, fileset/policies/link.json, fileset/policies/up,
+    // fixme/linked.json, modlink/out, tfvars/terraform.tfvars; the FIFO.
+    assert_eq!(skipped["symlinks"], 7, "{json:#}");
     assert_eq!(skipped["special_files"], 1, "{json:#}");
 }
 
@@ -305,4 +335,251 @@ fn exploding_strings_give_bounded_messages() {
         .max()
         .unwrap_or(0);
     assert!(longest < 8_000, "a line of {longest} bytes");
+}
+
+/// A folder `name` of the repository holding the `tfvars/` module and an `iamlint.toml` of
+/// `config` (written at run time: a broken config stops the whole run, so it cannot sit in the
+/// tree the other tests scan).
+fn configured(s: &Setup, name: &str, config: &str) -> PathBuf {
+    let dir = s.repo.join(name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(s.repo.join("tfvars/main.tf"), dir.join("main.tf")).unwrap();
+    std::fs::write(dir.join("iamlint.toml"), config).unwrap();
+    dir
+}
+
+#[test]
+fn config_files_and_the_files_they_name_stay_inside_the_root() {
+    let s = setup();
+    // Outside TOML whose keys would be echoed in an "unknown key" error.
+    std::fs::write(s.top.join("secret.toml"), format!("{MARKER} = \"x\"\n")).unwrap();
+    let linked = s.repo.join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::fs::copy(s.repo.join("tfvars/main.tf"), linked.join("main.tf")).unwrap();
+    symlink(s.top.join("secret.toml"), linked.join("iamlint.toml")).unwrap();
+    configured(
+        &s,
+        "varfiles",
+        "[terraform]\nvar-files = [\"../../secret.tfvars\"]\n",
+    );
+    configured(&s, "recipes", "recipe-dirs = [\"../../outside_module\"]\n");
+    for (dir, expected) in [
+        (
+            "linked",
+            "iamlint.toml: cannot read config: it is outside the repository root",
+        ),
+        (
+            "varfiles",
+            "variables file `../../secret.tfvars` is outside the repository root",
+        ),
+        (
+            "recipes",
+            "recipe folder `../../outside_module` is outside the repository root",
+        ),
+    ] {
+        for format in FORMATS {
+            let out = iamlint(&s.repo)
+                .args(["check", "--format", format, dir])
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_nothing_leaked(&text, &format!("{format} on {dir}"));
+            assert_eq!(out.status.code(), Some(2), "{dir}: {text}");
+            assert!(text.contains(expected), "{dir}: {text}");
+        }
+    }
+    // `--config` naming the repository's file: the link out is refused the same way.
+    let out = run(iamlint(&s.repo).args(["check", "--config", "linked/iamlint.toml", "tfvars"]));
+    assert_nothing_leaked(&out, "--config");
+    assert!(out.contains("outside the repository root"), "{out}");
+}
+
+#[test]
+fn a_committed_baseline_linked_outside_is_not_read() {
+    let s = setup();
+    // A JSON file whose string would be echoed by a type error.
+    std::fs::write(
+        s.top.join("secret_baseline.json"),
+        format!("{{\"version\": \"{MARKER}\", \"findings\": []}}"),
+    )
+    .unwrap();
+    symlink(
+        s.top.join("secret_baseline.json"),
+        s.repo.join("baseline.json"),
+    )
+    .unwrap();
+    for format in FORMATS {
+        let out = iamlint(&s.repo)
+            .args([
+                "check",
+                "--format",
+                format,
+                "--baseline",
+                "baseline.json",
+                "fixme",
+            ])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_nothing_leaked(&text, &format!("{format} --baseline"));
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains("baseline.json: cannot read baseline: it is outside the repository root"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_path_the_user_names_outside_the_repository_is_read() {
+    // The command line is the user's: `--var-file ../x.tfvars` is a file they chose. (The
+    // marker showing up proves the read, where the repository's own links are refused above.)
+    let s = setup();
+    // The whole repository: a partial run keeps only findings located in the paths it names.
+    let out = run(iamlint(&s.repo)
+        .args(["check", "--color", "never", "."])
+        .args(["--var-file", "../secret.tfvars"]));
+    assert!(out.contains(&format!("`{MARKER}:GetObject`")), "{out}");
+    // A baseline kept outside the repository: read, so it hides the finding it records.
+    iamlint(&s.repo)
+        .args(["check", "--write-baseline", "../user.json", "fixme"])
+        .assert()
+        .success();
+    let out = run(iamlint(&s.repo).args(["check", "--baseline", "../user.json", "fixme"]));
+    assert!(!out.contains("cannot read baseline"), "{out}");
+    assert!(!out.contains("redundant-action"), "{out}");
+    assert!(out.contains("1 finding suppressed"), "{out}");
+}
+
+#[test]
+fn module_sources_and_absolute_paths_inside_the_root_are_read_outside_refused() {
+    let s = setup();
+    let out = iamlint(&s.repo)
+        .args(["check", "--format", "json", "modlink", "abspath"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_nothing_leaked(&text, "modlink and abspath");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let has = |rule: &str, path: &str, message: &str| {
+        findings.iter().any(|f| {
+            f["rule"] == rule
+                && f["path"].as_str().unwrap_or("").ends_with(path)
+                && f["message"].as_str().unwrap_or("").contains(message)
+        })
+    };
+    // The module inside the repository: its output was evaluated (spans at the reference).
+    assert!(
+        has("wildcard-action", "modlink/main.tf", "`s3:*`"),
+        "{json:#}"
+    );
+    // The linked one outside: not read, and said so.
+    assert!(
+        has(
+            "unresolved-reference",
+            "modlink/main.tf",
+            "module source `./out` is outside the repository"
+        ),
+        "{json:#}"
+    );
+    // An absolute path inside the root is read like a relative one.
+    assert!(
+        has("wildcard-action", "abspath/inside.json", "`iam:*`"),
+        "{json:#}"
+    );
+    assert!(
+        has(
+            "unresolved-reference",
+            "abspath/main.tf",
+            "outside the repository root: not read"
+        ),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn write_baseline_never_writes_through_a_link_in_the_repository() {
+    let s = setup();
+    let target = s.top.join("outside_baseline.json");
+    std::fs::write(&target, MARKER).unwrap();
+    symlink(&target, s.repo.join("baseline.json")).unwrap();
+    symlink(&s.top, s.repo.join("out")).unwrap();
+    for path in ["baseline.json", "out/outside_baseline.json"] {
+        let out = run(iamlint(&s.repo).args(["check", "--write-baseline", path, "fixme"]));
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            MARKER,
+            "{path}: {out}"
+        );
+        assert!(out.contains("cannot write baseline"), "{path}: {out}");
+    }
+    assert!(std::fs::symlink_metadata(s.repo.join("baseline.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // Outside the repository, as the user names it: written.
+    iamlint(&s.repo)
+        .args([
+            "check",
+            "--write-baseline",
+            "../user_baseline.json",
+            "fixme",
+        ])
+        .assert()
+        .success();
+    assert!(s.top.join("user_baseline.json").is_file());
+}
+
+#[test]
+fn fileset_lists_inside_the_root_only_without_links_and_bounded() {
+    let s = setup();
+    let many = s.repo.join("fileset/many");
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..=iamlint::frontend::terraform::MAX_FILESET_ENTRIES {
+        std::fs::write(many.join(format!("f{i}")), "").unwrap();
+    }
+    let out = iamlint(&s.repo)
+        .args(["check", "--format", "json", "fileset", "exfil"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_nothing_leaked(&text, "fileset");
+    assert!(!text.contains("link.json"), "a link was listed: {text}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    // Listed inside: the policy of `for_each = fileset(...)` was read.
+    assert!(
+        messages.iter().any(|m| m.starts_with("`iam:*` allows")),
+        "{messages:#?}"
+    );
+    // `../..` and `/` are refused, naming the path. (A `for_each` over a refused `fileset` has
+    // no instances to read: its `file()` path is not known, as the no-leak test checks.)
+    for base in ["../..", "/"] {
+        assert!(
+            messages.iter().any(|m| m.contains(&format!(
+                "`fileset`: cannot list `{base}`: it is outside the repository root"
+            ))),
+            "{base}: {messages:#?}"
+        );
+    }
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`fileset` looked at more than 10000 entries")),
+        "{messages:#?}"
+    );
 }

@@ -547,7 +547,9 @@ type Sides = (Side, Side, Option<git::TempDir>);
 /// and `--var`, which apply to both sides.
 fn side_options(root: &Path, vars: &[VarSetting]) -> Result<LintOptions, String> {
     let config = match crate::config::nearest(root, root) {
-        Some(path) => crate::config::Config::load(&path).map_err(|e| e.to_string())?,
+        // Inside the side's root, as `check` reads a discovered config.
+        Some(path) => crate::config::Config::load(&path, &crate::root::canonical(root))
+            .map_err(|e| e.to_string())?,
         None => crate::config::Config::default(),
     };
     let mut opts = LintOptions {

@@ -27,6 +27,7 @@ use crate::source::{FileId, Located, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
 use crate::ParseError;
 
+pub use eval::MAX_FILESET_ENTRIES;
 pub use module::clear_cache;
 pub(crate) use resources::{identity_policy_attr, resource_policy_attr};
 

@@ -225,9 +225,15 @@ impl DirEntry {
             .get(i)?
             .get_or_init(|| {
                 let path = self.paths.get(i)?.clone();
+                // The folder was checked to lie inside the repository root and `paths` are its
+                // regular files, never links: each is read as any referenced file is, opened
+                // without blocking, at most 16 MiB ([`crate::root::read_regular`]).
                 let text = match text {
                     Some(t) => t.to_string(),
-                    None => crate::lint::bytes_to_text(std::fs::read(&path).ok()?).ok()?,
+                    None => crate::lint::bytes_to_text(
+                        crate::root::read_regular(&path, crate::root::MAX_REFERENCED_BYTES).ok()?,
+                    )
+                    .ok()?,
                 };
                 Some(Arc::new(ParsedFile::parse(path, text)))
             })

@@ -233,11 +233,7 @@ impl Eval<'_> {
             return PolicyValue::Unknown(unknown(call_text(), "the file path is not known", span));
         };
         let Some(path) = self.resolve_path(src.key, rel) else {
-            return PolicyValue::Unknown(unknown(
-                call_text(),
-                "files outside the module's folder tree are not read",
-                span,
-            ));
+            return PolicyValue::Unknown(unknown(call_text(), "the module is not on disk", span));
         };
         let (id, text) = match self.load_file(path) {
             Ok(loaded) => loaded,
@@ -295,11 +291,12 @@ impl Eval<'_> {
         }
     }
 
-    /// A path named in a module file, relative to the module's folder. Absolute paths are not read.
+    /// A path named in a module file: absolute, or relative to the module's folder. Either is
+    /// read only inside the repository root ([`Eval::load_file`]).
     fn resolve_path(&self, _key: FileKey, rel: &str) -> Option<PathBuf> {
         let rel_path = Path::new(rel);
         if rel_path.is_absolute() {
-            return None;
+            return Some(rel_path.to_path_buf());
         }
         let dir = self.module.dir_path.as_ref()?;
         let stripped = rel.strip_prefix("./").unwrap_or(rel);

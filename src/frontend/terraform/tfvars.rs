@@ -17,8 +17,12 @@ use crate::ParseError;
 /// One variable setting from the command line or the config, applied in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VarSetting {
-    /// `--var-file FILE`: a `.tfvars` (HCL) or `.tfvars.json` file.
+    /// `--var-file FILE`: a `.tfvars` (HCL) or `.tfvars.json` file the user named on the command
+    /// line, read by [`crate::root::read_named`] (outside the repository if the user says so).
     File(PathBuf),
+    /// A `var-files` entry of a config file: written in the repository, so read only inside its
+    /// root ([`crate::root::read_confined`]).
+    ConfigFile(PathBuf),
     /// `--var NAME=VALUE`.
     Value { name: String, value: String },
 }
@@ -90,11 +94,12 @@ fn is_identifier(s: &str) -> bool {
 /// Fills `ev.inputs` for a root module from its folder's tfvars files and `settings`.
 pub(super) fn load(ev: &mut Eval<'_>, settings: &[VarSetting], errors: &mut Vec<ParseError>) {
     for path in ev.module.tfvars.clone() {
-        load_file(ev, &path, errors);
+        load_file(ev, &path, Origin::Repository, errors);
     }
     for setting in settings {
         match setting {
-            VarSetting::File(path) => load_file(ev, path, errors),
+            VarSetting::File(path) => load_file(ev, path, Origin::CommandLine, errors),
+            VarSetting::ConfigFile(path) => load_file(ev, path, Origin::Repository, errors),
             VarSetting::Value { name, value } => {
                 let node = command_line_value(ev, name, value);
                 ev.inputs.insert(name.clone(), node);
@@ -105,11 +110,25 @@ pub(super) fn load(ev: &mut Eval<'_>, settings: &[VarSetting], errors: &mut Vec<
 
 const NO_REFERENCES: &str = "a variables file cannot refer to other values";
 
-fn load_file(ev: &mut Eval<'_>, path: &Path, errors: &mut Vec<ParseError>) {
-    // Inside the repository root, a regular file, at most 16 MiB (`crate::root`): a symlinked
-    // `terraform.tfvars` or a `var-files` entry pointing outside is refused, naming the path.
+/// Who named a variables file: the repository (tfvars beside the module, config `var-files`) or
+/// the user on the command line.
+#[derive(Clone, Copy)]
+enum Origin {
+    Repository,
+    CommandLine,
+}
+
+fn load_file(ev: &mut Eval<'_>, path: &Path, origin: Origin, errors: &mut Vec<ParseError>) {
+    // A regular file of at most 16 MiB (`crate::root`), inside the repository root: a symlinked
+    // `terraform.tfvars` or a `var-files` entry pointing outside is refused, naming the path. A
+    // `--var-file` outside the repository is the user's choice, one inside must stay inside.
     let root = ev.sources.root().to_path_buf();
-    let text = match crate::root::read_confined(&root, path, crate::root::MAX_REFERENCED_BYTES)
+    let cap = crate::root::MAX_REFERENCED_BYTES;
+    let read = match origin {
+        Origin::Repository => crate::root::read_confined(&root, path, cap),
+        Origin::CommandLine => crate::root::read_named(&[root], path, cap),
+    };
+    let text = match read
         .map_err(|r| r.reason())
         .and_then(crate::lint::bytes_to_text)
     {

@@ -18,7 +18,7 @@ use super::collections::{dedup, set_order};
 use super::ops::{bool_of, num_node};
 use super::{
     as_unknown, push_lit, push_value, scalar_from_parts, str_node, string_bytes, to_json, unknown,
-    unknown_as, Eval, Src, MAX_ITEMS, MAX_STRING,
+    unknown_as, Eval, Src, MAX_FILESET_ENTRIES, MAX_ITEMS, MAX_STRING,
 };
 use crate::model::{Scalar, Template, TemplatePart};
 use crate::source::Span;
@@ -423,6 +423,12 @@ impl Eval<'_> {
                 let (_, text) = self.read_module_file(&rel)?;
                 Ok(str_node(text, span))
             }
+            "fileset" => {
+                arity(args, 2, 2)?;
+                let (base, pattern) = (string(&args[0])?, string(&args[1])?);
+                let names = self.fileset(&base, &pattern)?;
+                array(names.into_iter().map(|n| str_node(n, span)).collect(), span)
+            }
             "templatefile" => {
                 arity(args, 2, 2)?;
                 let rel = string(&args[0])?;
@@ -475,17 +481,88 @@ impl Eval<'_> {
         }
     }
 
-    /// A file named by `file()`/`templatefile()`, relative to the module's folder, read once
-    /// into the source map. Absolute paths are not read (as for policy attributes).
-    fn read_module_file(&mut self, rel: &str) -> Result<(crate::source::FileId, String), Fail> {
-        if Path::new(rel).is_absolute() {
-            return not_known("files outside the module's folder tree are not read");
-        }
-        let Some(dir) = self.module.dir_path.clone() else {
-            return not_known("the module is not on disk");
+    /// `fileset(path, pattern)`: the regular files below `path` (relative to the module's folder,
+    /// or absolute) whose path relative to it matches `pattern` (`*` within a name, `**` across
+    /// folders, `?`, `[...]`, `{a,b}`), sorted. Only inside the repository root, symlinks
+    /// resolved; links below it are neither followed nor listed; no file is opened. At most
+    /// [`MAX_FILESET_ENTRIES`] entries are looked at and [`MAX_ITEMS`] names returned: past
+    /// either bound the value is unknown, naming the bound.
+    fn fileset(&mut self, base: &str, pattern: &str) -> Result<Vec<String>, Fail> {
+        let dir = if Path::new(base).is_absolute() {
+            Path::new(base).to_path_buf()
+        } else {
+            let Some(dir) = self.module.dir_path.clone() else {
+                return not_known("the module is not on disk");
+            };
+            dir.join(base.strip_prefix("./").unwrap_or(base))
         };
-        let stripped = rel.strip_prefix("./").unwrap_or(rel);
-        match self.load_file(dir.join(stripped)) {
+        let matcher = match globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+        {
+            Ok(glob) => glob.compile_matcher(),
+            Err(e) => return err(format!("invalid pattern `{pattern}`: {}", e.kind())),
+        };
+        // Terraform lists nothing below a folder that does not exist.
+        let Ok(resolved) = std::fs::canonicalize(&dir) else {
+            return Ok(Vec::new());
+        };
+        if !resolved.starts_with(self.sources.root()) {
+            return not_known(format!(
+                "`fileset`: cannot list `{base}`: it is outside the repository root: not read"
+            ));
+        }
+        let mut names = Vec::new();
+        let mut seen = 0usize;
+        let mut stack = vec![resolved.clone()];
+        while let Some(folder) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.filter_map(Result::ok) {
+                seen += 1;
+                if seen > MAX_FILESET_ENTRIES || !self.charge(1) {
+                    return not_known(format!(
+                        "evaluation stopped: `fileset` looked at more than {MAX_FILESET_ENTRIES} entries"
+                    ));
+                }
+                // `file_type` does not follow links: a link is neither listed nor entered.
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                let path = entry.path();
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file() {
+                    let Ok(relative) = path.strip_prefix(&resolved) else {
+                        continue;
+                    };
+                    let name = crate::source::display_path(relative);
+                    if matcher.is_match(&name) {
+                        if names.len() == MAX_ITEMS {
+                            return too_many();
+                        }
+                        names.push(name);
+                    }
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// A file named by `file()`/`templatefile()`, relative to the module's folder or absolute,
+    /// read once into the source map, only inside the repository root ([`Eval::load_file`]).
+    fn read_module_file(&mut self, rel: &str) -> Result<(crate::source::FileId, String), Fail> {
+        let path = if Path::new(rel).is_absolute() {
+            Path::new(rel).to_path_buf()
+        } else {
+            let Some(dir) = self.module.dir_path.clone() else {
+                return not_known("the module is not on disk");
+            };
+            dir.join(rel.strip_prefix("./").unwrap_or(rel))
+        };
+        match self.load_file(path) {
             Ok(loaded) => Ok(loaded),
             Err(message) => err(message),
         }

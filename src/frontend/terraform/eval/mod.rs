@@ -64,6 +64,9 @@ pub struct Budget {
 /// `setproduct`).
 pub const MAX_ITEMS: usize = 10_000;
 
+/// The most folder entries one `fileset()` call looks at (files, folders and links alike).
+pub const MAX_FILESET_ENTRIES: usize = 10_000;
+
 /// Where an expression was written: the module file (for `local`/`var` lookups), the id its spans
 /// get, and the text its spans index.
 #[derive(Clone, Copy)]

@@ -109,7 +109,8 @@ impl<'m> Eval<'m> {
             return unknown(named, "the module's folder is not known", span);
         };
         let dir = normalize(&caller_dir.join(source));
-        if !allowed(&caller_dir, &canonical(&dir)) {
+        // The run's repository root, as for the call itself (`calls::call`).
+        if !allowed(self.sources.root(), &canonical(&dir)) {
             return unknown(
                 named,
                 format!("module source `{source}` is outside the repository: not evaluated"),

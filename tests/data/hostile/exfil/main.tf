@@ -33,3 +33,20 @@ locals {
 resource "aws_iam_policy" "via_local" {
   policy = local.stolen
 }
+
+resource "aws_iam_policy" "fileset_up" {
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = fileset("../..", "**"), Resource = "*" }] })
+}
+
+resource "aws_iam_policy" "fileset_abs" {
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = fileset("/", "etc/*"), Resource = "*" }] })
+}
+
+resource "aws_iam_policy" "fileset_each" {
+  for_each = fileset("${path.module}/../..", "*.json")
+  policy   = file("${path.module}/../../${each.value}")
+}
+
+resource "aws_iam_policy" "cwd" {
+  policy = file("${path.cwd}/../secret.json")
+}

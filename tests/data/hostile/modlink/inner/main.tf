@@ -1,0 +1,3 @@
+output "action" {
+  value = "s3:*"
+}
