@@ -72,11 +72,20 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
                 message: format!("cannot read path: {}", lower_first(&e.to_string())),
             }),
             Ok(meta) if meta.is_dir() => walk(path, &crate::root::of(path), &mut out),
-            Ok(meta) if meta.is_file() => out.push(Discovered::File {
-                path: path.clone(),
-                explicit: true,
-                root: crate::root::of(path),
-            }),
+            Ok(meta) if meta.is_file() => match link_out_of_repository(path) {
+                Some(repository) => out.push(Discovered::Error {
+                    path: path.clone(),
+                    message: format!(
+                        "not read: a link to a file outside its repository `{}`",
+                        crate::source::display_path(&repository)
+                    ),
+                }),
+                None => out.push(Discovered::File {
+                    path: path.clone(),
+                    explicit: true,
+                    root: crate::root::of(path),
+                }),
+            },
             Ok(meta) => out.push(Discovered::Error {
                 path: path.clone(),
                 message: format!(
@@ -87,6 +96,24 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
         }
     }
     out
+}
+
+/// For a file named on the command line that is a symlink: the git repository its link lies in
+/// when the link points outside it. Names handed over by a hook or by `git diff --name-only`
+/// come from the change under review, so a committed link to `../../secret.json` is not followed
+/// out of the repository. A link outside every repository is the user's own and is followed.
+fn link_out_of_repository(path: &Path) -> Option<PathBuf> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return None;
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder = crate::root::canonical(folder);
+    let repository = folder.ancestors().find(|a| a.join(".git").exists())?;
+    (!crate::root::canonical(path).starts_with(repository)).then(|| repository.to_path_buf())
 }
 
 fn walk(dir: &Path, repo_root: &Path, out: &mut Vec<Discovered>) {

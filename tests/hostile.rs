@@ -583,3 +583,40 @@ fn fileset_lists_inside_the_root_only_without_links_and_bounded() {
         "{messages:#?}"
     );
 }
+
+#[test]
+fn a_named_link_out_of_the_repository_is_not_followed() {
+    // Hooks and `git diff --name-only | xargs iamlint` pass names taken from the change: a
+    // committed link to a file outside the repository is an error entry naming the link, and the
+    // other named files are still linted.
+    let s = setup();
+    symlink(s.top.join("secret.json"), s.repo.join("named.json")).unwrap();
+    std::fs::write(
+        s.repo.join("target.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    // A link to a file inside the repository is followed as before.
+    symlink(s.repo.join("target.json"), s.repo.join("inside.json")).unwrap();
+    for format in FORMATS {
+        let out = iamlint(&s.repo)
+            .args(["check", "--format", format, "named.json", "inside.json"])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_nothing_leaked(&text, &format!("{format} named link"));
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains("a link to a file outside its repository"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wildcard-action"),
+            "the inside link is linted: {text}"
+        );
+    }
+}
