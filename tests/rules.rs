@@ -358,8 +358,8 @@ fn rule_docs_are_generated_and_fresh() {
 /// few seconds even in a debug build; both were quadratic (minutes).
 /// Issue #17's `duplicate_sid` probe, scaled down: every statement repeats one `Sid`. One finding per
 /// repeat, each with one related label at the first use (never one per pair), in statement order;
-/// the JSON output of all of them (rendered in bounded batches, a big file's split in chunks) has
-/// exactly those findings, each with its one label, in the same order.
+/// the JSON output of all of them (rendered in bounded batches, a big file's split in chunks) and
+/// the SARIF output (written result by result) have exactly those findings, each with its one label.
 #[test]
 fn one_sid_repeated_everywhere_gives_one_finding_per_repeat() {
     let n = 5_000;
@@ -419,6 +419,25 @@ fn one_sid_repeated_everywhere_gives_one_finding_per_repeat() {
         .collect();
     assert_eq!(columns.len(), n - 1);
     assert!(columns.windows(2).all(|w| w[0] < w[1]));
+
+    // SARIF writes its results one at a time into the log: still one valid document.
+    let mut out = Vec::new();
+    iamlint::output::render(
+        &full,
+        iamlint::output::OutputFormat::Sarif,
+        &Default::default(),
+        &mut out,
+    )
+    .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2 * n - 1);
+    let repeats = results
+        .iter()
+        .filter(|r| r["ruleId"] == "duplicate-sid")
+        .inspect(|r| assert_eq!(r["relatedLocations"].as_array().unwrap().len(), 1))
+        .count();
+    assert_eq!(repeats, n - 1);
 }
 
 #[test]
