@@ -94,7 +94,8 @@ pub struct Finding {
     /// What to do, imperative.
     pub help: Option<String>,
     pub related: Vec<Label>,
-    pub fix: Option<Fix>,
+    /// Boxed: most findings have none, and a run may hold hundreds of thousands of findings.
+    pub fix: Option<Box<Fix>>,
     /// Logical path of the element (`aws_iam_policy.ci.policy/Statement[0]/Action[2]`).
     pub logical_path: Option<String>,
     /// Set when a suppression or baseline matched; suppressed findings are kept until output.
@@ -166,7 +167,7 @@ impl FindingBuilder {
     }
 
     pub fn fix(mut self, fix: Fix) -> Self {
-        self.finding.fix = Some(fix);
+        self.finding.fix = Some(Box::new(fix));
         self
     }
 
@@ -176,12 +177,15 @@ impl FindingBuilder {
     }
 
     /// The finding, with values it echoes from the input clipped ([`crate::text::clip_echoed`]):
-    /// every output format gets the same bounded text.
+    /// every output format gets the same bounded text. Its text and labels are trimmed to their
+    /// length: a run may hold hundreds of thousands of findings until output, and `format!` and
+    /// `Vec` growth leave up to half of each unused (a label list has room for 4 at least).
     pub fn build(mut self) -> Finding {
         fn clip(s: &mut String) {
             if let std::borrow::Cow::Owned(short) = crate::text::clip_echoed(s) {
                 *s = short;
             }
+            s.shrink_to_fit();
         }
         clip(&mut self.finding.message);
         if let Some(help) = self.finding.help.as_mut() {
@@ -189,6 +193,17 @@ impl FindingBuilder {
         }
         for label in &mut self.finding.related {
             clip(&mut label.note);
+        }
+        self.finding.related.shrink_to_fit();
+        if let Some(path) = self.finding.logical_path.as_mut() {
+            path.shrink_to_fit();
+        }
+        if let Some(fix) = self.finding.fix.as_mut() {
+            fix.title.shrink_to_fit();
+            fix.edits.shrink_to_fit();
+            if let Some(snippet) = fix.snippet.as_mut() {
+                snippet.shrink_to_fit();
+            }
         }
         self.finding
     }

@@ -274,6 +274,8 @@ impl Parser<'_> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
+                    // Growth leaves up to half a list unused; a big file's tree is mostly lists.
+                    items.shrink_to_fit();
                     return Ok(Node::new(
                         NodeKind::Array(items),
                         self.span(start, self.pos),
@@ -333,6 +335,7 @@ impl Parser<'_> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
+                    entries.shrink_to_fit();
                     return Ok(Node::new(
                         NodeKind::Object(entries),
                         self.span(start, self.pos),

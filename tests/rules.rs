@@ -356,6 +356,90 @@ fn rule_docs_are_generated_and_fresh() {
 /// Issue #17: rules linear in their input. 20,000 distinct wildcards in one `Action` list (each
 /// covered by `s3:*`) and 100,000 statements with distinct `Sid`s (one repeated) are judged in a
 /// few seconds even in a debug build; both were quadratic (minutes).
+/// Issue #17's `duplicate_sid` probe, scaled down: every statement repeats one `Sid`. One finding per
+/// repeat, each with one related label at the first use (never one per pair), in statement order;
+/// the JSON output of all of them (rendered in bounded batches, a big file's split in chunks) and
+/// the SARIF output (written result by result) have exactly those findings, each with its one label.
+#[test]
+fn one_sid_repeated_everywhere_gives_one_finding_per_repeat() {
+    let n = 5_000;
+    let statements: Vec<&str> = (0..n)
+        .map(|_| "{\"Sid\": \"Same\", \"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}")
+        .collect();
+    let text = format!(
+        "{{\"Version\": \"2012-10-17\", \"Statement\": [{}]}}",
+        statements.join(",")
+    );
+    let first = text.find("\"Same\"").unwrap() as u32;
+    let opts = LintOptions {
+        select: Some(vec![RuleId::DuplicateSid, RuleId::ResourceStar]),
+        ..LintOptions::default()
+    };
+    let report = lint_text(Path::new("sids.json"), text, &opts);
+    let dup: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == RuleId::DuplicateSid)
+        .collect();
+    assert_eq!(dup.len(), n - 1);
+    assert!(dup
+        .iter()
+        .all(|f| f.related.len() == 1 && f.related[0].span.start == first));
+    assert!(dup.windows(2).all(|w| w[0].span.start < w[1].span.start));
+    assert!(dup.iter().all(|f| f.span.start > first));
+    // Sorted by position across rules (each statement's `Sid` before its `Resource`).
+    assert_eq!(report.findings.len(), 2 * n - 1);
+    assert!(report
+        .findings
+        .windows(2)
+        .all(|w| w[0].span.start <= w[1].span.start));
+
+    let mut out = Vec::new();
+    let full = iamlint::lint::Report {
+        files: vec![report],
+        ..Default::default()
+    };
+    iamlint::output::render(
+        &full,
+        iamlint::output::OutputFormat::Json,
+        &Default::default(),
+        &mut out,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2 * n - 1);
+    let columns: Vec<u64> = findings
+        .iter()
+        .filter(|f| f["rule"] == "duplicate-sid")
+        .map(|f| {
+            assert_eq!(f["related"].as_array().unwrap().len(), 1);
+            f["column"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(columns.len(), n - 1);
+    assert!(columns.windows(2).all(|w| w[0] < w[1]));
+
+    // SARIF writes its results one at a time into the log: still one valid document.
+    let mut out = Vec::new();
+    iamlint::output::render(
+        &full,
+        iamlint::output::OutputFormat::Sarif,
+        &Default::default(),
+        &mut out,
+    )
+    .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2 * n - 1);
+    let repeats = results
+        .iter()
+        .filter(|r| r["ruleId"] == "duplicate-sid")
+        .inspect(|r| assert_eq!(r["relatedLocations"].as_array().unwrap().len(), 1))
+        .count();
+    assert_eq!(repeats, n - 1);
+}
+
 #[test]
 fn redundant_action_and_duplicate_sid_stay_linear() {
     let started = std::time::Instant::now();

@@ -84,7 +84,7 @@ fn real_report() -> Report {
         .iter_mut()
         .find(|f| f.rule == RuleId::WildcardAction)
         .expect("`\"Action\": \"*\"` is a wildcard-action finding");
-    finding.fix = Some(Fix {
+    finding.fix = Some(Box::new(Fix {
         title: "list the actions instead".into(),
         applicability: Applicability::Unsafe,
         edits: vec![Edit {
@@ -92,7 +92,7 @@ fn real_report() -> Report {
             replacement: "\"s3:GetObject\"".into(),
         }],
         snippet: None,
-    });
+    }));
     report
 }
 

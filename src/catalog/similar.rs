@@ -8,19 +8,22 @@ pub fn distance(a: &str, b: &str) -> usize {
 }
 
 /// [`distance`], or `None` as soon as it must exceed `max`: a did-you-mean compares the query with
-/// every action of a service, and almost all are far off.
+/// every action of a service, and almost all are far off. Those are mostly ruled out before the
+/// table is filled, by the letters the two do not share ([`shared_letters`]).
 pub fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     let (a, b) = (a.as_bytes(), b.as_bytes());
+    // Each edit changes at most one letter of each side, a transposition none: a letter of the
+    // longer side without a partner in the other costs at least one edit.
+    if a.len().max(b.len()) - shared_letters(a, b) > max {
+        return None;
+    }
     let same = |x: u8, y: u8| x.eq_ignore_ascii_case(&y);
     let w = b.len() + 1;
-    // Three rows: i-2, i-1, i.
-    let mut rows = vec![0usize; 3 * w];
-    for (j, cell) in rows[w..2 * w].iter_mut().enumerate() {
-        *cell = j;
-    }
+    // Three rows: i-2, i-1, i; rotated by swapping, not by moving their cells.
+    let mut prev2 = vec![0usize; w];
+    let mut prev: Vec<usize> = (0..w).collect();
+    let mut cur = vec![0usize; w];
     for i in 1..=a.len() {
-        let (prev2, rest) = rows.split_at_mut(w);
-        let (prev, cur) = rest.split_at_mut(w);
         cur[0] = i;
         let mut row_min = cur[0];
         for j in 1..=b.len() {
@@ -37,9 +40,28 @@ pub fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
         if row_min > max {
             return None;
         }
-        rows.rotate_left(w);
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    Some(rows[w + b.len()]).filter(|d| *d <= max)
+    Some(prev[b.len()]).filter(|d| *d <= max)
+}
+
+/// How many letters of `a` can be paired with an equal letter of `b` (ASCII case-insensitive),
+/// each letter used once.
+fn shared_letters(a: &[u8], b: &[u8]) -> usize {
+    let mut counts = [0u32; 256];
+    for &x in a {
+        counts[usize::from(x.to_ascii_lowercase())] += 1;
+    }
+    let mut shared = 0;
+    for &y in b {
+        let slot = &mut counts[usize::from(y.to_ascii_lowercase())];
+        if *slot > 0 {
+            *slot -= 1;
+            shared += 1;
+        }
+    }
+    shared
 }
 
 /// The largest distance worth suggesting for a query of this length: about a third of it,

@@ -3,7 +3,7 @@
 //! their own frontends.
 
 use crate::json;
-use crate::model::build::policy_from_node;
+use crate::model::build::{policy_from_node, policy_from_owned_node};
 use crate::model::{Attachment, FileModel, Origin, PolicyKind, Scalar, Syntax};
 use crate::source::{FileId, Located, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
@@ -76,8 +76,8 @@ pub fn parse_file(sources: &mut SourceMap) -> FileModel {
     match classify(&node) {
         JsonContent::Policy => {
             model.recognised = true;
-            model.docs.push(policy_from_node(
-                &node,
+            model.docs.push(policy_from_owned_node(
+                node,
                 PolicyKind::Unknown,
                 Syntax::Json,
                 "",

@@ -44,13 +44,38 @@ pub fn policy_from_node(
     path: impl Into<String>,
     origin: Origin,
 ) -> PolicyDoc {
-    let mut doc = PolicyDoc::new(kind, syntax, node.span, path);
+    let doc = PolicyDoc::new(kind, syntax, node.span, path);
+    build_policy(node, None, origin, doc)
+}
+
+/// [`policy_from_node`] for a tree that is not needed afterwards (a JSON policy file): each
+/// statement's subtree is freed as soon as its statement is built, so the tree and the model of a
+/// file with hundreds of thousands of statements are not held in full at the same time.
+pub fn policy_from_owned_node(
+    mut node: Node,
+    kind: PolicyKind,
+    syntax: Syntax,
+    path: impl Into<String>,
+    origin: Origin,
+) -> PolicyDoc {
+    let doc = PolicyDoc::new(kind, syntax, node.span, path);
+    let taken = statement_list(&mut node).map(std::mem::take);
+    build_policy(&node, taken, origin, doc)
+}
+
+fn build_policy(
+    node: &Node,
+    taken: Option<Vec<Node>>,
+    origin: Origin,
+    mut doc: PolicyDoc,
+) -> PolicyDoc {
     doc.origin = origin;
     // In Terraform, an attribute that evaluates to null is unset.
-    let nullable = matches!(syntax, Syntax::HclObject | Syntax::HclPolicyDocument);
+    let nullable = matches!(doc.syntax, Syntax::HclObject | Syntax::HclPolicyDocument);
     let mut b = Builder {
         doc: &mut doc,
         nullable,
+        taken,
     };
     b.policy(node);
     if doc.kind == PolicyKind::Unknown {
@@ -58,6 +83,25 @@ pub fn policy_from_node(
     }
     check_kind(&mut doc);
     doc
+}
+
+/// The list of statements `Builder::policy` reads (the entry [`lookup`] finds), when it is a list.
+fn statement_list(node: &mut Node) -> Option<&mut Vec<Node>> {
+    let NodeKind::Object(entries) = &mut node.kind else {
+        return None;
+    };
+    let i = entries
+        .iter()
+        .position(|(k, _)| k.value == "Statement")
+        .or_else(|| {
+            entries
+                .iter()
+                .position(|(k, _)| k.value.eq_ignore_ascii_case("Statement"))
+        })?;
+    match &mut entries[i].1.kind {
+        NodeKind::Array(items) => Some(items),
+        _ => None,
+    }
 }
 
 /// Identity unless some statement names a principal; then trust when every principal statement only
@@ -147,6 +191,8 @@ struct Builder<'a> {
     doc: &'a mut PolicyDoc,
     /// A null value is the same as an absent one (Terraform).
     nullable: bool,
+    /// The statement list, taken out of an owned tree ([`policy_from_owned_node`]).
+    taken: Option<Vec<Node>>,
 }
 
 impl Builder<'_> {
@@ -244,11 +290,24 @@ impl Builder<'_> {
                 self.doc.statement_key = Some(key.span);
                 match &value.kind {
                     NodeKind::Array(items) => {
-                        if items.is_empty() {
+                        // Taken out of an owned tree: read from there, each freed once read.
+                        let taken = self.taken.take();
+                        let count = taken.as_ref().map_or(items.len(), Vec::len);
+                        if count == 0 {
                             self.problem(value.span, "`Statement` is an empty list");
                         }
-                        for item in items {
-                            self.statement(item);
+                        self.doc.statements.reserve_exact(count);
+                        match taken {
+                            Some(items) => {
+                                for item in items {
+                                    self.statement(&item);
+                                }
+                            }
+                            None => {
+                                for item in items {
+                                    self.statement(item);
+                                }
+                            }
                         }
                     }
                     NodeKind::Object(_) => self.statement(value),
@@ -299,9 +358,9 @@ impl Builder<'_> {
         }
         stmt.action = self.either(node, "Action", "NotAction", true);
         stmt.resource = self.either(node, "Resource", "NotResource", false);
-        stmt.principal = self.principal(node);
+        stmt.principal = self.principal(node).map(Box::new);
         if let Some((key, v)) = self.get(node, "Condition") {
-            stmt.condition = self.condition(key.span, v);
+            stmt.condition = self.condition(key.span, v).map(Box::new);
         }
         self.doc.statements.push(stmt);
     }
@@ -353,11 +412,14 @@ impl Builder<'_> {
                     self.problem(value.span, format!("`{name}` is an empty list"));
                 }
                 let nullable = self.nullable;
-                items
-                    .iter()
-                    .filter(|i| !(nullable && matches!(i.kind, NodeKind::Null)))
-                    .filter_map(|i| self.string(i, name))
-                    .collect()
+                // Sized up front: collecting from a filter leaves room for 4 items at least.
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    if !(nullable && matches!(item.kind, NodeKind::Null)) {
+                        out.extend(self.string(item, name));
+                    }
+                }
+                out
             }
             _ => self.string(value, name).into_iter().collect(),
         }

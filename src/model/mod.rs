@@ -293,8 +293,9 @@ pub struct Statement {
     pub effect: Option<Located<Scalar>>,
     pub action: Option<ListField>,
     pub resource: Option<ListField>,
-    pub principal: Option<PrincipalField>,
-    pub condition: Option<ConditionField>,
+    /// Boxed, as `condition`: most statements have neither, and a policy may have 400,000 statements.
+    pub principal: Option<Box<PrincipalField>>,
+    pub condition: Option<Box<ConditionField>>,
 }
 
 impl Statement {

@@ -180,25 +180,15 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
         },
     };
     let document = serde_json::to_string_pretty(&output).map_err(io::Error::other)?;
-    // The findings are most of the document: each file's are written out in parallel, then
-    // spliced in where the empty array stands (the keys before it hold no such text).
+    // The findings are most of the document: they are rendered in parallel, a bounded batch at a
+    // time, and spliced in where the empty array stands (the keys before it hold no such text).
     let Some((head, tail)) = document.split_once(EMPTY_FINDINGS) else {
         return Err(io::Error::other("JSON output lost its findings key"));
     };
-    let per_file: Vec<String> = report
-        .files
-        .par_iter()
-        .map(file_findings)
-        .collect::<io::Result<_>>()?;
     w.write_all(head.as_bytes())?;
     w.write_all(b"\"findings\": [")?;
-    let mut first = true;
-    for chunk in per_file.iter().filter(|c| !c.is_empty()) {
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        w.write_all(chunk.as_bytes())?;
-        first = false;
-    }
-    w.write_all(if first { b"]" } else { b"\n  ]" })?;
+    let any = write_findings(report, w)?;
+    w.write_all(if any { b"\n  ]" } else { b"]" })?;
     w.write_all(tail.as_bytes())?;
     writeln!(w)
 }
@@ -206,13 +196,83 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
 /// How `serde_json`'s pretty printer writes the empty findings array of [`Output`].
 const EMPTY_FINDINGS: &str = "\"findings\": []";
 
-/// A file's active findings as elements of the pretty-printed `findings` array (indented by two
-/// levels, separated by `,\n`); empty when it has none.
-fn file_findings(file: &crate::lint::FileReport) -> io::Result<String> {
-    let r = Resolver::new(&file.sources);
+/// Findings rendered by one task: a big file's findings are split into such chunks.
+const CHUNK: usize = 512;
+
+/// Findings rendered (in parallel) before their text is written out: bounds the text held at once
+/// whatever the number of findings (400,000 findings are some 700 MB of JSON).
+const BATCH: usize = 16 * CHUNK;
+
+/// Writes the elements of the `findings` array, file after file in report order; returns whether
+/// there was any. Chunks of at most [`CHUNK`] findings are rendered in parallel, [`BATCH`] findings
+/// at a time, and written as soon as their batch is done. A file's resolver is shared by all its
+/// chunks (its character table is built once, however many batches its findings span).
+fn write_findings(report: &Report, w: &mut dyn Write) -> io::Result<bool> {
+    let mut any = false;
+    let mut batch: Vec<(usize, &[Finding])> = Vec::new();
+    let mut in_batch = 0;
+    // The resolvers of the files of the batch, by file index; the last one is kept for the next
+    // batch, which may go on with the same file.
+    let mut resolvers: Vec<(usize, Resolver)> = Vec::new();
+    let chunks = report
+        .files
+        .iter()
+        .enumerate()
+        .flat_map(|(i, file)| file.findings.chunks(CHUNK).map(move |c| (i, c)));
+    for (i, chunk) in chunks {
+        batch.push((i, chunk));
+        in_batch += chunk.len();
+        if in_batch >= BATCH {
+            any |= write_batch(report, &batch, &mut resolvers, any, w)?;
+            batch.clear();
+            in_batch = 0;
+        }
+    }
+    any |= write_batch(report, &batch, &mut resolvers, any, w)?;
+    Ok(any)
+}
+
+fn write_batch<'r>(
+    report: &'r Report,
+    batch: &[(usize, &[Finding])],
+    resolvers: &mut Vec<(usize, Resolver<'r>)>,
+    mut any: bool,
+    w: &mut dyn Write,
+) -> io::Result<bool> {
+    let mut kept = resolvers.pop();
+    resolvers.clear();
+    for &(i, _) in batch {
+        if resolvers.last().is_some_and(|(last, _)| *last == i) {
+            continue;
+        }
+        let r = match &kept {
+            Some((k, _)) if *k == i => kept.take(),
+            _ => None,
+        };
+        resolvers.push(r.unwrap_or_else(|| (i, Resolver::new(&report.files[i].sources))));
+    }
+    let resolvers = &*resolvers;
+    let texts: Vec<String> = batch
+        .par_iter()
+        .map(|&(i, findings)| {
+            let at = resolvers.partition_point(|(j, _)| *j < i);
+            chunk_text(&resolvers[at].1, findings)
+        })
+        .collect::<io::Result<_>>()?;
+    for text in texts.iter().filter(|t| !t.is_empty()) {
+        w.write_all(if any { b",\n" } else { b"\n" })?;
+        w.write_all(text.as_bytes())?;
+        any = true;
+    }
+    Ok(any)
+}
+
+/// The active findings of `findings` as elements of the pretty-printed `findings` array (indented
+/// by two levels, separated by `,\n`); empty when none is active.
+fn chunk_text(r: &Resolver, findings: &[Finding]) -> io::Result<String> {
     let mut out = String::new();
-    for f in file.active() {
-        let text = serde_json::to_string_pretty(&finding(&r, f)).map_err(io::Error::other)?;
+    for f in findings.iter().filter(|f| !f.is_suppressed()) {
+        let text = serde_json::to_string_pretty(&finding(r, f)).map_err(io::Error::other)?;
         if !out.is_empty() {
             out.push_str(",\n");
         }

@@ -10,10 +10,10 @@ mod human;
 mod json;
 mod sarif;
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use crate::finding::Severity;
 use crate::lint::{FileReport, Report};
@@ -103,11 +103,12 @@ pub(crate) struct Region {
 /// Resolves byte offsets to positions for one [`SourceMap`] in time independent of how long the
 /// offset's line is: a binary search over the line index, then a character count that is either
 /// free (ASCII files) or bounded by a checkpoint table built once per file. Rendering N findings of
-/// a minified one-line policy therefore stays linear.
+/// a minified one-line policy therefore stays linear. `Sync`: the chunks of one big file's
+/// findings are rendered in parallel with one resolver.
 pub(crate) struct Resolver<'a> {
     sources: &'a SourceMap,
-    files: Vec<OnceCell<CharTable>>,
-    paths: Vec<OnceCell<String>>,
+    files: Vec<OnceLock<CharTable>>,
+    paths: Vec<OnceLock<String>>,
 }
 
 /// Character counts at byte checkpoints, for files that are not pure ASCII.
@@ -175,10 +176,10 @@ impl<'a> Resolver<'a> {
         Resolver {
             sources,
             files: (0..sources.files().len())
-                .map(|_| OnceCell::new())
+                .map(|_| OnceLock::new())
                 .collect(),
             paths: (0..sources.files().len())
-                .map(|_| OnceCell::new())
+                .map(|_| OnceLock::new())
                 .collect(),
         }
     }

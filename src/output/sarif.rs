@@ -23,16 +23,46 @@ const INFORMATION_URI: &str = "https://github.com/iamlint/iamlint";
 /// Key of our fingerprint in `partialFingerprints`; bump the version if the recipe changes.
 const FINGERPRINT_KEY: &str = "iamlint/v1";
 
+/// How `serde_json`'s pretty printer writes the empty results array of [`log`].
+const EMPTY_RESULTS: &str = "\"results\": []";
+
+/// The log with its results written one at a time where the empty array stands: a result is some
+/// 20 KB as a `Value`, and a run may have hundreds of thousands (16 GB when built as one tree).
 pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    let log = log(report);
-    serde_json::to_writer_pretty(&mut *w, &log).map_err(io::Error::other)?;
+    let document = serde_json::to_string_pretty(&log(report)).map_err(io::Error::other)?;
+    let Some((head, tail)) = document.split_once(EMPTY_RESULTS) else {
+        return Err(io::Error::other("SARIF output lost its results key"));
+    };
+    w.write_all(head.as_bytes())?;
+    w.write_all(b"\"results\": [")?;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut any = false;
+    for file in &report.files {
+        let r = Resolver::new(&file.sources);
+        for finding in file.active() {
+            let text = serde_json::to_string_pretty(&result(&r, finding, &mut seen))
+                .map_err(io::Error::other)?;
+            w.write_all(if any { b",\n" } else { b"\n" })?;
+            any = true;
+            // Strings are escaped, so every newline of the text is a line break of the layout:
+            // the elements of `runs[0].results` are indented by four levels.
+            for (i, line) in text.split('\n').enumerate() {
+                if i > 0 {
+                    w.write_all(b"\n")?;
+                }
+                w.write_all(b"        ")?;
+                w.write_all(line.as_bytes())?;
+            }
+        }
+    }
+    w.write_all(if any { b"\n      ]" } else { b"]" })?;
+    w.write_all(tail.as_bytes())?;
     writeln!(w)
 }
 
+/// The log without its results (see [`render`]).
 fn log(report: &Report) -> Value {
-    let mut results = Vec::new();
     let mut notifications = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
     for file in &report.files {
         let r = Resolver::new(&file.sources);
         for error in &file.errors {
@@ -45,9 +75,6 @@ fn log(report: &Report) -> Value {
                 "message": { "text": error.message },
                 "locations": [{ "physicalLocation": location }],
             }));
-        }
-        for finding in file.active() {
-            results.push(result(&r, finding, &mut seen));
         }
     }
     let meta = Catalog::get().meta();
@@ -77,7 +104,7 @@ fn log(report: &Report) -> Value {
                 "toolExecutionNotifications": notifications,
             }],
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": [],
         }]
     })
 }

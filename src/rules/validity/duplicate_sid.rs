@@ -7,6 +7,10 @@ declare_rule! {
     /// Compares the known `Sid` values of a document's statements (case-sensitive, as AWS does) and
     /// reports every repeat, pointing at the first use. Empty `Sid`s are left alone.
     ///
+    /// Each repeat is its own finding at the repeated `Sid`, with one related location: the first
+    /// use (as ruff and clippy report each duplicate where it is). A `Sid` written N times gives
+    /// N - 1 findings, never one per pair, and no finding lists the other repeats.
+    ///
     /// ## Why is this bad?
     /// IAM requires statement ids to be unique within a policy, and several services that store
     /// resource policies (SQS, SNS, S3, KMS) reject or silently merge duplicates. Duplicates also
