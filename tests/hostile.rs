@@ -130,16 +130,23 @@ fn iamlint(cwd: &Path) -> Command {
     cmd
 }
 
-/// Output of one run, stdout and stderr together.
+/// A run's stdout then stderr, as one text to search.
+fn both_streams(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Output of one run, stdout and stderr together; the run must have ended by itself.
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
     assert!(
         out.status.code().is_some(),
         "the run was killed (a hang or a crash)"
     );
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    text
+    both_streams(&out)
 }
 
 fn assert_nothing_leaked(output: &str, what: &str) {
@@ -382,11 +389,7 @@ fn config_files_and_the_files_they_name_stay_inside_the_root() {
                 .args(["check", "--format", format, dir])
                 .output()
                 .unwrap();
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let text = both_streams(&out);
             assert_nothing_leaked(&text, &format!("{format} on {dir}"));
             assert_eq!(out.status.code(), Some(2), "{dir}: {text}");
             assert!(text.contains(expected), "{dir}: {text}");
@@ -424,11 +427,7 @@ fn a_committed_baseline_linked_outside_is_not_read() {
             ])
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = both_streams(&out);
         assert_nothing_leaked(&text, &format!("{format} --baseline"));
         assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(
@@ -603,11 +602,7 @@ fn a_named_link_out_of_the_repository_is_not_followed() {
             .args(["check", "--format", format, "named.json", "inside.json"])
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = both_streams(&out);
         assert_nothing_leaked(&text, &format!("{format} named link"));
         assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(
