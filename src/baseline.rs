@@ -213,7 +213,7 @@ pub fn write(report: &Report, path: &Path, roots: &[PathBuf]) -> Result<usize, B
         message: e.to_string(),
     })?;
     text.push('\n');
-    std::fs::write(path, text).map_err(|e| BaselineError::Write {
+    crate::root::replace_atomically(path, &text).map_err(|e| BaselineError::Write {
         path: path.to_path_buf(),
         message: e.to_string().to_lowercase(),
     })?;

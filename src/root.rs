@@ -9,7 +9,7 @@
 //! one that goes through a root must stay inside it ([`read_named`]).
 
 use std::fmt;
-use std::io::Read;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 
 /// The most bytes read from a file that another file refers to: `file()`, `templatefile()`,
@@ -229,6 +229,56 @@ pub fn kind_of(t: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// Writes `text` to a temporary file beside `path` with `path`'s permissions (when it exists),
+/// then renames it over `path`: a reader sees the old file or the new one, never a part. On
+/// failure the temporary file is removed and `path` is untouched. `--fix` and `--write-baseline`
+/// write through here.
+pub fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) => Some(meta.permissions()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(
+            ".{name}.iamlint-tmp.{}.{attempt}",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        if let Some(permissions) = permissions {
+            std::fs::set_permissions(&tmp, permissions)?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,5 +402,23 @@ mod tests {
             matches!(e, Refusal::NotRegular { kind: "device", .. }),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn replace_atomically_creates_or_replaces_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("baseline.json");
+        replace_atomically(&path, "first").expect("create");
+        replace_atomically(&path, "second").expect("replace");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "second");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["baseline.json"]);
+        // A folder that does not exist: an error, nothing written.
+        let missing = dir.path().join("no/such/baseline.json");
+        assert!(replace_atomically(&missing, "x").is_err());
+        assert!(!dir.path().join("no").exists());
     }
 }

@@ -15,8 +15,7 @@
 //!   interrupted run or a failed write leaves the file as it was.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::finding::{Applicability, Edit, Finding, Fix};
 use crate::lint::FileReport;
@@ -312,7 +311,7 @@ pub fn write_all<'a>(
         }
     }
     for fixed in ready {
-        replace_atomically(&fixed.path, &fixed.text).map_err(|e| {
+        crate::root::replace_atomically(&fixed.path, &fixed.text).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
@@ -324,48 +323,6 @@ pub fn write_all<'a>(
         written.fixes += fixed.fixes;
     }
     Ok(written)
-}
-
-/// Writes `text` to a temporary file beside `path` with `path`'s permissions, then renames it
-/// over `path`. On failure the temporary file is removed and `path` is untouched.
-pub fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let permissions = std::fs::metadata(path)?.permissions();
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{name}.iamlint-fix.{}.{attempt}",
-            std::process::id()
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(file) => break (tmp, file),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    };
-    let result = (|| {
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::set_permissions(&tmp, permissions)?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
@@ -477,7 +434,7 @@ mod tests {
         let path = tmp.path().join("p.json");
         std::fs::write(&path, "old").expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
-        replace_atomically(&path, "new").expect("replace");
+        crate::root::replace_atomically(&path, "new").expect("replace");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "new");
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o640);
