@@ -488,14 +488,7 @@ impl Eval<'_> {
     /// [`MAX_FILESET_ENTRIES`] entries are looked at and [`MAX_ITEMS`] names returned: past
     /// either bound the value is unknown, naming the bound.
     fn fileset(&mut self, base: &str, pattern: &str) -> Result<Vec<String>, Fail> {
-        let dir = if Path::new(base).is_absolute() {
-            Path::new(base).to_path_buf()
-        } else {
-            let Some(dir) = self.module.dir_path.clone() else {
-                return not_known("the module is not on disk");
-            };
-            dir.join(base.strip_prefix("./").unwrap_or(base))
-        };
+        let dir = self.module_path(base)?;
         let matcher = match globset::GlobBuilder::new(pattern)
             .literal_separator(true)
             .build()
@@ -551,17 +544,22 @@ impl Eval<'_> {
         Ok(names)
     }
 
+    /// A path as `file()`, `templatefile()` and `fileset()` take it: absolute, or relative to the
+    /// module's folder. (Where it may be read is for the caller to check.)
+    fn module_path(&self, rel: &str) -> Result<std::path::PathBuf, Fail> {
+        if Path::new(rel).is_absolute() {
+            return Ok(Path::new(rel).to_path_buf());
+        }
+        match &self.module.dir_path {
+            Some(dir) => Ok(dir.join(rel.strip_prefix("./").unwrap_or(rel))),
+            None => not_known("the module is not on disk"),
+        }
+    }
+
     /// A file named by `file()`/`templatefile()`, relative to the module's folder or absolute,
     /// read once into the source map, only inside the repository root ([`Eval::load_file`]).
     fn read_module_file(&mut self, rel: &str) -> Result<(crate::source::FileId, String), Fail> {
-        let path = if Path::new(rel).is_absolute() {
-            Path::new(rel).to_path_buf()
-        } else {
-            let Some(dir) = self.module.dir_path.clone() else {
-                return not_known("the module is not on disk");
-            };
-            dir.join(rel.strip_prefix("./").unwrap_or(rel))
-        };
+        let path = self.module_path(rel)?;
         match self.load_file(path) {
             Ok(loaded) => Ok(loaded),
             Err(message) => err(message),
