@@ -344,44 +344,30 @@ impl Config {
                 }
             }
         }
-        // Checked before existence, so that an error never tells whether an outside path exists.
-        let outside = |full: &Path| boundary.is_some_and(|b| !crate::root::contains(b, full));
+        // A path the config names, resolved from its folder: inside the repository root (checked
+        // before existence, so that an error never tells whether an outside path exists), then
+        // present as `present` says.
+        let named = |path: &Spanned<String>, noun: &str, present: fn(&Path) -> bool| {
+            let full = normalize(&root.join(path.get_ref()));
+            let problem = if boundary.is_some_and(|b| !crate::root::contains(b, &full)) {
+                "is outside the repository root: not read"
+            } else if !present(&full) {
+                "does not exist"
+            } else {
+                return Ok(full);
+            };
+            Err(at(
+                Some(path.span()),
+                format!("{noun} `{}` {problem}", path.get_ref()),
+            ))
+        };
         for dir in &raw.recipe_dirs {
-            let full = normalize(&root.join(dir.get_ref()));
-            if outside(&full) {
-                return Err(at(
-                    Some(dir.span()),
-                    format!(
-                        "recipe folder `{}` is outside the repository root: not read",
-                        dir.get_ref()
-                    ),
-                ));
-            }
-            if !full.is_dir() {
-                return Err(at(
-                    Some(dir.span()),
-                    format!("recipe folder `{}` does not exist", dir.get_ref()),
-                ));
-            }
-            config.recipe_dirs.push(full);
+            config
+                .recipe_dirs
+                .push(named(dir, "recipe folder", Path::is_dir)?);
         }
         for file in &raw.terraform.var_files {
-            let full = normalize(&root.join(file.get_ref()));
-            if outside(&full) {
-                return Err(at(
-                    Some(file.span()),
-                    format!(
-                        "variables file `{}` is outside the repository root: not read",
-                        file.get_ref()
-                    ),
-                ));
-            }
-            if !full.is_file() {
-                return Err(at(
-                    Some(file.span()),
-                    format!("variables file `{}` does not exist", file.get_ref()),
-                ));
-            }
+            let full = named(file, "variables file", Path::is_file)?;
             use crate::frontend::terraform::tfvars::VarSetting;
             config.terraform_vars.push(match boundary {
                 // Read again inside the root of each linted input, like tfvars files.
