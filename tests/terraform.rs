@@ -1396,3 +1396,60 @@ fn local_module_outputs_are_evaluated_with_the_call_arguments() {
     // The remote module's outputs reach no policy: it is not reported.
     assert_eq!(all_findings("idioms/module_outputs"), Vec::<String>::new());
 }
+
+#[test]
+fn a_documents_text_is_judged_after_replace_where_it_becomes_a_policy() {
+    // Only the true finding: the placeholders are filled by `replace()` before attachment.
+    assert_eq!(
+        all_findings("idioms/placeholder_doc"),
+        ["main.tf:21:22 public-principal"]
+    );
+    let (sources, model) = model("idioms/placeholder_doc", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    // The caller's document is linted once, in the module's bucket policy (a resource policy),
+    // sources first, at the lines written in the caller.
+    let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "aws_sqs_queue_policy.q.policy",
+            "module.bucket.aws_s3_bucket_policy.this.policy"
+        ]
+    );
+    let bucket = doc(&model, "module.bucket.aws_s3_bucket_policy.this.policy");
+    assert_eq!(bucket.kind, PolicyKind::Resource);
+    assert_eq!(actions(&sources, bucket, 0), ["s3:ListBucket@main.tf:7:18"]);
+    // The module's own statement, in its main.tf.
+    assert_eq!(actions(&sources, bucket, 2), ["s3:*@main.tf:25:18"]);
+    assert_eq!(
+        sources.locate(bucket.statements[2].span).path,
+        fixture("idioms/placeholder_doc/modules/bucket", "main.tf")
+            .display()
+            .to_string()
+    );
+    let resource = |i: usize| {
+        bucket.statements[i].resource.as_ref().unwrap().items[0]
+            .value
+            .clone()
+    };
+    assert!(
+        matches!(resource(0), Scalar::Unknown(u) if u.expr == "aws_s3_bucket.this.arn"),
+        "{:?}",
+        resource(0)
+    );
+    assert_eq!(
+        resource(1).text(),
+        "${aws_s3_bucket.this.arn}/*",
+        "{:?}",
+        resource(1)
+    );
+    let queue = doc(&model, "aws_sqs_queue_policy.q.policy");
+    let queue_resource = &queue.statements[0].resource.as_ref().unwrap().items[0];
+    assert!(matches!(&queue_resource.value, Scalar::Unknown(u) if u.expr == "aws_sqs_queue.q.arn"));
+    assert_eq!(at(&sources, queue_resource.span), "main.tf:35:18");
+    // The module on its own: its document is whole, and says nothing.
+    assert_eq!(
+        all_findings("idioms/placeholder_doc/modules/bucket"),
+        Vec::<String>::new()
+    );
+}

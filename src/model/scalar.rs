@@ -14,7 +14,16 @@ pub struct Unknown {
     /// one specific resource, unknown only in spelling until deployment. Still unknown to the
     /// rules (never `*`), but `unresolved-reference` does not report it.
     pub local_resource: bool,
+    /// The value is the JSON text of a policy document the frontend has built (Terraform's
+    /// `data.aws_iam_policy_document.x.json`, passed on through a variable or `replace()`): a
+    /// handle into that frontend's table of documents, so that where the text becomes a policy
+    /// the document is linted, with the spans of its statements. The rules never read it.
+    pub doc: Option<DocRef>,
 }
+
+/// A document in a frontend's table of built documents (see [`Unknown::doc`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DocRef(pub u32);
 
 /// An attribute of a resource or data source of the same module: `aws_s3_bucket.b` and `arn`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,13 +41,16 @@ impl Unknown {
             reason: reason.into(),
             reference: None,
             local_resource: false,
+            doc: None,
         }
     }
 
-    /// The same unknown under another expression (a call or traversal that contains it).
+    /// The same unknown under another expression (a call or traversal that contains it). The
+    /// containing expression's value is not the document's text, so [`Unknown::doc`] is dropped.
     pub fn renamed(&self, expr: impl Into<String>) -> Self {
         Unknown {
             expr: expr.into(),
+            doc: None,
             ..self.clone()
         }
     }

@@ -172,7 +172,12 @@ fn call(
             stack,
             expanded: scope.expanded.clone(),
         };
-        let mut child = Eval::detached(&module, &mut *ev.sources, ev.budget.clone());
+        let mut child = Eval::detached(
+            &module,
+            &mut *ev.sources,
+            ev.budget.clone(),
+            ev.texts.clone(),
+        );
         child.inputs = inputs;
         lint_module(model, &mut child, &inner, true);
     }

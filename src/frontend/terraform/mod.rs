@@ -132,13 +132,17 @@ fn lint_module(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope, whole: b
         };
         let src = ev.src(key);
         lint_slots(model, ev, src, body, scope, whole);
+        lint_attachments(model, ev, src, body, scope);
+        calls::expand(model, ev, src, body, scope);
+    }
+    // Documents last: one whose JSON text a policy attribute took (here, or in a module called
+    // above) is linted there, not again on its own.
+    for &key in &keys {
         if whole {
             lint_standalone_docs(model, ev, key, scope);
         } else {
             lint_main_docs(model, ev, scope);
         }
-        lint_attachments(model, ev, src, body, scope);
-        calls::expand(model, ev, src, body, scope);
     }
 
     // Comments in the other files whose text the documents point into.
@@ -235,7 +239,7 @@ fn lint_main_docs(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope) {
                 push_built(model, built, u.kind, u.path.clone(), origin, None);
             }
         }
-        if module.doc_stands_alone(name) {
+        if module.doc_stands_alone(name) && !ev.doc_text_used(0, name) {
             lint_doc_alone(model, ev, 0, name, scope);
         }
     }
@@ -248,7 +252,7 @@ fn lint_standalone_docs(model: &mut FileModel, ev: &mut Eval<'_>, key: FileKey, 
     let mut docs: Vec<(&String, &usize)> = file.defs.data_docs.iter().collect();
     docs.sort_by_key(|(_, i)| **i);
     for (name, _) in docs {
-        if module.doc_stands_alone(name) {
+        if module.doc_stands_alone(name) && !ev.doc_text_used(key, name) {
             lint_doc_alone(model, ev, key, name, scope);
         }
     }
@@ -411,20 +415,7 @@ fn push_built(
     if built.placeholder {
         return;
     }
-    push_value(
-        model,
-        PolicyValue::Doc {
-            node: built.node,
-            syntax: Syntax::HclPolicyDocument,
-            via: None,
-            problems: built.problems,
-            unresolved: built.unresolved,
-        },
-        kind,
-        path,
-        origin,
-        extra,
-    );
+    push_value(model, policy::built_value(built), kind, path, origin, extra);
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -155,6 +155,11 @@ impl Eval<'_> {
     /// Falls back to plain evaluation: a known JSON string is parsed (spans on the expression).
     fn evaluated(&mut self, src: Src<'_>, expr: &Expression, span: Span) -> PolicyValue {
         let node = self.eval(src, expr);
+        if let NodeKind::Str(Scalar::Unknown(u)) = &node.kind {
+            if let Some(built) = self.take_doc(u) {
+                return built_value(built);
+            }
+        }
         match &node.kind {
             NodeKind::Null => PolicyValue::Absent,
             NodeKind::Str(Scalar::Str(s)) if s.trim().is_empty() => PolicyValue::Absent,
@@ -203,14 +208,7 @@ impl Eval<'_> {
 
     fn doc_value(&mut self, key: FileKey, name: &str, text: String, span: Span) -> PolicyValue {
         match self.build_doc(key, name) {
-            Some(built) if built.placeholder => PolicyValue::Absent,
-            Some(built) => PolicyValue::Doc {
-                node: built.node,
-                syntax: Syntax::HclPolicyDocument,
-                via: None,
-                problems: built.problems,
-                unresolved: built.unresolved,
-            },
+            Some(built) => built_value(built),
             None => PolicyValue::Unknown(unknown(
                 text,
                 format!("`data.aws_iam_policy_document.{name}` refers to itself"),
@@ -510,25 +508,15 @@ impl Eval<'_> {
                         message: "a document of the list is not valid JSON".to_string(),
                     }),
                 },
-                NodeKind::Str(Scalar::Unknown(u)) => {
-                    let doc = u.reference.as_ref().and_then(|r| {
-                        let name = r.address.strip_prefix("data.aws_iam_policy_document.")?;
-                        let name = name.split('[').next().unwrap_or(name);
-                        (r.attribute == "json").then(|| name.to_string())
-                    });
-                    let module: &Module = self.module;
-                    match doc.and_then(|name| Some((module.data_doc(&name)?.0, name))) {
-                        Some((key, name)) => match self.build_doc(key, &name) {
-                            Some(built) if !built.placeholder => {
-                                b.problems.extend(built.problems);
-                                b.unresolved.extend(built.unresolved);
-                                out.push(built.node);
-                            }
-                            _ => {}
-                        },
-                        None => b.unresolved.push(Located::new(*u, item.span)),
+                NodeKind::Str(Scalar::Unknown(u)) => match self.take_doc(&u) {
+                    Some(built) if !built.placeholder => {
+                        b.problems.extend(built.problems);
+                        b.unresolved.extend(built.unresolved);
+                        out.push(built.node);
                     }
-                }
+                    Some(_) => {}
+                    None => b.unresolved.push(Located::new(*u, item.span)),
+                },
                 _ => b.unresolved.push(Located::new(
                     Unknown::new(
                         Eval::text_of(src, e),
@@ -982,4 +970,18 @@ fn merge_statement(statements: &mut Vec<Node>, stmt: Node) {
         }
     }
     statements.push(stmt);
+}
+
+/// What a built document gives a policy attribute: nothing for a placeholder.
+pub(super) fn built_value(built: BuiltDoc) -> PolicyValue {
+    if built.placeholder {
+        return PolicyValue::Absent;
+    }
+    PolicyValue::Doc {
+        node: built.node,
+        syntax: Syntax::HclPolicyDocument,
+        via: None,
+        problems: built.problems,
+        unresolved: built.unresolved,
+    }
 }

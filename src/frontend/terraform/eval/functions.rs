@@ -352,6 +352,19 @@ impl Eval<'_> {
             }
             "replace" => {
                 arity(args, 3, 3)?;
+                if let NodeKind::Str(Scalar::Unknown(u)) = &args[0].kind {
+                    if u.doc.is_some() {
+                        // A document's JSON text: replaced in the document's strings.
+                        let replaced = match (args[1].as_str(), &args[2].kind) {
+                            (Some(from), NodeKind::Str(to)) => self.replace_in_doc(u, from, to),
+                            _ => None,
+                        };
+                        return match replaced {
+                            Some(u) => Ok(Node::new(NodeKind::Str(Scalar::unknown(u)), span)),
+                            None => Err(Fail::Unknown((**u).clone())),
+                        };
+                    }
+                }
                 let s = string(&args[0])?;
                 let from = string(&args[1])?;
                 let to = string(&args[2])?;

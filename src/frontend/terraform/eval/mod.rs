@@ -35,6 +35,9 @@ mod functions;
 mod ops;
 mod outputs;
 mod refs;
+mod texts;
+
+pub use texts::Texts;
 #[cfg(test)]
 mod tests;
 
@@ -111,6 +114,10 @@ pub struct Eval<'m> {
     depth: usize,
     /// Steps taken and bytes produced so far, by this run (see [`MAX_STEPS`], [`MAX_BYTES`]).
     pub budget: Rc<Budget>,
+    /// The policy documents whose JSON texts are values, shared like the budget (`texts.rs`).
+    pub texts: Rc<Texts>,
+    /// This module's documents already in [`Eval::texts`], each entered once.
+    doc_texts: HashMap<(FileKey, String), crate::model::DocRef>,
     /// Evaluation errors met so far (a missing attribute, an argument of the wrong type), as
     /// opposed to values that are merely unknown: `try` and `can` tell the two apart by it.
     failures: u64,
@@ -245,6 +252,8 @@ impl<'m> Eval<'m> {
             inputs: HashMap::new(),
             depth: 0,
             budget: Rc::default(),
+            texts: Rc::default(),
+            doc_texts: HashMap::new(),
             failures: 0,
             literal_only: None,
             errors: Vec::new(),
@@ -255,11 +264,17 @@ impl<'m> Eval<'m> {
 
     /// An evaluator for a module called from another file (`module "x" { source = "./m" }`):
     /// none of its files is the source map's main file, so each gets an id on first use. It
-    /// spends the caller's budget.
-    pub fn detached(module: &'m Module, sources: &'m mut SourceMap, budget: Rc<Budget>) -> Self {
+    /// spends the caller's budget and shares its table of document texts.
+    pub fn detached(
+        module: &'m Module,
+        sources: &'m mut SourceMap,
+        budget: Rc<Budget>,
+        texts: Rc<Texts>,
+    ) -> Self {
         let mut ev = Self::new(module, sources);
         ev.file_ids.clear();
         ev.budget = budget;
+        ev.texts = texts;
         ev
     }
 

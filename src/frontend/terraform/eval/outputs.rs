@@ -144,7 +144,12 @@ impl<'m> Eval<'m> {
             .map(|a| (a.key.as_str().to_string(), self.eval(csrc, &a.value)))
             .collect();
         self.bindings = saved;
-        let mut child = Eval::detached(&child_module, &mut *self.sources, self.budget.clone());
+        let mut child = Eval::detached(
+            &child_module,
+            &mut *self.sources,
+            self.budget.clone(),
+            self.texts.clone(),
+        );
         child.inputs = inputs;
         child.module_depth = self.module_depth + 1;
         let osrc = child.src(okey);

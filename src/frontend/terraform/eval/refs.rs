@@ -70,6 +70,22 @@ impl<'m> Eval<'m> {
                 }
                 self.reference(src, t, 2, whole, span)
             }
+            ("data", Some("aws_iam_policy_document")) => {
+                let node = self.reference(src, t, 2, whole, span);
+                match (doc_text_of(&ops), &node.kind) {
+                    (Some(name), NodeKind::Str(Scalar::Unknown(u))) => {
+                        let module: &'m Module = self.module;
+                        let text = module
+                            .data_doc(name)
+                            .and_then(|(key, _)| self.doc_text(key, name, (**u).clone()));
+                        match text {
+                            Some(u) => Node::new(NodeKind::Str(Scalar::unknown(u)), span),
+                            None => node,
+                        }
+                    }
+                    _ => node,
+                }
+            }
             ("data", _) => self.reference(src, t, 2, whole, span),
             ("each" | "count", _) => unknown(
                 whole,
@@ -455,6 +471,23 @@ impl<'m> Eval<'m> {
             )),
         }
     }
+}
+
+/// `aws_iam_policy_document.<name>.json` (after `data`), an index allowed after the name: the
+/// document's name when the steps read its JSON text (`json` or `minified_json`) and nothing more.
+fn doc_text_of<'a>(ops: &[&'a TraversalOperator]) -> Option<&'a str> {
+    let (name, rest) = match ops {
+        [_, TraversalOperator::GetAttr(n), rest @ ..] => (n.as_str(), rest),
+        _ => return None,
+    };
+    let attr = match rest {
+        [TraversalOperator::GetAttr(a)] => a,
+        [TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_), TraversalOperator::GetAttr(a)] => {
+            a
+        }
+        _ => return None,
+    };
+    matches!(attr.as_str(), "json" | "minified_json").then_some(name)
 }
 
 pub(super) fn field(node: &Node, name: &str) -> Option<Node> {

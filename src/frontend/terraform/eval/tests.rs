@@ -10,7 +10,7 @@ use super::*;
 use crate::model::AttrRef;
 
 /// A compact rendering: strings quoted, templates in backticks, unknowns as `?(expr: reason)`.
-fn show(node: &Node) -> String {
+pub(super) fn show(node: &Node) -> String {
     match &node.kind {
         NodeKind::Null => "null".into(),
         NodeKind::Bool(b) => b.to_string(),
@@ -502,14 +502,14 @@ fn one_step_budget_is_shared_by_every_module_instance_of_a_run() {
     drop(parent);
     // The caller and the instances before this one spent nearly all of it.
     budget.steps.set(MAX_STEPS - 3);
-    let mut child = Eval::detached(&module, &mut sources, budget);
+    let mut child = Eval::detached(&module, &mut sources, budget, Rc::default());
     let x = show(&child.local("x", Span::new(FileId(0), 0, 0), "local.x"));
     assert!(
         x.contains(&format!("more than {MAX_STEPS} steps in this run")),
         "{x}"
     );
     // A fresh run has the whole budget.
-    let mut fresh = Eval::detached(&module, &mut sources, Rc::default());
+    let mut fresh = Eval::detached(&module, &mut sources, Rc::default(), Rc::default());
     let x = show(&fresh.local("x", Span::new(FileId(0), 0, 0), "local.x"));
     assert_eq!(x, "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]");
 }
