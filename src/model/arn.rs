@@ -13,21 +13,32 @@ pub struct Arn<'a> {
     pub resource: &'a str,
 }
 
-/// Splits an ARN into its fields. `None` unless it starts with `arn:` and has six fields.
+/// Splits an ARN into its fields. `None` unless it starts with `arn:` and has six fields. A
+/// policy variable is one value, whatever it holds: the colon of `${aws:PrincipalAccount}` does
+/// not separate fields (IAM substitutes the variable before it compares).
 pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     // By byte positions of the first five colons: rules split every resource of every statement,
     // and the catalog's templates once per comparison.
     let rest = s.strip_prefix("arn:")?;
+    let bytes = rest.as_bytes();
     let mut cuts = [0usize; 4];
     let mut found = 0;
-    for (i, b) in rest.bytes().enumerate() {
-        if b == b':' {
-            cuts[found] = i;
-            found += 1;
-            if found == cuts.len() {
-                break;
+    let mut i = 0;
+    while i < bytes.len() && found < cuts.len() {
+        match bytes[i] {
+            b':' => {
+                cuts[found] = i;
+                found += 1;
             }
+            // `${...}`: skipped whole when it is closed.
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                if let Some(close) = bytes[i..].iter().position(|&b| b == b'}') {
+                    i += close;
+                }
+            }
+            _ => {}
         }
+        i += 1;
     }
     if found < cuts.len() {
         return None;
@@ -341,6 +352,26 @@ mod tests {
         assert!(parse_arn("arn::::").is_none());
         assert!(parse_arn("arn").is_none());
         assert!(parse_arn("s3:::bucket").is_none());
+        // A policy variable is one value: its colon separates nothing.
+        assert_eq!(
+            parse_arn("arn:aws:ec2:${aws:RequestedRegion}:${aws:PrincipalAccount}:instance/*"),
+            Some(Arn {
+                partition: "aws",
+                service: "ec2",
+                region: "${aws:RequestedRegion}",
+                account: "${aws:PrincipalAccount}",
+                resource: "instance/*",
+            })
+        );
+        assert_eq!(
+            parse_arn("arn:aws:s3:::b/${aws:PrincipalTag/a:b}:x").map(|a| a.resource),
+            Some("b/${aws:PrincipalTag/a:b}:x")
+        );
+        // Unclosed, `${` is plain text.
+        assert_eq!(
+            parse_arn("arn:aws:iam::${aws:x:role/r").map(|a| a.account),
+            Some("${aws")
+        );
     }
 
     #[test]
