@@ -282,6 +282,65 @@ fn standalone_and_role_policies() {
 }
 
 #[test]
+fn resource_policies_of_more_types_are_read() {
+    let report = lint("more_resource_policies.yaml");
+    assert_clean(&report);
+    // Logs (a JSON string under `!Sub`), DynamoDB (nested under `ResourcePolicy`), OpenSearch,
+    // EFS and EventBridge: each statement's `NotAction`, at its line.
+    assert_eq!(
+        at(&report, RuleId::AllowNotAction),
+        [(15, 15), (32, 15), (48, 13), (58, 13), (69, 13)]
+    );
+    assert_eq!(at(&report, RuleId::UnresolvedReference), []);
+    let (_, model) = model("more_resource_policies.yaml");
+    let docs: Vec<(PolicyKind, &str)> = model
+        .docs
+        .iter()
+        .map(|d| (d.kind, d.path.as_str()))
+        .collect();
+    // The table without a resource policy has none.
+    assert_eq!(
+        docs,
+        [
+            (
+                PolicyKind::Resource,
+                "Resources.LogsPolicy.Properties.PolicyDocument"
+            ),
+            (
+                PolicyKind::Resource,
+                "Resources.Table.Properties.ResourcePolicy.PolicyDocument"
+            ),
+            (
+                PolicyKind::Resource,
+                "Resources.Search.Properties.AccessPolicies"
+            ),
+            (
+                PolicyKind::Resource,
+                "Resources.Files.Properties.FileSystemPolicy"
+            ),
+            (PolicyKind::Resource, "Resources.Bus.Properties.Policy"),
+            (PolicyKind::Resource, "Resources.Api.Properties.Policy"),
+        ]
+    );
+    // API Gateway's abbreviated `execute-api:/*` is its own ARN, not a malformed one; the
+    // same text in an identity policy is reported.
+    let path = fixture("more_resource_policies.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let all = lint_text(&path, text, &LintOptions::default());
+    let rules: Vec<&str> = all.active().map(|f| f.rule.id()).collect();
+    assert!(!rules.contains(&"invalid-arn"), "{rules:?}");
+    assert!(rules.contains(&"public-principal"), "{rules:?}");
+    let identity = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}"#;
+    let report = lint_text(
+        Path::new("identity.json"),
+        identity.to_string(),
+        &LintOptions::default(),
+    );
+    let rules: Vec<&str> = report.active().map(|f| f.rule.id()).collect();
+    assert_eq!(rules, ["invalid-arn"]);
+}
+
+#[test]
 fn resource_policies() {
     for (name, not_actions, unresolved) in [
         (

@@ -129,12 +129,12 @@ fn read_template(root: &Node, text: &str, syntax: Syntax, model: &mut FileModel)
             kind: ty.to_string(),
             name: id.value.clone(),
         });
-        if !resources::reads(ty) {
-            continue;
-        }
         let Some(props) = res.get("Properties") else {
             continue;
         };
+        if !resources::holds_policy(ty, props) {
+            continue;
+        }
         read_resource(&scope, &id.value, id.span, ty, props, syntax, model);
     }
 }

@@ -5,16 +5,57 @@ use crate::model::{Attachment, Origin, PolicyKind, Scalar, Unknown};
 use crate::source::Located;
 use crate::tree::{Node, NodeKind};
 
-/// Resource policies: type and the property holding the document.
+/// Resource policies: type and the property holding the document (`A.B`: property `B` of the
+/// object in property `A`). Each is the type's page of the CloudFormation Template Reference,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-{service}-{type}.html>
+/// (`aws-resource-logs-resourcepolicy.html`), and matches a Terraform resource the Terraform
+/// frontend reads (`src/frontend/terraform/resources.rs`). The document may be an object or a JSON
+/// string (`AWS::Logs::ResourcePolicy` takes only a string).
 const RESOURCE_POLICIES: &[(&str, &str)] = &[
     ("AWS::S3::BucketPolicy", "PolicyDocument"),
+    ("AWS::S3::AccessPoint", "Policy"),
+    ("AWS::S3::MultiRegionAccessPointPolicy", "Policy"),
+    ("AWS::S3Express::BucketPolicy", "PolicyDocument"),
     ("AWS::SQS::QueuePolicy", "PolicyDocument"),
+    ("AWS::SQS::QueueInlinePolicy", "PolicyDocument"),
     ("AWS::SNS::TopicPolicy", "PolicyDocument"),
+    ("AWS::SNS::TopicInlinePolicy", "PolicyDocument"),
     ("AWS::KMS::Key", "KeyPolicy"),
+    ("AWS::KMS::ReplicaKey", "KeyPolicy"),
     ("AWS::ECR::Repository", "RepositoryPolicyText"),
+    ("AWS::ECR::PublicRepository", "RepositoryPolicyText"),
+    ("AWS::ECR::RegistryPolicy", "PolicyText"),
     ("AWS::SecretsManager::ResourcePolicy", "ResourcePolicy"),
     ("AWS::EC2::VPCEndpoint", "PolicyDocument"),
+    ("AWS::Elasticsearch::Domain", "AccessPolicies"),
+    ("AWS::OpenSearchService::Domain", "AccessPolicies"),
+    ("AWS::EFS::FileSystem", "FileSystemPolicy"),
+    ("AWS::Backup::BackupVault", "AccessPolicy"),
+    ("AWS::Logs::ResourcePolicy", "PolicyDocument"),
+    ("AWS::Logs::Destination", "DestinationPolicy"),
+    ("AWS::Events::EventBus", "Policy"),
+    ("AWS::ApiGateway::RestApi", "Policy"),
+    ("AWS::DynamoDB::Table", "ResourcePolicy.PolicyDocument"),
+    ("AWS::EventSchemas::RegistryPolicy", "Policy"),
+    ("AWS::CodeArtifact::Domain", "PermissionsPolicyDocument"),
+    ("AWS::CodeArtifact::Repository", "PermissionsPolicyDocument"),
+    ("AWS::MediaStore::Container", "Policy"),
 ];
+
+/// The value at a property path (`ResourcePolicy.PolicyDocument`).
+fn property<'n>(props: &'n Node, path: &str) -> Option<&'n Node> {
+    path.split('.').try_fold(props, |node, key| node.get(key))
+}
+
+/// True when a resource of this type, with these (unevaluated) properties, may hold a policy:
+/// a resource policy type only when its property is written, so that a table or a file system
+/// without one is not evaluated at all.
+pub fn holds_policy(ty: &str, raw: &Node) -> bool {
+    match RESOURCE_POLICIES.iter().find(|(t, _)| *t == ty) {
+        Some((_, prop)) => property(raw, prop).is_some(),
+        None => reads(ty),
+    }
+}
 
 /// Principals with inline `Policies` and `ManagedPolicyArns`.
 const PRINCIPALS: &[&str] = &["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"];
@@ -30,7 +71,7 @@ const SINGLE: &[(&str, &str, &str)] = &[
 ];
 
 /// True when iamlint reads policies from resources of this type.
-pub fn reads(ty: &str) -> bool {
+fn reads(ty: &str) -> bool {
     RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
         || PRINCIPALS.contains(&ty)
         || STANDALONE.contains(&ty)
@@ -45,7 +86,7 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
     let base = format!("Resources.{id}.Properties");
     let address = format!("Resources.{id}");
     if let Some((_, prop)) = RESOURCE_POLICIES.iter().find(|(t, _)| *t == ty) {
-        if let Some(doc) = props.get(prop) {
+        if let Some(doc) = property(props, prop) {
             cx.doc(
                 PolicyKind::Resource,
                 format!("{base}.{prop}"),

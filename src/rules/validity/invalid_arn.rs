@@ -27,8 +27,10 @@ declare_rule! {
     /// is not 12 digits (or `aws`, as in AWS managed policy ARNs). Fields holding a wildcard or a
     /// policy variable (`${aws:username}`), and unknown parts of Terraform or CloudFormation
     /// values, are not judged. A `<placeholder>` left from a suggested policy (`<region>`,
-    /// `<account-id>`) is reported as unfilled. `arn-resource-mismatch` leaves the ARNs this rule
-    /// reports alone.
+    /// `<account-id>`) is reported as unfilled. In a resource policy, API Gateway's abbreviated
+    /// `execute-api:/stage/VERB/path` (`execute-api:/*`), which API Gateway expands to the API's
+    /// ARN when it saves the policy, is not judged. `arn-resource-mismatch` leaves the ARNs this
+    /// rule reports alone.
     ///
     /// ## Why is this bad?
     /// IAM compares `Resource` with request ARNs as text. A malformed ARN matches nothing, so an
@@ -49,6 +51,7 @@ declare_rule! {
     /// - [IAM identifiers: ARNs](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)
     /// - [Amazon Resource Names (ARNs)](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+    /// - [API Gateway resource policy examples](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-examples.html) (the abbreviated `execute-api:/` syntax)
     pub InvalidArn {
         id: "invalid-arn",
         category: Validity,
@@ -58,23 +61,18 @@ declare_rule! {
 }
 
 impl Rule for InvalidArn {
-    fn check_statement(
-        &self,
-        stmt: &Statement,
-        _doc: &PolicyDoc,
-        cx: &Ctx,
-        out: &mut Vec<Finding>,
-    ) {
+    fn check_statement(&self, stmt: &Statement, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(resources) = &stmt.resource else {
             return;
         };
+        let resource_policy = matches!(doc.kind, PolicyKind::Resource | PolicyKind::Unknown);
         for item in &resources.items {
             let (text, unsure) = match &item.value {
                 Scalar::Str(s) => (s.clone(), false),
                 Scalar::Template(t) => (t.with_holes("${?}"), true),
                 _ => continue,
             };
-            if text == "*" {
+            if text == "*" || resource_policy && text.starts_with(API_GATEWAY_SHORT) {
                 continue;
             }
             if let Some((message, help)) = check_remembered(cx, &text, unsure) {
@@ -89,6 +87,9 @@ impl Rule for InvalidArn {
         }
     }
 }
+
+/// API Gateway's abbreviated resource in its resource policies: `execute-api:/stage/VERB/path`.
+pub(crate) const API_GATEWAY_SHORT: &str = "execute-api:/";
 
 /// [`check`], remembered per thread: module instances and repeated statements name the same ARNs.
 pub(crate) fn check_remembered(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
