@@ -68,7 +68,7 @@ pub struct Config {
     pub paths: PathRules,
     /// `[terraform]`: variable values for the linted root modules, `var-files` (absolute) then
     /// `vars`. Command-line `--var-file`/`--var` come after them and win.
-    pub terraform_vars: Vec<crate::frontend::terraform::tfvars::VarSetting>,
+    pub terraform_vars: Vec<crate::vars::VarSetting>,
 }
 
 /// One `[[ignore]]` entry: a finding in a file that cannot carry comments.
@@ -368,7 +368,7 @@ impl Config {
         }
         for file in &raw.terraform.var_files {
             let full = named(file, "variables file", Path::is_file)?;
-            use crate::frontend::terraform::tfvars::VarSetting;
+            use crate::vars::VarSetting;
             config.terraform_vars.push(match boundary {
                 // Read again inside the root of each linted input, like tfvars files.
                 Some(_) => VarSetting::ConfigFile(full),
@@ -382,12 +382,10 @@ impl Config {
                 toml::Value::String(s) => s.clone(),
                 other => serde_json::to_string(other).unwrap_or_default(),
             };
-            config
-                .terraform_vars
-                .push(crate::frontend::terraform::tfvars::VarSetting::Value {
-                    name: name.clone(),
-                    value,
-                });
+            config.terraform_vars.push(crate::vars::VarSetting::Value {
+                name: name.clone(),
+                value,
+            });
         }
         config.paths = paths;
         // Assigned last so that an error above never leaves a half-read list behind.

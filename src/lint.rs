@@ -15,8 +15,7 @@ use crate::finding::{Finding, Label, Severity};
 use crate::frontend;
 use crate::model::{FileModel, PolicyDoc, Via};
 use crate::rules::{Ctx, RuleId};
-use crate::source::{SourceFile, SourceMap, Span};
-use crate::ParseError;
+use crate::source::{ParseError, SourceFile, SourceMap, Span};
 
 /// What to run and how to judge it.
 #[derive(Debug, Clone, Default)]

@@ -51,12 +51,12 @@ use iamlint::catalog::Catalog;
 use iamlint::config::Config;
 use iamlint::discover::Discovered;
 use iamlint::finding::{Applicability, Severity};
-use iamlint::frontend::terraform::tfvars::VarSetting;
 use iamlint::frontend::FrontendOptions;
 use iamlint::lint::{self, LintOptions, Report};
 use iamlint::output::{self, OutputFormat, OutputOptions};
 use iamlint::rules::RuleId;
 use iamlint::text::plural;
+use iamlint::vars::VarSetting;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -318,3 +318,30 @@ pub struct Location {
     pub start: Position,
     pub end: Position,
 }
+
+/// Malformed input: where and what. Reported as `path:line:col: message`, exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub file: FileId,
+    /// `None` when the problem is the file as a whole (unreadable, not UTF-8).
+    pub span: Option<Span>,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn at(span: Span, message: impl Into<String>) -> Self {
+        ParseError {
+            file: span.file,
+            span: Some(span),
+            message: message.into(),
+        }
+    }
+
+    pub fn whole(file: FileId, message: impl Into<String>) -> Self {
+        ParseError {
+            file,
+            span: None,
+            message: message.into(),
+        }
+    }
+}

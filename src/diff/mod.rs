@@ -16,9 +16,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{AccessLevels, Catalog};
-use crate::frontend::terraform::tfvars::VarSetting;
 use crate::lint::LintOptions;
 use crate::text::{list_some, plural};
+use crate::vars::VarSetting;
 
 use delta::{Grants, Raw};
 use side::Side;

@@ -5,9 +5,8 @@
 use crate::json;
 use crate::model::build::{policy_from_node, policy_from_owned_node};
 use crate::model::{Attachment, FileModel, Origin, PolicyKind, Scalar, Syntax};
-use crate::source::{FileId, Located, SourceMap, Span};
+use crate::source::{FileId, Located, ParseError, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
-use crate::ParseError;
 
 /// What a JSON document holds, judged from its top-level keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,15 +7,14 @@ pub mod tfplan;
 
 use crate::discover::Format;
 use crate::model::FileModel;
-use crate::source::SourceMap;
-use crate::ParseError;
+use crate::source::{ParseError, SourceMap};
 
 /// What frontends take from the command line and the config.
 #[derive(Debug, Clone, Default)]
 pub struct FrontendOptions {
     /// Terraform variable values (`--var`, `--var-file`, config), in the order given; the tfvars
     /// files of each linted folder come before them.
-    pub terraform_vars: Vec<terraform::tfvars::VarSetting>,
+    pub terraform_vars: Vec<crate::vars::VarSetting>,
 }
 
 /// Parses the main file of `sources` (and whatever it references) into a model.

@@ -7,9 +7,8 @@ use std::collections::{HashMap, HashSet};
 use crate::frontend::terraform::{identity_policy_attr, resource_policy_attr};
 use crate::model::build::policy_from_node;
 use crate::model::{Attachment, FileModel, Origin, PolicyKind, Scalar, Syntax, Unknown};
-use crate::source::{FileId, Located, SourceMap, Span};
+use crate::source::{FileId, Located, ParseError, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
-use crate::ParseError;
 
 /// One resource of the plan: its address and its planned values.
 struct Resource<'n> {

@@ -409,7 +409,7 @@ pub struct FileModel {
     /// from an unknown variable): reported by `unresolved-reference`.
     pub unresolved: Vec<Located<Unknown>>,
     /// Malformed input: reported as errors (`path:line:col: message`, exit code 2).
-    pub errors: Vec<crate::ParseError>,
+    pub errors: Vec<crate::source::ParseError>,
     /// True when the file was recognised as something iamlint reads. A directory scan stays silent
     /// about files that are not policies; an explicitly named one is reported.
     pub recognised: bool,

@@ -19,9 +19,8 @@ use std::io::{self, Write};
 use super::{ceil_char_boundary, floor_char_boundary, OutputOptions, Resolver, Summary};
 use crate::finding::{Applicability, Confidence, Finding, Severity};
 use crate::lint::{FileReport, Report};
-use crate::source::Span;
+use crate::source::{ParseError, Span};
 use crate::text::plural;
-use crate::ParseError;
 
 /// Spans over more lines than this show their first lines, `...` and their last line.
 const MAX_SPAN_LINES: usize = 4;

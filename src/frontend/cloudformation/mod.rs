@@ -38,9 +38,8 @@ use std::collections::HashMap;
 use crate::frontend::json::{classify, JsonContent};
 use crate::model::build::policy_from_node;
 use crate::model::{Attachment, FileModel, Origin, PolicyKind, Syntax, Unknown};
-use crate::source::{FileId, Located, SourceMap};
+use crate::source::{FileId, Located, ParseError, SourceMap};
 use crate::tree::Node;
-use crate::ParseError;
 
 use intrinsics::{conditions_used, Eval, Scope};
 

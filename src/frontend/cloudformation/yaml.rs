@@ -15,9 +15,8 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::model::Scalar;
-use crate::source::{FileId, Located, Span};
+use crate::source::{FileId, Located, ParseError, Span};
 use crate::tree::{Node, NodeKind};
-use crate::ParseError;
 
 /// How deep collections may nest (templates nest about 12 deep).
 const MAX_DEPTH: usize = 128;

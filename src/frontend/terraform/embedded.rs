@@ -11,9 +11,8 @@ use hcl_edit::Span as _;
 
 use super::eval::{push_lit, push_value, scalar_from_parts, unknown, Eval, Src};
 use crate::model::{Scalar, TemplatePart, Unknown};
-use crate::source::{Located, Span};
+use crate::source::{Located, ParseError, Span};
 use crate::tree::{Node, NodeKind};
-use crate::ParseError;
 
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';

@@ -23,9 +23,8 @@ use crate::model::build::policy_from_node;
 use crate::model::{
     Attachment, FileModel, Origin, PolicyKind, Problem, Scalar, Syntax, Unknown, Via,
 };
-use crate::source::{FileId, Located, SourceMap, Span};
+use crate::source::{FileId, Located, ParseError, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
-use crate::ParseError;
 
 pub use eval::MAX_FILESET_ENTRIES;
 pub use module::clear_cache;

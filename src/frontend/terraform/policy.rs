@@ -172,7 +172,7 @@ impl Eval<'_> {
                     unresolved: Vec::new(),
                 },
                 Err(e) => {
-                    self.errors.push(crate::ParseError::at(
+                    self.errors.push(crate::source::ParseError::at(
                         span,
                         format!(
                             "invalid JSON in the value of `{}`: {}",

@@ -4,92 +4,16 @@
 //! the order given. Every file read joins the source map, so a value's span points where it was
 //! written; a malformed file is a located error and the other files still count.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::Span as _;
 
 use super::eval::{Eval, Src};
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{FileId, ParseError, SourceFile, Span};
 use crate::tree::{Node, NodeKind};
-use crate::ParseError;
 
-/// One variable setting from the command line or the config, applied in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VarSetting {
-    /// `--var-file FILE`: a `.tfvars` (HCL) or `.tfvars.json` file the user named on the command
-    /// line, read by [`crate::root::read_named`] (outside the repository if the user says so).
-    File(PathBuf),
-    /// A `var-files` entry of a config file: written in the repository, so read only inside its
-    /// root ([`crate::root::read_confined`]).
-    ConfigFile(PathBuf),
-    /// `--var NAME=VALUE`.
-    Value { name: String, value: String },
-}
-
-impl VarSetting {
-    /// `--var` and `--var-file` values merged in command-line order (each with its position among
-    /// the arguments; the later one wins). A malformed `--var` is kept as a nameless value, for
-    /// [`VarSetting::validate`] to report.
-    pub fn in_order(files: &[(usize, PathBuf)], vars: &[(usize, String)]) -> Vec<VarSetting> {
-        let mut ordered: Vec<(usize, VarSetting)> = Vec::new();
-        for (at, file) in files {
-            ordered.push((*at, VarSetting::File(file.clone())));
-        }
-        for (at, var) in vars {
-            let setting = VarSetting::parse_assignment(var).unwrap_or_else(|_| VarSetting::Value {
-                name: String::new(),
-                value: var.clone(),
-            });
-            ordered.push((*at, setting));
-        }
-        ordered.sort_by_key(|(at, _)| *at);
-        ordered.into_iter().map(|(_, s)| s).collect()
-    }
-
-    /// The first command-line setting that cannot be used: a malformed `--var`, or a
-    /// `--var-file` that is not a file.
-    pub fn validate(settings: &[VarSetting]) -> Result<(), String> {
-        for setting in settings {
-            match setting {
-                VarSetting::Value { name, value } if name.is_empty() => {
-                    return Err(VarSetting::parse_assignment(value)
-                        .err()
-                        .unwrap_or_default());
-                }
-                VarSetting::File(path) if !path.is_file() => {
-                    return Err(format!(
-                        "cannot read variables file `{}`: not found",
-                        path.display()
-                    ));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads `NAME=VALUE` as `--var` takes it.
-    pub fn parse_assignment(s: &str) -> Result<VarSetting, String> {
-        match s.split_once('=') {
-            Some((name, value)) if is_identifier(name.trim()) => Ok(VarSetting::Value {
-                name: name.trim().to_string(),
-                value: value.to_string(),
-            }),
-            _ => Err(format!(
-                "expected `NAME=VALUE` for `--var`, found `{s}` (NAME is a variable name)"
-            )),
-        }
-    }
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
+pub use crate::vars::VarSetting;
 
 /// Fills `ev.inputs` for a root module from its folder's tfvars files and `settings`.
 pub(super) fn load(ev: &mut Eval<'_>, settings: &[VarSetting], errors: &mut Vec<ParseError>) {

@@ -25,9 +25,8 @@ use super::module::{FileKey, Module};
 use crate::model::{Problem, Scalar, Template, TemplatePart, Unknown};
 #[cfg(test)]
 use crate::source::SourceFile;
-use crate::source::{FileId, Located, SourceMap, Span};
+use crate::source::{FileId, Located, ParseError, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
-use crate::ParseError;
 
 mod args;
 mod collections;
