@@ -1453,3 +1453,57 @@ fn a_documents_text_is_judged_after_replace_where_it_becomes_a_policy() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn module_files_that_cannot_be_read_or_parsed_are_named_at_the_call() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let main = dir.path().join("main.tf");
+    std::fs::write(&main, "module \"m\" {\n  source = \"./m\"\n}\n").unwrap();
+    let m = dir.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    std::fs::write(
+        m.join("main.tf"),
+        "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    \
+         Statement = [{ Effect = \"Allow\", Action = \"s3:*\", Resource = \"*\" }]\n  })\n}\n",
+    )
+    .unwrap();
+    // Past the 16 MiB a referenced file may have, and a file Terraform would reject.
+    let big = "# padding\n".repeat(17 << 20 >> 3);
+    std::fs::write(m.join("big.tf"), big).unwrap();
+    std::fs::write(m.join("broken.tf"), "resource \"aws_iam_policy\" {\n").unwrap();
+    let text = std::fs::read_to_string(&main).unwrap();
+    let opts = LintOptions {
+        select: Some(vec![RuleId::UnresolvedReference, RuleId::WildcardAction]),
+        ..LintOptions::default()
+    };
+    let report = lint_text(&main, text, &opts);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let messages: Vec<String> = report
+        .active()
+        .map(|f| format!("{} {} {}", at(&report.sources, f.span), f.rule, f.message))
+        .collect();
+    // Each file once, at the call's `source`; the readable file still linted through the call.
+    assert_eq!(
+        messages,
+        [
+            "main.tf:2:12 unresolved-reference `module \"m\"` could not be evaluated: module file \
+             `big.tf`: it is larger than 16 MiB: not read",
+            "main.tf:2:12 unresolved-reference `module \"m\"` could not be evaluated: module file \
+             `broken.tf` is not valid HCL: not linted",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            messages
+                .iter()
+                .filter(|m| m.contains("wildcard-action"))
+                .cloned()
+        )
+        .collect::<Vec<_>>()
+    );
+    assert!(
+        messages[2].starts_with("main.tf:4:47 wildcard-action"),
+        "{messages:#?}"
+    );
+}

@@ -127,6 +127,26 @@ fn call(
         );
     };
 
+    // Files of the module that are not linted: said once per call, at its `source`.
+    for (path, why) in module.dir.iter().flat_map(|d| d.unread.iter()) {
+        unresolved(
+            format!("module file `{}`: {why}", file_name(path)),
+            model,
+        );
+    }
+    for key in module.keys() {
+        let file = module.file(key);
+        if file.body.is_err() {
+            unresolved(
+                format!(
+                    "module file `{}` is not valid HCL: not linted",
+                    file_name(&file.path)
+                ),
+                model,
+            );
+        }
+    }
+
     let head = Eval::span(src, block.ident.span());
     let head = block
         .labels
@@ -232,6 +252,14 @@ pub(super) fn allowed(root: &Path, dir: &Path) -> bool {
 fn folder_name(dir: &Path) -> String {
     dir.file_name().map_or_else(
         || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The name of a module's file, for messages (its folder is the call's `source`).
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
 }

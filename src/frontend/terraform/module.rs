@@ -133,6 +133,9 @@ pub struct DirIndex {
     doc_uses: HashMap<String, Vec<(usize, usize)>>,
     doc_other_refs: HashSet<String>,
     doc_source_refs: HashSet<String>,
+    /// The folder's `.tf` files that could not be read (too large, not UTF-8, unreadable), with
+    /// the reason: the module's run goes on without them, and a call says so.
+    pub unread: Vec<(PathBuf, String)>,
 }
 
 impl DirIndex {
@@ -188,7 +191,7 @@ struct DirEntry {
     paths: Vec<PathBuf>,
     /// The tfvars files Terraform reads by itself when the folder is a root module.
     tfvars: Vec<PathBuf>,
-    cells: Vec<OnceLock<Option<Arc<ParsedFile>>>>,
+    cells: Vec<OnceLock<Result<Arc<ParsedFile>, String>>>,
     index: OnceLock<Arc<DirIndex>>,
     /// Files of the folder not linted yet: at zero the folder is dropped from the cache.
     remaining: AtomicUsize,
@@ -221,23 +224,29 @@ impl DirEntry {
 
     /// File `i`, parsed from `text` when given (the text the run already read), else from disk.
     fn file(&self, i: usize, text: Option<&str>) -> Option<Arc<ParsedFile>> {
-        self.cells
-            .get(i)?
-            .get_or_init(|| {
-                let path = self.paths.get(i)?.clone();
-                // The folder was checked to lie inside the repository root and `paths` are its
-                // regular files, never links: each is read as any referenced file is, opened
-                // without blocking, at most 16 MiB ([`crate::root::read_regular`]).
-                let text = match text {
-                    Some(t) => t.to_string(),
-                    None => crate::lint::bytes_to_text(
-                        crate::root::read_regular(&path, crate::root::MAX_REFERENCED_BYTES).ok()?,
-                    )
-                    .ok()?,
-                };
-                Some(Arc::new(ParsedFile::parse(path, text)))
-            })
-            .clone()
+        self.file_read(i, text).ok()
+    }
+
+    /// File `i`, or why it could not be read.
+    fn file_read(&self, i: usize, text: Option<&str>) -> Result<Arc<ParsedFile>, String> {
+        let Some(cell) = self.cells.get(i) else {
+            return Err("no such file".to_string());
+        };
+        cell.get_or_init(|| {
+            let path = self.paths.get(i).ok_or("no such file")?.clone();
+            // The folder was checked to lie inside the repository root and `paths` are its
+            // regular files, never links: each is read as any referenced file is, opened
+            // without blocking, at most 16 MiB ([`crate::root::read_regular`]).
+            let text = match text {
+                Some(t) => t.to_string(),
+                None => crate::lint::bytes_to_text(
+                    crate::root::read_regular(&path, crate::root::MAX_REFERENCED_BYTES)
+                        .map_err(|r| r.reason())?,
+                )?,
+            };
+            Ok(Arc::new(ParsedFile::parse(path, text)))
+        })
+        .clone()
     }
 
     /// Parses every file (starting after `from`, so runs of one folder on several threads share
@@ -249,8 +258,17 @@ impl DirEntry {
         }
         self.index
             .get_or_init(|| {
-                let files = (0..n).filter_map(|i| self.file(i, None)).collect();
-                Arc::new(DirIndex::build(files))
+                let mut files = Vec::new();
+                let mut unread = Vec::new();
+                for i in 0..n {
+                    match self.file_read(i, None) {
+                        Ok(f) => files.push(f),
+                        Err(why) => unread.push((self.paths[i].clone(), why)),
+                    }
+                }
+                let mut index = DirIndex::build(files);
+                index.unread = unread;
+                Arc::new(index)
             })
             .clone()
     }
