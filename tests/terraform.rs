@@ -1507,3 +1507,19 @@ fn module_files_that_cannot_be_read_or_parsed_are_named_at_the_call() {
         "{messages:#?}"
     );
 }
+
+#[test]
+fn path_root_in_a_called_module_is_the_root_modules_folder() {
+    // The module reads `${path.root}/policies/read.json`: the root's file, shown by its own path.
+    assert_eq!(
+        all_findings("idioms/path_root"),
+        ["read.json:6:17 wildcard-action"]
+    );
+    let (sources, model) = model("idioms/path_root", "main.tf");
+    let read = doc(&model, "module.reader.aws_iam_policy.read.policy");
+    let shown = sources.locate(read.statements[0].span).path;
+    assert!(
+        shown.ends_with("idioms/path_root/policies/read.json") && !shown.contains(".."),
+        "{shown}"
+    );
+}

@@ -129,10 +129,7 @@ fn call(
 
     // Files of the module that are not linted: said once per call, at its `source`.
     for (path, why) in module.dir.iter().flat_map(|d| d.unread.iter()) {
-        unresolved(
-            format!("module file `{}`: {why}", file_name(path)),
-            model,
-        );
+        unresolved(format!("module file `{}`: {why}", file_name(path)), model);
     }
     for key in module.keys() {
         let file = module.file(key);
@@ -199,6 +196,7 @@ fn call(
             ev.texts.clone(),
         );
         child.inputs = inputs;
+        child.root_dir = ev.root_dir.clone();
         lint_module(model, &mut child, &inner, true);
     }
     if let Some(u) = instances.unresolved() {

@@ -3,7 +3,6 @@
 //! locals or variable defaults holding any of those.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use hcl_edit::expr::{Expression, FuncCall, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
@@ -230,7 +229,7 @@ impl Eval<'_> {
         let Some(rel) = path.as_str() else {
             return PolicyValue::Unknown(unknown(call_text(), "the file path is not known", span));
         };
-        let Some(path) = self.resolve_path(src.key, rel) else {
+        let Some(path) = self.path_in_module(rel) else {
             return PolicyValue::Unknown(unknown(call_text(), "the module is not on disk", span));
         };
         let (id, text) = match self.load_file(path) {
@@ -287,18 +286,6 @@ impl Eval<'_> {
             problems: Vec::new(),
             unresolved: Vec::new(),
         }
-    }
-
-    /// A path named in a module file: absolute, or relative to the module's folder. Either is
-    /// read only inside the repository root ([`Eval::load_file`]).
-    fn resolve_path(&self, _key: FileKey, rel: &str) -> Option<PathBuf> {
-        let rel_path = Path::new(rel);
-        if rel_path.is_absolute() {
-            return Some(rel_path.to_path_buf());
-        }
-        let dir = self.module.dir_path.as_ref()?;
-        let stripped = rel.strip_prefix("./").unwrap_or(rel);
-        Some(dir.join(stripped))
     }
 
     /// Builds `data "aws_iam_policy_document" name` of file `key` (cached).

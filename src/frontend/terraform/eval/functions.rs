@@ -5,7 +5,6 @@
 //! calls, `try`/`can`, conversions, encodings, strings and files; `collections.rs` the rest.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use hcl_edit::expr::{Expression, FuncCall};
 use hcl_edit::Span as _;
@@ -560,11 +559,8 @@ impl Eval<'_> {
     /// A path as `file()`, `templatefile()` and `fileset()` take it: absolute, or relative to the
     /// module's folder. (Where it may be read is for the caller to check.)
     fn module_path(&self, rel: &str) -> Result<std::path::PathBuf, Fail> {
-        if Path::new(rel).is_absolute() {
-            return Ok(Path::new(rel).to_path_buf());
-        }
-        match &self.module.dir_path {
-            Some(dir) => Ok(dir.join(rel.strip_prefix("./").unwrap_or(rel))),
+        match self.path_in_module(rel) {
+            Some(path) => Ok(path),
             None => not_known("the module is not on disk"),
         }
     }

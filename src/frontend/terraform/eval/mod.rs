@@ -115,6 +115,8 @@ pub struct Eval<'m> {
     pub budget: Rc<Budget>,
     /// The policy documents whose JSON texts are values, shared like the budget (`texts.rs`).
     pub texts: Rc<Texts>,
+    /// The root module's folder (this module's own when it is the root): `path.root`.
+    pub root_dir: Option<PathBuf>,
     /// This module's documents already in [`Eval::texts`], each entered once.
     doc_texts: HashMap<(FileKey, String), crate::model::DocRef>,
     /// Evaluation errors met so far (a missing attribute, an argument of the wrong type), as
@@ -253,6 +255,7 @@ impl<'m> Eval<'m> {
             budget: Rc::default(),
             texts: Rc::default(),
             doc_texts: HashMap::new(),
+            root_dir: module.dir_path.clone(),
             failures: 0,
             literal_only: None,
             errors: Vec::new(),
@@ -275,6 +278,19 @@ impl<'m> Eval<'m> {
         ev.budget = budget;
         ev.texts = texts;
         ev
+    }
+
+    /// A path named in a module file (`file()`, `templatefile()`, `fileset()`): absolute, or
+    /// relative to the module's folder, `..` taken lexically so that messages show
+    /// `policies/read.json`, not `modules/reader/../../policies/read.json`. Either is read only
+    /// inside the repository root ([`Eval::load_file`]). None when the module is not on disk.
+    pub(super) fn path_in_module(&self, rel: &str) -> Option<PathBuf> {
+        let path = std::path::Path::new(rel);
+        if path.is_absolute() {
+            return Some(path.to_path_buf());
+        }
+        let dir = self.module.dir_path.as_ref()?;
+        Some(super::calls::normalize(&dir.join(path)))
     }
 
     /// The source of a module file, adding it to the source map on first use (a file another

@@ -151,6 +151,7 @@ impl<'m> Eval<'m> {
             self.texts.clone(),
         );
         child.inputs = inputs;
+        child.root_dir = self.root_dir.clone();
         child.module_depth = self.module_depth + 1;
         let osrc = child.src(okey);
         child.eval(osrc, &value.value)

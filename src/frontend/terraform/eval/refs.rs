@@ -43,8 +43,19 @@ impl<'m> Eval<'m> {
                 let node = self.var(name, span, &whole);
                 self.apply_ops(src, node, &t.operators[1..], whole, span)
             }
-            ("path", Some("module" | "root")) => {
+            // Paths are resolved against the module's folder ([`Eval::path_in_module`]), so
+            // `path.module` is `.` and `path.root` leads from there to the root module's folder.
+            ("path", Some("module")) => {
                 let node = str_node(".", span);
+                self.apply_ops(src, node, &t.operators[1..], whole, span)
+            }
+            ("path", Some("root")) => {
+                let module: &'m Module = self.module;
+                let to_root = match (&module.dir_path, &self.root_dir) {
+                    (Some(here), Some(root)) => relative(here, root),
+                    _ => ".".to_string(),
+                };
+                let node = str_node(to_root, span);
                 self.apply_ops(src, node, &t.operators[1..], whole, span)
             }
             ("data", Some("aws_iam_policy")) => {
@@ -470,6 +481,29 @@ impl<'m> Eval<'m> {
                 span,
             )),
         }
+    }
+}
+
+/// The way from folder `from` to folder `to` (`../..`, `.` for the same), both written alike
+/// (lexically normalized, both relative to one folder or both absolute).
+fn relative(from: &std::path::Path, to: &std::path::Path) -> String {
+    fn parts(p: &std::path::Path) -> Vec<std::path::Component<'_>> {
+        p.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    }
+    let (a, b) = (parts(from), parts(to));
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut way: Vec<String> = vec!["..".to_string(); a.len() - common];
+    way.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if way.is_empty() {
+        ".".to_string()
+    } else {
+        way.join("/")
     }
 }
 
