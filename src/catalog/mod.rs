@@ -67,6 +67,17 @@ impl AccessLevels {
         })
     }
 
+    /// The names [`AccessLevels::primary`] gives, in the order listings show them (most powerful
+    /// first): `iamlint managed`, recipe grants and `iamlint diff` count actions by these.
+    pub const LISTING_ORDER: [&'static str; 6] = [
+        "Permissions management",
+        "Write",
+        "Tagging",
+        "Read",
+        "List",
+        "Unknown",
+    ];
+
     /// The most significant level, for counting: permissions management > tagging > write > read > list.
     pub fn primary(self) -> &'static str {
         if self.contains(AccessLevels::PERMISSIONS_MANAGEMENT) {

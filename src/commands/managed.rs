@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::catalog::{ActionRef, Catalog};
+use crate::catalog::{AccessLevels, ActionRef, Catalog};
 use crate::recipes::grants::{self, Reach};
 use crate::text::{plural, thousands};
 
@@ -174,14 +174,7 @@ fn reach_str(reach: Reach) -> &'static str {
 /// Actions grouped by primary access level, most powerful first.
 fn by_level(actions: &[ActionRef]) -> Vec<(&'static str, Vec<ActionRef>)> {
     let mut out: Vec<(&'static str, Vec<ActionRef>)> = Vec::new();
-    for level in [
-        "Permissions management",
-        "Write",
-        "Tagging",
-        "Read",
-        "List",
-        "Unknown",
-    ] {
+    for level in AccessLevels::LISTING_ORDER {
         let of: Vec<ActionRef> = actions
             .iter()
             .filter(|a| a.action.access.primary() == level)

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{Change, DiffReport, Direction};
+use crate::catalog::AccessLevels;
 use crate::text::{plural, thousands};
 
 /// Policies in output order: those with a widening first, then by address; within a policy,
@@ -44,15 +45,7 @@ fn location(c: &Change) -> String {
 
 /// Counts by access level, most powerful first: `Permissions management 2, Write 5, Read 1`.
 fn levels(c: &Change) -> String {
-    const ORDER: [&str; 6] = [
-        "Permissions management",
-        "Write",
-        "Tagging",
-        "Read",
-        "List",
-        "Unknown",
-    ];
-    ORDER
+    AccessLevels::LISTING_ORDER
         .iter()
         .filter_map(|l| {
             c.access_levels

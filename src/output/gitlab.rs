@@ -10,6 +10,8 @@
 //! parsed → `critical` (nothing in it was checked). Fingerprints are the baseline's (stable across
 //! line moves, so GitLab tracks a finding between the base and head of a merge request), with an
 //! occurrence number mixed in for repeats so that every fingerprint in a report is unique.
+//! Issues are written as they are made (the same bytes as one pretty-printed array), so a run
+//! with many findings never holds the report's text at once.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -43,7 +45,7 @@ struct Lines {
 }
 
 pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    let mut issues = Vec::new();
+    let mut out = Issues { w, first: true };
     let mut seen: HashMap<String, u32> = HashMap::new();
     let mut unique = |print: String| {
         let n = seen.entry(print.clone()).or_default();
@@ -71,7 +73,7 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                 h.write(part.as_bytes());
                 h.write(&[0]);
             }
-            issues.push(Issue {
+            out.push(&Issue {
                 description: error.message.clone(),
                 check_name: "parse-error",
                 fingerprint: unique(format!("{:016x}", h.finish())),
@@ -80,11 +82,11 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                     path,
                     lines: Lines { begin, end },
                 },
-            });
+            })?;
         }
         for f in file.active() {
             let region = r.region(f.span);
-            issues.push(Issue {
+            out.push(&Issue {
                 description: f.message.clone(),
                 check_name: f.rule.id(),
                 fingerprint: unique(fingerprint_in(file, f, None)),
@@ -100,9 +102,82 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                         end: region.end.line,
                     },
                 },
-            });
+            })?;
         }
     }
-    serde_json::to_writer_pretty(&mut *w, &issues)?;
-    writeln!(w)
+    out.finish()
+}
+
+/// The report's array, written one issue at a time.
+struct Issues<'w> {
+    w: &'w mut dyn Write,
+    first: bool,
+}
+
+impl Issues<'_> {
+    /// One element, indented as `serde_json::to_writer_pretty` indents it inside the array.
+    fn push(&mut self, issue: &Issue<'_>) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(issue)?;
+        self.w.write_all(if self.first { b"[\n" } else { b",\n" })?;
+        self.first = false;
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.w.write_all(b"\n")?;
+            }
+            self.w.write_all(b"  ")?;
+            self.w.write_all(line.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> io::Result<()> {
+        self.w
+            .write_all(if self.first { b"[]\n" } else { b"\n]\n" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn issue(n: u32) -> Issue<'static> {
+        Issue {
+            description: format!("`s3:*` \"quoted\"\nsecond line {n}"),
+            check_name: "wildcard-action",
+            fingerprint: format!("{n:016x}"),
+            severity: "major",
+            location: Location {
+                path: format!("policies/{n}.json"),
+                lines: Lines {
+                    begin: n,
+                    end: n + 1,
+                },
+            },
+        }
+    }
+
+    /// Streaming writes the bytes one pretty-printed array would have.
+    #[test]
+    fn issues_written_one_at_a_time_are_the_pretty_printed_array() {
+        for count in [0, 1, 3] {
+            let all: Vec<Issue<'static>> = (0..count).map(issue).collect();
+            let mut expected = serde_json::to_vec_pretty(&all).unwrap();
+            expected.push(b'\n');
+            let mut streamed = Vec::new();
+            let mut out = Issues {
+                w: &mut streamed,
+                first: true,
+            };
+            for i in &all {
+                out.push(i).unwrap();
+            }
+            out.finish().unwrap();
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
 }

@@ -157,15 +157,10 @@ impl Grants {
 
     /// Counts by primary access level, most powerful first: `[("Read", 10), ("List", 2)]`.
     fn level_counts(actions: &[ActionRef]) -> Vec<(&'static str, usize)> {
-        let order = [
-            "Permissions management",
-            "Write",
-            "Tagging",
-            "Read",
-            "List",
-            "Unknown",
-        ];
-        let mut counts: Vec<(&'static str, usize)> = order.iter().map(|l| (*l, 0)).collect();
+        let mut counts: Vec<(&'static str, usize)> = AccessLevels::LISTING_ORDER
+            .iter()
+            .map(|l| (*l, 0))
+            .collect();
         for a in actions {
             let level = a.action.access.primary();
             if let Some(c) = counts.iter_mut().find(|(l, _)| *l == level) {
