@@ -76,6 +76,15 @@ fn pos(sources: &SourceMap, span: Span) -> (u32, u32) {
     (p.line, p.column)
 }
 
+/// Each document's kind and logical path, in model order.
+fn kinds_and_paths(model: &FileModel) -> Vec<(PolicyKind, &str)> {
+    model
+        .docs
+        .iter()
+        .map(|d| (d.kind, d.path.as_str()))
+        .collect()
+}
+
 fn assert_clean(report: &FileReport) {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert!(report.recognised);
@@ -293,11 +302,7 @@ fn resource_policies_of_more_types_are_read() {
     );
     assert_eq!(at(&report, RuleId::UnresolvedReference), []);
     let (_, model) = model("more_resource_policies.yaml");
-    let docs: Vec<(PolicyKind, &str)> = model
-        .docs
-        .iter()
-        .map(|d| (d.kind, d.path.as_str()))
-        .collect();
+    let docs = kinds_and_paths(&model);
     // The table without a resource policy has none.
     assert_eq!(
         docs,
@@ -364,11 +369,7 @@ fn resource_policies() {
             "{name}"
         );
         let (_, model) = model(name);
-        let docs: Vec<(PolicyKind, &str)> = model
-            .docs
-            .iter()
-            .map(|d| (d.kind, d.path.as_str()))
-            .collect();
+        let docs = kinds_and_paths(&model);
         assert_eq!(
             docs,
             [
