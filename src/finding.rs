@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::rules::RuleId;
+use crate::rule_id::RuleId;
 use crate::source::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -20,6 +20,7 @@ pub mod model;
 pub mod output;
 pub mod recipes;
 pub mod root;
+pub mod rule_id;
 pub mod rules;
 pub mod source;
 pub mod suppress;

@@ -11,8 +11,8 @@
 use crate::finding::Finding;
 use crate::lint::LintOptions;
 use crate::model::{FileModel, Suppression};
+use crate::rule_id::RuleId;
 use crate::rules::meta::unused_suppression::UnusedSuppression;
-use crate::rules::RuleId;
 use crate::source::{FileId, Located, SourceMap, Span};
 
 /// An `iamlint:` directive read from one comment.

@@ -52,18 +52,11 @@ macro_rules! declare_rule {
     };
 }
 
-/// Lists every rule once and generates `RuleId`, `ALL_RULES` and metadata lookup.
+/// Registers every rule of the list in `crate::rule_id::with_rules!`: each `RuleId`'s metadata
+/// and check.
 macro_rules! register_rules {
     ($($category:ident :: $file:ident :: $name:ident),* $(,)?) => {
-        /// Every rule, by type name. The kebab-case id is in its metadata.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum RuleId {
-            $($name),*
-        }
-
         impl RuleId {
-            pub const ALL: &'static [RuleId] = &[$(RuleId::$name),*];
-
             pub fn meta(self) -> &'static RuleMeta {
                 match self {
                     $(RuleId::$name => &$category::$file::$name::META),*

@@ -1,8 +1,9 @@
 //! Rules: small, pure checks over the model and the catalog.
 //!
 //! Each rule lives in `src/rules/<category>/<rule_id>.rs`, is declared once with [`declare_rule!`]
-//! (its doc comment is its documentation) and is listed once in [`register_rules!`] below. The
-//! registry is the single source for `iamlint rules`, `iamlint explain`, SARIF rule metadata and
+//! (its doc comment is its documentation) and is listed once in `crate::rule_id::with_rules!`,
+//! from which [`register_rules!`] below registers its metadata and check. The registry is the
+//! single source for `iamlint rules`, `iamlint explain`, SARIF rule metadata and
 //! `docs/rules.md`.
 
 #[macro_use]
@@ -161,34 +162,9 @@ pub trait Rule: Send + Sync {
     }
 }
 
-register_rules! {
-    least_privilege::allow_not_action::AllowNotAction,
-    least_privilege::allow_not_resource::AllowNotResource,
-    validity::arn_resource_mismatch::ArnResourceMismatch,
-    managed::broad_managed_policy::BroadManagedPolicy,
-    validity::condition_type_mismatch::ConditionTypeMismatch,
-    validity::deprecated_service::DeprecatedService,
-    validity::duplicate_sid::DuplicateSid,
-    validity::invalid_arn::InvalidArn,
-    validity::invalid_policy::InvalidPolicy,
-    meta::invalid_suppression::InvalidSuppression,
-    validity::missing_version::MissingVersion,
-    trust::oidc_trust_unrestricted::OidcTrustUnrestricted,
-    escalation::pass_role_any::PassRoleAny,
-    validity::policy_too_large::PolicyTooLarge,
-    escalation::privilege_escalation::PrivilegeEscalation,
-    trust::public_principal::PublicPrincipal,
-    validity::redundant_action::RedundantAction,
-    least_privilege::resource_star::ResourceStar,
-    validity::unknown_action::UnknownAction,
-    validity::unknown_condition_key::UnknownConditionKey,
-    managed::unknown_managed_policy::UnknownManagedPolicy,
-    validity::unknown_service::UnknownService,
-    meta::unresolved_reference::UnresolvedReference,
-    meta::unused_suppression::UnusedSuppression,
-    least_privilege::wildcard_action::WildcardAction,
-    validity::wildcard_matches_nothing::WildcardMatchesNothing,
-}
+crate::rule_id::with_rules!(register_rules);
+
+pub use crate::rule_id::RuleId;
 
 impl RuleId {
     pub fn id(self) -> &'static str {
