@@ -104,7 +104,7 @@ fn call(
         let cycle: Vec<String> = scope.stack[at..]
             .iter()
             .chain([&canonical_dir])
-            .map(|d| folder_name(d))
+            .map(|d| last_name(d))
             .collect();
         return unresolved(
             format!(
@@ -129,7 +129,7 @@ fn call(
 
     // Files of the module that are not linted: said once per call, at its `source`.
     for (path, why) in module.dir.iter().flat_map(|d| d.unread.iter()) {
-        unresolved(format!("module file `{}`: {why}", file_name(path)), model);
+        unresolved(format!("module file `{}`: {why}", last_name(path)), model);
     }
     for key in module.keys() {
         let file = module.file(key);
@@ -137,7 +137,7 @@ fn call(
             unresolved(
                 format!(
                     "module file `{}` is not valid HCL: not linted",
-                    file_name(&file.path)
+                    last_name(&file.path)
                 ),
                 model,
             );
@@ -247,15 +247,9 @@ pub(super) fn allowed(root: &Path, dir: &Path) -> bool {
     crate::root::contains(root, dir)
 }
 
-fn folder_name(dir: &Path) -> String {
-    dir.file_name().map_or_else(
-        || dir.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-/// The name of a module's file, for messages (its folder is the call's `source`).
-fn file_name(path: &Path) -> String {
+/// The last name of a path, for messages: a module's folder in a cycle, a module's file (its
+/// folder is the call's `source`).
+fn last_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
