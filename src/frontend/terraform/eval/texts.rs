@@ -105,11 +105,20 @@ impl Eval<'_> {
         if !replaceable(from) {
             return None;
         }
-        let (origin, mut built) = self.texts.get(u.doc?)?;
+        let texts = self.texts.clone();
+        let entries = texts.entries.borrow();
+        let entry = entries.get(u.doc?.0 as usize)?;
         // A new document each time: paid for like any copy, so a loop cannot multiply it.
-        self.pay_copy(&built.node).ok()?;
-        built.node = substitute(&built.node, from, to)?;
-        let doc = self.texts.push(origin, built);
+        self.pay_copy(&entry.built.node).ok()?;
+        let built = BuiltDoc {
+            node: substitute(&entry.built.node, from, to)?,
+            problems: entry.built.problems.clone(),
+            unresolved: entry.built.unresolved.clone(),
+            placeholder: entry.built.placeholder,
+        };
+        let origin = entry.origin.clone();
+        drop(entries);
+        let doc = texts.push(origin, built);
         Some(Unknown {
             doc: Some(doc),
             ..u.clone()
@@ -161,48 +170,54 @@ fn substitute(node: &Node, from: &str, to: &Scalar) -> Option<Node> {
 }
 
 fn substitute_scalar(s: &Scalar, from: &str, to: &Scalar) -> Scalar {
-    let unknown = |text: String| {
-        Scalar::unknown(Unknown::new(
-            format!("replace(…, \"{from}\", …) in \"{text}\""),
-            "`replace()` on the JSON text meets an escaped character",
-        ))
-    };
+    let touched = |text: &str| touched(text, from);
     match s {
-        Scalar::Str(text) if text.contains(from) || escaped_form_contains(text, from) => {
-            if text.chars().any(escaped) {
-                return unknown(text.clone());
-            }
-            let mut parts = Vec::new();
-            split_into(&mut parts, text, from, to);
-            from_parts(parts)
+        Scalar::Str(text) if touched(text) => {
+            replace_in_parts(&[TemplatePart::Lit(text.clone())], from, to)
         }
-        Scalar::Template(t) => {
-            let mut parts = Vec::new();
-            for p in &t.parts {
-                match p {
-                    TemplatePart::Lit(text) if text.contains(from) => {
-                        if text.chars().any(escaped) {
-                            return unknown(
-                                Template {
-                                    parts: t.parts.clone(),
-                                }
-                                .display(),
-                            );
-                        }
-                        split_into(&mut parts, text, from, to);
-                    }
-                    other => parts.push(other.clone()),
-                }
-            }
-            from_parts(parts)
+        Scalar::Template(t)
+            if t.parts
+                .iter()
+                .any(|p| matches!(p, TemplatePart::Lit(text) if touched(text))) =>
+        {
+            replace_in_parts(&t.parts, from, to)
         }
         other => other.clone(),
     }
 }
 
-/// True when the JSON-escaped text holds `from` (an escape such as `\n` can supply letters).
-fn escaped_form_contains(text: &str, from: &str) -> bool {
-    text.chars().any(escaped) && serde_json::to_string(text).is_ok_and(|j| j.contains(from))
+/// A string's parts with `from` replaced in each literal; wholly unknown when a literal `from`
+/// may match holds a character JSON escapes (the match could then differ from the text's).
+fn replace_in_parts(parts: &[TemplatePart], from: &str, to: &Scalar) -> Scalar {
+    let unsure = parts.iter().any(|p| {
+        matches!(p, TemplatePart::Lit(text)
+            if text.chars().any(escaped) && touched(text, from))
+    });
+    if unsure {
+        let text = Template {
+            parts: parts.to_vec(),
+        }
+        .display();
+        return Scalar::unknown(Unknown::new(
+            format!("replace(…, \"{from}\", …) in \"{text}\""),
+            "`replace()` on the JSON text meets an escaped character",
+        ));
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        match p {
+            TemplatePart::Lit(text) => split_into(&mut out, text, from, to),
+            hole => out.push(hole.clone()),
+        }
+    }
+    from_parts(out)
+}
+
+/// True when `from` matches in the text, or in its JSON-escaped form (an escape such as `\n` can
+/// supply letters).
+fn touched(text: &str, from: &str) -> bool {
+    text.contains(from)
+        || text.chars().any(escaped) && serde_json::to_string(text).is_ok_and(|j| j.contains(from))
 }
 
 /// `text` with every `from` replaced by `to`, as template parts.
@@ -322,5 +337,15 @@ locals {
         let out = substitute(&d, "nb", &Scalar::str("X")).unwrap();
         assert!(show(&out).starts_with("{Sid: ?(replace("), "{}", show(&out));
         assert!(show(&out).ends_with("Resource: \"X\"}"), "{}", show(&out));
+        // The same in a literal part of a string with holes.
+        let hole = Unknown::new("var.x", "no value");
+        let template = Scalar::Template(Template {
+            parts: vec![TemplatePart::Lit("a\nb".into()), TemplatePart::Hole(hole)],
+        });
+        let out = substitute_scalar(&template, "nb", &Scalar::str("X"));
+        assert!(
+            matches!(&out, Scalar::Unknown(u) if u.expr.starts_with("replace(")),
+            "{out:?}"
+        );
     }
 }
