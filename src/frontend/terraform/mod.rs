@@ -403,6 +403,7 @@ fn push_value(
     }
 }
 
+/// A built document, linted unless it is a placeholder ([`policy::built_value`] gives nothing then).
 fn push_built(
     model: &mut FileModel,
     built: eval::BuiltDoc,
@@ -411,9 +412,6 @@ fn push_built(
     origin: Origin,
     extra: Option<&Located<Unknown>>,
 ) {
-    if built.placeholder {
-        return;
-    }
     push_value(model, policy::built_value(built), kind, path, origin, extra);
 }
 
