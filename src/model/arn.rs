@@ -13,43 +13,50 @@ pub struct Arn<'a> {
     pub resource: &'a str,
 }
 
-/// Splits an ARN into its fields. `None` unless it starts with `arn:` and has six fields. A
-/// policy variable is one value, whatever it holds: the colon of `${aws:PrincipalAccount}` does
-/// not separate fields (IAM substitutes the variable before it compares).
+/// Splits an ARN into its fields. `None` unless it starts with `arn:` and has six fields (see
+/// [`field_colons`] for what separates them).
 pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     // By byte positions of the first five colons: rules split every resource of every statement,
     // and the catalog's templates once per comparison.
     let rest = s.strip_prefix("arn:")?;
-    let bytes = rest.as_bytes();
-    let mut cuts = [0usize; 4];
-    let mut found = 0;
-    let mut i = 0;
-    while i < bytes.len() && found < cuts.len() {
-        match bytes[i] {
-            b':' => {
-                cuts[found] = i;
-                found += 1;
-            }
-            // `${...}`: skipped whole when it is closed.
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                if let Some(close) = bytes[i..].iter().position(|&b| b == b'}') {
-                    i += close;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    if found < cuts.len() {
-        return None;
-    }
-    let [a, b, c, d] = cuts;
+    let mut colons = field_colons(rest);
+    let (a, b, c, d) = (
+        colons.next()?,
+        colons.next()?,
+        colons.next()?,
+        colons.next()?,
+    );
     Some(Arn {
         partition: &rest[..a],
         service: &rest[a + 1..b],
         region: &rest[b + 1..c],
         account: &rest[c + 1..d],
         resource: &rest[d + 1..],
+    })
+}
+
+/// Byte positions of the colons of `s` that separate ARN fields: every colon outside a closed
+/// policy variable. A policy variable is one value, whatever it holds: the colon of
+/// `${aws:PrincipalAccount}` separates nothing (IAM substitutes the variable before it compares);
+/// an unclosed `${` is plain text.
+pub fn field_colons(s: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while let Some(&b) = bytes.get(i) {
+            let at = i;
+            i += 1;
+            match b {
+                b':' => return Some(at),
+                b'$' if bytes.get(at + 1) == Some(&b'{') => {
+                    if let Some(close) = bytes[at..].iter().position(|&c| c == b'}') {
+                        i = at + close + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
     })
 }
 

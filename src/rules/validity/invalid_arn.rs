@@ -1,5 +1,6 @@
 use crate::model::arn::{
-    is_pattern, looks_like_region, parse_arn, resource_heads_agree, ResourcePattern, PARTITIONS,
+    field_colons, is_pattern, looks_like_region, parse_arn, resource_heads_agree, ResourcePattern,
+    PARTITIONS,
 };
 use crate::rules::prelude::*;
 
@@ -200,7 +201,7 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
     // Too many fields: more colons in the resource than any format of the service has (a colon is
     // literal even beside a wildcard, so no value can supply it).
     // Colons inside policy variables (`${aws:username}`) are not fields.
-    let colons = |r: &str| without_variables(r).bytes().filter(|&b| b == b':').count();
+    let colons = |r: &str| field_colons(r).count();
     let written_colons = colons(arn.resource);
     let most = types
         .iter()
@@ -287,24 +288,4 @@ fn check(cx: &Ctx, text: &str, has_holes: bool) -> Option<(String, String)> {
         }
     }
     None
-}
-
-/// The text with each policy variable (`${aws:username}`) removed.
-fn without_variables(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("${") {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("${") {
-        out.push_str(&rest[..i]);
-        match rest[i..].find('}') {
-            Some(j) => rest = &rest[i + j + 1..],
-            None => {
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    std::borrow::Cow::Owned(out)
 }
