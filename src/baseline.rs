@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{absolute, normalize};
 use crate::finding::Finding;
 use crate::lint::{FileReport, Report};
+use crate::root::{absolute, normalize};
 use crate::rules::RuleId;
 
 /// The baseline file format version this build writes and reads.

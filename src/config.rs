@@ -34,6 +34,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::Severity;
+use crate::root::{absolute, normalize};
 use crate::rules::RuleId;
 use crate::source::SourceFile;
 
@@ -155,25 +156,6 @@ impl PathRules {
             .collect::<Vec<_>>()
             .join("/")
     }
-}
-
-/// An absolute path without `.` and `..` components (symlinks are left alone).
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-pub fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl Config {

@@ -324,8 +324,8 @@ fn dedup_across_files(files: &mut [FileReport]) {
             // The two reports may spell one file differently (`./m/main.tf`, `e/../m/main.tf`).
             let same_file = |path: &Path| {
                 path == src.path
-                    || crate::config::normalize(&crate::config::absolute(path))
-                        == crate::config::normalize(&crate::config::absolute(&src.path))
+                    || crate::root::normalize(&crate::root::absolute(path))
+                        == crate::root::normalize(&crate::root::absolute(&src.path))
             };
             let known = f.related.iter().any(|l| {
                 l.note == note

@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::io::{Read, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// The most bytes read from a file that another file refers to: `file()`, `templatefile()`,
 /// tfvars and `--var-file`. 16 MiB is many times the largest policy IAM accepts (a managed
@@ -40,8 +40,36 @@ pub fn of(path: &Path) -> PathBuf {
 /// `path` with symlinks resolved, or made absolute and normalised when it cannot be resolved
 /// (it does not exist, or a component is unreadable).
 pub fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| crate::config::normalize(&crate::config::absolute(path)))
+    std::fs::canonicalize(path).unwrap_or_else(|_| normalize(&absolute(path)))
+}
+
+/// `path` made absolute against the current folder (symlinks left alone).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Removes `.` and `..` without touching the file system (symlinks are left alone), so printed
+/// paths read `modules/iam/main.tf`, not `examples/complete/../../modules/iam/main.tf`. A
+/// relative path keeps the `..` it starts with; an empty result is `.`.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 /// Whether `path`, symlinks resolved, lies inside `root` (itself canonical, as [`of`] gives it).
@@ -125,7 +153,7 @@ pub fn read_named(roots: &[PathBuf], path: &Path, cap: u64) -> Result<Vec<u8>, R
 /// The root of `roots` that `path`, as typed, enters: one that a prefix of it (made absolute,
 /// `.` and `..` taken lexically, then symlinks resolved) lies in.
 pub fn entered_root<'r>(roots: &'r [PathBuf], path: &Path) -> Option<&'r Path> {
-    let lexical = crate::config::normalize(&crate::config::absolute(path));
+    let lexical = normalize(&absolute(path));
     let prefixes: Vec<PathBuf> = lexical.ancestors().map(canonical).collect();
     roots
         .iter()

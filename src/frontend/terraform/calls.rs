@@ -10,7 +10,7 @@
 //! `unresolved-reference` saying so.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::Span as _;
@@ -20,6 +20,7 @@ use super::instances::Instances;
 use super::module::Module;
 use super::{lint_module, Scope};
 use crate::model::{FileModel, Unknown, Via};
+use crate::root::normalize;
 use crate::source::Located;
 use crate::tree::Node;
 
@@ -208,29 +209,6 @@ fn call(
 /// `github.com/...`, `s3::`, URLs) is fetched by `terraform init`.
 pub(super) fn is_local(source: &str) -> bool {
     source.starts_with("./") || source.starts_with("../") || source == "." || source == ".."
-}
-
-/// Removes `.` and `..` without touching the file system, so printed paths read
-/// `modules/iam/main.tf`, not `examples/complete/../../modules/iam/main.tf`.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component<'_>> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            _ => out.push(c),
-        }
-    }
-    if out.is_empty() {
-        return PathBuf::from(".");
-    }
-    out.iter().collect()
 }
 
 /// The folder with symbolic links resolved (for comparisons), or as given when it does not exist.

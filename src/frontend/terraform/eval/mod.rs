@@ -290,7 +290,7 @@ impl<'m> Eval<'m> {
             return Some(path.to_path_buf());
         }
         let dir = self.module.dir_path.as_ref()?;
-        Some(super::calls::normalize(&dir.join(path)))
+        Some(crate::root::normalize(&dir.join(path)))
     }
 
     /// The source of a module file, adding it to the source map on first use (a file another

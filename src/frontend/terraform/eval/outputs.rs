@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use hcl_edit::expr::{Traversal, TraversalOperator};
 use hcl_edit::structure::Block;
 
-use super::super::calls::{self, allowed, canonical, is_local, normalize, META};
+use super::super::calls::{self, allowed, canonical, is_local, META};
 use super::super::embedded::respan;
 use super::super::module::{FileKey, Module};
 use super::{unknown, Eval, Src};
+use crate::root::normalize;
 use crate::source::Span;
 use crate::tree::Node;
 
