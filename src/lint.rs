@@ -510,6 +510,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     }
     // Before instances and callers merge: a fix to text several documents read must hold for all.
     crate::fix::apply::withhold_shared(&mut findings, model);
+    set_statements(&mut findings, model, sources);
     for finding in &mut findings {
         if let Some(severity) = opts.severity.get(&finding.rule) {
             finding.severity = *severity;
@@ -715,6 +716,27 @@ fn natural_key(key: &str) -> (u8, u64, &str) {
     }
 }
 
+/// Sets each finding's [`Finding::statement`]: the digest of the innermost statement holding its
+/// primary location, else its first related location in a statement (a value a rule quotes from a
+/// variable's default is judged in the statement that reads it). Each statement is hashed once.
+fn set_statements(findings: &mut [Finding], model: &FileModel, sources: &SourceMap) {
+    if findings.is_empty() {
+        return;
+    }
+    let statements = StatementSids::new(model);
+    let mut digests: HashMap<Span, u64> = HashMap::new();
+    for finding in findings.iter_mut() {
+        let held = std::iter::once(finding.span)
+            .chain(finding.related.iter().map(|l| l.span))
+            .find_map(|span| statements.span_of(span));
+        finding.statement = held.map(|stmt| {
+            *digests.entry(stmt).or_insert_with(|| {
+                crate::baseline::statement_digest(sources.get(stmt.file).slice(stmt))
+            })
+        });
+    }
+}
+
 /// Marks findings covered by the config's per-path ignores and `[[ignore]]` entries. Globs match
 /// the path of the file each finding is in (a policy loaded through `file()` has its own).
 fn apply_path_ignores(
@@ -791,6 +813,19 @@ impl<'m> StatementSids<'m> {
     /// The `Sid` of the innermost statement holding `span` (the first in model order among
     /// equally small ones).
     fn of(&self, span: Span) -> Option<&'m str> {
+        self.innermost(span).and_then(|i| self.spans[i].3)
+    }
+
+    /// The span of the innermost statement holding `span`.
+    fn span_of(&self, span: Span) -> Option<Span> {
+        self.innermost(span).map(|i| {
+            let (file, start, end, _) = self.spans[i];
+            Span::new(file, start as usize, end as usize)
+        })
+    }
+
+    /// The index in `spans` of the innermost statement holding `span`.
+    fn innermost(&self, span: Span) -> Option<usize> {
         let upto = self
             .spans
             .partition_point(|&(file, start, _, _)| (file, start) <= (span.file, span.start));
@@ -807,7 +842,7 @@ impl<'m> StatementSids<'m> {
                 }
             }
         }
-        best.and_then(|(_, i)| self.spans[i].3)
+        best.map(|(_, i)| i)
     }
 }
 
