@@ -915,7 +915,9 @@ fn is_tf(path: &Path) -> bool {
 /// What a run over `root` lints that Terraform reads: every `.tf` file, as the folder walk finds
 /// them (ignore files honoured), and every other file of the walk whose name a `.tf` file mentions
 /// (a policy loaded with `file()`: its own report and the `.tf`'s share findings). Also whether
-/// `named` (a file name) is mentioned.
+/// `named` (a file name) is mentioned. Each `.tf` file is read as a whole run reads it (a regular
+/// file of at most [`crate::root::MAX_LINTED_BYTES`]), one at a time: a huge file elsewhere in the
+/// repository is not read, and at most one text is held.
 fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf>, bool) {
     let (tf, others): (Vec<PathBuf>, Vec<PathBuf>) = discover::discover(&[root.to_path_buf()])
         .into_iter()
@@ -924,20 +926,33 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
             Discovered::Error { .. } | Discovered::Skipped { .. } => None,
         })
         .partition(|p| is_tf(p));
-    let texts: Vec<String> = tf
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
+    let name_of = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    // The names to look for: the named file's, then each other file's.
+    let names: Vec<Option<String>> = std::iter::once(named.map(|n| n.to_string_lossy().into()))
+        .chain(others.iter().map(|p| name_of(p)))
         .collect();
-    let mentioned = |name: &std::ffi::OsStr| {
-        let name = name.to_string_lossy();
-        texts.iter().any(|t| t.contains(name.as_ref()))
-    };
-    let named_mentioned = named.is_some_and(mentioned);
+    let mut mentioned = vec![false; names.len()];
+    for file in &tf {
+        let Ok(text) = crate::root::read_regular(file, crate::root::MAX_LINTED_BYTES)
+            .map_err(|_| ())
+            .and_then(|bytes| bytes_to_text(bytes).map_err(|_| ()))
+        else {
+            continue;
+        };
+        for (seen, name) in mentioned.iter_mut().zip(&names) {
+            if !*seen {
+                *seen = name.as_deref().is_some_and(|n| text.contains(n));
+            }
+        }
+    }
+    let named_mentioned = mentioned[0];
     let mut out = tf;
     out.extend(
         others
             .into_iter()
-            .filter(|p| p.file_name().is_some_and(mentioned)),
+            .zip(&mentioned[1..])
+            .filter(|(_, seen)| **seen)
+            .map(|(p, _)| p),
     );
     (out, named_mentioned)
 }
