@@ -946,6 +946,56 @@ fn fix_removes_a_redundant_action() {
     assert!(serde_json::from_str::<Value>(&after).is_ok(), "{after}");
 }
 
+/// `--fix` keeps a UTF-8 byte order mark and CRLF line endings, in every format (issue 25): the
+/// BOM was dropped with the fix.
+#[test]
+fn fix_keeps_the_bom_and_crlf_line_endings() {
+    let files = [
+        (
+            "p.json",
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\n    \"s3:Get*\",\n    \"s3:GetObject\"\n  ], \"Resource\": \"arn:aws:s3:::b/*\"}]\n}\n",
+        ),
+        (
+            "main.tf",
+            "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{\n      Effect = \"Allow\"\n      Action = [\n        \"s3:Get*\",\n        \"s3:GetObject\",\n      ]\n      Resource = \"arn:aws:s3:::b/*\"\n    }]\n  })\n}\n",
+        ),
+        (
+            "t.yaml",
+            "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action:\n              - s3:Get*\n              - s3:GetObject\n            Resource: 'arn:aws:s3:::b/*'\n",
+        ),
+    ];
+    let dir = repo(&[]);
+    for (name, text) in files {
+        let bytes = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    iamlint(dir.path())
+        .args(["--select", "redundant-action", "--fix", "."])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("fixed 3 problems"));
+    for (name, text) in files {
+        let after = std::fs::read(dir.path().join(name)).unwrap();
+        let after = String::from_utf8(after).unwrap();
+        assert!(
+            after.starts_with('\u{feff}'),
+            "{name}: the BOM is kept\n{after:?}"
+        );
+        assert!(!after.contains("s3:GetObject"), "{name}: fixed\n{after:?}");
+        assert!(
+            !after.replace("\r\n", "").contains('\n'),
+            "{name}: CRLF kept\n{after:?}"
+        );
+        // Only the item went: the file is the original without that line.
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("s3:GetObject"))
+            .collect();
+        let after_lines: Vec<&str> = after.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(after_lines.len(), kept.len(), "{name}\n{after:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Terraform variables from outside the module
 
