@@ -2,15 +2,18 @@
 //! (`--baseline FILE`), so an existing repo can adopt iamlint today and fix the backlog later.
 //!
 //! A finding is identified by a fingerprint of its rule, its file (relative to the baseline's
-//! folder), its logical path with list positions dropped (`Statement/Action`) and its flagged text
-//! with whitespace removed. Line numbers play no part, so moving a statement, adding lines above it
-//! or reformatting the file keeps the fingerprint; changing the flagged text makes the finding new.
-//! Identical fingerprints are matched by count: a baseline with two `s3:*` findings in a file hides
-//! two of them, and a third one is reported.
+//! folder), its logical path with list positions dropped (`Statement/Action`), the text of the
+//! statement it is about and its flagged text, both with whitespace removed. Line numbers and
+//! positions play no part, so moving a statement, adding lines or statements around it or
+//! reformatting the file keeps the fingerprint; changing the statement or the flagged text makes
+//! the finding new. So a new `"Resource": "*"` statement is never taken for a baselined one: its
+//! statement differs. Only findings of identical statements (a statement written twice) share a
+//! fingerprint; they are matched by count, so a baseline with one hides one, and the copy is
+//! reported.
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "findings": [
 //!     {"fingerprint": "5f0c2b7e9a1d3c44", "rule": "resource-star", "path": "policies/ci.json",
 //!      "message": "..."}
@@ -19,7 +22,9 @@
 //! ```
 //!
 //! `rule`, `path` and `message` are there for people reading the file in review; only
-//! `fingerprint` is matched.
+//! `fingerprint` is matched. Version 1 fingerprints left the statement out (every `"*"` of a file
+//! was one fingerprint, matched by count, so a new one could hide behind an old one); a version 1
+//! baseline is refused with a message to write it again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +37,7 @@ use crate::root::{absolute, normalize};
 use crate::rules::RuleId;
 
 /// The baseline file format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
@@ -119,6 +124,15 @@ impl Baseline {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
+        if file.version == 1 {
+            return Err(BaselineError::Format {
+                path: path.to_path_buf(),
+                message: format!(
+                    "version 1 fingerprints do not tell statements apart (a new finding could \
+                     match an old one): write it again with `--write-baseline` (version {VERSION})"
+                ),
+            });
+        }
         if file.version != VERSION {
             return Err(BaselineError::Format {
                 path: path.to_path_buf(),
@@ -250,20 +264,39 @@ pub fn fingerprint_in(file: &FileReport, finding: &Finding, root: Option<&Path>)
         finding.rule,
         &relative_path(file, finding, root),
         finding.logical_path.as_deref(),
+        finding.statement,
         text,
     )
 }
 
 /// Stable across line shifts and reformatting: no line numbers, no list positions, no whitespace.
-pub fn fingerprint(rule: RuleId, path: &str, logical_path: Option<&str>, text: &str) -> String {
+/// `statement` is the [`statement_digest`] of the statement the finding is about, if any.
+pub fn fingerprint(
+    rule: RuleId,
+    path: &str,
+    logical_path: Option<&str>,
+    statement: Option<u64>,
+    text: &str,
+) -> String {
     let logical = strip_positions(logical_path.unwrap_or(""));
     let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let statement = statement.map_or_else(String::new, |d| format!("{d:016x}"));
     let mut hash = Fnv::new();
-    for part in ["v1", rule.id(), path, &logical, &text] {
+    for part in ["v2", rule.id(), path, &logical, &statement, &text] {
         hash.write(part.as_bytes());
         hash.write(&[0]);
     }
     format!("{:016x}", hash.finish())
+}
+
+/// A statement's identity for fingerprints: its text without whitespace, hashed.
+pub fn statement_digest(text: &str) -> u64 {
+    let mut hash = Fnv::new();
+    let mut buf = [0u8; 4];
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        hash.write(c.encode_utf8(&mut buf).as_bytes());
+    }
+    hash.finish()
 }
 
 /// `doc/Statement[2]/Action[0]` → `doc/Statement/Action`.
@@ -323,12 +356,18 @@ mod tests {
             RuleId::ResourceStar,
             "p.json",
             Some("Statement[0]/Resource"),
+            Some(statement_digest(
+                "{\"Action\": \"s3:GetObject\", \"Resource\": \"*\"}",
+            )),
             "\"*\"",
         );
         let b = fingerprint(
             RuleId::ResourceStar,
             "p.json",
             Some("Statement[3]/Resource"),
+            Some(statement_digest(
+                "{\"Action\":\n  \"s3:GetObject\",\"Resource\": \"*\"}",
+            )),
             " \"*\" ",
         );
         assert_eq!(a, b);
@@ -338,6 +377,9 @@ mod tests {
                 RuleId::ResourceStar,
                 "q.json",
                 Some("Statement[0]/Resource"),
+                Some(statement_digest(
+                    "{\"Action\": \"s3:GetObject\", \"Resource\": \"*\"}"
+                )),
                 "\"*\""
             )
         );
@@ -347,8 +389,29 @@ mod tests {
                 RuleId::WildcardAction,
                 "p.json",
                 Some("Statement[0]/Resource"),
+                Some(statement_digest(
+                    "{\"Action\": \"s3:GetObject\", \"Resource\": \"*\"}"
+                )),
                 "\"*\""
             )
+        );
+    }
+
+    /// Another statement's `"*"` is another finding.
+    #[test]
+    fn the_statement_tells_equal_values_apart() {
+        let print = |statement: &str| {
+            fingerprint(
+                RuleId::ResourceStar,
+                "p.json",
+                Some("Statement[0]/Resource"),
+                Some(statement_digest(statement)),
+                "\"*\"",
+            )
+        };
+        assert_ne!(
+            print(r#"{"Action": "s3:GetObject", "Resource": "*"}"#),
+            print(r#"{"Action": "iam:PassRole", "Resource": "*"}"#)
         );
     }
 

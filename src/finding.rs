@@ -98,6 +98,9 @@ pub struct Finding {
     pub fix: Option<Box<Fix>>,
     /// Logical path of the element (`aws_iam_policy.ci.policy/Statement[0]/Action[2]`).
     pub logical_path: Option<String>,
+    /// Digest of the statement the finding is about (its text without whitespace), set by the
+    /// engine ([`crate::lint::run_rules`]): baseline fingerprints tell statements apart by content.
+    pub statement: Option<u64>,
     /// Set when a suppression or baseline matched; suppressed findings are kept until output.
     pub suppressed: bool,
 }
@@ -127,6 +130,7 @@ impl FindingBuilder {
                 related: Vec::new(),
                 fix: None,
                 logical_path: None,
+                statement: None,
                 suppressed: false,
             },
         }

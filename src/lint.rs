@@ -510,6 +510,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     }
     // Before instances and callers merge: a fix to text several documents read must hold for all.
     crate::fix::apply::withhold_shared(&mut findings, model);
+    set_statements(&mut findings, model, sources);
     for finding in &mut findings {
         if let Some(severity) = opts.severity.get(&finding.rule) {
             finding.severity = *severity;
@@ -715,6 +716,27 @@ fn natural_key(key: &str) -> (u8, u64, &str) {
     }
 }
 
+/// Sets each finding's [`Finding::statement`]: the digest of the innermost statement holding its
+/// primary location, else its first related location in a statement (a value a rule quotes from a
+/// variable's default is judged in the statement that reads it). Each statement is hashed once.
+fn set_statements(findings: &mut [Finding], model: &FileModel, sources: &SourceMap) {
+    if findings.is_empty() {
+        return;
+    }
+    let statements = StatementSids::new(model);
+    let mut digests: HashMap<Span, u64> = HashMap::new();
+    for finding in findings.iter_mut() {
+        let held = std::iter::once(finding.span)
+            .chain(finding.related.iter().map(|l| l.span))
+            .find_map(|span| statements.span_of(span));
+        finding.statement = held.map(|stmt| {
+            *digests.entry(stmt).or_insert_with(|| {
+                crate::baseline::statement_digest(sources.get(stmt.file).slice(stmt))
+            })
+        });
+    }
+}
+
 /// Marks findings covered by the config's per-path ignores and `[[ignore]]` entries. Globs match
 /// the path of the file each finding is in (a policy loaded through `file()` has its own).
 fn apply_path_ignores(
@@ -791,6 +813,19 @@ impl<'m> StatementSids<'m> {
     /// The `Sid` of the innermost statement holding `span` (the first in model order among
     /// equally small ones).
     fn of(&self, span: Span) -> Option<&'m str> {
+        self.innermost(span).and_then(|i| self.spans[i].3)
+    }
+
+    /// The span of the innermost statement holding `span`.
+    fn span_of(&self, span: Span) -> Option<Span> {
+        self.innermost(span).map(|i| {
+            let (file, start, end, _) = self.spans[i];
+            Span::new(file, start as usize, end as usize)
+        })
+    }
+
+    /// The index in `spans` of the innermost statement holding `span`.
+    fn innermost(&self, span: Span) -> Option<usize> {
         let upto = self
             .spans
             .partition_point(|&(file, start, _, _)| (file, start) <= (span.file, span.start));
@@ -807,7 +842,7 @@ impl<'m> StatementSids<'m> {
                 }
             }
         }
-        best.and_then(|(_, i)| self.spans[i].3)
+        best.map(|(_, i)| i)
     }
 }
 
@@ -880,7 +915,9 @@ fn is_tf(path: &Path) -> bool {
 /// What a run over `root` lints that Terraform reads: every `.tf` file, as the folder walk finds
 /// them (ignore files honoured), and every other file of the walk whose name a `.tf` file mentions
 /// (a policy loaded with `file()`: its own report and the `.tf`'s share findings). Also whether
-/// `named` (a file name) is mentioned.
+/// `named` (a file name) is mentioned. Each `.tf` file is read as a whole run reads it (a regular
+/// file of at most [`crate::root::MAX_LINTED_BYTES`]), one at a time: a huge file elsewhere in the
+/// repository is not read, and at most one text is held.
 fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf>, bool) {
     let (tf, others): (Vec<PathBuf>, Vec<PathBuf>) = discover::discover(&[root.to_path_buf()])
         .into_iter()
@@ -889,20 +926,33 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
             Discovered::Error { .. } | Discovered::Skipped { .. } => None,
         })
         .partition(|p| is_tf(p));
-    let texts: Vec<String> = tf
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
+    let name_of = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    // The names to look for: the named file's, then each other file's.
+    let names: Vec<Option<String>> = std::iter::once(named.map(|n| n.to_string_lossy().into()))
+        .chain(others.iter().map(|p| name_of(p)))
         .collect();
-    let mentioned = |name: &std::ffi::OsStr| {
-        let name = name.to_string_lossy();
-        texts.iter().any(|t| t.contains(name.as_ref()))
-    };
-    let named_mentioned = named.is_some_and(mentioned);
+    let mut mentioned = vec![false; names.len()];
+    for file in &tf {
+        let Ok(text) = crate::root::read_regular(file, crate::root::MAX_LINTED_BYTES)
+            .map_err(|_| ())
+            .and_then(|bytes| bytes_to_text(bytes).map_err(|_| ()))
+        else {
+            continue;
+        };
+        for (seen, name) in mentioned.iter_mut().zip(&names) {
+            if !*seen {
+                *seen = name.as_deref().is_some_and(|n| text.contains(n));
+            }
+        }
+    }
+    let named_mentioned = mentioned[0];
     let mut out = tf;
     out.extend(
         others
             .into_iter()
-            .filter(|p| p.file_name().is_some_and(mentioned)),
+            .zip(&mentioned[1..])
+            .filter(|(_, seen)| **seen)
+            .map(|(p, _)| p),
     );
     (out, named_mentioned)
 }

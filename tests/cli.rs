@@ -643,7 +643,7 @@ fn baseline_round_trip() {
         &std::fs::read_to_string(dir.path().join("baseline.json")).expect("written"),
     )
     .expect("JSON");
-    assert_eq!(baseline["version"], 1);
+    assert_eq!(baseline["version"], 2);
     assert_eq!(baseline["findings"][0]["path"], "policies/bad.json");
     assert_eq!(baseline["findings"][0]["rule"], "invalid-policy");
 
@@ -712,6 +712,106 @@ fn baseline_counts_duplicates() {
         out,
         "bad.json:5:30: error[invalid-policy] `Effect` must be \"Allow\" or \"Deny\", found \"allow\"\n"
     );
+}
+
+/// A baselined `"Resource": "*"` statement hides only itself: statements added above, below and
+/// between, moved or copied, are reported (issue 25). Fingerprints name the statement by content.
+#[test]
+fn baseline_tells_statements_apart() {
+    let statement = |sid: &str, action: &str| {
+        format!(r#"{{"Sid": "{sid}", "Effect": "Allow", "Action": "{action}", "Resource": "*"}}"#)
+    };
+    let policy = |statements: &[String]| {
+        format!(
+            "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {}\n  ]\n}}\n",
+            statements.join(",\n    ")
+        )
+    };
+    let old = statement("Old", "s3:GetObject");
+    let other = statement("Other", "sqs:SendMessage");
+    let dir = repo(&[("p.json", &policy(&[old.clone(), other.clone()]))]);
+    let select = "--select=resource-star";
+    iamlint(dir.path())
+        .args([select, "--write-baseline", "b.json", "p.json"])
+        .assert()
+        .success()
+        .stderr("wrote 2 findings to b.json\n");
+    let reported = |statements: &[String]| -> Vec<String> {
+        write(dir.path(), "p.json", &policy(statements));
+        let json = json_of(iamlint(dir.path()).args([
+            select,
+            "--baseline",
+            "b.json",
+            "--format",
+            "json",
+            "p.json",
+        ]));
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                let line = f["line"].as_u64().expect("line") as usize;
+                let text = policy(statements);
+                let sid = text.lines().nth(line - 1).expect("the line").to_string();
+                sid.split('"').nth(3).unwrap_or_default().to_string()
+            })
+            .collect()
+    };
+    let new = statement("New", "iam:PassRole");
+    let wide = statement("Wide", "s3:*");
+    // Unchanged, and moved: nothing new.
+    assert_eq!(
+        reported(&[old.clone(), other.clone()]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        reported(&[other.clone(), old.clone()]),
+        Vec::<String>::new()
+    );
+    // Added above, between and below the baselined ones: each new one is reported, only it.
+    assert_eq!(
+        reported(&[new.clone(), old.clone(), other.clone()]),
+        ["New"]
+    );
+    assert_eq!(
+        reported(&[old.clone(), wide.clone(), other.clone()]),
+        ["Wide"]
+    );
+    assert_eq!(
+        reported(&[old.clone(), other.clone(), new.clone(), wide.clone()]),
+        ["New", "Wide"]
+    );
+    // A baselined statement changed (its `"*"` now grants more) is new.
+    assert_eq!(
+        reported(&[statement("Old", "s3:*"), other.clone()]),
+        ["Old"]
+    );
+    // Copied: the baseline holds one, so one of the two is reported.
+    assert_eq!(
+        reported(&[old.clone(), old.clone(), other.clone()]).len(),
+        1
+    );
+}
+
+/// A version 1 baseline (fingerprints without the statement) is refused with what to do.
+#[test]
+fn an_old_baseline_is_refused_with_what_to_do() {
+    let dir = repo(&[
+        ("warn.json", NO_VERSION),
+        (
+            "old.json",
+            r#"{"version": 1, "findings": [{"path": "warn.json", "rule": "missing-version", "fingerprint": "0123456789abcdef", "message": "m"}]}"#,
+        ),
+    ]);
+    iamlint(dir.path())
+        .args(["--baseline", "old.json", "warn.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "old.json: not an iamlint baseline: version 1 fingerprints do not tell statements apart",
+        ))
+        .stderr(predicate::str::contains("--write-baseline"));
 }
 
 #[test]
@@ -844,6 +944,56 @@ fn fix_removes_a_redundant_action() {
     let after = std::fs::read_to_string(dir.path().join("p.json")).unwrap();
     assert!(after.contains(r#""Action": ["s3:Get*"]"#), "{after}");
     assert!(serde_json::from_str::<Value>(&after).is_ok(), "{after}");
+}
+
+/// `--fix` keeps a UTF-8 byte order mark and CRLF line endings, in every format (issue 25): the
+/// BOM was dropped with the fix.
+#[test]
+fn fix_keeps_the_bom_and_crlf_line_endings() {
+    let files = [
+        (
+            "p.json",
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\n    \"s3:Get*\",\n    \"s3:GetObject\"\n  ], \"Resource\": \"arn:aws:s3:::b/*\"}]\n}\n",
+        ),
+        (
+            "main.tf",
+            "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{\n      Effect = \"Allow\"\n      Action = [\n        \"s3:Get*\",\n        \"s3:GetObject\",\n      ]\n      Resource = \"arn:aws:s3:::b/*\"\n    }]\n  })\n}\n",
+        ),
+        (
+            "t.yaml",
+            "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action:\n              - s3:Get*\n              - s3:GetObject\n            Resource: 'arn:aws:s3:::b/*'\n",
+        ),
+    ];
+    let dir = repo(&[]);
+    for (name, text) in files {
+        let bytes = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    iamlint(dir.path())
+        .args(["--select", "redundant-action", "--fix", "."])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("fixed 3 problems"));
+    for (name, text) in files {
+        let after = std::fs::read(dir.path().join(name)).unwrap();
+        let after = String::from_utf8(after).unwrap();
+        assert!(
+            after.starts_with('\u{feff}'),
+            "{name}: the BOM is kept\n{after:?}"
+        );
+        assert!(!after.contains("s3:GetObject"), "{name}: fixed\n{after:?}");
+        assert!(
+            !after.replace("\r\n", "").contains('\n'),
+            "{name}: CRLF kept\n{after:?}"
+        );
+        // Only the item went: the file is the original without that line.
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("s3:GetObject"))
+            .collect();
+        let after_lines: Vec<&str> = after.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(after_lines.len(), kept.len(), "{name}\n{after:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -615,3 +615,59 @@ fn a_named_link_out_of_the_repository_is_not_followed() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 25: `check` bounds (what one run may cost, whatever the pull request holds).
+
+/// Runs the built binary in `cwd` with `args` and returns its exit code, its stdout and stderr,
+/// and its peak resident memory in MiB (from `wait4`, this child's alone).
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which `Child::wait` does not expose
+fn measured(cwd: &Path, args: &[&str]) -> (Option<i32>, String, u64) {
+    let out_path = cwd.join(".measured.out");
+    let out = std::fs::File::create(&out_path).unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iamlint"))
+        .current_dir(cwd)
+        .args(args)
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that `wait4` fills in; `pid` is our child, waited for once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    std::fs::remove_file(&out_path).unwrap();
+    // Linux reports kilobytes.
+    (code, text, u64::try_from(usage.ru_maxrss).unwrap() / 1024)
+}
+
+/// A partial run reads the repository's other `.tf` files under the same size cap as a whole
+/// run: a 600 MiB file elsewhere (sparse, so the test costs no disk) is refused unread, not held
+/// while looking for mentions of the named file (it cost its size in memory).
+#[test]
+fn a_partial_run_reads_other_terraform_files_under_the_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = std::fs::canonicalize(tmp.path()).unwrap();
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("mod")).unwrap();
+    std::fs::create_dir_all(repo.join("elsewhere")).unwrap();
+    std::fs::write(
+        repo.join("mod/main.tf"),
+        "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"s3:*\", Resource = \"*\" }] })\n}\n",
+    )
+    .unwrap();
+    let huge = std::fs::File::create(repo.join("elsewhere/huge.tf")).unwrap();
+    huge.set_len(600 << 20).unwrap();
+    let (code, out, mib) = measured(&repo, &["check", "mod/main.tf"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("wildcard-action"), "{out}");
+    assert!(
+        mib < 200,
+        "peak memory {mib} MiB: the huge file was read\n{out}"
+    );
+}

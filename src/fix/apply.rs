@@ -10,9 +10,13 @@
 //!   only edited when every reader reported the same fix ([`withhold`], called by the engine);
 //! - files outside the repository root, symbolic links, files that are not regular and files
 //!   changed since they were read are not written;
+//! - in YAML, text that an alias reads (a node with an anchor that `*name` or `<<: *name` refers
+//!   to) is not edited: the edit would change every node that aliases it (a `Deny` condition's
+//!   values, say) or leave the alias pointing at nothing ([`super::yaml::aliased_ranges`]);
 //! - every file is checked and every fix computed before the first write, and each file is
 //!   written to a temporary file in its folder (permissions kept) then renamed over it, so an
-//!   interrupted run or a failed write leaves the file as it was.
+//!   interrupted run or a failed write leaves the file as it was; a UTF-8 byte order mark and
+//!   CRLF line endings are kept (the BOM is written back, replacement text gets `\r\n`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -140,15 +144,26 @@ pub fn apply_text<'a>(
     findings: impl IntoIterator<Item = &'a Finding>,
     max: Applicability,
 ) -> (String, usize) {
-    apply_in(text, findings.into_iter().map(|f| (f, file)), max)
+    apply_in(
+        text,
+        Some(&[]),
+        findings.into_iter().map(|f| (f, file)),
+        max,
+    )
 }
 
 /// [`apply_text`] over findings from several reports, each with the id its report gives the file.
+/// No edit may touch a range of `shared` (YAML text that aliases read); `None`: no edit at all.
 fn apply_in<'a>(
     text: &str,
+    shared: Option<&[std::ops::Range<usize>]>,
     findings: impl IntoIterator<Item = (&'a Finding, FileId)>,
     max: Applicability,
 ) -> (String, usize) {
+    let Some(shared) = shared else {
+        return (text.to_string(), 0);
+    };
+    let crlf = text.contains("\r\n");
     let mut accepted: Vec<&Edit> = Vec::new();
     let mut count = 0;
     for (finding, file) in findings {
@@ -174,6 +189,15 @@ fn apply_in<'a>(
         {
             continue;
         }
+        let reads_shared = fix.edits.iter().any(|e| {
+            let r = e.span.range();
+            shared
+                .iter()
+                .any(|s| r.start < s.end && s.start < r.end.max(r.start + 1))
+        });
+        if reads_shared {
+            continue;
+        }
         let overlaps = fix.edits.iter().any(|e| {
             accepted.iter().any(|a| {
                 e.span.start < a.span.end && a.span.start < e.span.end
@@ -192,7 +216,19 @@ fn apply_in<'a>(
     for e in accepted {
         let r = e.span.range();
         out.push_str(&text[at..r.start]);
-        out.push_str(&e.replacement);
+        if crlf {
+            // The file's line endings: `\n` alone becomes `\r\n`.
+            let mut last = '\0';
+            for c in e.replacement.chars() {
+                if c == '\n' && last != '\r' {
+                    out.push('\r');
+                }
+                out.push(c);
+                last = c;
+            }
+        } else {
+            out.push_str(&e.replacement);
+        }
         at = r.end;
     }
     out.push_str(&text[at..]);
@@ -241,7 +277,11 @@ pub fn plan<'a>(
     targets
         .into_values()
         .filter_map(|t| {
-            let (text, fixes) = apply_in(t.text, t.findings, max);
+            let shared = match crate::discover::detect_format(&t.path, t.text) {
+                crate::discover::Format::Yaml => super::yaml::aliased_ranges(t.text),
+                _ => Some(Vec::new()),
+            };
+            let (text, fixes) = apply_in(t.text, shared.as_deref(), t.findings, max);
             (fixes > 0 && text != t.text).then(|| FixedFile {
                 path: t.path,
                 text,
@@ -253,28 +293,35 @@ pub fn plan<'a>(
         .collect()
 }
 
-/// Why a fixed file is not written.
-fn refusal(fixed: &FixedFile) -> Option<String> {
+/// The UTF-8 byte order mark, which the linted text is read without.
+const BOM: &str = "\u{feff}";
+
+/// Why a fixed file is not written (`Err`), else whether it starts with a byte order mark (to
+/// write back).
+fn refusal(fixed: &FixedFile) -> Result<bool, String> {
     let path = &fixed.path;
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
-        Err(e) => return Some(format!("cannot read it: {e}")),
+        Err(e) => return Err(format!("cannot read it: {e}")),
     };
     if meta.file_type().is_symlink() {
-        return Some("it is a symbolic link: not written".into());
+        return Err("it is a symbolic link: not written".into());
     }
     if !meta.is_file() {
-        return Some("it is not a regular file: not written".into());
+        return Err("it is not a regular file: not written".into());
     }
     if !crate::root::contains(&fixed.root, path) {
-        return Some("it is outside the repository root: not written".into());
+        return Err("it is outside the repository root: not written".into());
     }
     match crate::root::read_regular(path, crate::root::MAX_LINTED_BYTES) {
-        Ok(bytes) => match crate::lint::bytes_to_text(bytes) {
-            Ok(now) if now == fixed.original => None,
-            _ => Some("it changed since it was read: not written".into()),
-        },
-        Err(r) => Some(r.reason()),
+        Ok(bytes) => {
+            let bom = bytes.starts_with(BOM.as_bytes());
+            match crate::lint::bytes_to_text(bytes) {
+                Ok(now) if now == fixed.original => Ok(bom),
+                _ => Err("it changed since it was read: not written".into()),
+            }
+        }
+        Err(r) => Err(r.reason()),
     }
 }
 
@@ -306,12 +353,17 @@ pub fn write_all<'a>(
     let mut ready = Vec::new();
     for fixed in plan(reports, max) {
         match refusal(&fixed) {
-            Some(why) => written.refused.push((fixed.path, why)),
-            None => ready.push(fixed),
+            Err(why) => written.refused.push((fixed.path, why)),
+            Ok(bom) => ready.push((fixed, bom)),
         }
     }
-    for fixed in ready {
-        crate::root::replace_atomically(&fixed.path, &fixed.text).map_err(|e| {
+    for (fixed, bom) in ready {
+        let text = if bom {
+            std::borrow::Cow::Owned(format!("{BOM}{}", fixed.text))
+        } else {
+            std::borrow::Cow::Borrowed(fixed.text.as_str())
+        };
+        crate::root::replace_atomically(&fixed.path, &text).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
