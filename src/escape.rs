@@ -20,9 +20,14 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Characters that would let input text move the cursor, change colours, break a line or reorder
-/// it: C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates.
+/// it: C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
+/// embeddings, overrides and isolates.
 pub fn is_unsafe_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// One unsafe character as visible text: `\n`, `\r`, `\t`, `\x1b`, `\u{85}`, `\u{202e}`.
@@ -289,25 +294,63 @@ impl<W: Write> Write for Lines<W> {
 }
 
 /// A writer for JSON text: the `[` of every `##[` (only possible inside a string) is written
-/// `\u005b`, which every JSON reader decodes back to `[`, so the data is unchanged and the log
-/// line holds no legacy runner command. JSON output never starts a line with `::`: strings
-/// escape their line breaks.
+/// `\u005b`, and the Unicode line and paragraph separators `\u2028` and `\u2029`; every JSON
+/// reader decodes them back, so the data is unchanged, and the log holds no legacy runner command
+/// and no line break but JSON's own. JSON output never starts a line with `::`: strings escape
+/// their line breaks.
 pub struct Json<W: Write> {
     inner: W,
     /// `#` bytes just written (capped at 2).
     hashes: u8,
+    /// Bytes of a possible U+2028/U+2029 held back (`E2`, `E2 80`): 0, 1 or 2.
+    held: usize,
 }
 
 impl<W: Write> Json<W> {
     pub fn new(inner: W) -> Self {
-        Json { inner, hashes: 0 }
+        Json {
+            inner,
+            hashes: 0,
+            held: 0,
+        }
     }
 }
+
+/// The UTF-8 of U+2028 and U+2029 without their last byte.
+const SEPARATOR_START: [u8; 2] = [0xe2, 0x80];
 
 impl<W: Write> Write for Json<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut start = 0;
         for (i, &b) in buf.iter().enumerate() {
+            if self.held > 0 {
+                match (self.held, b) {
+                    (1, 0x80) => {
+                        self.held = 2;
+                        start = i + 1;
+                        continue;
+                    }
+                    (2, 0xa8 | 0xa9) => {
+                        self.inner
+                            .write_all(if b == 0xa8 { b"\\u2028" } else { b"\\u2029" })?;
+                        self.held = 0;
+                        start = i + 1;
+                        continue;
+                    }
+                    _ => {
+                        self.inner.write_all(&SEPARATOR_START[..self.held])?;
+                        self.held = 0;
+                        start = i;
+                    }
+                }
+            }
+            if b == 0xe2 {
+                self.inner.write_all(&buf[start..i])?;
+                self.held = 1;
+                self.hashes = 0;
+                start = i + 1;
+                continue;
+            }
             if b == b'[' && self.hashes >= 2 {
                 self.inner.write_all(&buf[start..i])?;
                 self.inner.write_all(b"\\u005b")?;
@@ -328,12 +371,25 @@ impl<W: Write> Write for Json<W> {
     }
 }
 
+impl<W: Write> Drop for Json<W> {
+    /// Bytes held for a separator that never came (a stream cut inside a character).
+    fn drop(&mut self) {
+        if self.held > 0 {
+            let _ = self.inner.write_all(&SEPARATOR_START[..self.held]);
+        }
+    }
+}
+
 /// [`Json`] over a whole text.
 pub fn json_text(s: &str) -> Cow<'_, str> {
-    if !s.contains("##[") {
+    if !s.contains("##[") && !s.contains(['\u{2028}', '\u{2029}']) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.replace("##[", "##\\u005b"))
+    Cow::Owned(
+        s.replace("##[", "##\\u005b")
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029"),
+    )
 }
 
 /// Text iamlint made from its data and a command line's values (`managed`, `expand`, `suggest`):
@@ -366,6 +422,7 @@ mod tests {
     fn values_hold_no_control_and_no_legacy_command() {
         assert_eq!(text("a\x1b[31mb\n\u{7}"), "a\\x1b[31mb\\n\\x07");
         assert_eq!(text("\u{85}x\u{202e}"), "\\u{85}x\\u{202e}");
+        assert_eq!(text("a\u{2028}b\u{2029}"), "a\\u{2028}b\\u{2029}");
         assert_eq!(text("x ##[error]y ###[z"), "x ##\\x5berror]y ###\\x5bz");
         assert_eq!(text("#\n#[a"), "#\\n#[a");
         assert!(matches!(text("plain ✓ # [ ::"), Cow::Borrowed(_)));
@@ -416,6 +473,19 @@ mod tests {
         assert!(!text.contains("##["), "{text}");
         let back: Vec<String> = serde_json::from_str(&text).unwrap();
         assert_eq!(back, ["a ##[x", "##[y"]);
+        // Separators split across writes, and a lone first byte of one.
+        let mut out = Vec::new();
+        {
+            let mut w = Json::new(&mut out);
+            let value = "[\"a\u{2028}::error::x\u{2029}\u{2010}\u{e000}é\"]";
+            for byte in value.as_bytes() {
+                w.write_all(&[*byte]).unwrap();
+            }
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "[\"a\\u2028::error::x\\u2029\u{2010}\u{e000}é\"]");
+        let back: Vec<String> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, ["a\u{2028}::error::x\u{2029}\u{2010}\u{e000}é"]);
         assert_eq!(json_text(r###""##[""###), r###""##\u005b""###);
     }
 

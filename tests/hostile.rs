@@ -632,11 +632,12 @@ const HOSTILE_NAMES: &[&str] = &[
     "##[error]e.json",
     "t`|f.json",
     "@octocat # 0 widenings.json",
+    "u\u{2028}::error::g.json",
 ];
 
 /// A value for a principal, a `Sid` and a `Resource`: a line break then a command, a carriage
 /// return, ESC and BEL, a code fence, a table break, an image, a link, a mention and a heading.
-const HOSTILE_VALUE: &str = "x\r\n::error title=v::pwned\n::add-mask::m\u{1b}[2J\u{7}##[error]l ``` | ![x](http://evil.example/t.png) [y](http://evil.example) <img src=x> @octocat\r\n# 0 widenings\n```";
+const HOSTILE_VALUE: &str = "x\r\n::error title=v::pwned\n::add-mask::m\u{1b}[2J\u{7}##[error]l ``` | ![x](http://evil.example/t.png) [y](http://evil.example) <img src=x> @octocat\r\n# 0 widenings\n```\u{2028}::error::ls";
 
 /// One command a runner would read from a log line.
 #[derive(Debug)]
@@ -732,6 +733,7 @@ fn shown_name(name: &str) -> String {
         match c {
             '\n' | '\r' => out.push(c),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
