@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod diff;
 pub mod discover;
+pub mod escape;
 pub mod finding;
 pub mod fix;
 pub mod frontend;

@@ -336,42 +336,43 @@ fn main() -> ExitCode {
         println!("{}", version_text());
         return ExitCode::SUCCESS;
     }
-    let code =
-        match cli.command {
-            Some(Command::Check(mut args)) => {
-                let sub = matches.subcommand_matches("check").unwrap_or(&matches);
-                args.var_settings = var_settings(&args.var_file, &args.var, sub);
-                check(*args)
-            }
-            None => {
-                let mut args = cli.check;
-                args.var_settings = var_settings(&args.var_file, &args.var, &matches);
-                check(args)
-            }
-            Some(Command::Rules { format }) => print_rules(format == TextFormatArg::Json),
-            Some(Command::Explain { rule }) => explain(&rule),
-            Some(Command::Completions { shell }) => {
-                let mut command = Cli::command();
-                clap_complete::generate(shell, &mut command, "iamlint", &mut std::io::stdout());
-                0
-            }
-            Some(Command::Suggest {
-                recipe,
-                resources,
-                format,
-            }) => suggest(recipe.as_deref(), &resources, format),
-            Some(Command::Managed { name, format }) => print_result(
-                iamlint::commands::managed::run(&name, format == TextFormatArg::Json),
-            ),
-            Some(Command::Diff(mut args)) => {
-                let sub = matches.subcommand_matches("diff").unwrap_or(&matches);
-                args.var_settings = var_settings(&args.var_file, &args.var, sub);
-                iamlint::diff::run(&args)
-            }
-            Some(Command::Expand { pattern, format }) => print_result(
-                iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
-            ),
-        };
+    let code = match cli.command {
+        Some(Command::Check(mut args)) => {
+            let sub = matches.subcommand_matches("check").unwrap_or(&matches);
+            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            check(*args)
+        }
+        None => {
+            let mut args = cli.check;
+            args.var_settings = var_settings(&args.var_file, &args.var, &matches);
+            check(args)
+        }
+        Some(Command::Rules { format }) => print_rules(format == TextFormatArg::Json),
+        Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::Completions { shell }) => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "iamlint", &mut std::io::stdout());
+            0
+        }
+        Some(Command::Suggest {
+            recipe,
+            resources,
+            format,
+        }) => suggest(recipe.as_deref(), &resources, format),
+        Some(Command::Managed { name, format }) => print_result(
+            iamlint::commands::managed::run(&name, format == TextFormatArg::Json),
+            format == TextFormatArg::Json,
+        ),
+        Some(Command::Diff(mut args)) => {
+            let sub = matches.subcommand_matches("diff").unwrap_or(&matches);
+            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            iamlint::diff::run(&args)
+        }
+        Some(Command::Expand { pattern, format }) => print_result(
+            iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
+            format == TextFormatArg::Json,
+        ),
+    };
     ExitCode::from(code)
 }
 
@@ -406,10 +407,9 @@ fn usage_error(message: &str) -> u8 {
     2
 }
 
-/// Text echoed on stderr, made safe for a terminal or CI log ([`iamlint::text::escape_control`],
-/// [`iamlint::text::clip_echoed`]).
+/// Text echoed on stderr, made safe for a terminal or CI log ([`iamlint::escape::stderr`]).
 fn stderr_text(s: &str) -> String {
-    iamlint::text::escape_control(&iamlint::text::clip_echoed(s)).into_owned()
+    iamlint::escape::stderr(s)
 }
 
 /// Rule selectors from the command line: ids, categories, `prefix-` or `all`
@@ -651,7 +651,11 @@ fn check(mut args: CheckArgs) -> u8 {
     if let Some(path) = &args.write_baseline {
         return match baseline::write(&report, path, &roots) {
             Ok(n) => {
-                eprintln!("wrote {} to {}", plural(n, "finding"), path.display());
+                eprintln!(
+                    "wrote {} to {}",
+                    plural(n, "finding"),
+                    stderr_text(&path.display().to_string())
+                );
                 if report.has_errors() {
                     for (file, error) in report.errors() {
                         eprintln!(
@@ -687,7 +691,7 @@ fn check(mut args: CheckArgs) -> u8 {
                     1 => "1 baseline entry".to_string(),
                     n => format!("{n} baseline entries"),
                 },
-                path.display()
+                stderr_text(&path.display().to_string())
             );
         }
     }
@@ -729,7 +733,10 @@ fn check(mut args: CheckArgs) -> u8 {
     };
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write output: {e}");
+            eprintln!(
+                "error: cannot write output: {}",
+                stderr_text(&e.to_string())
+            );
             return 2;
         }
     }
@@ -857,10 +864,16 @@ fn explain(id: &str) -> u8 {
     }
 }
 
-fn print_result(result: Result<String, String>) -> u8 {
+/// Prints a subcommand's output through the escaping layer ([`iamlint::escape::json_text`] for
+/// JSON, else [`iamlint::escape::plain_text`]): it quotes command-line values and recipe files.
+fn print_result(result: Result<String, String>, json: bool) -> u8 {
     match result {
+        Ok(text) if json => {
+            print!("{}", iamlint::escape::json_text(&text));
+            0
+        }
         Ok(text) => {
-            print!("{text}");
+            print!("{}", iamlint::escape::plain_text(&text));
             0
         }
         Err(e) => usage_error(&e),
@@ -870,7 +883,7 @@ fn print_result(result: Result<String, String>) -> u8 {
 fn suggest(recipe: Option<&str>, resources: &[String], format: SuggestFormatArg) -> u8 {
     use iamlint::commands::suggest::{self, SuggestFormat};
     let Some(recipe) = recipe else {
-        print!("{}", suggest::list());
+        print!("{}", iamlint::escape::plain_text(&suggest::list()));
         return 0;
     };
     let format = match format {
@@ -879,5 +892,8 @@ fn suggest(recipe: Option<&str>, resources: &[String], format: SuggestFormatArg)
         SuggestFormatArg::HclDocument => SuggestFormat::HclDocument,
         SuggestFormatArg::Yaml => SuggestFormat::Yaml,
     };
-    print_result(suggest::run(recipe, resources, format))
+    print_result(
+        suggest::run(recipe, resources, format),
+        format == SuggestFormat::Json,
+    )
 }

@@ -99,27 +99,10 @@ mod tests {
     }
 }
 
-/// Control characters written visibly: `\n`, `\r`, `\t`, `\x1b` (ESC), `\x7f`, `\u{85}`; other
-/// text unchanged. Terminal escapes, bells and line breaks in a file name, message or excerpt
-/// then reach a terminal or CI log as text, never as control sequences.
+/// Control characters, bidirectional overrides and `##[` written visibly (`\n`, `\x1b`,
+/// `\u{202e}`, `##\x5b`): [`crate::escape::text`], the value escape of the one escaping layer.
 pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    crate::escape::text(s)
 }
 
 /// The longest quoted value (between backticks) a message shows whole, in characters.

@@ -670,4 +670,535 @@ fn a_partial_run_reads_other_terraform_files_under_the_cap() {
         mib < 200,
         "peak memory {mib} MiB: the huge file was read\n{out}"
     );
+// Issue 25: one escaping layer for every output. A temporary repository holds files whose names
+// and values carry workflow-command syntax, control characters and Markdown; every format's
+// stdout and stderr are read by a workflow-command parser written from GitHub's documented syntax
+// (`::name key=value,...::message` at the start of a line, after blanks; the runner's legacy
+// `##[name ...]` form, taken as a command wherever it appears), and the Markdown report is
+// rendered by a CommonMark/GFM parser.
+
+/// File names (no `/` is possible in a name) with every piece of syntax that matters.
+const HOSTILE_NAMES: &[&str] = &[
+    "::error title=x::a.json",
+    "n\n::add-mask::b.json",
+    "e\u{1b}[31m\u{7}c.json",
+    "r\r::warning::d.json",
+    "##[error]e.json",
+    "t`|f.json",
+    "@octocat # 0 widenings.json",
+    "u\u{2028}::error::g.json",
+];
+
+/// A value for a principal, a `Sid` and a `Resource`: a line break then a command, a carriage
+/// return, ESC and BEL, a code fence, a table break, an image, a link, a mention and a heading.
+const HOSTILE_VALUE: &str = "x\r\n::error title=v::pwned\n::add-mask::m\u{1b}[2J\u{7}##[error]l ``` | ![x](http://evil.example/t.png) [y](http://evil.example) <img src=x> @octocat\r\n# 0 widenings\n```\u{2028}::error::ls";
+
+/// One command a runner would read from a log line.
+#[derive(Debug)]
+struct RunnerCommand {
+    /// The line it was read from (for failure messages).
+    #[allow(dead_code)]
+    line: String,
+    name: String,
+    properties: Vec<(String, String)>,
+    legacy: bool,
+}
+
+/// The runner's unescaping of a property value.
+fn unescape_property(s: &str) -> String {
+    s.replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%25", "%")
+}
+
+/// Every command in `log`, read conservatively: any character a terminal or runner might take
+/// as a line break splits lines; colour codes are taken out first; `::` after leading blanks
+/// starts a command (even one the runner would then reject), and every `##[` is one.
+fn runner_commands(log: &str) -> Vec<RunnerCommand> {
+    let mut out = Vec::new();
+    let breaks = [
+        '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}',
+    ];
+    for raw in log.split(breaks) {
+        let mut line = String::new();
+        let mut rest = raw;
+        while let Some(c) = rest.chars().next() {
+            if let Some(body) = rest.strip_prefix("\u{1b}[") {
+                if let Some(end) = body.find(|c: char| ('\u{40}'..='\u{7e}').contains(&c)) {
+                    rest = &body[end + 1..];
+                    continue;
+                }
+            }
+            line.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+        for _ in line.match_indices("##[") {
+            out.push(RunnerCommand {
+                line: line.clone(),
+                name: "##[".into(),
+                properties: Vec::new(),
+                legacy: true,
+            });
+        }
+        let Some(body) = line.trim_start().strip_prefix("::") else {
+            continue;
+        };
+        let info = body.split_once("::").map_or(body, |(info, _)| info);
+        let (name, properties) = info.split_once(' ').unwrap_or((info, ""));
+        out.push(RunnerCommand {
+            line: line.clone(),
+            name: name.to_string(),
+            properties: properties
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    (k.to_string(), unescape_property(v))
+                })
+                .collect(),
+            legacy: false,
+        });
+    }
+    out
+}
+
+/// Asserts that every command in `log` is one iamlint meant (`own`), and that no legacy one is.
+fn assert_only_own_commands(log: &str, own: impl Fn(&RunnerCommand) -> bool, what: &str) {
+    for command in runner_commands(log) {
+        assert!(
+            !command.legacy && own(&command),
+            "{what}: a command iamlint did not mean: {command:?}\n{log}"
+        );
+    }
+}
+
+fn no_command(_: &RunnerCommand) -> bool {
+    false
+}
+
+/// A file name as a GitHub `file=` property shows it: line breaks percent-encoded (read back by
+/// the runner as they were), other control characters as text (`\x1b`) and the `[` of `##[` as
+/// `\x5b`, so that the property holds no command either.
+fn shown_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        match c {
+            '\n' | '\r' => out.push(c),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.replace("##[", "##\\x5b")
+}
+
+/// An annotation of `check --format github`: its kind, known properties only, a file of the run,
+/// a rule id or iamlint's own titles.
+fn own_check_annotation(files: &[String]) -> impl Fn(&RunnerCommand) -> bool + '_ {
+    move |c| {
+        ["error", "warning", "notice"].contains(&c.name.as_str())
+            && c.properties.iter().all(|(k, v)| match k.as_str() {
+                "file" => files.iter().any(|f| shown_name(f) == *v),
+                "line" | "col" | "endLine" | "endColumn" => v.parse::<u32>().is_ok(),
+                "title" => {
+                    v == "parse error"
+                        || v == "iamlint"
+                        || (!v.is_empty() && v.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                }
+                _ => false,
+            })
+    }
+}
+
+fn hostile_policy(value: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": value,
+            "Effect": "Allow",
+            "Action": ["s3:*", value],
+            "Resource": value,
+        }]
+    })
+    .to_string()
+}
+
+fn hostile_trust(value: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::111122223333:root", value]},
+            "Action": "sts:AssumeRole",
+        }]
+    })
+    .to_string()
+}
+
+/// A repository (`.git` only) whose files have [`HOSTILE_NAMES`] and hold [`HOSTILE_VALUE`],
+/// enough of them to pass GitHub's annotation caps, and a file whose excerpt holds `##[`.
+fn hostile_repo() -> (TempDir, PathBuf, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = std::fs::canonicalize(tmp.path()).unwrap();
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    let mut names: Vec<String> = HOSTILE_NAMES.iter().map(|s| s.to_string()).collect();
+    for i in 0..6 {
+        names.push(format!("{i}\n::error::past the cap ##[warning]{i}.json"));
+    }
+    for name in &names {
+        std::fs::write(repo.join(name), hostile_policy(HOSTILE_VALUE)).unwrap();
+    }
+    std::fs::write(
+        repo.join("excerpt.json"),
+        "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"##[error]sid\", \"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}\n::error::in the file\n",
+    )
+    .unwrap();
+    names.push("excerpt.json".into());
+    (tmp, repo, names)
+}
+
+/// `check --format github`: annotations whose fields hold hostile names and values, and past
+/// GitHub's cap, log lines that do.
+#[test]
+fn check_github_writes_only_its_own_commands() {
+    let (_tmp, repo, names) = hostile_repo();
+    let github = iamlint(&repo)
+        .args(["check", "--format", "github", "."])
+        .output()
+        .unwrap();
+    let log = both_streams(&github);
+    // Every hostile file name appears as an annotation's file, some past the cap.
+    assert!(log.contains("not annotated"), "{log}");
+    assert_only_own_commands(&log, own_check_annotation(&names), "check --format github");
+    assert!(!log.contains(['\u{1b}', '\u{7}']), "{log}");
+}
+
+/// The other formats of `check`: no command at all, and the JSON ones keep the data.
+#[test]
+fn check_formats_write_no_command_a_value_controls() {
+    let (_tmp, repo, _) = hostile_repo();
+    for format in FORMATS.iter().filter(|f| **f != "github") {
+        let out = iamlint(&repo)
+            .args(["check", "--format", format, "."])
+            .output()
+            .unwrap();
+        let log = both_streams(&out);
+        assert_only_own_commands(&log, no_command, &format!("check --format {format}"));
+        assert!(!log.contains(['\u{1b}', '\u{7}', '\r']), "{format}: {log}");
+        if *format != "human" {
+            // The JSON formats keep the data: `##[` is escaped as JSON, read back the same.
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(json.to_string().contains("##[error]"), "{format}");
+        }
+    }
+}
+
+/// The human output, coloured or not: a file named `::error title=x::a.json` starts a line, and
+/// a file's content holds `##[` in an excerpt.
+#[test]
+fn check_human_writes_no_command_a_value_controls() {
+    let (_tmp, repo, _) = hostile_repo();
+    for color in ["always", "never"] {
+        for quiet in [&[][..], &["--quiet"][..]] {
+            let out = iamlint(&repo)
+                .args(["check", "--color", color, "."])
+                .args(quiet)
+                .output()
+                .unwrap();
+            let log = both_streams(&out);
+            assert!(log.contains("excerpt.json"), "{log}");
+            assert_only_own_commands(&log, no_command, &format!("check --color {color}"));
+            // The only escape sequences are iamlint's colours.
+            let bare = log.replace("\u{1b}[", "");
+            assert!(!bare.contains(['\u{1b}', '\u{7}', '\r']), "{log}");
+        }
+    }
+    // --statistics, an output file, stdin with a hostile name.
+    let out = iamlint(&repo)
+        .args(["check", "--statistics", "."])
+        .output()
+        .unwrap();
+    assert_only_own_commands(&both_streams(&out), no_command, "--statistics");
+    let out = iamlint(&repo)
+        .args(["check", "--stdin-filename", HOSTILE_VALUE, "-"])
+        .write_stdin(hostile_policy(HOSTILE_VALUE))
+        .output()
+        .unwrap();
+    let log = both_streams(&out);
+    assert!(log.contains("pwned"), "{log}");
+    assert_only_own_commands(&log, no_command, "stdin");
+}
+
+/// A committed config and baseline whose keys and values are hostile: their errors on stderr.
+#[test]
+fn stderr_writes_no_command_a_value_controls() {
+    let (_tmp, repo, _) = hostile_repo();
+    let key = "::error title=x::k\n##[error]y\u{1b}[2J";
+    let toml_key = serde_json::to_string(key).unwrap();
+    std::fs::write(repo.join("iamlint.toml"), format!("{toml_key} = 1\n")).unwrap();
+    for format in FORMATS {
+        let out = iamlint(&repo)
+            .args(["check", "--format", format, "."])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(err.contains("unknown key"), "{err}");
+        assert_only_own_commands(&both_streams(&out), no_command, "a config error");
+        assert!(!err.contains('\u{1b}'), "{err}");
+    }
+    std::fs::remove_file(repo.join("iamlint.toml")).unwrap();
+    std::fs::write(repo.join("baseline.json"), format!("{{{toml_key}: 1}}")).unwrap();
+    let out = iamlint(&repo)
+        .args(["check", "--baseline", "baseline.json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", both_streams(&out));
+    assert_only_own_commands(&both_streams(&out), no_command, "a baseline error");
+}
+
+/// The other subcommands, with hostile command-line values (a workflow passing text from the
+/// pull request) and a recipe folder.
+#[test]
+fn subcommands_write_no_command_a_value_controls() {
+    let (_tmp, repo, _) = hostile_repo();
+    let runs: &[&[&str]] = &[
+        &["managed", HOSTILE_VALUE],
+        &["managed", "--format", "json", HOSTILE_VALUE],
+        &["expand", HOSTILE_VALUE],
+        &["expand", "s3:GetObject##[error]"],
+        &["expand", "--format", "json", HOSTILE_VALUE],
+        &["suggest", HOSTILE_VALUE],
+        &["explain", HOSTILE_VALUE],
+        &["diff", HOSTILE_VALUE, "."],
+        &["diff", "--base", HOSTILE_VALUE],
+    ];
+    for args in runs {
+        let out = iamlint(&repo).args(*args).output().unwrap();
+        let log = both_streams(&out);
+        assert!(out.status.code().is_some(), "{args:?}");
+        assert_only_own_commands(&log, no_command, &format!("{args:?}"));
+        assert!(!log.contains(['\u{1b}', '\u{7}', '\r']), "{args:?}: {log}");
+    }
+}
+
+/// Two sides for `iamlint diff OLD NEW`: each hostile name a trust policy that, in the new side,
+/// trusts [`HOSTILE_VALUE`]; a policy that becomes an escalation; a new policy.
+fn hostile_diff() -> (TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let top = std::fs::canonicalize(tmp.path()).unwrap();
+    std::fs::create_dir(top.join(".git")).unwrap();
+    let (base, head) = (top.join("base"), top.join("head"));
+    std::fs::create_dir(&base).unwrap();
+    std::fs::create_dir(&head).unwrap();
+    for name in HOSTILE_NAMES {
+        std::fs::write(
+            base.join(name),
+            hostile_trust("arn:aws:iam::111122223333:root"),
+        )
+        .unwrap();
+        std::fs::write(head.join(name), hostile_trust(HOSTILE_VALUE)).unwrap();
+    }
+    let escalation = "escalation ``` |\r.json";
+    std::fs::write(
+        base.join(escalation),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        head.join(escalation),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}, {"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        head.join("@octocat `new`.json"),
+        hostile_policy(HOSTILE_VALUE),
+    )
+    .unwrap();
+    (tmp, top)
+}
+
+/// The Markdown report, rendered as GitHub renders a comment (CommonMark with GFM tables): one
+/// heading, iamlint's, saying `summary`; no image, link, code block, mention, bare URL or HTML
+/// but iamlint's `<details>`; one table row of four cells per change, of the change's kind.
+fn check_markdown(md: &str, summary: &str, kinds: &[String]) {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut headings = Vec::new();
+    let mut in_heading = false;
+    let (mut in_row, mut cells, mut row_kinds) = (false, 0, Vec::new());
+    let mut in_strong = false;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    for event in Parser::new_ext(md, options) {
+        match event {
+            Event::Start(Tag::Image { .. } | Tag::Link { .. } | Tag::CodeBlock(_)) => {
+                panic!("{event:?} in the Markdown report:\n{md}")
+            }
+            Event::Start(Tag::Heading { .. }) => {
+                in_heading = true;
+                headings.push(String::new());
+            }
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Start(Tag::TableRow) => (in_row, cells) = (true, 0),
+            Event::End(TagEnd::TableRow) => {
+                assert_eq!(cells, 4, "a row lost or gained cells:\n{md}");
+                in_row = false;
+            }
+            Event::Start(Tag::TableCell) => cells += 1,
+            Event::Start(Tag::Strong) => in_strong = true,
+            Event::End(TagEnd::Strong) => in_strong = false,
+            Event::Html(html) | Event::InlineHtml(html) => assert!(
+                [
+                    "<details><summary>Actions by change</summary>",
+                    "</details>"
+                ]
+                .contains(&html.trim()),
+                "HTML not iamlint's: {html:?}\n{md}"
+            ),
+            Event::Text(text) => {
+                for bad in ["@", "http", "www.", "::", "##["] {
+                    assert!(!text.contains(bad), "`{bad}` outside code: {text:?}\n{md}");
+                }
+                if in_heading {
+                    headings.last_mut().unwrap().push_str(&text);
+                }
+                if in_row && in_strong {
+                    row_kinds.push(text.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(headings, [format!("iamlint diff: {summary}")], "{md}");
+    let mut expected = kinds.to_vec();
+    expected.sort();
+    row_kinds.sort();
+    assert_eq!(
+        row_kinds, expected,
+        "the table's rows are not the changes:\n{md}"
+    );
+}
+
+#[test]
+fn diff_writes_no_command_a_value_controls() {
+    let (_tmp, top) = hostile_diff();
+    let diff = |format: &str| {
+        iamlint(&top)
+            .args(["diff", "base", "head", "--format", format])
+            .output()
+            .unwrap()
+    };
+    let json = diff("json");
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let changes = report["changes"].as_array().unwrap();
+    let kinds: Vec<String> = changes
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "escalation-added"), "{report:#}");
+    assert!(kinds.iter().any(|k| k == "principal-added"), "{report:#}");
+    assert!(kinds.iter().any(|k| k == "policy-added"), "{report:#}");
+    // The data is kept: the hostile principal is in a message, as it is.
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["message"].as_str().unwrap().contains(HOSTILE_VALUE)),
+        "{report:#}"
+    );
+    let files: Vec<String> = changes
+        .iter()
+        .map(|c| c["path"].as_str().unwrap().to_string())
+        .collect();
+    for format in ["human", "json", "markdown", "github"] {
+        let out = diff(format);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let log = both_streams(&out);
+        assert!(
+            !log.contains(['\u{1b}', '\u{7}', '\r']),
+            "{format}: {log:?}"
+        );
+        if format == "github" {
+            let own = |c: &RunnerCommand| {
+                ["error", "warning", "notice"].contains(&c.name.as_str())
+                    && c.properties.iter().all(|(k, v)| match k.as_str() {
+                        "file" => files.iter().any(|f| shown_name(f) == *v),
+                        "line" | "col" => v.parse::<u32>().is_ok(),
+                        "title" => {
+                            let kind = v.split_once(" (").map_or(v.as_str(), |(k, _)| k);
+                            v == "iamlint diff" || kinds.iter().any(|k| k == kind)
+                        }
+                        _ => false,
+                    })
+            };
+            assert_only_own_commands(&log, own, "diff --format github");
+            assert_eq!(
+                runner_commands(&log).len(),
+                changes.len(),
+                "one annotation per change:\n{log}"
+            );
+        } else {
+            assert_only_own_commands(&log, no_command, &format!("diff --format {format}"));
+        }
+    }
+}
+
+/// The Markdown report of changes whose principal, file names and messages carry backticks, a
+/// carriage return, an image, links, HTML, a mention and a heading.
+#[test]
+fn diff_markdown_report_renders_only_iamlints_markup() {
+    let (_tmp, top) = hostile_diff();
+    let diff = |format: &str| {
+        iamlint(&top)
+            .args(["diff", "base", "head", "--format", format])
+            .output()
+            .unwrap()
+    };
+    let report: serde_json::Value = serde_json::from_slice(&diff("json").stdout).unwrap();
+    let kinds: Vec<String> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_string())
+        .collect();
+    let summary = format!(
+        "{} widenings, {} narrowings",
+        report["summary"]["widenings"], report["summary"]["narrowings"]
+    );
+    let markdown = String::from_utf8(diff("markdown").stdout).unwrap();
+    check_markdown(&markdown, &summary, &kinds);
+}
+
+/// A committed config of the new side whose key is hostile: `diff` reports it on stderr, in
+/// every format, escaped.
+#[test]
+fn diff_config_errors_are_escaped() {
+    let (_tmp, top) = hostile_diff();
+    let key = serde_json::to_string("::error title=x::k\n##[error]y\u{1b}[2J\u{7}").unwrap();
+    std::fs::write(top.join("head/iamlint.toml"), format!("{key} = 1\n")).unwrap();
+    for format in ["human", "json", "markdown", "github"] {
+        let out = iamlint(&top)
+            .args(["diff", "base", "head", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let log = both_streams(&out);
+        assert!(log.contains("unknown key"), "{log}");
+        assert_only_own_commands(&log, no_command, &format!("diff --format {format}"));
+        assert!(!log.contains(['\u{1b}', '\u{7}']), "{format}: {log:?}");
+    }
+}
+
+/// The parser the tests above rely on finds what it must.
+#[test]
+fn the_test_parser_finds_commands() {
+    let found = runner_commands(
+        "a\n  ::error file=a%2Cb,title=t::m\r\u{1b}[1m::add-mask::x\u{2028}::warning::y\nz ##[error]w",
+    );
+    let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["error", "add-mask", "warning", "##["]);
+    assert_eq!(found[0].properties[0], ("file".into(), "a,b".into()));
+    assert!(found[3].legacy);
+    assert!(runner_commands("a ::error::x\n#[x] # [y]").is_empty());
 }

@@ -497,7 +497,7 @@ fn escalations(
 /// Runs `iamlint diff`; returns the exit code.
 pub fn run(args: &DiffArgs) -> u8 {
     if let Err(e) = VarSetting::validate(&args.var_settings) {
-        eprintln!("error: {}", crate::text::escape_control(&e));
+        eprintln!("error: {}", crate::escape::stderr(&e));
         return 2;
     }
     let sides = match &args.base {
@@ -507,17 +507,13 @@ pub fn run(args: &DiffArgs) -> u8 {
     let report = match sides {
         Ok((base, head, _tmp)) => compare(&base, &head),
         Err(e) => {
-            eprintln!("error: {e}");
+            // Input and config errors quote the repository's files: escaped.
+            eprintln!("error: {}", crate::escape::stderr(&e));
             return 2;
         }
     };
     let mut text = Vec::new();
-    let rendered = match args.format {
-        DiffFormat::Human => render::human(&report, &mut text),
-        DiffFormat::Json => render::json(&report, &mut text),
-        DiffFormat::Markdown => render::markdown(&report, &mut text),
-        DiffFormat::Github => render::github(&report, &mut text),
-    };
+    let rendered = render::render(&report, args.format, &mut text);
     let written = rendered.and_then(|()| match &args.output_file {
         Some(path) => std::fs::write(path, &text),
         None => {
@@ -527,13 +523,16 @@ pub fn run(args: &DiffArgs) -> u8 {
     });
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write output: {e}");
+            eprintln!(
+                "error: cannot write output: {}",
+                crate::escape::stderr(&e.to_string())
+            );
             return 2;
         }
     }
     if args.format != DiffFormat::Human {
         for e in &report.errors {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::escape::stderr(e));
         }
     }
     report.exit_code(args.fail_on)

@@ -1,10 +1,17 @@
 //! The outputs of `iamlint diff`: human, JSON, Markdown and GitHub annotations.
+//!
+//! Every value from the two sides (policy addresses, paths, messages, action names, revisions,
+//! errors) is escaped where it is written, by the escaping layer ([`crate::escape`]): as one line
+//! of text in the human output, as a code span it cannot close in Markdown, as a workflow-command
+//! field in the GitHub output. [`render`] then passes every line through [`escape::line`] (or the
+//! JSON through [`escape::Json`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Change, DiffReport, Direction};
+use super::{Change, DiffFormat, DiffReport, Direction};
 use crate::catalog::AccessLevels;
+use crate::escape::{self, github_message, github_property, markdown_code};
 use crate::text::{plural, thousands};
 
 /// Policies in output order: those with a widening first, then by address; within a policy,
@@ -56,20 +63,43 @@ fn levels(c: &Change) -> String {
         .join(", ")
 }
 
-pub fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
-    writeln!(w, "iamlint diff: {} -> {}", report.base, report.head)?;
+/// Writes `report` in `format`, every line through the escaping layer.
+pub fn render(report: &DiffReport, format: DiffFormat, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        DiffFormat::Json => json(report, &mut escape::Json::new(w)),
+        DiffFormat::Github => github(report, w),
+        DiffFormat::Human | DiffFormat::Markdown => {
+            let mut lines = escape::Lines::new(w);
+            if format == DiffFormat::Human {
+                human(report, &mut lines)?;
+            } else {
+                markdown(report, &mut lines)?;
+            }
+            lines.flush()
+        }
+    }
+}
+
+fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    use escape::text;
+    writeln!(
+        w,
+        "iamlint diff: {} -> {}",
+        text(&report.base),
+        text(&report.head)
+    )?;
     for e in &report.base_errors {
-        writeln!(w, "note: in {}: {e}", report.base)?;
+        writeln!(w, "note: in {}: {}", text(&report.base), text(e))?;
     }
     for e in &report.errors {
-        writeln!(w, "error: {e}")?;
+        writeln!(w, "error: {}", text(e))?;
     }
     if report.changes.is_empty() {
         writeln!(w, "\nno permission change")?;
         return Ok(());
     }
     for (policy, changes) in grouped(report) {
-        writeln!(w, "\n{policy}")?;
+        writeln!(w, "\n{}", text(policy))?;
         for c in changes {
             let sign = match c.direction {
                 Direction::Widening => '+',
@@ -80,8 +110,8 @@ pub fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
                 w,
                 "  {sign} {} {}{unjudged}: {}",
                 c.kind.as_str(),
-                location(c),
-                c.message
+                text(&location(c)),
+                text(&c.message)
             )?;
             if !c.access_levels.is_empty() {
                 writeln!(w, "      by access level: {}", levels(c))?;
@@ -94,7 +124,7 @@ pub fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
 /// At most this many action names per change in JSON (`actions_total` has the count).
 const MAX_JSON_ACTIONS: usize = 1000;
 
-pub fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     use serde_json::{json, Value};
     let changes: Vec<Value> = report
         .changes
@@ -135,22 +165,24 @@ pub fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
-/// Markdown text of a cell: no table breaks, no HTML.
+/// A value in a table cell: a code span it cannot close, `|` escaped.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
+    markdown_code(s, true)
+}
+
+/// A value outside the table: a code span it cannot close.
+fn code(s: &str) -> String {
+    markdown_code(s, false)
 }
 
 /// At most this many action names per change in Markdown (a comment is limited to 65,536 characters).
 const MAX_MARKDOWN_ACTIONS: usize = 40;
 
-pub fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "### iamlint diff: {}", summary(report))?;
-    writeln!(w, "\n`{}` → `{}`\n", cell(&report.base), cell(&report.head))?;
+    writeln!(w, "\n{} → {}\n", code(&report.base), code(&report.head))?;
     for e in &report.errors {
-        writeln!(w, "- **error**: {}", cell(e))?;
+        writeln!(w, "- **error**: {}", code(e))?;
     }
     if report.changes.is_empty() {
         writeln!(w, "No permission change.")?;
@@ -168,7 +200,7 @@ pub fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
             };
             writeln!(
                 w,
-                "| {icon} | `{}` | **{}** {} | `{}` |",
+                "| {icon} | {} | **{}** {} | {} |",
                 cell(policy),
                 c.kind.as_str(),
                 cell(&c.message),
@@ -181,14 +213,14 @@ pub fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         for c in changes.iter().filter(|c| !c.actions.is_empty()) {
             writeln!(
                 w,
-                "- `{}` {} ({}): {}",
-                cell(policy),
+                "- {} {} ({}): {}",
+                code(policy),
                 c.kind.as_str(),
                 levels(c),
                 c.actions
                     .iter()
                     .take(MAX_MARKDOWN_ACTIONS)
-                    .map(|a| format!("`{a}`"))
+                    .map(|a| code(a))
                     .collect::<Vec<_>>()
                     .join(", ")
             )?;
@@ -204,44 +236,33 @@ pub fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "\n</details>")
 }
 
-/// GitHub workflow-command escaping: data and property values.
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-pub fn github(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+fn github(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    let mut command = |line: String| writeln!(w, "{}", escape::command_line(&line));
     for e in &report.errors {
-        writeln!(w, "::error title=iamlint diff::{}", escape_data(e))?;
+        command(format!("::error title=iamlint diff::{}", github_message(e)))?;
     }
     for c in &report.changes {
         let level = match c.direction {
             Direction::Widening => "warning",
             Direction::Narrowing => "notice",
         };
-        let title = escape_property(&format!("{} ({})", c.kind.as_str(), c.policy));
-        let message = escape_data(&c.message);
+        let title = github_property(&format!("{} ({})", c.kind.as_str(), c.policy));
+        let message = github_message(&c.message);
         if c.in_head && c.line > 0 {
-            writeln!(
-                w,
+            command(format!(
                 "::{level} file={},line={},col={},title={title}::{message}",
-                escape_property(&c.path),
+                github_property(&c.path),
                 c.line,
                 c.column
-            )?;
+            ))?;
         } else {
             // Removed lines have no place in the head tree: an annotation on the run.
-            writeln!(
-                w,
+            command(format!(
                 "::{level} title={title}::{message} (was at {})",
-                escape_data(&location(c))
-            )?;
+                github_message(&location(c))
+            ))?;
         }
     }
-    writeln!(w, "iamlint diff: {}", summary(report))
+    let line = format!("iamlint diff: {}", summary(report));
+    writeln!(w, "{}", escape::line(&line))
 }

@@ -9,12 +9,16 @@
 //! past that findings are written as plain log lines, and a closing notice gives the totals.
 //!
 //! Escaping follows GitHub's toolkit (`@actions/core`): in the message `%`, `\r` and `\n` are
-//! percent-encoded; in property values `:` and `,` are too. Input text can therefore never end the
-//! command line early and start a command of its own.
+//! percent-encoded; in property values `:` and `,` are too ([`crate::escape::github_message`],
+//! [`crate::escape::github_property`]). Input text can therefore never end the command line early
+//! and start a command of its own. Log lines past the cap hold each value escaped as one line of
+//! text ([`crate::escape::text`]) and go through [`crate::escape::line`], so nothing a value
+//! controls starts or holds a command there either.
 
 use std::io::{self, Write};
 
 use super::{Resolver, Summary};
+use crate::escape::{self, github_message, github_property};
 use crate::finding::Severity;
 use crate::lint::Report;
 use crate::text::plural;
@@ -30,22 +34,37 @@ struct Annotation {
     region: Option<super::Region>,
     title: String,
     message: String,
+    /// Related locations in other files: `(note, path, line)`.
+    elsewhere: Vec<(String, String, u32)>,
 }
 
-/// The message, plus one line per related location in another file: an annotation sits in one
-/// file, so a finding inside a module would otherwise not say which call brought it there.
-fn with_elsewhere(r: &Resolver<'_>, f: &crate::finding::Finding) -> String {
-    let mut message = f.message.clone();
-    for label in f.related.iter().filter(|l| l.span.file != f.span.file) {
-        let at = r.region(label.span).start;
-        message.push_str(&format!(
-            "\n{}: {}:{}",
-            label.note,
-            r.path(label.span.file),
-            at.line
-        ));
+impl Annotation {
+    /// The lines of the message: the finding's, plus one per related location in another file
+    /// (an annotation sits in one file, so a finding inside a module would otherwise not say
+    /// which call brought it there). Each holds text from the input, unescaped.
+    fn message_lines(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(self.message.clone()).chain(
+            self.elsewhere
+                .iter()
+                .map(|(note, path, line)| format!("{note}: {path}:{line}")),
+        )
     }
-    message
+}
+
+/// Related locations of `f` in files other than its own.
+fn elsewhere(r: &Resolver<'_>, f: &crate::finding::Finding) -> Vec<(String, String, u32)> {
+    f.related
+        .iter()
+        .filter(|l| l.span.file != f.span.file)
+        .map(|label| {
+            let at = r.region(label.span).start;
+            (
+                label.note.clone(),
+                r.path(label.span.file).to_string(),
+                at.line,
+            )
+        })
+        .collect()
 }
 
 /// Writes annotations for the first [`ANNOTATIONS_PER_TYPE`] errors, warnings and notices (one
@@ -64,6 +83,7 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                 region: error.span.map(|s| r.region(s)),
                 title: "parse error".into(),
                 message: error.message.clone(),
+                elsewhere: Vec::new(),
             }
         });
         let findings = file.active().map(|f| Annotation {
@@ -75,7 +95,8 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
             file: r.path(f.span.file).to_string(),
             region: Some(r.region(f.span)),
             title: f.rule.id().to_string(),
-            message: with_elsewhere(&r, f),
+            message: f.message.clone(),
+            elsewhere: elsewhere(&r, f),
         });
         for a in errors.collect::<Vec<_>>().into_iter().chain(findings) {
             let (slot, cap) = match a.command {
@@ -96,46 +117,44 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
 }
 
 fn write_command(a: &Annotation, w: &mut dyn Write) -> io::Result<()> {
-    write!(w, "::{} file={}", a.command, property(&a.file))?;
+    let mut line = format!("::{} file={}", a.command, github_property(&a.file));
     if let Some(region) = a.region {
-        write!(
-            w,
+        line.push_str(&format!(
             ",line={},col={},endLine={},endColumn={}",
             region.start.line, region.start.column, region.end.line, region.end.column
-        )?;
+        ));
     }
-    writeln!(w, ",title={}::{}", property(&a.title), message(&a.message))
+    let message: Vec<String> = a.message_lines().collect();
+    line.push_str(&format!(
+        ",title={}::{}",
+        github_property(&a.title),
+        github_message(&message.join("\n"))
+    ));
+    writeln!(w, "{}", escape::command_line(&line))
 }
 
-/// A finding past the cap, as plain log lines: the log is not a workflow command, so the text is
-/// not escaped like one (no `%0A`): each line of the message is a log line of its own.
+/// A finding past the cap, as plain log lines: `error[rule] path:line:col: message`, then one
+/// indented line per related location in another file. The log is not a workflow command, so
+/// values are escaped as text (a line break in a value is `\n`), and each line goes through
+/// [`escape::line`].
 fn write_log_line(a: &Annotation, w: &mut dyn Write) -> io::Result<()> {
     let location = match a.region {
         Some(region) => format!("{}:{}:{}", a.file, region.start.line, region.start.column),
         None => a.file.clone(),
     };
-    log_text(
-        &format!("{}[{}] {location}: {}", a.command, a.title, a.message),
-        w,
-    )
-}
-
-/// Writes text to the log, one line per line, continuation lines indented. A line that the runner
-/// would read as a workflow command (starting with `::` after leading spaces) gets a `> ` before
-/// it, so it is shown, never run.
-fn log_text(text: &str, w: &mut dyn Write) -> io::Result<()> {
-    for (i, line) in text
-        .split(['\n', '\r'])
-        .filter(|l| !l.is_empty())
-        .enumerate()
-    {
-        let indent = if i == 0 { "" } else { "  " };
-        let guard = if line.trim_start().starts_with("::") {
-            "> "
+    for (i, text) in a.message_lines().enumerate() {
+        let line = if i == 0 {
+            format!(
+                "{}[{}] {}: {}",
+                a.command,
+                escape::text(&a.title),
+                escape::text(&location),
+                escape::text(&text)
+            )
         } else {
-            ""
+            format!("  {}", escape::text(&text))
         };
-        writeln!(w, "{indent}{guard}{line}")?;
+        writeln!(w, "{}", escape::line(&line))?;
     }
     Ok(())
 }
@@ -169,55 +188,6 @@ fn write_summary(s: &Summary, omitted: usize, w: &mut dyn Write) -> io::Result<(
              see this step's log, or upload `--format sarif` to code scanning"
         ));
     }
-    writeln!(w, "::notice title=iamlint::{}", message(&text))
-}
-
-/// Escapes a command's message (`escapeData` in the toolkit: `%`, `\r`, `\n`), and shows every
-/// other control character as text (`\x1b`, `\x07`), so no escape sequence reaches the log.
-pub(crate) fn message(s: &str) -> String {
-    escape(s, false)
-}
-
-/// Escapes a property value (`escapeProperty` in the toolkit: also `:` and `,`), controls shown
-/// as text as in [`message`].
-pub(crate) fn property(s: &str) -> String {
-    escape(s, true)
-}
-
-/// The one escaping function of this output: workflow-command rules, plus all C0 controls, DEL
-/// and C1 controls made visible.
-fn escape(s: &str, in_property: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            ':' if in_property => out.push_str("%3A"),
-            ',' if in_property => out.push_str("%2C"),
-            c if c.is_control() => {
-                let mut buf = [0u8; 4];
-                out.push_str(&crate::text::escape_control(c.encode_utf8(&mut buf)));
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_like_the_toolkit() {
-        assert_eq!(message("50% a\r\nb:c,d"), "50%25 a%0D%0Ab:c,d");
-        assert_eq!(property("50% a\r\nb:c,d"), "50%25 a%0D%0Ab%3Ac%2Cd");
-    }
-
-    #[test]
-    fn controls_are_text() {
-        assert_eq!(message("a\x1b[31m\x07\tb"), "a\\x1b[31m\\x07\\tb");
-        assert_eq!(property("x\x1by:z"), "x\\x1by%3Az");
-    }
+    let line = format!("::notice title=iamlint::{}", github_message(&text));
+    writeln!(w, "{}", escape::command_line(&line))
 }

@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::{ceil_char_boundary, floor_char_boundary, OutputOptions, Resolver, Summary};
+use crate::escape;
 use crate::finding::{Applicability, Confidence, Finding, Severity};
 use crate::lint::{FileReport, Report};
 use crate::source::{ParseError, Span};
@@ -400,17 +401,23 @@ fn excerpt_line(
 }
 
 /// Appends `s` as it should appear in a terminal and returns its width in columns: tabs become
-/// spaces, control and bidirectional-override characters become `�`.
+/// spaces, unsafe characters their escapes ([`escape::push_escaped_char`]), and the `[` of a
+/// `##[` (the `#`s may come from an earlier call on the same line) `\x5b`, as
+/// [`escape::text`] writes them; underlines are measured on this text.
 fn push_display(out: &mut String, s: &str) -> usize {
     let mut width = 0;
     for c in s.chars() {
         if c == '\t' {
             out.extend(std::iter::repeat_n(' ', TAB_WIDTH));
             width += TAB_WIDTH;
-        } else if is_unsafe_char(c) {
-            let escaped = escape_char(c);
-            width += escaped.len();
-            out.push_str(&escaped);
+        } else if escape::is_unsafe_char(c) || (c == '[' && out.ends_with("##")) {
+            let before = out.len();
+            if c == '[' {
+                out.push_str("\\x5b");
+            } else {
+                escape::push_escaped_char(out, c);
+            }
+            width += out.len() - before;
         } else {
             out.push(c);
             width += char_width(c);
@@ -425,36 +432,9 @@ fn display_line(s: &str) -> String {
     out.trim_end().to_string()
 }
 
-/// Characters that would let input text move the cursor, change colours or reorder the line.
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Makes a message or path safe for one terminal line: line breaks, control characters (`\x1b`)
-/// and bidirectional overrides are shown escaped.
+/// A message, note or path on one terminal line ([`escape::text`]).
 fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe_char) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_unsafe_char(c) {
-            out.push_str(&escape_char(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// One unsafe character as visible text: `\n`, `\x1b`, `\u{202e}`.
-fn escape_char(c: char) -> String {
-    if c.is_control() {
-        let mut buf = [0u8; 4];
-        crate::text::escape_control(c.encode_utf8(&mut buf)).into_owned()
-    } else {
-        c.escape_unicode().to_string()
-    }
+    escape::text(s)
 }
 
 /// Terminal columns of a character: 0 for combining marks and zero-width characters, 2 for East

@@ -38,7 +38,10 @@ pub struct OutputOptions {
     pub quiet: bool,
 }
 
-/// Writes `report` to `w` in `format`.
+/// Writes `report` to `w` in `format`. Every format's text passes through the escaping layer
+/// ([`crate::escape`]): the human output line by line ([`crate::escape::Lines`]), the JSON
+/// formats through [`crate::escape::Json`]; the GitHub renderer escapes its own lines, as only
+/// it knows which lines are its commands.
 pub fn render(
     report: &Report,
     format: OutputFormat,
@@ -47,11 +50,15 @@ pub fn render(
 ) -> io::Result<()> {
     let mut w = io::BufWriter::new(w);
     match format {
-        OutputFormat::Human => human::render(report, opts, &mut w)?,
-        OutputFormat::Json => json::render(report, &mut w)?,
-        OutputFormat::Sarif => sarif::render(report, &mut w)?,
+        OutputFormat::Human => {
+            let mut lines = crate::escape::Lines::new(&mut w);
+            human::render(report, opts, &mut lines)?;
+            lines.flush()?;
+        }
+        OutputFormat::Json => json::render(report, &mut crate::escape::Json::new(&mut w))?,
+        OutputFormat::Sarif => sarif::render(report, &mut crate::escape::Json::new(&mut w))?,
         OutputFormat::Github => github::render(report, &mut w)?,
-        OutputFormat::Gitlab => gitlab::render(report, &mut w)?,
+        OutputFormat::Gitlab => gitlab::render(report, &mut crate::escape::Json::new(&mut w))?,
     }
     w.flush()
 }
@@ -59,7 +66,8 @@ pub fn render(
 /// `--statistics`: unsuppressed findings counted per rule, most frequent first, as text
 /// (`count  rule-id  summary`) or, with `json`, as `[{"rule", "count", "summary"}]`.
 pub fn render_statistics(report: &Report, json: bool, w: &mut dyn Write) -> io::Result<()> {
-    let mut w = io::BufWriter::new(w);
+    // Rule ids and counts only; escaped all the same, as every output is.
+    let mut w = crate::escape::Lines::new(io::BufWriter::new(w));
     let summary = Summary::new(report);
     let rules = summary.rules_by_count();
     if json {
