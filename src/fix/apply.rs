@@ -253,27 +253,21 @@ pub fn plan<'a>(
         .collect()
 }
 
-/// Why a fixed file is not written.
+/// Why a fixed file is not written: the path rule refuses it (a link, outside the root, a hard
+/// link: [`crate::root::read_confined`]) or it changed since it was read.
 fn refusal(fixed: &FixedFile) -> Option<String> {
     let path = &fixed.path;
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) => return Some(format!("cannot read it: {e}")),
-    };
-    if meta.file_type().is_symlink() {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Some("it is a symbolic link: not written".into());
     }
-    if !meta.is_file() {
-        return Some("it is not a regular file: not written".into());
-    }
-    if !crate::root::contains(&fixed.root, path) {
-        return Some("it is outside the repository root: not written".into());
-    }
-    match crate::root::read_regular(path, crate::root::MAX_LINTED_BYTES) {
+    match crate::root::read_confined(&fixed.root, path, crate::root::MAX_LINTED_BYTES) {
         Ok(bytes) => match crate::lint::bytes_to_text(bytes) {
             Ok(now) if now == fixed.original => None,
             _ => Some("it changed since it was read: not written".into()),
         },
+        Err(crate::root::Refusal::Outside(_)) => {
+            Some("it is outside the repository root: not written".into())
+        }
         Err(r) => Some(r.reason()),
     }
 }
@@ -311,7 +305,7 @@ pub fn write_all<'a>(
         }
     }
     for fixed in ready {
-        crate::root::replace_atomically(&fixed.path, &fixed.text).map_err(|e| {
+        crate::root::write_confined(&fixed.root, &fixed.path, &fixed.text).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
