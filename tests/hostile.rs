@@ -820,28 +820,30 @@ fn a_committed_folder_link_is_not_followed_for_named_paths() {
 #[test]
 fn diff_base_with_a_named_folder_link_to_another_repository_is_refused() {
     // (2) `diff --base HEAD policies` with `policies -> ../other`, another git repository.
-    let (s, base) = git_setup();
+    let (s, _) = git_setup();
     let other = s.top.join("other");
     std::fs::create_dir(&other).unwrap();
     std::fs::write(other.join("p.json"), policy_with_marker()).unwrap();
-    commit_tree(&other);
+    // A revision of the other repository: were the link followed, it would be diffed.
+    let base = commit_tree(&other);
     std::fs::write(
         other.join("p.json"),
-        policy_with_marker().replace("s3:*", "iam:*"),
+        policy_with_marker().replace("s3:GetObject", "iam:*"),
     )
     .unwrap();
     symlink("../other", s.repo.join("policies")).unwrap();
     for format in DIFF_FORMATS {
         let out = iamlint(&s.repo)
-            .args(["diff", "--base", "HEAD", "--format", format, "policies"])
+            .args(["diff", "--base", &base, "--format", format, "policies"])
             .output()
             .unwrap();
         let text = both_streams(&out);
         assert_nothing_leaked(&text, &format!("diff {format}"));
+        // The other repository's change (`iam:*` added) is not diffed.
+        assert!(!text.contains("iam:"), "{format}: {text}");
         assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(text.contains("outside the repository root"), "{text}");
     }
-    let _ = base;
 }
 
 #[test]
