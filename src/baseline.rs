@@ -84,27 +84,6 @@ pub struct Applied {
     pub unmatched: usize,
 }
 
-/// Whether `--write-baseline` may write `path`: anywhere outside the run's repository roots (the
-/// user's choice), but a path that enters a root ([`crate::root::entered_root`]) names the
-/// repository's file, which a pull request may have turned into a link: it must not be a
-/// symbolic link and its folder, symlinks resolved, must lie inside that root.
-fn writable(roots: &[PathBuf], path: &Path) -> Result<(), String> {
-    let Some(root) = crate::root::entered_root(roots, path) else {
-        return Ok(());
-    };
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err("it is a symbolic link: not written".into());
-    }
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !crate::root::contains(root, folder) {
-        return Err("it is outside the repository root: not written".into());
-    }
-    Ok(())
-}
-
 impl Baseline {
     /// Reads the baseline the user named with `--baseline`: anywhere outside the run's
     /// repository roots `roots`, but inside the root it goes through, symlinks resolved, when it
@@ -196,12 +175,6 @@ impl Baseline {
 
 /// Writes every unsuppressed finding of `report` to `path`; returns how many.
 pub fn write(report: &Report, path: &Path, roots: &[PathBuf]) -> Result<usize, BaselineError> {
-    if let Err(message) = writable(roots, path) {
-        return Err(BaselineError::Write {
-            path: path.to_path_buf(),
-            message,
-        });
-    }
     let root = root_of(path);
     let mut findings: Vec<Entry> = report
         .files
@@ -227,7 +200,8 @@ pub fn write(report: &Report, path: &Path, roots: &[PathBuf]) -> Result<usize, B
         message: e.to_string(),
     })?;
     text.push('\n');
-    crate::root::replace_atomically(path, &text).map_err(|e| BaselineError::Write {
+    // Never through a link; inside the root it enters ([`crate::root::write_named`]).
+    crate::root::write_named(roots, path, &text).map_err(|e| BaselineError::Write {
         path: path.to_path_buf(),
         message: e.to_string().to_lowercase(),
     })?;

@@ -174,7 +174,7 @@ impl Config {
     /// that root. One outside every root is the user's, as is every file it names.
     pub fn load_named(path: &Path, roots: &[PathBuf]) -> Result<Config, ConfigError> {
         let bytes = crate::root::read_named(roots, path, crate::root::MAX_REFERENCED_BYTES);
-        let boundary = crate::root::entered_root(roots, path).map(Path::to_path_buf);
+        let boundary = crate::root::entered_root(roots, path);
         Config::from_bytes(path, bytes, boundary.as_deref())
     }
 

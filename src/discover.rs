@@ -1,7 +1,12 @@
 //! Finding the files to lint: paths and folders (recursive, honouring `.gitignore` and
-//! `.iamlintignore`), and telling their format apart by extension and content.
+//! `.iamlintignore` from the repository root down), and telling their format apart by extension
+//! and content.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// A file to lint, or a path that could not be walked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,32 +65,44 @@ fn extension(path: &Path) -> Option<String> {
         .map(|e| e.to_ascii_lowercase())
 }
 
-/// The files under `paths`. A path named on the command line must be a folder or a regular file
-/// (a symlink to one is followed: the user named it); a FIFO, device or socket is an error at
-/// once, never opened. Each file carries the repository root of the path it was found from.
+/// The files under `paths`. A path named on the command line is resolved by the path rule
+/// ([`crate::root::resolve`]): a link in it, at any depth, may be followed (the user named it)
+/// only while it stays inside the repository it lies in, so a committed `infra -> ../outside`
+/// is an error entry, never walked. It must be a folder or a regular file; a FIFO, device or
+/// socket is an error at once, never opened. Each file carries the repository root of the path
+/// it was found from.
 pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
     let mut out = Vec::new();
     for path in paths {
-        match std::fs::metadata(path) {
+        let resolved = match crate::root::resolve(path) {
+            Ok(resolved) => resolved,
+            Err(refusal) => {
+                let message = match refusal {
+                    crate::root::Refusal::Outside(_) => format!(
+                        "not read: a link leads out of its repository `{}`",
+                        crate::source::display_path(&crate::root::of(path))
+                    ),
+                    other => format!("cannot read path: {}", other.reason()),
+                };
+                out.push(Discovered::Error {
+                    path: path.clone(),
+                    message,
+                });
+                continue;
+            }
+        };
+        let root = crate::root::of(path);
+        match std::fs::metadata(&resolved) {
             Err(e) => out.push(Discovered::Error {
                 path: path.clone(),
                 message: format!("cannot read path: {}", lower_first(&e.to_string())),
             }),
-            Ok(meta) if meta.is_dir() => walk(path, &crate::root::of(path), &mut out),
-            Ok(meta) if meta.is_file() => match link_out_of_repository(path) {
-                Some(repository) => out.push(Discovered::Error {
-                    path: path.clone(),
-                    message: format!(
-                        "not read: a link to a file outside its repository `{}`",
-                        crate::source::display_path(&repository)
-                    ),
-                }),
-                None => out.push(Discovered::File {
-                    path: path.clone(),
-                    explicit: true,
-                    root: crate::root::of(path),
-                }),
-            },
+            Ok(meta) if meta.is_dir() => walk(path, &resolved, &root, &mut out),
+            Ok(meta) if meta.is_file() => out.push(Discovered::File {
+                path: path.clone(),
+                explicit: true,
+                root,
+            }),
             Ok(meta) => out.push(Discovered::Error {
                 path: path.clone(),
                 message: format!(
@@ -98,42 +115,121 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
     out
 }
 
-/// For a file named on the command line that is a symlink: the git repository its link lies in
-/// when the link points outside it. Names handed over by a hook or by `git diff --name-only`
-/// come from the change under review, so a committed link to `../../secret.json` is not followed
-/// out of the repository. A link outside every repository is the user's own and is followed.
-fn link_out_of_repository(path: &Path) -> Option<PathBuf> {
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    if !is_link {
-        return None;
-    }
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let folder = crate::root::canonical(folder);
-    let repository = folder.ancestors().find(|a| a.join(".git").exists())?;
-    (!crate::root::canonical(path).starts_with(repository)).then(|| repository.to_path_buf())
+/// The ignore files of one folder, by precedence: `.iamlintignore`, `.ignore`, `.gitignore`,
+/// then (at the root) `.git/info/exclude`.
+const IGNORE_FILES: &[&str] = &[
+    ".iamlintignore",
+    ".ignore",
+    ".gitignore",
+    ".git/info/exclude",
+];
+
+/// The ignore rules of the folders from the repository root down, read once per folder. Only
+/// folders at or below the root are read (never one above it, nor `$TMPDIR` above a `diff` base
+/// tree), each file through [`crate::root::read_confined`] (a link or hard link out of the tree
+/// is not read).
+struct Ignores {
+    root: PathBuf,
+    /// Folder → its matchers, one per entry of [`IGNORE_FILES`] (empty when absent).
+    by_dir: Mutex<HashMap<PathBuf, Arc<Vec<Gitignore>>>>,
 }
 
-fn walk(dir: &Path, repo_root: &Path, out: &mut Vec<Discovered>) {
-    let root = dir;
-    let walker = ignore::WalkBuilder::new(root)
+impl Ignores {
+    fn of_dir(&self, dir: &Path) -> Arc<Vec<Gitignore>> {
+        let mut cache = self.by_dir.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = cache.get(dir) {
+            return found.clone();
+        }
+        let matchers: Vec<Gitignore> = IGNORE_FILES
+            .iter()
+            .map(|name| {
+                let file = dir.join(name);
+                let mut builder = GitignoreBuilder::new(dir);
+                if let Ok(bytes) =
+                    crate::root::read_confined(&self.root, &file, crate::root::MAX_REFERENCED_BYTES)
+                {
+                    for line in String::from_utf8_lossy(&bytes).lines() {
+                        // A pattern git cannot read is skipped, as git skips it.
+                        let _ = builder.add_line(Some(file.clone()), line);
+                    }
+                }
+                builder.build().unwrap_or_else(|_| Gitignore::empty())
+            })
+            .collect();
+        let matchers = Arc::new(matchers);
+        cache.insert(dir.to_path_buf(), matchers.clone());
+        matchers
+    }
+
+    /// Whether `path` (absolute, below the root) is ignored: for each kind of file in order,
+    /// the nearest folder's file that says anything about it decides (a `!` re-includes), as
+    /// git and the `ignore` crate decide.
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        let Some(parent) = path.parent() else {
+            return false;
+        };
+        let Ok(below) = parent.strip_prefix(&self.root) else {
+            return false;
+        };
+        let mut dirs = vec![self.root.clone()];
+        let mut dir = self.root.clone();
+        for c in below.components() {
+            dir.push(c);
+            dirs.push(dir.clone());
+        }
+        let chain: Vec<Arc<Vec<Gitignore>>> = dirs.iter().rev().map(|d| self.of_dir(d)).collect();
+        for kind in 0..IGNORE_FILES.len() {
+            for matchers in &chain {
+                let Some(m) = matchers.get(kind) else {
+                    continue;
+                };
+                let matched = m.matched(path, is_dir);
+                if matched.is_ignore() {
+                    return true;
+                }
+                if matched.is_whitelist() {
+                    return false;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Walks the folder `resolved` (the canonical form of `named`, as the user typed it), whose
+/// repository root is `root`. Files are reported under `named`. Ignore files are read by
+/// [`Ignores`], from the root down only; hidden entries and [`SKIPPED_DIRS`] are passed by; a
+/// link is never followed.
+fn walk(named: &Path, resolved: &Path, repo_root: &Path, out: &mut Vec<Discovered>) {
+    let ignores = Arc::new(Ignores {
+        root: repo_root.to_path_buf(),
+        by_dir: Mutex::new(HashMap::new()),
+    });
+    let filter = ignores.clone();
+    let walker = ignore::WalkBuilder::new(resolved)
         .hidden(true)
-        .git_ignore(true)
+        .parents(false)
+        .ignore(false)
+        .git_ignore(false)
         .git_global(false)
-        .git_exclude(true)
+        .git_exclude(false)
         .require_git(false)
-        .add_custom_ignore_filename(".iamlintignore")
         .follow_links(false)
-        .filter_entry(|entry| {
-            !(entry.file_type().is_some_and(|t| t.is_dir())
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let skipped_dir = is_dir
                 && entry
                     .file_name()
                     .to_str()
-                    .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+                    .is_some_and(|n| SKIPPED_DIRS.contains(&n));
+            !skipped_dir && !filter.ignored(entry.path(), is_dir)
         })
         .build();
+    // Shown as the user named the folder: `infra/x.json`, `./x.json`.
+    let shown = |path: &Path| match path.strip_prefix(resolved) {
+        Ok(rel) => named.join(rel),
+        Err(_) => path.to_path_buf(),
+    };
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     for entry in walker {
@@ -142,19 +238,19 @@ fn walk(dir: &Path, repo_root: &Path, out: &mut Vec<Discovered>) {
                 let Some(t) = entry.file_type() else { continue };
                 if t.is_file() {
                     if is_candidate(entry.path()) {
-                        found.push(entry.into_path());
+                        found.push(shown(entry.path()));
                     }
                 } else if t.is_symlink() {
-                    skipped.push((entry.into_path(), Skip::Symlink));
+                    skipped.push((shown(entry.path()), Skip::Symlink));
                 } else if !t.is_dir() {
-                    skipped.push((entry.into_path(), Skip::Special));
+                    skipped.push((shown(entry.path()), Skip::Special));
                 }
             }
             Err(e) => {
                 // Unreadable folders and loops are reported, and the walk goes on.
                 let path = match &e {
-                    ignore::Error::WithPath { path, .. } => path.clone(),
-                    _ => root.to_path_buf(),
+                    ignore::Error::WithPath { path, .. } => shown(path),
+                    _ => named.to_path_buf(),
                 };
                 out.push(Discovered::Error {
                     path,

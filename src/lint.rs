@@ -395,7 +395,7 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
             path,
             explicit,
             root,
-        } => match read_text(&path) {
+        } => match read_text(&root, &path) {
             Ok(text) => {
                 let report = lint_text_in(&path, text, Some(root), opts);
                 // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
@@ -421,10 +421,11 @@ pub fn error_report(path: &Path, message: String) -> FileReport {
     }
 }
 
-/// A linted file's text: a regular file of at most [`crate::root::MAX_LINTED_BYTES`] (a FIFO or
-/// device found any way is refused before a byte is read).
-fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = crate::root::read_regular(path, crate::root::MAX_LINTED_BYTES)
+/// A linted file's text: inside its root by the path rule, a regular file of at most
+/// [`crate::root::MAX_LINTED_BYTES`] (a FIFO or device found any way is refused before a byte
+/// is read) with one hard link ([`crate::root::read_confined`]).
+fn read_text(root: &Path, path: &Path) -> Result<String, String> {
+    let bytes = crate::root::read_confined(root, path, crate::root::MAX_LINTED_BYTES)
         .map_err(|r| format!("cannot read file: {}", r.reason()))?;
     bytes_to_text(bytes)
 }
@@ -986,7 +987,6 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
     let mut partial = false;
     for path in paths {
         let root = crate::root::of(path);
-        let canonical = crate::root::canonical(path);
         for item in discover::discover(std::slice::from_ref(path)) {
             // Variable files are read through their module, never linted alone.
             if matches!(&item, Discovered::File { path, explicit: true, .. } if is_tfvars(path)) {
@@ -997,6 +997,17 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
                 root: root.clone(),
             });
         }
+        let canonical = match crate::root::resolve(path) {
+            Ok(resolved) => resolved,
+            // The path rule: a named path that leads out of its repository is the error entry
+            // `discover` made (kept in scope by its name) and nothing else is read for it.
+            Err(crate::root::Refusal::Outside(_)) => {
+                partial = true;
+                scope.files.insert(crate::root::canonical(path));
+                continue;
+            }
+            Err(_) => crate::root::canonical(path),
+        };
         if canonical == root {
             scope.dirs.push(canonical);
             continue;

@@ -717,12 +717,16 @@ fn check(mut args: CheckArgs) -> u8 {
         quiet: args.quiet,
     };
     let written = match &args.output_file {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(mut file) => write_output(&report, &args, format, &out_opts, &mut file),
-            Err(e) => {
+        // Never through a link, inside the root it enters ([`iamlint::root::write_named`]).
+        Some(path) => {
+            let mut bytes = Vec::new();
+            let rendered = write_output(&report, &args, format, &out_opts, &mut bytes);
+            let saved = rendered.and_then(|()| iamlint::root::write_named(&roots, path, &bytes));
+            if let Err(e) = saved {
                 return usage_error(&format!("cannot write {}: {e}", path.display()));
             }
-        },
+            Ok(())
+        }
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();

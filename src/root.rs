@@ -1,12 +1,16 @@
-//! The repository root: the one boundary for every read a run makes.
+//! The repository root and the one path rule: every path iamlint touches, named on the command
+//! line or found in the tree, read or written, on both sides of `diff`, goes through here.
 //!
 //! The root of a linted path is the nearest folder at or above it that holds `.git`; without one,
-//! the path given itself (a folder) or the folder of the file given. Nothing outside the root is
-//! read: not by `file()`, `templatefile()`, `fileset()`, tfvars, config `var-files` and
-//! `recipe-dirs`, module sources or config discovery. Paths are compared after resolving symlinks,
-//! so a link inside the tree that points outside it is outside. A path the user typed on the
-//! command line (`--var-file`, `--baseline`, `--config`) may name a file outside every root, but
-//! one that goes through a root must stay inside it ([`read_named`]).
+//! the path given itself (a folder) or the folder of the file given. A path is resolved a
+//! component at a time ([`walk`]): once it is inside the root (or, for a path typed on the
+//! command line, inside a root of the run or a git repository), no link, at any depth, and no
+//! `..` in a link or in a path the tree names may lead out of it. Reads open regular files only,
+//! and a file inside a root with more than one hard link is refused (it may be an outside file).
+//! Writes never follow a link: the text goes to a temporary file beside the target, renamed over
+//! it, and a target that is a link is refused. A path the user typed (`--var-file`,
+//! `--baseline`, `--config`, `-o`) may name a file outside every root; its own `..` are taken as
+//! typed ([`read_named`], [`write_named`]).
 
 use std::fmt;
 use std::io::{Read, Write as _};
@@ -22,19 +26,33 @@ pub const MAX_REFERENCED_BYTES: u64 = 16 << 20;
 /// is not.
 pub const MAX_LINTED_BYTES: u64 = 512 << 20;
 
-/// The repository root of `path` (a file or folder), canonical. A path that does not exist is
-/// taken as given, made absolute.
+/// The repository root of `path` (a file or folder), canonical: the nearest folder holding
+/// `.git` at or above it, resolved by the path rule ([`resolve`]). A path the rule refuses has
+/// the root it tried to leave; a path that does not exist is taken as given, made absolute.
 pub fn of(path: &Path) -> PathBuf {
-    let start = canonical(path);
+    let start = match walk(path, Bounds::Named(&[]), Last::Follow) {
+        Ok(walked) => walked.at,
+        Err((Some(boundary), _)) => return boundary,
+        Err((None, _)) => normalize(&absolute(path)),
+    };
     let dir = if start.is_dir() {
         start.as_path()
     } else {
         start.parent().unwrap_or(start.as_path())
     };
     dir.ancestors()
-        .find(|a| a.join(".git").exists())
+        .find(|a| holds_git(a))
         .unwrap_or(dir)
         .to_path_buf()
+}
+
+/// A path typed on the command line (a linted file or folder, a `diff` path), resolved by the
+/// path rule: its own `..` as typed, then every link followed, none leading out of a git
+/// repository it has entered. Canonical.
+pub fn resolve(path: &Path) -> Result<PathBuf, Refusal> {
+    walk(path, Bounds::Named(&[]), Last::Follow)
+        .map(|w| w.at)
+        .map_err(|(_, r)| r)
 }
 
 /// `path` with symlinks resolved, or made absolute and normalised when it cannot be resolved
@@ -72,16 +90,25 @@ pub fn normalize(path: &Path) -> PathBuf {
     out.iter().collect()
 }
 
-/// Whether `path`, symlinks resolved, lies inside `root` (itself canonical, as [`of`] gives it).
+/// Whether `path` resolves inside `root` (canonical, as [`of`] gives it) by the path rule. A path
+/// that does not exist is judged as written, `.` and `..` taken lexically.
 pub fn contains(root: &Path, path: &Path) -> bool {
-    canonical(path).starts_with(root)
+    match walk(path, Bounds::Root(root), Last::Follow) {
+        Ok(_) => true,
+        Err((_, Refusal::Outside(_))) => false,
+        Err(_) => normalize(&absolute(path)).starts_with(root),
+    }
 }
 
 /// Why a read was refused. Its text names the path, never the file's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// The path, symlinks resolved, is outside the repository root.
+    /// The path leads outside the repository root (through a link or `..`).
     Outside(PathBuf),
+    /// A link where none may be: the target of a write.
+    Link(PathBuf),
+    /// A file inside a root with more than one hard link: the other name may be anywhere.
+    HardLinks { path: PathBuf, count: u64 },
     /// Not a regular file: a folder, FIFO, device or socket (`kind` says which).
     NotRegular { path: PathBuf, kind: &'static str },
     /// Larger than the cap.
@@ -94,6 +121,8 @@ impl Refusal {
     pub fn path(&self) -> &Path {
         match self {
             Refusal::Outside(path)
+            | Refusal::Link(path)
+            | Refusal::HardLinks { path, .. }
             | Refusal::NotRegular { path, .. }
             | Refusal::TooLarge { path, .. }
             | Refusal::Io { path, .. } => path,
@@ -104,6 +133,10 @@ impl Refusal {
     pub fn reason(&self) -> String {
         match self {
             Refusal::Outside(_) => "it is outside the repository root: not read".to_string(),
+            Refusal::Link(_) => "it is a symbolic link: not written".to_string(),
+            Refusal::HardLinks { count, .. } => {
+                format!("it has {count} hard links (one may be outside the repository): not read")
+            }
             Refusal::NotRegular { kind, .. } => format!("it is a {kind}, not a regular file"),
             Refusal::TooLarge { cap, .. } => {
                 format!("it is larger than {} MiB: not read", cap >> 20)
@@ -124,53 +157,57 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// Reads `path` if, symlinks resolved, it lies inside `root` (canonical, as [`of`] gives it), is
-/// a regular file and holds at most `cap` bytes. Every read a linted file or a config can cause
-/// goes through here: `file()`, `templatefile()`, `fileset()`, tfvars, config `var-files`, the
-/// config file found by discovery. (Paths typed on the command line go through [`read_named`].)
+/// Reads `path` if it resolves inside `root` (canonical, as [`of`] gives it) by the path rule,
+/// is a regular file with one hard link and holds at most `cap` bytes. Every read a linted file
+/// or a config can cause goes through here: the linted files themselves, `file()`,
+/// `templatefile()`, tfvars, config `var-files`, the config file found by discovery, ignore
+/// files. (Paths typed on the command line go through [`read_named`].)
 pub fn read_confined(root: &Path, path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
-    let resolved = std::fs::canonicalize(path).map_err(|e| io_refusal(path, &e))?;
-    if !resolved.starts_with(root) {
-        return Err(Refusal::Outside(path.to_path_buf()));
-    }
-    read_regular(&resolved, cap).map_err(|r| r.renamed(path))
+    let walked = walk(path, Bounds::Root(root), Last::Follow).map_err(|(_, r)| r)?;
+    open_regular(&walked.at, cap, true).map_err(|r| r.renamed(path))
 }
 
 /// Reads a path the user typed on the command line (`--var-file`, `--baseline`, `--config`): the
-/// user's choice, so a path that names a place outside every root in `roots` is read as named
-/// (a regular file of at most `cap` bytes). A path that enters a root on the way (a prefix of
-/// it, symlinks resolved, lies inside one) names something the repository controls: it must
-/// then resolve inside that root, as [`read_confined`] requires. So `--var-file ../ci.tfvars`
-/// is read, while `--var-file env/prod.tfvars` turned into a link to `/proc/self/environ` by a
-/// pull request is refused.
+/// user's choice, so a path that stays outside every root in `roots` is read as named (a regular
+/// file of at most `cap` bytes). A path that enters a root on the way (a prefix of it, its own
+/// `..` taken as typed, then links followed, lies inside one) names something the repository
+/// controls: it must then resolve inside that root, as [`read_confined`] requires. So
+/// `--var-file ../ci.tfvars` is read, while `--var-file env/prod.tfvars` turned into a link to
+/// `/proc/self/environ` by a pull request is refused.
 pub fn read_named(roots: &[PathBuf], path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
-    match entered_root(roots, path) {
-        Some(root) => read_confined(root, path, cap),
-        None => read_regular(path, cap),
+    let walked = walk(path, Bounds::Named(roots), Last::Follow).map_err(|(_, r)| r)?;
+    let inside = walked.boundary.is_some();
+    open_regular(&walked.at, cap, inside).map_err(|r| r.renamed(path))
+}
+
+/// The root of `roots` (or the git repository) that `path`, as typed, enters: the boundary the
+/// path rule holds it to ([`read_named`], [`write_named`]).
+pub fn entered_root(roots: &[PathBuf], path: &Path) -> Option<PathBuf> {
+    match walk(path, Bounds::Named(roots), Last::Keep) {
+        Ok(walked) => walked.boundary,
+        Err((boundary, _)) => boundary,
     }
 }
 
-/// The root of `roots` that `path`, as typed, enters: one that a prefix of it (made absolute,
-/// `.` and `..` taken lexically, then symlinks resolved) lies in.
-pub fn entered_root<'r>(roots: &'r [PathBuf], path: &Path) -> Option<&'r Path> {
-    let lexical = normalize(&absolute(path));
-    let prefixes: Vec<PathBuf> = lexical.ancestors().map(canonical).collect();
-    roots
-        .iter()
-        .find(|root| prefixes.iter().any(|p| p.starts_with(root)))
-        .map(PathBuf::as_path)
+/// Reads `path` if it is a regular file of at most `cap` bytes; a FIFO, device, socket or folder
+/// is refused at once (opened without blocking, checked before any byte is read). For a file
+/// outside every root (the user's) or one already resolved; others go through [`read_confined`].
+pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
+    open_regular(path, cap, false)
 }
 
-/// Reads `path` if it is a regular file of at most `cap` bytes; a FIFO, device, socket or folder
-/// is refused at once (opened without blocking, checked before any byte is read).
-pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
+/// [`read_regular`]; `confined` (a resolved path inside a root) also opens without following a
+/// link and refuses a file with more than one hard link.
+fn open_regular(path: &Path, cap: u64, confined: bool) -> Result<Vec<u8>, Refusal> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        // A FIFO without a writer would block `open` itself.
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+        // A FIFO without a writer would block `open` itself; a resolved path whose last
+        // component became a link since is not followed.
+        let nofollow = if confined { libc::O_NOFOLLOW } else { 0 };
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | nofollow);
     }
     let file = options.open(path).map_err(|e| io_refusal(path, &e))?;
     let meta = file.metadata().map_err(|e| io_refusal(path, &e))?;
@@ -179,6 +216,18 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
             path: path.to_path_buf(),
             kind: kind_of(&meta.file_type()),
         });
+    }
+    #[cfg(unix)]
+    if confined {
+        use std::os::unix::fs::MetadataExt;
+        // git never checks out a hard link: a second name is one made on this machine, and it
+        // may be outside the repository.
+        if meta.nlink() > 1 {
+            return Err(Refusal::HardLinks {
+                path: path.to_path_buf(),
+                count: meta.nlink(),
+            });
+        }
     }
     if meta.len() > cap {
         return Err(Refusal::TooLarge {
@@ -205,6 +254,8 @@ impl Refusal {
         let path = path.to_path_buf();
         match self {
             Refusal::Outside(_) => Refusal::Outside(path),
+            Refusal::Link(_) => Refusal::Link(path),
+            Refusal::HardLinks { count, .. } => Refusal::HardLinks { path, count },
             Refusal::NotRegular { kind, .. } => Refusal::NotRegular { path, kind },
             Refusal::TooLarge { cap, .. } => Refusal::TooLarge { path, cap },
             Refusal::Io { message, .. } => Refusal::Io { path, message },
@@ -257,11 +308,39 @@ pub fn kind_of(t: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// Writes a file the tree holds (`--fix`): `path` must resolve inside `root` by the path rule
+/// and must not be a link; see [`replace_atomically`].
+pub fn write_confined(root: &Path, path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let walked = walk(path, Bounds::Root(root), Last::Keep).map_err(|(_, r)| write_error(r))?;
+    replace_atomically(&walked.at, text)
+}
+
+/// Writes a file the user named (`-o`, `--write-baseline`): anywhere outside the run's roots
+/// `roots`, but a path that enters a root (or a git repository) must resolve inside it; the
+/// target is never a link, even outside ([`replace_atomically`]).
+pub fn write_named(roots: &[PathBuf], path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let walked = walk(path, Bounds::Named(roots), Last::Keep).map_err(|(_, r)| write_error(r))?;
+    replace_atomically(&walked.at, text)
+}
+
+fn write_error(r: Refusal) -> std::io::Error {
+    let reason = match &r {
+        Refusal::Outside(_) => "it is outside the repository root: not written".to_string(),
+        _ => r.reason(),
+    };
+    let kind = match &r {
+        Refusal::Io { .. } => std::io::ErrorKind::NotFound,
+        _ => std::io::ErrorKind::PermissionDenied,
+    };
+    std::io::Error::new(kind, reason)
+}
+
 /// Writes `text` to a temporary file beside `path` with `path`'s permissions (when it exists),
-/// then renames it over `path`: a reader sees the old file or the new one, never a part. On
-/// failure the temporary file is removed and `path` is untouched. `--fix` and `--write-baseline`
-/// write through here.
-pub fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+/// then renames it over `path`: a reader sees the old file or the new one, never a part, and a
+/// link or hard link at `path` is replaced, never written through. A target that is not a
+/// regular file (a link, a folder, a FIFO) is refused. On failure the temporary file is removed
+/// and `path` is untouched. Callers resolve `path` first ([`write_confined`], [`write_named`]).
+pub(crate) fn replace_atomically(path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -270,8 +349,15 @@ pub fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let permissions = match std::fs::metadata(path) {
-        Ok(meta) => Some(meta.permissions()),
+    let permissions = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => Some(meta.permissions()),
+        Ok(meta) => {
+            let kind = kind_of(&meta.file_type());
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("it is a {kind}, not a regular file: not written"),
+            ));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
@@ -294,7 +380,7 @@ pub fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         }
     };
     let result = (|| {
-        file.write_all(text.as_bytes())?;
+        file.write_all(text.as_ref())?;
         file.sync_all()?;
         if let Some(permissions) = permissions {
             std::fs::set_permissions(&tmp, permissions)?;
@@ -305,6 +391,178 @@ pub fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Where a walk ([`walk`]) must stay once it is inside.
+#[derive(Clone, Copy)]
+enum Bounds<'a> {
+    /// A known repository root (canonical): a read or write a linted file or config causes. The
+    /// path must end inside it.
+    Root(&'a Path),
+    /// A path typed on the command line: the user's `..` is taken as typed, but once a prefix
+    /// lies inside one of `roots` or in a git repository (a folder holding `.git`), no link may
+    /// lead out of it.
+    Named(&'a [PathBuf]),
+}
+
+/// How a walk takes the path's last component.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    /// Followed when it is a link (a read).
+    Follow,
+    /// Never followed, and may be missing (a write): a link there is refused.
+    Keep,
+}
+
+/// Where a walk ended, and the boundary it entered on the way.
+struct Walked {
+    at: PathBuf,
+    boundary: Option<PathBuf>,
+}
+
+/// The most links one walk follows (Linux's `MAXSYMLINKS`).
+const MAX_LINKS: u32 = 40;
+
+/// One step of a walk: a component still to take, or the end of a link's target, where the walk
+/// has settled and is checked against the boundary.
+enum Step {
+    Part(std::ffi::OsString),
+    Root(PathBuf),
+    Up,
+    Settled,
+}
+
+/// The steps of `path`; `settle_each` checks the walk after every component (a path as given),
+/// else only at the end (a link's target).
+fn steps(path: &Path, settle_each: bool) -> Vec<Step> {
+    let mut out = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => {
+                // A prefix and the root that follows it form one step (`C:\`, `/`).
+                if matches!(out.last(), Some(Step::Settled)) {
+                    out.pop();
+                }
+                let mut root = match out.pop() {
+                    Some(Step::Root(p)) => p,
+                    Some(other) => {
+                        out.push(other);
+                        PathBuf::new()
+                    }
+                    None => PathBuf::new(),
+                };
+                root.push(c.as_os_str());
+                out.push(Step::Root(root));
+            }
+            Component::CurDir => {}
+            Component::ParentDir => out.push(Step::Up),
+            Component::Normal(name) => out.push(Step::Part(name.to_os_string())),
+        }
+        if settle_each {
+            out.push(Step::Settled);
+        }
+    }
+    out
+}
+
+/// The one path rule. Follows `path` a component at a time as the system would, every link
+/// expanded where it stands (at most [`MAX_LINKS`]). The walk is checked where it settles: after
+/// each component of `path`, and at the end of each link's target (a link may pass outside on
+/// the way, as `../repo/x` does, but must land inside). Once settled inside the boundary of
+/// `bounds`, it must settle inside it every time after; with [`Bounds::Root`] it must end there.
+/// On a refusal the boundary entered (if any) is returned beside it.
+fn walk(path: &Path, bounds: Bounds<'_>, last: Last) -> Result<Walked, (Option<PathBuf>, Refusal)> {
+    let start = match bounds {
+        Bounds::Root(_) => absolute(path),
+        Bounds::Named(_) => normalize(&absolute(path)),
+    };
+    let mut pending: Vec<Step> = steps(&start, true);
+    pending.reverse();
+    let mut at = PathBuf::new();
+    let mut boundary: Option<PathBuf> = None;
+    // The last folder whose ancestors were probed for `.git` (a plain step down probes only the
+    // new folder).
+    let mut probed: Option<PathBuf> = None;
+    let mut links = 0u32;
+    let refuse = |boundary: &Option<PathBuf>, r: Refusal| Err((boundary.clone(), r));
+    while let Some(step) = pending.pop() {
+        match step {
+            Step::Root(root) => at = root,
+            Step::Up => {
+                at.pop();
+            }
+            Step::Part(name) => {
+                let next = at.join(&name);
+                let is_last = pending.iter().all(|s| matches!(s, Step::Settled));
+                match std::fs::symlink_metadata(&next) {
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        if is_last && last == Last::Keep {
+                            return refuse(&boundary, Refusal::Link(path.to_path_buf()));
+                        }
+                        links += 1;
+                        if links > MAX_LINKS {
+                            let message = "too many levels of symbolic links".to_string();
+                            let path = path.to_path_buf();
+                            return refuse(&boundary, Refusal::Io { path, message });
+                        }
+                        let target = match std::fs::read_link(&next) {
+                            Ok(target) => target,
+                            Err(e) => return refuse(&boundary, io_refusal(path, &e)),
+                        };
+                        pending.push(Step::Settled);
+                        let mut expanded = steps(&target, false);
+                        expanded.reverse();
+                        pending.extend(expanded);
+                    }
+                    Ok(_) => at = next,
+                    Err(e)
+                        if is_last
+                            && last == Last::Keep
+                            && e.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        at = next;
+                    }
+                    Err(e) => return refuse(&boundary, io_refusal(path, &e)),
+                }
+            }
+            Step::Settled => match (&boundary, bounds) {
+                (Some(b), _) => {
+                    if !at.starts_with(b) {
+                        return refuse(&boundary, Refusal::Outside(path.to_path_buf()));
+                    }
+                }
+                (None, Bounds::Root(root)) => {
+                    if at.starts_with(root) {
+                        boundary = Some(root.to_path_buf());
+                    }
+                }
+                (None, Bounds::Named(roots)) => {
+                    if let Some(root) = roots.iter().find(|r| at.starts_with(r)) {
+                        boundary = Some(root.clone());
+                    } else {
+                        let from_parent = probed.as_deref() == at.parent();
+                        boundary = if from_parent {
+                            holds_git(&at).then(|| at.clone())
+                        } else {
+                            at.ancestors().find(|a| holds_git(a)).map(Path::to_path_buf)
+                        };
+                        probed = Some(at.clone());
+                    }
+                }
+            },
+        }
+    }
+    if let Bounds::Root(root) = bounds {
+        if !at.starts_with(root) {
+            return refuse(&boundary, Refusal::Outside(path.to_path_buf()));
+        }
+    }
+    Ok(Walked { at, boundary })
+}
+
+/// Whether `dir` is the top of a git working tree (or of a base tree `diff` wrote).
+fn holds_git(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(".git")).is_ok()
 }
 
 #[cfg(test)]

@@ -404,7 +404,9 @@ fn variables_from_the_command_line_and_each_sides_config_are_applied() {
         (0, 0),
         "{json:#}"
     );
-    // A variables file in the working tree, not in the base revision: both sides read it.
+    // A variables file in the working tree, not in the base revision: the base side reads
+    // committed content only, so it is read without it (and says so); the file's value is part
+    // of the change.
     let file = dir.path().join("vars/logs.tfvars");
     write(
         dir.path(),
@@ -420,9 +422,15 @@ fn variables_from_the_command_line_and_each_sides_config_are_applied() {
             file.to_str().unwrap(),
         ],
     );
-    assert_eq!(
-        (code, json["changes"].as_array().unwrap().len()),
-        (0, 0),
+    assert_eq!(code, 1, "{json:#}");
+    let widened = changes(&json, "resource-widened");
+    assert_eq!(widened.len(), 1, "{json:#}");
+    assert_eq!(widened[0]["path"], "vars/logs.tfvars", "{json:#}");
+    assert!(
+        json["base_errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("vars/logs.tfvars: variables file not in `"),
         "{json:#}"
     );
 

@@ -606,7 +606,7 @@ fn a_named_link_out_of_the_repository_is_not_followed() {
         assert_nothing_leaked(&text, &format!("{format} named link"));
         assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(
-            text.contains("a link to a file outside its repository"),
+            text.contains("a link leads out of its repository"),
             "{text}"
         );
         assert!(
@@ -1201,4 +1201,357 @@ fn the_test_parser_finds_commands() {
     assert_eq!(found[0].properties[0], ("file".into(), "a,b".into()));
     assert!(found[3].legacy);
     assert!(runner_commands("a ::error::x\n#[x] # [y]").is_empty());
+// Issue #25, the path rule: every path iamlint touches, named or committed, read or written, on
+// both sides of `diff`, is resolved a component at a time inside its repository root.
+// ---------------------------------------------------------------------------------------------
+
+const DIFF_FORMATS: &[&str] = &["human", "json", "markdown", "github"];
+
+/// Commits the tree of `dir` (without `.git`) as the one commit of a new repository, symbolic
+/// links as links (as git stores them), with gitoxide; returns the commit id.
+fn commit_tree(dir: &Path) -> String {
+    fn tree(repo: &gix::Repository, dir: &Path) -> gix::ObjectId {
+        use gix::objs::tree::EntryKind;
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == ".git" {
+                continue;
+            }
+            let kind = entry.file_type().unwrap();
+            let (mode, oid) = if kind.is_symlink() {
+                let target = std::fs::read_link(entry.path()).unwrap();
+                let bytes = target.to_string_lossy().into_owned().into_bytes();
+                (EntryKind::Link, repo.write_blob(bytes).unwrap().detach())
+            } else if kind.is_dir() {
+                (EntryKind::Tree, tree(repo, &entry.path()))
+            } else {
+                let bytes = std::fs::read(entry.path()).unwrap();
+                (EntryKind::Blob, repo.write_blob(bytes).unwrap().detach())
+            };
+            entries.push(gix::objs::tree::Entry {
+                mode: mode.into(),
+                filename: name.into(),
+                oid,
+            });
+        }
+        entries.sort();
+        repo.write_object(gix::objs::Tree { entries })
+            .unwrap()
+            .detach()
+    }
+    let repo = gix::init(dir).unwrap();
+    let root = tree(&repo, dir);
+    let signature = gix::actor::Signature {
+        name: "test".into(),
+        email: "test@example.com".into(),
+        time: gix::date::Time::new(1_700_000_000, 0),
+    };
+    let commit = gix::objs::Commit {
+        tree: root,
+        parents: Default::default(),
+        author: signature.clone(),
+        committer: signature,
+        encoding: None,
+        message: "base".into(),
+        extra_headers: Vec::new(),
+    };
+    repo.write_object(commit).unwrap().detach().to_string()
+}
+
+/// A real git repository `repo/` (a Terraform policy whose actions come from
+/// `env/prod.tfvars`, committed as `s3:GetObject`) beside the secret files of [`setup`].
+fn git_setup() -> (Setup, String) {
+    let s = setup();
+    let repo = s.top.join("gitrepo");
+    std::fs::create_dir_all(repo.join("env")).unwrap();
+    std::fs::write(
+        repo.join("main.tf"),
+        "variable \"actions\" {\n  type = list(string)\n}\n\nresource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = var.actions, Resource = \"*\" }] })\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("env/prod.tfvars"),
+        "actions = [\"s3:GetObject\"]\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("policy.json"), policy_without_marker()).unwrap();
+    let base = commit_tree(&repo);
+    (
+        Setup {
+            repo,
+            top: s.top,
+            _tmp: s._tmp,
+        },
+        base,
+    )
+}
+
+fn policy_without_marker() -> String {
+    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#.to_string()
+}
+
+#[test]
+fn diff_base_side_reads_the_var_file_from_the_revision() {
+    // (1) The pull request turns the committed tfvars into a link to a file outside: the head
+    // side refuses it, and the base side reads the revision's blob, never the working tree.
+    let (s, base) = git_setup();
+    std::fs::remove_file(s.repo.join("env/prod.tfvars")).unwrap();
+    symlink(s.top.join("secret.tfvars"), s.repo.join("env/prod.tfvars")).unwrap();
+    for format in DIFF_FORMATS {
+        let out = iamlint(&s.repo)
+            .args(["diff", "--base", &base, "--format", format])
+            .args(["--var-file", "env/prod.tfvars"])
+            .output()
+            .unwrap();
+        let text = both_streams(&out);
+        assert_nothing_leaked(&text, &format!("diff {format}"));
+        assert_eq!(out.status.code(), Some(2), "{format}: {text}");
+        assert!(text.contains("outside the repository root"), "{text}");
+    }
+    // A regular file changed by the pull request: the base side keeps the committed values, so
+    // the change it makes is seen (both sides used to read the working tree's file).
+    std::fs::remove_file(s.repo.join("env/prod.tfvars")).unwrap();
+    std::fs::write(
+        s.repo.join("env/prod.tfvars"),
+        "actions = [\"s3:GetObject\", \"iam:PassRole\"]\n",
+    )
+    .unwrap();
+    let out = iamlint(&s.repo)
+        .args(["diff", "--base", &base, "--format", "json"])
+        .args(["--var-file", "env/prod.tfvars"])
+        .output()
+        .unwrap();
+    let text = both_streams(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("iam:PassRole"), "{text}");
+    assert!(!text.contains("s3:GetObject\", \"iam:PassRole"), "{text}");
+}
+
+#[test]
+fn diff_refuses_a_var_file_that_is_a_link_in_the_revision() {
+    let s = setup();
+    let repo = s.top.join("gitrepo");
+    std::fs::create_dir_all(repo.join("env")).unwrap();
+    std::fs::write(repo.join("policy.json"), policy_without_marker()).unwrap();
+    symlink(s.top.join("secret.tfvars"), repo.join("env/prod.tfvars")).unwrap();
+    let base = commit_tree(&repo);
+    // The working tree's file is a plain one now; the revision's is a link.
+    std::fs::remove_file(repo.join("env/prod.tfvars")).unwrap();
+    std::fs::write(repo.join("env/prod.tfvars"), "actions = []\n").unwrap();
+    let out = iamlint(&repo)
+        .args(["diff", "--base", &base, "--var-file", "env/prod.tfvars"])
+        .output()
+        .unwrap();
+    let text = both_streams(&out);
+    assert_nothing_leaked(&text, "a link in the revision");
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("`env/prod.tfvars` is a symbolic link in"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_committed_folder_link_is_not_followed_for_named_paths() {
+    // (2) `infra -> ../outside_module`, named as the Action's example names folders.
+    let s = setup();
+    symlink("../outside_module", s.repo.join("infra")).unwrap();
+    std::fs::create_dir(s.repo.join("policies")).unwrap();
+    std::fs::write(s.repo.join("policies/p.json"), policy_without_marker()).unwrap();
+    for format in FORMATS {
+        for named in [&["infra"][..], &["infra/", "policies/"], &["infra/main.tf"]] {
+            let out = iamlint(&s.repo)
+                .args(["check", "--format", format])
+                .args(named)
+                .output()
+                .unwrap();
+            let text = both_streams(&out);
+            assert_nothing_leaked(&text, &format!("{format} {named:?}"));
+            assert_eq!(out.status.code(), Some(2), "{format} {named:?}: {text}");
+            assert!(
+                text.contains("a link leads out of its repository"),
+                "{text}"
+            );
+            if named.len() == 2 {
+                assert!(text.contains("wildcard-action"), "policies/ linted: {text}");
+            }
+        }
+    }
+    // A link deeper in the path, through a folder of the repository.
+    std::fs::create_dir(s.repo.join("deep")).unwrap();
+    symlink(&s.top, s.repo.join("deep/up")).unwrap();
+    let text =
+        run(iamlint(&s.repo).args(["check", "deep/up/outside_module", "deep/up/secret.json"]));
+    assert_nothing_leaked(&text, "deep link");
+    // `--fix` through the link: the outside file is not rewritten.
+    std::fs::create_dir(s.top.join("outside_fixable")).unwrap();
+    std::fs::write(s.top.join("outside_fixable/p.json"), policy_with_marker()).unwrap();
+    symlink(s.top.join("outside_fixable"), s.repo.join("fixable")).unwrap();
+    let text = run(iamlint(&s.repo).args(["check", "--fix", "fixable"]));
+    assert_nothing_leaked(&text, "--fix fixable");
+    assert_eq!(
+        std::fs::read_to_string(s.top.join("outside_fixable/p.json")).unwrap(),
+        policy_with_marker()
+    );
+    // A link inside the repository is followed as before.
+    symlink("policies", s.repo.join("alias")).unwrap();
+    let text = run(iamlint(&s.repo).args(["check", "alias"]));
+    assert!(text.contains("wildcard-action"), "{text}");
+}
+
+#[test]
+fn diff_base_with_a_named_folder_link_to_another_repository_is_refused() {
+    // (2) `diff --base HEAD policies` with `policies -> ../other`, another git repository.
+    let (s, _) = git_setup();
+    let other = s.top.join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("p.json"), policy_with_marker()).unwrap();
+    // A revision of the other repository: were the link followed, it would be diffed.
+    let base = commit_tree(&other);
+    std::fs::write(
+        other.join("p.json"),
+        policy_with_marker().replace("s3:GetObject", "iam:*"),
+    )
+    .unwrap();
+    symlink("../other", s.repo.join("policies")).unwrap();
+    for format in DIFF_FORMATS {
+        let out = iamlint(&s.repo)
+            .args(["diff", "--base", &base, "--format", format, "policies"])
+            .output()
+            .unwrap();
+        let text = both_streams(&out);
+        assert_nothing_leaked(&text, &format!("diff {format}"));
+        // The other repository's change (`iam:*` added) is not diffed.
+        assert!(!text.contains("iam:"), "{format}: {text}");
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(text.contains("outside the repository root"), "{text}");
+    }
+}
+
+#[test]
+fn output_files_are_never_written_through_a_link() {
+    // (3) `-o` (the Action's `iamlint.sarif`, `iamlint-diff.md`) committed as a link outside, or
+    // reached through a committed folder link.
+    let (s, base) = git_setup();
+    let victim = s.top.join("victim.txt");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::fs::create_dir(s.top.join("outdir")).unwrap();
+    symlink(&victim, s.repo.join("iamlint.sarif")).unwrap();
+    symlink(&victim, s.repo.join("iamlint-diff.md")).unwrap();
+    symlink(s.top.join("outdir"), s.repo.join("out")).unwrap();
+    for args in [
+        &["check", "--format", "sarif", "-o", "iamlint.sarif", "."][..],
+        &["check", "--format", "json", "-o", "out/report.json", "."],
+        &[
+            "diff",
+            "--base",
+            &base,
+            "--format",
+            "markdown",
+            "-o",
+            "iamlint-diff.md",
+        ],
+        &["diff", "--base", &base, "-o", "out/diff.txt"],
+    ] {
+        let out = iamlint(&s.repo).args(args).output().unwrap();
+        let text = both_streams(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains("cannot write"), "{args:?}: {text}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(std::fs::read_dir(s.top.join("outdir")).unwrap().count(), 0);
+    }
+    assert!(std::fs::symlink_metadata(s.repo.join("iamlint.sarif"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // A plain target is written (replaced atomically), inside or outside the repository.
+    for path in ["report.sarif", "../user.sarif"] {
+        let out = iamlint(&s.repo)
+            .args(["check", "--format", "sarif", "-o", path, "."])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", both_streams(&out));
+        let written = std::fs::read_to_string(s.repo.join(path)).unwrap();
+        assert!(written.contains("\"version\": \"2.1.0\""), "{written}");
+    }
+}
+
+#[test]
+fn ignore_files_are_read_from_the_root_down_only() {
+    // (4) `.iamlintignore` and `.ignore` above the repository root change nothing; the root's
+    // own ignore file still applies to a folder named below it.
+    let s = setup();
+    std::fs::create_dir_all(s.repo.join("sub/skipped")).unwrap();
+    std::fs::write(s.repo.join("sub/p.json"), policy_without_marker()).unwrap();
+    std::fs::write(s.repo.join("sub/skipped/q.json"), policy_without_marker()).unwrap();
+    std::fs::write(s.repo.join(".iamlintignore"), "sub/skipped/\n").unwrap();
+    std::fs::write(s.top.join(".iamlintignore"), "p.json\n").unwrap();
+    std::fs::write(s.top.join(".ignore"), "p.json\n").unwrap();
+    std::fs::write(s.top.join(".gitignore"), "p.json\n").unwrap();
+    for (cwd, arg) in [(&s.repo, "sub"), (&s.top, "repo/sub")] {
+        let out = iamlint(cwd)
+            .args(["check", "--format", "json", arg])
+            .output()
+            .unwrap();
+        let text = both_streams(&out);
+        assert!(
+            text.contains("sub/p.json"),
+            "{arg}: ignored from above: {text}"
+        );
+        assert!(
+            !text.contains("q.json"),
+            "{arg}: the root's ignore file: {text}"
+        );
+    }
+}
+
+#[test]
+fn diff_base_reads_no_ignore_file_from_tmpdir() {
+    // (4) The base tree is written under `$TMPDIR`: an ignore file there must not hide it.
+    let (s, base) = git_setup();
+    let tmpdir = s.top.join("tmpdir");
+    std::fs::create_dir(&tmpdir).unwrap();
+    for name in [".iamlintignore", ".ignore", ".gitignore"] {
+        std::fs::write(tmpdir.join(name), "*.json\n*.tf\n").unwrap();
+    }
+    let out = iamlint(&s.repo)
+        .env("TMPDIR", &tmpdir)
+        .args(["diff", "--base", &base, "--format", "json"])
+        .args(["--var-file", "env/prod.tfvars"])
+        .output()
+        .unwrap();
+    let text = both_streams(&out);
+    assert_eq!(out.status.code(), Some(0), "an unchanged tree: {text}");
+    assert!(text.contains("\"changes\": []"), "{text}");
+}
+
+#[test]
+fn a_hard_link_to_an_outside_file_is_not_read() {
+    // (5) Local only (git cannot commit one): a second name for an outside file.
+    let s = setup();
+    std::fs::hard_link(s.top.join("secret.json"), s.repo.join("hard.json")).unwrap();
+    std::fs::hard_link(
+        s.top.join("secret.tfvars"),
+        s.repo.join("tfvars/hard.tfvars"),
+    )
+    .unwrap();
+    for format in FORMATS {
+        for args in [
+            &["."][..],
+            &["hard.json"],
+            &["tfvars", "--var-file", "tfvars/hard.tfvars"],
+        ] {
+            let out = iamlint(&s.repo)
+                .args(["check", "--format", format])
+                .args(args)
+                .output()
+                .unwrap();
+            let text = both_streams(&out);
+            assert_nothing_leaked(&text, &format!("{format} {args:?}"));
+            assert_eq!(out.status.code(), Some(2), "{format} {args:?}: {text}");
+            assert!(text.contains("hard links"), "{format} {args:?}: {text}");
+        }
+    }
 }

@@ -62,6 +62,62 @@ impl Repo {
         Ok(commit)
     }
 
+    /// The blob at `rel` (relative, `.` and `..` already taken) in the tree of `rev`, at most
+    /// `cap` bytes: the base side's copy of a `--var-file` inside the repository, read from the
+    /// revision, never from the working tree. `None` when the revision has no file there; an
+    /// error when a component of `rel` is a symbolic link there (not followed) or the blob is
+    /// too large.
+    pub fn blob_at(&self, rev: &str, rel: &Path, cap: u64) -> Result<Option<Vec<u8>>, String> {
+        let read =
+            |e: gix::object::find::existing::Error| format!("cannot read revision `{rev}`: {e}");
+        let id = self
+            .repo
+            .rev_parse_single(rev)
+            .map_err(|e| format!("cannot resolve revision `{rev}`: {e}"))?;
+        let mut tree = id
+            .object()
+            .map_err(read)?
+            .peel_to_tree()
+            .map_err(|e| format!("revision `{rev}` has no tree: {e}"))?;
+        let names: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let mut prefix = PathBuf::new();
+        for (i, name) in names.iter().enumerate() {
+            prefix.push(name);
+            let Some(entry) = tree.find_entry(name.as_str()) else {
+                return Ok(None);
+            };
+            let mode = entry.mode();
+            if mode.is_link() {
+                return Err(format!(
+                    "`{}` is a symbolic link in `{rev}`: not followed",
+                    prefix.display()
+                ));
+            }
+            let object = entry.id().object().map_err(read)?;
+            if i + 1 == names.len() {
+                if !mode.is_blob() {
+                    return Ok(None);
+                }
+                if object.data.len() as u64 > cap {
+                    return Err(format!(
+                        "`{}` is larger than {} MiB in `{rev}`: not read",
+                        prefix.display(),
+                        cap >> 20
+                    ));
+                }
+                return Ok(Some(object.data.clone()));
+            }
+            if !mode.is_tree() {
+                return Ok(None);
+            }
+            tree = object.into_tree();
+        }
+        Ok(None)
+    }
+
     fn write_tree(&self, tree: &gix::Tree<'_>, dir: &Path) -> Result<(), String> {
         for entry in tree.iter() {
             let entry = entry.map_err(|e| format!("cannot decode a tree: {e}"))?;

@@ -515,7 +515,8 @@ pub fn run(args: &DiffArgs) -> u8 {
     let mut text = Vec::new();
     let rendered = render::render(&report, args.format, &mut text);
     let written = rendered.and_then(|()| match &args.output_file {
-        Some(path) => std::fs::write(path, &text),
+        // Never through a link, inside the repository it enters ([`crate::root::write_named`]).
+        Some(path) => crate::root::write_named(&[], path, &text),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(&text).and_then(|()| out.flush())
@@ -563,15 +564,28 @@ fn side_options(root: &Path, vars: &[VarSetting]) -> Result<LintOptions, String>
 /// `--base REF [PATH...]`: the revision's tree, written under a temporary folder, and the
 /// working tree.
 fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
-    let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    // The path rule: a named path that leads out of its repository through a link is refused,
+    // so `policies -> ../other-repo` never names another repository.
+    let mut resolved = Vec::with_capacity(paths.len());
+    for p in paths {
+        resolved.push(match crate::root::resolve(p) {
+            Ok(path) => path,
+            // Gone from the working tree, maybe still in the revision.
+            Err(crate::root::Refusal::Io { .. }) => crate::root::canonical(p),
+            Err(refusal) => return Err(refusal.to_string()),
+        });
+    }
+    let start = resolved
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
     let repo = git::Repo::discover(&start)?;
     let root = repo.workdir.clone();
     let mut rels: Vec<PathBuf> = Vec::new();
     if paths.is_empty() {
         rels.push(PathBuf::new());
     }
-    for p in paths {
-        let abs = crate::root::canonical(p);
+    for (p, abs) in paths.iter().zip(resolved) {
         let rel = abs.strip_prefix(&root).map_err(|_| {
             format!(
                 "`{}` is outside the repository at `{}`",
@@ -590,10 +604,10 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
         .filter(|p| p.exists())
         .collect();
     let in_head: Vec<PathBuf> = rels.iter().map(|r| root.join(r)).collect();
-    let base_vars = base_var_files(vars, &root, tmp.path())?;
+    let (base_vars, base_notes) = base_var_files(vars, &repo, rev, &root, tmp.path())?;
     let base_opts = side_options(tmp.path(), &base_vars)?;
     let head_opts = side_options(&root, vars)?;
-    let (base, head) = rayon::join(
+    let (mut base, head) = rayon::join(
         || {
             Side::load(
                 format!("{rev} ({short})"),
@@ -611,37 +625,59 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
             )
         },
     );
+    base.errors.extend(base_notes);
     Ok((base, head, Some(tmp)))
 }
 
-/// The command line's settings for the base side of `--base`: a `--var-file` inside the
-/// repository is read by both sides as it is in the working tree (the base tree is written under
-/// a temporary folder, its own root, so the working tree's file is copied there, confined as any
-/// read is).
+/// The command line's settings for the base side of `--base`, which reads committed content
+/// only. A `--var-file` inside the repository (its path as typed, `.` and `..` taken
+/// lexically) is read from the revision's blob at that path ([`git::Repo::blob_at`], a link
+/// there refused) and copied under the base tree, its own root; one outside the repository is
+/// the user's, read as named by both sides. A file the revision does not have gives a note
+/// (returned beside the settings) and the base side is read without it.
 fn base_var_files(
     vars: &[VarSetting],
+    repo: &git::Repo,
+    rev: &str,
     root: &Path,
     base: &Path,
-) -> Result<Vec<VarSetting>, String> {
+) -> Result<(Vec<VarSetting>, Vec<String>), String> {
     let mut out = Vec::with_capacity(vars.len());
+    let mut notes = Vec::new();
     for setting in vars {
         let VarSetting::File(path) = setting else {
             out.push(setting.clone());
             continue;
         };
-        let abs = crate::root::canonical(path);
-        let Ok(rel) = abs.strip_prefix(root) else {
+        let lexical = crate::root::normalize(&crate::root::absolute(path));
+        let Ok(rel) = lexical.strip_prefix(root) else {
+            if crate::root::entered_root(&[root.to_path_buf()], path).is_some() {
+                // Into the repository through a link of the user's: which committed file it
+                // names is not known without following the tree's own links.
+                return Err(format!(
+                    "variables file `{}` enters the repository through a link: name it by its \
+                     path in the repository",
+                    path.display()
+                ));
+            }
             out.push(setting.clone());
             continue;
         };
-        let bytes = crate::root::read_confined(root, &abs, crate::root::MAX_REFERENCED_BYTES)
-            .map_err(|r| {
+        let bytes = repo
+            .blob_at(rev, rel, crate::root::MAX_REFERENCED_BYTES)
+            .map_err(|e| {
                 format!(
-                    "cannot read variables file `{}`: {}",
-                    path.display(),
-                    r.reason()
+                    "cannot read variables file `{}` for the base side: {e}",
+                    path.display()
                 )
             })?;
+        let Some(bytes) = bytes else {
+            notes.push(format!(
+                "{}: variables file not in `{rev}`: the base side is read without it",
+                rel.display()
+            ));
+            continue;
+        };
         let copy = base.join(".iamlint-diff-vars").join(rel);
         let written = copy
             .parent()
@@ -650,7 +686,7 @@ fn base_var_files(
         written.map_err(|e| format!("cannot copy variables file `{}`: {e}", path.display()))?;
         out.push(VarSetting::File(copy));
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// `OLD NEW`: two files or two folders.
@@ -669,8 +705,13 @@ fn path_sides(paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
     if old.is_dir() != new.is_dir() {
         return Err("compare two files or two folders, not one of each".to_string());
     }
-    let root_of = |p: &Path| {
-        let abs = crate::root::canonical(p);
+    let mut resolved = Vec::with_capacity(2);
+    for p in [old, new] {
+        // The path rule, as `check` takes a named path.
+        resolved.push(crate::root::resolve(p).map_err(|r| r.to_string())?);
+    }
+    let root_of = |abs: &Path| {
+        let abs = abs.to_path_buf();
         let root = if abs.is_dir() {
             abs.clone()
         } else {
@@ -678,7 +719,7 @@ fn path_sides(paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
         };
         (abs, root)
     };
-    let ((old_abs, old_root), (new_abs, new_root)) = (root_of(old), root_of(new));
+    let ((old_abs, old_root), (new_abs, new_root)) = (root_of(&resolved[0]), root_of(&resolved[1]));
     let (old_opts, new_opts) = (
         side_options(&old_root, vars)?,
         side_options(&new_root, vars)?,

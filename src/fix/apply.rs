@@ -296,30 +296,24 @@ pub fn plan<'a>(
 /// The UTF-8 byte order mark, which the linted text is read without.
 const BOM: &str = "\u{feff}";
 
-/// Why a fixed file is not written (`Err`), else whether it starts with a byte order mark (to
-/// write back).
+/// Why a fixed file is not written (`Err`: the path rule refuses it (a link, outside the root, a
+/// hard link: [`crate::root::read_confined`]) or it changed since it was read), else whether it
+/// starts with a byte order mark (to write back).
 fn refusal(fixed: &FixedFile) -> Result<bool, String> {
     let path = &fixed.path;
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) => return Err(format!("cannot read it: {e}")),
-    };
-    if meta.file_type().is_symlink() {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err("it is a symbolic link: not written".into());
     }
-    if !meta.is_file() {
-        return Err("it is not a regular file: not written".into());
-    }
-    if !crate::root::contains(&fixed.root, path) {
-        return Err("it is outside the repository root: not written".into());
-    }
-    match crate::root::read_regular(path, crate::root::MAX_LINTED_BYTES) {
+    match crate::root::read_confined(&fixed.root, path, crate::root::MAX_LINTED_BYTES) {
         Ok(bytes) => {
             let bom = bytes.starts_with(BOM.as_bytes());
             match crate::lint::bytes_to_text(bytes) {
                 Ok(now) if now == fixed.original => Ok(bom),
                 _ => Err("it changed since it was read: not written".into()),
             }
+        }
+        Err(crate::root::Refusal::Outside(_)) => {
+            Err("it is outside the repository root: not written".into())
         }
         Err(r) => Err(r.reason()),
     }
@@ -363,7 +357,7 @@ pub fn write_all<'a>(
         } else {
             std::borrow::Cow::Borrowed(fixed.text.as_str())
         };
-        crate::root::replace_atomically(&fixed.path, &text).map_err(|e| {
+        crate::root::write_confined(&fixed.root, &fixed.path, &text).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
