@@ -49,7 +49,7 @@ pub enum Format {
 }
 
 /// Folders never worth walking into.
-const SKIPPED_DIRS: &[&str] = &[".terraform", ".terragrunt-cache", "node_modules", ".git"];
+pub const SKIPPED_DIRS: &[&str] = &[".terraform", ".terragrunt-cache", "node_modules", ".git"];
 
 /// Extensions picked up in folder scans.
 pub fn is_candidate(path: &Path) -> bool {

@@ -609,3 +609,169 @@ fn two_files_and_other_formats() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "not a repository");
 }
+
+// Issue 25: a change cannot switch off its own gate, and a hostile base revision is bounded.
+
+const WIDE: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+
+#[test]
+fn a_change_that_excludes_or_ignores_its_own_files_is_still_compared() {
+    let hides: &[(&str, &str)] = &[
+        ("iamlint.toml", "exclude = [\"infra/\"]\n"),
+        (".iamlintignore", "infra/\n"),
+        (".gitignore", "*.json\n"),
+        ("infra/.ignore", "*\n"),
+    ];
+    for (file, text) in hides {
+        let dir = TempDir::new().unwrap();
+        let base = commit(dir.path(), &[("infra/app.json", READ_BUCKET)]);
+        write(
+            dir.path(),
+            &[
+                ("infra/app.json", WIDE),
+                ("infra/new.json", WIDE),
+                (file, text),
+            ],
+        );
+        let (code, json) = diff_base(dir.path(), &base, &[]);
+        assert_eq!(code, 1, "{file}: {json:#}");
+        let added = changes(&json, "actions-added");
+        assert!(
+            added.iter().any(|c| c["path"] == "infra/app.json"),
+            "{file}: {json:#}"
+        );
+        let new = changes(&json, "policy-added");
+        assert!(
+            new.iter().any(|c| c["path"] == "infra/new.json"),
+            "{file}: {json:#}"
+        );
+    }
+}
+
+/// A commit whose tree names one small policy 16^4 = 65,536 times (16 folders of 16 folders of
+/// 16 folders of 16 files, named `00<suffix>` to `15<suffix>`), in five objects.
+fn tree_bomb(dir: &Path, suffix: &str) -> String {
+    use gix::objs::tree::{Entry, EntryKind};
+    let repo = gix::init(dir).unwrap();
+    let blob = repo.write_blob(READ_BUCKET.as_bytes()).unwrap().detach();
+    let mut id = blob;
+    for level in 0..4 {
+        let (kind, suffix) = if level == 0 {
+            (EntryKind::Blob, suffix)
+        } else {
+            (EntryKind::Tree, "")
+        };
+        let mut entries: Vec<Entry> = (0..16)
+            .map(|i| Entry {
+                mode: kind.into(),
+                filename: format!("{i:02}{suffix}").into(),
+                oid: id,
+            })
+            .collect();
+        entries.sort();
+        id = repo
+            .write_object(gix::objs::Tree { entries })
+            .unwrap()
+            .detach();
+    }
+    let signature = gix::actor::Signature {
+        name: "test".into(),
+        email: "test@example.com".into(),
+        time: gix::date::Time::new(1_700_000_000, 0),
+    };
+    let commit = gix::objs::Commit {
+        tree: id,
+        parents: Default::default(),
+        author: signature.clone(),
+        committer: signature,
+        encoding: None,
+        message: "bomb".into(),
+        extra_headers: Vec::new(),
+    };
+    repo.write_object(commit).unwrap().detach().to_string()
+}
+
+/// The `iamlint-diff-*` folders left in `tmp`.
+fn left_behind(tmp: &Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("iamlint-diff-"))
+        .collect()
+}
+
+#[test]
+fn a_base_revision_past_the_file_budget_is_an_error_not_a_full_copy() {
+    let dir = TempDir::new().unwrap();
+    let tmp = TempDir::new().unwrap();
+    let base = tree_bomb(dir.path(), ".json");
+    let output = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("TMPDIR", tmp.path())
+        .args(["diff", "--base", &base])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    // Located: the file where the budget ran out, and the bound.
+    assert!(stderr.contains(".json: the base revision"), "{stderr}");
+    assert!(stderr.contains("more than 50,000 files"), "{stderr}");
+    assert_eq!(left_behind(tmp.path()), Vec::<String>::new());
+}
+
+#[test]
+fn files_diff_does_not_read_are_not_written_nor_counted() {
+    // The same 65,536 names as `.bin` files: none is written, so the budget is not reached and
+    // the run compares an empty base with the working tree's policy.
+    let dir = TempDir::new().unwrap();
+    let base = tree_bomb(dir.path(), ".bin");
+    write(dir.path(), &[("app.json", WIDE)]);
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(changes(&json, "policy-added").len(), 1, "{json:#}");
+    assert_eq!(json["base_errors"], serde_json::json!([]), "{json:#}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_removes_the_temporary_folder() {
+    let dir = TempDir::new().unwrap();
+    let tmp = TempDir::new().unwrap();
+    // Enough files that the run is still going when the signal comes.
+    let files: Vec<(String, &str)> = (0..3000)
+        .map(|i| (format!("p/{i:04}.json"), READ_BUCKET))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    let base = commit(dir.path(), &files);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iamlint"))
+        .current_dir(dir.path())
+        .env("TMPDIR", tmp.path())
+        .args(["diff", "--base", &base])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while left_behind(tmp.path()).is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no temporary folder appeared"
+        );
+        if child.try_wait().unwrap().is_some() {
+            panic!("the run ended before its temporary folder was seen");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: signals the child this test spawned and has not yet waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGTERM),
+        "the run was still going when signalled: {status:?}"
+    );
+    assert_eq!(left_behind(tmp.path()), Vec::<String>::new());
+}

@@ -670,6 +670,8 @@ fn a_partial_run_reads_other_terraform_files_under_the_cap() {
         mib < 200,
         "peak memory {mib} MiB: the huge file was read\n{out}"
     );
+}
+
 // Issue 25: one escaping layer for every output. A temporary repository holds files whose names
 // and values carry workflow-command syntax, control characters and Markdown; every format's
 // stdout and stderr are read by a workflow-command parser written from GitHub's documented syntax
@@ -974,6 +976,10 @@ fn subcommands_write_no_command_a_value_controls() {
         &["explain", HOSTILE_VALUE],
         &["diff", HOSTILE_VALUE, "."],
         &["diff", "--base", HOSTILE_VALUE],
+        &["check", "--format", HOSTILE_VALUE],
+        &["check", "--fail-on", "##[error]x"],
+        &[HOSTILE_VALUE],
+        &["--no-such-flag\n::error::x"],
     ];
     for args in runs {
         let out = iamlint(&repo).args(*args).output().unwrap();
@@ -1201,6 +1207,9 @@ fn the_test_parser_finds_commands() {
     assert_eq!(found[0].properties[0], ("file".into(), "a,b".into()));
     assert!(found[3].legacy);
     assert!(runner_commands("a ::error::x\n#[x] # [y]").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Issue #25, the path rule: every path iamlint touches, named or committed, read or written, on
 // both sides of `diff`, is resolved a component at a time inside its repository root.
 // ---------------------------------------------------------------------------------------------

@@ -2,10 +2,46 @@
 //! tree and blobs from the object database, and the files are written under a temporary folder so
 //! that the frontends read them exactly as they read a checkout.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Blobs larger than this are not written (a policy, template or module is far smaller).
-const MAX_BLOB: usize = 64 << 20;
+use crate::text::thousands;
+
+/// What `diff --base` writes of a revision, at most: files (links of one blob count each) and
+/// bytes (each distinct blob once). Past either, the diff stops with an error naming the file.
+pub const MAX_FILES: usize = 50_000;
+pub const MAX_BYTES: u64 = 256 << 20;
+/// Tree entries looked at, at most (a tree can name one subtree many times over).
+pub const MAX_ENTRIES: usize = 1_000_000;
+/// Folders nested deeper than this are not written (noted).
+const MAX_DEPTH: usize = 128;
+
+/// The files of a revision that `diff` reads: those a folder scan picks up, variables files,
+/// templates `templatefile()` commonly reads, the config and ignore files. Nothing else is
+/// written.
+fn wanted(name: &str) -> bool {
+    if matches!(
+        name,
+        "iamlint.toml" | ".iamlint.toml" | ".gitignore" | ".ignore" | ".iamlintignore"
+    ) {
+        return true;
+    }
+    let extension = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    matches!(
+        extension.as_deref(),
+        Some("json" | "tf" | "tfvars" | "yaml" | "yml" | "template" | "tpl" | "tftpl")
+    )
+}
+
+/// A revision written under a folder.
+pub struct Materialised {
+    pub commit: String,
+    /// Files not written, as `path: reason` (shown as notes of the base side).
+    pub notes: Vec<String>,
+}
 
 /// A repository opened for `diff --base`.
 pub struct Repo {
@@ -35,10 +71,12 @@ impl Repo {
         Ok(Repo { repo, workdir })
     }
 
-    /// Writes every file of the tree at `rev` under `dest` (which must exist), plus an empty
-    /// `.git` folder so that the copy has the same repository root as the working tree. Returns
-    /// the commit id. Symbolic links and submodules are not written.
-    pub fn materialise(&self, rev: &str, dest: &Path) -> Result<String, String> {
+    /// Writes the files of the tree at `rev` that `diff` reads ([`wanted`]) under `dest` (which
+    /// must exist), plus an empty `.git` folder so that the copy has the same repository root as
+    /// the working tree. Symbolic links and submodules are not written; a blob named twice is
+    /// written once and linked. Past [`MAX_FILES`], [`MAX_BYTES`] or [`MAX_ENTRIES`] it stops
+    /// with an error naming the file where the bound was reached.
+    pub fn materialise(&self, rev: &str, dest: &Path) -> Result<Materialised, String> {
         let id = self
             .repo
             .rev_parse_single(rev)
@@ -58,8 +96,8 @@ impl Repo {
             .map_err(|e| format!("revision `{rev}` has no tree: {e}"))?;
         std::fs::create_dir_all(dest.join(".git"))
             .map_err(|e| format!("cannot write to {}: {e}", dest.display()))?;
-        self.write_tree(&tree, dest)?;
-        Ok(commit)
+        let notes = self.write_tree(tree.id, dest, rev)?;
+        Ok(Materialised { commit, notes })
     }
 
     /// The blob at `rel` (relative, `.` and `..` already taken) in the tree of `rev`, at most
@@ -118,42 +156,115 @@ impl Repo {
         Ok(None)
     }
 
-    fn write_tree(&self, tree: &gix::Tree<'_>, dir: &Path) -> Result<(), String> {
-        for entry in tree.iter() {
-            let entry = entry.map_err(|e| format!("cannot decode a tree: {e}"))?;
-            let name = entry.filename().to_string();
-            // A name git would not check out here (`..`, a separator) is skipped, never followed.
-            if name.is_empty()
-                || name == "."
-                || name == ".."
-                || name == ".git"
-                || name.contains(['/', '\\'])
-            {
-                continue;
-            }
-            let path = dir.join(&name);
-            let mode = entry.mode();
-            if mode.is_tree() {
-                let object = entry
-                    .id()
-                    .object()
-                    .map_err(|e| format!("cannot read tree `{name}`: {e}"))?;
-                std::fs::create_dir_all(&path)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                self.write_tree(&object.into_tree(), &path)?;
-            } else if mode.is_blob() {
-                let object = entry
-                    .id()
-                    .object()
-                    .map_err(|e| format!("cannot read blob `{name}`: {e}"))?;
-                if object.data.len() > MAX_BLOB {
+    fn write_tree(
+        &self,
+        tree: gix::ObjectId,
+        dest: &Path,
+        rev: &str,
+    ) -> Result<Vec<String>, String> {
+        let mut notes = Vec::new();
+        let (mut files, mut bytes, mut entries) = (0usize, 0u64, 0usize);
+        let mut written: HashMap<gix::ObjectId, PathBuf> = HashMap::new();
+        let mut folders: HashSet<PathBuf> = HashSet::new();
+        let over = |rel: &str, what: String| {
+            format!(
+                "{rel}: the base revision `{rev}` holds more than {what} of the files `diff` reads, a bound that keeps a revision from filling memory: not compared"
+            )
+        };
+        // Folders to write: (tree, path relative to `dest`, depth).
+        let mut stack: Vec<(gix::ObjectId, String, usize)> = vec![(tree, String::new(), 0)];
+        while let Some((id, rel, depth)) = stack.pop() {
+            let object = self
+                .repo
+                .find_object(id)
+                .map_err(|e| format!("cannot read tree `{rel}`: {e}"))?;
+            let tree = object.into_tree();
+            for entry in tree.iter() {
+                let entry = entry.map_err(|e| format!("cannot decode tree `{rel}`: {e}"))?;
+                entries += 1;
+                let name = entry.filename().to_string();
+                let child = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if entries > MAX_ENTRIES {
+                    return Err(over(
+                        &child,
+                        format!("{} tree entries", thousands(MAX_ENTRIES)),
+                    ));
+                }
+                // A name git would not check out here (`..`, a separator) is skipped, never
+                // followed.
+                if name.is_empty()
+                    || name == "."
+                    || name == ".."
+                    || name == ".git"
+                    || name.contains(['/', '\\', '\0'])
+                {
                     continue;
                 }
-                std::fs::write(&path, &object.data)
+                let mode = entry.mode();
+                if mode.is_tree() {
+                    if depth + 1 > MAX_DEPTH {
+                        notes.push(format!(
+                            "{child}: not read: folders nested more than {MAX_DEPTH} deep"
+                        ));
+                        continue;
+                    }
+                    stack.push((entry.oid().to_owned(), child, depth + 1));
+                    continue;
+                }
+                if !mode.is_blob() || !wanted(&name) {
+                    continue;
+                }
+                if signals::interrupted() {
+                    return Err("interrupted".to_string());
+                }
+                files += 1;
+                if files > MAX_FILES {
+                    return Err(over(&child, format!("{} files", thousands(MAX_FILES))));
+                }
+                let path = dest.join(&child);
+                if let Some(parent) = path.parent() {
+                    if !folders.contains(parent) {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| format!("cannot write {}: {e}", parent.display()))?;
+                        folders.insert(parent.to_path_buf());
+                    }
+                }
+                let oid = entry.oid().to_owned();
+                if let Some(first) = written.get(&oid) {
+                    if std::fs::hard_link(first, &path).is_ok() {
+                        continue;
+                    }
+                }
+                let size = self
+                    .repo
+                    .find_header(oid)
+                    .map_err(|e| format!("cannot read blob `{child}`: {e}"))?
+                    .size();
+                if size > crate::root::MAX_LINTED_BYTES {
+                    notes.push(format!(
+                        "{child}: not read: it is larger than {} MiB",
+                        crate::root::MAX_LINTED_BYTES >> 20
+                    ));
+                    continue;
+                }
+                bytes += size;
+                if bytes > MAX_BYTES {
+                    return Err(over(&child, format!("{} MiB", MAX_BYTES >> 20)));
+                }
+                let blob = self
+                    .repo
+                    .find_object(oid)
+                    .map_err(|e| format!("cannot read blob `{child}`: {e}"))?;
+                std::fs::write(&path, &blob.data)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                written.insert(oid, path);
             }
         }
-        Ok(())
+        Ok(notes)
     }
 }
 
@@ -197,8 +308,14 @@ impl TempDir {
                 "iamlint-diff-{}-{nanos:x}-{attempt}",
                 std::process::id()
             ));
+            // Before the folder exists, so that no signal can leave it behind.
+            signals::install();
             match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(TempDir(crate::root::canonical(&path))),
+                Ok(()) => {
+                    let path = crate::root::canonical(&path);
+                    signals::register(&path);
+                    return Ok(TempDir(path));
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(format!("cannot create a temporary folder: {e}")),
             }
@@ -213,6 +330,139 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        signals::remove(&self.0);
+    }
+}
+
+/// Removing the temporary folders when the run is interrupted (SIGINT, SIGTERM, SIGHUP). The
+/// handler only writes the signal's number to a pipe (async-signal-safe); a thread waiting on
+/// the pipe removes the folders, then ends the process by the same signal, with the default
+/// action restored, so that the caller sees the usual status.
+#[cfg(unix)]
+mod signals {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+    use std::sync::{Mutex, Once};
+
+    static FOLDERS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static PIPE: AtomicI32 = AtomicI32::new(-1);
+    static INSTALL: Once = Once::new();
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    extern "C" fn on_signal(signal: libc::c_int) {
+        let fd = PIPE.load(Ordering::Relaxed);
+        if fd >= 0 {
+            let byte = signal as u8;
+            // SAFETY: write(2) is async-signal-safe; the buffer is a live local byte.
+            unsafe {
+                libc::write(fd, (&byte as *const u8).cast(), 1);
+            }
+        }
+    }
+
+    fn wait(fd: libc::c_int) {
+        loop {
+            let mut byte = 0u8;
+            // SAFETY: reads one byte into a live local from the pipe this module owns.
+            let n = unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
+            if n == 1 {
+                // Held until the process ends: a thread dropping its folder meanwhile (a read
+                // failing in the removed folder) waits here instead of exiting with an error.
+                let folders = FOLDERS.lock().unwrap_or_else(|e| e.into_inner());
+                INTERRUPTED.store(true, Ordering::Relaxed);
+                for folder in folders.iter() {
+                    // A file written meanwhile (the writer stops at its next file) makes a
+                    // removal fail: try again, for at most a second.
+                    for _ in 0..100 {
+                        let _ = std::fs::remove_dir_all(folder);
+                        if !folder.exists() {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                }
+                let signal = libc::c_int::from(byte);
+                // SAFETY: restores the default action and raises the signal that arrived;
+                // `_exit` only if the process is still alive after that.
+                unsafe {
+                    libc::signal(signal, libc::SIG_DFL);
+                    libc::raise(signal);
+                    libc::_exit(128 + signal);
+                }
+            }
+            if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+    }
+
+    /// Installs the handlers once; without a pipe or a thread, the folders are removed only on
+    /// the ordinary exit paths.
+    pub fn install() {
+        INSTALL.call_once(|| {
+            let mut fds = [0 as libc::c_int; 2];
+            // SAFETY: pipe(2) fills the two-element array.
+            if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+                return;
+            }
+            let [read, write] = fds;
+            let spawned = std::thread::Builder::new()
+                .name("iamlint-signals".to_string())
+                .spawn(move || wait(read));
+            if spawned.is_err() {
+                return;
+            }
+            PIPE.store(write, Ordering::Relaxed);
+            for signal in SIGNALS {
+                // SAFETY: zeroed sigactions: the old one read, a new one with a plain handler and
+                // no flags beyond SA_RESTART. A signal the caller ignores (`nohup`) stays ignored.
+                unsafe {
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    libc::sigaction(signal, std::ptr::null(), &mut old);
+                    if old.sa_sigaction == libc::SIG_IGN {
+                        continue;
+                    }
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+                    action.sa_flags = libc::SA_RESTART;
+                    libc::sigemptyset(&mut action.sa_mask);
+                    libc::sigaction(signal, &action, std::ptr::null_mut());
+                }
+            }
+        });
+    }
+
+    pub fn register(folder: &Path) {
+        if let Ok(mut f) = FOLDERS.lock() {
+            f.push(folder.to_path_buf());
+        }
+    }
+
+    /// True once a signal has come: writers stop.
+    pub fn interrupted() -> bool {
+        INTERRUPTED.load(Ordering::Relaxed)
+    }
+
+    /// Removes a folder on an ordinary exit path (under the lock a signal's removal holds).
+    pub fn remove(folder: &Path) {
+        let mut folders = FOLDERS.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = std::fs::remove_dir_all(folder);
+        folders.retain(|p| p != folder);
+    }
+}
+
+#[cfg(not(unix))]
+mod signals {
+    use std::path::Path;
+
+    pub fn install() {}
+    pub fn interrupted() -> bool {
+        false
+    }
+    pub fn register(_: &Path) {}
+    pub fn remove(folder: &Path) {
+        let _ = std::fs::remove_dir_all(folder);
     }
 }

@@ -9,6 +9,7 @@
 pub mod delta;
 pub mod git;
 mod render;
+pub mod scope;
 pub mod side;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -16,6 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{AccessLevels, Catalog};
+use crate::discover;
 use crate::lint::LintOptions;
 use crate::text::{list_some, plural};
 use crate::vars::VarSetting;
@@ -596,8 +598,8 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
         rels.push(rel.to_path_buf());
     }
     let tmp = git::TempDir::new()?;
-    let commit = repo.materialise(rev, tmp.path())?;
-    let short: String = commit.chars().take(12).collect();
+    let written = repo.materialise(rev, tmp.path())?;
+    let short: String = written.commit.chars().take(12).collect();
     let in_base: Vec<PathBuf> = rels
         .iter()
         .map(|r| tmp.path().join(r))
@@ -607,12 +609,20 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
     let (base_vars, base_notes) = base_var_files(vars, &repo, rev, &root, tmp.path())?;
     let base_opts = side_options(tmp.path(), &base_vars)?;
     let head_opts = side_options(&root, vars)?;
+    let (base_found, head_found) = scoped(
+        tmp.path(),
+        &in_base,
+        &base_opts,
+        &root,
+        &in_head,
+        &head_opts,
+    );
     let (mut base, head) = rayon::join(
         || {
             Side::load(
                 format!("{rev} ({short})"),
                 tmp.path().to_path_buf(),
-                &in_base,
+                base_found,
                 &base_opts,
             )
         },
@@ -620,12 +630,13 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
             Side::load(
                 "working tree".to_string(),
                 root.clone(),
-                &in_head,
+                head_found,
                 &head_opts,
             )
         },
     );
     base.errors.extend(base_notes);
+    base.errors.extend(written.notes);
     Ok((base, head, Some(tmp)))
 }
 
@@ -689,6 +700,32 @@ fn base_var_files(
     Ok((out, notes))
 }
 
+/// The files each side compares ([`scope`]): the base side's by its own settings, the head
+/// side's by either side's, so that the change cannot take its own files out of the comparison.
+fn scoped(
+    base_root: &Path,
+    base_paths: &[PathBuf],
+    base_opts: &LintOptions,
+    head_root: &Path,
+    head_paths: &[PathBuf],
+    head_opts: &LintOptions,
+) -> (Vec<discover::Discovered>, Vec<discover::Discovered>) {
+    use std::sync::Arc;
+    let base_settings = Arc::new(scope::Settings::new(
+        base_root.to_path_buf(),
+        base_opts.paths.clone(),
+    ));
+    let head_settings = Arc::new(scope::Settings::new(
+        head_root.to_path_buf(),
+        head_opts.paths.clone(),
+    ));
+    // The base's settings judge the head's files by their paths under the base's root.
+    (
+        scope::discover(base_root, base_paths, &[Arc::clone(&base_settings)]),
+        scope::discover(head_root, head_paths, &[head_settings, base_settings]),
+    )
+}
+
 /// `OLD NEW`: two files or two folders.
 fn path_sides(paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
     let [old, new] = paths else {
@@ -724,9 +761,17 @@ fn path_sides(paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
         side_options(&old_root, vars)?,
         side_options(&new_root, vars)?,
     );
+    let (old_found, new_found) = scoped(
+        &old_root,
+        &[old_abs],
+        &old_opts,
+        &new_root,
+        &[new_abs],
+        &new_opts,
+    );
     let (mut base, mut head) = rayon::join(
-        || Side::load(old.display().to_string(), old_root, &[old_abs], &old_opts),
-        || Side::load(new.display().to_string(), new_root, &[new_abs], &new_opts),
+        || Side::load(old.display().to_string(), old_root, old_found, &old_opts),
+        || Side::load(new.display().to_string(), new_root, new_found, &new_opts),
     );
     if !new.is_dir() {
         let name = new

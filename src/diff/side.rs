@@ -53,13 +53,17 @@ pub struct Attached<'a> {
 }
 
 impl Side {
-    /// Reads every file under `paths` (absolute, under `root`).
-    pub fn load(label: String, root: PathBuf, paths: &[PathBuf], opts: &LintOptions) -> Side {
+    /// Reads the files `discovered` (under `root`; [`super::scope::discover`] chose them).
+    pub fn load(
+        label: String,
+        root: PathBuf,
+        discovered: Vec<Discovered>,
+        opts: &LintOptions,
+    ) -> Side {
         let escalation = LintOptions {
             select: Some(vec![RuleId::PrivilegeEscalation]),
             ..opts.clone()
         };
-        let discovered = discover::discover(paths);
         let results: Vec<Result<SideFile, String>> = discovered
             .into_par_iter()
             .filter_map(|d| read(d, &root, &escalation))
@@ -195,11 +199,9 @@ fn read(d: Discovered, root: &Path, opts: &LintOptions) -> Option<Result<SideFil
             explicit,
             root: repository,
         } => {
-            if !explicit && opts.paths.is_excluded(&path) {
-                return None;
-            }
-            // The same reads as `check`: by the path rule inside its repository root, a regular
-            // file, capped, and everything it references confined to that root.
+            // `exclude` was applied when the files were chosen. The same reads as `check`: by
+            // the path rule inside its repository root, a regular file, capped, and everything it
+            // references confined to that root.
             let text =
                 match crate::root::read_confined(&repository, &path, crate::root::MAX_LINTED_BYTES)
                     .map_err(|r| format!("cannot read file: {}", r.reason()))
