@@ -1523,3 +1523,58 @@ fn path_root_in_a_called_module_is_the_root_modules_folder() {
         "{shown}"
     );
 }
+
+// Issue 26: verdicts that hold on code nobody here has seen.
+
+#[test]
+fn a_null_guard_on_a_list_of_unknowns_keeps_its_dynamic_blocks() {
+    // The statement built by `dynamic "principals"` has its principal, and the statement of
+    // `dynamic "statement"` is judged: its `sqs:*` is the one finding.
+    assert_eq!(
+        all_findings("idioms/null_guard"),
+        ["main.tf:14:19 wildcard-action"]
+    );
+    let (_, model) = model("idioms/null_guard", "main.tf");
+    let d = doc(&model, "aws_sqs_queue_policy.q.policy");
+    assert_eq!(d.statements.len(), 2);
+    assert!(d.statements.iter().all(|s| s.principal.is_some()));
+}
+
+#[test]
+fn outputs_of_a_counted_local_module_are_evaluated_per_instance() {
+    let (_, model) = model("idioms/module_count_output", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let read = doc(&model, "aws_iam_policy.read.policy");
+    let got: Vec<Scalar> = read.statements[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.value.clone())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            Scalar::Str("arn:aws:s3:::logs-1/*".into()),
+            Scalar::Str("arn:aws:s3:::reports/*".into())
+        ]
+    );
+    assert_eq!(
+        all_findings("idioms/module_count_output"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_principals_list_empty_at_its_default_is_the_callers() {
+    // Only the literal `identifiers = []` leaves a statement without a principal; the variable's
+    // empty default is reported as not known.
+    assert_eq!(
+        all_findings("idioms/principals_default"),
+        [
+            "main.tf:16:21 unresolved-reference",
+            "main.tf:28:3 invalid-policy"
+        ]
+    );
+}
