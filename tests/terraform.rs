@@ -1355,17 +1355,46 @@ fn empty_and_absent_policies_are_not_errors_unless_literal() {
 }
 
 #[test]
-fn resources_with_zero_instances_are_not_linted() {
-    assert_eq!(
-        all_findings("idioms/count_zero"),
-        [
-            "main.tf:27:47 wildcard-action",
-            "main.tf:27:66 resource-star"
-        ]
+fn resources_with_no_instance_at_the_defaults_are_linted_once() {
+    // `off` (count) and the `off` document (for_each) have no instance only because `create`
+    // defaults to false: each is linted once, with an info at its `count`/`for_each`. `never`
+    // (`count = 0`) has no instance whatever the inputs, and is not linted.
+    let got = all_findings("idioms/count_zero");
+    let lines: Vec<&str> = got.iter().map(|f| f.split(' ').next().unwrap()).collect();
+    assert!(
+        got.contains(&"main.tf:10:11 unresolved-reference".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:18:14 unresolved-reference".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:13:47 wildcard-action".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:20:18 wildcard-action".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:29:47 wildcard-action".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("main.tf:35:")),
+        "{got:#?}"
     );
     let (_, model) = model("idioms/count_zero", "main.tf");
     let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
-    assert_eq!(paths, ["aws_iam_policy.on[0].policy"]);
+    assert_eq!(
+        paths,
+        [
+            "aws_iam_policy.off.policy",
+            "aws_iam_policy.on[0].policy",
+            "data.aws_iam_policy_document.off"
+        ]
+    );
 }
 
 #[test]
