@@ -957,3 +957,35 @@ fn deploy_time_values_are_unknown_with_their_reason() {
         "{rules:?}"
     );
 }
+
+/// Issue 26: a template of another tool (cookiecutter, Jinja) is one note, not an input error
+/// that fails the run, whether or not it parses as YAML or JSON.
+#[test]
+fn another_tools_templates_are_one_note_each() {
+    for (name, at) in [
+        ("cookiecutter_sam.yaml", (7, 16)),
+        ("cookiecutter_sam.json", (9, 20)),
+    ] {
+        let path = fixture(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let report = lint_text(&path, text, &LintOptions::default());
+        assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+        assert!(report.recognised, "{name}");
+        let found: Vec<(String, u32, u32, bool)> = findings(&report);
+        assert_eq!(
+            found,
+            [("unresolved-reference".to_string(), at.0, at.1, false)],
+            "{name}"
+        );
+        assert!(
+            report.findings[0]
+                .message
+                .contains("template of another tool"),
+            "{}",
+            report.findings[0].message
+        );
+    }
+    // A dynamic reference is CloudFormation's own syntax, not another tool's.
+    let (_, model) = model("deploy_time_values.yaml");
+    assert!(!model.docs.is_empty());
+}

@@ -1607,3 +1607,16 @@ fn a_principals_list_empty_at_its_default_is_the_callers() {
         ]
     );
 }
+
+#[test]
+fn a_cookiecutter_terraform_file_is_one_note() {
+    assert_eq!(
+        all_findings("idioms/cookiecutter"),
+        ["main.tf:3:11 unresolved-reference"]
+    );
+    // A Terraform syntax error without another tool's markers stays an error.
+    let path = fixture("malformed", "main.tf");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report = lint_text(&path, text, &LintOptions::default());
+    assert!(!report.errors.is_empty());
+}
