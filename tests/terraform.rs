@@ -1620,3 +1620,62 @@ fn a_cookiecutter_terraform_file_is_one_note() {
     let report = lint_text(&path, text, &LintOptions::default());
     assert!(!report.errors.is_empty());
 }
+
+#[test]
+fn human_output_summarizes_unresolved_reference_infos_unless_asked() {
+    use iamlint::lint::Report;
+    use iamlint::output::{render, OutputFormat, OutputOptions};
+    let file = |case: &str| {
+        let path = fixture(case, "main.tf");
+        let text = std::fs::read_to_string(&path).unwrap();
+        lint_text(&path, text, &LintOptions::default())
+    };
+    let report = Report {
+        files: vec![file("idioms/many_unknowns"), file("idioms/cookiecutter")],
+        ..Default::default()
+    };
+    let infos = report
+        .files
+        .iter()
+        .flat_map(|f| f.active())
+        .filter(|f| f.rule == RuleId::UnresolvedReference)
+        .count();
+    assert_eq!(infos, 3);
+    let show = |opts: &OutputOptions, format: OutputFormat| {
+        let mut out = Vec::new();
+        render(&report, format, opts, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let summarized = show(&OutputOptions::default(), OutputFormat::Human);
+    assert!(
+        !summarized.contains("info[unresolved-reference]"),
+        "{summarized}"
+    );
+    // Still counted, and each cause named once with where it was first seen.
+    assert!(summarized.contains("3 infos in"), "{summarized}");
+    assert!(
+        summarized.contains("3 unresolved-reference infos not shown"),
+        "{summarized}"
+    );
+    assert_eq!(summarized.matches("(first at ").count(), 3, "{summarized}");
+    let full = show(
+        &OutputOptions {
+            show_infos: true,
+            ..OutputOptions::default()
+        },
+        OutputFormat::Human,
+    );
+    assert_eq!(
+        full.matches("info[unresolved-reference]").count(),
+        3,
+        "{full}"
+    );
+    assert!(!full.contains("not shown"), "{full}");
+    // JSON keeps every one.
+    let json = show(&OutputOptions::default(), OutputFormat::Json);
+    assert_eq!(
+        json.matches("\"rule\": \"unresolved-reference\"").count(),
+        3,
+        "{json}"
+    );
+}
