@@ -248,6 +248,11 @@ struct CheckArgs {
     #[arg(short, long)]
     quiet: bool,
 
+    /// Show each `unresolved-reference` info in human output (by default they are counted and
+    /// summarized per root cause; JSON and SARIF always list each one)
+    #[arg(long)]
+    show_infos: bool,
+
     /// When to use colour; with `auto`, NO_COLOR turns it off and FORCE_COLOR or CLICOLOR_FORCE
     /// (not `0`) turn it on
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -715,6 +720,7 @@ fn check(mut args: CheckArgs) -> u8 {
     let out_opts = OutputOptions {
         color,
         quiet: args.quiet,
+        show_infos: args.show_infos,
     };
     let written = match &args.output_file {
         // Never through a link, inside the root it enters ([`iamlint::root::write_named`]).

@@ -915,3 +915,77 @@ fn nested_fn_sub_is_bounded() {
         unresolved[0].2
     );
 }
+
+/// Issue 26: values known only at deployment stay unknown, each with the reason a user needs.
+#[test]
+fn deploy_time_values_are_unknown_with_their_reason() {
+    let (_, model) = model("deploy_time_values.yaml");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let inline = model
+        .docs
+        .iter()
+        .find(|d| d.kind == PolicyKind::Identity)
+        .unwrap();
+    // The `Fn::If` statement is there on its true branch only.
+    assert_eq!(inline.statements.len(), 4);
+    let reasons: Vec<String> = inline
+        .statements
+        .iter()
+        .map(|s| {
+            let item = &s.resource.as_ref().unwrap().items[0].value;
+            let u = item.unknowns();
+            assert_eq!(u.len(), 1, "{item:?}");
+            u[0].reason.clone()
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "parameter `AuditAccountId` is the value of SSM parameter `/org/audit-account-id`, read when the stack is deployed",
+            "parameter `AuditAccountId` is the value of SSM parameter `/org/audit-account-id`, read when the stack is deployed",
+            "this `Fn::If` branch assumes `HasKey` is true, which the default of `KmsKeyArn` makes false",
+            "dynamic reference resolved when the stack is deployed",
+        ]
+    );
+    // With every rule on, nothing is an error: the unknowns are infos.
+    let path = fixture("deploy_time_values.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report = lint_text(&path, text, &LintOptions::default());
+    let rules: Vec<String> = report.active().map(|f| f.rule.id().to_string()).collect();
+    assert!(
+        rules.iter().all(|r| r == "unresolved-reference"),
+        "{rules:?}"
+    );
+}
+
+/// Issue 26: a template of another tool (cookiecutter, Jinja) is one note, not an input error
+/// that fails the run, whether or not it parses as YAML or JSON.
+#[test]
+fn another_tools_templates_are_one_note_each() {
+    for (name, at) in [
+        ("cookiecutter_sam.yaml", (7, 16)),
+        ("cookiecutter_sam.json", (9, 20)),
+    ] {
+        let path = fixture(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let report = lint_text(&path, text, &LintOptions::default());
+        assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+        assert!(report.recognised, "{name}");
+        let found: Vec<(String, u32, u32, bool)> = findings(&report);
+        assert_eq!(
+            found,
+            [("unresolved-reference".to_string(), at.0, at.1, false)],
+            "{name}"
+        );
+        assert!(
+            report.findings[0]
+                .message
+                .contains("template of another tool"),
+            "{}",
+            report.findings[0].message
+        );
+    }
+    // A dynamic reference is CloudFormation's own syntax, not another tool's.
+    let (_, model) = model("deploy_time_values.yaml");
+    assert!(!model.docs.is_empty());
+}

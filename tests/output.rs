@@ -157,6 +157,7 @@ fn colour_only_when_asked() {
             &OutputOptions {
                 color: true,
                 quiet: false,
+                ..OutputOptions::default()
             },
         );
         assert!(!out.contains('\x1b'), "{format:?} must never colour");

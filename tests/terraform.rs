@@ -1355,17 +1355,46 @@ fn empty_and_absent_policies_are_not_errors_unless_literal() {
 }
 
 #[test]
-fn resources_with_zero_instances_are_not_linted() {
-    assert_eq!(
-        all_findings("idioms/count_zero"),
-        [
-            "main.tf:27:47 wildcard-action",
-            "main.tf:27:66 resource-star"
-        ]
+fn resources_with_no_instance_at_the_defaults_are_linted_once() {
+    // `off` (count) and the `off` document (for_each) have no instance only because `create`
+    // defaults to false: each is linted once, with an info at its `count`/`for_each`. `never`
+    // (`count = 0`) has no instance whatever the inputs, and is not linted.
+    let got = all_findings("idioms/count_zero");
+    let lines: Vec<&str> = got.iter().map(|f| f.split(' ').next().unwrap()).collect();
+    assert!(
+        got.contains(&"main.tf:10:11 unresolved-reference".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:18:14 unresolved-reference".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:13:47 wildcard-action".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:20:18 wildcard-action".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&"main.tf:29:47 wildcard-action".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("main.tf:35:")),
+        "{got:#?}"
     );
     let (_, model) = model("idioms/count_zero", "main.tf");
     let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
-    assert_eq!(paths, ["aws_iam_policy.on[0].policy"]);
+    assert_eq!(
+        paths,
+        [
+            "aws_iam_policy.off.policy",
+            "aws_iam_policy.on[0].policy",
+            "data.aws_iam_policy_document.off"
+        ]
+    );
 }
 
 #[test]
@@ -1521,5 +1550,132 @@ fn path_root_in_a_called_module_is_the_root_modules_folder() {
     assert!(
         shown.ends_with("idioms/path_root/policies/read.json") && !shown.contains(".."),
         "{shown}"
+    );
+}
+
+// Issue 26: verdicts that hold on code nobody here has seen.
+
+#[test]
+fn a_null_guard_on_a_list_of_unknowns_keeps_its_dynamic_blocks() {
+    // The statement built by `dynamic "principals"` has its principal, and the statement of
+    // `dynamic "statement"` is judged: its `sqs:*` is the one finding.
+    assert_eq!(
+        all_findings("idioms/null_guard"),
+        ["main.tf:14:19 wildcard-action"]
+    );
+    let (_, model) = model("idioms/null_guard", "main.tf");
+    let d = doc(&model, "aws_sqs_queue_policy.q.policy");
+    assert_eq!(d.statements.len(), 2);
+    assert!(d.statements.iter().all(|s| s.principal.is_some()));
+}
+
+#[test]
+fn outputs_of_a_counted_local_module_are_evaluated_per_instance() {
+    let (_, model) = model("idioms/module_count_output", "main.tf");
+    assert!(model.errors.is_empty(), "{:?}", model.errors);
+    let read = doc(&model, "aws_iam_policy.read.policy");
+    let got: Vec<Scalar> = read.statements[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.value.clone())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            Scalar::Str("arn:aws:s3:::logs-1/*".into()),
+            Scalar::Str("arn:aws:s3:::reports/*".into())
+        ]
+    );
+    assert_eq!(
+        all_findings("idioms/module_count_output"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_principals_list_empty_at_its_default_is_the_callers() {
+    // Only the literal `identifiers = []` leaves a statement without a principal; the variable's
+    // empty default is reported as not known.
+    assert_eq!(
+        all_findings("idioms/principals_default"),
+        [
+            "main.tf:16:21 unresolved-reference",
+            "main.tf:28:3 invalid-policy"
+        ]
+    );
+}
+
+#[test]
+fn a_cookiecutter_terraform_file_is_one_note() {
+    assert_eq!(
+        all_findings("idioms/cookiecutter"),
+        ["main.tf:3:11 unresolved-reference"]
+    );
+    // A Terraform syntax error without another tool's markers stays an error.
+    let path = fixture("malformed", "main.tf");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report = lint_text(&path, text, &LintOptions::default());
+    assert!(!report.errors.is_empty());
+}
+
+#[test]
+fn human_output_summarizes_unresolved_reference_infos_unless_asked() {
+    use iamlint::lint::Report;
+    use iamlint::output::{render, OutputFormat, OutputOptions};
+    let file = |case: &str| {
+        let path = fixture(case, "main.tf");
+        let text = std::fs::read_to_string(&path).unwrap();
+        lint_text(&path, text, &LintOptions::default())
+    };
+    let report = Report {
+        files: vec![file("idioms/many_unknowns"), file("idioms/cookiecutter")],
+        ..Default::default()
+    };
+    let infos = report
+        .files
+        .iter()
+        .flat_map(|f| f.active())
+        .filter(|f| f.rule == RuleId::UnresolvedReference)
+        .count();
+    assert_eq!(infos, 3);
+    let show = |opts: &OutputOptions, format: OutputFormat| {
+        let mut out = Vec::new();
+        render(&report, format, opts, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let summarized = show(&OutputOptions::default(), OutputFormat::Human);
+    assert!(
+        !summarized.contains("info[unresolved-reference]"),
+        "{summarized}"
+    );
+    // Still counted, and each cause named once with where it was first seen.
+    assert!(summarized.contains("3 infos in"), "{summarized}");
+    assert!(
+        summarized.contains("3 unresolved-reference infos not shown"),
+        "{summarized}"
+    );
+    assert_eq!(summarized.matches("(first at ").count(), 3, "{summarized}");
+    let full = show(
+        &OutputOptions {
+            show_infos: true,
+            ..OutputOptions::default()
+        },
+        OutputFormat::Human,
+    );
+    assert_eq!(
+        full.matches("info[unresolved-reference]").count(),
+        3,
+        "{full}"
+    );
+    assert!(!full.contains("not shown"), "{full}");
+    // JSON keeps every one.
+    let json = show(&OutputOptions::default(), OutputFormat::Json);
+    assert_eq!(
+        json.matches("\"rule\": \"unresolved-reference\"").count(),
+        3,
+        "{json}"
     );
 }

@@ -20,6 +20,7 @@ use super::{ceil_char_boundary, floor_char_boundary, OutputOptions, Resolver, Su
 use crate::escape;
 use crate::finding::{Applicability, Confidence, Finding, Severity};
 use crate::lint::{FileReport, Report};
+use crate::rules::RuleId;
 use crate::source::{ParseError, Span};
 use crate::text::plural;
 
@@ -41,6 +42,73 @@ pub(super) fn render(report: &Report, opts: &OutputOptions, w: &mut dyn Write) -
     }
     if !opts.quiet {
         render_summary(&Summary::new(report), paint, w)?;
+        if !opts.show_infos {
+            render_hidden_infos(report, paint, w)?;
+        }
+    }
+    Ok(())
+}
+
+/// Shown in full only with `--show-infos`: the values iamlint could not evaluate. On a large
+/// repository they outnumber the findings; they stay counted in the summary and listed in JSON
+/// and SARIF.
+fn hidden(finding: &Finding, opts: &OutputOptions) -> bool {
+    !opts.show_infos
+        && finding.rule == RuleId::UnresolvedReference
+        && finding.severity == Severity::Info
+}
+
+/// How many causes of hidden infos are listed, most frequent first.
+const HIDDEN_CAUSES: usize = 5;
+
+/// The hidden `unresolved-reference` infos, counted per root cause (their message) with the
+/// first place each was seen.
+fn render_hidden_infos(report: &Report, paint: Paint, w: &mut dyn Write) -> io::Result<()> {
+    let mut causes: Vec<(&str, usize, String)> = Vec::new();
+    let mut total = 0;
+    for file in &report.files {
+        let r = Resolver::new(&file.sources);
+        for f in file
+            .active()
+            .filter(|f| f.rule == RuleId::UnresolvedReference && f.severity == Severity::Info)
+        {
+            total += 1;
+            match causes.iter_mut().find(|(m, ..)| *m == f.message.as_str()) {
+                Some(c) => c.1 += 1,
+                None => {
+                    let at = r.position(f.span.file, f.span.start);
+                    let place = format!(
+                        "{}:{}:{}",
+                        sanitize(r.path(f.span.file)),
+                        at.line,
+                        at.column
+                    );
+                    causes.push((f.message.as_str(), 1, place));
+                }
+            }
+        }
+    }
+    if total == 0 {
+        return Ok(());
+    }
+    causes.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let line = format!(
+        "{} not shown: values iamlint could not evaluate ({}; `--show-infos` shows each)",
+        plural(total, "unresolved-reference info"),
+        plural(causes.len(), "cause"),
+    );
+    writeln!(w, "{}", paint.paint(BOLD, &line))?;
+    let width = causes.first().map_or(1, |c| c.1.to_string().len());
+    for (message, n, place) in causes.iter().take(HIDDEN_CAUSES) {
+        writeln!(w, "{n:>width$}  {} (first at {place})", sanitize(message))?;
+    }
+    if causes.len() > HIDDEN_CAUSES {
+        writeln!(
+            w,
+            "{:>width$}  … and {} more",
+            "",
+            plural(causes.len() - HIDDEN_CAUSES, "cause")
+        )?;
     }
     Ok(())
 }
@@ -55,7 +123,7 @@ fn render_file(
     for error in &file.errors {
         render_error(&r, error, opts, paint, w)?;
     }
-    for finding in file.active() {
+    for finding in file.active().filter(|f| !hidden(f, opts)) {
         render_finding(&r, finding, opts, paint, w)?;
     }
     Ok(())

@@ -36,6 +36,9 @@ pub struct OutputOptions {
     pub color: bool,
     /// One line per finding and error: no excerpts, no summary (human output only).
     pub quiet: bool,
+    /// Show every `unresolved-reference` info (human output only; otherwise they are summarized
+    /// per root cause under the findings). JSON, SARIF and the others always carry each one.
+    pub show_infos: bool,
 }
 
 /// Writes `report` to `w` in `format`. Every format's text passes through the escaping layer

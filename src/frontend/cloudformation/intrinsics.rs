@@ -29,6 +29,16 @@ const PSEUDO: &[&str] = &[
 
 const PSEUDO_REASON: &str = "pseudo parameter known only when the stack is deployed";
 
+/// How dynamic references start: `{{resolve:ssm:/org/account-id}}`, `{{resolve:secretsmanager:...}}`.
+const DYNAMIC_REF: &str = "{{resolve:";
+
+/// How deep conditions may name one another (a cycle is an invalid template).
+const MAX_CONDITION_DEPTH: usize = 32;
+
+/// No branch assumed: parameters are their defaults.
+static NO_CONDITIONS: std::sync::LazyLock<HashMap<String, bool>> =
+    std::sync::LazyLock::new(HashMap::new);
+
 /// How deep evaluation recurses (the YAML and JSON readers already cap nesting at 128).
 const MAX_DEPTH: usize = 200;
 
@@ -51,6 +61,8 @@ pub struct Scope<'a> {
     /// Logical id → resource type.
     pub resources: HashMap<String, String>,
     pub mappings: Option<&'a Node>,
+    /// The `Conditions` section: `Fn::If` branches assume their condition's value.
+    pub conditions: Option<&'a Node>,
     /// The main file's text, to quote unknown expressions as written.
     pub text: &'a str,
     /// Bytes produced so far by the file's intrinsic functions (see [`MAX_EVAL_BYTES`]).
@@ -63,6 +75,9 @@ pub struct Scope<'a> {
 pub struct Param<'a> {
     pub default: Option<&'a Node>,
     pub list: bool,
+    /// `AWS::SSM::Parameter::Value<...>`: the default names an SSM parameter whose value
+    /// CloudFormation reads at deployment; it is not the value.
+    pub ssm: bool,
 }
 
 impl<'a> Scope<'a> {
@@ -70,18 +85,20 @@ impl<'a> Scope<'a> {
         let mut scope = Scope {
             text,
             mappings: root.get("Mappings"),
+            conditions: root.get("Conditions"),
             ..Scope::default()
         };
         if let Some(params) = root.get("Parameters") {
             for (name, decl) in params.entries() {
-                let list = decl.get("Type").and_then(Node::as_str).is_some_and(|t| {
-                    t == "CommaDelimitedList" || t.starts_with("List<") || t.contains("::List<")
-                });
+                let ty = decl.get("Type").and_then(Node::as_str).unwrap_or("");
+                let list =
+                    ty == "CommaDelimitedList" || ty.starts_with("List<") || ty.contains("::List<");
                 scope.params.insert(
                     name.value.clone(),
                     Param {
                         default: decl.get("Default"),
                         list,
+                        ssm: ty.trim().starts_with("AWS::SSM::Parameter::Value<"),
                     },
                 );
             }
@@ -193,8 +210,116 @@ impl Eval<'_, '_> {
                 ),
                 node.span,
             ),
+            NodeKind::Str(Scalar::Str(text)) if text.contains(DYNAMIC_REF) => {
+                let mut out = Produced::new(self.scope);
+                out.lit(text);
+                out.finish(node.span, || self.scope.quote(node.span))
+            }
             _ => node.clone(),
         })
+    }
+
+    /// The condition of this branch assignment, if any, that the parameter's default contradicts:
+    /// `!If [HasKey, !Ref KmsKeyArn, ...]` with `HasKey: !Not [!Equals [!Ref KmsKeyArn, '']]` is
+    /// judged with `KmsKeyArn` unknown on its true branch, never with the default `''`.
+    fn contradicted(&self, param: &str) -> Option<(String, bool)> {
+        let defaults = Eval {
+            scope: self.scope,
+            conditions: &NO_CONDITIONS,
+            locals: HashMap::new(),
+        };
+        let mut names: Vec<(&String, &bool)> = self.conditions.iter().collect();
+        names.sort();
+        names.into_iter().find_map(|(name, &assumed)| {
+            let mut refs = Vec::new();
+            defaults.condition_refs(name, &mut refs, 0);
+            if !refs.iter().any(|r| r == param) {
+                return None;
+            }
+            let def = self.scope.conditions?.get(name)?;
+            let value = defaults.condition_value(def, 0)?;
+            (value != assumed).then(|| (name.clone(), assumed))
+        })
+    }
+
+    /// The parameters a condition refers to, through the conditions it names.
+    fn condition_refs(&self, name: &str, out: &mut Vec<String>, depth: usize) {
+        if depth > MAX_CONDITION_DEPTH {
+            return;
+        }
+        if let Some(def) = self.scope.conditions.and_then(|c| c.get(name)) {
+            self.refs_in(def, out, depth + 1);
+        }
+    }
+
+    fn refs_in(&self, node: &Node, out: &mut Vec<String>, depth: usize) {
+        if depth > MAX_CONDITION_DEPTH {
+            return;
+        }
+        match (intrinsic(node), &node.kind) {
+            (Some(("Ref", arg)), _) => out.extend(arg.as_str().map(str::to_string)),
+            (Some(("Condition", arg)), _) => {
+                if let Some(c) = arg.as_str() {
+                    self.condition_refs(c, out, depth + 1);
+                }
+            }
+            (Some((_, arg)), _) => self.refs_in(arg, out, depth + 1),
+            (None, NodeKind::Array(items)) => {
+                for i in items {
+                    self.refs_in(i, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A condition's value with every parameter at its default, when that decides it.
+    fn condition_value(&self, node: &Node, depth: usize) -> Option<bool> {
+        if depth > MAX_CONDITION_DEPTH {
+            return None;
+        }
+        let (name, arg) = intrinsic(node)?;
+        let args = match &arg.kind {
+            NodeKind::Array(items) => items.as_slice(),
+            _ => std::slice::from_ref(arg),
+        };
+        match name {
+            "Condition" => {
+                let def = self.scope.conditions?.get(arg.as_str()?)?;
+                self.condition_value(def, depth + 1)
+            }
+            "Fn::Not" => match args {
+                [c] => self.condition_value(c, depth + 1).map(|b| !b),
+                _ => None,
+            },
+            "Fn::And" | "Fn::Or" => {
+                let values: Vec<Option<bool>> = args
+                    .iter()
+                    .map(|c| self.condition_value(c, depth + 1))
+                    .collect();
+                let decisive = name == "Fn::Or";
+                if values.contains(&Some(decisive)) {
+                    Some(decisive)
+                } else if values.iter().all(Option::is_some) {
+                    Some(!decisive)
+                } else {
+                    None
+                }
+            }
+            "Fn::Equals" => {
+                let [a, b] = args else { return None };
+                let text = |n: &Node| -> Option<String> {
+                    let v = self.eval_at(n, depth + 1)?;
+                    match &v.kind {
+                        NodeKind::Str(Scalar::Str(s)) | NodeKind::Number(s) => Some(s.clone()),
+                        NodeKind::Bool(b) => Some(b.to_string()),
+                        _ => None,
+                    }
+                };
+                Some(text(a)? == text(b)?)
+            }
+            _ => None,
+        }
     }
 
     fn function(&self, node: &Node, name: &str, arg: &Node, depth: usize) -> Option<Node> {
@@ -263,6 +388,21 @@ impl Eval<'_, '_> {
             return unknown(span, target, PSEUDO_REASON);
         }
         if let Some(param) = self.scope.params.get(target) {
+            if param.ssm {
+                let name = param.default.and_then(Node::as_str).unwrap_or("");
+                return unknown(
+                    span,
+                    quoted,
+                    format!("parameter `{target}` is the value of SSM parameter `{name}`, read when the stack is deployed"),
+                );
+            }
+            if let Some((condition, assumed)) = self.contradicted(target) {
+                return unknown(
+                    span,
+                    quoted,
+                    format!("this `Fn::If` branch assumes `{condition}` is {assumed}, which the default of `{target}` makes {}", !assumed),
+                );
+            }
             return match param.default.and_then(|d| self.eval_at(d, 1)) {
                 Some(value) => {
                     let value = respan(&value, span);
@@ -619,7 +759,26 @@ impl<'s, 'a> Produced<'s, 'a> {
         !self.over
     }
 
+    /// Known text; a dynamic reference in it (`{{resolve:ssm:name}}`) is a value CloudFormation
+    /// reads at deployment, so it is a hole.
     fn lit(&mut self, s: &str) {
+        let mut rest = s;
+        while let Some(open) = rest.find(DYNAMIC_REF) {
+            let Some(close) = rest[open..].find("}}") else {
+                break;
+            };
+            self.plain(&rest[..open]);
+            let reference = &rest[open..open + close + 2];
+            self.hole(Unknown::new(
+                reference,
+                "dynamic reference resolved when the stack is deployed",
+            ));
+            rest = &rest[open + close + 2..];
+        }
+        self.plain(rest);
+    }
+
+    fn plain(&mut self, s: &str) {
         if !s.is_empty() && self.spend(s.len()) {
             push_lit(&mut self.parts, s);
         }

@@ -19,10 +19,10 @@ use super::eval::{Eval, Src};
 use super::instances::Instances;
 use super::module::Module;
 use super::{lint_module, Scope};
-use crate::model::{FileModel, Unknown, Via};
+use crate::model::{Attachment, FileModel, Origin, Scalar, Unknown, Via};
 use crate::root::normalize;
 use crate::source::Located;
-use crate::tree::Node;
+use crate::tree::{Node, NodeKind};
 
 /// How deep module calls nest before expansion stops (public module trees nest 3 or 4 deep).
 pub const MAX_DEPTH: usize = 8;
@@ -83,9 +83,10 @@ fn call(
         return unresolved("the module source is not a literal string".into(), model);
     };
     // A remote module is not fetched. Its outputs are unknown where they are used (and
-    // reported there when they reach a policy); the call itself is not a finding.
+    // reported there when they reach a policy); AWS managed policies passed to it are judged as
+    // attachments to a principal iamlint cannot see.
     if !is_local(source) {
-        return;
+        return remote_managed_policies(model, ev, src, block, name, source, scope);
     }
     let Some(caller_dir) = ev.module.dir_path.clone() else {
         return unresolved(
@@ -207,6 +208,77 @@ fn call(
 
 /// `./x`, `../x`: a folder next to the caller. Everything else (registry addresses, `git::`,
 /// `github.com/...`, `s3::`, URLs) is fetched by `terraform init`.
+/// Every AWS managed policy ARN (`arn:aws:iam::aws:policy/...`, the partition possibly unknown)
+/// among the arguments of a call to a module iamlint cannot read: an attachment of a principal it
+/// does not see, so that `AdministratorAccess` handed to a registry module is judged, and a
+/// misspelt name reported. An argument whose name says `boundary` is a permissions boundary.
+fn remote_managed_policies(
+    model: &mut FileModel,
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    block: &Block,
+    name: &str,
+    source: &str,
+    scope: &Scope,
+) {
+    for attr in block.body.attributes() {
+        let key = attr.key.as_str();
+        if META.contains(&key) {
+            continue;
+        }
+        let value = ev.eval(src, &attr.value);
+        let mut arns = Vec::new();
+        managed_policy_arns(&value, &mut arns, 0);
+        for arn in arns {
+            let description = if key.contains("boundary") {
+                format!("permissions boundary `{key}` of module `{name}` (`{source}`, not read)")
+            } else {
+                format!("argument `{key}` of module `{name}` (`{source}`, not read)")
+            };
+            model.attachments.push(Attachment {
+                policy_arn: arn,
+                origin: Origin {
+                    address: Some(scope.scoped(format!("module.{name}"))),
+                    description: Some(description),
+                    via: scope.via.clone(),
+                    ..Origin::default()
+                },
+            });
+        }
+    }
+}
+
+/// String leaves of `node` written as AWS managed policy ARNs.
+fn managed_policy_arns(node: &Node, out: &mut Vec<Located<Scalar>>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match &node.kind {
+        NodeKind::Str(scalar) => {
+            let text = match scalar {
+                Scalar::Str(s) => s.clone(),
+                Scalar::Template(t) => t.with_holes("${?}"),
+                _ => return,
+            };
+            let text = text.trim();
+            if text.starts_with("arn:") && text.contains(":iam::aws:policy/") {
+                out.push(Located::new(scalar.clone(), node.span));
+            }
+        }
+        NodeKind::Array(items) => {
+            for item in items {
+                managed_policy_arns(item, out, depth + 1);
+            }
+        }
+        NodeKind::Object(entries) => {
+            for (_, v) in entries {
+                managed_policy_arns(v, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
 pub(super) fn is_local(source: &str) -> bool {
     source.starts_with("./") || source.starts_with("../") || source == "." || source == ".."
 }

@@ -1,7 +1,9 @@
 //! `count` and `for_each` on resources, data sources and module calls: the instances a block
 //! stands for, each with its key and the `each`/`count` value its expressions see.
 
+use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
 use hcl_edit::structure::Block;
+use hcl_edit::visit::{visit_traversal, Visit};
 use hcl_edit::Span as _;
 
 use super::eval::{Eval, Src};
@@ -69,7 +71,7 @@ impl Instances {
             ),
             meta,
         };
-        let items = match (meta, &value.kind) {
+        let items: Vec<Instance> = match (meta, &value.kind) {
             ("count", NodeKind::Number(n)) => match n.parse::<usize>() {
                 Ok(n) if n > MAX_INSTANCES => {
                     return unknown(format!("{n} instances are more than {MAX_INSTANCES}"))
@@ -150,6 +152,19 @@ impl Instances {
                 ))
             }
         };
+        if items.is_empty() {
+            // No instance only because of a variable's default (`count = var.create ? 1 : 0`,
+            // `create = false`): the block is what the module makes when a caller turns it on,
+            // so it is linted once, as if created, and an `unresolved-reference` says why.
+            let defaults = defaults_read(ev, &attr.value);
+            if !defaults.is_empty() {
+                let names: Vec<String> = defaults.iter().map(|n| format!("`var.{n}`")).collect();
+                return unknown(format!(
+                    "no instance at the module's defaults ({})",
+                    names.join(", ")
+                ));
+            }
+        }
         Instances::Known { items, span, meta }
     }
 
@@ -261,4 +276,53 @@ fn object(entries: Vec<(&str, Node)>, span: Span) -> Node {
 
 fn number(n: usize, span: Span) -> Node {
     Node::new(NodeKind::Number(n.to_string()), span)
+}
+
+/// The variables `expr` reads (directly or through locals) that take their `default`: no caller,
+/// tfvars file or `--var` sets them.
+fn defaults_read(ev: &Eval<'_>, expr: &Expression) -> Vec<String> {
+    struct Refs {
+        vars: Vec<String>,
+        locals: Vec<String>,
+    }
+    impl Visit for Refs {
+        fn visit_traversal(&mut self, t: &Traversal) {
+            if let Expression::Variable(root) = &t.expr {
+                if let Some(TraversalOperator::GetAttr(name)) =
+                    t.operators.first().map(|o| o.value())
+                {
+                    let name = name.as_str().to_string();
+                    match root.as_str() {
+                        "var" if !self.vars.contains(&name) => self.vars.push(name),
+                        "local" if !self.locals.contains(&name) => self.locals.push(name),
+                        _ => {}
+                    }
+                }
+            }
+            visit_traversal(self, t);
+        }
+    }
+    let mut refs = Refs {
+        vars: Vec::new(),
+        locals: Vec::new(),
+    };
+    refs.visit_expr(expr);
+    // Locals read by the expression, and the locals they read, a bounded number of them.
+    let mut i = 0;
+    while i < refs.locals.len() && i < 64 {
+        if let Some((_, attr)) = ev.module.local(&refs.locals[i]) {
+            refs.visit_expr(&attr.value);
+        }
+        i += 1;
+    }
+    refs.vars
+        .into_iter()
+        .filter(|name| {
+            !ev.inputs.contains_key(name)
+                && ev
+                    .module
+                    .variable(name)
+                    .is_some_and(|(_, block)| block.body.get_attribute("default").is_some())
+        })
+        .collect()
 }

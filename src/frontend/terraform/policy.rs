@@ -661,6 +661,25 @@ impl Eval<'_> {
                 .map_or(pspan, |a| Eval::span(src, a.value.span()));
             if ids.is_empty() {
                 b.empty_principal = true;
+                // A list that is empty only at the module's defaults (`identifiers =
+                // var.principals`) is the caller's to fill: the block is written, so the
+                // statement has principals of this type, not yet known. A literal `[]` is empty.
+                let Some(attr) = pb.body.get_attribute("identifiers") else {
+                    continue;
+                };
+                if matches!(&attr.value, Expression::Array(a) if a.is_empty()) {
+                    continue;
+                }
+                let unknown = Unknown::new(
+                    Eval::text_of(src, &attr.value),
+                    "the list is empty at the module's defaults: the principals are the caller's",
+                );
+                b.unresolved.push(Located::new(unknown.clone(), list_span));
+                let id = Node::new(NodeKind::Str(Scalar::unknown(unknown)), list_span);
+                match groups.iter_mut().find(|(t, ..)| t.value == ty.value) {
+                    Some(g) => g.1.push(id),
+                    None => groups.push((ty, vec![id], list_span)),
+                }
                 continue;
             }
             match groups.iter_mut().find(|(t, ..)| t.value == ty.value) {

@@ -227,10 +227,17 @@ fn judge(
 /// `Principal`. `None` when the trust policy is not in the file, or names anything else.
 fn trusted_services(att: &Attachment, file: &FileModel) -> Option<(Vec<String>, Span)> {
     let role = att.origin.attached_to.as_deref()?;
-    let trust = file
-        .docs
-        .iter()
-        .find(|d| d.kind == PolicyKind::Trust && d.origin.address.as_deref() == Some(role))?;
+    // The role's own address, or one of its instances (`aws_iam_role.cluster[0]` for an
+    // attachment that names `aws_iam_role.cluster[0].name`: principals are keyed without the
+    // instance, so every instance's attachments and documents share one key).
+    let of_role = |address: &str| {
+        address
+            .strip_prefix(role)
+            .is_some_and(|rest| rest.is_empty() || (rest.starts_with('[') && rest.ends_with(']')))
+    };
+    let trust = file.docs.iter().find(|d| {
+        d.kind == PolicyKind::Trust && d.origin.address.as_deref().is_some_and(of_role)
+    })?;
     let mut services = Vec::new();
     let mut span = None;
     for stmt in trust.statements.iter().filter(|s| s.allows()) {

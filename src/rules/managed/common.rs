@@ -3,7 +3,7 @@
 
 use crate::catalog::{Catalog, ManagedPolicy};
 use crate::fix::{HclStyle, PrincipalKind, Target};
-use crate::model::{Attachment, FileModel, Scalar, Syntax};
+use crate::model::{Attachment, FileModel, Scalar, Syntax, Template, TemplatePart};
 
 /// An attachment's policy, as far as the catalog knows it.
 #[derive(Debug)]
@@ -27,11 +27,13 @@ pub enum Resolved {
 
 pub fn resolve(att: &Attachment, catalog: &Catalog) -> Resolved {
     let (text, unsure) = match &att.policy_arn.value {
-        Scalar::Str(s) => (s.clone(), false),
-        Scalar::Template(t) => (t.with_holes("aws"), true),
+        Scalar::Str(s) => (s.trim().to_string(), false),
+        Scalar::Template(t) => match aws_managed_template(t) {
+            Some(text) => (text, true),
+            None => return Resolved::Other,
+        },
         Scalar::Unknown(_) | Scalar::Other(_) => return Resolved::Other,
     };
-    let text = text.trim().to_string();
     let aws_managed = if text.starts_with("arn:") {
         text.split(':').nth(4) == Some("aws")
             && text.split(':').nth(2) == Some("iam")
@@ -57,6 +59,28 @@ pub fn resolve(att: &Attachment, catalog: &Catalog) -> Resolved {
             unsure,
         },
     }
+}
+
+/// A template that can only be an AWS managed policy ARN, as text with its partition filled in:
+/// only the partition may be unknown (`arn:${data.aws_partition.current.partition}:iam::aws:
+/// policy/X`). The literal account field `aws` is what makes a policy AWS managed, so a hole
+/// anywhere else (an interpolated account id, the whole ARN of a policy of the same template, a
+/// name) leaves a policy iamlint cannot name, never one to judge.
+fn aws_managed_template(t: &Template) -> Option<String> {
+    let mut parts = t.parts.iter();
+    let Some(TemplatePart::Lit(head)) = parts.next() else {
+        return None;
+    };
+    let Some(TemplatePart::Hole(_)) = parts.next() else {
+        return None;
+    };
+    let Some(TemplatePart::Lit(rest)) = parts.next() else {
+        return None;
+    };
+    if parts.next().is_some() || head.trim_start() != "arn:" || !rest.starts_with(':') {
+        return None;
+    }
+    Some(format!("arn:aws{}", rest.trim_end()))
 }
 
 /// "role", "user" or "group" for messages; "principal" when the input does not say.

@@ -8,8 +8,11 @@ declare_rule! {
     /// Looks up every attached policy written as an AWS managed policy (`arn:aws:iam::aws:policy/...`,
     /// or a bare name in a SAM `Policies` list) in the embedded list of AWS managed policies. A name
     /// that is not there is reported with the closest existing names; a name that exists under
-    /// another path (`service-role/`) is reported with its real ARN. Customer managed policies
-    /// (with an account id) are left alone.
+    /// another path (`service-role/`) is reported with its real ARN. Only the literal account field
+    /// `aws` makes a policy AWS managed: customer managed policies (with an account id, or an account
+    /// iamlint cannot evaluate, such as `${data.aws_caller_identity.current.account_id}` or
+    /// `${AWS::AccountId}`) and ARNs that are wholly unknown (`!Sub '${Policy.PolicyArn}'`) are left
+    /// alone. An unknown partition still counts as AWS managed.
     ///
     /// ## Why is this bad?
     /// The attachment fails at deploy time, or, worse, a typo sits in a template that is rarely

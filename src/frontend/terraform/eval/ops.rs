@@ -85,6 +85,59 @@ pub(super) fn same_value(a: &Node, b: &Node, strict: bool) -> bool {
     }
 }
 
+/// `==` of two values that may hold unknowns, when their known parts decide it: a known list
+/// whose elements are unknown (`[data.aws_caller_identity.current.account_id]`) is still not null
+/// and not a list of another length, and a template with holes is still a string. `None` when an
+/// unknown could make either answer true.
+pub(super) fn decided_equal(a: &Node, b: &Node) -> Option<bool> {
+    if is_known(a) && is_known(b) {
+        return Some(same_value(a, b, true));
+    }
+    let wholly_unknown = |n: &Node| matches!(&n.kind, NodeKind::Str(Scalar::Unknown(_)));
+    if wholly_unknown(a) || wholly_unknown(b) {
+        return None;
+    }
+    match (&a.kind, &b.kind) {
+        (NodeKind::Array(x), NodeKind::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            all_decided(x.iter().zip(y).map(|(p, q)| decided_equal(p, q)))
+        }
+        (NodeKind::Object(x), NodeKind::Object(y)) => {
+            let mut pairs = Vec::with_capacity(x.len());
+            for (k, v) in x {
+                let Some((_, w)) = y.iter().find(|(k2, _)| k.value == k2.value) else {
+                    return Some(false);
+                };
+                pairs.push((v, w));
+            }
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            all_decided(pairs.into_iter().map(|(v, w)| decided_equal(v, w)))
+        }
+        // Two strings with holes (or one known): the holes could make them equal.
+        (NodeKind::Str(_), NodeKind::Str(_)) => None,
+        // Different kinds, neither wholly unknown: a collection, a template or a literal is
+        // never null and never a value of another kind.
+        _ => Some(false),
+    }
+}
+
+/// Equal when every part is equal, unequal when one part is, else undecided.
+fn all_decided(parts: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut all = Some(true);
+    for part in parts {
+        match part {
+            Some(false) => return Some(false),
+            Some(true) => {}
+            None => all = None,
+        }
+    }
+    all
+}
+
 impl Eval<'_> {
     pub(super) fn unary(&mut self, src: Src<'_>, op: &UnaryOp, text: String, span: Span) -> Node {
         let value = self.eval(src, &op.expr);
@@ -130,10 +183,9 @@ impl Eval<'_> {
                 };
             }
             BinaryOperator::Eq | BinaryOperator::NotEq => {
-                if !is_known(&lhs) || !is_known(&rhs) {
+                let Some(eq) = decided_equal(&lhs, &rhs) else {
                     return self.operand_problem(&lhs, &rhs, symbol, "values", text, span);
-                }
-                let eq = same_value(&lhs, &rhs, true);
+                };
                 return Node::new(NodeKind::Bool(eq == (operator == BinaryOperator::Eq)), span);
             }
             _ => {}
