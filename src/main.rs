@@ -552,6 +552,7 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
         paths: config.paths.clone(),
         force_exclude: args.force_exclude,
         skip_non_policies: args.skip_non_policies,
+        principals: false,
         frontend: FrontendOptions {
             terraform_vars: config
                 .terraform_vars
