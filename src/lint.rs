@@ -212,7 +212,7 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
         let mut paths = Vec::new();
         crate::rules::escalation::privilege_escalation::check_principal(&input, &mut paths);
         for (mut finding, places) in paths {
-            let Some(&home) = places.first().and_then(|&m| facts_of.get(m)) else {
+            let Some(&(home, _)) = places.first().and_then(|&m| facts_of.get(m)) else {
                 continue;
             };
             if !opts[home].enabled(rule) {
@@ -220,7 +220,9 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
             }
             let target = model.facts[home].report;
             for (label, &m) in finding.related.iter_mut().zip(places.iter().skip(1)) {
-                let from = facts_of.get(m).map_or(target, |&f| model.facts[f].report);
+                let from = facts_of
+                    .get(m)
+                    .map_or(target, |&(f, _)| model.facts[f].report);
                 if from == target {
                     continue;
                 }

@@ -355,18 +355,18 @@ impl Model {
     }
 
     /// `privilege-escalation`'s view of a principal, with the facts each member's spans belong
-    /// to. `only_new` leaves out paths a file's own check reported (see
+    /// to and the index of its link in [`Principal::policies`]. `only_new` leaves out paths a file's own check reported (see
     /// [`crate::rules::escalation::privilege_escalation::PrincipalInput::only_new`]).
     pub fn escalation_input(
         &self,
         p: &Principal,
         only_new: bool,
-    ) -> (PrincipalInput<'_>, Vec<usize>) {
+    ) -> (PrincipalInput<'_>, Vec<(usize, usize)>) {
         let mut members = Vec::new();
         let mut facts_of = Vec::new();
         // A file's check grouped its documents by `attached_to` (unattached ones alone).
         let mut groups: HashMap<(usize, String), usize> = HashMap::new();
-        for link in &p.policies {
+        for (li, link) in p.policies.iter().enumerate() {
             let Some(doc) = self.doc(link.doc) else {
                 continue;
             };
@@ -393,7 +393,7 @@ impl Model {
                 group,
                 index: 0,
             });
-            facts_of.push(facts);
+            facts_of.push((facts, li));
         }
         let boundary = if p.boundary_unknown() {
             Some(None)
@@ -551,7 +551,10 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
                     Err(reason) => {
                         p.unresolved.push(Unresolved {
                             what: what.to_string(),
-                            value: a.policy_arn.value.text(),
+                            value: match &a.policy_arn.value {
+                                Scalar::Unknown(u) => u.expr.clone(),
+                                other => other.text(),
+                            },
                             reason,
                             at: Some(at),
                         });
