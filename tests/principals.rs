@@ -505,3 +505,70 @@ fn principals_human_markdown_and_html_escape_what_they_echo() {
         "{html}"
     );
 }
+
+#[test]
+fn a_user_holds_its_groups_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = r#"resource "aws_iam_user" "dev" {
+  name = "dev"
+}
+
+resource "aws_iam_group" "deployers" {
+  name = "deployers"
+}
+
+resource "aws_iam_group_policy" "pass" {
+  group = aws_iam_group.deployers.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "iam:PassRole", Resource = "*" }]
+  })
+}
+
+resource "aws_iam_user_policy" "lambda" {
+  user = aws_iam_user.dev.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["lambda:CreateFunction", "lambda:InvokeFunction"], Resource = "*" }]
+  })
+}
+
+resource "aws_iam_role" "ec2" {
+  name               = "ec2"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_instance_profile" "ec2" {
+  role = aws_iam_role.ec2.name
+}
+"#;
+    let membership = r#"resource "aws_iam_user_group_membership" "dev" {
+  user   = aws_iam_user.dev.name
+  groups = [aws_iam_group.deployers.name]
+}
+"#;
+    write(dir.path(), &[("main.tf", tf)]);
+    assert!(shown(&escalations(dir.path())).is_empty());
+    write(dir.path(), &[("membership.tf", membership)]);
+    let got = shown(&escalations(dir.path()));
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert!(
+        got[0].starts_with("main.tf:13 `iam:PassRole` on all resources, together with")
+            && got[0].contains("for user `aws_iam_user.dev`"),
+        "{got:#?}"
+    );
+    let (out, _) = principals_cmd(dir.path(), &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = json["principals"].as_array().unwrap();
+    let by = |a: &str| rows.iter().find(|r| r["address"] == a).unwrap().clone();
+    let dev = by("aws_iam_user.dev");
+    assert_eq!(
+        dev["groups"],
+        serde_json::json!(["aws_iam_group.deployers"])
+    );
+    assert_eq!(dev["policies"][1]["via_group"], "aws_iam_group.deployers");
+    assert_eq!(
+        by("aws_iam_role.ec2")["instance_profiles"],
+        serde_json::json!(["aws_iam_instance_profile.ec2"])
+    );
+}

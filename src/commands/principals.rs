@@ -115,6 +115,12 @@ pub struct Row {
     pub location: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub moved_from: Vec<String>,
+    /// For a user: its groups (their policies are listed in `policies` with `via_group`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// For a role: the instance profiles holding it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub instance_profiles: Vec<String>,
     pub trust: Vec<Trusted>,
     pub policies: Vec<PolicyRow>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +139,9 @@ pub struct PolicyRow {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The group a user holds it through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_group: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -268,6 +277,7 @@ fn policy_row(report: &Report, model: &Model, link: &crate::principal::PolicyLin
         source: link.source,
         name,
         location,
+        via_group: link.via_group.clone(),
     }
 }
 
@@ -339,6 +349,8 @@ fn rows(
             scope: crate::principal::shown_scope(&p.scope, root),
             location: location_of_p,
             moved_from: p.moved_from.clone(),
+            groups: p.groups.clone(),
+            instance_profiles: p.instance_profiles.clone(),
             trust: trusted,
             policies: p
                 .policies

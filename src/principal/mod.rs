@@ -97,6 +97,10 @@ pub struct Facts {
     pub declared: Vec<(PrincipalKind, String)>,
     /// Terraform `moved {}` blocks: (from, to) addresses.
     pub moved: Vec<(String, String)>,
+    /// Group memberships: (user key, group key).
+    pub memberships: Vec<(String, String)>,
+    /// Instance profiles: (profile address, role key).
+    pub profiles: Vec<(String, String)>,
     /// The file's suppression comments, for findings made on its principals.
     pub suppressions: Vec<Suppression>,
 }
@@ -129,7 +133,16 @@ impl Facts {
             PolicyKind::Identity => d.origin.attached_to.is_some() || is_managed_doc(&d.origin),
             _ => false,
         };
-        if declared.is_empty() && model.attachments.is_empty() && !model.docs.iter().any(wanted) {
+        let links = if terraform {
+            terraform_links(&main.text)
+        } else {
+            Links::default()
+        };
+        if declared.is_empty()
+            && model.attachments.is_empty()
+            && links.is_empty()
+            && !model.docs.iter().any(wanted)
+        {
             return None;
         }
         let docs: Vec<PolicyDoc> = {
@@ -137,11 +150,6 @@ impl Facts {
             let (keep, rest): (Vec<PolicyDoc>, Vec<PolicyDoc>) = all.into_iter().partition(wanted);
             model.docs = rest;
             keep
-        };
-        let moved = if terraform && main.text.contains("moved") {
-            moved_blocks(&main.text)
-        } else {
-            Vec::new()
         };
         let scope = if terraform {
             crate::root::normalize(&crate::root::absolute(
@@ -156,7 +164,9 @@ impl Facts {
             docs,
             attachments: std::mem::take(&mut model.attachments),
             declared,
-            moved,
+            moved: links.moved,
+            memberships: links.memberships,
+            profiles: links.profiles,
             suppressions: model.suppressions.clone(),
         })
     }
@@ -211,19 +221,90 @@ pub fn module_prefix(address: &str) -> &str {
     &address[..at]
 }
 
-/// `moved { from = X  to = Y }` blocks of a Terraform file, as addresses.
-fn moved_blocks(text: &str) -> Vec<(String, String)> {
+/// What a Terraform file says about principals besides policies: `moved {}` blocks, group
+/// memberships and instance profiles. Parsed only when the text mentions one of them.
+#[derive(Debug, Default)]
+struct Links {
+    moved: Vec<(String, String)>,
+    memberships: Vec<(String, String)>,
+    profiles: Vec<(String, String)>,
+}
+
+impl Links {
+    fn is_empty(&self) -> bool {
+        self.moved.is_empty() && self.memberships.is_empty() && self.profiles.is_empty()
+    }
+}
+
+fn terraform_links(text: &str) -> Links {
+    let mut out = Links::default();
+    let needles = ["moved", "_group_membership", "aws_iam_instance_profile"];
+    if !needles.iter().any(|n| text.contains(n)) {
+        return out;
+    }
     let Ok(body) = crate::frontend::terraform::hcl::parse_body(text) else {
-        return Vec::new();
+        return out;
     };
-    body.blocks()
-        .filter(|b| b.ident.as_str() == "moved")
-        .filter_map(|b| {
-            let from = b.body.get_attribute("from")?.value.to_string();
-            let to = b.body.get_attribute("to")?.value.to_string();
-            Some((from.trim().to_string(), to.trim().to_string()))
-        })
-        .collect()
+    for b in body.blocks() {
+        let attr = |name: &str| b.body.get_attribute(name).map(|a| &a.value);
+        let refs = |name: &str| -> Vec<String> {
+            match attr(name) {
+                Some(hcl_edit::expr::Expression::Array(items)) => {
+                    items.iter().filter_map(principal_ref).collect()
+                }
+                Some(other) => principal_ref(other).into_iter().collect(),
+                None => Vec::new(),
+            }
+        };
+        if b.ident.as_str() == "moved" {
+            if let (Some(from), Some(to)) = (attr("from"), attr("to")) {
+                out.moved.push((
+                    from.to_string().trim().to_string(),
+                    to.to_string().trim().to_string(),
+                ));
+            }
+            continue;
+        }
+        if b.ident.as_str() != "resource" {
+            continue;
+        }
+        let (Some(ty), Some(name)) = (b.labels.first(), b.labels.get(1)) else {
+            continue;
+        };
+        match ty.as_str() {
+            "aws_iam_user_group_membership" => {
+                for user in refs("user") {
+                    for group in refs("groups") {
+                        out.memberships.push((user.clone(), group));
+                    }
+                }
+            }
+            "aws_iam_group_membership" => {
+                for group in refs("group") {
+                    for user in refs("users") {
+                        out.memberships.push((user, group.clone()));
+                    }
+                }
+            }
+            "aws_iam_instance_profile" => {
+                for role in refs("role") {
+                    out.profiles
+                        .push((format!("aws_iam_instance_profile.{}", name.as_str()), role));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `aws_iam_user.u.name` → `aws_iam_user.u`; anything else (a literal name, a variable) is not
+/// followed.
+fn principal_ref(expr: &hcl_edit::expr::Expression) -> Option<String> {
+    let text = expr.to_string();
+    let mut parts = text.trim().split('.');
+    let (ty, name) = (parts.next()?, parts.next()?);
+    PrincipalKind::of_type(ty).map(|_| format!("{ty}.{name}"))
 }
 
 /// Where a principal's policy comes from.
@@ -264,6 +345,8 @@ pub struct PolicyLink {
     pub doc: DocRef,
     /// The attachment that brings it (facts index and span), when one does.
     pub attached_at: Option<(usize, Span)>,
+    /// The group it comes through, for a user's group policies.
+    pub via_group: Option<String>,
 }
 
 /// Something that decides a principal's permissions but could not be resolved.
@@ -294,6 +377,10 @@ pub struct Principal {
     pub policies: Vec<PolicyLink>,
     /// Its permissions boundary, when it has one and it is resolved.
     pub boundary: Option<PolicyLink>,
+    /// For a user: the groups it is a member of (their policies are in [`Principal::policies`]).
+    pub groups: Vec<String>,
+    /// For a role: the instance profiles holding it.
+    pub instance_profiles: Vec<String>,
     pub unresolved: Vec<Unresolved>,
 }
 
@@ -472,11 +559,19 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
                 named(p);
             }
         }
+        for (user, group) in &f.memberships {
+            named(user);
+            named(group);
+        }
+        for (_, role) in &f.profiles {
+            named(role);
+        }
     }
     let moved: Vec<(String, String)> = members
         .iter()
         .flat_map(|&fi| model.facts[fi].moved.iter().cloned())
         .collect();
+    let mut built: Vec<Principal> = Vec::new();
     for (key, (kind, declared_in)) in keys {
         let mut p = Principal {
             kind,
@@ -487,8 +582,25 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
             trust: Vec::new(),
             policies: Vec::new(),
             boundary: None,
+            groups: Vec::new(),
+            instance_profiles: Vec::new(),
             unresolved: Vec::new(),
         };
+        for &fi in members {
+            let f = &model.facts[fi];
+            p.groups.extend(
+                f.memberships
+                    .iter()
+                    .filter(|(user, _)| *user == key)
+                    .map(|(_, group)| group.clone()),
+            );
+            p.instance_profiles.extend(
+                f.profiles
+                    .iter()
+                    .filter(|(_, role)| *role == key)
+                    .map(|(profile, _)| profile.clone()),
+            );
+        }
         let mut wanted_managed = Vec::new();
         for &fi in members {
             let f = &model.facts[fi];
@@ -512,6 +624,7 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
                                 source,
                                 doc: here,
                                 attached_at: None,
+                                via_group: None,
                             },
                         );
                     }
@@ -539,6 +652,7 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
                         source: PolicySource::CustomerManaged,
                         doc,
                         attached_at: Some(at),
+                        via_group: None,
                     },
                     Ok(Target::Managed(policy)) => {
                         wanted_managed.push(policy);
@@ -546,6 +660,7 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
                             source: PolicySource::AwsManaged,
                             doc: DocRef::Managed(policy),
                             attached_at: Some(at),
+                            via_group: None,
                         }
                     }
                     Err(reason) => {
@@ -571,8 +686,30 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
         for policy in wanted_managed {
             model.managed_doc(policy);
         }
-        model.principals.push(p);
+        built.push(p);
     }
+    // A user holds its groups' policies too.
+    for i in 0..built.len() {
+        let groups = built[i].groups.clone();
+        for g in groups {
+            let Some(group) = built.iter().position(|p| p.address == g) else {
+                continue;
+            };
+            let links: Vec<PolicyLink> = built[group]
+                .policies
+                .iter()
+                .filter(|l| l.via_group.is_none())
+                .map(|l| PolicyLink {
+                    via_group: Some(g.clone()),
+                    ..l.clone()
+                })
+                .collect();
+            for link in links {
+                push_link(&mut built[i].policies, link);
+            }
+        }
+    }
+    model.principals.extend(built);
 }
 
 /// Adds a policy link unless the same document is already linked.
