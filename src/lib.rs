@@ -19,6 +19,7 @@ pub mod lint;
 pub mod memo;
 pub mod model;
 pub mod output;
+pub mod principal;
 pub mod recipes;
 pub mod root;
 pub mod rule_id;

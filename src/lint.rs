@@ -14,6 +14,7 @@ use crate::discover::{self, Discovered};
 use crate::finding::{Finding, Label, Severity};
 use crate::frontend;
 use crate::model::{FileModel, PolicyDoc, Via};
+use crate::principal::Facts;
 use crate::rules::{Ctx, RuleId};
 use crate::source::{ParseError, SourceFile, SourceMap, Span};
 
@@ -33,6 +34,9 @@ pub struct LintOptions {
     pub skip_non_policies: bool,
     /// Options for the frontends: Terraform variable values.
     pub frontend: frontend::FrontendOptions,
+    /// Keep every file's principal facts even when `privilege-escalation` is off
+    /// (`iamlint principals`).
+    pub principals: bool,
 }
 
 impl LintOptions {
@@ -156,13 +160,101 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
         }
         _ => true,
     });
-    let mut files: Vec<FileReport> = discovered
+    let shared = std::sync::Arc::new(opts.clone());
+    let mut files: Vec<(FileReport, Option<Facts>)> = discovered
         .into_par_iter()
         .filter_map(|d| lint_discovered(d, opts))
         .collect();
-    files.sort_by(|a, b| a.sources.main().path.cmp(&b.sources.main().path));
+    files.sort_by(|a, b| a.0.sources.main().path.cmp(&b.0.sources.main().path));
+    let (mut files, facts) = split_facts(files, |_| shared.clone());
+    judge_principals(&mut files, facts);
     dedup_across_files(&mut files);
     Report { files, skipped }
+}
+
+/// The reports of a run and, apart, the principal facts of each (with the report's index and
+/// options).
+fn split_facts(
+    files: Vec<(FileReport, Option<Facts>)>,
+    opts_of: impl Fn(usize) -> std::sync::Arc<LintOptions>,
+) -> (Vec<FileReport>, Vec<(Facts, std::sync::Arc<LintOptions>)>) {
+    let mut reports = Vec::with_capacity(files.len());
+    let mut facts = Vec::new();
+    for (i, (report, f)) in files.into_iter().enumerate() {
+        if let Some(mut f) = f {
+            f.report = i;
+            facts.push((f, opts_of(i)));
+        }
+        reports.push(report);
+    }
+    (reports, facts)
+}
+
+/// Runs `privilege-escalation` on the principals of the run ([`crate::principal`]): a path whose
+/// actions come from several files, or from an AWS managed policy attached to the principal, is
+/// reported in the file of its first action, the other documents as related locations, with the
+/// severity, suppressions and path ignores of that file. Paths a file's own check found are not
+/// reported again.
+fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::Arc<LintOptions>)>) {
+    let rule = RuleId::PrivilegeEscalation;
+    if !gathered.iter().any(|(_, o)| o.enabled(rule)) {
+        return;
+    }
+    let (facts, opts): (Vec<Facts>, Vec<std::sync::Arc<LintOptions>>) =
+        gathered.into_iter().unzip();
+    let model = crate::principal::build(facts);
+    let mut found: std::collections::BTreeMap<usize, Vec<Finding>> = Default::default();
+    for p in &model.principals {
+        let (input, facts_of) = model.escalation_input(p, true);
+        if input.members.is_empty() {
+            continue;
+        }
+        let mut paths = Vec::new();
+        crate::rules::escalation::privilege_escalation::check_principal(&input, &mut paths);
+        for (mut finding, places) in paths {
+            let Some(&(home, _)) = places.first().and_then(|&m| facts_of.get(m)) else {
+                continue;
+            };
+            if !opts[home].enabled(rule) {
+                continue;
+            }
+            let target = model.facts[home].report;
+            for (label, &m) in finding.related.iter_mut().zip(places.iter().skip(1)) {
+                let from = facts_of
+                    .get(m)
+                    .map_or(target, |&(f, _)| model.facts[f].report);
+                if from == target {
+                    continue;
+                }
+                let src = files[from].sources.get(label.span.file);
+                let (path, text) = (src.path.clone(), src.text.clone());
+                let id = files[target].sources.find_or_add(&path, &text);
+                label.span = Span::new(id, label.span.start as usize, label.span.end as usize);
+            }
+            found.entry(home).or_default().push(finding);
+        }
+    }
+    for (home, mut findings) in found {
+        let facts = &model.facts[home];
+        let opts = &opts[home];
+        for finding in &mut findings {
+            if let Some(severity) = opts.severity.get(&finding.rule) {
+                finding.severity = *severity;
+            }
+        }
+        let report = &mut files[facts.report];
+        // The file's comments, without judging them again (its own run reported unused ones).
+        let comments = FileModel {
+            suppressions: facts.suppressions.clone(),
+            ..FileModel::default()
+        };
+        let mut quiet = LintOptions::clone(opts);
+        quiet.ignore.push(RuleId::UnusedSuppression);
+        crate::suppress::apply(&mut findings, &comments, &report.sources, &quiet);
+        apply_path_ignores(&mut findings, &comments, &report.sources, opts);
+        report.findings.extend(findings);
+        sort_findings(&mut report.findings);
+    }
 }
 
 /// How many related labels one finding takes from its copies in other files (a module called
@@ -389,7 +481,7 @@ fn two_reports(
     }
 }
 
-fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
+fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<(FileReport, Option<Facts>)> {
     match d {
         Discovered::File {
             path,
@@ -397,16 +489,16 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
             root,
         } => match read_text(&root, &path) {
             Ok(text) => {
-                let report = lint_text_in(&path, text, Some(root), opts);
+                let (report, facts) = lint_text_facts(&path, text, Some(root), opts);
                 // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
                 // (`package.json`, a broken `tsconfig.json`) is skipped. Frontends mark a malformed
                 // file as recognised when it looks like a policy or template, so that one is reported.
                 let named = explicit && !opts.skip_non_policies;
-                (report.recognised || named).then_some(report)
+                (report.recognised || named).then_some((report, facts))
             }
-            Err(message) => Some(error_report(&path, message)),
+            Err(message) => Some((error_report(&path, message), None)),
         },
-        Discovered::Error { path, message } => Some(error_report(&path, message)),
+        Discovered::Error { path, message } => Some((error_report(&path, message), None)),
         Discovered::Skipped { .. } => None,
     }
 }
@@ -459,25 +551,40 @@ pub fn lint_text_in(
     root: Option<PathBuf>,
     opts: &LintOptions,
 ) -> FileReport {
+    lint_text_facts(path, text, root, opts).0
+}
+
+/// [`lint_text_in`], with what the file tells about principals ([`crate::principal::Facts`])
+/// when `privilege-escalation` is enabled or [`LintOptions::principals`] asks for them.
+fn lint_text_facts(
+    path: &Path,
+    text: String,
+    root: Option<PathBuf>,
+    opts: &LintOptions,
+) -> (FileReport, Option<Facts>) {
     let main = SourceFile::new(path, text);
     let mut sources = match root {
         Some(root) => SourceMap::with_root(main, root),
         None => SourceMap::new(main),
     };
     let format = discover::detect_format(path, &sources.main().text);
-    let model = frontend::parse_with(&mut sources, format, &opts.frontend);
+    let mut model = frontend::parse_with(&mut sources, format, &opts.frontend);
     let findings = run_rules(&model, &sources, opts);
+    let facts = (opts.principals || opts.enabled(RuleId::PrivilegeEscalation))
+        .then(|| Facts::take(&mut model, &sources))
+        .flatten();
     let errors = model
         .errors
         .into_iter()
         .map(|e| whole_characters(e, &sources))
         .collect();
-    FileReport {
+    let report = FileReport {
         sources,
         findings,
         errors,
         recognised: model.recognised,
-    }
+    };
+    (report, facts)
 }
 
 /// Widens an error's span to whole characters. Frontends that map offsets back from decoded text
@@ -1071,7 +1178,30 @@ pub fn run(
     plan: &Plan,
     opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
 ) -> Report {
-    let mut files: Vec<(PathBuf, FileReport)> = plan
+    run_inner(plan, opts_for, false).0
+}
+
+/// Lints a [`Plan`] for `iamlint principals`: every file's report (a partial run's context files
+/// too: the command keeps the principals of the named paths) and the principal model.
+pub fn run_principals(
+    plan: &Plan,
+    opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
+) -> (Report, crate::principal::Model) {
+    let (report, model) = run_inner(plan, opts_for, true);
+    (report, model.unwrap_or_default())
+}
+
+fn run_inner(
+    plan: &Plan,
+    opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
+    keep_model: bool,
+) -> (Report, Option<crate::principal::Model>) {
+    let mut files: Vec<(
+        PathBuf,
+        FileReport,
+        Option<Facts>,
+        std::sync::Arc<LintOptions>,
+    )> = plan
         .files
         .par_iter()
         .filter_map(|planned| {
@@ -1086,7 +1216,7 @@ pub fn run(
                 Discovered::Skipped { .. } => return None,
                 Discovered::Error { .. } => {}
             }
-            let report = lint_discovered(planned.item.clone(), &opts)?;
+            let (report, facts) = lint_discovered(planned.item.clone(), &opts)?;
             // A partial run names files from the current folder and the root's others from the
             // root: only the canonical path orders them as a run over the root does. A whole run
             // orders by the path as given (one root, one prefix), without a `realpath` per file.
@@ -1096,14 +1226,25 @@ pub fn run(
             } else {
                 path.clone()
             };
-            Some((key, report))
+            Some((key, report, facts, opts))
         })
         .collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut files: Vec<FileReport> = files.into_iter().map(|(_, f)| f).collect();
-    dedup_across_files(&mut files);
-    if let Some(scope) = &plan.scope {
-        keep_in_scope(&mut files, scope);
+    let options: Vec<std::sync::Arc<LintOptions>> = files.iter().map(|f| f.3.clone()).collect();
+    let files: Vec<(FileReport, Option<Facts>)> =
+        files.into_iter().map(|(_, r, f, _)| (r, f)).collect();
+    let (mut files, facts) = split_facts(files, |i| options[i].clone());
+    let mut model = None;
+    if keep_model {
+        model = Some(crate::principal::build(
+            facts.into_iter().map(|(f, _)| f).collect(),
+        ));
+    } else {
+        judge_principals(&mut files, facts);
+        dedup_across_files(&mut files);
+        if let Some(scope) = &plan.scope {
+            keep_in_scope(&mut files, scope);
+        }
     }
     let mut skipped = Skipped::default();
     for planned in &plan.files {
@@ -1116,7 +1257,7 @@ pub fn run(
             }
         }
     }
-    Report { files, skipped }
+    (Report { files, skipped }, model)
 }
 
 /// Drops what a partial run does not report: findings with no location in a named path, errors

@@ -129,6 +129,8 @@ enum Command {
     },
     /// Show what a change grants or takes away: a git revision against the working tree, or OLD NEW
     Diff(iamlint::diff::DiffArgs),
+    /// List every role, user and group: who can assume it, what it may do, escalation paths
+    Principals(iamlint::commands::principals::PrincipalsArgs),
     /// List the actions an action pattern matches, with their access levels
     Expand {
         /// Action pattern, e.g. `s3:Get*`
@@ -373,12 +375,47 @@ fn main() -> ExitCode {
             args.var_settings = var_settings(&args.var_file, &args.var, sub);
             iamlint::diff::run(&args)
         }
+        Some(Command::Principals(mut args)) => {
+            let sub = matches.subcommand_matches("principals").unwrap_or(&matches);
+            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            principals(&args)
+        }
         Some(Command::Expand { pattern, format }) => print_result(
             iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
             format == TextFormatArg::Json,
         ),
     };
     ExitCode::from(code)
+}
+
+/// `iamlint principals`: the output to stdout or `--output-file`, input errors on stderr (exit 2).
+fn principals(args: &iamlint::commands::principals::PrincipalsArgs) -> u8 {
+    let out = match iamlint::commands::principals::run(args) {
+        Ok(out) => out,
+        Err(e) => return usage_error(&e),
+    };
+    let written = match &args.output_file {
+        Some(path) => std::fs::write(path, &out.text),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(out.text.as_bytes())
+                .and_then(|()| stdout.flush())
+        }
+    };
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return usage_error(&format!("cannot write output: {e}"));
+        }
+    }
+    for e in &out.errors {
+        eprintln!("error: {}", stderr_text(e));
+    }
+    if out.errors.is_empty() {
+        0
+    } else {
+        2
+    }
 }
 
 /// `--var` and `--var-file` of `check` or `diff` in the order they were given
@@ -557,6 +594,7 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
         paths: config.paths.clone(),
         force_exclude: args.force_exclude,
         skip_non_policies: args.skip_non_policies,
+        principals: false,
         frontend: FrontendOptions {
             terraform_vars: config
                 .terraform_vars

@@ -4,4 +4,5 @@
 
 pub mod expand;
 pub mod managed;
+pub mod principals;
 pub mod suggest;

@@ -222,6 +222,8 @@ struct Grant {
     resource: Option<String>,
     path: String,
     unsure: bool,
+    /// The member (see [`Member`]) whose statement grants it.
+    member: usize,
 }
 
 impl Grant {
@@ -381,7 +383,7 @@ fn reach(stmt: &Statement, action: &str, self_target: bool) -> Option<(Option<St
 }
 
 /// The grant of `action` on `path` by a statement [`broad_allow`] accepted.
-fn grant(allow: Allow<'_>, action: &str, path: &Path) -> Option<Grant> {
+fn grant(allow: Allow<'_>, action: &str, path: &Path, member: &Member<'_>) -> Option<Grant> {
     let stmt = allow.stmt;
     if let Some(services) = allow.passed_to {
         // The condition is in the request context of `iam:PassRole` only; the role must be
@@ -407,12 +409,15 @@ fn grant(allow: Allow<'_>, action: &str, path: &Path) -> Option<Grant> {
         (item.span, item.value.to_string())
     };
     let (resource, unsure) = reach(stmt, action, path.self_target)?;
+    // A policy whose text is not in the tree is shown where it is attached.
+    let span = member.attached.map_or(span, |(at, _)| at);
     Some(Grant {
         span,
         text,
         resource,
         path: stmt.path.clone(),
         unsure,
+        member: member.index,
     })
 }
 
@@ -438,7 +443,77 @@ impl Rule for PrivilegeEscalation {
             groups.entry(key).or_default().push(doc);
         }
         for docs in groups.values() {
-            check_group(docs, out);
+            let members: Vec<Member<'_>> = docs
+                .iter()
+                .enumerate()
+                .map(|(index, doc)| Member {
+                    doc,
+                    attached: None,
+                    group: 0,
+                    index,
+                })
+                .collect();
+            check_group(&members, None, out, &mut Vec::new());
+        }
+    }
+}
+
+/// One document of a group judged together: the identity documents of one principal.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    pub doc: &'a PolicyDoc,
+    /// For a policy whose text is not in the linted tree (an AWS managed policy): the span of its
+    /// attachment and its name. Every grant it makes is shown there.
+    pub attached: Option<(Span, &'a str)>,
+    /// Members with the same group were already judged together on their own (one file's
+    /// documents of one principal): a path found within one group was reported there.
+    pub group: usize,
+    /// Position in the member list (set by [`check_principal`]).
+    pub index: usize,
+}
+
+/// A principal of the principal model ([`crate::principal`]), as this rule reads it.
+#[derive(Debug, Clone)]
+pub struct PrincipalInput<'a> {
+    /// How messages name it: "role `aws_iam_role.ci`".
+    pub name: String,
+    /// Its identity documents: inline, customer managed, AWS managed, its groups'.
+    pub members: Vec<Member<'a>>,
+    /// Its permissions boundary: `None` without one, `Some(None)` when it could not be resolved,
+    /// `Some(Some(doc))` when its document is known.
+    #[allow(clippy::option_option)]
+    pub boundary: Option<Option<&'a PolicyDoc>>,
+    /// Only report paths no group of its members holds alone (`check`); `false` lists every path
+    /// (`iamlint principals`).
+    pub only_new: bool,
+}
+
+/// Judges a principal's identity documents together, within its permissions boundary. Each
+/// finding comes with the member each of its locations is in (the primary first, then each
+/// related label), so that spans of several files can be told apart.
+pub fn check_principal(principal: &PrincipalInput<'_>, out: &mut Vec<(Finding, Vec<usize>)>) {
+    let mut members = principal.members.clone();
+    for (i, m) in members.iter_mut().enumerate() {
+        m.index = i;
+    }
+    let (mut findings, mut places) = (Vec::new(), Vec::new());
+    check_group(&members, Some(principal), &mut findings, &mut places);
+    out.extend(findings.into_iter().zip(places));
+}
+
+/// What a permissions boundary lets through of the paths' actions (any Allow naming the action),
+/// or `None` when it could not be resolved (then nothing is taken out, and findings are unsure).
+fn boundary_limit(boundary: Option<Option<&PolicyDoc>>) -> (ActionSet, bool) {
+    match boundary {
+        None => (!0, false),
+        Some(None) => (!0, true),
+        Some(Some(doc)) => {
+            let allowed = doc
+                .statements
+                .iter()
+                .filter(|s| s.allows())
+                .fold(0, |set, s| set | named(s));
+            (allowed, doc.statements.iter().any(|s| s.effect().is_none()))
         }
     }
 }
@@ -446,24 +521,34 @@ impl Rule for PrivilegeEscalation {
 /// A path whose actions are all granted, with the grant of each action (in the path's order).
 type OpenPath = (&'static Path, Vec<Grant>);
 
-fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
-    let statements = || docs.iter().flat_map(|d| d.statements.iter());
+fn check_group(
+    members: &[Member<'_>],
+    principal: Option<&PrincipalInput<'_>>,
+    out: &mut Vec<Finding>,
+    places: &mut Vec<Vec<usize>>,
+) {
+    let statements = || {
+        members
+            .iter()
+            .flat_map(|m| m.doc.statements.iter().map(move |s| (m, s)))
+    };
     // Each statement is judged once (conditions, resources), not once per action looked up; most
     // groups have no broad Allow at all and are done here.
-    let allows: Vec<(Allow<'_>, ActionSet)> = statements()
-        .filter_map(broad_allow)
-        .map(|a| (a, named(a.stmt)))
-        .filter(|(_, set)| *set != 0)
+    let allows: Vec<(Allow<'_>, ActionSet, &Member<'_>)> = statements()
+        .filter_map(|(m, s)| broad_allow(s).map(|a| (a, m)))
+        .map(|(a, m)| (a, named(a.stmt), m))
+        .filter(|(_, set, _)| *set != 0)
         .collect();
     if allows.is_empty() {
         return;
     }
     let denied: ActionSet = statements()
-        .filter(|s| blanket_deny(s))
-        .filter_map(|s| s.actions())
+        .filter(|(_, s)| blanket_deny(s))
+        .filter_map(|(_, s)| s.actions())
         .flat_map(|a| a.known())
         .fold(0, |set, p| set | matched(p.value));
-    let granted: ActionSet = allows.iter().fold(0, |set, (_, s)| set | s) & !denied;
+    let (limit, boundary_unsure) = boundary_limit(principal.and_then(|p| p.boundary));
+    let granted: ActionSet = allows.iter().fold(0, |set, (_, s, _)| set | s) & !denied & limit;
     // The grant of each action, once looked up per kind of path (what it passes to, whether the
     // principal itself is a target).
     let mut grants: std::collections::HashMap<(u32, Option<&str>, bool), Option<Grant>> =
@@ -479,8 +564,8 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
             .or_insert_with(|| {
                 allows
                     .iter()
-                    .filter(|(_, set)| set & bit != 0)
-                    .find_map(|&(s, _)| grant(s, action, path))
+                    .filter(|(_, set, _)| set & bit != 0)
+                    .find_map(|&(s, _, m)| grant(s, action, path, m))
             })
             .clone()
     };
@@ -505,6 +590,8 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
     let kept: Vec<&OpenPath> = open
         .iter()
         .filter(|(p, _)| !open.iter().any(|(q, _)| contains(p, q)))
+        // On a principal, a path whose grants all come from one group was reported there.
+        .filter(|(_, g)| !principal.is_some_and(|p| p.only_new && reported_alone(members, g)))
         .collect();
     // One finding per statement item granting the paths' first action.
     let mut by_item: BTreeMap<(Span, String), Vec<&OpenPath>> = BTreeMap::new();
@@ -520,11 +607,19 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
         let names: Vec<String> = entries.iter().map(|(p, _)| p.name.clone()).collect();
         let first = &path.actions[0];
         let on = grants[0].on();
-        let grants_first = if text.eq_ignore_ascii_case(first) {
+        // A grant from an AWS managed policy is shown at its attachment: name the policy.
+        let of_policy = match members[grants[0].member].attached {
+            Some((_, policy)) if principal.is_some() => {
+                format!(" of AWS managed policy `{policy}`")
+            }
+            _ => String::new(),
+        };
+        let grants_first = if text.eq_ignore_ascii_case(first) && of_policy.is_empty() {
             format!("`{first}` {on}")
         } else {
-            format!("`{text}` grants `{first}` {on}")
+            format!("`{text}`{of_policy} grants `{first}` {on}")
         };
+        let whose = principal.map_or_else(String::new, |p| format!(" for {}", p.name));
         let message = if entries.len() == 1 {
             let rest: Vec<String> = path.actions[1..].to_vec();
             let what = if rest.is_empty() {
@@ -533,12 +628,12 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
                 format!("{grants_first}, together with {}", list_some(&rest, 3))
             };
             format!(
-                "{what}: a known privilege-escalation path ({}: {})",
+                "{what}{whose}: a known privilege-escalation path ({}: {})",
                 path.name, path.effect
             )
         } else {
             format!(
-                "`{text}` opens {} known privilege-escalation paths ({})",
+                "`{text}`{of_policy} opens {} known privilege-escalation paths{whose} ({})",
                 entries.len(),
                 list_some(&names, 3)
             )
@@ -548,20 +643,53 @@ fn check_group(docs: &[&PolicyDoc], out: &mut Vec<Finding>) {
                 "scope these actions to the resources this principal manages (not `*` or `role/*`), or add conditions such as `iam:PassedToService` or `iam:PermissionsBoundary`; see {}",
                 path.source
             ))
-            .unsure_if(entries.iter().any(|(_, g)| g.iter().any(|x| x.unsure)))
+            .unsure_if(
+                boundary_unsure || entries.iter().any(|(_, g)| g.iter().any(|x| x.unsure)),
+            )
             .path(grants[0].path.clone());
         let mut related: Vec<Span> = vec![span];
+        let mut place: Vec<usize> = vec![grants[0].member];
         for (p, g) in &entries {
             for (action, grant) in p.actions.iter().zip(g.iter()).skip(1) {
                 if related.contains(&grant.span) || related.len() > 5 {
                     continue;
                 }
                 related.push(grant.span);
-                finding = finding.related(grant.span, format!("grants `{action}` {}", grant.on()));
+                place.push(grant.member);
+                let source =
+                    principal.map_or_else(String::new, |_| source_of(&members[grant.member]));
+                finding = finding.related(
+                    grant.span,
+                    format!("grants `{action}` {}{source}", grant.on()),
+                );
             }
         }
         out.push(finding.build());
+        places.push(place);
     }
+}
+
+/// Where a member's grant comes from, for a label: " in policy `aws_iam_policy.x`", " from AWS
+/// managed policy `AdministratorAccess` attached here".
+fn source_of(member: &Member<'_>) -> String {
+    if let Some((_, name)) = member.attached {
+        return format!(" from AWS managed policy `{name}` attached here");
+    }
+    match (&member.doc.origin.description, &member.doc.origin.address) {
+        (Some(d), _) => format!(" in {d}"),
+        (None, Some(a)) => format!(" in `{a}`"),
+        (None, None) => format!(" in `{}`", member.doc.path),
+    }
+}
+
+/// True when every grant comes from members of one group without an attached (out-of-tree)
+/// policy: that group, judged on its own, reported the path.
+fn reported_alone(members: &[Member<'_>], grants: &[Grant]) -> bool {
+    let mut groups = grants.iter().map(|g| &members[g.member]);
+    let Some(first) = groups.next() else {
+        return true;
+    };
+    first.attached.is_none() && groups.all(|m| m.attached.is_none() && m.group == first.group)
 }
 
 #[cfg(test)]

@@ -1,0 +1,574 @@
+//! The principal model: escalation judged per principal across files and AWS managed policies
+//! (`check`), and `iamlint principals`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use iamlint::lint::{lint_paths, LintOptions, Report};
+use iamlint::rules::RuleId;
+
+const ROLE_TF: &str = r#"resource "aws_iam_role" "app" {
+  name = "app"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "pass" {
+  role = aws_iam_role.app.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = "iam:PassRole"
+      Resource = "arn:aws:iam::111122223333:role/*"
+    }]
+  })
+}
+"#;
+
+const LAMBDA_TF: &str = r#"resource "aws_iam_policy" "lambda" {
+  name = "lambda"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["lambda:CreateFunction", "lambda:InvokeFunction"]
+      Resource = "*"
+    }]
+  })
+}
+"#;
+
+const ATTACH_TF: &str = r#"resource "aws_iam_role_policy_attachment" "lambda" {
+  role       = aws_iam_role.app.name
+  policy_arn = aws_iam_policy.lambda.arn
+}
+"#;
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+fn escalations(dir: &Path) -> Report {
+    let opts = LintOptions {
+        select: Some(vec![RuleId::PrivilegeEscalation]),
+        ..LintOptions::default()
+    };
+    lint_paths(&[dir.to_path_buf()], &opts)
+}
+
+/// Each finding as `file:line message`, then its related labels as `  file:line note`.
+fn shown(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for (file, f) in report.findings() {
+        let at = |span: iamlint::source::Span| {
+            let src = file.sources.get(span.file);
+            let name = src.path.file_name().unwrap().to_string_lossy().into_owned();
+            format!("{name}:{}", src.position(span.start).line)
+        };
+        out.push(format!("{} {}", at(f.span), f.message));
+        for l in &f.related {
+            out.push(format!("  {} {}", at(l.span), l.note));
+        }
+    }
+    out
+}
+
+#[test]
+fn escalation_split_over_three_terraform_files_names_every_document() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("role.tf", ROLE_TF),
+            ("lambda.tf", LAMBDA_TF),
+            ("attach.tf", ATTACH_TF),
+        ],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert_eq!(
+        got,
+        [
+            "role.tf:19 `iam:PassRole` on `arn:aws:iam::111122223333:role/*`, together with `lambda:CreateFunction` and `lambda:InvokeFunction` for role `aws_iam_role.app`: a known privilege-escalation path (PassExistingRoleToNewLambdaThenInvoke: run code as a privileged role in a new Lambda function)",
+            "  lambda.tf:7 grants `lambda:CreateFunction` on all resources in policy of `aws_iam_policy.lambda`",
+            "  lambda.tf:7 grants `lambda:InvokeFunction` on all resources in policy of `aws_iam_policy.lambda`",
+        ],
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn an_unattached_policy_completes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[("role.tf", ROLE_TF), ("lambda.tf", LAMBDA_TF)],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert!(got.is_empty(), "{got:#?}");
+}
+
+#[test]
+fn a_path_inside_one_file_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = format!("{ROLE_TF}\n{LAMBDA_TF}\n{ATTACH_TF}");
+    write(dir.path(), &[("main.tf", &one)]);
+    let got = shown(&escalations(dir.path()));
+    let heads: Vec<&String> = got.iter().filter(|l| !l.starts_with("  ")).collect();
+    assert_eq!(heads.len(), 1, "{got:#?}");
+    // The file's own check reported it (its message names no principal).
+    assert!(
+        heads[0].starts_with("main.tf:19 `iam:PassRole`"),
+        "{got:#?}"
+    );
+    assert!(!heads[0].contains("for role"), "{got:#?}");
+}
+
+#[test]
+fn a_permissions_boundary_takes_the_path_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let bounded = ROLE_TF.replace(
+        "  name = \"app\"\n",
+        "  name = \"app\"\n  permissions_boundary = \"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"\n",
+    );
+    write(
+        dir.path(),
+        &[
+            ("role.tf", &bounded),
+            ("lambda.tf", LAMBDA_TF),
+            ("attach.tf", ATTACH_TF),
+        ],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert!(got.is_empty(), "{got:#?}");
+    // A boundary from a variable without value is unknown: the path stays, with low confidence.
+    let unknown = ROLE_TF.replace(
+        "  name = \"app\"\n",
+        "  name = \"app\"\n  permissions_boundary = var.boundary\n",
+    );
+    write(
+        dir.path(),
+        &[
+            ("role.tf", &unknown),
+            ("variables.tf", "variable \"boundary\" {}\n"),
+        ],
+    );
+    let report = escalations(dir.path());
+    let found: Vec<_> = report.findings().map(|(_, f)| f).collect();
+    assert_eq!(found.len(), 1, "{:#?}", shown(&report));
+    assert_eq!(found[0].confidence, iamlint::finding::Confidence::Low);
+}
+
+const CFN: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              Service: lambda.amazonaws.com
+            Action: sts:AssumeRole
+      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/AWSLambda_FullAccess
+      Policies:
+        - PolicyName: pass
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: iam:PassRole
+                Resource: "*"
+"#;
+
+#[test]
+fn cloudformation_inline_pass_role_with_an_aws_managed_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("template.yaml", CFN)]);
+    let got = shown(&escalations(dir.path()));
+    let pass = got
+        .iter()
+        .position(|l| l.starts_with("template.yaml:21 `iam:PassRole` opens"))
+        .unwrap_or_else(|| panic!("{got:#?}"));
+    assert!(
+        got[pass].contains("for role `Resources.AppRole`"),
+        "{got:#?}"
+    );
+    assert!(
+        got[pass].contains("PassExistingRoleToNewLambdaThenInvoke"),
+        "{got:#?}"
+    );
+    assert_eq!(
+        got[pass + 1],
+        "  template.yaml:14 grants `lambda:CreateFunction` on all resources from AWS managed policy `AWSLambda_FullAccess` attached here"
+    );
+    // Without the managed policy, the inline `iam:PassRole` alone opens no path.
+    write(
+        dir.path(),
+        &[(
+            "template.yaml",
+            &CFN.replace(
+                "        - arn:aws:iam::aws:policy/AWSLambda_FullAccess\n",
+                "        - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\n",
+            ),
+        )],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert!(got.is_empty(), "{got:#?}");
+}
+
+#[test]
+fn attaching_administrator_access_is_an_escalation() {
+    let dir = tempfile::tempdir().unwrap();
+    let attach = r#"resource "aws_iam_role_policy_attachment" "admin" {
+  role       = aws_iam_role.app.name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+"#;
+    let role = &ROLE_TF[..ROLE_TF.find("resource \"aws_iam_role_policy\"").unwrap()];
+    write(dir.path(), &[("role.tf", role), ("attach.tf", attach)]);
+    let got = shown(&escalations(dir.path()));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(
+        got[0].starts_with("attach.tf:3 `*` of AWS managed policy `AdministratorAccess` opens"),
+        "{got:#?}"
+    );
+    assert!(got[0].contains("for role `aws_iam_role.app`"), "{got:#?}");
+    // The same with `IAMFullAccess`.
+    write(
+        dir.path(),
+        &[(
+            "attach.tf",
+            &attach.replace("AdministratorAccess", "IAMFullAccess"),
+        )],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].contains("`IAMFullAccess`"), "{got:#?}");
+}
+
+/// Runs `iamlint principals` in `dir` with `args`; stdout and the exit code.
+fn principals_cmd(dir: &Path, args: &[&str]) -> (String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamlint"))
+        .current_dir(dir)
+        .arg("principals")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// A tree with the cross-file role, a user with an unresolved attachment and a public role.
+fn principal_tree(dir: &Path) {
+    write(
+        dir,
+        &[
+            ("role.tf", ROLE_TF),
+            ("lambda.tf", LAMBDA_TF),
+            ("attach.tf", ATTACH_TF),
+            (
+                "user.tf",
+                r#"variable "policy_arn" {}
+
+resource "aws_iam_user" "ci" {
+  name = "ci"
+}
+
+resource "aws_iam_user_policy_attachment" "ci" {
+  user       = aws_iam_user.ci.name
+  policy_arn = var.policy_arn
+}
+
+resource "aws_iam_user_policy_attachment" "read" {
+  user       = aws_iam_user.ci.name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+}
+
+resource "aws_iam_role" "public" {
+  name = "public<b>|x"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = "*" }
+      Action    = "sts:AssumeRole"
+    }, {
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+    }]
+  })
+}
+
+moved {
+  from = aws_iam_role.old_public
+  to   = aws_iam_role.public
+}
+"#,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn principals_json_follows_its_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    principal_tree(dir.path());
+    let (out, code) = principals_cmd(dir.path(), &["--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["version"], 1);
+    let rows = json["principals"].as_array().unwrap();
+    let addresses: Vec<&str> = rows
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addresses,
+        ["aws_iam_role.app", "aws_iam_role.public", "aws_iam_user.ci"]
+    );
+    let app = &rows[0];
+    for key in [
+        "identity",
+        "content_key",
+        "kind",
+        "name",
+        "address",
+        "scope",
+        "location",
+        "trust",
+        "policies",
+        "access",
+        "escalations",
+        "unknowns",
+        "effective",
+    ] {
+        assert!(app.get(key).is_some(), "{key} missing: {app:#}");
+    }
+    assert_eq!(app["identity"], ".#aws_iam_role.app");
+    assert_eq!(app["kind"], "role");
+    assert_eq!(app["access"]["lambda"]["Write"], 2);
+    assert_eq!(app["policies"][0]["source"], "customer-managed");
+    assert_eq!(app["policies"][0]["location"], "lambda.tf:3");
+    assert_eq!(app["escalations"][0]["location"], "role.tf:19");
+    assert_eq!(app["escalations"][0]["policies"], serde_json::json!([0, 1]));
+    assert_eq!(
+        app["effective"][0],
+        serde_json::json!({"action": "iam:PassRole", "resource": "arn:aws:iam::111122223333:role/*",
+            "may_be_denied": false, "access_level": "Write"})
+    );
+    // Trust: public and OIDC called out; the identity follows `moved {}` back.
+    let public = &rows[1];
+    assert_eq!(public["identity"], ".#aws_iam_role.old_public");
+    assert_eq!(
+        public["moved_from"],
+        serde_json::json!(["aws_iam_role.old_public"])
+    );
+    let notes: Vec<&str> = public["trust"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["note"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(notes, ["public", "oidc"]);
+    // An attachment from a variable without value is unknown, not an empty policy.
+    let user = &rows[2];
+    assert_eq!(user["unknowns"][0]["what"], "attached policy");
+    assert_eq!(user["unknowns"][0]["value"], "var.policy_arn");
+    assert_eq!(user["unknowns"][0]["location"], "user.tf:9");
+    assert_eq!(user["policies"][0]["source"], "aws-managed");
+    assert_eq!(user["policies"][0]["name"], "AmazonS3ReadOnlyAccess");
+    assert!(user["access"]["s3"]["Read"].as_u64().unwrap() > 10);
+    assert_eq!(user["escalations"], serde_json::json!([]));
+    // Renaming without `moved {}` keeps the content key (same trust, same grants).
+    let before = app["content_key"].clone();
+    write(
+        dir.path(),
+        &[
+            (
+                "role.tf",
+                &ROLE_TF
+                    .replace("aws_iam_role.app", "aws_iam_role.renamed")
+                    .replace("\"app\" {", "\"renamed\" {"),
+            ),
+            (
+                "attach.tf",
+                &ATTACH_TF.replace("aws_iam_role.app", "aws_iam_role.renamed"),
+            ),
+        ],
+    );
+    let (out, _) = principals_cmd(dir.path(), &["--format", "json", "--principal", "renamed"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["principals"][0]["address"], "aws_iam_role.renamed");
+    assert_eq!(json["principals"][0]["content_key"], before);
+}
+
+#[test]
+fn principals_filters_by_name_and_access_level() {
+    let dir = tempfile::tempdir().unwrap();
+    principal_tree(dir.path());
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let (out, _) = principals_cmd(dir.path(), &all);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        json["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&["--principal", "ci"]), ["ci"]);
+    assert_eq!(names(&["--principal", "aws_iam_role.*"]), ["app", "public"]);
+    assert_eq!(names(&["--access-level", "read"]), ["ci"]);
+    assert_eq!(names(&["--access-level", "write"]), ["app"]);
+    assert!(names(&["--access-level", "permissions-management"]).is_empty());
+}
+
+#[test]
+fn principals_human_markdown_and_html_escape_what_they_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    principal_tree(dir.path());
+    // A policy ARN with markup, a pipe and a terminal escape.
+    let user = std::fs::read_to_string(dir.path().join("user.tf")).unwrap();
+    write(
+        dir.path(),
+        &[(
+            "user.tf",
+            &user.replace(
+                "var.policy_arn",
+                "\"arn:aws:iam::1:policy/<img src=x>|\\u001b[31m\"",
+            ),
+        )],
+    );
+    let (human, code) = principals_cmd(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(human.starts_with("PRINCIPAL"), "{human}");
+    assert!(human.contains("role app"), "{human}");
+    assert!(!human.contains('\u{1b}'), "{human}");
+    assert!(human.contains("\\x1b[31m"), "{human}");
+    assert!(
+        human.contains("3 principals, 1 with escalation paths"),
+        "{human}"
+    );
+
+    let (md, _) = principals_cmd(dir.path(), &["--format", "markdown"]);
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(
+        lines[0],
+        "| Principal | Address | Trusted by | Access | Escalation | Unknown |"
+    );
+    assert_eq!(lines.len(), 5, "{md}");
+    // Each row has exactly the table's columns: no pipe from the input splits a cell.
+    for row in &lines[2..] {
+        let cells = row.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 7, "{row}");
+    }
+    assert!(!md.contains("<img"), "{md}");
+
+    let (html, _) = principals_cmd(dir.path(), &["--format", "html"]);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(html.contains("&lt;img src=x&gt;"), "{html}");
+    assert!(!html.contains('\u{1b}'));
+    // Self-contained: no scripts, no external references.
+    for banned in [
+        "<script",
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "@import",
+        "url(",
+    ] {
+        assert!(!html.contains(banned), "{banned}");
+    }
+    // The graph: three principals, their policies, one escalation edge per policy of the path.
+    assert_eq!(html.matches("<circle class=\"principal\"").count(), 3);
+    assert_eq!(
+        html.matches("class=\"edge escalation\"").count(),
+        2,
+        "{html}"
+    );
+}
+
+#[test]
+fn a_user_holds_its_groups_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = r#"resource "aws_iam_user" "dev" {
+  name = "dev"
+}
+
+resource "aws_iam_group" "deployers" {
+  name = "deployers"
+}
+
+resource "aws_iam_group_policy" "pass" {
+  group = aws_iam_group.deployers.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "iam:PassRole", Resource = "*" }]
+  })
+}
+
+resource "aws_iam_user_policy" "lambda" {
+  user = aws_iam_user.dev.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["lambda:CreateFunction", "lambda:InvokeFunction"], Resource = "*" }]
+  })
+}
+
+resource "aws_iam_role" "ec2" {
+  name               = "ec2"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_instance_profile" "ec2" {
+  role = aws_iam_role.ec2.name
+}
+"#;
+    let membership = r#"resource "aws_iam_user_group_membership" "dev" {
+  user   = aws_iam_user.dev.name
+  groups = [aws_iam_group.deployers.name]
+}
+"#;
+    write(dir.path(), &[("main.tf", tf)]);
+    assert!(shown(&escalations(dir.path())).is_empty());
+    write(dir.path(), &[("membership.tf", membership)]);
+    let got = shown(&escalations(dir.path()));
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert!(
+        got[0].starts_with("main.tf:13 `iam:PassRole` on all resources, together with")
+            && got[0].contains("for user `aws_iam_user.dev`"),
+        "{got:#?}"
+    );
+    let (out, _) = principals_cmd(dir.path(), &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = json["principals"].as_array().unwrap();
+    let by = |a: &str| rows.iter().find(|r| r["address"] == a).unwrap().clone();
+    let dev = by("aws_iam_user.dev");
+    assert_eq!(
+        dev["groups"],
+        serde_json::json!(["aws_iam_group.deployers"])
+    );
+    assert_eq!(dev["policies"][1]["via_group"], "aws_iam_group.deployers");
+    assert_eq!(
+        by("aws_iam_role.ec2")["instance_profiles"],
+        serde_json::json!(["aws_iam_instance_profile.ec2"])
+    );
+}
