@@ -10,6 +10,7 @@ macro_rules! with_rules {
     ($then:ident) => {
         $then! {
             least_privilege::allow_not_action::AllowNotAction,
+            trust::allow_not_principal::AllowNotPrincipal,
             least_privilege::allow_not_resource::AllowNotResource,
             validity::arn_resource_mismatch::ArnResourceMismatch,
             managed::broad_managed_policy::BroadManagedPolicy,

@@ -35,10 +35,12 @@ declare_rule! {
     /// the paths of the services it names (`ec2.amazonaws.com` with `ec2:RunInstances` is exactly
     /// the EC2 path) and grants no other action. Any other condition (`iam:PermissionsBoundary`,
     /// `iam:PolicyARN`, a resource tag) or a narrow ARN (`role/app-*`, `role/service-role/*`)
-    /// takes the action out. A Deny on the action with `Resource: "*"` and no condition removes
-    /// it. Paths contained in a larger reported path's actions are not repeated; paths sharing the
-    /// statement item that grants their first action are reported together. The message names the
-    /// resource that makes each action reachable ("on all resources", or the ARN).
+    /// takes the action out. Where a path lists `targets`, only ARNs of those resource types open
+    /// it: `ssm:SendCommand` on every instance does, on every SSM document it does not. A Deny on
+    /// the action with `Resource: "*"` and no condition removes it. Paths contained in a larger
+    /// reported path's actions are not repeated; paths sharing the statement item that grants
+    /// their first action are reported together. The message names the resource that makes each
+    /// action reachable ("on all resources", or the ARN).
     ///
     /// ## Why is this bad?
     /// Each path lets the principal give itself more rights than its policy states: attach
@@ -94,6 +96,11 @@ struct Path {
     /// The path also works on the principal itself (`user/${aws:username}`).
     #[serde(default)]
     self_target: bool,
+    /// The resource types (the catalog's names) through which the path's actions reach what they
+    /// take over: `instance` and `managed-instance` for `ssm:SendCommand`, not its `document` or
+    /// output `bucket`. Empty: every resource type of the action.
+    #[serde(default)]
+    targets: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -316,12 +323,18 @@ fn broad_allow(stmt: &Statement) -> Option<Allow<'_>> {
 /// Whether a broad ARN can name a resource `action` acts on: `cloudformation:CreateStack` is not
 /// reached through `transform/*`, nor `sagemaker:CreateNotebookInstance` through `training-job/*`.
 /// An action the catalog does not know is taken to accept it; one without resource types accepts
-/// only `"*"`.
-fn applies(arn: &str, action: &str) -> bool {
+/// only `"*"`. With `targets`, only those resource types of the action count (`ssm:SendCommand` on
+/// every document reaches no instance).
+fn applies(arn: &str, action: &str, targets: &[String]) -> bool {
     let Some(found) = crate::catalog::Catalog::get().action(action) else {
         return true;
     };
-    let templates = || found.resource_types().flat_map(|t| t.arns.iter());
+    let templates = || {
+        found
+            .resource_types()
+            .filter(|t| targets.is_empty() || targets.iter().any(|n| n == t.name))
+            .flat_map(|t| t.arns.iter())
+    };
     let Some(written) = parse_arn(arn) else {
         // `arn:aws:*` and the like: matched as text.
         let pattern = crate::model::arn::ArnPattern::new(arn);
@@ -360,7 +373,8 @@ fn field_fits(written: &str, template: &str) -> bool {
 /// on (or the principal itself, for a `self_target` path): `Some((None, _))` for all resources,
 /// `Some((Some(arn), unsure))` for an ARN.
 #[allow(clippy::option_option)]
-fn reach(stmt: &Statement, action: &str, self_target: bool) -> Option<(Option<String>, bool)> {
+fn reach(stmt: &Statement, action: &str, path: &Path) -> Option<(Option<String>, bool)> {
+    let self_target = path.self_target;
     let resources = stmt.resource.as_ref()?;
     if resources.negated {
         return Some((None, false));
@@ -375,7 +389,7 @@ fn reach(stmt: &Statement, action: &str, self_target: bool) -> Option<(Option<St
             return Some((None, unsure));
         }
         let broad = is_broad_resource(&text) || (self_target && !unsure && is_self_user(&text));
-        if broad && applies(&text, action) {
+        if broad && applies(&text, action, &path.targets) {
             return Some((Some(item.value.text().to_string()), unsure));
         }
     }
@@ -408,7 +422,7 @@ fn grant(allow: Allow<'_>, action: &str, path: &Path, member: &Member<'_>) -> Op
         let item = list.known().find(|p| wildcard_match(p.value, action))?;
         (item.span, item.value.to_string())
     };
-    let (resource, unsure) = reach(stmt, action, path.self_target)?;
+    let (resource, unsure) = reach(stmt, action, path)?;
     // A policy whose text is not in the tree is shown where it is attached.
     let span = member.attached.map_or(span, |(at, _)| at);
     Some(Grant {
@@ -740,6 +754,16 @@ mod tests {
             assert!(p.source.starts_with("https://"), "{}", p.name);
             for a in &p.actions {
                 assert!(catalog.action(a).is_some(), "{}: {a}", p.name);
+            }
+            // A target that names no resource type of the actions would close the path silently.
+            for t in &p.targets {
+                assert!(
+                    p.actions.iter().any(|a| catalog
+                        .action(a)
+                        .is_some_and(|found| found.resource_types().any(|r| r.name == t))),
+                    "{}: no action of the path acts on `{t}`",
+                    p.name
+                );
             }
         }
     }

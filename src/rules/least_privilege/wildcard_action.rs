@@ -14,6 +14,16 @@ declare_rule! {
     /// default endpoint policy, which limits what calls through the endpoint may do and grants
     /// nothing by itself (identity and resource policies still decide).
     ///
+    /// In a KMS key policy (the `policy` of Terraform's `aws_kms_key`, `aws_kms_key_policy` and
+    /// `aws_kms_replica_key`, the `KeyPolicy` of `AWS::KMS::Key` and `AWS::KMS::ReplicaKey`, or a
+    /// resource policy that grants only `kms:` actions) every `kms:` pattern acts on that one key.
+    /// There `kms:*` for the account (`arn:aws:iam::<account>:root` or the bare account id) is AWS's
+    /// default key policy, which hands the key's control to the account's IAM policies, and partial
+    /// patterns such as `kms:Encrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*` or `kms:Create*`
+    /// are the ones AWS's default policies for key users and key administrators list; neither is
+    /// reported. `kms:*` for any other principal still is: it lets that principal rewrite the key
+    /// policy and schedule the key's deletion.
+    ///
     /// ## Why is this bad?
     /// A wildcard grants every action that matches it today and every action AWS adds tomorrow.
     /// `s3:*` on a bucket includes `s3:PutBucketPolicy` and `s3:DeleteBucket`, which no deploy job
@@ -32,6 +42,7 @@ declare_rule! {
     /// ## References
     /// - [Grant least privilege](https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege)
     /// - [IAM JSON policy elements: Action](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html)
+    /// - [Default key policy](https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html) (the account statement, key administrators, key users)
     pub WildcardAction {
         id: "wildcard-action",
         category: LeastPrivilege,
@@ -48,8 +59,12 @@ impl Rule for WildcardAction {
         let Some(actions) = stmt.actions() else {
             return;
         };
+        let key_policy = is_key_policy(doc);
         for action in actions.known() {
             if !has_wildcard(action.value) {
+                continue;
+            }
+            if key_policy && is_prescribed_key_pattern(action.value, stmt) {
                 continue;
             }
             let everything = action.value == "*";
@@ -68,6 +83,75 @@ impl Rule for WildcardAction {
             }
         }
     }
+}
+
+/// A KMS key policy: the key resources' policy attributes (by the address or CloudFormation
+/// type of the document's origin), or a resource policy whose known actions are all `kms:`.
+fn is_key_policy(doc: &PolicyDoc) -> bool {
+    const KEY_RESOURCES: &[&str] = &["aws_kms_key", "aws_kms_key_policy", "aws_kms_replica_key"];
+    if let Some(ty) = &doc.origin.resource_type {
+        return ty == "AWS::KMS::Key" || ty == "AWS::KMS::ReplicaKey";
+    }
+    if let Some(address) = &doc.origin.address {
+        return address.split('.').any(|part| {
+            let part = part.split('[').next().unwrap_or(part);
+            KEY_RESOURCES.contains(&part)
+        });
+    }
+    let mut actions = doc
+        .statements
+        .iter()
+        .filter_map(|s| s.actions())
+        .flat_map(|a| a.known())
+        .peekable();
+    doc.kind == PolicyKind::Resource
+        && actions.peek().is_some()
+        && actions.all(|a| {
+            split_action(a.value).is_some_and(|(service, _)| service.eq_ignore_ascii_case("kms"))
+        })
+}
+
+/// In a key policy: a partial `kms:` pattern, or `kms:*` granted only to accounts (AWS's default
+/// key policy, see the rule doc).
+fn is_prescribed_key_pattern(pattern: &str, stmt: &Statement) -> bool {
+    let Some((service, name)) = split_action(pattern) else {
+        return false;
+    };
+    if !service.eq_ignore_ascii_case("kms") {
+        return false;
+    }
+    if name != "*" {
+        return true;
+    }
+    let Some(principal) = stmt.principal.as_ref().filter(|p| !p.negated) else {
+        return false;
+    };
+    let mut values = principal
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.values
+                .iter()
+                .map(move |v| (e.kind.value.as_str(), &v.value))
+        })
+        .peekable();
+    values.peek().is_some()
+        && values.all(|(kind, value)| {
+            // The account may be unknown: `${data.aws_caller_identity.current.account_id}`.
+            let text = match value {
+                Scalar::Str(s) => s.clone(),
+                Scalar::Template(t) => t.with_holes("${?}"),
+                _ => return false,
+            };
+            let account = text
+                .strip_prefix("arn:")
+                .and_then(|rest| rest.split_once(":iam::"))
+                .and_then(|(_, rest)| rest.strip_suffix(":root"))
+                .unwrap_or(&text);
+            kind == "AWS"
+                && (account == "${?}"
+                    || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        })
 }
 
 fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuilder> {

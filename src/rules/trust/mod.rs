@@ -1,2 +1,3 @@
+pub mod allow_not_principal;
 pub mod oidc_trust_unrestricted;
 pub mod public_principal;

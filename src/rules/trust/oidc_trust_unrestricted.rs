@@ -12,9 +12,11 @@ declare_rule! {
     ///   `StringLike`, not `...IfExists`), and none of its values may match every owner: `*`,
     ///   `repo:*` (GitHub), `project_path:*` (GitLab), `organization:*` (Terraform, Buildkite), or any
     ///   value whose owner part holds a wildcard (`repo:my-org*/app:*` also matches `my-org-evil`);
-    /// - the `<issuer>:aud` claim must be compared too, with a single-value operator: a
-    ///   `ForAllValues:StringEquals` on it is reported as such (it is also true when the token has
-    ///   no such claim), not as a missing condition.
+    /// - the `<issuer>:aud` claim is worth comparing too, but its absence is only `info`: STS
+    ///   itself accepts a token only when its `aud` is one of the client ids (audiences)
+    ///   registered on the IAM OIDC provider, so a trust without an `aud` condition still admits
+    ///   only the provider's audiences. A `ForAllValues:StringEquals` on it (also true when the
+    ///   token has no such claim) is reported as such, as `info` too.
     ///
     /// The issuer is read from the provider ARN (also when the account part is unknown), or, when
     /// the ARN is not known, from the claim keys of the condition. Self-hosted GitLab, GitHub
@@ -23,7 +25,9 @@ declare_rule! {
     /// ## Why is this bad?
     /// Every repository, project or workspace on these platforms can obtain a token from the same
     /// issuer. Without a `sub` condition naming yours, any of them can assume the role; with
-    /// `repo:*` the same holds. Without `aud`, tokens minted for another audience are accepted too.
+    /// `repo:*` the same holds. An `aud` condition states in the policy what the provider's client
+    /// ids already enforce, which helps a reviewer and guards against a provider registered with a
+    /// broad client id; hence `info`.
     ///
     /// ## Example
     /// ```json,fail
@@ -45,6 +49,7 @@ declare_rule! {
     ///
     /// ## References
     /// - [Creating a role for web identity or OIDC federation](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html)
+    /// - [Create an OpenID Connect (OIDC) identity provider in IAM](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html) (the provider's client ids are the accepted audiences)
     /// - [Available keys for AWS web identity federation](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif)
     /// - [GitHub: Configuring OpenID Connect in Amazon Web Services](https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services)
     /// - [GitLab: Configure OpenID Connect in AWS](https://docs.gitlab.com/ci/cloud_services/aws/)
@@ -228,8 +233,9 @@ impl Rule for OidcTrustUnrestricted {
                     }
                 }
             }
-            let mut push = |at: Span, message: String, help: String| {
+            let mut push = |at: Span, message: String, help: String, severity: Severity| {
                 let mut f = Self::finding(at, message)
+                    .severity(severity)
                     .help(help)
                     .unsure_if(unsure)
                     .path(stmt.path.clone());
@@ -250,6 +256,7 @@ impl Rule for OidcTrustUnrestricted {
                     at,
                     format!("`{value}` lets every {} user assume this role", issuer.name),
                     sub_help,
+                    Severity::Error,
                 );
             } else if !sub_seen {
                 push(
@@ -259,6 +266,7 @@ impl Rule for OidcTrustUnrestricted {
                         issuer.name
                     ),
                     sub_help,
+                    Severity::Error,
                 );
             }
             if let (false, Some((at, op))) = (aud_seen, &aud_for_all) {
@@ -270,14 +278,16 @@ impl Rule for OidcTrustUnrestricted {
                     format!(
                         "use `\"StringEquals\": {{\"{aud_key}\": \"sts.amazonaws.com\"}}` (or your provider's audience): `{aud_key}` has one value"
                     ),
+                    Severity::Info,
                 );
             } else if !aud_seen {
                 push(
                     stmt.condition.as_ref().map_or(span, |c| c.key),
-                    format!("no condition on `{aud_key}`: tokens for any audience are accepted"),
+                    format!("no condition on `{aud_key}`: the policy does not state the audience (STS still checks the provider's client ids)"),
                     format!(
                         "add `\"StringEquals\": {{\"{aud_key}\": \"sts.amazonaws.com\"}}` (or your provider's audience)"
                     ),
+                    Severity::Info,
                 );
             }
         }

@@ -6,17 +6,22 @@ declare_rule! {
     /// ## What it does
     /// Reports an Allow statement whose `Principal` is `"*"` or `{"AWS": "*"}` unless its
     /// `Condition` pins down who or where the caller is, with a positive operator (`StringEquals`,
-    /// `StringLike`, `ArnEquals`, `ArnLike`, `IpAddress`, their `IgnoreCase` forms, or `Bool` with
-    /// `true` for `aws:PrincipalIsAWSService`; not `...IfExists`, not `ForAllValues:`, and not with a
-    /// bare `"*"` value) on one of these keys: `aws:SourceArn`, `aws:SourceAccount`,
-    /// `aws:SourceOwner`, `aws:SourceOrgID`, `aws:SourceOrgPaths`, `aws:PrincipalOrgID`,
-    /// `aws:PrincipalOrgPaths`, `aws:PrincipalAccount`, `aws:PrincipalArn`, `aws:PrincipalServiceName`,
-    /// `aws:PrincipalIsAWSService`, `aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceVpcArn`,
-    /// `aws:SourceIp`, `aws:VpcSourceIp`, `aws:userid`, `kms:CallerAccount`,
-    /// `s3:DataAccessPointAccount`, `s3:DataAccessPointArn`, `lambda:FunctionUrlAuthType` (with
-    /// `AWS_IAM`). A value that matches every caller does not restrict: `"*"`, and wildcard
-    /// values whose literal parts are only structure (`StringLike aws:PrincipalOrgID "o-*"`,
+    /// `StringLike`, `ArnEquals`, `ArnLike`, `IpAddress`, their `IgnoreCase` forms, the same behind
+    /// `ForAnyValue:`, or `Bool` with `true` for `aws:PrincipalIsAWSService`; not `...IfExists`,
+    /// which is true when the key is absent, and not `ForAllValues:`, true for an empty set) on one
+    /// of these keys: the caller's identity (`aws:PrincipalArn`, `aws:PrincipalAccount`,
+    /// `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`, `aws:PrincipalServiceName`,
+    /// `aws:PrincipalIsAWSService`, `aws:userid`, `kms:CallerAccount`), the resource or account a
+    /// service principal acts for (`aws:SourceArn`, `aws:SourceAccount`, `aws:SourceOwner`,
+    /// `aws:SourceOrgID`, `aws:SourceOrgPaths`), the network path (`aws:SourceVpc`,
+    /// `aws:SourceVpce`, `aws:SourceVpcArn`, `aws:VpceAccount`, `aws:VpceOrgID`,
+    /// `aws:VpceOrgPaths`, `aws:SourceIp`, `aws:VpcSourceIp`), `s3:DataAccessPointAccount`,
+    /// `s3:DataAccessPointArn`, and `lambda:FunctionUrlAuthType` (with `AWS_IAM`). A value that
+    /// matches every caller does not restrict: `"*"`, `0.0.0.0/0` or `::/0`, and wildcard values
+    /// whose literal parts are only structure (`StringLike aws:PrincipalOrgID "o-*"`,
     /// `arn:aws:iam::*:role/*`). Values the frontend could not evaluate are never read as `"*"`.
+    /// Keys about the resource (`aws:ResourceAccount`, `aws:ResourceOrgID`) or the request
+    /// (`aws:SecureTransport`) say nothing about the caller and do not count.
     /// Deny statements and `NotPrincipal` are left alone.
     ///
     /// On a VPC endpoint policy (Terraform `aws_vpc_endpoint`, `aws_vpc_endpoint_policy`,
@@ -43,6 +48,7 @@ declare_rule! {
     /// ## References
     /// - [IAM JSON policy elements: Principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)
     /// - [AWS global condition context keys](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+    /// - [Set operators for multivalued context keys](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html)
     /// - [The confused deputy problem](https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
     /// - [Control access to VPC endpoints using endpoint policies](https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html)
     pub PublicPrincipal {
@@ -69,6 +75,9 @@ const RESTRICTING_KEYS: &[&str] = &[
     "aws:SourceVpc",
     "aws:SourceVpce",
     "aws:SourceVpcArn",
+    "aws:VpceAccount",
+    "aws:VpceOrgID",
+    "aws:VpceOrgPaths",
     "aws:SourceIp",
     "aws:VpcSourceIp",
     "aws:userid",
@@ -78,6 +87,7 @@ const RESTRICTING_KEYS: &[&str] = &[
     "lambda:FunctionUrlAuthType",
 ];
 
+/// Base operators (after an optional `ForAnyValue:`) that require the key to hold a listed value.
 const POSITIVE_OPERATORS: &[&str] = &[
     "StringEquals",
     "StringEqualsIgnoreCase",
@@ -86,9 +96,21 @@ const POSITIVE_OPERATORS: &[&str] = &[
     "ArnLike",
     "IpAddress",
     "Bool",
-    "ForAnyValue:StringEquals",
-    "ForAnyValue:StringLike",
 ];
+
+/// True for an operator that is false when the key is absent or holds none of the values:
+/// a positive base operator, alone or behind `ForAnyValue:`. `ForAllValues:` is true for a
+/// missing key and `...IfExists` for an absent one, so neither restricts.
+fn is_positive(op: &str) -> bool {
+    let base = match op.split_once(':') {
+        Some((set, base)) if set.eq_ignore_ascii_case("ForAnyValue") => base,
+        Some(_) => return false,
+        None => op,
+    };
+    POSITIVE_OPERATORS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(base))
+}
 
 /// True when the statement's condition restricts the caller (see the rule doc).
 pub fn restricts_caller(stmt: &Statement) -> bool {
@@ -99,11 +121,7 @@ pub fn restricts_caller(stmt: &Statement) -> bool {
         let (Some(op), Some(key)) = (op.name.value.as_str(), entry.key.value.as_str()) else {
             return false;
         };
-        if !POSITIVE_OPERATORS
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(op))
-            || !RESTRICTING_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
-        {
+        if !is_positive(op) || !RESTRICTING_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             return false;
         }
         let values: Vec<&str> = entry
@@ -115,7 +133,11 @@ pub fn restricts_caller(stmt: &Statement) -> bool {
         if all_known && values.iter().any(|v| matches_every_value(v)) {
             return false;
         }
-        if op.eq_ignore_ascii_case("Bool") {
+        if op
+            .rsplit(':')
+            .next()
+            .is_some_and(|b| b.eq_ignore_ascii_case("Bool"))
+        {
             return key.eq_ignore_ascii_case("aws:PrincipalIsAWSService")
                 && values.iter().all(|v| v.eq_ignore_ascii_case("true"));
         }
@@ -149,8 +171,12 @@ const STRUCTURAL_WORDS: &[&str] = &[
 ];
 
 /// True for a value that holds a wildcard and, besides it, only separators and structural words:
-/// `*`, `o-*`, `arn:aws:*`, `arn:aws:iam::*:role/*`. Such a value matches every caller.
+/// `*`, `o-*`, `arn:aws:*`, `arn:aws:iam::*:role/*`; and the IP ranges of every address,
+/// `0.0.0.0/0` and `::/0`. Such a value matches every caller.
 fn matches_every_value(value: &str) -> bool {
+    if matches!(value.trim(), "0.0.0.0/0" | "::/0") {
+        return true;
+    }
     value.contains(['*', '?'])
         && value
             .split(['*', '?', ':', '/', '-'])

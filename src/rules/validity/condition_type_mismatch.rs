@@ -17,7 +17,11 @@ declare_rule! {
     /// `codestar-connections:ProviderAction`, are exempt). `ForAnyValue:` on a single-valued key
     /// behaves like the plain operator and a single-valued operator on a multivalued key is
     /// evaluated by IAM, so neither is reported. Values of `Bool` and `Null` must be `true` or
-    /// `false`, values of `Numeric*` numbers (policy variables `${...}` are left alone). An
+    /// `false`, values of `Numeric*` numbers, values of `Date*` ISO 8601 dates that exist
+    /// (`2025-02-28`, `2025-02-28T12:00:00Z`, with an optional fraction and offset) or seconds
+    /// since the epoch, values of `IpAddress`/`NotIpAddress` IPv4 or IPv6 addresses with an optional
+    /// prefix length that fits the address (`/0` to `/32`, `/128`), and values of `Arn*` ARNs
+    /// (`arn:` and six fields; a bare `*` is left alone). Policy variables `${...}` are left alone. An
     /// operator name that IAM does not define (`StringEqual`, `ForAllValue:StringLike`) is reported
     /// here as well.
     ///
@@ -247,7 +251,8 @@ impl Rule for ConditionTypeMismatch {
 }
 
 /// A value that cannot be of the operator's family: `Bool`/`Null` with anything but true/false,
-/// `Numeric*` with a non-number.
+/// `Numeric*` with a non-number, `Date*` with a non-date, `IpAddress` with a non-address, `Arn*`
+/// with a non-ARN.
 fn bad_value(
     family: Family,
     entry: &crate::model::ConditionEntry,
@@ -276,10 +281,142 @@ fn bad_value(
                     "write a number".to_string(),
                 ));
             }
+            Family::Date if !is_date(text) => {
+                return Some((
+                    v.span,
+                    format!("`{text}` is not a date"),
+                    "write an ISO 8601 date that exists, such as `2025-02-28T23:59:59Z`, or seconds since the epoch".to_string(),
+                ));
+            }
+            Family::Ip if !is_ip_range(text) => {
+                return Some((
+                    v.span,
+                    format!("`{text}` is not an IP address or range"),
+                    "write an address or CIDR range such as `203.0.113.0/24` or `2001:db8::/32`"
+                        .to_string(),
+                ));
+            }
+            Family::Arn if text != "*" && !is_arn_value(text) => {
+                return Some((
+                    v.span,
+                    format!("`{text}` is not an ARN, so it matches no request"),
+                    "write a full ARN (`arn:aws:service:region:account:resource`, wildcards allowed), or compare with `StringEquals`".to_string(),
+                ));
+            }
             _ => {}
         }
     }
     None
+}
+
+/// An ISO 8601 date IAM can compare: `YYYY-MM-DD` (or `YYYYMMDD`), optionally followed by `T` and
+/// a time (`HH:MM`, `HH:MM:SS`, `HHMMSS`, with a fraction) and `Z` or an offset; or seconds since
+/// the epoch. The day must exist in its month.
+fn is_date(text: &str) -> bool {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return true; // epoch seconds
+    }
+    let (date, time) = match text.split_once(['T', 't']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let num = |s: &str| s.parse::<u32>().ok();
+    let (y, m, d) = match date.len() {
+        10 if date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-' => {
+            (&date[..4], &date[5..7], &date[8..])
+        }
+        8 => (&date[..4], &date[4..6], &date[6..]),
+        _ => return false,
+    };
+    if ![y, m, d].iter().all(|p| digits(p)) {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day)) = (num(y), num(m), num(d)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days {
+        return false;
+    }
+    let Some(time) = time else {
+        return true;
+    };
+    // The zone: `Z`, or `+HH:MM` / `-HHMM` / `+HH`.
+    let (clock, zone) = match time.find(['Z', 'z', '+', '-']) {
+        Some(i) => (&time[..i], &time[i..]),
+        None => (time, ""),
+    };
+    let zone_ok = match zone.as_bytes().first() {
+        None => true,
+        Some(b'Z' | b'z') => zone.len() == 1,
+        Some(_) => {
+            let z = zone[1..].replace(':', "");
+            digits(&z)
+                && matches!(z.len(), 2 | 4)
+                && num(&z[..2]).is_some_and(|h| h <= 23)
+                && (z.len() == 2 || num(&z[2..]).is_some_and(|m| m <= 59))
+        }
+    };
+    let (clock, fraction) = match clock.split_once(['.', ',']) {
+        Some((c, f)) => (c, Some(f)),
+        None => (clock, None),
+    };
+    let parts: Vec<&str> = if clock.contains(':') {
+        clock.split(':').collect()
+    } else {
+        clock
+            .as_bytes()
+            .chunks(2)
+            .map(|c| std::str::from_utf8(c).unwrap_or("x"))
+            .collect()
+    };
+    let limits = [23, 59, 60];
+    zone_ok
+        && fraction.is_none_or(digits)
+        && (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .zip(limits)
+            .all(|(p, max)| p.len() == 2 && digits(p) && num(p).is_some_and(|n| n <= max))
+}
+
+/// An IPv4 or IPv6 address with an optional prefix length that fits it.
+fn is_ip_range(text: &str) -> bool {
+    let text = text.trim();
+    let (address, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let Ok(address) = address.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let most = if address.is_ipv4() { 32 } else { 128 };
+    prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| n <= most)
+    })
+}
+
+/// A value an `Arn*` operator can match: `arn:` and six fields (wildcards allowed in each), or a
+/// pattern whose literal start can begin one (`arn:aws:s3:::*` needs all six, `arn*` or `*:role/x`
+/// stands for ARNs).
+fn is_arn_value(text: &str) -> bool {
+    if let Some(rest) = text.strip_prefix("arn:") {
+        // A wildcard may stand for the missing fields only at the end (`arn:aws:s3:*`).
+        return crate::model::arn::field_colons(rest).count() >= 4 || rest.ends_with('*');
+    }
+    let head = &text[..text.find(['*', '?']).unwrap_or(text.len())];
+    head.len() < text.len() && "arn:".starts_with(head)
 }
 
 fn suggest_operator(name: &str) -> String {
@@ -331,5 +468,73 @@ mod tests {
             parse_operator("numericlessthan").map(|o| o.family),
             Some(Family::Numeric)
         );
+    }
+
+    #[test]
+    fn dates() {
+        for good in [
+            "2025-02-28",
+            "2024-02-29T12:00:00Z",
+            "2025-12-31T23:59:59.999Z",
+            "2025-01-01T00:00Z",
+            "2025-01-01T00:00:00+02:00",
+            "2025-01-01T00:00:00-0500",
+            "20250101T000000Z",
+            "1735689600",
+        ] {
+            assert!(is_date(good), "{good}");
+        }
+        for bad in [
+            "2025-02-30T12:00:00Z",
+            "2025-02-29",
+            "2025-13-01",
+            "bad",
+            "",
+            "2025-01-01T24:00:00Z",
+            "2025-01-01T12:00:00Q",
+            "2025-1-1",
+            "2025-02-30T",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_ranges() {
+        for good in [
+            "10.0.0.0/8",
+            "203.0.113.7",
+            "0.0.0.0/0",
+            "2001:db8::/32",
+            "::1/128",
+        ] {
+            assert!(is_ip_range(good), "{good}");
+        }
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0/8",
+            "2001:db8::/129",
+            "10.0.0.0/",
+            "host",
+            "10.0.0.0/-1",
+        ] {
+            assert!(!is_ip_range(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn arn_values() {
+        for good in [
+            "arn:aws:s3:::b",
+            "arn:aws:sns:*:*:topic",
+            "arn:aws:s3:*",
+            "arn*",
+            "*:role/x",
+        ] {
+            assert!(is_arn_value(good), "{good}");
+        }
+        for bad in ["bucket", "arn:aws:s3", "sns:topic", "arn:aws:s3:bucket"] {
+            assert!(!is_arn_value(bad), "{bad}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use crate::model::arn::{
 use crate::rules::prelude::*;
 
 declare_rule! {
-    /// Flags `Resource` values that are not well-formed ARNs.
+    /// Flags `Resource` and `Principal` values that are not well-formed ARNs.
     ///
     /// ## What it does
     /// Checks each known value of `Resource` and `NotResource` other than `"*"`:
@@ -33,6 +33,16 @@ declare_rule! {
     /// ARN when it saves the policy, is not judged. `arn-resource-mismatch` leaves the ARNs this
     /// rule reports alone.
     ///
+    /// In `Principal` and `NotPrincipal`, each known `AWS` value other than `"*"` must be a 12-digit
+    /// account id or an IAM principal ARN: `arn:<partition>:iam::<account>:root`, `...:user/<name>`,
+    /// `...:role/<name>`, or `arn:<partition>:sts::<account>:assumed-role/<role>/<session>` or
+    /// `...:federated-user/<name>`, with six fields, no region and a 12-digit account (CloudFront's
+    /// `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity <id>` is left alone); a
+    /// `Federated` ARN must be an `oidc-provider/` or `saml-provider/` ARN of `iam`. A wildcard
+    /// anywhere in such a value (`arn:aws:iam::*:root`, `arn:aws:iam::111122223333:role/ci-*`) is
+    /// reported: AWS does not match principals by pattern. Unique ids (`AROA...`, shown by AWS for
+    /// deleted principals), service principals and canonical user ids are not judged.
+    ///
     /// ## Why is this bad?
     /// IAM compares `Resource` with request ARNs as text. A malformed ARN matches nothing, so an
     /// Allow grants nothing and the job fails (and is then often "fixed" with `"*"`), while a Deny on
@@ -52,6 +62,7 @@ declare_rule! {
     /// - [IAM identifiers: ARNs](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)
     /// - [Amazon Resource Names (ARNs)](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+    /// - [IAM JSON policy elements: Principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)
     /// - [API Gateway resource policy examples](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-examples.html) (the abbreviated `execute-api:/` syntax)
     pub InvalidArn {
         id: "invalid-arn",
@@ -63,6 +74,31 @@ declare_rule! {
 
 impl Rule for InvalidArn {
     fn check_statement(&self, stmt: &Statement, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
+        if let Some(principal) = &stmt.principal {
+            for entry in &principal.entries {
+                let federated = match entry.kind.value.as_str() {
+                    "AWS" | "*" => false,
+                    "Federated" => true,
+                    _ => continue,
+                };
+                for item in &entry.values {
+                    let (text, unsure) = match &item.value {
+                        Scalar::Str(s) => (s.clone(), false),
+                        Scalar::Template(t) => (t.with_holes("${?}"), true),
+                        _ => continue,
+                    };
+                    if let Some((message, help)) = check_principal(&text, federated) {
+                        out.push(
+                            Self::finding(item.span, message)
+                                .help(help)
+                                .unsure_if(unsure)
+                                .path(stmt.path.clone())
+                                .build(),
+                        );
+                    }
+                }
+            }
+        }
         let Some(resources) = &stmt.resource else {
             return;
         };
@@ -86,6 +122,109 @@ impl Rule for InvalidArn {
                 );
             }
         }
+    }
+}
+
+/// What is wrong with a principal value (`AWS`, or `Federated` when `federated`), if anything:
+/// (message, help). Holes of unknown values are written `${?}` and never judged.
+fn check_principal(text: &str, federated: bool) -> Option<(String, String)> {
+    if text == "*" {
+        return None;
+    }
+    let literal = without_holes(text);
+    if literal.contains(['*', '?']) {
+        let help = if federated {
+            "name the identity provider's ARN exactly"
+        } else {
+            "name each principal exactly; to admit several, use `\"AWS\": \"*\"` with an `ArnLike` condition on `aws:PrincipalArn` or a `StringEquals` condition on `aws:PrincipalOrgID`"
+        };
+        return Some((
+            format!("`{text}` holds a wildcard, which a principal cannot"),
+            help.into(),
+        ));
+    }
+    if !text.starts_with("arn:") {
+        // An account id, or a unique id, service or provider name: only account ids are judged.
+        if !federated
+            && !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && text.len() != 12
+        {
+            return Some((
+                format!("`{text}` is not an account id"),
+                "write the 12-digit account id".into(),
+            ));
+        }
+        return None;
+    }
+    let expected = if federated {
+        "`arn:aws:iam::<account>:oidc-provider/<issuer>` or `arn:aws:iam::<account>:saml-provider/<name>`"
+    } else {
+        "`arn:aws:iam::<account>:root`, `arn:aws:iam::<account>:role/<name>` or `arn:aws:iam::<account>:user/<name>`"
+    };
+    // Principal ARNs hold no colon in their resource part: every colon separates a field.
+    let fields = field_colons(text).count() + 1;
+    let Some(arn) = parse_arn(text).filter(|_| fields == 6) else {
+        return Some((
+            format!("`{text}` has {fields} fields; an ARN has six"),
+            format!("write a principal ARN such as {expected}"),
+        ));
+    };
+    if !is_pattern(arn.partition) && !PARTITIONS.contains(&arn.partition) {
+        return Some((
+            format!("`{}` is not an AWS partition", arn.partition),
+            "use `aws` (or `aws-cn`, `aws-us-gov`)".into(),
+        ));
+    }
+    let resource_kind = arn.resource.split('/').next().unwrap_or_default();
+    let fits = match (arn.service, federated) {
+        ("iam", false) => {
+            matches!(resource_kind, "root" | "user" | "role")
+                && (resource_kind == "root") == (arn.resource == "root")
+        }
+        ("sts", false) => matches!(resource_kind, "assumed-role" | "federated-user"),
+        ("iam", true) => matches!(resource_kind, "oidc-provider" | "saml-provider"),
+        _ => false,
+    };
+    if is_pattern(arn.service) || is_pattern(arn.resource) {
+        // A policy variable or an unknown part: not judged further.
+    } else if !fits {
+        return Some((
+            format!("`{text}` is not a principal ARN"),
+            format!("write a principal ARN such as {expected}"),
+        ));
+    }
+    if !arn.region.is_empty() && !is_pattern(arn.region) {
+        return Some((
+            format!(
+                "principal ARNs have no region, but `{text}` names `{}`",
+                arn.region
+            ),
+            format!("leave the region empty, as in {expected}"),
+        ));
+    }
+    let account_ok = is_pattern(arn.account)
+        || arn.account.len() == 12 && arn.account.bytes().all(|b| b.is_ascii_digit())
+        || arn.account == "cloudfront" && arn.resource.starts_with("user/CloudFront ");
+    if !account_ok {
+        return Some((
+            if arn.account.is_empty() {
+                format!("`{text}` has no account")
+            } else {
+                format!("`{}` is not an account id", arn.account)
+            },
+            "write the 12-digit account id".into(),
+        ));
+    }
+    None
+}
+
+/// The text without the `${?}` holes [`InvalidArn`] writes for unknown parts.
+fn without_holes(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("${?}") {
+        text.replace("${?}", "").into()
+    } else {
+        text.into()
     }
 }
 

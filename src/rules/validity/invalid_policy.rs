@@ -8,7 +8,11 @@ declare_rule! {
     /// `Resource`; both `Action` and `NotAction` in one statement; an `Effect` other than `Allow` or
     /// `Deny`; a `Version` that is not `2012-10-17` or `2008-10-17`; unknown or wrongly cased keys;
     /// duplicate keys; values of the wrong type; a `Principal` in an identity policy; a trust policy
-    /// without a `Principal`; and action strings that are not of the form `service:action`.
+    /// without a `Principal`; action strings that are not of the form `service:action`; and, in
+    /// the policies IAM itself stores (identity policies, permissions boundaries, role trust
+    /// policies), a `Sid` holding anything but ASCII letters and digits (`allow-read`, `Read S3`).
+    /// Resource policies are left alone there: S3, KMS, SQS and SNS accept spaces and punctuation
+    /// in their `Sid`s, as AWS's own default key policy (`"Enable IAM User Permissions"`) shows.
     ///
     /// ## Why is this bad?
     /// IAM refuses malformed documents, so the deployment fails late, in the apply step rather than
@@ -33,6 +37,7 @@ declare_rule! {
     ///
     /// ## References
     /// - [IAM JSON policy element reference](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html)
+    /// - [IAM JSON policy elements: Sid](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html)
     /// - [IAM JSON policy grammar](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html)
     pub InvalidPolicy {
         id: "invalid-policy",
@@ -47,7 +52,33 @@ impl Rule for InvalidPolicy {
         for problem in &doc.problems {
             out.push(Self::finding(problem.span, problem.message.clone()).build());
         }
+        let iam_stored = matches!(
+            doc.kind,
+            PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Trust
+        );
         for stmt in &doc.statements {
+            if let Some(sid) = stmt.sid.as_ref().filter(|_| iam_stored) {
+                if let Some(bad) = sid
+                    .value
+                    .as_str()
+                    .and_then(|text| text.chars().find(|c| !c.is_ascii_alphanumeric()))
+                {
+                    let text = sid.value.as_str().unwrap_or_default();
+                    let shown = if bad == ' ' {
+                        "a space".to_string()
+                    } else {
+                        format!("`{bad}`")
+                    };
+                    out.push(
+                        Self::finding(
+                            sid.span,
+                            format!("`Sid` \"{text}\" holds {shown}; IAM accepts only ASCII letters and digits"),
+                        )
+                        .help("write the `Sid` in letters and digits only, e.g. `AllowReadReports`")
+                        .build(),
+                    );
+                }
+            }
             let Some(actions) = &stmt.action else {
                 continue;
             };
