@@ -327,10 +327,13 @@ fn version_text() -> String {
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
     purge_freed_memory_at_once();
-    let matches = Cli::command().get_matches();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => return clap_error(&e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return clap_error(&e),
     };
     if cli.version {
         println!("{}", version_text());
@@ -374,6 +377,16 @@ fn main() -> ExitCode {
         ),
     };
     ExitCode::from(code)
+}
+
+/// Clap's usage errors quote the command line (which a workflow may build from a pull request):
+/// printed as text through the escaping layer. Help and version are clap's own text.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        e.exit()
+    }
+    eprint!("{}", iamlint::escape::plain_text(&e.render().to_string()));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 /// `--var` and `--var-file` of `check` or `diff` in the order they were given

@@ -920,6 +920,10 @@ fn subcommands_write_no_command_a_value_controls() {
         &["explain", HOSTILE_VALUE],
         &["diff", HOSTILE_VALUE, "."],
         &["diff", "--base", HOSTILE_VALUE],
+        &["check", "--format", HOSTILE_VALUE],
+        &["check", "--fail-on", "##[error]x"],
+        &[HOSTILE_VALUE],
+        &["--no-such-flag\n::error::x"],
     ];
     for args in runs {
         let out = iamlint(&repo).args(*args).output().unwrap();
