@@ -379,16 +379,6 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Clap's usage errors quote the command line (which a workflow may build from a pull request):
-/// printed as text through the escaping layer. Help and version are clap's own text.
-fn clap_error(e: &clap::Error) -> ExitCode {
-    if !e.use_stderr() {
-        e.exit()
-    }
-    eprint!("{}", iamlint::escape::plain_text(&e.render().to_string()));
-    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
-}
-
 /// `--var` and `--var-file` of `check` or `diff` in the order they were given
 /// ([`VarSetting::in_order`]).
 fn var_settings(files: &[PathBuf], vars: &[String], matches: &clap::ArgMatches) -> Vec<VarSetting> {
@@ -418,6 +408,16 @@ fn var_settings(files: &[PathBuf], vars: &[String], matches: &clap::ArgMatches) 
 fn usage_error(message: &str) -> u8 {
     eprintln!("error: {}", stderr_text(message));
     2
+}
+
+/// Clap's usage errors quote the command line (which a workflow may build from a pull request):
+/// printed as text through the escaping layer. Help and version are clap's own text.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        e.exit()
+    }
+    eprint!("{}", iamlint::escape::plain_text(&e.render().to_string()));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 /// Text echoed on stderr, made safe for a terminal or CI log ([`iamlint::escape::stderr`]).
