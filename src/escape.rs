@@ -21,12 +21,18 @@ use std::io::{self, Write};
 
 /// Characters that would let input text move the cursor, change colours, break a line or reorder
 /// it: C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
-/// embeddings, overrides and isolates.
+/// controls (embeddings, overrides, isolates, and the marks LRM, RLM and ALM).
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{061c}'
         )
 }
 
@@ -483,6 +489,10 @@ mod tests {
         assert_eq!(text("a\x1b[31mb\n\u{7}"), "a\\x1b[31mb\\n\\x07");
         assert_eq!(text("\u{85}x\u{202e}"), "\\u{85}x\\u{202e}");
         assert_eq!(text("a\u{2028}b\u{2029}"), "a\\u{2028}b\\u{2029}");
+        assert_eq!(
+            text("\u{200e}\u{200f}\u{61c}\u{2067}"),
+            "\\u{200e}\\u{200f}\\u{61c}\\u{2067}"
+        );
         assert_eq!(text("x ##[error]y ###[z"), "x ##\\x5berror]y ###\\x5bz");
         assert_eq!(text("#\n#[a"), "#\\n#[a");
         assert!(matches!(text("plain ✓ # [ ::"), Cow::Borrowed(_)));
