@@ -21,12 +21,18 @@ use std::io::{self, Write};
 
 /// Characters that would let input text move the cursor, change colours, break a line or reorder
 /// it: C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
-/// embeddings, overrides and isolates.
+/// controls (embeddings, overrides, isolates, and the marks LRM, RLM and ALM).
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{061c}'
         )
 }
 
@@ -255,28 +261,59 @@ impl<W: Write> Lines<W> {
     }
 
     fn write_line(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => self.inner.write_all(line(s).as_bytes()),
-            // Not text iamlint made: shown as text, never as bytes.
-            Err(_) => {
-                let s = String::from_utf8_lossy(bytes);
-                self.inner.write_all(line(&s).as_bytes())
-            }
+        if !may_need_escaping(bytes) {
+            return self.inner.write_all(bytes);
+        }
+        // Not text iamlint made if not UTF-8: shown as text, never as bytes.
+        let text = String::from_utf8_lossy(bytes);
+        self.inner.write_all(line(&text).as_bytes())
+    }
+}
+
+/// Whether [`line`] could change `bytes` (a quick, conservative look: a `#` anywhere, a
+/// non-ASCII character among the leading blanks, or `::` after them).
+fn may_need_escaping(bytes: &[u8]) -> bool {
+    if memchr::memchr(b'#', bytes).is_some() {
+        return true;
+    }
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => i += 1,
+            0x1b => match bytes.get(i + 1) {
+                Some(b'[') => {
+                    let end = bytes[i + 2..]
+                        .iter()
+                        .position(|b| (0x40..=0x7e).contains(b));
+                    match end {
+                        Some(end) => i += 2 + end + 1,
+                        None => return false,
+                    }
+                }
+                _ => return false,
+            },
+            b':' => return bytes.get(i + 1) == Some(&b':'),
+            b if b >= 0x80 => return true,
+            _ => return false,
         }
     }
+    false
 }
 
 impl<W: Write> Write for Lines<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut rest = buf;
-        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+        while let Some(i) = memchr::memchr(b'\n', rest) {
             let (head, tail) = rest.split_at(i + 1);
             if self.pending.is_empty() {
                 self.write_line(head)?;
             } else {
+                // The held buffer is reused: a line is often written in many small pieces.
                 let mut held = std::mem::take(&mut self.pending);
                 held.extend_from_slice(head);
                 self.write_line(&held)?;
+                held.clear();
+                self.pending = held;
             }
             rest = tail;
         }
@@ -300,8 +337,8 @@ impl<W: Write> Write for Lines<W> {
 /// their line breaks.
 pub struct Json<W: Write> {
     inner: W,
-    /// `#` bytes just written (capped at 2).
-    hashes: u8,
+    /// The last two bytes of the text before this write (`0` when unknown or written escaped).
+    before: [u8; 2],
     /// Bytes of a possible U+2028/U+2029 held back (`E2`, `E2 80`): 0, 1 or 2.
     held: usize,
 }
@@ -310,9 +347,14 @@ impl<W: Write> Json<W> {
     pub fn new(inner: W) -> Self {
         Json {
             inner,
-            hashes: 0,
+            before: [0, 0],
             held: 0,
         }
+    }
+
+    fn write_separator(&mut self, last: u8) -> io::Result<()> {
+        self.inner
+            .write_all(if last == 0xa8 { b"\\u2028" } else { b"\\u2029" })
     }
 }
 
@@ -321,48 +363,72 @@ const SEPARATOR_START: [u8; 2] = [0xe2, 0x80];
 
 impl<W: Write> Write for Json<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut start = 0;
-        for (i, &b) in buf.iter().enumerate() {
-            if self.held > 0 {
-                match (self.held, b) {
-                    (1, 0x80) => {
-                        self.held = 2;
-                        start = i + 1;
-                        continue;
-                    }
-                    (2, 0xa8 | 0xa9) => {
-                        self.inner
-                            .write_all(if b == 0xa8 { b"\\u2028" } else { b"\\u2029" })?;
-                        self.held = 0;
-                        start = i + 1;
-                        continue;
-                    }
-                    _ => {
-                        self.inner.write_all(&SEPARATOR_START[..self.held])?;
-                        self.held = 0;
-                        start = i;
-                    }
+        let mut rest = buf;
+        // A separator whose first bytes ended the previous write.
+        while self.held > 0 {
+            let Some(&b) = rest.first() else {
+                return Ok(buf.len());
+            };
+            match (self.held, b) {
+                (1, 0x80) => {
+                    self.held = 2;
+                    rest = &rest[1..];
+                }
+                (2, 0xa8 | 0xa9) => {
+                    self.write_separator(b)?;
+                    self.held = 0;
+                    rest = &rest[1..];
+                }
+                _ => {
+                    self.inner.write_all(&SEPARATOR_START[..self.held])?;
+                    self.held = 0;
                 }
             }
-            if b == 0xe2 {
-                self.inner.write_all(&buf[start..i])?;
-                self.held = 1;
-                self.hashes = 0;
-                start = i + 1;
+            self.before = [0, 0];
+        }
+        let before = self.before;
+        // The byte `n` places before `rest[i]`, this write's or the previous one's.
+        let back = |i: usize, n: usize| {
+            if i >= n {
+                rest[i - n]
+            } else {
+                before[2 - (n - i)]
+            }
+        };
+        let (mut start, mut from) = (0, 0);
+        while let Some(k) = memchr::memchr2(b'[', 0xe2, &rest[from..]) {
+            let i = from + k;
+            from = i + 1;
+            if rest[i] == b'[' {
+                if back(i, 1) == b'#' && back(i, 2) == b'#' {
+                    self.inner.write_all(&rest[start..i])?;
+                    self.inner.write_all(b"\\u005b")?;
+                    start = i + 1;
+                }
                 continue;
             }
-            if b == b'[' && self.hashes >= 2 {
-                self.inner.write_all(&buf[start..i])?;
-                self.inner.write_all(b"\\u005b")?;
-                start = i + 1;
+            match (rest.get(i + 1), rest.get(i + 2)) {
+                (Some(0x80), Some(&last @ (0xa8 | 0xa9))) => {
+                    self.inner.write_all(&rest[start..i])?;
+                    self.write_separator(last)?;
+                    start = i + 3;
+                    from = i + 3;
+                }
+                (None, _) | (Some(0x80), None) => {
+                    self.inner.write_all(&rest[start..i])?;
+                    self.held = rest.len() - i;
+                    self.before = [0, 0];
+                    return Ok(buf.len());
+                }
+                _ => {}
             }
-            self.hashes = if b == b'#' {
-                (self.hashes + 1).min(2)
-            } else {
-                0
-            };
         }
-        self.inner.write_all(&buf[start..])?;
+        self.inner.write_all(&rest[start..])?;
+        self.before = match rest.len() {
+            0 => before,
+            1 => [before[1], rest[0]],
+            n => [rest[n - 2], rest[n - 1]],
+        };
         Ok(buf.len())
     }
 
@@ -423,6 +489,10 @@ mod tests {
         assert_eq!(text("a\x1b[31mb\n\u{7}"), "a\\x1b[31mb\\n\\x07");
         assert_eq!(text("\u{85}x\u{202e}"), "\\u{85}x\\u{202e}");
         assert_eq!(text("a\u{2028}b\u{2029}"), "a\\u{2028}b\\u{2029}");
+        assert_eq!(
+            text("\u{200e}\u{200f}\u{61c}\u{2067}"),
+            "\\u{200e}\\u{200f}\\u{61c}\\u{2067}"
+        );
         assert_eq!(text("x ##[error]y ###[z"), "x ##\\x5berror]y ###\\x5bz");
         assert_eq!(text("#\n#[a"), "#\\n#[a");
         assert!(matches!(text("plain ✓ # [ ::"), Cow::Borrowed(_)));
@@ -487,6 +557,26 @@ mod tests {
         let back: Vec<String> = serde_json::from_str(&text).unwrap();
         assert_eq!(back, ["a\u{2028}::error::x\u{2029}\u{2010}\u{e000}é"]);
         assert_eq!(json_text(r###""##[""###), r###""##\u005b""###);
+    }
+
+    #[test]
+    fn the_json_writer_is_json_text_whatever_the_writes() {
+        let text = "[\"##[a\u{2028}#\u{2029}#[b ###[ \u{2010}é\u{2028}##\", \"#\", \"[\u{e2}\"]";
+        let whole = json_text(text);
+        assert!(!whole.contains("##[") && !whole.contains(['\u{2028}', '\u{2029}']));
+        for a in 0..=text.len() {
+            for b in a..=text.len() {
+                let mut out = Vec::new();
+                {
+                    let mut w = Json::new(&mut out);
+                    let bytes = text.as_bytes();
+                    for part in [&bytes[..a], &bytes[a..b], &bytes[b..]] {
+                        w.write_all(part).unwrap();
+                    }
+                }
+                assert_eq!(String::from_utf8(out).unwrap(), whole, "split at {a}, {b}");
+            }
+        }
     }
 
     #[test]

@@ -334,10 +334,13 @@ fn version_text() -> String {
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
     purge_freed_memory_at_once();
-    let matches = Cli::command().get_matches();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => return clap_error(&e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return clap_error(&e),
     };
     if cli.version {
         println!("{}", version_text());
@@ -447,6 +450,16 @@ fn var_settings(files: &[PathBuf], vars: &[String], matches: &clap::ArgMatches) 
 fn usage_error(message: &str) -> u8 {
     eprintln!("error: {}", stderr_text(message));
     2
+}
+
+/// Clap's usage errors quote the command line (which a workflow may build from a pull request):
+/// printed as text through the escaping layer. Help and version are clap's own text.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        e.exit()
+    }
+    eprint!("{}", iamlint::escape::plain_text(&e.render().to_string()));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 /// Text echoed on stderr, made safe for a terminal or CI log ([`iamlint::escape::stderr`]).
@@ -845,29 +858,28 @@ fn print_rules(json: bool) -> u8 {
                 })
             })
             .collect();
-        match serde_json::to_string_pretty(&rules) {
-            Ok(text) => println!("{text}"),
-            Err(e) => return usage_error(&format!("cannot write JSON: {e}")),
-        }
-        return 0;
+        return match serde_json::to_string_pretty(&rules) {
+            Ok(text) => print_result(Ok(format!("{text}\n")), true),
+            Err(e) => usage_error(&format!("cannot write JSON: {e}")),
+        };
     }
     let width = ids.iter().map(|r| r.id().len()).max().unwrap_or(0);
-    println!(
-        "{:width$}  {:15}  {:8}  {:9}  summary",
+    let mut text = format!(
+        "{:width$}  {:15}  {:8}  {:9}  summary\n",
         "rule", "category", "severity", "fix"
     );
     for rule in ids {
         let meta = rule.meta();
-        println!(
-            "{:width$}  {:15}  {:8}  {:9}  {}",
+        text.push_str(&format!(
+            "{:width$}  {:15}  {:8}  {:9}  {}\n",
             meta.id,
             meta.category.as_str(),
             meta.severity.as_str(),
             meta.fix.as_str(),
             meta.summary()
-        );
+        ));
     }
-    0
+    print_result(Ok(text), false)
 }
 
 /// "did you mean `explain`?" when the first path does not exist and reads like a mistyped
@@ -892,21 +904,23 @@ fn mistyped_command(paths: &[PathBuf]) -> Option<String> {
     })
 }
 
+/// `iamlint explain`: the rules' own docs, printed through the escaping layer as every output is.
 fn explain(id: &str) -> u8 {
     match parse_rules(&[id.to_string()]) {
         Ok(rules) => {
+            let mut text = String::new();
             for rule in rules {
                 let meta = rule.meta();
-                println!("# {}\n", meta.id);
-                println!(
-                    "Category: {} · Default severity: {} · Fix: {}\n",
+                text.push_str(&format!(
+                    "# {}\n\nCategory: {} · Default severity: {} · Fix: {}\n\n{}",
+                    meta.id,
                     meta.category.as_str(),
                     meta.severity,
-                    meta.fix.as_str()
-                );
-                print!("{}", meta.doc());
+                    meta.fix.as_str(),
+                    meta.doc()
+                ));
             }
-            0
+            print_result(Ok(text), false)
         }
         Err(e) => usage_error(&e),
     }

@@ -720,3 +720,175 @@ fn many_findings_in_one_file_render_with_exact_columns() {
         }
     }
 }
+
+// Issue 25: the escaping layer in every renderer, on a hand-built report whose path, message,
+// help, note, fix and excerpt hold workflow-command syntax and control characters (the binary's
+// every stream is checked in tests/hostile.rs).
+
+const HOSTILE_PATH: &str = "::error title=x::a\n::add-mask::b ##[error]c.json";
+const HOSTILE_MESSAGE: &str =
+    "`x\r\n::warning::y ##[error]z \u{1b}[2J\u{7}\u{2028}::notice::w` is hostile";
+
+/// `copies` findings of each severity, each holding hostile text everywhere a renderer writes
+/// it; the file's own text holds `##[` and a line starting with `::`.
+fn hostile_report(copies: usize) -> Report {
+    let text =
+        "{\"Statement\": [{\"Sid\": \"##[error]sid\", \"Action\": \"*\"}]}\n::error::in the file\n";
+    let sid = span_of(text, "##[error]sid", 0, 0);
+    let line2 = span_of(text, "::error::in the file", 0, 0);
+    let mut findings = Vec::new();
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        for _ in 0..copies {
+            findings.push(
+                FindingBuilder::new(
+                    RuleId::WildcardAction,
+                    severity,
+                    sid,
+                    HOSTILE_MESSAGE.into(),
+                )
+                .related(line2, "##[debug]note\n::error::note")
+                .help("::error::help\r##[error]help")
+                .fix(Fix {
+                    title: "::error::fix ##[error]".into(),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit {
+                        span: sid,
+                        replacement: "x".into(),
+                    }],
+                    snippet: Some("::add-mask::s\n  ##[error]t\n\t::error::u".into()),
+                })
+                .build(),
+            );
+        }
+    }
+    let mut errors = vec![ParseError::at(line2, "::error::parse\n##[error]e")];
+    errors.push(ParseError::at(sid, "bad ##[ \u{1b}]0;title\u{7}"));
+    report(vec![FileReport {
+        sources: SourceMap::new(SourceFile::new(HOSTILE_PATH, text.to_string())),
+        findings,
+        errors,
+        recognised: true,
+    }])
+}
+
+/// Lines a runner could read as commands: `::` after blanks at the start, `##[` anywhere (colour
+/// codes taken out first).
+fn command_lines(out: &str) -> Vec<String> {
+    out.split(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}'])
+        .map(strip_ansi)
+        .filter(|l| l.trim_start().starts_with("::") || l.contains("##["))
+        .collect()
+}
+
+#[test]
+fn human_output_holds_no_command_and_no_control() {
+    for color in [false, true] {
+        for quiet in [false, true] {
+            let out = render_to_string(
+                &hostile_report(1),
+                OutputFormat::Human,
+                &OutputOptions { color, quiet },
+            );
+            assert_eq!(command_lines(&out), Vec::<String>::new(), "{out}");
+            let bare = out.replace("\x1b[", "");
+            assert!(
+                !bare.contains(['\x1b', '\u{7}', '\r', '\u{2028}']),
+                "{out:?}"
+            );
+            assert!(
+                out.contains("\\x3a:error title=x::a\\n::add-mask::b ##\\x5berror]c.json:1:25"),
+                "{out}"
+            );
+        }
+    }
+    // Underlines stay under the value when the excerpt's `##[` is escaped.
+    let out = human(&hostile_report(1));
+    let lines: Vec<&str> = out.lines().collect();
+    let excerpt = lines
+        .iter()
+        .position(|l| l.starts_with("1 |"))
+        .expect("an excerpt");
+    let value = lines[excerpt]
+        .find("##\\x5berror]sid")
+        .expect("the escaped value");
+    let marks = lines[excerpt + 1].find('^').expect("an underline");
+    assert_eq!(value, marks, "{out}");
+    assert_eq!(
+        lines[excerpt + 1].matches('^').count(),
+        "##\\x5berror]sid".len(),
+        "{out}"
+    );
+}
+
+#[test]
+fn github_output_holds_only_its_own_commands_past_the_cap_too() {
+    let r = hostile_report(12);
+    let out = github(&r);
+    let commands = command_lines(&out);
+    // 10 errors, 10 warnings, 9 notices and the summary; the 2 parse errors count as errors.
+    assert_eq!(commands.len(), 30, "{out}");
+    for line in &commands {
+        assert!(!line.contains("##["), "{line}");
+        let (name, rest) = line
+            .strip_prefix("::")
+            .and_then(|l| l.split_once(' '))
+            .expect("a command of iamlint's");
+        assert!(["error", "warning", "notice"].contains(&name), "{line}");
+        let (props, _) = rest.split_once("::").expect("properties, then `::`");
+        assert!(
+            props.starts_with(
+                "file=%3A%3Aerror title=x%3A%3Aa%0A%3A%3Aadd-mask%3A%3Ab ##\\x5berror]c.json,"
+            ) || props == "title=iamlint",
+            "{line}"
+        );
+    }
+    assert!(out.contains("not annotated"), "{out}");
+    assert!(!out.contains(['\x1b', '\u{7}', '\u{2028}']), "{out:?}");
+    // A finding past the cap is a log line, its message on it.
+    assert!(
+        out.lines().any(|l| l.starts_with("error[wildcard-action] ")
+            && l.contains("::warning::y ##\\x5berror]z \\x1b[2J\\x07\\u{2028}::notice::w")),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_formats_hold_no_command_and_keep_the_data() {
+    let r = hostile_report(1);
+    for format in [
+        OutputFormat::Json,
+        OutputFormat::Sarif,
+        OutputFormat::Gitlab,
+    ] {
+        let out = render_to_string(&r, format, &OutputOptions::default());
+        assert_eq!(
+            command_lines(&out),
+            Vec::<String>::new(),
+            "{format:?}: {out}"
+        );
+        let value: Value = serde_json::from_str(&out).expect("JSON output parses");
+        let mut texts = Vec::new();
+        strings(&value, &mut texts);
+        assert!(
+            texts.iter().any(|t| t.contains(HOSTILE_MESSAGE)),
+            "{format:?}: the message is not kept: {out}"
+        );
+        // SARIF writes paths as URIs, percent-encoded.
+        if format != OutputFormat::Sarif {
+            assert!(
+                texts.iter().any(|t| t.contains(HOSTILE_PATH)),
+                "{format:?}: {out}"
+            );
+        }
+    }
+}
+
+/// Every string in a JSON value.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}

@@ -70,7 +70,6 @@ pub fn render(
 /// (`count  rule-id  summary`) or, with `json`, as `[{"rule", "count", "summary"}]`.
 pub fn render_statistics(report: &Report, json: bool, w: &mut dyn Write) -> io::Result<()> {
     // Rule ids and counts only; escaped all the same, as every output is.
-    let mut w = crate::escape::Lines::new(io::BufWriter::new(w));
     let summary = Summary::new(report);
     let rules = summary.rules_by_count();
     if json {
@@ -80,10 +79,12 @@ pub fn render_statistics(report: &Report, json: bool, w: &mut dyn Write) -> io::
                 serde_json::json!({"rule": rule.id(), "count": n, "summary": rule.meta().summary()})
             })
             .collect();
+        let mut w = crate::escape::Json::new(io::BufWriter::new(w));
         serde_json::to_writer_pretty(&mut w, &rows)?;
         writeln!(w)?;
         return w.flush();
     }
+    let mut w = crate::escape::Lines::new(io::BufWriter::new(w));
     let count_width = rules.first().map_or(1, |(_, n)| n.to_string().len());
     let id_width = rules.iter().map(|(r, _)| r.id().len()).max().unwrap_or(0);
     for (rule, n) in &rules {
