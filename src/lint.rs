@@ -892,7 +892,8 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
         .partition(|p| is_tf(p));
     let texts: Vec<String> = tf
         .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter_map(|f| crate::root::read_confined(root, f, crate::root::MAX_LINTED_BYTES).ok())
+        .filter_map(|bytes| String::from_utf8(bytes).ok())
         .collect();
     let mentioned = |name: &std::ffi::OsStr| {
         let name = name.to_string_lossy();
