@@ -232,6 +232,8 @@ fn open_regular(path: &Path, cap: u64, confined: bool) -> Result<Vec<u8>, Refusa
             kind: kind_of(&meta.file_type()),
         });
     }
+    #[cfg(not(unix))]
+    let _ = confined;
     #[cfg(unix)]
     if confined {
         use std::os::unix::fs::MetadataExt;
@@ -491,10 +493,19 @@ fn walk(path: &Path, bounds: Bounds<'_>, last: Last) -> Result<Walked, (Option<P
         Bounds::Root(_) => absolute(path),
         Bounds::Named(_) => normalize(&absolute(path)),
     };
-    let mut pending: Vec<Step> = steps(&start, true);
-    pending.reverse();
     let mut at = PathBuf::new();
     let mut boundary: Option<PathBuf> = None;
+    // The root is canonical: a path written under it starts there, one lstat per component
+    // below it (every linted file goes through here).
+    let mut pending: Vec<Step> = match bounds {
+        Bounds::Root(root) if start.starts_with(root) => {
+            at = root.to_path_buf();
+            boundary = Some(root.to_path_buf());
+            steps(start.strip_prefix(root).unwrap_or(&start), true)
+        }
+        _ => steps(&start, true),
+    };
+    pending.reverse();
     // The last folder whose ancestors were probed for `.git` (a plain step down probes only the
     // new folder).
     let mut probed: Option<PathBuf> = None;
