@@ -395,7 +395,7 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<FileReport> {
             path,
             explicit,
             root,
-        } => match read_text(&root, &path) {
+        } => match read_text(&root, &path, explicit) {
             Ok(text) => {
                 let report = lint_text_in(&path, text, Some(root), opts);
                 // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
@@ -423,9 +423,9 @@ pub fn error_report(path: &Path, message: String) -> FileReport {
 
 /// A linted file's text: inside its root by the path rule, a regular file of at most
 /// [`crate::root::MAX_LINTED_BYTES`] (a FIFO or device found any way is refused before a byte
-/// is read) with one hard link ([`crate::root::read_confined`]).
-fn read_text(root: &Path, path: &Path) -> Result<String, String> {
-    let bytes = crate::root::read_confined(root, path, crate::root::MAX_LINTED_BYTES)
+/// is read) with one hard link ([`crate::root::read_linted`]).
+fn read_text(root: &Path, path: &Path, named: bool) -> Result<String, String> {
+    let bytes = crate::root::read_linted(root, path, named)
         .map_err(|r| format!("cannot read file: {}", r.reason()))?;
     bytes_to_text(bytes)
 }
