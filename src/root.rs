@@ -56,7 +56,8 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Refusal> {
 }
 
 /// `path` with symlinks resolved, or made absolute and normalised when it cannot be resolved
-/// (it does not exist, or a component is unreadable).
+/// (it does not exist, or a component is unreadable). For comparing and ordering paths only:
+/// whether a path may be read or written is the path rule's to say ([`walk`]).
 pub fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| normalize(&absolute(path)))
 }
