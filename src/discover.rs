@@ -299,3 +299,51 @@ pub fn detect_format(path: &Path, text: &str) -> Format {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(dir: &Path) -> Vec<String> {
+        discover(&[dir.to_path_buf()])
+            .into_iter()
+            .filter_map(|d| match d {
+                Discovered::File { path, .. } => Some(
+                    path.strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .into_owned(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ignore_files_from_the_root_down_nearest_first_custom_over_git() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = crate::root::canonical(tmp.path());
+        let repo = top.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).expect("dirs");
+        std::fs::create_dir_all(repo.join("sub")).expect("dirs");
+        for name in [
+            "a.json",
+            "keep.json",
+            "x.json",
+            "sub/keep.json",
+            "sub/x.json",
+        ] {
+            std::fs::write(repo.join(name), "{}").expect("file");
+        }
+        // Above the root: never read.
+        std::fs::write(top.join(".iamlintignore"), "*.json\n").expect("file");
+        std::fs::write(repo.join(".gitignore"), "keep.json\n[\n").expect("file");
+        std::fs::write(repo.join("sub/.gitignore"), "!keep.json\n").expect("file");
+        std::fs::write(repo.join(".iamlintignore"), "x.json\n").expect("file");
+        std::fs::write(repo.join("sub/.ignore"), "!x.json\n").expect("file");
+        // The nearer `!` wins within a kind; `.iamlintignore` wins over `.ignore`.
+        assert_eq!(found(&repo), ["a.json", "sub/keep.json"]);
+        // Named below the root, the root's files still apply.
+        assert_eq!(found(&repo.join("sub")), ["keep.json"]);
+    }
+}

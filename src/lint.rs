@@ -487,7 +487,7 @@ fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<(FileReport, Opt
             path,
             explicit,
             root,
-        } => match read_text(&root, &path) {
+        } => match read_text(&root, &path, explicit) {
             Ok(text) => {
                 let (report, facts) = lint_text_facts(&path, text, Some(root), opts);
                 // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
@@ -515,9 +515,9 @@ pub fn error_report(path: &Path, message: String) -> FileReport {
 
 /// A linted file's text: inside its root by the path rule, a regular file of at most
 /// [`crate::root::MAX_LINTED_BYTES`] (a FIFO or device found any way is refused before a byte
-/// is read) with one hard link ([`crate::root::read_confined`]).
-fn read_text(root: &Path, path: &Path) -> Result<String, String> {
-    let bytes = crate::root::read_confined(root, path, crate::root::MAX_LINTED_BYTES)
+/// is read) with one hard link ([`crate::root::read_linted`]).
+fn read_text(root: &Path, path: &Path, named: bool) -> Result<String, String> {
+    let bytes = crate::root::read_linted(root, path, named)
         .map_err(|r| format!("cannot read file: {}", r.reason()))?;
     bytes_to_text(bytes)
 }
@@ -1041,7 +1041,7 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
         .collect();
     let mut mentioned = vec![false; names.len()];
     for file in &tf {
-        let Ok(text) = crate::root::read_regular(file, crate::root::MAX_LINTED_BYTES)
+        let Ok(text) = crate::root::read_confined(root, file, crate::root::MAX_LINTED_BYTES)
             .map_err(|_| ())
             .and_then(|bytes| bytes_to_text(bytes).map_err(|_| ()))
         else {

@@ -56,7 +56,8 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Refusal> {
 }
 
 /// `path` with symlinks resolved, or made absolute and normalised when it cannot be resolved
-/// (it does not exist, or a component is unreadable).
+/// (it does not exist, or a component is unreadable). For comparing and ordering paths only:
+/// whether a path may be read or written is the path rule's to say ([`walk`]).
 pub fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| normalize(&absolute(path)))
 }
@@ -167,6 +168,33 @@ pub fn read_confined(root: &Path, path: &Path, cap: u64) -> Result<Vec<u8>, Refu
     open_regular(&walked.at, cap, true).map_err(|r| r.renamed(path))
 }
 
+/// Reads a file already resolved inside a root (an entry of a folder that [`contains`]
+/// accepted, itself no link): opened without following a link, a regular file with one hard
+/// link, at most `cap` bytes.
+pub fn read_resolved(path: &Path, cap: u64) -> Result<Vec<u8>, Refusal> {
+    open_regular(path, cap, true)
+}
+
+/// Reads a linted file (at most [`MAX_LINTED_BYTES`]): one named on the command line through
+/// [`read_confined`]; one a folder scan found through [`read_resolved`], since the scan entered
+/// no link below the folder the rule resolved (a second walk per file cost a `check` of 4,000
+/// small files about 5 `lstat` calls each).
+pub fn read_linted(root: &Path, path: &Path, named: bool) -> Result<Vec<u8>, Refusal> {
+    if named {
+        read_confined(root, path, MAX_LINTED_BYTES)
+    } else {
+        read_resolved(path, MAX_LINTED_BYTES)
+    }
+}
+
+/// `path` resolved by the path rule inside `root` (canonical, as [`of`] gives it): canonical, or
+/// why not ([`Refusal::Outside`] when a link or `..` leads out).
+pub fn resolve_in(root: &Path, path: &Path) -> Result<PathBuf, Refusal> {
+    walk(path, Bounds::Root(root), Last::Follow)
+        .map(|w| w.at)
+        .map_err(|(_, r)| r)
+}
+
 /// Reads a path the user typed on the command line (`--var-file`, `--baseline`, `--config`): the
 /// user's choice, so a path that stays outside every root in `roots` is read as named (a regular
 /// file of at most `cap` bytes). A path that enters a root on the way (a prefix of it, its own
@@ -217,6 +245,8 @@ fn open_regular(path: &Path, cap: u64, confined: bool) -> Result<Vec<u8>, Refusa
             kind: kind_of(&meta.file_type()),
         });
     }
+    #[cfg(not(unix))]
+    let _ = confined;
     #[cfg(unix)]
     if confined {
         use std::os::unix::fs::MetadataExt;
@@ -476,10 +506,19 @@ fn walk(path: &Path, bounds: Bounds<'_>, last: Last) -> Result<Walked, (Option<P
         Bounds::Root(_) => absolute(path),
         Bounds::Named(_) => normalize(&absolute(path)),
     };
-    let mut pending: Vec<Step> = steps(&start, true);
-    pending.reverse();
     let mut at = PathBuf::new();
     let mut boundary: Option<PathBuf> = None;
+    // The root is canonical: a path written under it starts there, one lstat per component
+    // below it (every linted file goes through here).
+    let mut pending: Vec<Step> = match bounds {
+        Bounds::Root(root) if start.starts_with(root) => {
+            at = root.to_path_buf();
+            boundary = Some(root.to_path_buf());
+            steps(start.strip_prefix(root).unwrap_or(&start), true)
+        }
+        _ => steps(&start, true),
+    };
+    pending.reverse();
     // The last folder whose ancestors were probed for `.git` (a plain step down probes only the
     // new folder).
     let mut probed: Option<PathBuf> = None;
@@ -706,5 +745,114 @@ mod tests {
         let missing = dir.path().join("no/such/baseline.json");
         assert!(replace_atomically(&missing, "x").is_err());
         assert!(!dir.path().join("no").exists());
+    }
+
+    /// The path rule's idioms, one each: a folder link at any depth, a link that passes outside
+    /// on its way back in, a link loop, the user's `..`, a hard link, and the root of a path
+    /// that tries to leave.
+    #[cfg(unix)]
+    #[test]
+    fn the_path_rule_component_by_component() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = canonical(tmp.path());
+        let repo = top.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).expect("dirs");
+        std::fs::create_dir_all(repo.join("a/b")).expect("dirs");
+        std::fs::create_dir_all(top.join("outside")).expect("dirs");
+        std::fs::write(top.join("outside/p.json"), "SECRET").expect("file");
+        std::fs::write(repo.join("a/b/p.json"), "{}").expect("file");
+        // A folder link in the middle of the path, not the last component.
+        symlink("../../outside", repo.join("a/out")).expect("symlink");
+        // Out and back in: lands inside, so it is followed.
+        symlink("../../repo/a/b", repo.join("a/back")).expect("symlink");
+        symlink("loop2", repo.join("loop1")).expect("symlink");
+        symlink("loop1", repo.join("loop2")).expect("symlink");
+        let through = repo.join("a/out/p.json");
+        assert!(matches!(resolve(&through), Err(Refusal::Outside(_))));
+        assert!(matches!(
+            read_confined(&repo, &through, 100),
+            Err(Refusal::Outside(_))
+        ));
+        assert!(!contains(&repo, &through));
+        assert_eq!(of(&repo.join("a/out")), repo, "the root it tried to leave");
+        assert_eq!(
+            resolve(&repo.join("a/back/p.json")).expect("in"),
+            repo.join("a/b/p.json")
+        );
+        assert_eq!(
+            read_confined(&repo, &repo.join("a/back/p.json"), 10).expect("in"),
+            b"{}"
+        );
+        let e = resolve(&repo.join("loop1")).expect_err("loop");
+        assert!(e.reason().contains("too many levels"), "{e:?}");
+        // A `..` the tree names leaves the root; the user's own `..` is taken as typed.
+        let up = repo.join("a/../../outside/p.json");
+        assert!(matches!(
+            read_confined(&repo, &up, 100),
+            Err(Refusal::Outside(_))
+        ));
+        assert_eq!(
+            read_named(std::slice::from_ref(&repo), &up, 100).expect("user's"),
+            b"SECRET"
+        );
+        // A second name inside the root for an outside file.
+        std::fs::hard_link(top.join("outside/p.json"), repo.join("hard.json")).expect("link");
+        let e = read_confined(&repo, &repo.join("hard.json"), 100).expect_err("hard link");
+        assert!(matches!(e, Refusal::HardLinks { count: 2, .. }), "{e:?}");
+        assert!(!e.to_string().contains("SECRET"));
+        let e = read_named(&[], &repo.join("hard.json"), 100).expect_err("in a git repository");
+        assert!(matches!(e, Refusal::HardLinks { .. }), "{e:?}");
+        assert_eq!(
+            read_regular(&top.join("outside/p.json"), 100).expect("user's"),
+            b"SECRET"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_never_follow_a_link() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = canonical(tmp.path());
+        let repo = top.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).expect("dirs");
+        std::fs::create_dir_all(top.join("outside")).expect("dirs");
+        std::fs::write(top.join("victim"), "kept").expect("file");
+        symlink(top.join("victim"), repo.join("out.sarif")).expect("symlink");
+        symlink(top.join("outside"), repo.join("dir")).expect("symlink");
+        let roots = vec![repo.clone()];
+        for (path, why) in [
+            (repo.join("out.sarif"), "symbolic link"),
+            (repo.join("dir/new.sarif"), "outside the repository"),
+        ] {
+            let e = write_named(&roots, &path, "x").expect_err("refused");
+            assert!(e.to_string().contains(why), "{}: {e}", path.display());
+            let e = write_confined(&repo, &path, "x").expect_err("refused");
+            assert!(e.to_string().contains(why), "{}: {e}", path.display());
+        }
+        // Even outside every root, a target that is a link is replaced by nothing.
+        symlink(top.join("victim"), top.join("user-link")).expect("symlink");
+        assert!(write_named(&roots, &top.join("user-link"), "x").is_err());
+        assert_eq!(
+            std::fs::read_to_string(top.join("victim")).expect("read"),
+            "kept"
+        );
+        assert_eq!(
+            std::fs::read_dir(top.join("outside")).expect("dir").count(),
+            0
+        );
+        // Plain targets, inside and outside: written.
+        write_named(&roots, &repo.join("report.sarif"), "in").expect("inside");
+        write_named(&roots, &repo.join("../user.sarif"), "out").expect("outside");
+        write_confined(&repo, &repo.join("fixed.json"), "fix").expect("confined");
+        assert_eq!(
+            std::fs::read_to_string(top.join("user.sarif")).expect("read"),
+            "out"
+        );
+        assert_eq!(
+            std::fs::read_to_string(repo.join("fixed.json")).expect("read"),
+            "fix"
+        );
     }
 }

@@ -202,14 +202,13 @@ fn read(d: Discovered, root: &Path, opts: &LintOptions) -> Option<Result<SideFil
             // `exclude` was applied when the files were chosen. The same reads as `check`: by
             // the path rule inside its repository root, a regular file, capped, and everything it
             // references confined to that root.
-            let text =
-                match crate::root::read_confined(&repository, &path, crate::root::MAX_LINTED_BYTES)
-                    .map_err(|r| format!("cannot read file: {}", r.reason()))
-                    .and_then(lint::bytes_to_text)
-                {
-                    Ok(text) => text,
-                    Err(e) => return Some(Err(format!("{}: {e}", relative(root, &path)))),
-                };
+            let text = match crate::root::read_linted(&repository, &path, explicit)
+                .map_err(|r| format!("cannot read file: {}", r.reason()))
+                .and_then(lint::bytes_to_text)
+            {
+                Ok(text) => text,
+                Err(e) => return Some(Err(format!("{}: {e}", relative(root, &path)))),
+            };
             let mut sources = SourceMap::with_root(SourceFile::new(&path, text), repository);
             let format = discover::detect_format(&path, &sources.main().text);
             let model = frontend::parse_with(&mut sources, format, &opts.frontend);

@@ -96,7 +96,8 @@ fn call(
     };
     let dir = normalize(&caller_dir.join(source));
     let canonical_dir = canonical(&dir);
-    if !allowed(ev.sources.root(), &canonical_dir) {
+    // The path rule on the folder as written (each link judged where it lands).
+    if !allowed(ev.sources.root(), &dir) {
         return unresolved(
             format!("module source `{source}` is outside the repository: not evaluated"),
             model,
@@ -288,10 +289,12 @@ pub fn canonical(dir: &Path) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| normalize(dir))
 }
 
-/// True when a module folder may be followed: inside the repository root of the run
-/// ([`crate::root`]), symlinks resolved, and never under `.terraform/`.
+/// True when a module folder (as written, `.` and `..` taken) may be followed: inside the
+/// repository root of the run by the path rule ([`crate::root::contains`]), and never under
+/// `.terraform/`, as written or with links resolved.
 pub(super) fn allowed(root: &Path, dir: &Path) -> bool {
-    if dir.components().any(|c| c.as_os_str() == ".terraform") {
+    let terraform = |p: &Path| p.components().any(|c| c.as_os_str() == ".terraform");
+    if terraform(dir) || terraform(&canonical(dir)) {
         return false;
     }
     crate::root::contains(root, dir)

@@ -236,11 +236,12 @@ impl DirEntry {
             let path = self.paths.get(i).ok_or("no such file")?.clone();
             // The folder was checked to lie inside the repository root and `paths` are its
             // regular files, never links: each is read as any referenced file is, opened
-            // without blocking, at most 16 MiB ([`crate::root::read_regular`]).
+            // without blocking or following a link, one hard link, at most 16 MiB
+            // ([`crate::root::read_resolved`]).
             let text = match text {
                 Some(t) => t.to_string(),
                 None => crate::lint::bytes_to_text(
-                    crate::root::read_regular(&path, crate::root::MAX_REFERENCED_BYTES)
+                    crate::root::read_resolved(&path, crate::root::MAX_REFERENCED_BYTES)
                         .map_err(|r| r.reason())?,
                 )?,
             };

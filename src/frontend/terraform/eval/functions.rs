@@ -508,15 +508,17 @@ impl Eval<'_> {
             Ok(glob) => glob.compile_matcher(),
             Err(e) => return err(format!("invalid pattern `{pattern}`: {}", e.kind())),
         };
-        // Terraform lists nothing below a folder that does not exist.
-        let Ok(resolved) = std::fs::canonicalize(&dir) else {
-            return Ok(Vec::new());
+        // The path rule ([`crate::root::resolve_in`]); Terraform lists nothing below a folder
+        // that does not exist.
+        let resolved = match crate::root::resolve_in(self.sources.root(), &dir) {
+            Ok(resolved) => resolved,
+            Err(crate::root::Refusal::Outside(_)) => {
+                return not_known(format!(
+                    "`fileset`: cannot list `{base}`: it is outside the repository root: not read"
+                ))
+            }
+            Err(_) => return Ok(Vec::new()),
         };
-        if !resolved.starts_with(self.sources.root()) {
-            return not_known(format!(
-                "`fileset`: cannot list `{base}`: it is outside the repository root: not read"
-            ));
-        }
         let mut names = Vec::new();
         let mut seen = 0usize;
         let mut stack = vec![resolved.clone()];

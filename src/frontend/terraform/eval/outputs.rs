@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use hcl_edit::expr::{Traversal, TraversalOperator};
 use hcl_edit::structure::Block;
 
-use super::super::calls::{self, allowed, canonical, is_local, META};
+use super::super::calls::{self, allowed, is_local, META};
 use super::super::embedded::respan;
 use super::super::instances::Instances;
 use super::super::module::{FileKey, Module};
@@ -194,7 +194,7 @@ impl<'m> Eval<'m> {
         };
         let dir = normalize(&caller_dir.join(source));
         // The run's repository root, as for the call itself (`calls::call`).
-        if !allowed(self.sources.root(), &canonical(&dir)) {
+        if !allowed(self.sources.root(), &dir) {
             return unknown(
                 named,
                 format!("module source `{source}` is outside the repository: not evaluated"),
