@@ -1128,6 +1128,7 @@ fn model_with_vars(
     let mut sources = SourceMap::new(SourceFile::new(&path, text));
     let opts = iamlint::frontend::FrontendOptions {
         terraform_vars: vars,
+        ..Default::default()
     };
     let model = iamlint::frontend::parse_with(&mut sources, Format::Terraform, &opts);
     (sources, model)
