@@ -73,8 +73,10 @@ fn another_tools_template(text: &str, format: Format, model: &mut FileModel) {
         return;
     }
     let shown: String = marker.chars().take(80).collect();
+    // Recognised as the frontend judged it: a Helm chart's YAML found by a folder scan is still
+    // skipped as not a policy; a SAM or Terraform template is reported.
     *model = FileModel {
-        recognised: true,
+        recognised: model.recognised,
         ..FileModel::default()
     };
     model.unresolved.push(Located::new(
