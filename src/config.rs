@@ -70,6 +70,9 @@ pub struct Config {
     /// `[terraform]`: variable values for the linted root modules, `var-files` (absolute) then
     /// `vars`. Command-line `--var-file`/`--var` come after them and win.
     pub terraform_vars: Vec<crate::vars::VarSetting>,
+    /// `[placeholders] tokens`: ARN partition, region or account fields that a policy template's
+    /// code fills in (`account-id`), besides ALL-CAPS words, which always are.
+    pub placeholder_tokens: Vec<String>,
 }
 
 /// One `[[ignore]]` entry: a finding in a file that cannot carry comments.
@@ -369,6 +372,16 @@ impl Config {
                 value,
             });
         }
+        for token in &raw.placeholders.tokens {
+            let t = token.get_ref();
+            if t.is_empty() || t.contains(':') || t.chars().any(char::is_whitespace) {
+                return Err(at(
+                    Some(token.span()),
+                    format!("placeholder token `{t}` must be one ARN field: not empty, no `:` or spaces"),
+                ));
+            }
+            config.placeholder_tokens.push(t.clone());
+        }
         config.paths = paths;
         // Assigned last so that an error above never leaves a half-read list behind.
         config.ignore.sort();
@@ -421,6 +434,15 @@ struct RawConfig {
     recipe_dirs: Vec<Spanned<String>>,
     #[serde(default)]
     terraform: RawTerraform,
+    #[serde(default)]
+    placeholders: RawPlaceholders,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPlaceholders {
+    #[serde(default)]
+    tokens: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -690,5 +712,21 @@ reason = "cannot be scoped"
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn placeholder_tokens_are_single_arn_fields() {
+        let config = parse("[placeholders]\ntokens = [\"account-id\", \"{region}\"]").unwrap();
+        assert_eq!(config.placeholder_tokens, ["account-id", "{region}"]);
+        assert!(parse("").unwrap().placeholder_tokens.is_empty());
+        for bad in ["", "a:b", "two words"] {
+            let err = parse(&format!("[placeholders]\ntokens = [\"{bad}\"]")).unwrap_err();
+            assert!(
+                err.starts_with("iamlint.toml:2:11: placeholder token"),
+                "{err}"
+            );
+        }
+        let err = parse("[placeholders]\ntoken = []").unwrap_err();
+        assert!(err.contains("unknown"), "{err}");
     }
 }

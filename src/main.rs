@@ -615,6 +615,7 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
                 .chain(&args.var_settings)
                 .cloned()
                 .collect(),
+            placeholder_tokens: config.placeholder_tokens.clone(),
         },
     })
 }

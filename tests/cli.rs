@@ -324,6 +324,39 @@ fn quiet_and_color() {
     assert!(!auto.contains('\u{1b}'));
 }
 
+/// Issue 26: `unresolved-reference` infos are counted and summarized per cause in human output;
+/// `--show-infos` prints each, and `--quiet` (no summary) lists them one line each.
+#[test]
+fn show_infos_prints_each_unresolved_reference() {
+    let tf = "variable \"bucket\" {}\nresource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"arn:aws:s3:::${var.bucket}/*\" }] })\n}\n";
+    let dir = repo(&[("main.tf", tf)]);
+    let args = ["check", "--select=unresolved-reference", "main.tf"];
+    let summarized = stdout_of(iamlint(dir.path()).args(args));
+    assert!(
+        !summarized.contains("info[unresolved-reference]"),
+        "{summarized}"
+    );
+    assert!(
+        summarized.contains("0 warnings, 1 info in 1 file"),
+        "{summarized}"
+    );
+    assert!(
+        summarized.contains("1 unresolved-reference info not shown")
+            && summarized.contains("variable `bucket` has no default value (first at main.tf:3:"),
+        "{summarized}"
+    );
+    let full = stdout_of(iamlint(dir.path()).args(args).arg("--show-infos"));
+    assert!(full.contains("main.tf:3:"), "{full}");
+    assert!(full.contains("info[unresolved-reference]"), "{full}");
+    assert!(!full.contains("not shown"), "{full}");
+    let quiet = stdout_of(iamlint(dir.path()).args(args).arg("--quiet"));
+    assert_eq!(
+        quiet.matches("info[unresolved-reference]").count(),
+        1,
+        "{quiet}"
+    );
+}
+
 #[test]
 fn machine_formats() {
     let dir = repo(&[("warn.json", NO_VERSION), ("bad.json", BAD_EFFECT)]);

@@ -988,4 +988,14 @@ fn another_tools_templates_are_one_note_each() {
     // A dynamic reference is CloudFormation's own syntax, not another tool's.
     let (_, model) = model("deploy_time_values.yaml");
     assert!(!model.docs.is_empty());
+    // A Helm chart's template is not a CloudFormation template: still not recognised, so a folder
+    // scan skips it rather than reporting a note.
+    let helm = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Values.name }}\n";
+    let report = lint_text(
+        Path::new("templates/deploy.yaml"),
+        helm.to_string(),
+        &LintOptions::default(),
+    );
+    assert!(!report.recognised);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
 }

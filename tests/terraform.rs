@@ -1128,6 +1128,7 @@ fn model_with_vars(
     let mut sources = SourceMap::new(SourceFile::new(&path, text));
     let opts = iamlint::frontend::FrontendOptions {
         terraform_vars: vars,
+        ..Default::default()
     };
     let model = iamlint::frontend::parse_with(&mut sources, Format::Terraform, &opts);
     (sources, model)
@@ -1344,10 +1345,14 @@ fn principal_types_and_condition_keys_with_unknown_parts_are_unknown() {
 
 #[test]
 fn empty_and_absent_policies_are_not_errors_unless_literal() {
-    // Only the literal, always-instantiated empty document is reported.
+    // Only the literal, always-instantiated empty document is reported, and (an info) the
+    // document with no instance at the module's defaults.
     assert_eq!(
         all_findings("idioms/empty"),
-        ["main.tf:56:1 invalid-policy"]
+        [
+            "main.tf:44:11 unresolved-reference",
+            "main.tf:56:1 invalid-policy"
+        ]
     );
     let (_, model) = model("idioms/empty", "main.tf");
     let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
@@ -1355,46 +1360,35 @@ fn empty_and_absent_policies_are_not_errors_unless_literal() {
 }
 
 #[test]
-fn resources_with_no_instance_at_the_defaults_are_linted_once() {
+fn resources_with_no_instance_at_the_defaults_are_named_not_linted() {
     // `off` (count) and the `off` document (for_each) have no instance only because `create`
-    // defaults to false: each is linted once, with an info at its `count`/`for_each`. `never`
-    // (`count = 0`) has no instance whatever the inputs, and is not linted.
-    let got = all_findings("idioms/count_zero");
-    let lines: Vec<&str> = got.iter().map(|f| f.split(' ').next().unwrap()).collect();
-    assert!(
-        got.contains(&"main.tf:10:11 unresolved-reference".to_string()),
-        "{got:#?}"
-    );
-    assert!(
-        got.contains(&"main.tf:18:14 unresolved-reference".to_string()),
-        "{got:#?}"
-    );
-    assert!(
-        got.contains(&"main.tf:13:47 wildcard-action".to_string()),
-        "{got:#?}"
-    );
-    assert!(
-        got.contains(&"main.tf:20:18 wildcard-action".to_string()),
-        "{got:#?}"
-    );
-    assert!(
-        got.contains(&"main.tf:29:47 wildcard-action".to_string()),
-        "{got:#?}"
-    );
-    assert!(
-        !lines.iter().any(|l| l.starts_with("main.tf:35:")),
-        "{got:#?}"
-    );
-    let (_, model) = model("idioms/count_zero", "main.tf");
-    let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
+    // defaults to false: one info names the variable (the document's `for_each` as a related
+    // location). `never` (`count = 0`) has no instance whatever the inputs: not reported.
     assert_eq!(
-        paths,
+        all_findings("idioms/count_zero"),
         [
-            "aws_iam_policy.off.policy",
-            "aws_iam_policy.on[0].policy",
-            "data.aws_iam_policy_document.off"
+            "main.tf:11:11 unresolved-reference",
+            "main.tf:30:47 wildcard-action",
+            "main.tf:30:66 resource-star"
         ]
     );
+    let path = fixture("idioms/count_zero", "main.tf");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report = lint_text(&path, text, &LintOptions::default());
+    let info = report
+        .active()
+        .find(|f| f.rule == RuleId::UnresolvedReference)
+        .unwrap();
+    assert!(
+        info.message
+            .contains("no instance at the module's defaults of `var.create`"),
+        "{}",
+        info.message
+    );
+    assert_eq!(info.related.len(), 1);
+    let (_, model) = model("idioms/count_zero", "main.tf");
+    let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, ["aws_iam_policy.on[0].policy"]);
 }
 
 #[test]

@@ -560,6 +560,7 @@ fn side_options(root: &Path, vars: &[VarSetting]) -> Result<LintOptions, String>
     };
     opts.frontend.terraform_vars = config.terraform_vars;
     opts.frontend.terraform_vars.extend(vars.iter().cloned());
+    opts.frontend.placeholder_tokens = config.placeholder_tokens;
     Ok(opts)
 }
 

@@ -2,6 +2,7 @@
 
 pub mod cloudformation;
 pub mod json;
+mod placeholders;
 pub mod terraform;
 pub mod tfplan;
 
@@ -15,6 +16,9 @@ pub struct FrontendOptions {
     /// Terraform variable values (`--var`, `--var-file`, config), in the order given; the tfvars
     /// files of each linted folder come before them.
     pub terraform_vars: Vec<crate::vars::VarSetting>,
+    /// `[placeholders] tokens`: ARN fields a policy template's code fills in, besides ALL-CAPS
+    /// words (see `placeholders`).
+    pub placeholder_tokens: Vec<String>,
 }
 
 /// Parses the main file of `sources` (and whatever it references) into a model.
@@ -26,6 +30,7 @@ pub fn parse(sources: &mut SourceMap, format: Format) -> FileModel {
 pub fn parse_with(sources: &mut SourceMap, format: Format, opts: &FrontendOptions) -> FileModel {
     let mut model = parse_format(sources, format, opts);
     another_tools_template(&sources.main().text, format, &mut model);
+    placeholders::mark(&mut model, &opts.placeholder_tokens);
     model
 }
 
@@ -68,8 +73,10 @@ fn another_tools_template(text: &str, format: Format, model: &mut FileModel) {
         return;
     }
     let shown: String = marker.chars().take(80).collect();
+    // Recognised as the frontend judged it: a Helm chart's YAML found by a folder scan is still
+    // skipped as not a policy; a SAM or Terraform template is reported.
     *model = FileModel {
-        recognised: true,
+        recognised: model.recognised,
         ..FileModel::default()
     };
     model.unresolved.push(Located::new(

@@ -49,11 +49,13 @@ pub(super) fn render(report: &Report, opts: &OutputOptions, w: &mut dyn Write) -
     Ok(())
 }
 
-/// Shown in full only with `--show-infos`: the values iamlint could not evaluate. On a large
+/// Shown in full only with `--show-infos` (or `--quiet`): the values iamlint could not evaluate. On a large
 /// repository they outnumber the findings; they stay counted in the summary and listed in JSON
 /// and SARIF.
 fn hidden(finding: &Finding, opts: &OutputOptions) -> bool {
+    // `--quiet` prints no summary, so there they are listed one line each, as before.
     !opts.show_infos
+        && !opts.quiet
         && finding.rule == RuleId::UnresolvedReference
         && finding.severity == Severity::Info
 }

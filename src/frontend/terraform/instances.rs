@@ -154,15 +154,26 @@ impl Instances {
         };
         if items.is_empty() {
             // No instance only because of a variable's default (`count = var.create ? 1 : 0`,
-            // `create = false`): the block is what the module makes when a caller turns it on,
-            // so it is linted once, as if created, and an `unresolved-reference` says why.
+            // `create = false`): what the block would grant is not linted (at the defaults its
+            // other inputs are often empty too), but never silently: an `unresolved-reference`
+            // names it and the variables to set.
             let defaults = defaults_read(ev, &attr.value);
             if !defaults.is_empty() {
-                let names: Vec<String> = defaults.iter().map(|n| format!("`var.{n}`")).collect();
-                return unknown(format!(
-                    "no instance at the module's defaults ({})",
-                    names.join(", ")
-                ));
+                let names: Vec<String> = defaults.iter().map(|n| format!("var.{n}")).collect();
+                let note = Located::new(
+                    Unknown::new(
+                        text.clone(),
+                        format!(
+                            "no instance at the module's defaults of {}: the block is not linted; give {} a value (a caller, tfvars or --var) to have it checked",
+                            crate::text::list_some(&names, 4),
+                            if names.len() == 1 { "it" } else { "them" },
+                        ),
+                    ),
+                    span,
+                );
+                if !ev.notes.contains(&note) {
+                    ev.notes.push(note);
+                }
             }
         }
         Instances::Known { items, span, meta }

@@ -151,6 +151,7 @@ fn lint_module(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope, whole: b
         used.push((0, ev.src(0).id));
     }
     model.errors.append(&mut ev.errors);
+    model.unresolved.append(&mut ev.notes);
     for (key, id) in used {
         let file = module.file(key);
         model

@@ -127,6 +127,9 @@ pub struct Eval<'m> {
     literal_only: Option<&'static str>,
     /// Malformed embedded JSON and unreadable files.
     pub errors: Vec<ParseError>,
+    /// What the evaluator chose not to lint, for `unresolved-reference` (a block with no
+    /// instance only at the module's defaults).
+    pub notes: Vec<Located<Unknown>>,
     /// How many module calls deep this evaluator is, for `module.x.out` (see `outputs.rs`).
     module_depth: usize,
     /// `module.x.out` values already evaluated, by call and output name.
@@ -259,6 +262,7 @@ impl<'m> Eval<'m> {
             failures: 0,
             literal_only: None,
             errors: Vec::new(),
+            notes: Vec::new(),
             module_depth: 0,
             outputs: HashMap::new(),
         }

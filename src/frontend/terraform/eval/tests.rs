@@ -531,3 +531,25 @@ variable "p" {
     );
     assert_eq!(value_with(extra, "var.p.a.not_actions"), "null");
 }
+
+/// Issue 26: `==` is decided by the known shape of values whose leaves are unknown.
+#[test]
+fn equality_is_decided_by_known_shapes() {
+    let ids = "data \"aws_caller_identity\" \"c\" {}\nlocals {\n  ids = [data.aws_caller_identity.c.account_id]\n}";
+    assert_eq!(value_with(ids, "local.ids != null"), "true");
+    assert_eq!(value_with(ids, "local.ids == null"), "false");
+    assert_eq!(value_with(ids, "local.ids == []"), "false");
+    assert_eq!(value_with(ids, "{ a = local.ids } == { b = 1 }"), "false");
+    assert_eq!(value_with(ids, "\"arn:${local.ids[0]}\" != null"), "true");
+    assert_eq!(
+        value_with(ids, "local.ids != null ? local.ids : []"),
+        "[?(data.aws_caller_identity.c.account_id: `account_id` of data source `data.aws_caller_identity.c` is read at plan time)]"
+    );
+    // A wholly unknown value, or two strings with holes, stay undecided.
+    assert!(
+        value_with(ids, "local.ids[0] == null").starts_with("?("),
+        "{}",
+        value_with(ids, "local.ids[0] == null")
+    );
+    assert!(value_with(ids, "local.ids == local.ids").starts_with("?("));
+}
