@@ -273,7 +273,17 @@ fn traversal_operator(input: &mut Input) -> ModalResult<TraversalOperator> {
             ws,
             dispatch! {peek(any);
                 '*' => '*'.value(TraversalOperator::AttrSplat(Decorated::new(Splat))),
-                '0'..='9' => dec_uint.map(|index: u64| TraversalOperator::LegacyIndex(index.into())),
+                // Terraform reads `.0.1` (and `. 3.03`) as a legacy index written as a
+                // fractional number, which it refuses: only a whole number indexes.
+                '0'..='9' => terminated(
+                    dec_uint,
+                    cut_err(not(('.', one_of('0'..='9'))))
+                        .context(StrContext::Label("legacy index"))
+                        .context(StrContext::Expected(StrContextValue::Description(
+                            "a whole number (write `[0][1]` to index twice)",
+                        ))),
+                )
+                .map(|index: u64| TraversalOperator::LegacyIndex(index.into())),
                 b if is_id_start(b) => ident.map(TraversalOperator::GetAttr),
                 _ => cut_err(fail)
                     .context(StrContext::Label("traversal operator"))

@@ -231,6 +231,11 @@ fn get_attr(cur: &mut Cursor<'_>) -> PResult<TraversalOperator> {
             while matches!(cur.peek(), Some(b'0'..=b'9')) {
                 cur.pos += 1;
             }
+            // `.0.1` is one fractional number to Terraform, which it refuses as an index:
+            // hcl-edit reports it.
+            if cur.peek() == Some(b'.') && matches!(cur.peek_at(1), Some(b'0'..=b'9')) {
+                return Err(Bail);
+            }
             let index: u64 = cur.text[start..cur.pos].parse().map_err(|_| Bail)?;
             TraversalOperator::LegacyIndex(Decorated::new(index))
         }
