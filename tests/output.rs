@@ -787,7 +787,11 @@ fn human_output_holds_no_command_and_no_control() {
             let out = render_to_string(
                 &hostile_report(1),
                 OutputFormat::Human,
-                &OutputOptions { color, quiet },
+                &OutputOptions {
+                    color,
+                    quiet,
+                    ..OutputOptions::default()
+                },
             );
             assert_eq!(command_lines(&out), Vec::<String>::new(), "{out}");
             let bare = out.replace("\x1b[", "");

@@ -175,6 +175,7 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         principals: true,
         frontend: crate::frontend::FrontendOptions {
             terraform_vars: args.var_settings.clone(),
+            ..Default::default()
         },
         ..LintOptions::default()
     });
