@@ -231,9 +231,12 @@ fn get_attr(cur: &mut Cursor<'_>) -> PResult<TraversalOperator> {
             while matches!(cur.peek(), Some(b'0'..=b'9')) {
                 cur.pos += 1;
             }
-            // `.0.1` is one fractional number to Terraform, which it refuses as an index:
-            // hcl-edit reports it.
-            if cur.peek() == Some(b'.') && matches!(cur.peek_at(1), Some(b'0'..=b'9')) {
+            // `.0.1` is one fractional number to Terraform, which it refuses as an index, and
+            // hcl-edit reads no digit after a leading zero (`.03`): hcl-edit reports both.
+            let leading_zero = cur.text.as_bytes()[start] == b'0' && cur.pos - start > 1;
+            if leading_zero
+                || (cur.peek() == Some(b'.') && matches!(cur.peek_at(1), Some(b'0'..=b'9')))
+            {
                 return Err(Bail);
             }
             let index: u64 = cur.text[start..cur.pos].parse().map_err(|_| Bail)?;
