@@ -1,2 +1,3 @@
+pub mod credential_exposure;
 pub mod pass_role_any;
 pub mod privilege_escalation;
