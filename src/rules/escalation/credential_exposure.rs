@@ -17,10 +17,11 @@ declare_rule! {
     /// grants one of them, by name or through a partial pattern (`ec2:Get*`, `sts:Assume*`), on
     /// `Resource: "*"` (or with `NotResource`) and without a `Condition` is reported, once per
     /// `Action` item, naming what the actions expose. Each action has its own severity in the data:
-    /// `warning` for another principal's or resource's secret (an instance's administrator
-    /// password, a database user's token, any role that trusts the account), `info` where the
-    /// credentials are bounded by the caller's own permissions or a job (`sts:GetFederationToken`,
-    /// `codepipeline:PollForJobs`).
+    /// `warning` for another principal's or resource's secret (a database user's token, any role
+    /// that trusts the account), `info` where the credentials are bounded by the caller's own
+    /// permissions or a job (`sts:GetFederationToken`, `codepipeline:PollForJobs`) or are useless
+    /// without another secret (`ec2:GetPasswordData`: the password comes encrypted for the
+    /// instance's key pair).
     ///
     /// Left alone: `*` and whole-service wildcards (`ec2:*`), which `wildcard-action` reports;
     /// resource policies, trust policies and boundaries; statements with a condition; and actions
