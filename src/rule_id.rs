@@ -18,6 +18,7 @@ macro_rules! with_rules {
             escalation::credential_exposure::CredentialExposure,
             validity::deprecated_service::DeprecatedService,
             validity::duplicate_sid::DuplicateSid,
+            validity::inapplicable_condition_key::InapplicableConditionKey,
             validity::invalid_arn::InvalidArn,
             validity::invalid_policy::InvalidPolicy,
             meta::invalid_suppression::InvalidSuppression,
