@@ -30,6 +30,7 @@ macro_rules! with_rules {
             escalation::privilege_escalation::PrivilegeEscalation,
             trust::public_principal::PublicPrincipal,
             validity::redundant_action::RedundantAction,
+            escalation::resource_policy_write::ResourcePolicyWrite,
             least_privilege::resource_star::ResourceStar,
             validity::unknown_action::UnknownAction,
             validity::unknown_condition_key::UnknownConditionKey,

@@ -1,8 +1,7 @@
 use std::sync::OnceLock;
 
-use serde::Deserialize;
-
-use crate::model::action::{has_wildcard, split_action, wildcard_match};
+use crate::model::action::has_wildcard;
+use crate::rules::escalation::common::{self, Listed};
 use crate::rules::prelude::*;
 use crate::text::list_some;
 
@@ -70,27 +69,9 @@ declare_rule! {
 
 const CREDENTIAL_EXPOSURE_TOML: &str = include_str!("../../../rules/credential-exposure.toml");
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Exposing {
-    action: String,
-    severity: String,
-    exposes: String,
-    source: String,
-}
-
-#[derive(Deserialize)]
-struct ExposingFile {
-    action: Vec<Exposing>,
-}
-
-fn exposing() -> &'static [Exposing] {
-    static ACTIONS: OnceLock<Vec<Exposing>> = OnceLock::new();
-    ACTIONS.get_or_init(|| {
-        toml::from_str::<ExposingFile>(CREDENTIAL_EXPOSURE_TOML)
-            .expect("embedded credential-exposure.toml: [[action]] tables with action, severity, exposes, source")
-            .action
-    })
+fn exposing() -> &'static [Listed] {
+    static ACTIONS: OnceLock<Vec<Listed>> = OnceLock::new();
+    ACTIONS.get_or_init(|| common::load(CREDENTIAL_EXPOSURE_TOML, "credential-exposure.toml"))
 }
 
 impl Rule for CredentialExposure {
@@ -101,59 +82,26 @@ impl Rule for CredentialExposure {
         _cx: &Ctx,
         out: &mut Vec<Finding>,
     ) {
-        if !stmt.allows()
-            || stmt.has_condition()
-            || !matches!(doc.kind, PolicyKind::Identity | PolicyKind::Unknown)
-        {
-            return;
-        }
-        let Some(resources) = &stmt.resource else {
+        let Some((resources, hits)) = common::on_every_resource(stmt, doc, exposing()) else {
             return;
         };
-        let on_star = resources.negated || resources.has_star();
-        if !on_star {
-            return;
-        }
-        let Some(actions) = stmt.actions() else {
-            return;
-        };
-        for item in actions.known() {
-            let Some((_, name)) = split_action(item.value) else {
-                continue;
-            };
-            if name == "*" {
-                continue; // `*` and `ec2:*`: wildcard-action's
-            }
-            let hits: Vec<&Exposing> = exposing()
-                .iter()
-                .filter(|e| wildcard_match(item.value, &e.action))
-                .collect();
-            let Some(first) = hits.first() else {
-                continue;
-            };
-            let severity = hits
-                .iter()
-                .filter_map(|e| Severity::parse(&e.severity))
-                .max()
-                .unwrap_or(Severity::Warning);
-            let scope = if resources.negated {
-                "with `NotResource`"
-            } else {
-                "on `\"*\"`"
-            };
+        let scope = common::scope(resources);
+        for hit in hits {
+            let first = hit.listed[0];
+            let item = hit.item;
             let message = if !has_wildcard(item.value) {
-                format!("`{}` {scope} hands out {}", item.value, first.exposes)
-            } else if hits.len() == 1 {
+                format!("`{}` {scope} hands out {}", item.value, first.what)
+            } else if hit.listed.len() == 1 {
                 format!(
                     "`{}` includes `{}`, which {scope} hands out {}",
-                    item.value, first.action, first.exposes
+                    item.value, first.action, first.what
                 )
             } else {
-                let names: Vec<String> = hits.iter().map(|e| e.action.clone()).collect();
+                let names: Vec<String> = hit.listed.iter().map(|e| e.action.clone()).collect();
                 format!(
                     "`{}` includes {} that hand out credentials {scope} ({})",
                     item.value,
-                    plural(hits.len(), "action"),
+                    plural(hit.listed.len(), "action"),
                     list_some(&names, 3)
                 )
             };
@@ -161,17 +109,14 @@ impl Rule for CredentialExposure {
                 "grant it only on the resources this principal needs (ARNs or a resource-tag condition); see {}",
                 first.source
             );
-            let mut finding = Self::finding(item.span, message)
-                .severity(severity)
-                .help(help)
-                .path(stmt.path.clone());
-            let note = if resources.negated {
-                "every resource but these"
-            } else {
-                "every resource"
-            };
-            finding = finding.related(resources.span, note);
-            out.push(finding.build());
+            out.push(
+                Self::finding(item.span, message)
+                    .severity(hit.severity)
+                    .help(help)
+                    .related(resources.span, common::resources_note(resources))
+                    .path(stmt.path.clone())
+                    .build(),
+            );
         }
     }
 }
@@ -182,25 +127,10 @@ mod tests {
 
     #[test]
     fn every_entry_is_a_catalog_action_with_a_severity_and_an_aws_source() {
-        let catalog = crate::catalog::Catalog::get();
-        assert!(exposing().len() >= 10);
-        for e in exposing() {
-            assert!(catalog.action(&e.action).is_some(), "{}", e.action);
-            assert!(
-                matches!(
-                    Severity::parse(&e.severity),
-                    Some(Severity::Info | Severity::Warning)
-                ),
-                "{}: {}",
-                e.action,
-                e.severity
-            );
-            assert!(
-                e.source.starts_with("https://docs.aws.amazon.com/"),
-                "{}: {}",
-                e.action,
-                e.source
-            );
-        }
+        common::check_table(exposing());
+        assert!(exposing().iter().all(|e| matches!(
+            Severity::parse(&e.severity),
+            Some(Severity::Info | Severity::Warning)
+        )));
     }
 }
