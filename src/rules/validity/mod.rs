@@ -2,6 +2,7 @@ pub mod arn_resource_mismatch;
 pub mod condition_type_mismatch;
 pub mod deprecated_service;
 pub mod duplicate_sid;
+pub mod inapplicable_condition_key;
 pub mod invalid_arn;
 pub mod invalid_policy;
 pub mod missing_version;

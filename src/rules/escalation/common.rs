@@ -1,0 +1,129 @@
+//! What `credential-exposure` and `resource-policy-write` share: a hand-kept table of actions
+//! (`rules/*.toml`, each with its AWS page) that are dangerous when granted on every resource, and
+//! the search for them in an identity policy's Allow statements on `"*"`.
+
+use serde::Deserialize;
+
+use crate::model::action::{split_action, wildcard_match};
+use crate::rules::prelude::*;
+
+/// One `[[action]]` of such a table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Listed {
+    /// As the Service Authorization Reference spells it.
+    pub action: String,
+    /// `warning` or `info`.
+    pub severity: String,
+    /// What the action does on every resource, for messages (`exposes` in
+    /// `credential-exposure.toml`, `allows` in `resource-policy-write.toml`).
+    #[serde(alias = "exposes", alias = "allows")]
+    pub what: String,
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+struct Table {
+    action: Vec<Listed>,
+}
+
+/// Parses an embedded table; `name` is its file name, for the invariant's message.
+pub(crate) fn load(text: &str, name: &str) -> Vec<Listed> {
+    toml::from_str::<Table>(text)
+        .unwrap_or_else(|e| panic!("embedded {name}: [[action]] tables with action, severity, a description, source: {e}"))
+        .action
+}
+
+/// An `Action` item of a statement and the listed actions it grants.
+pub(crate) struct Hit<'t> {
+    pub item: Located<&'t str>,
+    pub listed: Vec<&'t Listed>,
+    /// The highest severity of `listed` (`warning` when unreadable).
+    pub severity: Severity,
+}
+
+/// The listed actions an Allow statement of an identity policy grants on `"*"` (or with
+/// `NotResource`) without a condition, by name or by a partial pattern; `*` and whole-service
+/// patterns (`ec2:*`) are `wildcard-action`'s. `None` when the statement is not such a grant.
+pub(crate) fn on_every_resource<'s>(
+    stmt: &'s Statement,
+    doc: &PolicyDoc,
+    table: &'s [Listed],
+) -> Option<(&'s ListField, Vec<Hit<'s>>)> {
+    if !stmt.allows()
+        || stmt.has_condition()
+        || !matches!(doc.kind, PolicyKind::Identity | PolicyKind::Unknown)
+    {
+        return None;
+    }
+    let resources = stmt.resource.as_ref()?;
+    if !resources.negated && !resources.has_star() {
+        return None;
+    }
+    let actions = stmt.actions()?;
+    let hits = actions
+        .known()
+        .filter(|item| split_action(item.value).is_some_and(|(_, name)| name != "*"))
+        .filter_map(|item| {
+            let listed: Vec<&Listed> = table
+                .iter()
+                .filter(|e| wildcard_match(item.value, &e.action))
+                .collect();
+            let severity = listed
+                .iter()
+                .filter_map(|e| Severity::parse(&e.severity))
+                .max()
+                .unwrap_or(Severity::Warning);
+            (!listed.is_empty()).then_some(Hit {
+                item,
+                listed,
+                severity,
+            })
+        })
+        .collect();
+    Some((resources, hits))
+}
+
+/// `on "*"` or `with NotResource`, for messages.
+pub(crate) fn scope(resources: &ListField) -> &'static str {
+    if resources.negated {
+        "with `NotResource`"
+    } else {
+        "on `\"*\"`"
+    }
+}
+
+/// The related label's note on the resources.
+pub(crate) fn resources_note(resources: &ListField) -> &'static str {
+    if resources.negated {
+        "every resource but these"
+    } else {
+        "every resource"
+    }
+}
+
+/// Test helper: every entry names a catalog action, has a severity IAM findings use and an AWS
+/// page.
+#[cfg(test)]
+pub(crate) fn check_table(table: &[Listed]) {
+    let catalog = crate::catalog::Catalog::get();
+    assert!(table.len() >= 10);
+    for e in table {
+        assert!(catalog.action(&e.action).is_some(), "{}", e.action);
+        assert!(
+            matches!(
+                Severity::parse(&e.severity),
+                Some(Severity::Info | Severity::Warning | Severity::Error)
+            ),
+            "{}: {}",
+            e.action,
+            e.severity
+        );
+        assert!(
+            e.source.starts_with("https://docs.aws.amazon.com/"),
+            "{}: {}",
+            e.action,
+            e.source
+        );
+    }
+}

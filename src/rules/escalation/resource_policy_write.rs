@@ -1,0 +1,119 @@
+use std::sync::OnceLock;
+
+use crate::model::action::has_wildcard;
+use crate::rules::escalation::common::{self, Listed};
+use crate::rules::prelude::*;
+use crate::text::list_some;
+
+declare_rule! {
+    /// Flags grants to rewrite resource-based policies (bucket, key, function, queue...) on `"*"`.
+    ///
+    /// ## What it does
+    /// Reads the actions of `rules/resource-policy-write.toml`, each with its AWS API page:
+    /// `s3:PutBucketPolicy`, `s3:PutBucketAcl`, `kms:PutKeyPolicy`, `kms:CreateGrant`,
+    /// `lambda:AddPermission`, `sqs:SetQueueAttributes`, `sns:SetTopicAttributes`,
+    /// `secretsmanager:PutResourcePolicy`, `ecr:SetRepositoryPolicy`, ... An Allow statement of an
+    /// identity policy that grants one of them, by name or through a partial pattern
+    /// (`s3:PutBucket*`), on `Resource: "*"` (or with `NotResource`) and without a `Condition` is
+    /// reported, once per `Action` item. `*` and whole-service wildcards (`s3:*`) are left to
+    /// `wildcard-action`, resource policies and trust policies alone, and a role's trust policy
+    /// (`iam:UpdateAssumeRolePolicy`) to `privilege-escalation`.
+    ///
+    /// ## Why is this bad?
+    /// A resource policy decides who else may use a resource. With these actions on every resource
+    /// the principal can open any bucket, key, function, queue or secret of the account to
+    /// another account or to everyone, or grant itself what its identity policy withholds (a key
+    /// policy or bucket policy naming it). That is escalation and exfiltration in one step, and it
+    /// outlives the principal's own credentials.
+    ///
+    /// ## Example
+    /// ```json,fail
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:PutBucketPolicy"], "Resource": "*"}]}
+    /// ```
+    ///
+    /// Use instead: let the deployment write the policy of its own buckets only.
+    /// ```json,pass
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:PutBucketPolicy"], "Resource": "arn:aws:s3:::site-*"}]}
+    /// ```
+    ///
+    /// ## Known limitations
+    /// Any condition takes the statement out (`kms:CreateGrant` with `kms:GrantIsForAWSResource`,
+    /// but also conditions that narrow nothing), and a resource ARN naming every resource of a type
+    /// (`arn:aws:s3:::*`) is not reported.
+    ///
+    /// ## References
+    /// - [Identity-based policies and resource-based policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html)
+    /// - [PutBucketPolicy](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html)
+    /// - [PutKeyPolicy](https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html)
+    /// - [Lambda AddPermission](https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html)
+    pub ResourcePolicyWrite {
+        id: "resource-policy-write",
+        category: Escalation,
+        severity: Warning,
+        fix: None,
+    }
+}
+
+const RESOURCE_POLICY_WRITE_TOML: &str = include_str!("../../../rules/resource-policy-write.toml");
+
+fn writers() -> &'static [Listed] {
+    static ACTIONS: OnceLock<Vec<Listed>> = OnceLock::new();
+    ACTIONS.get_or_init(|| common::load(RESOURCE_POLICY_WRITE_TOML, "resource-policy-write.toml"))
+}
+
+impl Rule for ResourcePolicyWrite {
+    fn check_statement(
+        &self,
+        stmt: &Statement,
+        doc: &PolicyDoc,
+        _cx: &Ctx,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some((resources, hits)) = common::on_every_resource(stmt, doc, writers()) else {
+            return;
+        };
+        let scope = common::scope(resources);
+        for hit in hits {
+            let first = hit.listed[0];
+            let item = hit.item;
+            let message = if !has_wildcard(item.value) {
+                format!("`{}` {scope} rewrites {}", item.value, first.what)
+            } else if hit.listed.len() == 1 {
+                format!(
+                    "`{}` includes `{}`, which {scope} rewrites {}",
+                    item.value, first.action, first.what
+                )
+            } else {
+                let names: Vec<String> = hit.listed.iter().map(|e| e.action.clone()).collect();
+                format!(
+                    "`{}` includes {} that rewrite resource policies {scope} ({})",
+                    item.value,
+                    plural(hit.listed.len(), "action"),
+                    list_some(&names, 3)
+                )
+            };
+            let help = format!(
+                "grant it only on the resources this principal manages (their ARNs or a resource-tag condition); see {}",
+                first.source
+            );
+            out.push(
+                Self::finding(item.span, message)
+                    .severity(hit.severity)
+                    .help(help)
+                    .related(resources.span, common::resources_note(resources))
+                    .path(stmt.path.clone())
+                    .build(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_a_catalog_action_with_a_severity_and_an_aws_source() {
+        common::check_table(writers());
+    }
+}
