@@ -35,7 +35,7 @@ struct Annotation {
 /// The message, plus one line per related location in another file: an annotation sits in one
 /// file, so a finding inside a module would otherwise not say which call brought it there.
 fn with_elsewhere(r: &Resolver<'_>, f: &crate::finding::Finding) -> String {
-    let mut message = f.message.clone();
+    let mut message = f.message.to_string();
     for label in f.related.iter().filter(|l| l.span.file != f.span.file) {
         let at = r.region(label.span).start;
         message.push_str(&format!(
