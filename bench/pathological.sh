@@ -137,6 +137,43 @@ open(f"{d}/small.json", "w").write(policy(
     [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]))
 EOF
 
+# --- check bounds (issue 25) -------------------------------------------------------------------
+# A 5.5 MB NotAction list; six 97 KB Terraform folders of for_each resources; a partial run in a
+# repository holding a 1.5 GB .tf elsewhere (sparse: no disk used); 400,000 statements that each
+# draw findings.
+gen "$repo/rules" <<'EOF'
+import sys, json
+d = sys.argv[1]
+items, i, size = [], 0, 0
+while size < 5_500_000:
+    item = [f"s3:NoSuchAction{i}", f"s3:Get{i}*", f"*:Nope{i}", f"ec2:Describe*{i}"][i % 4]
+    items.append(item)
+    size += len(item) + 4
+    i += 1
+open(f"{d}/not_action_5mb.json", "w").write(json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "NotAction": items, "Resource": "*"}]}))
+open(f"{d}/findings_400k.json", "w").write(json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:*", "iam:PassRole"], "Resource": "*"} for _ in range(400_000)]}))
+EOF
+d=$(probe_dir tf_instances)
+gen "$d" <<'EOF'
+import sys, os
+keys = ", ".join(f'"k{i}"' for i in range(256))
+for f in range(6):
+    os.makedirs(f"{sys.argv[1]}/m{f}", exist_ok=True)
+    text, i = f"locals {{\n  keys = toset([{keys}])\n}}\n", 0
+    while len(text) < 97_000:
+        text += (f'resource "aws_iam_policy" "p{i}" {{\n  for_each = local.keys\n'
+                 f'  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Sid = "S{i}", '
+                 f'Effect = "Allow", Action = ["s3:*", "iam:PassRole", "ec2:Describe*"], Resource = "*" }}] }})\n}}\n')
+        i += 1
+    open(f"{sys.argv[1]}/m{f}/main.tf", "w").write(text)
+EOF
+partial=$top/partial_repo
+mkdir -p "$partial/.git" "$partial/mod" "$partial/elsewhere"
+printf 'resource "aws_iam_policy" "p" {\n  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }] })\n}\n' >"$partial/mod/main.tf"
+truncate -s 1500M "$partial/elsewhere/huge.tf"
+
 # name | what | path | stdin
 probes=(
   "exfil_passwd|file(\"../…/etc/passwd\")|exfil_passwd|"
@@ -160,6 +197,13 @@ probes=(
   "statements_400k|400,000 statements (36 MB)|rules/statements_400k.json|"
   "action_star|small file with \"Action\": \"*\"|rules/action_star.json|"
   "small|small file (reference)|rules/small.json|"
+)
+# check bounds (issue 25)
+probes+=(
+  "not_action_5mb|5.5 MB NotAction list (220,000 names and patterns)|rules/not_action_5mb.json|"
+  "tf_instances|six 97 KB folders of for_each resources over 256 keys|tf_instances|"
+  "partial_huge|check mod/main.tf beside a 1.5 GB .tf elsewhere|../partial_repo/mod/main.tf|"
+  "findings_400k|400,000 statements drawing findings (29 MB)|rules/findings_400k.json|"
 )
 
 echo "| probe | input | time (s) | peak RSS (MB) | exit | leak |"

@@ -185,7 +185,7 @@ pub fn write(report: &Report, path: &Path, roots: &[PathBuf]) -> Result<usize, B
                 path: relative_path(file, f, Some(root)),
                 rule: f.rule.id().to_string(),
                 fingerprint: fingerprint_in(file, f, Some(root)),
-                message: f.message.clone(),
+                message: f.message.to_string(),
             })
         })
         .collect();

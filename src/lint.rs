@@ -351,7 +351,7 @@ fn dedup_across_files(files: &mut [FileReport]) {
             .get(path)
             .map(|c| (c.clone(), span.start, span.end))
     };
-    type FindingKey = (Place, RuleId, String, bool);
+    type FindingKey = (Place, RuleId, std::sync::Arc<str>, bool);
     let mut seen: HashMap<FindingKey, (usize, usize)> = HashMap::new();
     let mut seen_errors: HashSet<(Place, String)> = HashSet::new();
     // (kept at, labels from another file)
@@ -451,9 +451,7 @@ fn dedup_across_files(files: &mut [FileReport]) {
             .get_mut(ji)
             .and_then(|f| f.related.last_mut())
         {
-            label
-                .note
-                .push_str(&format!(" (and {left_out} more from other callers)"));
+            label.note = format!("{} (and {left_out} more from other callers)", label.note).into();
         }
     }
     for (file, dropped) in files.iter_mut().zip(drop) {
@@ -786,10 +784,12 @@ fn push_via_labels(finding: &mut Finding, vias: &[&Via]) {
         if shown_groups == MAX_MERGED_LABELS {
             // A module called from many places: name the first few call sites only.
             if let Some(last) = finding.related.last_mut() {
-                last.note.push_str(&format!(
-                    " (and {} more call sites)",
+                last.note = format!(
+                    "{} (and {} more call sites)",
+                    last.note,
                     total - MAX_MERGED_LABELS
-                ));
+                )
+                .into();
             }
             break;
         }
@@ -809,7 +809,10 @@ fn push_via_labels(finding: &mut Finding, vias: &[&Via]) {
             }
             text
         };
-        let label = Label { span, note };
+        let label = Label {
+            span,
+            note: crate::finding::shared(&note),
+        };
         if !finding.related.contains(&label) {
             finding.related.push(label);
         }

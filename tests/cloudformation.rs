@@ -409,7 +409,7 @@ fn intrinsics_yaml() {
         .filter(|f| f.rule == RuleId::UnresolvedReference)
         .map(|f| {
             let p = report.sources.locate(f.span).start;
-            (p.line, p.column, f.message.clone())
+            (p.line, p.column, f.message.to_string())
         })
         .collect();
     // `!GetAtt Bucket.Arn` (line 43) names a resource of the template: not reported.
@@ -715,7 +715,7 @@ fn messages(report: &FileReport, rule: RuleId) -> Vec<(u32, u32, String)> {
         .filter(|f| f.rule == rule)
         .map(|f| {
             let p = report.sources.locate(f.span).start;
-            (p.line, p.column, f.message.clone())
+            (p.line, p.column, f.message.to_string())
         })
         .collect()
 }

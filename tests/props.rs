@@ -178,7 +178,7 @@ fn finding_keys(report: &FileReport) -> Vec<(RuleId, String)> {
     let mut keys: Vec<_> = report
         .findings
         .iter()
-        .map(|f| (f.rule, f.message.clone()))
+        .map(|f| (f.rule, f.message.to_string()))
         .collect();
     keys.sort();
     keys

@@ -378,7 +378,7 @@ fn locals_and_variable_defaults_are_resolved_unknowns_reported() {
     let messages: Vec<&str> = report
         .active()
         .filter(|f| f.rule == RuleId::UnresolvedReference)
-        .map(|f| f.message.as_str())
+        .map(|f| &*f.message)
         .collect();
     assert_eq!(
         messages,
@@ -470,7 +470,7 @@ fn suppressions_used_unused_missing_reason_and_unknown_id() {
         .find(|f| f.span.start != 0 && f.message.contains("allow-not-actions"))
         .unwrap();
     assert_eq!(
-        typo.message,
+        &*typo.message,
         "`allow-not-actions` is not a rule id (did you mean `allow-not-action`?)"
     );
 }
@@ -1108,7 +1108,7 @@ fn an_unknown_argument_stays_unknown_inside_the_module() {
             "  main.tf:6:1 in module `ci` called here",
         ]
     );
-    let messages: Vec<&str> = report.findings().map(|(_, f)| f.message.as_str()).collect();
+    let messages: Vec<&str> = report.findings().map(|(_, f)| &*f.message).collect();
     assert!(messages.contains(
         &"`var.data_bucket_arn` could not be evaluated: variable `data_bucket_arn` has no default value"
     ), "{messages:#?}");

@@ -20,7 +20,10 @@ pub mod reviewed;
 mod similar;
 mod store;
 
-pub use pattern::{has_wildcard, wildcard_match};
+pub use pattern::{has_wildcard, wildcard_match, PatternIndex};
+
+/// How many wildcard matches [`Catalog::count_unmatched`] may try for one list (about 0.2 s).
+pub const MAX_PATTERN_MATCHES: usize = 4_000_000;
 pub use retired::RetiredService;
 
 use store::{cmp_ci, store};
@@ -517,15 +520,74 @@ impl Catalog {
         match pattern.split_once(':') {
             Some((prefix, action)) if !action.contains(':') && !pattern::has_wildcard(prefix) => {
                 store().find(prefix).is_some_and(|e| {
-                    e.get()
-                        .service
-                        .actions
+                    // Names are sorted case-insensitively: those starting with the pattern's
+                    // literal head are one run (a list of 200,000 `ec2:Describe*N` patterns looks
+                    // at the `Describe` actions only, not all of `ec2`'s for each).
+                    let head = &action[..action.find(['*', '?']).unwrap_or(action.len())];
+                    let tail = &action[action.rfind(['*', '?']).map_or(action.len(), |i| i + 1)..];
+                    let actions = &e.get().service.actions;
+                    let start = actions
+                        .partition_point(|a| cmp_ci(a.name, head) == std::cmp::Ordering::Less);
+                    actions[start..]
                         .iter()
+                        .take_while(|a| {
+                            a.name
+                                .get(..head.len())
+                                .is_some_and(|h| h.eq_ignore_ascii_case(head))
+                        })
+                        .filter(|a| {
+                            a.name.len() >= tail.len()
+                                && a.name.as_bytes()[a.name.len() - tail.len()..]
+                                    .eq_ignore_ascii_case(tail.as_bytes())
+                        })
                         .any(|a| wildcard_match(action, a.name))
                 })
             }
             _ => !self.expand(pattern).is_empty(),
         }
+    }
+
+    /// How many actions of the catalog none of `patterns` matches: what a `NotAction` list leaves
+    /// granted. Names are looked up in a set and wildcard patterns through a [`PatternIndex`], so
+    /// the cost does not grow with the list times the catalog; `None` when the patterns the index
+    /// cannot tell apart (same head and tail, `*x1*`, `*x2*`, ...) would take more than
+    /// [`MAX_PATTERN_MATCHES`] matches: a bound on one statement's cost, not a verdict.
+    pub fn count_unmatched<'p>(
+        &self,
+        patterns: impl IntoIterator<Item = &'p str>,
+    ) -> Option<usize> {
+        let mut names: foldhash::HashSet<String> = foldhash::HashSet::default();
+        let mut wild: foldhash::HashSet<String> = foldhash::HashSet::default();
+        for p in patterns {
+            let lower = p.to_ascii_lowercase();
+            if pattern::has_wildcard(&lower) {
+                wild.insert(lower);
+            } else {
+                names.insert(lower);
+            }
+        }
+        let wild: Vec<String> = wild.into_iter().collect();
+        let index = PatternIndex::new(wild.iter().map(String::as_str).enumerate());
+        let mut budget = MAX_PATTERN_MATCHES;
+        let mut unmatched = 0;
+        for action in self.expand("*") {
+            let name = action.full_name().to_ascii_lowercase();
+            if names.contains(&name) {
+                continue;
+            }
+            let mut matched = false;
+            for i in index.candidates(&name) {
+                budget = budget.checked_sub(1)?;
+                if wildcard_match(&wild[i], &name) {
+                    matched = true;
+                    break;
+                }
+            }
+            if !matched {
+                unmatched += 1;
+            }
+        }
+        Some(unmatched)
     }
 
     /// Every action matching an IAM pattern (`*`, `?`, case-insensitive): `*`, `ecr:*`, `s3:Get*`,

@@ -335,7 +335,7 @@ fn rows(
                     .and_then(|&(facts, _)| location(report, model, facts, f.span))
                     .unwrap_or_default();
                 EscalationRow {
-                    message: f.message,
+                    message: f.message.to_string(),
                     location,
                     policies,
                 }

@@ -486,7 +486,7 @@ fn escalations(
                 line,
                 column,
                 in_head: true,
-                message: finding.message.clone(),
+                message: finding.message.to_string(),
                 actions: Vec::new(),
                 access_levels: BTreeMap::new(),
                 judged: finding.confidence == crate::finding::Confidence::High,

@@ -84,7 +84,11 @@ pub fn withhold_shared(findings: &mut [Finding], model: &crate::model::FileModel
             .count()
     };
     let mut producers: std::collections::HashMap<
-        (crate::rules::RuleId, crate::source::Span, String),
+        (
+            crate::rules::RuleId,
+            crate::source::Span,
+            std::sync::Arc<str>,
+        ),
         usize,
     > = std::collections::HashMap::new();
     for f in findings.iter() {

@@ -59,7 +59,7 @@ fn elsewhere(r: &Resolver<'_>, f: &crate::finding::Finding) -> Vec<(String, Stri
         .map(|label| {
             let at = r.region(label.span).start;
             (
-                label.note.clone(),
+                label.note.to_string(),
                 r.path(label.span.file).to_string(),
                 at.line,
             )
@@ -95,7 +95,7 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
             file: r.path(f.span.file).to_string(),
             region: Some(r.region(f.span)),
             title: f.rule.id().to_string(),
-            message: f.message.clone(),
+            message: f.message.to_string(),
             elsewhere: elsewhere(&r, f),
         });
         for a in errors.collect::<Vec<_>>().into_iter().chain(findings) {

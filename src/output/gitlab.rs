@@ -87,7 +87,7 @@ pub(super) fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
         for f in file.active() {
             let region = r.region(f.span);
             out.push(&Issue {
-                description: f.message.clone(),
+                description: f.message.to_string(),
                 check_name: f.rule.id(),
                 fingerprint: unique(fingerprint_in(file, f, None)),
                 severity: match f.severity {

@@ -75,7 +75,7 @@ fn render_hidden_infos(report: &Report, paint: Paint, w: &mut dyn Write) -> io::
             .filter(|f| f.rule == RuleId::UnresolvedReference && f.severity == Severity::Info)
         {
             total += 1;
-            match causes.iter_mut().find(|(m, ..)| *m == f.message.as_str()) {
+            match causes.iter_mut().find(|(m, ..)| *m == &*f.message) {
                 Some(c) => c.1 += 1,
                 None => {
                     let at = r.position(f.span.file, f.span.start);
@@ -85,7 +85,7 @@ fn render_hidden_infos(report: &Report, paint: Paint, w: &mut dyn Write) -> io::
                         at.line,
                         at.column
                     );
-                    causes.push((f.message.as_str(), 1, place));
+                    causes.push((&*f.message, 1, place));
                 }
             }
         }

@@ -164,7 +164,7 @@ fn result(r: &Resolver, f: &Finding, seen: &mut HashMap<String, usize>) -> Value
             json!({
                 "id": i,
                 "physicalLocation": physical_location(r, label.span),
-                "message": { "text": label.note },
+                "message": { "text": &*label.note },
             })
         })
         .collect();
@@ -176,7 +176,7 @@ fn result(r: &Resolver, f: &Finding, seen: &mut HashMap<String, usize>) -> Value
         out.insert("ruleIndex".into(), json!(index));
     }
     out.insert("level".into(), json!(level(f.severity)));
-    out.insert("message".into(), json!({ "text": f.message }));
+    out.insert("message".into(), json!({ "text": &*f.message }));
     out.insert("locations".into(), json!([location]));
     if !related.is_empty() {
         out.insert("relatedLocations".into(), Value::Array(related));
@@ -266,7 +266,7 @@ fn fingerprint(r: &Resolver, f: &Finding, seen: &mut HashMap<String, usize>) -> 
         f.rule.id(),
         r.path(f.span.file),
         f.logical_path.as_deref().unwrap_or(""),
-        f.message.as_str(),
+        &*f.message,
     ]
     .join("\u{0}");
     let hash = format!(

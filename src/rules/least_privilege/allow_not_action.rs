@@ -1,4 +1,3 @@
-use crate::model::action::wildcard_match;
 use crate::rules::prelude::*;
 
 declare_rule! {
@@ -6,7 +5,9 @@ declare_rule! {
     ///
     /// ## What it does
     /// Reports every Allow statement with `NotAction`, and counts how many actions of the embedded
-    /// Service Authorization Reference it grants. It is an error when the resource is `"*"`. Deny
+    /// Service Authorization Reference it grants (a list too long to count within a fixed amount of
+    /// work, megabytes of patterns, is reported without the count). It is an error when the
+    /// resource is `"*"`. Deny
     /// statements with `NotAction` (the usual "deny everything except" guard rail) are left alone.
     ///
     /// ## Why is this bad?
@@ -48,23 +49,17 @@ impl Rule for AllowNotAction {
         let Some(not_action) = stmt.action.as_ref().filter(|a| a.negated) else {
             return;
         };
-        let excluded: Vec<&str> = not_action.known().map(|a| a.value).collect();
         let granted = cx
             .catalog
-            .expand("*")
-            .iter()
-            .filter(|a| {
-                let name = a.full_name();
-                !excluded.iter().any(|p| wildcard_match(p, &name))
-            })
-            .count();
+            .count_unmatched(not_action.known().map(|a| a.value));
+        let counted = match granted {
+            Some(n) => format!(" ({} today)", plural(n, "action")),
+            None => " (too many patterns to count)".to_string(),
+        };
         let on_star = stmt.resources().is_some_and(|r| r.has_star());
         let mut finding = Self::finding(
             not_action.key,
-            format!(
-                "`NotAction` in an Allow grants every action except the ones listed ({} today)",
-                plural(granted, "action")
-            ),
+            format!("`NotAction` in an Allow grants every action except the ones listed{counted}"),
         )
         .help("list the actions to allow in `Action` instead")
         .unsure_if(not_action.has_unknown())

@@ -1,5 +1,6 @@
 use foldhash::{HashMap, HashMapExt};
 
+use crate::catalog::PatternIndex;
 use crate::model::action::{has_wildcard, wildcard_match};
 use crate::rules::prelude::*;
 
@@ -43,11 +44,6 @@ declare_rule! {
     }
 }
 
-/// The text before the first wildcard.
-fn literal_head(lower: &str) -> &str {
-    &lower[..lower.find(['*', '?']).unwrap_or(lower.len())]
-}
-
 /// True when every action `inner` matches is matched by `outer` (both IAM patterns).
 fn covers(outer: &str, inner: &str) -> bool {
     if outer.eq_ignore_ascii_case(inner) {
@@ -83,22 +79,25 @@ impl Rule for RedundantAction {
             .map(|item| item.value.as_str().map(str::to_ascii_lowercase))
             .collect();
         let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(items.len());
-        // Wildcards by their literal head (the text before the first `*` or `?`): only a
-        // wildcard whose head starts the covered text can cover it, so each item looks up its own
-        // prefixes, one per distinct head length, instead of comparing with every wildcard.
-        let mut wildcards: HashMap<&str, Vec<usize>> = HashMap::new();
         for (j, text) in lower.iter().enumerate() {
-            let Some(text) = text else {
-                continue;
-            };
-            first_of.entry(text).or_insert(j);
-            if has_wildcard(text) {
-                wildcards.entry(literal_head(text)).or_default().push(j);
+            if let Some(text) = text {
+                first_of.entry(text).or_insert(j);
             }
         }
-        let mut head_lengths: Vec<usize> = wildcards.keys().map(|h| h.len()).collect();
-        head_lengths.sort_unstable();
-        head_lengths.dedup();
+        // Wildcards by their literal head and tail: only a wildcard whose head starts and whose
+        // tail ends the covered text can cover it, so each item looks up its own prefixes and
+        // suffixes instead of comparing with every wildcard. The first of equal ones stands for
+        // them all (a later one is reported as listed twice).
+        let wildcards = PatternIndex::new(
+            lower
+                .iter()
+                .enumerate()
+                .filter_map(|(j, t)| Some((j, t.as_deref()?)))
+                .filter(|(j, t)| has_wildcard(t) && first_of.get(t) == Some(j)),
+        );
+        // Wildcards the index cannot tell apart (`*x1*`, `*x2*`, ...) are still compared pairwise:
+        // past this many comparisons the rest of the list is left alone.
+        let mut budget = crate::catalog::MAX_PATTERN_MATCHES;
         for (i, item) in items.iter().enumerate() {
             let (Some(inner), Some(inner_lower)) = (item.value.as_str(), &lower[i]) else {
                 continue;
@@ -107,13 +106,15 @@ impl Rule for RedundantAction {
                 .get(inner_lower.as_str())
                 .copied()
                 .filter(|j| *j < i);
-            let wider = head_lengths
-                .iter()
-                .take_while(|&&n| n <= inner_lower.len())
-                .filter_map(|&n| inner_lower.get(..n))
-                .filter_map(|head| wildcards.get(head))
-                .flatten()
-                .copied()
+            if budget == 0 {
+                break;
+            }
+            let wider = wildcards
+                .candidates(inner_lower)
+                .take_while(|_| {
+                    budget = budget.saturating_sub(1);
+                    budget > 0
+                })
                 .filter(|j| {
                     let Some(outer) = items[*j].value.as_str() else {
                         return false;

@@ -33,6 +33,9 @@ declare_rule! {
     }
 }
 
+/// How many patterns with a wildcard in the service part one statement has checked.
+const MAX_ACROSS_SERVICES: usize = 1_000;
+
 impl Rule for WildcardMatchesNothing {
     fn check_statement(
         &self,
@@ -42,6 +45,9 @@ impl Rule for WildcardMatchesNothing {
         out: &mut Vec<Finding>,
     ) {
         let Some(actions) = &stmt.action else { return };
+        // A pattern with a wildcard in its service part is matched against every service: past
+        // this many in one statement (megabytes of `*:NameN`), the rest are not checked.
+        let mut across_services = MAX_ACROSS_SERVICES;
         for action in actions.known() {
             if !has_wildcard(action.value) {
                 continue;
@@ -51,6 +57,12 @@ impl Rule for WildcardMatchesNothing {
             };
             if !has_wildcard(service) && cx.catalog.service(service).is_none() {
                 continue;
+            }
+            if has_wildcard(service) {
+                let Some(left) = across_services.checked_sub(1) else {
+                    continue;
+                };
+                across_services = left;
             }
             if !cx.catalog.matches_any(action.value) {
                 out.push(

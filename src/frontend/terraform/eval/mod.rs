@@ -60,6 +60,8 @@ pub const MAX_BYTES: u64 = 64 << 20;
 pub struct Budget {
     steps: Cell<u64>,
     bytes: Cell<u64>,
+    /// `count`/`for_each` instances linted ([`super::super::instances::MAX_RUN_INSTANCES`]).
+    instances: Cell<u64>,
 }
 
 /// The most elements a list or map built by evaluation may hold (`range`, `for`, `flatten`,
@@ -351,6 +353,17 @@ impl<'m> Eval<'m> {
             Some(s) => s.trim().to_string(),
             None => expr.to_string().trim().to_string(),
         }
+    }
+
+    /// Counts `n` block instances; false (nothing counted) when they would take the run past
+    /// [`super::instances::MAX_RUN_INSTANCES`].
+    pub fn spend_instances(&self, n: usize) -> bool {
+        let total = self.budget.instances.get().saturating_add(n as u64);
+        if total > super::instances::MAX_RUN_INSTANCES {
+            return false;
+        }
+        self.budget.instances.set(total);
+        true
     }
 
     /// Counts `n` steps; false once the run's budget is spent.
