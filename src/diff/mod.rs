@@ -655,10 +655,11 @@ fn base_var_files(
                 )
             })?;
         let copy = base.join(".iamlint-diff-vars").join(rel);
-        let written = copy
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&copy, bytes));
+        let written = git::signals::guard(|| {
+            copy.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&copy, bytes))
+        });
         written.map_err(|e| format!("cannot copy variables file `{}`: {e}", path.display()))?;
         out.push(VarSetting::File(copy));
     }
