@@ -20,7 +20,7 @@ pub mod reviewed;
 mod similar;
 mod store;
 
-pub use pattern::{has_wildcard, wildcard_match};
+pub use pattern::{has_wildcard, wildcard_match, wildcard_match_within};
 pub use retired::RetiredService;
 
 use store::{cmp_ci, store};
