@@ -767,3 +767,34 @@ fn sigterm_removes_the_temporary_folder() {
     );
     assert_eq!(left_behind(tmp.path()), Vec::<String>::new());
 }
+
+#[test]
+fn contrived_wildcards_past_the_work_bound_are_a_change_that_cannot_be_judged() {
+    // `x*aaa…ab` against `xaaa…ac*`: matching one pair costs length × length steps.
+    let policy = |resource: &str| {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "{resource}"}}]}}"#
+        )
+    };
+    let a = "a".repeat(30_000);
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[("p.json", &policy(&format!("arn:aws:s3:::x*{a}b")))],
+    );
+    write(
+        dir.path(),
+        &[("p.json", &policy(&format!("arn:aws:s3:::x{a}c*")))],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let widened = changes(&json, "resource-widened");
+    assert!(
+        widened.iter().any(|c| c["judged"] == false
+            && c["message"]
+                .as_str()
+                .unwrap()
+                .contains("not compared past iamlint's bound")),
+        "{json:#}"
+    );
+}
