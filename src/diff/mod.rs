@@ -343,8 +343,9 @@ fn attachments(base: &Side, head: &Side, out: &mut Vec<Change>) {
         (&before, &after, true, head),
         (&after, &before, false, base),
     ] {
+        let from: HashSet<&(String, String, String)> = from.iter().map(|b| &b.key).collect();
         for a in to.iter() {
-            if from.iter().any(|b| b.key == a.key) {
+            if from.contains(&a.key) {
                 continue;
             }
             let arn = &a.attachment.policy_arn;
@@ -462,6 +463,17 @@ fn escalations(
         .iter()
         .flat_map(|f| f.escalations.iter().map(move |e| key(base, f, &e.message)))
         .collect();
+    // The address of each head policy by its file and document path.
+    let addresses: HashMap<(*const side::SideFile, &str), &str> = head_policies
+        .iter()
+        .rev()
+        .map(|p| {
+            (
+                (p.file as *const side::SideFile, p.doc.path.as_str()),
+                p.address.as_str(),
+            )
+        })
+        .collect();
     for file in &head.files {
         for finding in &file.escalations {
             if finding.suppressed || before.contains(&key(head, file, &finding.message)) {
@@ -472,10 +484,9 @@ fn escalations(
                 .as_deref()
                 .map(|p| p.split("/Statement[").next().unwrap_or(p))
                 .unwrap_or("");
-            let policy = head_policies
-                .iter()
-                .find(|p| std::ptr::eq(p.file, file) && p.doc.path == doc_path)
-                .map(|p| p.address.clone())
+            let policy = addresses
+                .get(&(file as *const side::SideFile, doc_path))
+                .map(|a| a.to_string())
                 .unwrap_or_else(|| file.rel.clone());
             let (path, line, column) = head.locate(file, finding.span);
             out.push(Change {

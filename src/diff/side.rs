@@ -155,6 +155,8 @@ impl Side {
     /// Every attachment that grants (permissions boundaries limit, they are left out).
     pub fn attachments(&self) -> Vec<Attached<'_>> {
         let mut out: Vec<Attached<'_>> = Vec::new();
+        let mut seen: std::collections::HashSet<(String, String, String)> =
+            std::collections::HashSet::new();
         for file in &self.files {
             let key = self.key_of(file);
             for attachment in &file.model.attachments {
@@ -168,7 +170,7 @@ impl Side {
                     .or_else(|| attachment.origin.address.clone())
                     .unwrap_or_default();
                 let k = (key.clone(), to, attachment.policy_arn.value.text());
-                if out.iter().any(|a| a.key == k) {
+                if !seen.insert(k.clone()) {
                     continue;
                 }
                 out.push(Attached {
