@@ -239,14 +239,15 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
         .collect();
     let head_addresses: HashSet<&str> = head_policies.iter().map(|p| p.address.as_str()).collect();
     let mut changes: Vec<Change> = Vec::new();
+    let (base_at, head_at) = (base.locator(), head.locator());
     let locate = |raw: Raw,
                   policy: &str,
                   file_b: Option<&side::SideFile>,
                   file_h: Option<&side::SideFile>| {
         let (side, file) = if raw.head {
-            (head, file_h)
+            (&head_at, file_h)
         } else {
-            (base, file_b)
+            (&base_at, file_b)
         };
         let (path, line, column) = match file {
             Some(f) => side.locate(f, raw.span),
@@ -295,8 +296,8 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             changes.push(locate(raw, &b.address, Some(b.file), None));
         }
     }
-    attachments(base, head, &mut changes);
-    escalations(base, head, &head_policies, &mut changes);
+    attachments(base, head, (&base_at, &head_at), &mut changes);
+    escalations(base, head, &head_at, &head_policies, &mut changes);
     changes.sort_by(|a, b| {
         (
             a.direction,
@@ -336,12 +337,17 @@ fn what(doc: &crate::model::PolicyDoc) -> &'static str {
 }
 
 /// Managed (or other existing) policies attached or detached.
-fn attachments(base: &Side, head: &Side, out: &mut Vec<Change>) {
+fn attachments(
+    base: &Side,
+    head: &Side,
+    (base_at, head_at): (&side::Locator<'_>, &side::Locator<'_>),
+    out: &mut Vec<Change>,
+) {
     let (before, after) = (base.attachments(), head.attachments());
     let catalog = Catalog::get();
     for (from, to, head_side, side) in [
-        (&before, &after, true, head),
-        (&after, &before, false, base),
+        (&before, &after, true, head_at),
+        (&after, &before, false, base_at),
     ] {
         let from: HashSet<&(String, String, String)> = from.iter().map(|b| &b.key).collect();
         for a in to.iter() {
@@ -443,6 +449,7 @@ fn attachments(base: &Side, head: &Side, out: &mut Vec<Change>) {
 fn escalations(
     base: &Side,
     head: &Side,
+    head_at: &side::Locator<'_>,
     head_policies: &[side::Policy<'_>],
     out: &mut Vec<Change>,
 ) {
@@ -488,7 +495,7 @@ fn escalations(
                 .get(&(file as *const side::SideFile, doc_path))
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| file.rel.clone());
-            let (path, line, column) = head.locate(file, finding.span);
+            let (path, line, column) = head_at.locate(file, finding.span);
             out.push(Change {
                 direction: Direction::Widening,
                 kind: Kind::EscalationAdded,
