@@ -326,6 +326,10 @@ fn is_broad(resource: &str) -> bool {
 /// work grows with the size of the two sides, not their product, except for contrived wildcards.
 pub const MAX_WORK: u64 = 200_000_000;
 
+/// Resource changes of one policy pair listed one by one per direction; the rest are one change
+/// (a policy whose every resource changed would otherwise give one change per resource).
+pub const MAX_LISTED: usize = 1_000;
+
 /// The Allow statements of one side, indexed for the resource comparison: grouped by the actions
 /// they allow, and their resources by text (compared ignoring ASCII case, as matching does), by
 /// the literal text before a wildcard, and `*`.
@@ -669,6 +673,15 @@ fn resource_changes(
     let from_unknown = from.any_unknown;
     let mut covering: HashMap<String, Vec<usize>> = HashMap::new();
     let mut was_of: HashMap<Vec<usize>, Vec<String>> = HashMap::new();
+    let mut listed = 0usize;
+    // Past MAX_LISTED: how many more, the first few, their actions, where the first is.
+    let mut rest: (
+        usize,
+        Vec<String>,
+        HashMap<Act, ActionRef>,
+        Option<Span>,
+        bool,
+    ) = (0, Vec::new(), HashMap::new(), None, false);
     for ((_, acts), rs) in to.allows.iter().zip(&to_index.resources) {
         let still: Vec<&ActionRef> = acts
             .iter()
@@ -695,6 +708,17 @@ fn resource_changes(
             if widened.is_empty() {
                 continue;
             }
+            if listed >= MAX_LISTED {
+                rest.0 += 1;
+                if rest.1.len() < 3 {
+                    rest.1.push(resource.clone());
+                }
+                rest.2.extend(widened.iter().map(|a| (key(a), *a)));
+                rest.3.get_or_insert(*span);
+                rest.4 |= !known || from_unknown;
+                continue;
+            }
+            listed += 1;
             let keys: HashSet<Act> = widened.iter().map(key).collect();
             let allowing = from.allowing(&keys, work)?;
             let was = match was_of.get(&allowing) {
@@ -741,6 +765,37 @@ fn resource_changes(
             }
             out.push(raw);
         }
+    }
+    let (more, first, actions, span, unjudged) = rest;
+    if let Some(span) = span {
+        let (direction, kind, verb) = if head_side {
+            (Direction::Widening, Kind::ResourceWidened, "now allowed")
+        } else {
+            (
+                Direction::Narrowing,
+                Kind::ResourceNarrowed,
+                "no longer allowed",
+            )
+        };
+        let mut actions: Vec<ActionRef> = actions.into_values().collect();
+        actions.sort_by_key(key);
+        let mut raw = Raw::new(
+            direction,
+            kind,
+            head_side,
+            span,
+            format!(
+                "and {} more resources with actions {verb} on them, past {} listed one by one (among them {})",
+                crate::text::thousands(more),
+                crate::text::thousands(MAX_LISTED),
+                list_some(&first, 3)
+            ),
+        )
+        .with_actions(&actions);
+        if unjudged {
+            raw = raw.unjudged();
+        }
+        out.push(raw);
     }
     Some(())
 }
