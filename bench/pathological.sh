@@ -231,3 +231,106 @@ for p in "${probes[@]}"; do
   rss_mb=$(( ${rss_kb:-0} / 1024 ))
   echo "| $name | $what | $secs | $rss_mb | $code | $leak |"
 done
+
+# Issue #25: `iamlint diff --base HEAD` probes, each a repository whose HEAD is the base and whose
+# working tree is the change. Same limits; one more table, without the leak column.
+diff_repo() { # name: a fresh repository, its path printed
+  local d=$work/diff/$1
+  mkdir -p "$d"
+  git -C "$d" init -q
+  echo "$d"
+}
+git_as_bench() { git -c user.name=bench -c user.email=bench@example.com "$@"; }
+# A 284 KB tree naming one policy 100,000 times (5 levels of 10), written with git plumbing.
+d=$(diff_repo diff_tree_bomb)
+(
+  cd "$d"
+  entry=$(printf '{"Version": "2012-10-17", "Statement": []}' | git hash-object -w --stdin)
+  kind=blob
+  for _ in 1 2 3 4 5; do
+    entry=$(for i in 0 1 2 3 4 5 6 7 8 9; do
+      if [[ $kind == blob ]]; then printf '100644 blob %s\tp%s.json\n' "$entry" "$i"
+      else printf '040000 tree %s\td%s\n' "$entry" "$i"; fi
+    done | git mktree)
+    kind=tree
+  done
+  git update-ref HEAD "$(git_as_bench commit-tree "$entry" -m bomb)"
+)
+# One 60 MiB blob named 40 times (a commit of some 600 KB).
+d=$(diff_repo diff_big_blob)
+(
+  cd "$d"
+  blob=$(head -c $((60 << 20)) /dev/zero | tr '\0' ' ' | git hash-object -w --stdin)
+  tree=$(for i in $(seq 1 40); do printf '100644 blob %s\tbig%s.json\n' "$blob" "$i"; done | git mktree)
+  git update-ref HEAD "$(git_as_bench commit-tree "$tree" -m big)"
+)
+# Policy pairs: the generator's "base" output committed, its "head" output written over it.
+diff_pair() { # name, python generator (argv: path, side)
+  local d; d=$(diff_repo "$1")
+  gen "$d/p.json" base <<<"$2"
+  git -C "$d" add -A
+  git_as_bench -C "$d" commit -qm base
+  gen "$d/p.json" head <<<"$2"
+}
+diff_pair diff_star_pair_12k '
+import sys, json
+side = sys.argv[2]
+st = [{"Effect": "Allow", "Action": "*", "Resource": f"arn:aws:s3:::{side}-{i}/*"} for i in range(200)]
+open(sys.argv[1], "w").write(json.dumps({"Version": "2012-10-17", "Statement": st}))
+'
+diff_pair diff_statements_10k '
+import sys, json
+side = sys.argv[2]
+st = [{"Sid": f"S{i}", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{side}-{i}/*"} for i in range(10_000)]
+open(sys.argv[1], "w").write(json.dumps({"Version": "2012-10-17", "Statement": st}))
+'
+diff_pair diff_statements_400k '
+import sys, json
+side = sys.argv[2]
+st = [{"Sid": f"S{i}", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{side}-{i}/*"} for i in range(400_000)]
+open(sys.argv[1], "w").write(json.dumps({"Version": "2012-10-17", "Statement": st}))
+'
+# Wildcards that backtrack: `x*aaa…ab` (base) against `xaaa…ac*` (head), four per side.
+diff_pair diff_long_wildcards '
+import sys, json
+side = sys.argv[2]
+a = "a" * 30_000
+res = [f"arn:aws:s3:::{i}x*{a}b" if side == "base" else f"arn:aws:s3:::{i}x{a}c*" for i in range(4)]
+st = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": res}]
+open(sys.argv[1], "w").write(json.dumps({"Version": "2012-10-17", "Statement": st}))
+'
+
+# name | what | repository
+diff_probes=(
+  "diff_tree_bomb|284 KB tree naming one policy 100,000 times|diff_tree_bomb"
+  "diff_big_blob|one 60 MiB blob named 40 times|diff_big_blob"
+  "diff_star_pair_12k|200 \`\"Action\": \"*\"\` statements per side, other resources (12 KB)|diff_star_pair_12k"
+  "diff_statements_10k|10,000 statements per side, other resources|diff_statements_10k"
+  "diff_statements_400k|400,000 statements per side, other resources (36 MB)|diff_statements_400k"
+  "diff_long_wildcards|four 30,000-character backtracking wildcards per side|diff_long_wildcards"
+)
+# The base tree goes where diff puts it by default (memory-backed /dev/shm), in a folder of our
+# own: what a run leaves there (a killed run, or one without signal handling) is measured ("left
+# behind") and removed. The timeout sends SIGTERM first, then SIGKILL 5 s later.
+shm=$(mktemp -d /dev/shm/iamlint-bench.XXXXXX 2>/dev/null || mktemp -d)
+trap 'rm -rf "$work" "$shm"' EXIT
+echo
+echo "| probe | input | time (s) | peak RSS (MB) | exit | left behind (MB) |"
+echo "|---|---|---:|---:|---:|---:|"
+for p in "${diff_probes[@]}"; do
+  IFS='|' read -r name what dir <<<"$p"
+  if [[ -n "$ONLY" && ! " $ONLY " =~ " $name " ]]; then continue; fi
+  stats=$work/stats.$name
+  set +e
+  (cd "$work/diff/$dir" && (ulimit -v "$MEM_KB"; TMPDIR=$shm /usr/bin/time -f "%e %M" -o "$stats" \
+    timeout -k 5 -s TERM "$TIMEOUT" "$IAMLINT" diff --base HEAD --format json </dev/null) >/dev/null 2>&1)
+  set -e
+  left=$(( $(du -sk "$shm" | cut -f1) / 1024 ))
+  rm -rf "${shm:?}"/*
+  read -r secs rss_kb < <(grep -E '^[0-9.]+ [0-9]+$' "$stats" | tail -1 || echo "? 0")
+  code=$(grep -oE 'non-zero status [0-9]+' "$stats" | grep -oE '[0-9]+$' || echo 0)
+  if [[ "$code" == 124 || "$code" == 137 ]]; then code="killed at ${TIMEOUT} s"; fi
+  if grep -q "Command terminated by signal" "$stats"; then code="killed"; fi
+  rss_mb=$(( ${rss_kb:-0} / 1024 ))
+  echo "| $name | $what | $secs | $rss_mb | $code | $left |"
+done

@@ -775,3 +775,70 @@ fn sigterm_removes_the_temporary_folder() {
     );
     assert_eq!(left_behind(tmp.path()), Vec::<String>::new());
 }
+
+#[test]
+fn contrived_wildcards_past_the_work_bound_are_a_change_that_cannot_be_judged() {
+    // `x*aaa…ab` against `xaaa…ac*`: matching one pair costs length × length steps.
+    let policy = |resource: &str| {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "{resource}"}}]}}"#
+        )
+    };
+    let a = "a".repeat(30_000);
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[("p.json", &policy(&format!("arn:aws:s3:::x*{a}b")))],
+    );
+    write(
+        dir.path(),
+        &[("p.json", &policy(&format!("arn:aws:s3:::x{a}c*")))],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let widened = changes(&json, "resource-widened");
+    assert!(
+        widened.iter().any(|c| c["judged"] == false
+            && c["message"]
+                .as_str()
+                .unwrap()
+                .contains("not compared past iamlint's bound")),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn past_a_thousand_resource_changes_the_rest_are_one_change() {
+    let policy = |side: &str| {
+        let statements: Vec<String> = (0..1005)
+            .map(|i| {
+                format!(
+                    r#"{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{side}-{i}/*"}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
+            statements.join(",")
+        )
+    };
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("p.json", &policy("base"))]);
+    write(dir.path(), &[("p.json", &policy("head"))]);
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1);
+    let widened = changes(&json, "resource-widened");
+    assert_eq!(widened.len(), 1001);
+    let rest: Vec<_> = widened
+        .iter()
+        .filter(|c| {
+            c["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("and 5 more resources")
+        })
+        .collect();
+    assert_eq!(rest.len(), 1, "{:#}", widened[0]);
+    assert_eq!(actions(rest[0]), ["s3:GetObject"]);
+    assert_eq!(changes(&json, "resource-narrowed").len(), 1001);
+}

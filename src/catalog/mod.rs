@@ -20,7 +20,7 @@ pub mod reviewed;
 mod similar;
 mod store;
 
-pub use pattern::{has_wildcard, wildcard_match, PatternIndex};
+pub use pattern::{has_wildcard, wildcard_match, wildcard_match_within, PatternIndex};
 
 /// How many wildcard matches [`Catalog::count_unmatched`] may try for one list (about 0.2 s).
 pub const MAX_PATTERN_MATCHES: usize = 4_000_000;

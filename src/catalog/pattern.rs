@@ -2,15 +2,24 @@
 //! Both compare ASCII case-insensitively, as IAM does for action names and condition keys.
 
 /// IAM wildcard match: `*` matches any run (including empty), `?` exactly one character, everything
-/// else matches itself ignoring ASCII case. Linear-time greedy matching with backtracking to the last
-/// `*` (the classic algorithm); works on bytes, so `?` matches one byte (names are ASCII).
+/// else matches itself ignoring ASCII case. Greedy matching with backtracking to the last `*` (the
+/// classic algorithm): linear on the patterns policies hold, up to length × length on contrived
+/// ones (`*aaa…ab` against `aaa…a`), hence [`wildcard_match_within`]; works on bytes, so `?` matches
+/// one byte (names are ASCII).
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let mut steps = u64::MAX;
+    wildcard_match_within(pattern, text, &mut steps).unwrap_or(false)
+}
+
+/// [`wildcard_match`] within a budget of steps, spent from `steps`: `None` when it runs out.
+pub fn wildcard_match_within(pattern: &str, text: &str, steps: &mut u64) -> Option<bool> {
     let p = pattern.as_bytes();
     let t = text.as_bytes();
     let (mut pi, mut ti) = (0usize, 0usize);
     // Position of the last `*` seen in the pattern, and the text position it is currently covering up to.
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
+        *steps = steps.checked_sub(1)?;
         match p.get(pi) {
             Some(b'*') => {
                 star = Some((pi, ti));
@@ -27,11 +36,11 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
                     ti = st + 1;
                     star = Some((sp, st + 1));
                 }
-                None => return false,
+                None => return Some(false),
             },
         }
     }
-    p[pi..].iter().all(|&c| c == b'*')
+    Some(p[pi..].iter().all(|&c| c == b'*'))
 }
 
 /// IAM wildcard patterns indexed by their literal head (the text before the first `*` or `?`) and

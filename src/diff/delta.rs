@@ -1,7 +1,11 @@
 //! The semantic delta between two versions of a policy: what each allows, expanded through the
 //! catalog, compared action by action, resource by resource, principal by principal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+// A fast hasher: the comparison hashes every action of both sides a few times.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::catalog::{wildcard_match, AccessLevels, ActionRef, Catalog};
 use crate::model::{PolicyDoc, Statement};
@@ -171,8 +175,9 @@ pub struct Grants<'a> {
     pub doc: &'a PolicyDoc,
     /// Allowed actions (an action in any Allow statement), less those a blanket Deny removes.
     pub allowed: HashMap<Act, ActionRef>,
-    /// Allow statements with their expanded actions.
-    pub allows: Vec<(&'a Statement, Vec<ActionRef>)>,
+    /// Allow statements with their expanded actions (statements naming the same actions share
+    /// one expansion).
+    pub allows: Vec<(&'a Statement, Arc<[ActionRef]>)>,
     /// Unknown action items of Allow statements, as written, with their spans.
     pub unknown_actions: BTreeMap<String, Span>,
 }
@@ -223,14 +228,25 @@ impl<'a> Grants<'a> {
         let mut allowed = HashMap::new();
         let mut allows = Vec::new();
         let mut unknown_actions = BTreeMap::new();
+        // Each distinct action list is expanded once: 200 statements on `"Action": "*"` are not
+        // 200 walks of the catalog.
+        let mut expanded: HashMap<String, Arc<[ActionRef]>> = HashMap::new();
         for stmt in &doc.statements {
             if !stmt.allows() {
                 continue;
             }
-            let actions = expand_statement(stmt);
-            for a in &actions {
-                allowed.insert(key(a), *a);
-            }
+            let text = action_text(stmt);
+            let actions = match expanded.get(&text) {
+                Some(actions) => Arc::clone(actions),
+                None => {
+                    let actions: Arc<[ActionRef]> = expand_statement(stmt).into();
+                    for a in actions.iter() {
+                        allowed.insert(key(a), *a);
+                    }
+                    expanded.insert(text, Arc::clone(&actions));
+                    actions
+                }
+            };
             if let Some(field) = &stmt.action {
                 for item in &field.items {
                     if !item.value.is_known() {
@@ -242,7 +258,11 @@ impl<'a> Grants<'a> {
             }
             allows.push((stmt, actions));
         }
+        let mut denied: HashSet<String> = HashSet::new();
         for stmt in doc.statements.iter().filter(|s| blanket_deny(s)) {
+            if !denied.insert(action_text(stmt)) {
+                continue;
+            }
             for a in expand_statement(stmt) {
                 allowed.remove(&key(&a));
             }
@@ -296,13 +316,136 @@ fn resources(stmt: &Statement) -> Vec<(String, Span, bool)> {
     }
 }
 
-/// True when the pattern `broad` allows at least what `narrow` names.
-fn covers(broad: &str, narrow: &str) -> bool {
-    broad == "*" || broad == narrow || wildcard_match(broad, narrow)
-}
-
 fn is_broad(resource: &str) -> bool {
     resource == "*" || resource.contains(['*', '?'])
+}
+
+/// The work one policy pair's resource comparison may do (set look-ups and wildcard matching
+/// steps), about a second: past it, the rest of the side's resources are one change that cannot
+/// be judged. Policies of any real size stay far below it: the comparison is indexed, so its
+/// work grows with the size of the two sides, not their product, except for contrived wildcards.
+pub const MAX_WORK: u64 = 200_000_000;
+
+/// Resource changes of one policy pair listed one by one per direction; the rest are one change
+/// (a policy whose every resource changed would otherwise give one change per resource).
+pub const MAX_LISTED: usize = 1_000;
+
+/// The Allow statements of one side, indexed for the resource comparison: grouped by the actions
+/// they allow, and their resources by text (compared ignoring ASCII case, as matching does), by
+/// the literal text before a wildcard, and `*`.
+struct ByResource {
+    /// The distinct action sets of the Allow statements.
+    groups: Vec<HashSet<Act>>,
+    /// Each group's resources, sorted.
+    group_resources: Vec<BTreeSet<String>>,
+    /// What the statements on `*` (or without `Resource`) allow.
+    universal: HashSet<Act>,
+    /// Lower-cased resource without a wildcard -> groups.
+    exact: HashMap<String, Vec<usize>>,
+    /// Lower-cased text before the first wildcard of a wildcard resource -> (resource, group).
+    wild: HashMap<String, Vec<(String, usize)>>,
+    /// The lengths of the keys of `wild`.
+    prefix_lengths: BTreeSet<usize>,
+    /// Each Allow statement's resources ([`resources`]).
+    resources: Vec<Vec<(String, Span, bool)>>,
+    /// True when a resource cannot be evaluated.
+    any_unknown: bool,
+}
+
+impl ByResource {
+    fn of(grants: &Grants<'_>) -> ByResource {
+        let mut index = ByResource {
+            groups: Vec::new(),
+            group_resources: Vec::new(),
+            universal: HashSet::new(),
+            exact: HashMap::new(),
+            wild: HashMap::new(),
+            prefix_lengths: BTreeSet::new(),
+            resources: Vec::new(),
+            any_unknown: false,
+        };
+        let mut group_of: HashMap<String, usize> = HashMap::new();
+        for (stmt, acts) in &grants.allows {
+            let group = *group_of.entry(action_text(stmt)).or_insert_with(|| {
+                index.groups.push(acts.iter().map(key).collect());
+                index.group_resources.push(BTreeSet::new());
+                index.groups.len() - 1
+            });
+            let rs = resources(stmt);
+            for (text, _, known) in &rs {
+                index.any_unknown |= !known;
+                index.group_resources[group].insert(text.clone());
+                let lower = text.to_ascii_lowercase();
+                if text == "*" {
+                    index.universal.extend(acts.iter().map(key));
+                } else if let Some(at) = lower.find(['*', '?']) {
+                    let prefix = lower[..at].to_string();
+                    index.prefix_lengths.insert(prefix.len());
+                    index
+                        .wild
+                        .entry(prefix)
+                        .or_default()
+                        .push((text.clone(), group));
+                } else {
+                    index.exact.entry(lower).or_default().push(group);
+                }
+            }
+            index.resources.push(rs);
+        }
+        for groups in index.exact.values_mut() {
+            groups.sort_unstable();
+            groups.dedup();
+        }
+        index
+    }
+
+    /// The groups with a statement whose resource allows at least what `resource` names (besides
+    /// `universal`), or `None` when the work budget runs out.
+    fn covering(&self, resource: &str, work: &mut u64) -> Option<Vec<usize>> {
+        let lower = resource.to_ascii_lowercase();
+        let mut out: Vec<usize> = self.exact.get(&lower).cloned().unwrap_or_default();
+        for &length in &self.prefix_lengths {
+            let Some(prefix) = lower.get(..length) else {
+                continue;
+            };
+            *work = work.checked_sub(1 + length as u64 / 16)?;
+            for (pattern, group) in self.wild.get(prefix).into_iter().flatten() {
+                if crate::catalog::wildcard_match_within(pattern, resource, work)? {
+                    out.push(*group);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+
+    /// The groups allowing one of `acts`.
+    fn allowing(&self, acts: &HashSet<Act>, work: &mut u64) -> Option<Vec<usize>> {
+        let mut out = Vec::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            let (small, large) = if group.len() < acts.len() {
+                (group, acts)
+            } else {
+                (acts, group)
+            };
+            *work = work.checked_sub(small.len() as u64 + 1)?;
+            if small.iter().any(|a| large.contains(a)) {
+                out.push(g);
+            }
+        }
+        Some(out)
+    }
+
+    /// The resources of `groups`, sorted: the first few and how many.
+    fn resources_of(&self, groups: &[usize], work: &mut u64) -> Option<Vec<String>> {
+        let mut all: BTreeSet<&String> = BTreeSet::new();
+        for &g in groups {
+            *work = work.checked_sub(self.group_resources[g].len() as u64 + 1)?;
+            all.extend(self.group_resources[g].iter());
+        }
+        Some(all.into_iter().cloned().collect())
+    }
 }
 
 /// Every change from `base` to `head` of one policy, widenings and narrowings.
@@ -365,83 +508,35 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
         }
     }
     // Resources: an action allowed on both sides, on a resource the other side did not allow it on.
-    for (from, to, head_side) in [(base, head, true), (head, base, false)] {
-        // An unknown resource on the other side may be the very resource: not judged.
-        let from_unknown = from
-            .allows
-            .iter()
-            .any(|(s, _)| resources(s).iter().any(|(_, _, known)| !known));
-        for (stmt, acts) in &to.allows {
-            let still: Vec<&ActionRef> = acts
-                .iter()
-                .filter(|a| from.allowed.contains_key(&key(a)))
-                .collect();
-            if still.is_empty() {
-                continue;
-            }
-            for (resource, span, known) in resources(stmt) {
-                let mut before: HashSet<Act> = HashSet::new();
-                let mut was: BTreeSet<String> = BTreeSet::new();
-                for (s, other) in &from.allows {
-                    let rs = resources(s);
-                    if rs.iter().any(|(r, _, _)| covers(r, &resource)) {
-                        before.extend(other.iter().map(key));
-                    }
-                }
-                let widened: Vec<ActionRef> = still
-                    .iter()
-                    .filter(|a| !before.contains(&key(a)))
-                    .map(|a| **a)
-                    .collect();
-                if widened.is_empty() {
-                    continue;
-                }
-                for (s, other) in &from.allows {
-                    if other
-                        .iter()
-                        .any(|a| widened.iter().any(|w| key(w) == key(a)))
-                    {
-                        was.extend(resources(s).into_iter().map(|(r, _, _)| r));
-                    }
-                }
-                let was: Vec<String> = was.into_iter().collect();
-                let names: Vec<String> = widened.iter().map(ActionRef::full_name).collect();
-                let (direction, kind) = if head_side {
-                    (Direction::Widening, Kind::ResourceWidened)
-                } else {
-                    (Direction::Narrowing, Kind::ResourceNarrowed)
-                };
-                let message = if !known {
-                    format!(
-                        "{} on `{resource}`, which cannot be judged (unknown value); was on {}",
-                        list_some(&names, 3),
-                        list_some(&was, 3)
-                    )
-                } else if head_side {
-                    format!(
-                        "{} now on {}`{resource}` (was {})",
-                        list_some(&names, 3),
-                        if is_broad(&resource) {
-                            "the wildcard "
-                        } else {
-                            ""
-                        },
-                        list_some(&was, 3)
-                    )
-                } else {
-                    format!(
-                        "{} no longer on `{resource}` (now {})",
-                        list_some(&names, 3),
-                        list_some(&was, 3)
-                    )
-                };
-                let mut raw =
-                    Raw::new(direction, kind, head_side, span, message).with_actions(&widened);
-                if !known || from_unknown {
-                    raw = raw.unjudged();
-                }
-                out.push(raw);
-            }
+    let mut work = MAX_WORK;
+    let (base_index, head_index) = (ByResource::of(base), ByResource::of(head));
+    for (from, to, head_side) in [
+        (&base_index, (head, &head_index), true),
+        (&head_index, (base, &base_index), false),
+    ] {
+        let (to, to_index) = to;
+        let from_allowed = if head_side {
+            &base.allowed
+        } else {
+            &head.allowed
+        };
+        if resource_changes(from, from_allowed, to, to_index, head_side, &mut work, out).is_none() {
+            // The budget ran out: the rest of this side is one change that cannot be judged.
+            let (direction, kind) = if head_side {
+                (Direction::Widening, Kind::ResourceWidened)
+            } else {
+                (Direction::Narrowing, Kind::ResourceNarrowed)
+            };
+            out.push(
+                Raw::new(
+                    direction,
+                    kind,
+                    head_side,
+                    to.doc.span,
+                    "resources not compared past iamlint's bound on the work of one policy (too many or too long wildcards), which cannot be judged".to_string(),
+                )
+                .unjudged(),
+            );
         }
     }
     // Principals of trust and resource policies.
@@ -495,19 +590,22 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
             }
         }
     }
-    // Conditions of the same statement (same actions, else same Sid).
+    // Conditions of the same statement (same actions, else same Sid): the first such base
+    // statement, found by key.
+    let mut by_actions: HashMap<String, &Statement> = HashMap::new();
+    let mut by_sid: HashMap<String, &Statement> = HashMap::new();
+    for (bs, _) in &base.allows {
+        by_actions.entry(action_text(bs)).or_insert(bs);
+        if let Some(sid) = &bs.sid {
+            by_sid.entry(sid.value.text()).or_insert(bs);
+        }
+    }
     for (hs, hacts) in &head.allows {
-        let paired = base
-            .allows
-            .iter()
-            .find(|(bs, _)| action_text(bs) == action_text(hs))
-            .or_else(|| {
-                let sid = hs.sid.as_ref().map(|s| s.value.text())?;
-                base.allows
-                    .iter()
-                    .find(|(bs, _)| bs.sid.as_ref().map(|s| s.value.text()) == Some(sid.clone()))
-            });
-        let Some((bs, _)) = paired else {
+        let paired = by_actions.get(&action_text(hs)).or_else(|| {
+            let sid = hs.sid.as_ref().map(|s| s.value.text())?;
+            by_sid.get(&sid)
+        });
+        let Some(bs) = paired else {
             continue;
         };
         let (before, after) = (condition_entries(bs), condition_entries(hs));
@@ -558,6 +656,148 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
             );
         }
     }
+}
+
+/// The resource changes of `to` against the side `from` indexes; `None` when the work budget
+/// runs out (the changes found so far are kept).
+fn resource_changes(
+    from: &ByResource,
+    from_allowed: &HashMap<Act, ActionRef>,
+    to: &Grants<'_>,
+    to_index: &ByResource,
+    head_side: bool,
+    work: &mut u64,
+    out: &mut Vec<Raw>,
+) -> Option<()> {
+    // An unknown resource on the other side may be the very resource: not judged.
+    let from_unknown = from.any_unknown;
+    let mut covering: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut was_of: HashMap<Vec<usize>, Vec<String>> = HashMap::new();
+    let mut listed = 0usize;
+    // Past MAX_LISTED: how many more, the first few, their actions, where the first is.
+    let mut rest: (
+        usize,
+        Vec<String>,
+        HashMap<Act, ActionRef>,
+        Option<Span>,
+        bool,
+    ) = (0, Vec::new(), HashMap::new(), None, false);
+    for ((_, acts), rs) in to.allows.iter().zip(&to_index.resources) {
+        let still: Vec<&ActionRef> = acts
+            .iter()
+            .filter(|a| from_allowed.contains_key(&key(a)) && !from.universal.contains(&key(a)))
+            .collect();
+        *work = work.checked_sub(acts.len() as u64)?;
+        if still.is_empty() {
+            continue;
+        }
+        for (resource, span, known) in rs {
+            let groups = match covering.get(resource) {
+                Some(g) => g,
+                None => {
+                    let g = from.covering(resource, work)?;
+                    covering.entry(resource.clone()).or_insert(g)
+                }
+            };
+            *work = work.checked_sub(still.len() as u64 * (groups.len() as u64 + 1))?;
+            let widened: Vec<ActionRef> = still
+                .iter()
+                .filter(|a| !groups.iter().any(|&g| from.groups[g].contains(&key(a))))
+                .map(|a| **a)
+                .collect();
+            if widened.is_empty() {
+                continue;
+            }
+            if listed >= MAX_LISTED {
+                rest.0 += 1;
+                if rest.1.len() < 3 {
+                    rest.1.push(resource.clone());
+                }
+                rest.2.extend(widened.iter().map(|a| (key(a), *a)));
+                rest.3.get_or_insert(*span);
+                rest.4 |= !known || from_unknown;
+                continue;
+            }
+            listed += 1;
+            let keys: HashSet<Act> = widened.iter().map(key).collect();
+            let allowing = from.allowing(&keys, work)?;
+            let was = match was_of.get(&allowing) {
+                Some(w) => w,
+                None => {
+                    let w = from.resources_of(&allowing, work)?;
+                    was_of.entry(allowing).or_insert(w)
+                }
+            };
+            let (direction, kind) = if head_side {
+                (Direction::Widening, Kind::ResourceWidened)
+            } else {
+                (Direction::Narrowing, Kind::ResourceNarrowed)
+            };
+            let mut raw =
+                Raw::new(direction, kind, head_side, *span, String::new()).with_actions(&widened);
+            let names = &raw.actions;
+            raw.message = if !known {
+                format!(
+                    "{} on `{resource}`, which cannot be judged (unknown value); was on {}",
+                    list_some(names, 3),
+                    list_some(was, 3)
+                )
+            } else if head_side {
+                format!(
+                    "{} now on {}`{resource}` (was {})",
+                    list_some(names, 3),
+                    if is_broad(resource) {
+                        "the wildcard "
+                    } else {
+                        ""
+                    },
+                    list_some(was, 3)
+                )
+            } else {
+                format!(
+                    "{} no longer on `{resource}` (now {})",
+                    list_some(names, 3),
+                    list_some(was, 3)
+                )
+            };
+            if !known || from_unknown {
+                raw = raw.unjudged();
+            }
+            out.push(raw);
+        }
+    }
+    let (more, first, actions, span, unjudged) = rest;
+    if let Some(span) = span {
+        let (direction, kind, verb) = if head_side {
+            (Direction::Widening, Kind::ResourceWidened, "now allowed")
+        } else {
+            (
+                Direction::Narrowing,
+                Kind::ResourceNarrowed,
+                "no longer allowed",
+            )
+        };
+        let mut actions: Vec<ActionRef> = actions.into_values().collect();
+        actions.sort_by_key(key);
+        let mut raw = Raw::new(
+            direction,
+            kind,
+            head_side,
+            span,
+            format!(
+                "and {} more resources with actions {verb} on them, past {} listed one by one (among them {})",
+                crate::text::thousands(more),
+                crate::text::thousands(MAX_LISTED),
+                list_some(&first, 3)
+            ),
+        )
+        .with_actions(&actions);
+        if unjudged {
+            raw = raw.unjudged();
+        }
+        out.push(raw);
+    }
+    Some(())
 }
 
 fn action_text(stmt: &Statement) -> String {

@@ -94,7 +94,7 @@ impl Repo {
             .map_err(read)?
             .peel_to_tree()
             .map_err(|e| format!("revision `{rev}` has no tree: {e}"))?;
-        std::fs::create_dir_all(dest.join(".git"))
+        signals::guard(|| std::fs::create_dir_all(dest.join(".git")))
             .map_err(|e| format!("cannot write to {}: {e}", dest.display()))?;
         let notes = self.write_tree(tree.id, dest, rev)?;
         Ok(Materialised { commit, notes })
@@ -218,9 +218,6 @@ impl Repo {
                 if !mode.is_blob() || !wanted(&name) {
                     continue;
                 }
-                if signals::interrupted() {
-                    return Err("interrupted".to_string());
-                }
                 files += 1;
                 if files > MAX_FILES {
                     return Err(over(&child, format!("{} files", thousands(MAX_FILES))));
@@ -228,14 +225,14 @@ impl Repo {
                 let path = dest.join(&child);
                 if let Some(parent) = path.parent() {
                     if !folders.contains(parent) {
-                        std::fs::create_dir_all(parent)
+                        signals::guard(|| std::fs::create_dir_all(parent))
                             .map_err(|e| format!("cannot write {}: {e}", parent.display()))?;
                         folders.insert(parent.to_path_buf());
                     }
                 }
                 let oid = entry.oid().to_owned();
                 if let Some(first) = written.get(&oid) {
-                    if std::fs::hard_link(first, &path).is_ok() {
+                    if signals::guard(|| std::fs::hard_link(first, &path)).is_ok() {
                         continue;
                     }
                 }
@@ -259,7 +256,7 @@ impl Repo {
                     .repo
                     .find_object(oid)
                     .map_err(|e| format!("cannot read blob `{child}`: {e}"))?;
-                std::fs::write(&path, &blob.data)
+                signals::guard(|| std::fs::write(&path, &blob.data))
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 written.insert(oid, path);
             }
@@ -303,19 +300,16 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
+        // Before the folder exists, so that no signal can leave it behind.
+        signals::install();
+        let base = crate::root::canonical(base);
         for attempt in 0..100u32 {
             let path = base.join(format!(
                 "iamlint-diff-{}-{nanos:x}-{attempt}",
                 std::process::id()
             ));
-            // Before the folder exists, so that no signal can leave it behind.
-            signals::install();
-            match std::fs::create_dir(&path) {
-                Ok(()) => {
-                    let path = crate::root::canonical(&path);
-                    signals::register(&path);
-                    return Ok(TempDir(path));
-                }
+            match signals::create(&path) {
+                Ok(()) => return Ok(TempDir(path)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(format!("cannot create a temporary folder: {e}")),
             }
@@ -339,15 +333,14 @@ impl Drop for TempDir {
 /// the pipe removes the folders, then ends the process by the same signal, with the default
 /// action restored, so that the caller sees the usual status.
 #[cfg(unix)]
-mod signals {
+pub mod signals {
     use std::path::{Path, PathBuf};
-    use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+    use std::sync::atomic::{AtomicI32, Ordering};
     use std::sync::{Mutex, Once};
 
     static FOLDERS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     static PIPE: AtomicI32 = AtomicI32::new(-1);
     static INSTALL: Once = Once::new();
-    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
     const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
     extern "C" fn on_signal(signal: libc::c_int) {
@@ -369,18 +362,11 @@ mod signals {
             if n == 1 {
                 // Held until the process ends: a thread dropping its folder meanwhile (a read
                 // failing in the removed folder) waits here instead of exiting with an error.
+                // Every write into the folders is made under this lock ([`guard`]): none is
+                // half done now, and none comes after.
                 let folders = FOLDERS.lock().unwrap_or_else(|e| e.into_inner());
-                INTERRUPTED.store(true, Ordering::Relaxed);
                 for folder in folders.iter() {
-                    // A file written meanwhile (the writer stops at its next file) makes a
-                    // removal fail: try again, for at most a second.
-                    for _ in 0..100 {
-                        let _ = std::fs::remove_dir_all(folder);
-                        if !folder.exists() {
-                            break;
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(10));
-                    }
+                    let _ = std::fs::remove_dir_all(folder);
                 }
                 let signal = libc::c_int::from(byte);
                 // SAFETY: restores the default action and raises the signal that arrived;
@@ -434,15 +420,20 @@ mod signals {
         });
     }
 
-    pub fn register(folder: &Path) {
-        if let Ok(mut f) = FOLDERS.lock() {
-            f.push(folder.to_path_buf());
-        }
+    /// Creates a folder and registers it, under the lock a signal's removal holds: a signal
+    /// comes either before the folder exists or after it is registered.
+    pub fn create(folder: &Path) -> std::io::Result<()> {
+        let mut folders = FOLDERS.lock().unwrap_or_else(|e| e.into_inner());
+        std::fs::create_dir(folder)?;
+        folders.push(folder.to_path_buf());
+        Ok(())
     }
 
-    /// True once a signal has come: writers stop.
-    pub fn interrupted() -> bool {
-        INTERRUPTED.load(Ordering::Relaxed)
+    /// Runs `write` (a write into a temporary folder) under the lock a signal's removal holds
+    /// until the process ends: a write is either done before the removal or never.
+    pub fn guard<T>(write: impl FnOnce() -> T) -> T {
+        let _folders = FOLDERS.lock().unwrap_or_else(|e| e.into_inner());
+        write()
     }
 
     /// Removes a folder on an ordinary exit path (under the lock a signal's removal holds).
@@ -454,14 +445,16 @@ mod signals {
 }
 
 #[cfg(not(unix))]
-mod signals {
+pub mod signals {
     use std::path::Path;
 
     pub fn install() {}
-    pub fn interrupted() -> bool {
-        false
+    pub fn guard<T>(write: impl FnOnce() -> T) -> T {
+        write()
     }
-    pub fn register(_: &Path) {}
+    pub fn create(folder: &Path) -> std::io::Result<()> {
+        std::fs::create_dir(folder)
+    }
     pub fn remove(folder: &Path) {
         let _ = std::fs::remove_dir_all(folder);
     }

@@ -239,14 +239,15 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
         .collect();
     let head_addresses: HashSet<&str> = head_policies.iter().map(|p| p.address.as_str()).collect();
     let mut changes: Vec<Change> = Vec::new();
+    let (base_at, head_at) = (base.locator(), head.locator());
     let locate = |raw: Raw,
                   policy: &str,
                   file_b: Option<&side::SideFile>,
                   file_h: Option<&side::SideFile>| {
         let (side, file) = if raw.head {
-            (head, file_h)
+            (&head_at, file_h)
         } else {
-            (base, file_b)
+            (&base_at, file_b)
         };
         let (path, line, column) = match file {
             Some(f) => side.locate(f, raw.span),
@@ -295,8 +296,8 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             changes.push(locate(raw, &b.address, Some(b.file), None));
         }
     }
-    attachments(base, head, &mut changes);
-    escalations(base, head, &head_policies, &mut changes);
+    attachments(base, head, (&base_at, &head_at), &mut changes);
+    escalations(base, head, &head_at, &head_policies, &mut changes);
     changes.sort_by(|a, b| {
         (
             a.direction,
@@ -336,15 +337,21 @@ fn what(doc: &crate::model::PolicyDoc) -> &'static str {
 }
 
 /// Managed (or other existing) policies attached or detached.
-fn attachments(base: &Side, head: &Side, out: &mut Vec<Change>) {
+fn attachments(
+    base: &Side,
+    head: &Side,
+    (base_at, head_at): (&side::Locator<'_>, &side::Locator<'_>),
+    out: &mut Vec<Change>,
+) {
     let (before, after) = (base.attachments(), head.attachments());
     let catalog = Catalog::get();
     for (from, to, head_side, side) in [
-        (&before, &after, true, head),
-        (&after, &before, false, base),
+        (&before, &after, true, head_at),
+        (&after, &before, false, base_at),
     ] {
+        let from: HashSet<&(String, String, String)> = from.iter().map(|b| &b.key).collect();
         for a in to.iter() {
-            if from.iter().any(|b| b.key == a.key) {
+            if from.contains(&a.key) {
                 continue;
             }
             let arn = &a.attachment.policy_arn;
@@ -442,6 +449,7 @@ fn attachments(base: &Side, head: &Side, out: &mut Vec<Change>) {
 fn escalations(
     base: &Side,
     head: &Side,
+    head_at: &side::Locator<'_>,
     head_policies: &[side::Policy<'_>],
     out: &mut Vec<Change>,
 ) {
@@ -462,6 +470,17 @@ fn escalations(
         .iter()
         .flat_map(|f| f.escalations.iter().map(move |e| key(base, f, &e.message)))
         .collect();
+    // The address of each head policy by its file and document path.
+    let addresses: HashMap<(*const side::SideFile, &str), &str> = head_policies
+        .iter()
+        .rev()
+        .map(|p| {
+            (
+                (p.file as *const side::SideFile, p.doc.path.as_str()),
+                p.address.as_str(),
+            )
+        })
+        .collect();
     for file in &head.files {
         for finding in &file.escalations {
             if finding.suppressed || before.contains(&key(head, file, &finding.message)) {
@@ -472,12 +491,11 @@ fn escalations(
                 .as_deref()
                 .map(|p| p.split("/Statement[").next().unwrap_or(p))
                 .unwrap_or("");
-            let policy = head_policies
-                .iter()
-                .find(|p| std::ptr::eq(p.file, file) && p.doc.path == doc_path)
-                .map(|p| p.address.clone())
+            let policy = addresses
+                .get(&(file as *const side::SideFile, doc_path))
+                .map(|a| a.to_string())
                 .unwrap_or_else(|| file.rel.clone());
-            let (path, line, column) = head.locate(file, finding.span);
+            let (path, line, column) = head_at.locate(file, finding.span);
             out.push(Change {
                 direction: Direction::Widening,
                 kind: Kind::EscalationAdded,
@@ -691,10 +709,11 @@ fn base_var_files(
             continue;
         };
         let copy = base.join(".iamlint-diff-vars").join(rel);
-        let written = copy
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&copy, bytes));
+        let written = git::signals::guard(|| {
+            copy.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&copy, bytes))
+        });
         written.map_err(|e| format!("cannot copy variables file `{}`: {e}", path.display()))?;
         out.push(VarSetting::File(copy));
     }
