@@ -17,8 +17,14 @@ declare_rule! {
     /// `iam:CreatePolicyVersion`, `iam:AttachRolePolicy` or `iam:CreateAccessKey`, and combinations
     /// such as `iam:PassRole` + `lambda:CreateFunction` + `lambda:InvokeFunction`. A path is reported
     /// when every one of its actions is granted *broadly* by the identity policies of one principal:
-    /// all documents of the input attached to the same user, group or role are judged together;
-    /// a document attached to nothing the input shows is judged alone.
+    /// all documents of a file attached to the same user, group or role are judged together; a
+    /// document attached to nothing the input shows is judged alone. Then each principal of the
+    /// principal model (`docs/principals.md`) is judged with everything it holds across the files
+    /// of its Terraform folder or template: inline and customer managed policies, the AWS managed
+    /// policies attached to it (read from the embedded data, shown at the attachment), its groups'
+    /// policies, within its permissions boundary. Such a finding names the principal, and every
+    /// document it takes an action from is a related location; a path one file's documents already
+    /// hold is reported there only.
     ///
     /// An action is granted broadly by an Allow statement whose `Action` matches it (or whose
     /// `NotAction` does not), whose `Resource` is `"*"`, `NotResource`, or an ARN naming every
@@ -63,8 +69,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Known limitations
-    /// AWS managed policies attached by ARN are not yet read into the combination; permissions
-    /// boundaries, SCPs and resource policies are not considered.
+    /// A permissions boundary is read by action: an action it allows on some resource passes.
+    /// A boundary that cannot be resolved takes nothing out and makes the finding low confidence.
+    /// SCPs and resource policies are not considered.
     ///
     /// ## References
     /// - [Rhino Security Labs: AWS IAM privilege escalation methods](https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/)
