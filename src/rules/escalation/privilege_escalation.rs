@@ -509,7 +509,7 @@ pub fn check_principal(principal: &PrincipalInput<'_>, out: &mut Vec<(Finding, V
 }
 
 /// What a permissions boundary lets through of the paths' actions (any Allow naming the action),
-/// or `None` when it could not be resolved (then nothing is taken out, and findings are unsure).
+/// and whether findings are unsure: a boundary that could not be resolved takes nothing out.
 fn boundary_limit(boundary: Option<Option<&PolicyDoc>>) -> (ActionSet, bool) {
     match boundary {
         None => (!0, false),
