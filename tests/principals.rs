@@ -636,3 +636,28 @@ document.body.insertAdjacentHTML('beforeend', `<p id="probe">graph ${Math.round(
         png.len()
     );
 }
+
+#[test]
+fn a_principal_the_tree_does_not_declare_is_reported_as_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = r#"module "remote" {
+  source = "terraform-aws-modules/iam/aws"
+}
+
+resource "aws_iam_role_policy" "p" {
+  role = module.remote.role_name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }]
+  })
+}
+"#;
+    write(dir.path(), &[("main.tf", tf)]);
+    let (out, _) = principals_cmd(dir.path(), &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let p = &json["principals"][0];
+    assert_eq!(p["kind"], "principal", "{p:#}");
+    assert_eq!(p["address"], "module.remote.role_name");
+    assert_eq!(p["unknowns"][0]["what"], "principal");
+    assert_eq!(p["policies"][0]["name"], "aws_iam_role_policy.p");
+}

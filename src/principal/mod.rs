@@ -683,6 +683,14 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
                 }
             }
         }
+        if p.kind == PrincipalKind::Unknown && p.declared_in.is_none() {
+            p.unresolved.push(Unresolved {
+                what: "principal".to_string(),
+                value: key.clone(),
+                reason: "not declared in the linted files (a name, a variable or a module's output): it may hold more policies than these".to_string(),
+                at: None,
+            });
+        }
         for policy in wanted_managed {
             model.managed_doc(policy);
         }
