@@ -172,6 +172,20 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
     Report { files, skipped }
 }
 
+/// Whether a suppression comment covers a finding (as [`crate::suppress`] decides): the whole
+/// file, or a label of the finding inside the comment's scope.
+fn covers(s: &crate::model::Suppression, finding: &Finding) -> bool {
+    let spans = || std::iter::once(finding.span).chain(finding.related.iter().map(|l| l.span));
+    match s.scope {
+        None => s.span.file == finding.span.file,
+        Some(scope) => spans().any(|span| {
+            span.file == scope.file
+                && span.start >= scope.start
+                && span.start < scope.end.max(scope.start + 1)
+        }),
+    }
+}
+
 /// The reports of a run and, apart, the principal facts of each (with the report's index and
 /// options).
 fn split_facts(
@@ -252,6 +266,22 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
         quiet.ignore.push(RuleId::UnusedSuppression);
         crate::suppress::apply(&mut findings, &comments, &report.sources, &quiet);
         apply_path_ignores(&mut findings, &comments, &report.sources, opts);
+        // The file's own run judged its comments before these findings existed: a comment one
+        // of them uses is not unused.
+        let used: Vec<Span> = facts
+            .suppressions
+            .iter()
+            .filter(|s| s.reason.is_some())
+            .filter(|s| findings.iter().any(|f| f.suppressed && covers(s, f)))
+            .flat_map(|s| s.rules.iter())
+            .filter(|r| RuleId::parse(&r.value) == Some(rule))
+            .map(|r| r.span)
+            .collect();
+        if !used.is_empty() {
+            report
+                .findings
+                .retain(|f| !(f.rule == RuleId::UnusedSuppression && used.contains(&f.span)));
+        }
         report.findings.extend(findings);
         sort_findings(&mut report.findings);
     }

@@ -661,3 +661,34 @@ resource "aws_iam_role_policy" "p" {
     assert_eq!(p["unknowns"][0]["what"], "principal");
     assert_eq!(p["policies"][0]["name"], "aws_iam_role_policy.p");
 }
+
+#[test]
+fn a_comment_suppressing_a_principal_finding_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let role = ROLE_TF.replace(
+        "      Action   = \"iam:PassRole\"",
+        "      # iamlint: ignore[privilege-escalation] the deploy role passes only its own roles\n      Action   = \"iam:PassRole\"",
+    );
+    write(
+        dir.path(),
+        &[
+            ("role.tf", &role),
+            ("lambda.tf", LAMBDA_TF),
+            ("attach.tf", ATTACH_TF),
+        ],
+    );
+    let opts = LintOptions {
+        select: Some(vec![RuleId::PrivilegeEscalation, RuleId::UnusedSuppression]),
+        ..LintOptions::default()
+    };
+    let report = lint_paths(&[dir.path().to_path_buf()], &opts);
+    let active: Vec<String> = shown(&report);
+    assert!(active.is_empty(), "{active:#?}");
+    let suppressed = report
+        .files
+        .iter()
+        .flat_map(|f| f.findings.iter())
+        .filter(|f| f.suppressed && f.rule == RuleId::PrivilegeEscalation)
+        .count();
+    assert_eq!(suppressed, 1);
+}
