@@ -428,8 +428,9 @@ const BOUNDARY: &str = "permissions boundary";
 pub struct Model {
     pub facts: Vec<Facts>,
     pub principals: Vec<Principal>,
-    /// AWS managed policies' documents, parsed once per run.
-    managed: HashMap<&'static str, PolicyDoc>,
+    /// AWS managed policies' documents, parsed once per run, and whether each can take part in
+    /// an escalation path ([`crate::rules::escalation::privilege_escalation::contributes`]).
+    managed: HashMap<&'static str, (PolicyDoc, bool)>,
 }
 
 impl Model {
@@ -437,7 +438,7 @@ impl Model {
     pub fn doc(&self, r: DocRef) -> Option<&PolicyDoc> {
         match r {
             DocRef::Tree { facts, doc } => self.facts.get(facts)?.docs.get(doc),
-            DocRef::Managed(p) => self.managed.get(p.name.as_str()),
+            DocRef::Managed(p) => self.managed.get(p.name.as_str()).map(|(d, _)| d),
         }
     }
 
@@ -458,11 +459,20 @@ impl Model {
                 continue;
             };
             let (facts, group_key, attached) = match (link.doc, link.attached_at) {
-                (DocRef::Managed(policy), Some((fi, span))) => (
-                    fi,
-                    format!("m:{}", policy.name),
-                    Some((span, policy.name.as_str())),
-                ),
+                (DocRef::Managed(policy), Some((fi, span))) => {
+                    if !self
+                        .managed
+                        .get(policy.name.as_str())
+                        .is_some_and(|(_, c)| *c)
+                    {
+                        continue;
+                    }
+                    (
+                        fi,
+                        format!("m:{}", policy.name),
+                        Some((span, policy.name.as_str())),
+                    )
+                }
                 (DocRef::Tree { facts, doc: di }, _) => {
                     let key = match &doc.origin.attached_to {
                         Some(a) => format!("p:{a}"),
@@ -505,12 +515,14 @@ impl Model {
                 description: Some(format!("AWS managed policy `{}`", policy.name)),
                 ..Origin::default()
             };
-            match node {
+            let doc = match node {
                 Some(node) => {
                     policy_from_node(&node, PolicyKind::Identity, Syntax::Json, path, origin)
                 }
                 None => PolicyDoc::new(PolicyKind::Identity, Syntax::Json, Span::default(), path),
-            }
+            };
+            let contributes = crate::rules::escalation::privilege_escalation::contributes(&doc);
+            (doc, contributes)
         });
     }
 }

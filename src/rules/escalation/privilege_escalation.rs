@@ -508,6 +508,15 @@ pub fn check_principal(principal: &PrincipalInput<'_>, out: &mut Vec<(Finding, V
     out.extend(findings.into_iter().zip(places));
 }
 
+/// Whether a document can take part in a path: it grants one of the paths' actions broadly, or
+/// denies actions on everything. A principal's AWS managed policies that cannot (`ReadOnlyAccess`
+/// grants no path action on all resources) are left out of its check, once per policy and run.
+pub fn contributes(doc: &PolicyDoc) -> bool {
+    doc.statements
+        .iter()
+        .any(|s| blanket_deny(s) || broad_allow(s).is_some_and(|a| named(a.stmt) != 0))
+}
+
 /// What a permissions boundary lets through of the paths' actions (any Allow naming the action),
 /// and whether findings are unsure: a boundary that could not be resolved takes nothing out.
 fn boundary_limit(boundary: Option<Option<&PolicyDoc>>) -> (ActionSet, bool) {
