@@ -431,6 +431,8 @@ pub struct Model {
     /// AWS managed policies' documents, parsed once per run, and whether each can take part in
     /// an escalation path ([`crate::rules::escalation::privilege_escalation::contributes`]).
     managed: HashMap<&'static str, (PolicyDoc, bool)>,
+    /// What each statement names of the escalation paths' actions, shared by the principals.
+    sets: crate::rules::escalation::privilege_escalation::StatementSets,
 }
 
 impl Model {
@@ -502,6 +504,7 @@ impl Model {
             members,
             boundary,
             only_new,
+            sets: Some(&self.sets),
         };
         (input, facts_of)
     }

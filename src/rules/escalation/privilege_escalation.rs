@@ -493,6 +493,29 @@ pub struct PrincipalInput<'a> {
     /// Only report paths no group of its members holds alone (`check`); `false` lists every path
     /// (`iamlint principals`).
     pub only_new: bool,
+    /// The paths' actions each statement names, shared by the principals of a run (a policy
+    /// attached to many principals is read once).
+    pub sets: Option<&'a StatementSets>,
+}
+
+/// [`named`] per statement, remembered for a run over principals. Keys are the statements'
+/// addresses: valid while the documents they belong to are neither moved nor dropped, which the
+/// principal model guarantees for the run it holds this in.
+#[derive(Debug, Default)]
+pub struct StatementSets(std::sync::RwLock<std::collections::HashMap<usize, ActionSet>>);
+
+impl StatementSets {
+    fn named(&self, stmt: &Statement) -> ActionSet {
+        let key = std::ptr::from_ref(stmt) as usize;
+        if let Some(set) = self.0.read().ok().and_then(|m| m.get(&key).copied()) {
+            return set;
+        }
+        let set = named(stmt);
+        if let Ok(mut m) = self.0.write() {
+            m.insert(key, set);
+        }
+        set
+    }
 }
 
 /// Judges a principal's identity documents together, within its permissions boundary. Each
@@ -552,7 +575,13 @@ fn check_group(
     // groups have no broad Allow at all and are done here.
     let allows: Vec<(Allow<'_>, ActionSet, &Member<'_>)> = statements()
         .filter_map(|(m, s)| broad_allow(s).map(|a| (a, m)))
-        .map(|(a, m)| (a, named(a.stmt), m))
+        .map(|(a, m)| {
+            let set = match principal.and_then(|p| p.sets) {
+                Some(sets) => sets.named(a.stmt),
+                None => named(a.stmt),
+            };
+            (a, set, m)
+        })
         .filter(|(_, set, _)| *set != 0)
         .collect();
     if allows.is_empty() {
