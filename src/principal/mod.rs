@@ -106,9 +106,9 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Takes what belongs to principals out of a linted file's model; `None` when there is nothing
-    /// (a standalone JSON policy, a bucket policy), which keeps runs over policy corpora as cheap
-    /// as before.
+    /// Takes what belongs to principals out of a linted file's model, once its rules have run (its
+    /// other documents are dropped); `None` when there is nothing (a standalone JSON policy, a
+    /// bucket policy), which keeps runs over policy corpora as cheap as before.
     pub fn take(model: &mut FileModel, sources: &SourceMap) -> Option<Facts> {
         let main = sources.main();
         let terraform = main
@@ -145,12 +145,11 @@ impl Facts {
         {
             return None;
         }
-        let docs: Vec<PolicyDoc> = {
-            let all = std::mem::take(&mut model.docs);
-            let (keep, rest): (Vec<PolicyDoc>, Vec<PolicyDoc>) = all.into_iter().partition(wanted);
-            model.docs = rest;
-            keep
-        };
+        // The model is done with once the rules have run: its other documents are dropped here.
+        let docs: Vec<PolicyDoc> = std::mem::take(&mut model.docs)
+            .into_iter()
+            .filter(wanted)
+            .collect();
         let scope = if terraform {
             crate::root::normalize(&crate::root::absolute(
                 main.path.parent().unwrap_or(Path::new(".")),
