@@ -172,6 +172,20 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
     Report { files, skipped }
 }
 
+/// Whether a suppression comment covers a finding (as [`crate::suppress`] decides): the whole
+/// file, or a label of the finding inside the comment's scope.
+fn covers(s: &crate::model::Suppression, finding: &Finding) -> bool {
+    let spans = || std::iter::once(finding.span).chain(finding.related.iter().map(|l| l.span));
+    match s.scope {
+        None => s.span.file == finding.span.file,
+        Some(scope) => spans().any(|span| {
+            span.file == scope.file
+                && span.start >= scope.start
+                && span.start < scope.end.max(scope.start + 1)
+        }),
+    }
+}
+
 /// The reports of a run and, apart, the principal facts of each (with the report's index and
 /// options).
 fn split_facts(
@@ -203,36 +217,47 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
     let (facts, opts): (Vec<Facts>, Vec<std::sync::Arc<LintOptions>>) =
         gathered.into_iter().unzip();
     let model = crate::principal::build(facts);
+    // Principals judged in parallel; only those whose documents span groups (files, principals'
+    // own documents) or hold an AWS managed policy can show a path no file's check reported.
+    let judged: Vec<(Finding, usize, Vec<usize>)> = model
+        .principals
+        .par_iter()
+        .flat_map_iter(|p| {
+            let (input, facts_of) = model.escalation_input(p, true);
+            let spans_groups = input.members.iter().any(|m| {
+                m.attached.is_some() || input.members.first().is_some_and(|f| f.group != m.group)
+            });
+            let mut paths = Vec::new();
+            if spans_groups {
+                crate::rules::escalation::privilege_escalation::check_principal(&input, &mut paths);
+            }
+            paths.into_iter().filter_map(move |(finding, places)| {
+                let facts: Vec<usize> = places
+                    .iter()
+                    .filter_map(|&m| facts_of.get(m).map(|&(f, _)| f))
+                    .collect();
+                let home = *facts.first()?;
+                Some((finding, home, facts))
+            })
+        })
+        .collect();
     let mut found: std::collections::BTreeMap<usize, Vec<Finding>> = Default::default();
-    for p in &model.principals {
-        let (input, facts_of) = model.escalation_input(p, true);
-        if input.members.is_empty() {
+    for (mut finding, home, facts) in judged {
+        if !opts[home].enabled(rule) {
             continue;
         }
-        let mut paths = Vec::new();
-        crate::rules::escalation::privilege_escalation::check_principal(&input, &mut paths);
-        for (mut finding, places) in paths {
-            let Some(&(home, _)) = places.first().and_then(|&m| facts_of.get(m)) else {
-                continue;
-            };
-            if !opts[home].enabled(rule) {
+        let target = model.facts[home].report;
+        for (label, &f) in finding.related.iter_mut().zip(facts.iter().skip(1)) {
+            let from = model.facts[f].report;
+            if from == target {
                 continue;
             }
-            let target = model.facts[home].report;
-            for (label, &m) in finding.related.iter_mut().zip(places.iter().skip(1)) {
-                let from = facts_of
-                    .get(m)
-                    .map_or(target, |&(f, _)| model.facts[f].report);
-                if from == target {
-                    continue;
-                }
-                let src = files[from].sources.get(label.span.file);
-                let (path, text) = (src.path.clone(), src.text.clone());
-                let id = files[target].sources.find_or_add(&path, &text);
-                label.span = Span::new(id, label.span.start as usize, label.span.end as usize);
-            }
-            found.entry(home).or_default().push(finding);
+            let src = files[from].sources.get(label.span.file);
+            let (path, text) = (src.path.clone(), src.text.clone());
+            let id = files[target].sources.find_or_add(&path, &text);
+            label.span = Span::new(id, label.span.start as usize, label.span.end as usize);
         }
+        found.entry(home).or_default().push(finding);
     }
     for (home, mut findings) in found {
         let facts = &model.facts[home];
@@ -252,6 +277,22 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
         quiet.ignore.push(RuleId::UnusedSuppression);
         crate::suppress::apply(&mut findings, &comments, &report.sources, &quiet);
         apply_path_ignores(&mut findings, &comments, &report.sources, opts);
+        // The file's own run judged its comments before these findings existed: a comment one
+        // of them uses is not unused.
+        let used: Vec<Span> = facts
+            .suppressions
+            .iter()
+            .filter(|s| s.reason.is_some())
+            .filter(|s| findings.iter().any(|f| f.suppressed && covers(s, f)))
+            .flat_map(|s| s.rules.iter())
+            .filter(|r| RuleId::parse(&r.value) == Some(rule))
+            .map(|r| r.span)
+            .collect();
+        if !used.is_empty() {
+            report
+                .findings
+                .retain(|f| !(f.rule == RuleId::UnusedSuppression && used.contains(&f.span)));
+        }
         report.findings.extend(findings);
         sort_findings(&mut report.findings);
     }

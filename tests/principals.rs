@@ -572,3 +572,123 @@ resource "aws_iam_instance_profile" "ec2" {
         serde_json::json!(["aws_iam_instance_profile.ec2"])
     );
 }
+
+/// Opens the HTML report in headless Chromium: the SVG graph is laid out (every principal's circle
+/// and every edge has a box) and a screenshot is taken. Needs `chromium` on `PATH`
+/// (`apt-get install chromium`); run with `cargo test --test principals -- --ignored`.
+#[test]
+#[ignore = "needs chromium (apt-get install chromium)"]
+fn html_report_renders_its_graph_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    principal_tree(dir.path());
+    let (html, code) = principals_cmd(dir.path(), &["--format", "html"]);
+    assert_eq!(code, 0);
+    // The report allows no script; a copy for the test measures the laid-out graph and writes
+    // what it found into the page, which `--dump-dom` prints.
+    let probe = r#"<script>
+const svg = document.getElementById('graph');
+const boxes = s => [...svg.querySelectorAll(s)].filter(e => { const b = e.getBBox(); return b.width > 0 || b.height > 0; }).length;
+const b = svg.getBoundingClientRect();
+document.body.insertAdjacentHTML('beforeend', `<p id="probe">graph ${Math.round(b.width)}x${Math.round(b.height)} principals=${boxes('circle.principal')} policies=${boxes('rect.policy')} edges=${boxes('line.edge')} escalation=${boxes('line.escalation')}</p>`);
+</script></body>"#;
+    let page = html
+        .replace(
+            "<meta http-equiv=\"Content-Security-Policy\"",
+            "<meta name=\"csp-removed-for-test\"",
+        )
+        .replace("</body>", probe);
+    let page_path = dir.path().join("probe.html");
+    std::fs::write(&page_path, page).unwrap();
+    let chromium = |extra: &[&str]| {
+        std::process::Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+            ])
+            .args(extra)
+            .output()
+            .expect("chromium runs")
+    };
+    let url = format!("file://{}", page_path.display());
+    let dom = chromium(&["--dump-dom", &url]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("principals=3 policies=3 edges=3 escalation=2"),
+        "{dom}"
+    );
+    assert!(dom.contains("graph 900x"), "{dom}");
+    // A screenshot of the report itself (with its policy: nothing to load, nothing to run).
+    let report = dir.path().join("report.html");
+    std::fs::write(&report, &html).unwrap();
+    let shot = dir.path().join("shot.png");
+    chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=1000,600",
+        &format!("file://{}", report.display()),
+    ]);
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5_000,
+        "{}",
+        png.len()
+    );
+}
+
+#[test]
+fn a_principal_the_tree_does_not_declare_is_reported_as_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = r#"module "remote" {
+  source = "terraform-aws-modules/iam/aws"
+}
+
+resource "aws_iam_role_policy" "p" {
+  role = module.remote.role_name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }]
+  })
+}
+"#;
+    write(dir.path(), &[("main.tf", tf)]);
+    let (out, _) = principals_cmd(dir.path(), &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let p = &json["principals"][0];
+    assert_eq!(p["kind"], "principal", "{p:#}");
+    assert_eq!(p["address"], "module.remote.role_name");
+    assert_eq!(p["unknowns"][0]["what"], "principal");
+    assert_eq!(p["policies"][0]["name"], "aws_iam_role_policy.p");
+}
+
+#[test]
+fn a_comment_suppressing_a_principal_finding_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let role = ROLE_TF.replace(
+        "      Action   = \"iam:PassRole\"",
+        "      # iamlint: ignore[privilege-escalation] the deploy role passes only its own roles\n      Action   = \"iam:PassRole\"",
+    );
+    write(
+        dir.path(),
+        &[
+            ("role.tf", &role),
+            ("lambda.tf", LAMBDA_TF),
+            ("attach.tf", ATTACH_TF),
+        ],
+    );
+    let opts = LintOptions {
+        select: Some(vec![RuleId::PrivilegeEscalation, RuleId::UnusedSuppression]),
+        ..LintOptions::default()
+    };
+    let report = lint_paths(&[dir.path().to_path_buf()], &opts);
+    let active: Vec<String> = shown(&report);
+    assert!(active.is_empty(), "{active:#?}");
+    let suppressed = report
+        .files
+        .iter()
+        .flat_map(|f| f.findings.iter())
+        .filter(|f| f.suppressed && f.rule == RuleId::PrivilegeEscalation)
+        .count();
+    assert_eq!(suppressed, 1);
+}

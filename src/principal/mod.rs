@@ -106,9 +106,9 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Takes what belongs to principals out of a linted file's model; `None` when there is nothing
-    /// (a standalone JSON policy, a bucket policy), which keeps runs over policy corpora as cheap
-    /// as before.
+    /// Takes what belongs to principals out of a linted file's model, once its rules have run (its
+    /// other documents are dropped); `None` when there is nothing (a standalone JSON policy, a
+    /// bucket policy), which keeps runs over policy corpora as cheap as before.
     pub fn take(model: &mut FileModel, sources: &SourceMap) -> Option<Facts> {
         let main = sources.main();
         let terraform = main
@@ -145,12 +145,11 @@ impl Facts {
         {
             return None;
         }
-        let docs: Vec<PolicyDoc> = {
-            let all = std::mem::take(&mut model.docs);
-            let (keep, rest): (Vec<PolicyDoc>, Vec<PolicyDoc>) = all.into_iter().partition(wanted);
-            model.docs = rest;
-            keep
-        };
+        // The model is done with once the rules have run: its other documents are dropped here.
+        let docs: Vec<PolicyDoc> = std::mem::take(&mut model.docs)
+            .into_iter()
+            .filter(wanted)
+            .collect();
         let scope = if terraform {
             crate::root::normalize(&crate::root::absolute(
                 main.path.parent().unwrap_or(Path::new(".")),
@@ -428,8 +427,11 @@ const BOUNDARY: &str = "permissions boundary";
 pub struct Model {
     pub facts: Vec<Facts>,
     pub principals: Vec<Principal>,
-    /// AWS managed policies' documents, parsed once per run.
-    managed: HashMap<&'static str, PolicyDoc>,
+    /// AWS managed policies' documents, parsed once per run, and whether each can take part in
+    /// an escalation path ([`crate::rules::escalation::privilege_escalation::contributes`]).
+    managed: HashMap<&'static str, (PolicyDoc, bool)>,
+    /// What each statement names of the escalation paths' actions, shared by the principals.
+    sets: crate::rules::escalation::privilege_escalation::StatementSets,
 }
 
 impl Model {
@@ -437,7 +439,7 @@ impl Model {
     pub fn doc(&self, r: DocRef) -> Option<&PolicyDoc> {
         match r {
             DocRef::Tree { facts, doc } => self.facts.get(facts)?.docs.get(doc),
-            DocRef::Managed(p) => self.managed.get(p.name.as_str()),
+            DocRef::Managed(p) => self.managed.get(p.name.as_str()).map(|(d, _)| d),
         }
     }
 
@@ -458,11 +460,20 @@ impl Model {
                 continue;
             };
             let (facts, group_key, attached) = match (link.doc, link.attached_at) {
-                (DocRef::Managed(policy), Some((fi, span))) => (
-                    fi,
-                    format!("m:{}", policy.name),
-                    Some((span, policy.name.as_str())),
-                ),
+                (DocRef::Managed(policy), Some((fi, span))) => {
+                    if !self
+                        .managed
+                        .get(policy.name.as_str())
+                        .is_some_and(|(_, c)| *c)
+                    {
+                        continue;
+                    }
+                    (
+                        fi,
+                        format!("m:{}", policy.name),
+                        Some((span, policy.name.as_str())),
+                    )
+                }
                 (DocRef::Tree { facts, doc: di }, _) => {
                     let key = match &doc.origin.attached_to {
                         Some(a) => format!("p:{a}"),
@@ -492,6 +503,7 @@ impl Model {
             members,
             boundary,
             only_new,
+            sets: Some(&self.sets),
         };
         (input, facts_of)
     }
@@ -505,12 +517,14 @@ impl Model {
                 description: Some(format!("AWS managed policy `{}`", policy.name)),
                 ..Origin::default()
             };
-            match node {
+            let doc = match node {
                 Some(node) => {
                     policy_from_node(&node, PolicyKind::Identity, Syntax::Json, path, origin)
                 }
                 None => PolicyDoc::new(PolicyKind::Identity, Syntax::Json, Span::default(), path),
-            }
+            };
+            let contributes = crate::rules::escalation::privilege_escalation::contributes(&doc);
+            (doc, contributes)
         });
     }
 }
@@ -682,6 +696,14 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
                     push_link(&mut p.policies, link);
                 }
             }
+        }
+        if p.kind == PrincipalKind::Unknown && p.declared_in.is_none() {
+            p.unresolved.push(Unresolved {
+                what: "principal".to_string(),
+                value: key.clone(),
+                reason: "not declared in the linted files (a name, a variable or a module's output): it may hold more policies than these".to_string(),
+                at: None,
+            });
         }
         for policy in wanted_managed {
             model.managed_doc(policy);

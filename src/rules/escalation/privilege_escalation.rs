@@ -17,8 +17,14 @@ declare_rule! {
     /// `iam:CreatePolicyVersion`, `iam:AttachRolePolicy` or `iam:CreateAccessKey`, and combinations
     /// such as `iam:PassRole` + `lambda:CreateFunction` + `lambda:InvokeFunction`. A path is reported
     /// when every one of its actions is granted *broadly* by the identity policies of one principal:
-    /// all documents of the input attached to the same user, group or role are judged together;
-    /// a document attached to nothing the input shows is judged alone.
+    /// all documents of a file attached to the same user, group or role are judged together; a
+    /// document attached to nothing the input shows is judged alone. Then each principal of the
+    /// principal model (`docs/principals.md`) is judged with everything it holds across the files
+    /// of its Terraform folder or template: inline and customer managed policies, the AWS managed
+    /// policies attached to it (read from the embedded data, shown at the attachment), its groups'
+    /// policies, within its permissions boundary. Such a finding names the principal, and every
+    /// document it takes an action from is a related location; a path one file's documents already
+    /// hold is reported there only.
     ///
     /// An action is granted broadly by an Allow statement whose `Action` matches it (or whose
     /// `NotAction` does not), whose `Resource` is `"*"`, `NotResource`, or an ARN naming every
@@ -65,8 +71,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Known limitations
-    /// AWS managed policies attached by ARN are not yet read into the combination; permissions
-    /// boundaries, SCPs and resource policies are not considered.
+    /// A permissions boundary is read by action: an action it allows on some resource passes.
+    /// A boundary that cannot be resolved takes nothing out and makes the finding low confidence.
+    /// SCPs and resource policies are not considered.
     ///
     /// ## References
     /// - [Rhino Security Labs: AWS IAM privilege escalation methods](https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/)
@@ -500,6 +507,29 @@ pub struct PrincipalInput<'a> {
     /// Only report paths no group of its members holds alone (`check`); `false` lists every path
     /// (`iamlint principals`).
     pub only_new: bool,
+    /// The paths' actions each statement names, shared by the principals of a run (a policy
+    /// attached to many principals is read once).
+    pub sets: Option<&'a StatementSets>,
+}
+
+/// [`named`] per statement, remembered for a run over principals. Keys are the statements'
+/// addresses: valid while the documents they belong to are neither moved nor dropped, which the
+/// principal model guarantees for the run it holds this in.
+#[derive(Debug, Default)]
+pub struct StatementSets(std::sync::RwLock<std::collections::HashMap<usize, ActionSet>>);
+
+impl StatementSets {
+    fn named(&self, stmt: &Statement) -> ActionSet {
+        let key = std::ptr::from_ref(stmt) as usize;
+        if let Some(set) = self.0.read().ok().and_then(|m| m.get(&key).copied()) {
+            return set;
+        }
+        let set = named(stmt);
+        if let Ok(mut m) = self.0.write() {
+            m.insert(key, set);
+        }
+        set
+    }
 }
 
 /// Judges a principal's identity documents together, within its permissions boundary. Each
@@ -515,8 +545,17 @@ pub fn check_principal(principal: &PrincipalInput<'_>, out: &mut Vec<(Finding, V
     out.extend(findings.into_iter().zip(places));
 }
 
+/// Whether a document can take part in a path: it grants one of the paths' actions broadly, or
+/// denies actions on everything. A principal's AWS managed policies that cannot (`ReadOnlyAccess`
+/// grants no path action on all resources) are left out of its check, once per policy and run.
+pub fn contributes(doc: &PolicyDoc) -> bool {
+    doc.statements
+        .iter()
+        .any(|s| blanket_deny(s) || broad_allow(s).is_some_and(|a| named(a.stmt) != 0))
+}
+
 /// What a permissions boundary lets through of the paths' actions (any Allow naming the action),
-/// or `None` when it could not be resolved (then nothing is taken out, and findings are unsure).
+/// and whether findings are unsure: a boundary that could not be resolved takes nothing out.
 fn boundary_limit(boundary: Option<Option<&PolicyDoc>>) -> (ActionSet, bool) {
     match boundary {
         None => (!0, false),
@@ -550,7 +589,13 @@ fn check_group(
     // groups have no broad Allow at all and are done here.
     let allows: Vec<(Allow<'_>, ActionSet, &Member<'_>)> = statements()
         .filter_map(|(m, s)| broad_allow(s).map(|a| (a, m)))
-        .map(|(a, m)| (a, named(a.stmt), m))
+        .map(|(a, m)| {
+            let set = match principal.and_then(|p| p.sets) {
+                Some(sets) => sets.named(a.stmt),
+                None => named(a.stmt),
+            };
+            (a, set, m)
+        })
         .filter(|(_, set, _)| *set != 0)
         .collect();
     if allows.is_empty() {
