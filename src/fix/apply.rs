@@ -357,7 +357,7 @@ pub fn write_all<'a>(
         } else {
             std::borrow::Cow::Borrowed(fixed.text.as_str())
         };
-        crate::root::write_confined(&fixed.root, &fixed.path, &text).map_err(|e| {
+        crate::root::write_confined(&fixed.root, &fixed.path, &*text).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
