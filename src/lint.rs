@@ -168,6 +168,7 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
     files.sort_by(|a, b| a.0.sources.main().path.cmp(&b.0.sources.main().path));
     let (mut files, facts) = split_facts(files, |_| shared.clone());
     judge_principals(&mut files, facts);
+    drop_template_reports(&mut files);
     dedup_across_files(&mut files);
     Report { files, skipped }
 }
@@ -329,6 +330,53 @@ impl FileIdentity {
         }
         FileIdentity::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
     }
+}
+
+/// A file another report of the run read as a `templatefile()` template is text of Terraform's
+/// template language until its variables are filled: read on its own, a `${name}` is a literal
+/// and a `%{ for }` directive is a syntax error. Such a file is linted through its callers only:
+/// its own report keeps no findings and no input errors (the callers' reports carry what the
+/// rendered text shows, located in the template).
+fn drop_template_reports(files: &mut [FileReport]) {
+    let mut templates: HashSet<FileIdentity> = files
+        .iter()
+        .flat_map(|f| f.sources.templates())
+        .map(|t| FileIdentity::of(&t.path))
+        .collect();
+    // Calls in attributes the frontend does not evaluate (a stack's `template_body`): the
+    // literal path of each `templatefile("${path.module}/x", ...)` of a `.tf` file of the run.
+    for file in files.iter() {
+        let main = file.sources.main();
+        if main.path.extension().is_some_and(|e| e == "tf") {
+            let folder = main.path.parent().unwrap_or(Path::new(""));
+            for rel in templatefile_paths(&main.text) {
+                templates.insert(FileIdentity::of(&folder.join(rel)));
+            }
+        }
+    }
+    if templates.is_empty() {
+        return;
+    }
+    for file in files.iter_mut() {
+        if templates.contains(&FileIdentity::of(&file.sources.main().path)) {
+            file.findings.clear();
+            file.errors.clear();
+        }
+    }
+}
+
+/// The first argument of each `templatefile(...)` call in `text` that is a string literal,
+/// relative to the module (`"${path.module}/x.json"`, `"x.json"`); others are skipped.
+fn templatefile_paths(text: &str) -> Vec<&str> {
+    text.match_indices("templatefile(")
+        .filter_map(|(at, call)| {
+            let rest = text.get(at + call.len()..)?.trim_start();
+            let rest = rest.strip_prefix('"')?;
+            let literal = &rest[..rest.find('"')?];
+            let rel = literal.strip_prefix("${path.module}/").unwrap_or(literal);
+            (!rel.contains("${") && !rel.starts_with('/') && !rel.contains("..")).then_some(rel)
+        })
+        .collect()
 }
 
 /// One finding seen from several files (a module's statement linted on its own and through each
@@ -1285,6 +1333,7 @@ fn run_inner(
         ));
     } else {
         judge_principals(&mut files, facts);
+        drop_template_reports(&mut files);
         dedup_across_files(&mut files);
         if let Some(scope) = &plan.scope {
             keep_in_scope(&mut files, scope);

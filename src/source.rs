@@ -238,6 +238,9 @@ mod tests {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// Files this input read as `templatefile()` templates: text of another language until its
+    /// variables are filled, so linted only through this input (see [`SourceMap::templates`]).
+    templates: Vec<FileId>,
     /// The repository root every read of this input stays in ([`crate::root`]); found from the
     /// main file's path on first use unless given.
     root: OnceLock<PathBuf>,
@@ -247,6 +250,7 @@ impl SourceMap {
     pub fn new(main: SourceFile) -> Self {
         SourceMap {
             files: vec![main],
+            templates: Vec::new(),
             root: OnceLock::new(),
         }
     }
@@ -256,6 +260,7 @@ impl SourceMap {
     pub fn with_root(main: SourceFile, root: PathBuf) -> Self {
         SourceMap {
             files: vec![main],
+            templates: Vec::new(),
             root: OnceLock::from(root),
         }
     }
@@ -290,6 +295,18 @@ impl SourceMap {
             .get(id.0 as usize)
             .or_else(|| self.files.first())
             .expect("a SourceMap always holds its main file")
+    }
+
+    /// Records that `id` was read as a `templatefile()` template.
+    pub fn mark_template(&mut self, id: FileId) {
+        if id != FileId(0) && !self.templates.contains(&id) {
+            self.templates.push(id);
+        }
+    }
+
+    /// The files read as `templatefile()` templates (never the main file).
+    pub fn templates(&self) -> impl Iterator<Item = &SourceFile> {
+        self.templates.iter().map(|id| self.get(*id))
     }
 
     pub fn main(&self) -> &SourceFile {

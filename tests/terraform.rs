@@ -1673,3 +1673,58 @@ fn human_output_summarizes_unresolved_reference_infos_unless_asked() {
         "{json}"
     );
 }
+
+/// A `templatefile()` template in the linted tree is linted through its caller only: read on
+/// its own, `${name}` is a literal (not an ARN) and a `%{ for }` directive is invalid YAML.
+#[test]
+fn a_templatefile_template_is_linted_through_its_callers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    std::fs::write(
+        root.join("main.tf"),
+        r#"resource "aws_kms_key" "k" {}
+resource "aws_iam_policy" "p" {
+  name   = "p"
+  policy = templatefile("${path.module}/role.json", { kms_key_arn = aws_kms_key.k.arn })
+}
+resource "aws_cloudformation_stack" "exports" {
+  name          = "exports"
+  template_body = templatefile("${path.module}/exports.yml", { vars = { cluster = "prod" } })
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("role.json"),
+        r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": ["${kms_key_arn}"]},
+  {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::logs/*"}]}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("exports.yml"),
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Null: {Type: 'Custom::Null'}\nOutputs:\n%{ for k, v in vars ~}\n  ${k}:\n    Value: \"${v}\"\n%{ endfor }\n",
+    )
+    .unwrap();
+    let report = lint_tree(
+        &[root.to_path_buf()],
+        &[RuleId::InvalidArn, RuleId::WildcardAction],
+    );
+    let errors: Vec<String> = report
+        .errors()
+        .map(|(f, e)| format!("{}: {}", f.sources.main().display_path(), e.message))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let found: Vec<String> = report
+        .findings()
+        .map(|(file, f)| format!("{} {}", at(&file.sources, f.span), f.rule))
+        .collect();
+    // The template's own `s3:*` is still reported once, through the policy that renders it.
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("role.json:3:") && found[0].ends_with("wildcard-action"),
+        "{found:#?}"
+    );
+}

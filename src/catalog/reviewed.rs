@@ -17,6 +17,8 @@ use std::sync::OnceLock;
 const ACTIONS_ON_STAR_TSV: &str = include_str!("../../rules/reviewed/actions-on-star.tsv");
 const ARN_FORMATS_TSV: &str = include_str!("../../rules/reviewed/arn-formats.tsv");
 const CROSS_SERVICE_TSV: &str = include_str!("../../rules/reviewed/cross-service-arns.tsv");
+const AGENT_SERVICES_TSV: &str = include_str!("../../rules/reviewed/agent-services.tsv");
+const SAM_NON_ACTIONS_TSV: &str = include_str!("../../rules/reviewed/sam-template-non-actions.tsv");
 const SERVICE_REQUIRED_TSV: &str =
     include_str!("../../rules/reviewed/service-required-policies.tsv");
 
@@ -55,6 +57,42 @@ pub fn actions_on_star() -> &'static [Reviewed] {
             })
             .collect()
     })
+}
+
+/// `sam-template-non-actions.tsv`: strings SAM's policy templates list as actions that IAM
+/// does not have.
+pub fn sam_template_non_actions() -> &'static [Reviewed] {
+    static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(SAM_NON_ACTIONS_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, url, reason] => Some(Reviewed {
+                    action,
+                    arn: "",
+                    url,
+                    reason,
+                }),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// `agent-services.tsv`: whether every action of `service` is one an AWS agent calls, as the
+/// table's page lists.
+pub fn is_agent_service(service: &str) -> bool {
+    static TABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            rows(AGENT_SERVICES_TSV)
+                .filter_map(|f| match f.as_slice() {
+                    [service, _url, _reason] => Some(*service),
+                    _ => None,
+                })
+                .collect()
+        })
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(service))
 }
 
 /// `arn-formats.tsv`.
@@ -141,6 +179,8 @@ mod tests {
             (ARN_FORMATS_TSV, arn_formats().len(), 4),
             (SERVICE_REQUIRED_TSV, service_required_policies().len(), 4),
             (CROSS_SERVICE_TSV, cross_service_arns().len(), 4),
+            (SAM_NON_ACTIONS_TSV, sam_template_non_actions().len(), 3),
+            (AGENT_SERVICES_TSV, rows(AGENT_SERVICES_TSV).count(), 3),
         ] {
             let lines: Vec<_> = rows(text).collect();
             assert!(!lines.is_empty());
@@ -216,6 +256,38 @@ mod tests {
         }
         assert!(cross_service("SSM", "eks"));
         assert!(!cross_service("s3", "dynamodb"));
+    }
+
+    #[test]
+    fn agent_services_are_catalog_services_on_aws_pages() {
+        let catalog = Catalog::get();
+        for row in rows(AGENT_SERVICES_TSV) {
+            assert!(catalog.service(row[0]).is_some(), "{}", row[0]);
+            assert!(is_agent_service(row[0]));
+            assert!(
+                row[1].starts_with("https://docs.aws.amazon.com/"),
+                "{}",
+                row[1]
+            );
+        }
+        assert!(!is_agent_service("ssm"));
+    }
+
+    #[test]
+    fn sam_non_actions_are_not_catalog_actions() {
+        let catalog = Catalog::get();
+        for r in sam_template_non_actions() {
+            assert!(
+                catalog.action(r.action).is_none(),
+                "{} is an IAM action",
+                r.action
+            );
+            assert!(
+                r.url.starts_with("https://docs.aws.amazon.com/"),
+                "{}",
+                r.url
+            );
+        }
     }
 
     #[test]

@@ -105,7 +105,8 @@ fn statement_list(node: &mut Node) -> Option<&mut Vec<Node>> {
 }
 
 /// Identity unless some statement names a principal; then trust when every principal statement only
-/// grants role assumption, resource otherwise.
+/// grants role assumption and names no `Resource`/`NotResource` (a trust policy never does; a
+/// resource control policy on `sts:` actions does), resource otherwise.
 pub fn infer_kind(doc: &PolicyDoc) -> PolicyKind {
     let with_principal: Vec<&Statement> = doc
         .statements
@@ -116,14 +117,15 @@ pub fn infer_kind(doc: &PolicyDoc) -> PolicyKind {
         return PolicyKind::Identity;
     }
     let only_assume = with_principal.iter().all(|s| {
-        s.actions().is_some_and(|a| {
-            a.known().count() > 0
-                && a.known().all(|x| {
-                    TRUST_ACTIONS
-                        .iter()
-                        .any(|t| t.eq_ignore_ascii_case(x.value))
-                })
-        })
+        s.resource.is_none()
+            && s.actions().is_some_and(|a| {
+                a.known().count() > 0
+                    && a.known().all(|x| {
+                        TRUST_ACTIONS
+                            .iter()
+                            .any(|t| t.eq_ignore_ascii_case(x.value))
+                    })
+            })
     });
     if only_assume {
         PolicyKind::Trust

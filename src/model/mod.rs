@@ -150,7 +150,39 @@ impl PolicyDoc {
                 || [&self.origin.address, &self.origin.description]
                     .into_iter()
                     .flatten()
-                    .any(|t| t.contains("aws_vpc_endpoint") || t.contains("AWS::EC2::VPCEndpoint")))
+                    .any(|t| t.contains("aws_vpc_endpoint") || t.contains("AWS::EC2::VPCEndpoint"))
+                || self.is_standalone_boundary_shape())
+    }
+
+    /// A policy file of its own (no resource holds it) written as a VPC endpoint policy (or a
+    /// resource control policy) is written: every statement names `Principal: "*"` and a
+    /// `Resource`, and an `Allow` gives `"*"` for principal, action and resource at once. A
+    /// resource's own policy cannot have that shape: it grants its own service's actions (a key
+    /// policy writes `kms:*`) and a bucket policy must name the bucket, so the shape is AWS's
+    /// default endpoint policy, which bounds calls and grants nothing. Identity policies have no
+    /// `Principal` and are never matched.
+    fn is_standalone_boundary_shape(&self) -> bool {
+        if self.origin.address.is_some()
+            || self.origin.resource_type.is_some()
+            || self.syntax != Syntax::Json
+            || self.statements.is_empty()
+        {
+            return false;
+        }
+        let public = |stmt: &Statement| {
+            stmt.principal
+                .as_ref()
+                .is_some_and(|p| !p.negated && p.public_values().next().is_some())
+        };
+        let all_star = |field: Option<&ListField>| {
+            field.is_some_and(|f| !f.negated && f.items.len() == 1 && f.has_star())
+        };
+        self.statements
+            .iter()
+            .all(|stmt| public(stmt) && stmt.resource.is_some())
+            && self.statements.iter().any(|stmt| {
+                stmt.allows() && all_star(stmt.action.as_ref()) && all_star(stmt.resource.as_ref())
+            })
     }
 
     pub fn new(kind: PolicyKind, syntax: Syntax, span: Span, path: impl Into<String>) -> Self {

@@ -13,13 +13,44 @@ use crate::tree::{Node, NodeKind};
 /// SAM resources whose `Policies` become the permissions of a role SAM creates.
 const SAM_TYPES: &[&str] = &["AWS::Serverless::Function", "AWS::Serverless::StateMachine"];
 
-/// The policy template definitions (action lists and ARN patterns only), parsed once.
+/// SAM's policy template definitions (action lists and ARN patterns only), as bundled.
+const TEMPLATES_JSON: &str = include_str!("../../../rules/sam-policy-templates.json");
+
+/// The policy template definitions, parsed once, without the strings SAM lists as actions that
+/// IAM does not have (`rules/reviewed/sam-template-non-actions.tsv`): they grant nothing, and the
+/// template's user cannot change SAM's expansion.
 static TEMPLATES: LazyLock<Option<Node>> = LazyLock::new(|| {
-    let text = include_str!("../../../rules/sam-policy-templates.json");
-    crate::json::parse(text, FileId(0), 0)
+    let mut templates = crate::json::parse(TEMPLATES_JSON, FileId(0), 0)
         .ok()
-        .and_then(|root| root.get("templates").cloned())
+        .and_then(|root| root.get("templates").cloned())?;
+    drop_non_actions(&mut templates);
+    Some(templates)
 });
+
+/// Removes every reviewed non-action from the `Action` lists below `node`.
+fn drop_non_actions(node: &mut Node) {
+    let non_action = |item: &Node| {
+        item.as_str().is_some_and(|a| {
+            crate::catalog::reviewed::sam_template_non_actions()
+                .iter()
+                .any(|r| r.action == a)
+        })
+    };
+    match &mut node.kind {
+        NodeKind::Array(items) => items.iter_mut().for_each(drop_non_actions),
+        NodeKind::Object(entries) => {
+            for (key, value) in entries {
+                if key.value == "Action" {
+                    if let NodeKind::Array(items) = &mut value.kind {
+                        items.retain(|item| !non_action(item));
+                    }
+                }
+                drop_non_actions(value);
+            }
+        }
+        _ => {}
+    }
+}
 
 pub fn reads(ty: &str) -> bool {
     SAM_TYPES.contains(&ty)
@@ -167,5 +198,56 @@ mod tests {
         ] {
             assert!(names.iter().any(|n| n == name), "{name} missing");
         }
+    }
+
+    /// Every string under an `Action` key of `node`.
+    fn actions(node: &Node, under_action: bool, out: &mut Vec<String>) {
+        match &node.kind {
+            NodeKind::Str(_) if under_action => out.extend(node.as_str().map(str::to_string)),
+            NodeKind::Array(items) => items.iter().for_each(|i| actions(i, under_action, out)),
+            NodeKind::Object(entries) => {
+                for (key, value) in entries {
+                    actions(value, key.value == "Action", out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn bundled_template_actions_are_iam_actions_but_the_reviewed_exceptions() {
+        let raw = crate::json::parse(TEMPLATES_JSON, FileId(0), 0).expect("bundled list parses");
+        let mut bundled = Vec::new();
+        actions(&raw, false, &mut bundled);
+        assert!(
+            bundled.len() > 100,
+            "too few actions read: {}",
+            bundled.len()
+        );
+        let exceptions = crate::catalog::reviewed::sam_template_non_actions();
+        let catalog = crate::catalog::Catalog::get();
+        // A name must be an action; a pattern (`textract:*`) must match one.
+        let known = |a: &str| {
+            if a.contains('*') {
+                !catalog.expand(a).is_empty()
+            } else {
+                catalog.action(a).is_some()
+            }
+        };
+        let unknown: Vec<&String> = bundled.iter().filter(|a| !known(a)).collect();
+        let mut listed: Vec<&str> = exceptions.iter().map(|r| r.action).collect();
+        let mut found: Vec<&str> = unknown.iter().map(|a| a.as_str()).collect();
+        listed.sort_unstable();
+        found.sort_unstable();
+        found.dedup();
+        assert_eq!(
+            found, listed,
+            "SAM template actions missing from the catalog must be exactly the reviewed exceptions"
+        );
+        // And the expansion iamlint uses has none of them.
+        let mut expanded = Vec::new();
+        actions(TEMPLATES.as_ref().expect("templates"), false, &mut expanded);
+        assert!(expanded.iter().all(|a| known(a)));
+        assert!(expanded.iter().any(|a| a == "sqs:DeleteMessage"));
     }
 }

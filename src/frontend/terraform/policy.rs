@@ -248,6 +248,7 @@ impl Eval<'_> {
             text: &text,
         };
         let node = if f.name.name.as_str() == "templatefile" {
+            self.sources.mark_template(id);
             let vars = match f.args.get(1) {
                 Some(v) => self.eval(src, v),
                 None => Node::new(NodeKind::Object(Vec::new()), span),

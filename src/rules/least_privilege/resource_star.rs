@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use crate::catalog::{Catalog, ResourceType, Service};
+use crate::catalog::{Catalog, ConditionType, ResourceType, Service};
 use crate::memo::Shared;
 
 use crate::model::action::has_wildcard;
@@ -28,7 +28,12 @@ declare_rule! {
     /// alone too. Also left alone: resource policies (their `"*"` means the resource they are
     /// attached to, as in a KMS key policy), Deny statements, and statements scoped by a
     /// `ResourceTag` condition (attribute-based access control); a negated one
-    /// (`StringNotEquals aws:ResourceTag/team`) scopes nothing and does not count.
+    /// (`StringNotEquals aws:ResourceTag/team`) scopes nothing and does not count. So are a
+    /// statement with a positive, non-`IfExists` condition on a service's ARN-typed key that one
+    /// of its actions lists (`ecs:cluster` on `ecs:DescribeContainerInstances`), and one whose
+    /// actions another statement of the document denies without condition on every ARN of their
+    /// service (`sns:Publish` denied on `arn:aws:sns:*:*:*` leaves only phone numbers, which have
+    /// no ARN).
     ///
     /// ## Why is this bad?
     /// `"*"` grants the actions on every resource of the account, present and future: a role that
@@ -100,6 +105,9 @@ impl Rule for ResourceStar {
                         .is_some_and(|k| k.to_ascii_lowercase().contains("resourcetag/"))
             })
         }) {
+            return;
+        }
+        if denied_on_every_arn(stmt, doc) || scoped_by_resource_key(stmt, cx) {
             return;
         }
         let entries: Vec<(Held, &str, Span)> = actions
@@ -694,6 +702,81 @@ fn scoped_statements(
         applicability: Applicability::DisplayOnly,
         edits: Vec::new(),
         snippet: Some(crate::fix::render_statements(&spec, doc.syntax)),
+    })
+}
+
+/// True when another statement of the document denies, without condition, each action of `stmt`
+/// on every ARN of its service (`arn:aws:sns:*:*:*`): what the `Allow` on `"*"` leaves is only
+/// what has no ARN (`sns:Publish` to a phone number), which cannot be scoped.
+fn denied_on_every_arn(stmt: &Statement, doc: &PolicyDoc) -> bool {
+    let Some(allowed) = stmt.actions().filter(|a| !a.negated && !a.has_unknown()) else {
+        return false;
+    };
+    let services: Vec<&str> = allowed
+        .known()
+        .filter_map(|a| a.value.split_once(':').map(|(s, _)| s))
+        .collect();
+    let Some(service) = services.first() else {
+        return false;
+    };
+    if !services.iter().all(|s| s.eq_ignore_ascii_case(service)) {
+        return false;
+    }
+    let every_arn = |r: &str| {
+        let parts: Vec<&str> = r.splitn(6, ':').collect();
+        matches!(parts.as_slice(), ["arn", _, svc, "*", "*", "*"] if svc.eq_ignore_ascii_case(service))
+    };
+    doc.statements.iter().any(|deny| {
+        deny.index != stmt.index
+            && deny.effect() == Some(Effect::Deny)
+            && deny.condition.is_none()
+            && deny.actions().is_some_and(|d| {
+                !d.negated
+                    && (d.has_star()
+                        || allowed
+                            .known()
+                            .all(|a| d.known().any(|x| x.value.eq_ignore_ascii_case(a.value))))
+            })
+            && deny
+                .resources()
+                .is_some_and(|r| !r.negated && r.known().any(|x| every_arn(x.value)))
+    })
+}
+
+/// True when a condition with a positive operator (no `Not`, no `IfExists`) names a resource by a
+/// service's own ARN-typed key that an action of the statement lists (`ecs:cluster` on
+/// `ecs:DescribeContainerInstances`): AWS's way to scope actions whose resource is the cluster's
+/// member. A request without the key fails the condition, so no other resource is reached.
+fn scoped_by_resource_key(stmt: &Statement, cx: &Ctx) -> bool {
+    let Some(condition) = &stmt.condition else {
+        return false;
+    };
+    let Some(actions) = stmt.actions().filter(|a| !a.negated) else {
+        return false;
+    };
+    condition.entries().any(|(op, e)| {
+        let (Some(op), Some(key)) = (op.name.value.as_str(), e.key.value.as_str()) else {
+            return false;
+        };
+        let lower = op.to_ascii_lowercase();
+        if lower.contains("not") || lower.ends_with("ifexists") || op.contains(':') {
+            return false;
+        }
+        if e.values.is_empty() || e.values.iter().any(|v| v.value.literal() == Some("*")) {
+            return false;
+        }
+        let resource_key = cx.catalog.condition_key(key).is_some_and(|info| {
+            !info.global && matches!(info.ty, ConditionType::Arn | ConditionType::ArrayOfArn)
+        });
+        resource_key
+            && actions.known().any(|a| {
+                cx.catalog.action(a.value).is_some_and(|found| {
+                    found
+                        .applicable_condition_keys()
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(key))
+                })
+            })
     })
 }
 

@@ -12,7 +12,14 @@ declare_rule! {
     /// reaches Write or Permissions management actions. Read-only patterns such as `s3:Get*` and all
     /// Deny statements are left alone. On a VPC endpoint policy, `*` is info only: it is AWS's
     /// default endpoint policy, which limits what calls through the endpoint may do and grants
-    /// nothing by itself (identity and resource policies still decide).
+    /// nothing by itself (identity and resource policies still decide). A policy file of its own
+    /// whose every statement names `Principal: "*"` and a `Resource`, with an Allow of `"*"` for
+    /// principal, action and resource, has that shape and is read as one. Also info: `*` in a
+    /// bucket policy statement conditioned on `s3:DataAccessPointAccount` or
+    /// `s3:DataAccessPointArn` (AWS's delegation of access control to access points), a pattern
+    /// that matches exactly one action that does not manage permissions (`sqs:SendMessage*`), and
+    /// `service:*` for a service whose every action an AWS agent calls
+    /// (`rules/reviewed/agent-services.tsv`: `ssmmessages`, `ec2messages`).
     ///
     /// In a KMS key policy (the `policy` of Terraform's `aws_kms_key`, `aws_kms_key_policy` and
     /// `aws_kms_replica_key`, the `KeyPolicy` of `AWS::KMS::Key` and `AWS::KMS::ReplicaKey`, or a
@@ -75,6 +82,10 @@ impl Rule for WildcardAction {
                 if everything && doc.is_vpc_endpoint_policy() {
                     // AWS's default endpoint policy: it limits nothing, and grants nothing.
                     finding = finding.severity(Severity::Info);
+                } else if doc.kind == PolicyKind::Resource && delegates_to_access_points(stmt) {
+                    // AWS's bucket policy that hands access control to the account's access
+                    // points: each access point's own policy decides.
+                    finding = finding.severity(Severity::Info);
                 }
                 if let Some(resources) = stmt.resources() {
                     finding = finding.related(resources.span, "on these resources");
@@ -83,6 +94,31 @@ impl Rule for WildcardAction {
             }
         }
     }
+}
+
+/// A bucket policy statement that applies only to requests made through an access point of a
+/// named account or ARN (`s3:DataAccessPointAccount`, `s3:DataAccessPointArn` with a positive
+/// operator): AWS documents `"Action": "*"` there to delegate access control to access points.
+fn delegates_to_access_points(stmt: &Statement) -> bool {
+    stmt.condition.as_ref().is_some_and(|c| {
+        c.entries().any(|(op, e)| {
+            let positive = op
+                .name
+                .value
+                .as_str()
+                .is_some_and(|o| !o.to_ascii_lowercase().contains("not") && !o.contains(':'));
+            let key = e.key.value.as_str().is_some_and(|k| {
+                k.eq_ignore_ascii_case("s3:DataAccessPointAccount")
+                    || k.eq_ignore_ascii_case("s3:DataAccessPointArn")
+            });
+            positive
+                && key
+                && !e.values.is_empty()
+                && e.values
+                    .iter()
+                    .all(|v| v.value.literal().is_none_or(|l| l != "*" && !l.is_empty()))
+        })
+    })
 }
 
 /// A KMS key policy: the key resources' policy attributes (by the address or CloudFormation
@@ -163,9 +199,31 @@ fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuild
     }
     thread_local! {
         static MESSAGES: crate::memo::Table<Option<String>> = Default::default();
+        static SINGLE: crate::memo::Table<bool> = Default::default();
     }
     let message = crate::memo::remembered(&MESSAGES, action.value, |p| message(p, cx))?;
-    Some(WildcardAction::finding(action.span, message))
+    let finding = WildcardAction::finding(action.span, message);
+    // `ssmmessages:*`: every action of the service is one the SSM agent calls (reviewed table).
+    if let Some(("*", service)) = split_action(action.value).map(|(s, n)| (n, s)) {
+        if crate::catalog::reviewed::is_agent_service(service) {
+            return Some(finding.severity(Severity::Info));
+        }
+    }
+    // A pattern that matches one action grants what that action's name grants (`sqs:SendMessage*`
+    // is `sqs:SendMessage`), unless it manages permissions: worth a look, not likely too broad.
+    let single = crate::memo::remembered(&SINGLE, action.value, |p| {
+        let matched = cx.catalog.expand(p);
+        matched.len() == 1
+            && !matched[0]
+                .action
+                .access
+                .contains(AccessLevels::PERMISSIONS_MANAGEMENT)
+    });
+    Some(if single {
+        finding.severity(Severity::Info)
+    } else {
+        finding
+    })
 }
 
 /// The finding's message for a pattern other than `*`; `None` when it grants no write or

@@ -22,7 +22,11 @@ declare_rule! {
     /// `arn:aws:iam::*:role/*`). Values the frontend could not evaluate are never read as `"*"`.
     /// Keys about the resource (`aws:ResourceAccount`, `aws:ResourceOrgID`) or the request
     /// (`aws:SecureTransport`) say nothing about the caller and do not count.
-    /// Deny statements and `NotPrincipal` are left alone.
+    /// Deny statements and `NotPrincipal` are left alone. An Allow is also left alone when another
+    /// statement of the document denies every principal its actions on its resources unless one
+    /// of those keys holds a named value (`StringNotEquals`, `StringNotLike`, `ArnNotEquals`,
+    /// `ArnNotLike`, `NotIpAddress`): AWS's private API Gateway policy allows `"*"` and denies
+    /// calls that do not come through the VPC endpoint.
     ///
     /// On a VPC endpoint policy (Terraform `aws_vpc_endpoint`, `aws_vpc_endpoint_policy`,
     /// CloudFormation `AWS::EC2::VPCEndpoint`) the finding is `info`: `Principal: "*"` is AWS's
@@ -148,6 +152,64 @@ pub fn restricts_caller(stmt: &Statement) -> bool {
     })
 }
 
+/// Base operators that deny when the key does not hold a listed value (a sibling `Deny` with one
+/// of them on a restricting key leaves the `Allow` only to the callers it names).
+const NEGATED_OPERATORS: &[&str] = &[
+    "StringNotEquals",
+    "StringNotEqualsIgnoreCase",
+    "StringNotLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "NotIpAddress",
+];
+
+/// True when another statement of the document denies, to every principal, each action and
+/// resource of `stmt` unless a restricting key (`aws:SourceVpce`, `aws:SourceVpc`,
+/// `aws:SourceIp`, `aws:PrincipalOrgID`...) holds a named value: AWS's private API Gateway
+/// policy allows `*` and denies calls from outside the VPC endpoint in a second statement.
+fn denied_outside_network_or_org(stmt: &Statement, doc: &PolicyDoc) -> bool {
+    let covers = |deny: Option<&ListField>, allow: Option<&ListField>| match (deny, allow) {
+        (Some(deny), Some(allow)) if !deny.negated && !allow.negated && !allow.has_unknown() => {
+            deny.has_star()
+                || allow
+                    .known()
+                    .all(|a| deny.known().any(|d| d.value.eq_ignore_ascii_case(a.value)))
+        }
+        _ => false,
+    };
+    doc.statements.iter().any(|deny| {
+        deny.index != stmt.index
+            && deny.effect() == Some(Effect::Deny)
+            && deny
+                .principal
+                .as_ref()
+                .is_some_and(|p| !p.negated && p.public_values().next().is_some())
+            && covers(deny.actions(), stmt.actions())
+            && covers(deny.resources(), stmt.resources())
+            && deny.condition.as_ref().is_some_and(|c| {
+                c.entries().any(|(op, entry)| {
+                    let (Some(op), Some(key)) = (op.name.value.as_str(), entry.key.value.as_str())
+                    else {
+                        return false;
+                    };
+                    let base = op.strip_suffix("IfExists").unwrap_or(op);
+                    let values: Vec<&str> = entry
+                        .values
+                        .iter()
+                        .filter_map(|v| v.value.literal())
+                        .collect();
+                    NEGATED_OPERATORS
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(base))
+                        && RESTRICTING_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+                        && !values.is_empty()
+                        && values.len() == entry.values.len()
+                        && !values.iter().any(|v| matches_every_value(v))
+                })
+            })
+    })
+}
+
 /// Literal words every value of a restricting key may share: `o-*` is every organization id,
 /// `arn:aws:iam::*:role/*` every role of every account.
 const STRUCTURAL_WORDS: &[&str] = &[
@@ -201,7 +263,7 @@ impl Rule for PublicPrincipal {
         let Some(public) = principal.public_values().next() else {
             return;
         };
-        if restricts_caller(stmt) {
+        if restricts_caller(stmt) || denied_outside_network_or_org(stmt, doc) {
             return;
         }
         let endpoint = doc.is_vpc_endpoint_policy();

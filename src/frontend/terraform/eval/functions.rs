@@ -449,6 +449,7 @@ impl Eval<'_> {
                     .map(|(k, v)| (k.value.clone(), v.clone()))
                     .collect();
                 let (id, text) = self.read_module_file(&rel)?;
+                self.sources.mark_template(id);
                 let template = match hcl_edit::parser::parse_template(&text) {
                     Ok(t) => t,
                     Err(e) => return err(format!("invalid template `{rel}`: {}", e.message())),
