@@ -397,12 +397,22 @@ fn principals(args: &iamlint::commands::principals::PrincipalsArgs) -> u8 {
         Ok(out) => out,
         Err(e) => return usage_error(&e),
     };
+    // The one escaping layer: JSON keeps its data (`##[` as `\u005b`), every other format has
+    // no line a CI runner would read as a command.
+    let text = match args.format {
+        iamlint::commands::principals::PrincipalsFormat::Json => {
+            iamlint::escape::json_text(&out.text).into_owned()
+        }
+        _ => iamlint::escape::plain_text(&out.text),
+    };
     let written = match &args.output_file {
-        Some(path) => std::fs::write(path, &out.text),
+        // Never through a link, inside the root it enters, as `check -o` writes.
+        Some(path) => iamlint::root::write_named(&out.roots, path, &text)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout
-                .write_all(out.text.as_bytes())
+                .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
         }
     };

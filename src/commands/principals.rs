@@ -96,6 +96,8 @@ impl LevelArg {
 pub struct Output {
     pub text: String,
     pub errors: Vec<String>,
+    /// The run's repository roots: `-o` is written by the path rule inside the root it enters.
+    pub roots: Vec<PathBuf>,
 }
 
 /// One principal as the outputs show it (the JSON contract).
@@ -220,7 +222,11 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
             }
         })
         .collect();
-    Ok(Output { text, errors })
+    Ok(Output {
+        text,
+        errors,
+        roots: plan.roots(),
+    })
 }
 
 fn wanted(p: &Principal, args: &PrincipalsArgs) -> bool {
@@ -399,22 +405,10 @@ fn plain(s: &str) -> String {
     out
 }
 
-/// Markdown table cell text: [`plain`], then Markdown and HTML syntax escaped.
+/// A Markdown table cell: the one escaping layer's code span ([`crate::escape::markdown_code`]),
+/// which no value can close, so no link, image, HTML, heading or `@mention` is made.
 fn md(s: &str) -> String {
-    let mut out = String::new();
-    for c in plain(s).chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' | '~' | '(' | ')' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::escape::markdown_code(s, true)
 }
 
 /// HTML text or attribute value: [`plain`], then `& < > " '` as entities.
@@ -696,7 +690,7 @@ mod tests {
         assert!(!h.contains('\u{202e}'), "{h}");
         let m = md(evil);
         assert!(
-            !m.contains("a|b") && m.contains("a\\|b") && !m.contains("<script"),
+            !m.contains("a|b") && m.contains("a\\|b") && m.starts_with("``"),
             "{m}"
         );
         assert!(!plain(evil)
