@@ -706,3 +706,48 @@ fn a_comment_suppressing_a_principal_finding_is_used() {
         .count();
     assert_eq!(suppressed, 1);
 }
+
+/// An AWS managed policy that AWS requires on a service's role (`AmazonElasticMapReduceRole` on
+/// the role only EMR assumes: `rules/reviewed/service-required-policies.tsv`) is the service's to
+/// use, as `broad-managed-policy` grades it: its `iam:PassRole` completes no path there. The same
+/// policy on a role an account can assume does.
+#[test]
+fn a_service_required_policy_on_that_services_role_completes_no_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = |principal: &str| {
+        format!(
+            r#"resource "aws_iam_role" "emr" {{
+  name = "emr"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {principal} }}]
+  }})
+}}
+
+resource "aws_iam_role_policy_attachment" "emr" {{
+  role       = aws_iam_role.emr.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceRole"
+}}
+"#
+        )
+    };
+    write(
+        dir.path(),
+        &[(
+            "emr.tf",
+            &tree(r#"{ Service = "elasticmapreduce.amazonaws.com" }"#),
+        )],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert!(got.is_empty(), "{got:#?}");
+    write(
+        dir.path(),
+        &[(
+            "emr.tf",
+            &tree(r#"{ AWS = "arn:aws:iam::111122223333:root" }"#),
+        )],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].contains("`AmazonElasticMapReduceRole`"), "{got:#?}");
+}

@@ -453,6 +453,25 @@ impl Model {
     ) -> (PrincipalInput<'_>, Vec<(usize, usize)>) {
         let mut members = Vec::new();
         let mut facts_of = Vec::new();
+        // The services that alone may assume the role (none when anyone else may, or when its
+        // trust policy is not in the tree): an AWS managed policy AWS requires on such a
+        // service's role is the service's to use, as `broad-managed-policy` grades it.
+        let trusted: Vec<trust::Trusted> = p
+            .trust
+            .iter()
+            .filter_map(|r| self.doc(*r))
+            .flat_map(trust::of)
+            .collect();
+        let only_services = !trusted.is_empty()
+            && trusted
+                .iter()
+                .all(|t| t.kind == "Service" && t.note.is_none());
+        let required_by_service = |policy: &str| {
+            only_services
+                && trusted
+                    .iter()
+                    .all(|t| crate::catalog::reviewed::service_requires(policy, &t.value))
+        };
         // A file's check grouped its documents by `attached_to` (unattached ones alone).
         let mut groups: HashMap<(usize, String), usize> = HashMap::new();
         for (li, link) in p.policies.iter().enumerate() {
@@ -461,6 +480,9 @@ impl Model {
             };
             let (facts, group_key, attached) = match (link.doc, link.attached_at) {
                 (DocRef::Managed(policy), Some((fi, span))) => {
+                    if required_by_service(policy.name.as_str()) {
+                        continue;
+                    }
                     if !self
                         .managed
                         .get(policy.name.as_str())
