@@ -76,100 +76,123 @@ declare_rule! {
 }
 
 impl Rule for ResourceStar {
-    fn check_statement(&self, stmt: &Statement, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
-        if !stmt.allows() || matches!(doc.kind, PolicyKind::Resource | PolicyKind::Trust) {
+    fn check_document(&self, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
+        if matches!(doc.kind, PolicyKind::Resource | PolicyKind::Trust) {
             return;
         }
-        let Some(resources) = stmt.resources() else {
-            return;
-        };
-        let Some(star) = resources.known().find(|r| r.value == "*") else {
-            return;
-        };
-        let Some(actions) = stmt.actions() else {
-            return;
-        };
-        // A tag condition scopes the statement (attribute-based access control) unless it is
-        // negated: `StringNotEquals aws:ResourceTag/team = x` still reaches every other resource.
-        if stmt.condition.as_ref().is_some_and(|c| {
-            c.entries().any(|(op, e)| {
-                let negated = op
-                    .name
+        // The document's Deny statements on every ARN of a service, found once: asking every
+        // statement's siblings made a document of many `"*"` statements quadratic.
+        let denies: Vec<&Statement> = doc
+            .statements
+            .iter()
+            .filter(|d| denies_every_arn(d).is_some())
+            .collect();
+        for stmt in &doc.statements {
+            check_statement(stmt, doc, &denies, cx, out);
+        }
+    }
+}
+
+/// One statement of a document whose every-ARN denies are `denies`.
+fn check_statement(
+    stmt: &Statement,
+    doc: &PolicyDoc,
+    denies: &[&Statement],
+    cx: &Ctx,
+    out: &mut Vec<Finding>,
+) {
+    if !stmt.allows() {
+        return;
+    }
+    let Some(resources) = stmt.resources() else {
+        return;
+    };
+    let Some(star) = resources.known().find(|r| r.value == "*") else {
+        return;
+    };
+    let Some(actions) = stmt.actions() else {
+        return;
+    };
+    // A tag condition scopes the statement (attribute-based access control) unless it is
+    // negated: `StringNotEquals aws:ResourceTag/team = x` still reaches every other resource.
+    if stmt.condition.as_ref().is_some_and(|c| {
+        c.entries().any(|(op, e)| {
+            let negated = op
+                .name
+                .value
+                .as_str()
+                .is_none_or(|o| o.to_ascii_lowercase().contains("not"));
+            !negated
+                && e.key
                     .value
                     .as_str()
-                    .is_none_or(|o| o.to_ascii_lowercase().contains("not"));
-                !negated
-                    && e.key
-                        .value
-                        .as_str()
-                        .is_some_and(|k| k.to_ascii_lowercase().contains("resourcetag/"))
-            })
-        }) {
-            return;
-        }
-        if denied_on_every_arn(stmt, doc) || scoped_by_resource_key(stmt, cx) {
-            return;
-        }
-        let entries: Vec<(Held, &str, Span)> = actions
-            .known()
-            .map(|a| (Entry::of(cx.catalog, a.value), a.value, a.span))
-            .collect();
-        let Some(union) = Union::of(&entries) else {
-            return;
-        };
-        let names: Vec<String> = union
-            .written
-            .iter()
-            .map(|&i| entries[i].1.to_string())
-            .collect();
-        let scoped = if names.iter().any(|n| has_wildcard(n)) {
-            format!(
-                "{} of the actions {} can be scoped",
-                thousands(union.count),
-                if names.len() == 1 {
-                    "it matches"
-                } else {
-                    "they match"
-                }
-            )
-        } else if union.count == 1 {
-            "it can be scoped".to_string()
-        } else {
-            "they can be scoped".to_string()
-        };
-        let message = format!(
-            "`\"*\"` grants {} on every resource, though {scoped}",
-            list_some(&names, 3)
-        );
-        let templates = union.templates();
-        let help = match (templates.len(), union.more_templates) {
-            (0, _) => "scope the resources to the ARNs this principal uses".to_string(),
-            (1, 0) => format!("scope the resource to ARNs of the form `{}`", templates[0]),
-            (n, 0) => format!(
-                "scope the resources to ARNs of the forms {}",
-                list_some(templates, 3.min(n))
-            ),
-            (_, more) => {
-                // The summary of `"*"` keeps the first templates and the count of the others.
-                let shown: Vec<String> = templates.iter().map(|t| format!("`{t}`")).collect();
-                format!(
-                    "scope the resources to ARNs of the forms {} and {} more",
-                    shown.join(", "),
-                    more
-                )
-            }
-        };
-        let mut finding = Self::finding(star.span, message)
-            .help(help)
-            .path(stmt.path.clone());
-        if let Some(fix) = scoped_statements(stmt, doc, &entries) {
-            finding = finding.fix(fix);
-        }
-        for &i in union.written.iter().take(5) {
-            finding = finding.related(entries[i].2, "can be scoped");
-        }
-        out.push(finding.build());
+                    .is_some_and(|k| k.to_ascii_lowercase().contains("resourcetag/"))
+        })
+    }) {
+        return;
     }
+    if denied_on_every_arn(stmt, denies) || scoped_by_resource_key(stmt, cx) {
+        return;
+    }
+    let entries: Vec<(Held, &str, Span)> = actions
+        .known()
+        .map(|a| (Entry::of(cx.catalog, a.value), a.value, a.span))
+        .collect();
+    let Some(union) = Union::of(&entries) else {
+        return;
+    };
+    let names: Vec<String> = union
+        .written
+        .iter()
+        .map(|&i| entries[i].1.to_string())
+        .collect();
+    let scoped = if names.iter().any(|n| has_wildcard(n)) {
+        format!(
+            "{} of the actions {} can be scoped",
+            thousands(union.count),
+            if names.len() == 1 {
+                "it matches"
+            } else {
+                "they match"
+            }
+        )
+    } else if union.count == 1 {
+        "it can be scoped".to_string()
+    } else {
+        "they can be scoped".to_string()
+    };
+    let message = format!(
+        "`\"*\"` grants {} on every resource, though {scoped}",
+        list_some(&names, 3)
+    );
+    let templates = union.templates();
+    let help = match (templates.len(), union.more_templates) {
+        (0, _) => "scope the resources to the ARNs this principal uses".to_string(),
+        (1, 0) => format!("scope the resource to ARNs of the form `{}`", templates[0]),
+        (n, 0) => format!(
+            "scope the resources to ARNs of the forms {}",
+            list_some(templates, 3.min(n))
+        ),
+        (_, more) => {
+            // The summary of `"*"` keeps the first templates and the count of the others.
+            let shown: Vec<String> = templates.iter().map(|t| format!("`{t}`")).collect();
+            format!(
+                "scope the resources to ARNs of the forms {} and {} more",
+                shown.join(", "),
+                more
+            )
+        }
+    };
+    let mut finding = ResourceStar::finding(star.span, message)
+        .help(help)
+        .path(stmt.path.clone());
+    if let Some(fix) = scoped_statements(stmt, doc, &entries) {
+        finding = finding.fix(fix);
+    }
+    for &i in union.written.iter().take(5) {
+        finding = finding.related(entries[i].2, "can be scoped");
+    }
+    out.push(finding.build());
 }
 
 /// What one `Action` entry contributes. Computed once per distinct entry in a run: a repository
@@ -705,10 +728,30 @@ fn scoped_statements(
     })
 }
 
-/// True when another statement of the document denies, without condition, each action of `stmt`
-/// on every ARN of its service (`arn:aws:sns:*:*:*`): what the `Allow` on `"*"` leaves is only
-/// what has no ARN (`sns:Publish` to a phone number), which cannot be scoped.
-fn denied_on_every_arn(stmt: &Statement, doc: &PolicyDoc) -> bool {
+/// The service of a Deny statement without condition on every ARN of one service
+/// (`arn:aws:sns:*:*:*`), if that is what it is.
+fn denies_every_arn(deny: &Statement) -> Option<&str> {
+    if deny.effect() != Some(Effect::Deny) || deny.condition.is_some() {
+        return None;
+    }
+    let resources = deny.resources().filter(|r| !r.negated)?;
+    resources.known().find_map(|x| {
+        let parts: Vec<&str> = x.value.splitn(6, ':').collect();
+        match parts.as_slice() {
+            ["arn", _, svc, "*", "*", "*"] => Some(*svc),
+            _ => None,
+        }
+    })
+}
+
+/// True when another statement of the document (one of `denies`, from [`denies_every_arn`])
+/// denies, without condition, each action of `stmt` on every ARN of its service
+/// (`arn:aws:sns:*:*:*`): what the `Allow` on `"*"` leaves is only what has no ARN
+/// (`sns:Publish` to a phone number), which cannot be scoped.
+fn denied_on_every_arn(stmt: &Statement, denies: &[&Statement]) -> bool {
+    if denies.is_empty() {
+        return false;
+    }
     let Some(allowed) = stmt.actions().filter(|a| !a.negated && !a.has_unknown()) else {
         return false;
     };
@@ -722,14 +765,14 @@ fn denied_on_every_arn(stmt: &Statement, doc: &PolicyDoc) -> bool {
     if !services.iter().all(|s| s.eq_ignore_ascii_case(service)) {
         return false;
     }
-    let every_arn = |r: &str| {
-        let parts: Vec<&str> = r.splitn(6, ':').collect();
-        matches!(parts.as_slice(), ["arn", _, svc, "*", "*", "*"] if svc.eq_ignore_ascii_case(service))
-    };
-    doc.statements.iter().any(|deny| {
+    denies.iter().any(|deny| {
         deny.index != stmt.index
-            && deny.effect() == Some(Effect::Deny)
-            && deny.condition.is_none()
+            && deny.resources().is_some_and(|r| {
+                r.known().any(|x| {
+                    let parts: Vec<&str> = x.value.splitn(6, ':').collect();
+                    matches!(parts.as_slice(), ["arn", _, svc, "*", "*", "*"] if svc.eq_ignore_ascii_case(service))
+                })
+            })
             && deny.actions().is_some_and(|d| {
                 !d.negated
                     && (d.has_star()
@@ -737,9 +780,6 @@ fn denied_on_every_arn(stmt: &Statement, doc: &PolicyDoc) -> bool {
                             .known()
                             .all(|a| d.known().any(|x| x.value.eq_ignore_ascii_case(a.value))))
             })
-            && deny
-                .resources()
-                .is_some_and(|r| !r.negated && r.known().any(|x| every_arn(x.value)))
     })
 }
 
