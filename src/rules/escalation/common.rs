@@ -127,3 +127,62 @@ pub(crate) fn check_table(table: &[Listed]) {
         );
     }
 }
+
+/// How a rule over such a table words its findings: `does` (`hands out`, `rewrites`) before a
+/// listed action's description, `many` for an item that includes several listed actions (`hand
+/// out credentials`), and `whose` in the help (`this principal needs`).
+pub(crate) struct Words {
+    pub does: &'static str,
+    pub many: &'static str,
+    pub whose: &'static str,
+}
+
+/// Reports each `Action` item of `stmt` that grants a listed action on every resource: one
+/// finding (from `finding`, the rule's own constructor) per item, at the listed action's severity,
+/// citing its AWS page.
+pub(crate) fn report(
+    stmt: &Statement,
+    doc: &PolicyDoc,
+    table: &[Listed],
+    words: &Words,
+    finding: fn(Span, String) -> crate::finding::FindingBuilder,
+    out: &mut Vec<Finding>,
+) {
+    let Some((resources, hits)) = on_every_resource(stmt, doc, table) else {
+        return;
+    };
+    let scope = scope(resources);
+    for hit in hits {
+        let first = hit.listed[0];
+        let item = hit.item;
+        let message = if !crate::model::action::has_wildcard(item.value) {
+            format!("`{}` {scope} {} {}", item.value, words.does, first.what)
+        } else if hit.listed.len() == 1 {
+            format!(
+                "`{}` includes `{}`, which {scope} {} {}",
+                item.value, first.action, words.does, first.what
+            )
+        } else {
+            let names: Vec<String> = hit.listed.iter().map(|e| e.action.clone()).collect();
+            format!(
+                "`{}` includes {} that {} {scope} ({})",
+                item.value,
+                plural(hit.listed.len(), "action"),
+                words.many,
+                crate::text::list_some(&names, 3)
+            )
+        };
+        let help = format!(
+            "grant it only on the resources {}; see {}",
+            words.whose, first.source
+        );
+        out.push(
+            finding(item.span, message)
+                .severity(hit.severity)
+                .help(help)
+                .related(resources.span, resources_note(resources))
+                .path(stmt.path.clone())
+                .build(),
+        );
+    }
+}

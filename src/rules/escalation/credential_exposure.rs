@@ -1,9 +1,7 @@
 use std::sync::OnceLock;
 
-use crate::model::action::has_wildcard;
 use crate::rules::escalation::common::{self, Listed};
 use crate::rules::prelude::*;
-use crate::text::list_some;
 
 declare_rule! {
     /// Flags actions that hand out other principals' or resources' credentials, granted on `"*"`.
@@ -82,42 +80,18 @@ impl Rule for CredentialExposure {
         _cx: &Ctx,
         out: &mut Vec<Finding>,
     ) {
-        let Some((resources, hits)) = common::on_every_resource(stmt, doc, exposing()) else {
-            return;
-        };
-        let scope = common::scope(resources);
-        for hit in hits {
-            let first = hit.listed[0];
-            let item = hit.item;
-            let message = if !has_wildcard(item.value) {
-                format!("`{}` {scope} hands out {}", item.value, first.what)
-            } else if hit.listed.len() == 1 {
-                format!(
-                    "`{}` includes `{}`, which {scope} hands out {}",
-                    item.value, first.action, first.what
-                )
-            } else {
-                let names: Vec<String> = hit.listed.iter().map(|e| e.action.clone()).collect();
-                format!(
-                    "`{}` includes {} that hand out credentials {scope} ({})",
-                    item.value,
-                    plural(hit.listed.len(), "action"),
-                    list_some(&names, 3)
-                )
-            };
-            let help = format!(
-                "grant it only on the resources this principal needs (ARNs or a resource-tag condition); see {}",
-                first.source
-            );
-            out.push(
-                Self::finding(item.span, message)
-                    .severity(hit.severity)
-                    .help(help)
-                    .related(resources.span, common::resources_note(resources))
-                    .path(stmt.path.clone())
-                    .build(),
-            );
-        }
+        common::report(
+            stmt,
+            doc,
+            exposing(),
+            &common::Words {
+                does: "hands out",
+                many: "hand out credentials",
+                whose: "this principal needs (ARNs or a resource-tag condition)",
+            },
+            Self::finding,
+            out,
+        );
     }
 }
 
