@@ -751,3 +751,238 @@ resource "aws_iam_role_policy_attachment" "emr" {{
     assert_eq!(got.len(), 1, "{got:#?}");
     assert!(got[0].contains("`AmazonElasticMapReduceRole`"), "{got:#?}");
 }
+
+/// `iamlint principals --format json` in `dir`: the principal rows.
+fn principal_rows(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let (out, code) = principals_cmd(dir, &all);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    json["principals"].as_array().unwrap().clone()
+}
+
+fn row<'a>(rows: &'a [serde_json::Value], address: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["address"] == address)
+        .unwrap_or_else(|| panic!("no `{address}` in {rows:#?}"))
+}
+
+/// Policy rows as `source name via_group`.
+fn policy_names(row: &serde_json::Value) -> Vec<String> {
+    row["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}",
+                p["source"].as_str().unwrap(),
+                p["name"].as_str().unwrap(),
+                p["via_group"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+const CFN_PRINCIPALS: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: ec2.amazonaws.com }
+            Action: sts:AssumeRole
+      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/ReadOnlyAccess
+        - !Ref Queue
+      PermissionsBoundary: arn:aws:iam::aws:policy/PowerUserAccess
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - { Effect: Allow, Action: s3:GetObject, Resource: "*" }
+  Queue:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Action: sqs:SendMessage, Resource: "*" }
+  Profile:
+    Type: AWS::IAM::InstanceProfile
+    Properties:
+      Roles: [!Ref Role]
+  Passers:
+    Type: AWS::IAM::Group
+    Properties:
+      Policies:
+        - PolicyName: pass
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - { Effect: Allow, Action: iam:PassRole, Resource: "*" }
+  Builders:
+    Type: AWS::IAM::Group
+    Properties:
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/AWSLambda_FullAccess]
+  Dev:
+    Type: AWS::IAM::User
+    Properties:
+      Groups: [!Ref Passers]
+  AddDev:
+    Type: AWS::IAM::UserToGroupAddition
+    Properties:
+      GroupName: !Ref Builders
+      Users: [!Ref Dev]
+"#;
+
+/// Issue 27: a CloudFormation user's `Groups`, `AWS::IAM::UserToGroupAddition` and
+/// `AWS::IAM::InstanceProfile` are read, beside a role's `Policies`, `ManagedPolicyArns` and
+/// `PermissionsBoundary`; the user's two groups complete an escalation path together.
+#[test]
+fn cloudformation_memberships_and_instance_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("stack.yaml", CFN_PRINCIPALS)]);
+    let rows = principal_rows(dir.path(), &[]);
+    let role = row(&rows, "Resources.Role");
+    assert_eq!(
+        policy_names(role),
+        [
+            "inline Resources.Role -",
+            "aws-managed ReadOnlyAccess -",
+            "customer-managed Resources.Queue -"
+        ]
+    );
+    assert_eq!(role["boundary"]["name"], "PowerUserAccess");
+    assert_eq!(
+        role["instance_profiles"],
+        serde_json::json!(["Resources.Profile"])
+    );
+    let dev = row(&rows, "Resources.Dev");
+    assert_eq!(
+        dev["groups"],
+        serde_json::json!(["Resources.Passers", "Resources.Builders"])
+    );
+    assert_eq!(
+        policy_names(dev),
+        [
+            "inline Resources.Passers Resources.Passers",
+            "aws-managed AWSLambda_FullAccess Resources.Builders"
+        ]
+    );
+    let got = shown(&escalations(dir.path()));
+    assert!(
+        got.iter().any(|l| l.contains("for user `Resources.Dev`")),
+        "{got:#?}"
+    );
+}
+
+const MODULE_IAM_TF: &str = r#"resource "aws_iam_user" "u" {
+  name = "u"
+}
+
+resource "aws_iam_group" "g" {
+  name = "g"
+}
+
+resource "aws_iam_group_policy_attachment" "a" {
+  group      = aws_iam_group.g.name
+  policy_arn = "arn:aws:iam::aws:policy/IAMFullAccess"
+}
+
+resource "aws_iam_user_group_membership" "m" {
+  user   = aws_iam_user.u.name
+  groups = [aws_iam_group.g.name]
+}
+
+resource "aws_iam_role" "r" {
+  name = "r"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_instance_profile" "p" {
+  role = aws_iam_role.r.name
+}
+
+moved {
+  from = aws_iam_role.old
+  to   = aws_iam_role.r
+}
+"#;
+
+/// Issue 27: memberships, instance profiles and `moved {}` blocks inside a module call are read
+/// with the call's address; the module folder is listed per call only, while a folder nobody calls
+/// is listed alone.
+#[test]
+fn module_links_are_read_per_call_and_module_folders_listed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("modules/iam")).unwrap();
+    std::fs::create_dir_all(dir.path().join("other")).unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "main.tf",
+                "module \"iam\" {\n  source = \"./modules/iam\"\n}\n",
+            ),
+            ("modules/iam/main.tf", MODULE_IAM_TF),
+            (
+                "other/main.tf",
+                "resource \"aws_iam_user\" \"alone\" {\n  name = \"alone\"\n}\n",
+            ),
+        ],
+    );
+    let rows = principal_rows(dir.path(), &[]);
+    let listed: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["scope"].as_str().unwrap(),
+                r["address"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ". module.iam.aws_iam_group.g",
+            ". module.iam.aws_iam_role.r",
+            ". module.iam.aws_iam_user.u",
+            "other aws_iam_user.alone",
+        ]
+    );
+    let user = row(&rows, "module.iam.aws_iam_user.u");
+    assert_eq!(
+        user["groups"],
+        serde_json::json!(["module.iam.aws_iam_group.g"])
+    );
+    assert_eq!(
+        policy_names(user),
+        ["aws-managed IAMFullAccess module.iam.aws_iam_group.g"]
+    );
+    let role = row(&rows, "module.iam.aws_iam_role.r");
+    assert_eq!(
+        role["instance_profiles"],
+        serde_json::json!(["module.iam.aws_iam_instance_profile.p"])
+    );
+    assert_eq!(
+        role["moved_from"],
+        serde_json::json!(["module.iam.aws_iam_role.old"])
+    );
+    assert_eq!(role["identity"], ".#module.iam.aws_iam_role.old");
+    // Named alone, the module folder is shown alone.
+    let alone = principal_rows(dir.path(), &["modules/iam"]);
+    assert!(
+        alone.iter().any(|r| r["address"] == "aws_iam_user.u"),
+        "{alone:#?}"
+    );
+}

@@ -187,8 +187,11 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         .get(1)
         .cloned()
         .unwrap_or_else(|| crate::root::of(Path::new(".")));
+    // A module folder another folder calls is shown per call; named alone, it is shown alone.
     let rows = rows(&report, &model, &root, |p| {
-        in_scope(&report, &model, p, plan.scope.as_ref()) && wanted(p, args)
+        in_scope(&report, &model, p, plan.scope.as_ref())
+            && wanted(p, args)
+            && (plan.scope.is_some() || !model.is_called(&p.scope))
     });
     let rows: Vec<Row> = rows
         .into_iter()

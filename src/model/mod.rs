@@ -445,4 +445,29 @@ pub struct FileModel {
     /// True when the file was recognised as something iamlint reads. A directory scan stays silent
     /// about files that are not policies; an explicitly named one is reported.
     pub recognised: bool,
+    /// How principals are linked besides policies, for the principal model.
+    pub links: PrincipalLinks,
+}
+
+/// What a file says about principals besides policies, keyed as the principal model keys them
+/// (`aws_iam_user.u`, `module.m.aws_iam_role.r`, `Resources.User`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrincipalLinks {
+    /// Terraform `moved {}` blocks: (from, to) addresses.
+    pub moved: Vec<(String, String)>,
+    /// Group memberships: (user key, group key).
+    pub memberships: Vec<(String, String)>,
+    /// Instance profiles: (profile address, role key).
+    pub profiles: Vec<(String, String)>,
+    /// Folders of local Terraform modules the file calls (their principals are the callers').
+    pub called: Vec<std::path::PathBuf>,
+}
+
+impl PrincipalLinks {
+    pub fn is_empty(&self) -> bool {
+        self.moved.is_empty()
+            && self.memberships.is_empty()
+            && self.profiles.is_empty()
+            && self.called.is_empty()
+    }
 }

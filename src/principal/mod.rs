@@ -101,6 +101,8 @@ pub struct Facts {
     pub memberships: Vec<(String, String)>,
     /// Instance profiles: (profile address, role key).
     pub profiles: Vec<(String, String)>,
+    /// Folders of the local modules the file calls (see [`Model::called`]).
+    pub called: Vec<PathBuf>,
     /// The file's suppression comments, for findings made on its principals.
     pub suppressions: Vec<Suppression>,
 }
@@ -133,11 +135,7 @@ impl Facts {
             PolicyKind::Identity => d.origin.attached_to.is_some() || is_managed_doc(&d.origin),
             _ => false,
         };
-        let links = if terraform {
-            terraform_links(&main.text)
-        } else {
-            Links::default()
-        };
+        let links = std::mem::take(&mut model.links);
         if declared.is_empty()
             && model.attachments.is_empty()
             && links.is_empty()
@@ -166,6 +164,11 @@ impl Facts {
             moved: links.moved,
             memberships: links.memberships,
             profiles: links.profiles,
+            called: links
+                .called
+                .iter()
+                .map(|d| crate::root::normalize(&crate::root::absolute(d)))
+                .collect(),
             suppressions: model.suppressions.clone(),
         })
     }
@@ -218,92 +221,6 @@ pub fn module_prefix(address: &str) -> &str {
         at = i + 1;
     }
     &address[..at]
-}
-
-/// What a Terraform file says about principals besides policies: `moved {}` blocks, group
-/// memberships and instance profiles. Parsed only when the text mentions one of them.
-#[derive(Debug, Default)]
-struct Links {
-    moved: Vec<(String, String)>,
-    memberships: Vec<(String, String)>,
-    profiles: Vec<(String, String)>,
-}
-
-impl Links {
-    fn is_empty(&self) -> bool {
-        self.moved.is_empty() && self.memberships.is_empty() && self.profiles.is_empty()
-    }
-}
-
-fn terraform_links(text: &str) -> Links {
-    let mut out = Links::default();
-    let needles = ["moved", "_group_membership", "aws_iam_instance_profile"];
-    if !needles.iter().any(|n| text.contains(n)) {
-        return out;
-    }
-    let Ok(body) = crate::frontend::terraform::hcl::parse_body(text) else {
-        return out;
-    };
-    for b in body.blocks() {
-        let attr = |name: &str| b.body.get_attribute(name).map(|a| &a.value);
-        let refs = |name: &str| -> Vec<String> {
-            match attr(name) {
-                Some(hcl_edit::expr::Expression::Array(items)) => {
-                    items.iter().filter_map(principal_ref).collect()
-                }
-                Some(other) => principal_ref(other).into_iter().collect(),
-                None => Vec::new(),
-            }
-        };
-        if b.ident.as_str() == "moved" {
-            if let (Some(from), Some(to)) = (attr("from"), attr("to")) {
-                out.moved.push((
-                    from.to_string().trim().to_string(),
-                    to.to_string().trim().to_string(),
-                ));
-            }
-            continue;
-        }
-        if b.ident.as_str() != "resource" {
-            continue;
-        }
-        let (Some(ty), Some(name)) = (b.labels.first(), b.labels.get(1)) else {
-            continue;
-        };
-        match ty.as_str() {
-            "aws_iam_user_group_membership" => {
-                for user in refs("user") {
-                    for group in refs("groups") {
-                        out.memberships.push((user.clone(), group));
-                    }
-                }
-            }
-            "aws_iam_group_membership" => {
-                for group in refs("group") {
-                    for user in refs("users") {
-                        out.memberships.push((user, group.clone()));
-                    }
-                }
-            }
-            "aws_iam_instance_profile" => {
-                for role in refs("role") {
-                    out.profiles
-                        .push((format!("aws_iam_instance_profile.{}", name.as_str()), role));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// `aws_iam_user.u.name` → `aws_iam_user.u`; anything else (a literal name, a variable) is not
-/// followed.
-fn principal_ref(expr: &hcl_edit::expr::Expression) -> Option<String> {
-    let text = expr.to_string();
-    let mut parts = text.trim().split('.');
-    let (ty, name) = (parts.next()?, parts.next()?);
-    PrincipalKind::of_type(ty).map(|_| format!("{ty}.{name}"))
 }
 
 /// Where a principal's policy comes from.
@@ -432,9 +349,18 @@ pub struct Model {
     managed: HashMap<&'static str, (PolicyDoc, bool)>,
     /// What each statement names of the escalation paths' actions, shared by the principals.
     sets: crate::rules::escalation::privilege_escalation::StatementSets,
+    /// Terraform folders another folder of the run calls as a local module.
+    called: std::collections::HashSet<PathBuf>,
 }
 
 impl Model {
+    /// True when `scope` is a Terraform folder that another folder of the run calls as a local
+    /// module: its principals are those of each call (`module.NAME.` addresses in the caller's
+    /// scope), and the folder alone is only a template of them.
+    pub fn is_called(&self, scope: &Path) -> bool {
+        self.called.contains(scope)
+    }
+
     /// The document behind a reference.
     pub fn doc(&self, r: DocRef) -> Option<&PolicyDoc> {
         match r {
@@ -561,6 +487,11 @@ pub fn build(facts: Vec<Facts>) -> Model {
     let mut scopes: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for (i, f) in model.facts.iter().enumerate() {
         scopes.entry(f.scope.clone()).or_default().push(i);
+        for dir in &f.called {
+            if *dir != f.scope {
+                model.called.insert(dir.clone());
+            }
+        }
     }
     for (scope, members) in scopes {
         build_scope(&mut model, &scope, &members);

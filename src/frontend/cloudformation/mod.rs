@@ -131,6 +131,7 @@ fn read_template(root: &Node, text: &str, syntax: Syntax, model: &mut FileModel)
         let Some(props) = res.get("Properties") else {
             continue;
         };
+        resources::links(&scope, &id.value, ty, props, &mut model.links);
         if !resources::holds_policy(ty, props) {
             continue;
         }

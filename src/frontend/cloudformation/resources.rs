@@ -186,6 +186,54 @@ fn origin(address: &str, description: String, attached_to: Option<String>) -> Or
     }
 }
 
+/// Group memberships (`AWS::IAM::User` `Groups`, `AWS::IAM::UserToGroupAddition`) and instance
+/// profiles (`AWS::IAM::InstanceProfile` `Roles`) of one resource, from its written properties.
+pub fn links(
+    scope: &super::intrinsics::Scope<'_>,
+    id: &str,
+    ty: &str,
+    raw: &Node,
+    links: &mut crate::model::PrincipalLinks,
+) {
+    let key = |node: &Node, kind: &str| -> Option<String> {
+        if let Some(("Ref", target)) = super::intrinsics::intrinsic(node) {
+            let target = target.as_str()?;
+            return scope
+                .resources
+                .contains_key(target)
+                .then(|| format!("Resources.{target}"));
+        }
+        node.as_str().map(|name| format!("{kind}/{name}"))
+    };
+    let list = |name: &str, kind: &str| -> Vec<String> {
+        match raw.get(name).map(|n| &n.kind) {
+            Some(NodeKind::Array(items)) => items.iter().filter_map(|i| key(i, kind)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let me = format!("Resources.{id}");
+    match ty {
+        "AWS::IAM::User" => {
+            for group in list("Groups", "group") {
+                links.memberships.push((me.clone(), group));
+            }
+        }
+        "AWS::IAM::UserToGroupAddition" => {
+            if let Some(group) = raw.get("GroupName").and_then(|g| key(g, "group")) {
+                for user in list("Users", "user") {
+                    links.memberships.push((user, group.clone()));
+                }
+            }
+        }
+        "AWS::IAM::InstanceProfile" => {
+            for role in list("Roles", "role") {
+                links.profiles.push((me.clone(), role));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `!Ref CiRole` naming a resource of the template → `Resources.CiRole`; a literal name →
 /// `role/name`.
 fn principal(cx: &Extract, node: &Node, kind: &str) -> Option<String> {

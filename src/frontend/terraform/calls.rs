@@ -123,6 +123,9 @@ fn call(
             model,
         );
     }
+    if !model.links.called.contains(&dir) {
+        model.links.called.push(dir.clone());
+    }
     let Some(module) = Module::load_dir(&dir) else {
         return unresolved(
             format!("module source `{source}` has no `.tf` files"),

@@ -132,6 +132,7 @@ fn lint_module(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope, whole: b
         let src = ev.src(key);
         lint_slots(model, ev, src, body, scope, whole);
         lint_attachments(model, ev, src, body, scope);
+        read_links(model, module, body, scope);
         calls::expand(model, ev, src, body, scope);
     }
     // Documents last: one whose JSON text a policy attribute took (here, or in a module called
@@ -331,6 +332,25 @@ fn lint_attachments(
                 });
             }
         }
+    }
+}
+
+/// The file's `moved {}` blocks, group memberships and instance profiles, keyed in this module
+/// instance as its documents' principals are.
+fn read_links(model: &mut FileModel, module: &Module, body: &Body, scope: &Scope) {
+    let sites = resources::links(body);
+    let key = |p: &PrincipalRef| scope.scoped(principal_key(module, p));
+    let links = &mut model.links;
+    for (from, to) in sites.moved {
+        links.moved.push((scope.scoped(from), scope.scoped(to)));
+    }
+    for (user, group) in &sites.memberships {
+        links.memberships.push((key(user), key(group)));
+    }
+    for (profile, role) in &sites.profiles {
+        links
+            .profiles
+            .push((scope.scoped(profile.clone()), key(role)));
     }
 }
 

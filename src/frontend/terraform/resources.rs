@@ -352,6 +352,68 @@ pub fn attachments(body: &Body) -> Vec<AttachmentSite<'_>> {
     out
 }
 
+/// What a file's blocks say about principals besides policies, as written (keyed by the caller).
+#[derive(Debug, Default)]
+pub struct LinkSites {
+    /// `moved {}` blocks: (from, to) addresses as written.
+    pub moved: Vec<(String, String)>,
+    /// `aws_iam_user_group_membership` and `aws_iam_group_membership`: (user, group).
+    pub memberships: Vec<(PrincipalRef, PrincipalRef)>,
+    /// `aws_iam_instance_profile`: (profile address, role).
+    pub profiles: Vec<(String, PrincipalRef)>,
+}
+
+/// The `moved {}` blocks, group memberships and instance profiles of a file's top level.
+pub fn links(body: &Body) -> LinkSites {
+    let mut out = LinkSites::default();
+    for block in body.blocks() {
+        let attr = |name: &str| block.body.get_attribute(name).map(|a| &a.value);
+        let refs = |name: &str| -> Vec<PrincipalRef> {
+            match attr(name) {
+                Some(Expression::Array(items)) => items.iter().filter_map(expr_principal).collect(),
+                Some(other) => expr_principal(other).into_iter().collect(),
+                None => Vec::new(),
+            }
+        };
+        if block.ident.as_str() == "moved" {
+            if let (Some(from), Some(to)) = (attr("from"), attr("to")) {
+                out.moved.push((
+                    from.to_string().trim().to_string(),
+                    to.to_string().trim().to_string(),
+                ));
+            }
+            continue;
+        }
+        let Some((ty, name)) = resource_labels(block) else {
+            continue;
+        };
+        match ty {
+            "aws_iam_user_group_membership" => {
+                for user in refs("user") {
+                    for group in refs("groups") {
+                        out.memberships.push((user.clone(), group));
+                    }
+                }
+            }
+            "aws_iam_group_membership" => {
+                for group in refs("group") {
+                    for user in refs("users") {
+                        out.memberships.push((user, group.clone()));
+                    }
+                }
+            }
+            "aws_iam_instance_profile" => {
+                for role in refs("role") {
+                    out.profiles
+                        .push((format!("aws_iam_instance_profile.{name}"), role));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn principal_ref(body: &Body, attr: &str) -> Option<PrincipalRef> {
     expr_principal(&body.get_attribute(attr)?.value)
 }
