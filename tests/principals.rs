@@ -986,3 +986,77 @@ fn module_links_are_read_per_call_and_module_folders_listed_once() {
         "{alone:#?}"
     );
 }
+
+/// A permissions boundary written as a customer managed policy of the tree.
+fn boundary_tf(statements: &str) -> String {
+    format!(
+        r#"resource "aws_iam_policy" "boundary" {{
+  name = "boundary"
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = {statements}
+  }})
+}}
+"#
+    )
+}
+
+/// Issue 27: a permissions boundary is matched by action and resource. One that allows
+/// `iam:PassRole` only on `role/app-*` closes the path an `iam:PassRole` on `role/*` opens (read by
+/// action alone it did not), and narrows what `principals` lists; one on `role/*` keeps both.
+#[test]
+fn a_permissions_boundary_is_matched_by_action_and_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let bounded = ROLE_TF.replace(
+        "  name = \"app\"\n",
+        "  name = \"app\"\n  permissions_boundary = aws_iam_policy.boundary.arn\n",
+    );
+    let narrow = boundary_tf(
+        r#"[
+      { Effect = "Allow", Action = "iam:PassRole", Resource = "arn:aws:iam::111122223333:role/app-*" },
+      { Effect = "Allow", Action = ["lambda:CreateFunction", "lambda:InvokeFunction"], Resource = "*" }
+    ]"#,
+    );
+    write(
+        dir.path(),
+        &[
+            ("role.tf", &bounded),
+            ("lambda.tf", LAMBDA_TF),
+            ("attach.tf", ATTACH_TF),
+            ("boundary.tf", &narrow),
+        ],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert!(got.is_empty(), "{got:#?}");
+    let rows = principal_rows(dir.path(), &["--principal", "app"]);
+    let passes: Vec<&str> = rows[0]["effective"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["action"] == "iam:PassRole")
+        .map(|g| g["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(passes, ["arn:aws:iam::111122223333:role/app-*"]);
+
+    let broad = boundary_tf(
+        r#"[{ Effect = "Allow", Action = "iam:PassRole", Resource = "arn:aws:iam::111122223333:role/*" },
+      { Effect = "Allow", Action = ["lambda:CreateFunction", "lambda:InvokeFunction"], Resource = "*" }]"#,
+    );
+    write(dir.path(), &[("boundary.tf", &broad)]);
+    // (The boundary policy, read on its own, holds the path too: reported in boundary.tf.)
+    let got = shown(&escalations(dir.path()));
+    assert!(
+        got.iter()
+            .any(|l| l.starts_with("role.tf:20 ") && l.contains("for role `aws_iam_role.app`")),
+        "{got:#?}"
+    );
+    let rows = principal_rows(dir.path(), &["--principal", "app"]);
+    let passes: Vec<&str> = rows[0]["effective"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["action"] == "iam:PassRole")
+        .map(|g| g["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(passes, ["arn:aws:iam::111122223333:role/*"]);
+}

@@ -124,18 +124,21 @@ pub fn of(model: &Model, p: &Principal) -> Effective {
             if statements().any(|s| denies(s, &name, true)) {
                 continue;
             }
-            if boundary.is_some_and(|b| !b.statements.iter().any(|s| allows_action(s, &name))) {
-                continue;
-            }
             let may_be_denied = statements().any(|s| denies(s, &name, false));
             for r in &resources {
-                grants.insert(Grant {
-                    action: name.clone(),
-                    resource: r.clone(),
-                    conditions: conditions.clone(),
-                    may_be_denied,
-                    access_level: a.action.access.primary(),
-                });
+                let within: Vec<String> = match boundary {
+                    Some(b) => within_boundary(b, &name, r),
+                    None => vec![r.clone()],
+                };
+                for r in within {
+                    grants.insert(Grant {
+                        action: name.clone(),
+                        resource: r,
+                        conditions: conditions.clone(),
+                        may_be_denied,
+                        access_level: a.action.access.primary(),
+                    });
+                }
             }
         }
     }
@@ -216,9 +219,71 @@ fn denies(stmt: &Statement, action: &str, blanket: bool) -> bool {
     }
 }
 
-/// Whether an Allow statement (a boundary's) names `action`.
-fn allows_action(stmt: &Statement, action: &str) -> bool {
-    stmt.allows() && names(stmt, action)
+/// What of a grant of `action` on `resource` a permissions boundary lets through, matched by
+/// action and resource: the resource itself where a boundary Allow naming the action covers it,
+/// else the narrower boundary resources it covers (`*` within a boundary on `bucket/app-*` is
+/// `bucket/app-*`); nothing when no boundary statement names the action or their resources do
+/// not meet. Two wildcards that may overlap without either covering the other keep the grant
+/// (an upper estimate); an unevaluated boundary resource covers everything.
+fn within_boundary(boundary: &PolicyDoc, action: &str, resource: &str) -> Vec<String> {
+    // A `NotResource` grant is as broad as `*` here.
+    let broad = resource == "*" || resource.starts_with("NotResource: ");
+    let mut out: Vec<String> = Vec::new();
+    for stmt in boundary.statements.iter().filter(|s| s.allows()) {
+        if !names(stmt, action) {
+            continue;
+        }
+        let Some(list) = &stmt.resource else {
+            continue;
+        };
+        if list.negated {
+            let excluded = list.known().any(|p| {
+                !broad
+                    && wildcard_match(
+                        &p.value.to_ascii_lowercase(),
+                        &resource.to_ascii_lowercase(),
+                    )
+            });
+            if !excluded {
+                return vec![resource.to_string()];
+            }
+            continue;
+        }
+        if list.has_unknown() {
+            return vec![resource.to_string()];
+        }
+        for item in list.known() {
+            let b = item.value;
+            if b == "*"
+                || (!broad
+                    && wildcard_match(&b.to_ascii_lowercase(), &resource.to_ascii_lowercase()))
+            {
+                return vec![resource.to_string()];
+            }
+            if broad || wildcard_match(&resource.to_ascii_lowercase(), &b.to_ascii_lowercase()) {
+                out.push(b.to_string());
+            } else if may_overlap(resource, b) {
+                return vec![resource.to_string()];
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether two resource patterns, neither covering the other, may name a common resource: their
+/// literal heads (up to the first wildcard) agree as far as both go.
+fn may_overlap(a: &str, b: &str) -> bool {
+    let head = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| *c != '*' && *c != '?')
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let (ha, hb) = (head(a), head(b));
+    let wild = |s: &str| s.contains(['*', '?']);
+    wild(a) && wild(b) && (ha.starts_with(&hb) || hb.starts_with(&ha))
 }
 
 fn names(stmt: &Statement, action: &str) -> bool {

@@ -71,9 +71,10 @@ declare_rule! {
     /// ```
     ///
     /// ## Known limitations
-    /// A permissions boundary is read by action: an action it allows on some resource passes.
-    /// A boundary that cannot be resolved takes nothing out and makes the finding low confidence.
-    /// SCPs and resource policies are not considered.
+    /// A permissions boundary is read as the principal's policies are, by action and resource: an
+    /// action passes where a boundary statement grants it broadly itself; boundary conditions other
+    /// than those above close it. A boundary that cannot be resolved takes nothing out and makes
+    /// the finding low confidence. SCPs and resource policies are not considered.
     ///
     /// ## References
     /// - [Rhino Security Labs: AWS IAM privilege escalation methods](https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/)
@@ -554,8 +555,10 @@ pub fn contributes(doc: &PolicyDoc) -> bool {
         .any(|s| blanket_deny(s) || broad_allow(s).is_some_and(|a| named(a.stmt) != 0))
 }
 
-/// What a permissions boundary lets through of the paths' actions (any Allow naming the action),
-/// and whether findings are unsure: a boundary that could not be resolved takes nothing out.
+/// What a permissions boundary lets through of the paths' actions, and whether findings are
+/// unsure: a boundary that could not be resolved takes nothing out. The boundary's Allow
+/// statements are read as the principal's own are, by action and resource: an action passes
+/// where a boundary statement grants it broadly itself (see [`boundary_grants`]).
 fn boundary_limit(boundary: Option<Option<&PolicyDoc>>) -> (ActionSet, bool) {
     match boundary {
         None => (!0, false),
@@ -564,11 +567,30 @@ fn boundary_limit(boundary: Option<Option<&PolicyDoc>>) -> (ActionSet, bool) {
             let allowed = doc
                 .statements
                 .iter()
-                .filter(|s| s.allows())
-                .fold(0, |set, s| set | named(s));
+                .filter_map(broad_allow)
+                .fold(0, |set, a| set | named(a.stmt));
             (allowed, doc.statements.iter().any(|s| s.effect().is_none()))
         }
     }
+}
+
+/// Whether a known boundary lets `action` through on every resource of a type `path` needs: one
+/// of its statements grants it as broadly as a path requires (a boundary allowing
+/// `iam:PassRole` on `role/app-*` only closes the path, as the same grant in a policy would).
+fn boundary_grants(boundary: Option<Option<&PolicyDoc>>, action: &str, path: &Path) -> bool {
+    let Some(Some(doc)) = boundary else {
+        return true;
+    };
+    let member = Member {
+        doc,
+        attached: None,
+        group: usize::MAX,
+        index: 0,
+    };
+    doc.statements
+        .iter()
+        .filter_map(broad_allow)
+        .any(|a| grant(a, action, path, &member).is_some())
 }
 
 /// A path whose actions are all granted, with the grant of each action (in the path's order).
@@ -606,7 +628,8 @@ fn check_group(
         .filter_map(|(_, s)| s.actions())
         .flat_map(|a| a.known())
         .fold(0, |set, p| set | matched(p.value));
-    let (limit, boundary_unsure) = boundary_limit(principal.and_then(|p| p.boundary));
+    let boundary = principal.and_then(|p| p.boundary);
+    let (limit, boundary_unsure) = boundary_limit(boundary);
     let granted: ActionSet = allows.iter().fold(0, |set, (_, s, _)| set | s) & !denied & limit;
     // The grant of each action, once looked up per kind of path (what it passes to, whether the
     // principal itself is a target).
@@ -621,6 +644,9 @@ fn check_group(
                 path.self_target,
             ))
             .or_insert_with(|| {
+                if !boundary_grants(boundary, action, path) {
+                    return None;
+                }
                 allows
                     .iter()
                     .filter(|(_, set, _)| set & bit != 0)
