@@ -1060,3 +1060,79 @@ fn a_permissions_boundary_is_matched_by_action_and_resource() {
         .collect();
     assert_eq!(passes, ["arn:aws:iam::111122223333:role/*"]);
 }
+
+/// Issue 27: a literal account in a trust policy is cross-account only against the tree's known
+/// own accounts (the provider's `allowed_account_ids` or `assume_role` account); unknown, it is
+/// "not known to be own"; a `data.aws_caller_identity` reference is own.
+#[test]
+fn cross_account_is_judged_against_the_trees_own_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let roles = r#"data "aws_caller_identity" "current" {}
+
+resource "aws_iam_role" "own" {
+  name = "own"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::111122223333:root" } }]
+  })
+}
+
+resource "aws_iam_role" "other" {
+  name = "other"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "444455556666" } }]
+  })
+}
+
+resource "aws_iam_role" "ref" {
+  name = "ref"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" } }]
+  })
+}
+"#;
+    write(dir.path(), &[("roles.tf", roles)]);
+    let notes = |dir: &Path| -> Vec<String> {
+        principal_rows(dir, &[])
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["name"].as_str().unwrap(),
+                    r["trust"][0]["note"].as_str().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        notes(dir.path()),
+        [
+            "other unverified-account",
+            "own unverified-account",
+            "ref -"
+        ]
+    );
+    let (human, _) = principals_cmd(dir.path(), &[]);
+    assert!(
+        human.contains("AWS 444455556666 (other account, not known to be own)"),
+        "{human}"
+    );
+    write(
+        dir.path(),
+        &[(
+            "provider.tf",
+            "provider \"aws\" {\n  allowed_account_ids = [\"111122223333\"]\n}\n",
+        )],
+    );
+    assert_eq!(notes(dir.path()), ["other cross-account", "own -", "ref -"]);
+    write(
+        dir.path(),
+        &[(
+            "provider.tf",
+            "provider \"aws\" {\n  assume_role {\n    role_arn = \"arn:aws:iam::111122223333:role/deploy\"\n  }\n}\n",
+        )],
+    );
+    assert_eq!(notes(dir.path()), ["other cross-account", "own -", "ref -"]);
+}

@@ -310,11 +310,12 @@ fn rows(
     let mut out = Vec::new();
     for p in model.principals.iter().filter(|p| keep(p)) {
         let eff = effective::of(model, p);
+        let own = model.own_accounts(&p.scope);
         let mut trusted: Vec<Trusted> = Vec::new();
         let mut location_of_p = None;
         for t in &p.trust {
             if let (Some(doc), DocRef::Tree { facts, .. }) = (model.doc(*t), t) {
-                trusted.extend(trust::of(doc));
+                trusted.extend(trust::of(doc, &own));
                 location_of_p = location_of_p.or_else(|| location(report, model, *facts, doc.span));
             }
         }

@@ -335,6 +335,16 @@ fn chars_meet(a: Tok, b: Tok) -> bool {
     }
 }
 
+/// The 12-digit account a principal value names: the value itself (`111122223333`) or its ARN's
+/// account (`arn:aws:iam::111122223333:root`).
+pub fn account_of(v: &str) -> Option<&str> {
+    let digits = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(v) {
+        return Some(v);
+    }
+    parse_arn(v).map(|a| a.account).filter(|a| digits(a))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -461,6 +461,9 @@ pub struct PrincipalLinks {
     pub profiles: Vec<(String, String)>,
     /// Folders of local Terraform modules the file calls (their principals are the callers').
     pub called: Vec<std::path::PathBuf>,
+    /// Accounts the file is known to deploy to: a Terraform `provider "aws"` block's
+    /// `allowed_account_ids` and the account of its `assume_role` `role_arn`.
+    pub own_accounts: Vec<String>,
 }
 
 impl PrincipalLinks {
@@ -469,5 +472,6 @@ impl PrincipalLinks {
             && self.memberships.is_empty()
             && self.profiles.is_empty()
             && self.called.is_empty()
+            && self.own_accounts.is_empty()
     }
 }

@@ -101,8 +101,10 @@ pub struct Facts {
     pub memberships: Vec<(String, String)>,
     /// Instance profiles: (profile address, role key).
     pub profiles: Vec<(String, String)>,
-    /// Folders of the local modules the file calls (see [`Model::called`]).
+    /// Folders of the local modules the file calls (see [`Model::is_called`]).
     pub called: Vec<PathBuf>,
+    /// Accounts the file is known to deploy to (see [`Model::own_accounts`]).
+    pub own_accounts: Vec<String>,
     /// The file's suppression comments, for findings made on its principals.
     pub suppressions: Vec<Suppression>,
 }
@@ -169,6 +171,7 @@ impl Facts {
                 .iter()
                 .map(|d| crate::root::normalize(&crate::root::absolute(d)))
                 .collect(),
+            own_accounts: links.own_accounts,
             suppressions: model.suppressions.clone(),
         })
     }
@@ -361,6 +364,21 @@ impl Model {
         self.called.contains(scope)
     }
 
+    /// The accounts a scope is known to deploy to (its Terraform provider's `allowed_account_ids`
+    /// and `assume_role` account), against which a literal account in a trust policy is judged
+    /// cross-account or the tree's own; empty when none is known.
+    pub fn own_accounts(&self, scope: &Path) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .facts
+            .iter()
+            .filter(|f| f.scope == scope)
+            .flat_map(|f| f.own_accounts.iter().cloned())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The document behind a reference.
     pub fn doc(&self, r: DocRef) -> Option<&PolicyDoc> {
         match r {
@@ -382,11 +400,12 @@ impl Model {
         // The services that alone may assume the role (none when anyone else may, or when its
         // trust policy is not in the tree): an AWS managed policy AWS requires on such a
         // service's role is the service's to use, as `broad-managed-policy` grades it.
+        let own = self.own_accounts(&p.scope);
         let trusted: Vec<trust::Trusted> = p
             .trust
             .iter()
             .filter_map(|r| self.doc(*r))
-            .flat_map(trust::of)
+            .flat_map(|d| trust::of(d, &own))
             .collect();
         let only_services = !trusted.is_empty()
             && trusted

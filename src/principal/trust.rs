@@ -11,7 +11,9 @@ pub struct Trusted {
     pub kind: String,
     /// The value as written (`*`, an account, an ARN, `lambda.amazonaws.com`).
     pub value: String,
-    /// What it means, when it deserves attention: `public`, `cross-account`, `oidc`, `saml`.
+    /// What it means, when it deserves attention: `public`, `cross-account` (a literal account
+    /// other than the tree's own, when that is known), `unverified-account` (a literal account
+    /// while the tree's own is not known: it may be its own), `oidc`, `saml`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'static str>,
     /// The statement has a `Condition` (it may narrow who really can).
@@ -23,7 +25,14 @@ pub struct Trusted {
 impl Trusted {
     /// One line for tables and fingerprints: `AWS * (public, conditional)`.
     pub fn line(&self) -> String {
-        let mut notes: Vec<&str> = self.note.into_iter().collect();
+        let mut notes: Vec<&str> = self
+            .note
+            .map(|n| match n {
+                UNVERIFIED => "other account, not known to be own",
+                n => n,
+            })
+            .into_iter()
+            .collect();
         if self.conditional {
             notes.push("conditional");
         }
@@ -35,8 +44,11 @@ impl Trusted {
     }
 }
 
-/// Who the Allow statements of a trust policy trust.
-pub fn of(doc: &PolicyDoc) -> Vec<Trusted> {
+const UNVERIFIED: &str = "unverified-account";
+
+/// Who the Allow statements of a trust policy trust; `own` lists the accounts the tree is known
+/// to deploy to (empty when unknown).
+pub fn of(doc: &PolicyDoc, own: &[String]) -> Vec<Trusted> {
     let mut out = Vec::new();
     for stmt in doc.statements.iter().filter(|s| s.allows()) {
         let Some(principal) = stmt.principal.as_deref() else {
@@ -49,7 +61,7 @@ pub fn of(doc: &PolicyDoc) -> Vec<Trusted> {
         for entry in &principal.entries {
             for v in &entry.values {
                 let kind = entry.kind.value.clone();
-                let note = note_of(&kind, &v.value, principal.negated);
+                let note = note_of(&kind, &v.value, principal.negated, own);
                 out.push(Trusted {
                     kind,
                     value: v.value.text(),
@@ -63,11 +75,12 @@ pub fn of(doc: &PolicyDoc) -> Vec<Trusted> {
     out
 }
 
-/// Public for `*` (or `NotPrincipal`), cross-account for an account written literally (iamlint
-/// does not know which account the tree deploys to: an account id of its own is called out too,
-/// a reference such as `data.aws_caller_identity.current.account_id` is not), OIDC and SAML for
-/// federated identity providers.
-fn note_of(kind: &str, value: &Scalar, negated: bool) -> Option<&'static str> {
+/// Public for `*` (or `NotPrincipal`); for an account written literally, cross-account when it
+/// differs from the tree's own accounts and those are known, else "unverified" (it may be the
+/// tree's own: iamlint does not guess); a reference such as
+/// `data.aws_caller_identity.current.account_id` or `${AWS::AccountId}` is the tree's own and not
+/// called out; OIDC and SAML for federated identity providers.
+fn note_of(kind: &str, value: &Scalar, negated: bool, own: &[String]) -> Option<&'static str> {
     if negated {
         return Some("public");
     }
@@ -76,14 +89,14 @@ fn note_of(kind: &str, value: &Scalar, negated: bool) -> Option<&'static str> {
         "*" => Some("public"),
         "AWS" if v == "*" => Some("public"),
         "AWS" => {
-            let account = if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
-                true
+            let account = crate::model::arn::account_of(v)?;
+            if own.is_empty() {
+                Some(UNVERIFIED)
+            } else if own.iter().any(|o| o == account) {
+                None
             } else {
-                crate::model::arn::parse_arn(v).is_some_and(|a| {
-                    a.account.len() == 12 && a.account.bytes().all(|b| b.is_ascii_digit())
-                })
-            };
-            account.then_some("cross-account")
+                Some("cross-account")
+            }
         }
         "Federated" if v.contains(":saml-provider/") => Some("saml"),
         "Federated"

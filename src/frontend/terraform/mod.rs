@@ -336,7 +336,7 @@ fn lint_attachments(
 }
 
 /// The file's `moved {}` blocks, group memberships and instance profiles, keyed in this module
-/// instance as its documents' principals are.
+/// instance as its documents' principals are, and its provider's own accounts.
 fn read_links(model: &mut FileModel, module: &Module, body: &Body, scope: &Scope) {
     let sites = resources::links(body);
     let key = |p: &PrincipalRef| scope.scoped(principal_key(module, p));
@@ -352,6 +352,7 @@ fn read_links(model: &mut FileModel, module: &Module, body: &Body, scope: &Scope
             .profiles
             .push((scope.scoped(profile.clone()), key(role)));
     }
+    links.own_accounts.extend(sites.own_accounts);
 }
 
 /// The principal a policy slot belongs to, keyed within this module instance: for an

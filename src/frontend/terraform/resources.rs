@@ -361,6 +361,8 @@ pub struct LinkSites {
     pub memberships: Vec<(PrincipalRef, PrincipalRef)>,
     /// `aws_iam_instance_profile`: (profile address, role).
     pub profiles: Vec<(String, PrincipalRef)>,
+    /// Literal accounts of `provider "aws"` blocks: `allowed_account_ids`, `assume_role.role_arn`.
+    pub own_accounts: Vec<String>,
 }
 
 /// The `moved {}` blocks, group memberships and instance profiles of a file's top level.
@@ -375,6 +377,28 @@ pub fn links(body: &Body) -> LinkSites {
                 None => Vec::new(),
             }
         };
+        if block.ident.as_str() == "provider"
+            && block.labels.first().is_some_and(|l| l.as_str() == "aws")
+        {
+            if let Some(Expression::Array(items)) = attr("allowed_account_ids") {
+                out.own_accounts
+                    .extend(items.iter().filter_map(|i| i.as_str()).map(str::to_string));
+            }
+            for inner in block
+                .body
+                .blocks()
+                .filter(|b| b.ident.as_str() == "assume_role")
+            {
+                let arn = inner
+                    .body
+                    .get_attribute("role_arn")
+                    .and_then(|a| a.value.as_str());
+                if let Some(account) = arn.and_then(crate::model::arn::account_of) {
+                    out.own_accounts.push(account.to_string());
+                }
+            }
+            continue;
+        }
         if block.ident.as_str() == "moved" {
             if let (Some(from), Some(to)) = (attr("from"), attr("to")) {
                 out.moved.push((
