@@ -1136,3 +1136,40 @@ resource "aws_iam_role" "ref" {
     );
     assert_eq!(notes(dir.path()), ["other cross-account", "own -", "ref -"]);
 }
+
+/// Issue 27: `principals` reads the files `check` reads: the config's `exclude` and the ignore
+/// files leave theirs out.
+#[test]
+fn principals_honours_the_configs_exclude_and_ignore_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for sub in ["app", "legacy", "old"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        write(
+            &dir.path().join(sub),
+            &[(
+                "main.tf",
+                &format!("resource \"aws_iam_user\" \"{sub}\" {{\n  name = \"{sub}\"\n}}\n"),
+            )],
+        );
+    }
+    let names = |dir: &Path| -> Vec<String> {
+        principal_rows(dir, &[])
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(dir.path()), ["app", "legacy", "old"]);
+    write(
+        dir.path(),
+        &[
+            ("iamlint.toml", "exclude = [\"legacy/\"]\n"),
+            (".iamlintignore", "old/\n"),
+        ],
+    );
+    assert_eq!(names(dir.path()), ["app"]);
+    // A broken config is a usage error, as in `check`.
+    write(dir.path(), &[("iamlint.toml", "exclude = [\"a[\"]\n")]);
+    let (_, code) = principals_cmd(dir.path(), &[]);
+    assert_eq!(code, 2);
+}

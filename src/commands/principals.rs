@@ -3,13 +3,15 @@
 //! resolved. Human (a table), JSON (the contract in `docs/principals.md`), Markdown and a
 //! self-contained HTML report with an inline SVG graph.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::config::Config;
+use crate::discover::Discovered;
 use crate::lint::{self, LintOptions, Report};
 use crate::model::action::wildcard_match;
 use crate::principal::effective::{self, Grant};
@@ -172,16 +174,8 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         args.paths.clone()
     };
     let plan = lint::plan(&paths);
-    let opts = Arc::new(LintOptions {
-        select: Some(vec![RuleId::PrivilegeEscalation]),
-        principals: true,
-        frontend: crate::frontend::FrontendOptions {
-            terraform_vars: args.var_settings.clone(),
-            ..Default::default()
-        },
-        ..LintOptions::default()
-    });
-    let (report, model) = lint::run_principals(&plan, &|_| opts.clone());
+    let settings = Settings::resolve(&plan, &args.var_settings)?;
+    let (report, model) = lint::run_principals(&plan, &|planned| settings.of(planned));
     let root = plan
         .roots()
         .get(1)
@@ -230,6 +224,76 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         errors,
         roots: plan.roots(),
     })
+}
+
+/// Each file's options, from its nearest config as `check` reads it: the config's `exclude` and
+/// Terraform variables apply (the ignore files are honoured by discovery already); its rule
+/// selection does not (the command reads, it does not lint).
+#[derive(Default)]
+struct Settings {
+    /// Config file (`None`: none) → options.
+    by_config: HashMap<Option<PathBuf>, Arc<LintOptions>>,
+    /// Folder → config file.
+    by_dir: HashMap<PathBuf, Option<PathBuf>>,
+    default: Arc<LintOptions>,
+}
+
+impl Settings {
+    fn resolve(plan: &lint::Plan, vars: &[VarSetting]) -> Result<Settings, String> {
+        let options = |config: &Config| {
+            Arc::new(LintOptions {
+                select: Some(vec![RuleId::PrivilegeEscalation]),
+                principals: true,
+                paths: config.paths.clone(),
+                frontend: crate::frontend::FrontendOptions {
+                    terraform_vars: config.terraform_vars.iter().chain(vars).cloned().collect(),
+                    placeholder_tokens: config.placeholder_tokens.clone(),
+                },
+                ..LintOptions::default()
+            })
+        };
+        let mut settings = Settings {
+            default: options(&Config::default()),
+            ..Settings::default()
+        };
+        for planned in &plan.files {
+            let dir = dir_of(planned_path(planned));
+            if settings.by_dir.contains_key(&dir) {
+                continue;
+            }
+            let found = crate::config::nearest(&dir, &planned.root);
+            if let (Some(path), false) = (&found, settings.by_config.contains_key(&found)) {
+                let config = Config::load(path, &planned.root).map_err(|e| e.to_string())?;
+                settings.by_config.insert(found.clone(), options(&config));
+            }
+            settings.by_dir.insert(dir, found);
+        }
+        Ok(settings)
+    }
+
+    fn of(&self, planned: &lint::Planned) -> Arc<LintOptions> {
+        self.by_dir
+            .get(&dir_of(planned_path(planned)))
+            .and_then(|found| self.by_config.get(found))
+            .unwrap_or(&self.default)
+            .clone()
+    }
+}
+
+fn planned_path(planned: &lint::Planned) -> &Path {
+    match &planned.item {
+        Discovered::File { path, .. }
+        | Discovered::Error { path, .. }
+        | Discovered::Skipped { path, .. } => path,
+    }
+}
+
+/// The folder of a path, as a key: a file's parent, `.` for a bare name.
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 fn wanted(p: &Principal, args: &PrincipalsArgs) -> bool {
