@@ -1173,3 +1173,33 @@ fn principals_honours_the_configs_exclude_and_ignore_files() {
     let (_, code) = principals_cmd(dir.path(), &[]);
     assert_eq!(code, 2);
 }
+
+/// Issue 27: the human table wraps to the width it is given (`--width`, else the terminal's):
+/// wide enough, one column each, cells wrapped; narrow, one block per principal. Without a width
+/// (a pipe), one line per principal.
+#[test]
+fn the_human_table_wraps_to_the_width() {
+    let dir = tempfile::tempdir().unwrap();
+    principal_tree(dir.path());
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap();
+    let (piped, _) = principals_cmd(dir.path(), &[]);
+    assert!(widest(&piped) > 160, "{piped}");
+    assert_eq!(piped.lines().count(), 6, "{piped}");
+
+    let (table, code) = principals_cmd(dir.path(), &["--width", "160"]);
+    assert_eq!(code, 0);
+    assert!(widest(&table) <= 160, "{table}");
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.starts_with("PRINCIPAL") && header.contains("ESCALATION"),
+        "{table}"
+    );
+    // Wrapped, not cut: the end of the escalation message is still there.
+    assert!(table.contains("Lambda function)"), "{table}");
+
+    let (stacked, _) = principals_cmd(dir.path(), &["--width", "60"]);
+    assert!(widest(&stacked) <= 60, "{stacked}");
+    assert!(!stacked.contains("PRINCIPAL  "), "{stacked}");
+    assert!(stacked.contains("\n  trusted by: "), "{stacked}");
+    assert!(stacked.starts_with("role app\n"), "{stacked}");
+}

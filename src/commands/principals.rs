@@ -47,6 +47,11 @@ pub struct PrincipalsArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
 
+    /// Wrap the human table to this many columns [default: the terminal's width, else
+    /// `$COLUMNS`; not wrapped when writing to a pipe or file]
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<usize>,
+
     /// Set a Terraform variable (repeatable), as `check --var` does
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub var: Vec<String>,
@@ -195,7 +200,7 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         .map(|(r, _)| r)
         .collect();
     let text = match args.format {
-        PrincipalsFormat::Human => human(&rows),
+        PrincipalsFormat::Human => human(&rows, table_width(args)),
         PrincipalsFormat::Json => json(&rows)?,
         PrincipalsFormat::Markdown => markdown(&rows),
         PrincipalsFormat::Html => html(&rows),
@@ -541,20 +546,66 @@ fn unknown_cell(row: &Row) -> String {
         .join("; ")
 }
 
-fn human(rows: &[Row]) -> String {
+/// The width the human table wraps to: `--width`, else the terminal's (stdout a terminal, no
+/// `-o`), else `$COLUMNS`; `None` (not wrapped) when writing to a pipe or a file.
+fn table_width(args: &PrincipalsArgs) -> Option<usize> {
+    if args.width.is_some() {
+        return args.width;
+    }
+    if args.output_file.is_some() {
+        return None;
+    }
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_columns().or_else(|| {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse().ok())
+    })
+}
+
+/// The columns of the terminal on stdout.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn terminal_columns() -> Option<usize> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct we own; fd 1 is only queried.
+    let ok = unsafe { libc::ioctl(1, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
+}
+
+/// The narrowest a wrapped column gets (a narrower cell keeps its width); when the terminal cannot
+/// give every column this much, rows are stacked instead: a table of 10-character columns is
+/// harder to read than one field a line.
+const MIN_COLUMN: usize = 20;
+
+const HEADER: [&str; 6] = [
+    "PRINCIPAL",
+    "ADDRESS",
+    "TRUSTED BY",
+    "ACCESS",
+    "ESCALATION",
+    "UNKNOWN",
+];
+
+fn human(rows: &[Row], width: Option<usize>) -> String {
     let mut out = String::new();
     if rows.is_empty() {
         out.push_str("No principals found.\n");
         return out;
     }
-    let header = [
-        "PRINCIPAL",
-        "ADDRESS",
-        "TRUSTED BY",
-        "ACCESS",
-        "ESCALATION",
-        "UNKNOWN",
-    ];
     let table: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
@@ -579,8 +630,27 @@ fn human(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &table {
+    match width {
+        None => unwrapped(&table, &mut out),
+        Some(total) => match column_widths(&table, total) {
+            Some(widths) => wrapped(&table, &widths, &mut out),
+            None => stacked(&table, total, &mut out),
+        },
+    }
+    let escalating = rows.iter().filter(|r| !r.escalations.is_empty()).count();
+    let _ = writeln!(
+        out,
+        "\n{}, {} with escalation paths",
+        crate::text::plural(rows.len(), "principal"),
+        escalating
+    );
+    out
+}
+
+/// One line per principal, columns padded to their widest cell (up to 60 characters).
+fn unwrapped(table: &[[String; 6]], out: &mut String) {
+    let mut widths = HEADER.map(str::len);
+    for row in table {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count().min(60));
         }
@@ -598,18 +668,131 @@ fn human(rows: &[Row]) -> String {
         }
         s.trim_end().to_string()
     };
-    let _ = writeln!(out, "{}", line(&header.map(str::to_string)));
-    for row in &table {
+    let _ = writeln!(out, "{}", line(&HEADER.map(str::to_string)));
+    for row in table {
         let _ = writeln!(out, "{}", line(row));
     }
-    let escalating = rows.iter().filter(|r| !r.escalations.is_empty()).count();
-    let _ = writeln!(
-        out,
-        "\n{}, {} with escalation paths",
-        crate::text::plural(rows.len(), "principal"),
-        escalating
-    );
-    out
+}
+
+/// Column widths that fit `total` columns (two spaces between columns): each column its widest
+/// cell when all fit, else the space shared out (columns narrower than their share keep their
+/// width, the rest split what is left); `None` when not even [`MIN_COLUMN`] each fits.
+fn column_widths(table: &[[String; 6]], total: usize) -> Option<[usize; 6]> {
+    let mut natural = HEADER.map(str::len);
+    for row in table {
+        for (w, cell) in natural.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let available = total.checked_sub(2 * (HEADER.len() - 1))?;
+    if natural.iter().sum::<usize>() <= available {
+        return Some(natural);
+    }
+    let floor = natural.map(|n| n.min(MIN_COLUMN));
+    if floor.iter().sum::<usize>() > available {
+        return None;
+    }
+    // Water-filling: the narrowest columns take their natural width while it is under the fair
+    // share of what is left.
+    let mut widths = [0usize; 6];
+    let mut order: Vec<usize> = (0..6).collect();
+    order.sort_by_key(|&i| natural[i]);
+    let mut left = available;
+    for (k, &i) in order.iter().enumerate() {
+        let share = left / (order.len() - k);
+        widths[i] = natural[i].min(share).max(floor[i]);
+        left = left.saturating_sub(widths[i]);
+    }
+    Some(widths)
+}
+
+/// `text` broken into lines of at most `width` characters, at spaces where it can, inside a word
+/// where it must.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let mut word: Vec<char> = word.chars().collect();
+        if len > 0 && len + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(&word);
+            len += 1 + word.len();
+            continue;
+        }
+        if len > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            // After the last `/ : , ( - .` that fits, else at the width.
+            let at = word[..width]
+                .iter()
+                .rposition(|c| matches!(c, '/' | ':' | ',' | '(' | '-' | '.'))
+                .filter(|&i| i > 0)
+                .map_or(width, |i| i + 1);
+            let rest = word.split_off(at);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+        line.extend(&word);
+        len = word.len();
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The table with each cell wrapped to its column.
+fn wrapped(table: &[[String; 6]], widths: &[usize; 6], out: &mut String) {
+    let mut emit = |cells: &[String]| {
+        let wrapped: Vec<Vec<String>> =
+            cells.iter().zip(widths).map(|(c, w)| wrap(c, *w)).collect();
+        let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        for i in 0..height {
+            let mut s = String::new();
+            for (col, (lines, w)) in wrapped.iter().zip(widths).enumerate() {
+                let cell = lines.get(i).map_or("", String::as_str);
+                s.push_str(cell);
+                if col + 1 < wrapped.len() {
+                    let pad = w.saturating_sub(cell.chars().count());
+                    s.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            let _ = writeln!(out, "{}", s.trim_end());
+        }
+    };
+    emit(&HEADER.map(str::to_string));
+    for row in table {
+        emit(row);
+    }
+}
+
+/// On a terminal too narrow for six columns: one block per principal, a field a line (wrapped,
+/// continuation lines indented).
+fn stacked(table: &[[String; 6]], total: usize, out: &mut String) {
+    for (n, row) in table.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        for line in wrap(&row[0], total) {
+            let _ = writeln!(out, "{line}");
+        }
+        for (label, cell) in HEADER.iter().zip(row).skip(1) {
+            let head = format!("  {}: ", label.to_ascii_lowercase());
+            let indent = "    ";
+            let first = total.saturating_sub(head.len()).max(MIN_COLUMN);
+            let mut lines = wrap(cell, first).into_iter();
+            let _ = writeln!(out, "{head}{}", lines.next().unwrap_or_default());
+            let rest: String = lines.collect::<Vec<_>>().join(" ");
+            if !rest.is_empty() {
+                for line in wrap(&rest, total.saturating_sub(indent.len()).max(MIN_COLUMN)) {
+                    let _ = writeln!(out, "{indent}{line}");
+                }
+            }
+        }
+    }
 }
 
 fn markdown(rows: &[Row]) -> String {
