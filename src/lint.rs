@@ -242,12 +242,28 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
             })
         })
         .collect();
-    let mut found: std::collections::BTreeMap<usize, Vec<Finding>> = Default::default();
+    let mut found: std::collections::BTreeMap<usize, Vec<(Finding, bool)>> = Default::default();
+    // Comments of other files a finding's suppression used: (report, span of the rule id).
+    let mut used_elsewhere: Vec<(usize, Span)> = Vec::new();
     for (mut finding, home, facts) in judged {
         if !opts[home].enabled(rule) {
             continue;
         }
         let target = model.facts[home].report;
+        // Suppressed where any document completing the path is: a label in another file is
+        // judged by that file's comments and `[[ignore]]` entries, as if it were found there.
+        let mut elsewhere = false;
+        for (label, &f) in finding.related.iter().zip(facts.iter().skip(1)) {
+            if model.facts[f].report == target {
+                continue;
+            }
+            if let Some(used) =
+                suppressed_in(&finding, label.span, &model.facts[f], files, &opts[f])
+            {
+                elsewhere = true;
+                used_elsewhere.extend(used.into_iter().map(|s| (model.facts[f].report, s)));
+            }
+        }
         for (label, &f) in finding.related.iter_mut().zip(facts.iter().skip(1)) {
             let from = model.facts[f].report;
             if from == target {
@@ -258,9 +274,15 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
             let id = files[target].sources.find_or_add(&path, &text);
             label.span = Span::new(id, label.span.start as usize, label.span.end as usize);
         }
-        found.entry(home).or_default().push(finding);
+        found.entry(home).or_default().push((finding, elsewhere));
     }
-    for (home, mut findings) in found {
+    for (report, span) in used_elsewhere {
+        files[report]
+            .findings
+            .retain(|f| !(f.rule == RuleId::UnusedSuppression && f.span == span));
+    }
+    for (home, findings) in found {
+        let (mut findings, elsewhere): (Vec<Finding>, Vec<bool>) = findings.into_iter().unzip();
         let facts = &model.facts[home];
         let opts = &opts[home];
         for finding in &mut findings {
@@ -278,6 +300,9 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
         quiet.ignore.push(RuleId::UnusedSuppression);
         crate::suppress::apply(&mut findings, &comments, &report.sources, &quiet);
         apply_path_ignores(&mut findings, &comments, &report.sources, opts);
+        for (finding, elsewhere) in findings.iter_mut().zip(elsewhere) {
+            finding.suppressed |= elsewhere;
+        }
         // The file's own run judged its comments before these findings existed: a comment one
         // of them uses is not unused.
         let used: Vec<Span> = facts
@@ -297,6 +322,46 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
         report.findings.extend(findings);
         sort_findings(&mut report.findings);
     }
+}
+
+/// Whether a principal finding is suppressed at one of its locations in another file (`facts`'
+/// file, `span` in that file's own numbering): by that file's comments (with a reason) or its
+/// config's `[[ignore]]` entries. `Some` with the comments' rule-id spans it used.
+fn suppressed_in(
+    finding: &Finding,
+    span: Span,
+    facts: &Facts,
+    files: &[FileReport],
+    opts: &LintOptions,
+) -> Option<Vec<Span>> {
+    let report = files.get(facts.report)?;
+    let mut probe = vec![Finding {
+        span,
+        related: Vec::new(),
+        suppressed: false,
+        ..finding.clone()
+    }];
+    let comments = FileModel {
+        suppressions: facts.suppressions.clone(),
+        ..FileModel::default()
+    };
+    let mut quiet = LintOptions::clone(opts);
+    quiet.ignore.push(RuleId::UnusedSuppression);
+    crate::suppress::apply(&mut probe, &comments, &report.sources, &quiet);
+    apply_path_ignores(&mut probe, &comments, &report.sources, opts);
+    if !probe[0].suppressed {
+        return None;
+    }
+    Some(
+        facts
+            .suppressions
+            .iter()
+            .filter(|s| s.reason.is_some() && covers(s, &probe[0]))
+            .flat_map(|s| s.rules.iter())
+            .filter(|r| RuleId::parse(&r.value) == Some(finding.rule))
+            .map(|r| r.span)
+            .collect(),
+    )
 }
 
 /// How many related labels one finding takes from its copies in other files (a module called

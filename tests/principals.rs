@@ -1203,3 +1203,37 @@ fn the_human_table_wraps_to_the_width() {
     assert!(stacked.contains("\n  trusted by: "), "{stacked}");
     assert!(stacked.starts_with("role app\n"), "{stacked}");
 }
+
+/// Issue 27: a principal finding is suppressed where any document completing its path is: a
+/// comment in `lambda.tf` (not the finding's home, `role.tf`) suppresses it, and is used.
+#[test]
+fn a_comment_beside_any_document_of_the_path_suppresses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lambda = LAMBDA_TF.replace(
+        "      Action   = [\"lambda:CreateFunction\"",
+        "      # iamlint: ignore[privilege-escalation] functions are created by the deploy role only\n      Action   = [\"lambda:CreateFunction\"",
+    );
+    assert_ne!(lambda, LAMBDA_TF);
+    write(
+        dir.path(),
+        &[
+            ("role.tf", ROLE_TF),
+            ("lambda.tf", &lambda),
+            ("attach.tf", ATTACH_TF),
+        ],
+    );
+    let opts = LintOptions {
+        select: Some(vec![RuleId::PrivilegeEscalation, RuleId::UnusedSuppression]),
+        ..LintOptions::default()
+    };
+    let report = lint_paths(&[dir.path().to_path_buf()], &opts);
+    let active: Vec<String> = shown(&report);
+    assert!(active.is_empty(), "{active:#?}");
+    let suppressed = report
+        .files
+        .iter()
+        .flat_map(|f| f.findings.iter())
+        .filter(|f| f.suppressed && f.rule == RuleId::PrivilegeEscalation)
+        .count();
+    assert_eq!(suppressed, 1);
+}
