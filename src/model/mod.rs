@@ -10,7 +10,7 @@ pub mod arn;
 pub mod build;
 mod scalar;
 
-pub use scalar::{AttrRef, DocRef, Scalar, Template, TemplatePart, Unknown};
+pub use scalar::{AttrRef, DocRef, Scalar, Template, TemplatePart, Unknown, UnknownKind};
 
 use crate::source::{Located, Span};
 
