@@ -74,6 +74,10 @@ pub struct Origin {
     /// The CloudFormation resource type holding the document (`AWS::EC2::VPCEndpoint`), when it
     /// comes from a template. Terraform shows its type in [`Origin::address`] instead.
     pub resource_type: Option<String>,
+    /// The resource holding the policy can only be reached from inside a VPC: an OpenSearch or
+    /// Elasticsearch domain with `vpc_options` (CloudFormation `VPCOptions`). Its access policy's
+    /// `Principal: "*"` is not open to the internet.
+    pub in_vpc: bool,
 }
 
 impl Origin {
