@@ -11,6 +11,9 @@
 //! - `service-required-policies.tsv`: `policy \t service principal \t url \t reason`: AWS managed
 //!   policies AWS requires on the role a service assumes (`AmazonEKSClusterPolicy` for
 //!   `eks.amazonaws.com`).
+//! - `job-policies.tsv`: `policy \t job \t url \t reason`: AWS managed policies whose whole grant
+//!   is one job a documented control requires a principal to have (`AWSSupportAccess` for the CIS
+//!   support role).
 
 use std::sync::OnceLock;
 
@@ -21,6 +24,7 @@ const AGENT_SERVICES_TSV: &str = include_str!("../../rules/reviewed/agent-servic
 const SAM_NON_ACTIONS_TSV: &str = include_str!("../../rules/reviewed/sam-template-non-actions.tsv");
 const SERVICE_REQUIRED_TSV: &str =
     include_str!("../../rules/reviewed/service-required-policies.tsv");
+const JOB_POLICIES_TSV: &str = include_str!("../../rules/reviewed/job-policies.tsv");
 
 /// One reviewed entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +157,27 @@ pub fn service_requires(policy: &str, service: &str) -> bool {
         .any(|(p, s, _)| *p == policy && s.eq_ignore_ascii_case(service))
 }
 
+/// `job-policies.tsv`: (policy name, job, url).
+pub fn job_policies() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(JOB_POLICIES_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [policy, job, url, _reason] => Some((*policy, *job, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// The documented job (and its AWS page) whose whole grant the managed policy `policy` is.
+pub fn job_policy(policy: &str) -> Option<(&'static str, &'static str)> {
+    job_policies()
+        .iter()
+        .find(|(p, _, _)| *p == policy)
+        .map(|(_, job, url)| (*job, *url))
+}
+
 /// The entries of `table` for `service:action` (case-insensitive).
 pub fn find<'t, 'q>(
     table: &'t [Reviewed],
@@ -178,6 +203,7 @@ mod tests {
             (ACTIONS_ON_STAR_TSV, actions_on_star().len(), 3),
             (ARN_FORMATS_TSV, arn_formats().len(), 4),
             (SERVICE_REQUIRED_TSV, service_required_policies().len(), 4),
+            (JOB_POLICIES_TSV, job_policies().len(), 4),
             (CROSS_SERVICE_TSV, cross_service_arns().len(), 4),
             (SAM_NON_ACTIONS_TSV, sam_template_non_actions().len(), 3),
             (AGENT_SERVICES_TSV, rows(AGENT_SERVICES_TSV).count(), 3),
@@ -222,6 +248,17 @@ mod tests {
             let service = r.action.split_once(':').expect("service:action").0;
             assert!(parsed.service.eq_ignore_ascii_case(service), "{}", r.arn);
         }
+    }
+
+    #[test]
+    fn job_policies_are_managed_policies_with_aws_pages() {
+        let catalog = Catalog::get();
+        for (policy, _, url) in job_policies() {
+            assert!(catalog.managed_policy(policy).is_some(), "{policy}");
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(job_policy("AWSSupportAccess").is_some());
+        assert!(job_policy("AdministratorAccess").is_none());
     }
 
     #[test]
