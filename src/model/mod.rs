@@ -95,6 +95,27 @@ impl Origin {
     }
 }
 
+impl Origin {
+    /// The access policy of an OpenSearch or Elasticsearch domain (Terraform
+    /// `aws_opensearch_domain`, `aws_elasticsearch_domain` and their `*_domain_policy`;
+    /// CloudFormation `AWS::OpenSearchService::Domain`, `AWS::Elasticsearch::Domain`).
+    pub fn is_search_domain_policy(&self) -> bool {
+        const TYPES: &[&str] = &[
+            "aws_opensearch_domain",
+            "aws_opensearch_domain_policy",
+            "aws_elasticsearch_domain",
+            "aws_elasticsearch_domain_policy",
+        ];
+        if let Some(ty) = &self.resource_type {
+            return ty == "AWS::OpenSearchService::Domain" || ty == "AWS::Elasticsearch::Domain";
+        }
+        self.address.as_deref().is_some_and(|a| {
+            a.split('.')
+                .any(|part| TYPES.contains(&part.split('[').next().unwrap_or(part)))
+        })
+    }
+}
+
 /// One step of the way a document was reached (see [`Origin::via`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Via {
