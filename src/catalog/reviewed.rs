@@ -11,6 +11,11 @@
 //! - `service-required-policies.tsv`: `policy \t service principal \t url \t reason`: AWS managed
 //!   policies AWS requires on the role a service assumes (`AmazonEKSClusterPolicy` for
 //!   `eks.amazonaws.com`).
+//! - `action-condition-keys.tsv`: `action \t key \t url \t reason`: condition keys AWS's own
+//!   managed policies use with actions the reference does not list them for.
+//! - `job-policies.tsv`: `policy \t job \t url \t reason`: AWS managed policies whose whole grant
+//!   is one job a documented control requires a principal to have (`AWSSupportAccess` for the CIS
+//!   support role).
 
 use std::sync::OnceLock;
 
@@ -21,6 +26,8 @@ const AGENT_SERVICES_TSV: &str = include_str!("../../rules/reviewed/agent-servic
 const SAM_NON_ACTIONS_TSV: &str = include_str!("../../rules/reviewed/sam-template-non-actions.tsv");
 const SERVICE_REQUIRED_TSV: &str =
     include_str!("../../rules/reviewed/service-required-policies.tsv");
+const ACTION_KEYS_TSV: &str = include_str!("../../rules/reviewed/action-condition-keys.tsv");
+const JOB_POLICIES_TSV: &str = include_str!("../../rules/reviewed/job-policies.tsv");
 
 /// One reviewed entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +160,48 @@ pub fn service_requires(policy: &str, service: &str) -> bool {
         .any(|(p, s, _)| *p == policy && s.eq_ignore_ascii_case(service))
 }
 
+/// `action-condition-keys.tsv`: (action, condition key, url).
+pub fn action_condition_keys() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(ACTION_KEYS_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, key, url, _reason] => Some((*action, *key, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Whether the reviewed table says `key` is in the request context of `action` (both
+/// case-insensitive; `action` is `service:Action`).
+pub fn action_has_key(action: &str, key: &str) -> bool {
+    action_condition_keys()
+        .iter()
+        .any(|(a, k, _)| a.eq_ignore_ascii_case(action) && k.eq_ignore_ascii_case(key))
+}
+
+/// `job-policies.tsv`: (policy name, job, url).
+pub fn job_policies() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(JOB_POLICIES_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [policy, job, url, _reason] => Some((*policy, *job, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// The documented job (and its AWS page) whose whole grant the managed policy `policy` is.
+pub fn job_policy(policy: &str) -> Option<(&'static str, &'static str)> {
+    job_policies()
+        .iter()
+        .find(|(p, _, _)| *p == policy)
+        .map(|(_, job, url)| (*job, *url))
+}
+
 /// The entries of `table` for `service:action` (case-insensitive).
 pub fn find<'t, 'q>(
     table: &'t [Reviewed],
@@ -178,6 +227,8 @@ mod tests {
             (ACTIONS_ON_STAR_TSV, actions_on_star().len(), 3),
             (ARN_FORMATS_TSV, arn_formats().len(), 4),
             (SERVICE_REQUIRED_TSV, service_required_policies().len(), 4),
+            (JOB_POLICIES_TSV, job_policies().len(), 4),
+            (ACTION_KEYS_TSV, action_condition_keys().len(), 4),
             (CROSS_SERVICE_TSV, cross_service_arns().len(), 4),
             (SAM_NON_ACTIONS_TSV, sam_template_non_actions().len(), 3),
             (AGENT_SERVICES_TSV, rows(AGENT_SERVICES_TSV).count(), 3),
@@ -222,6 +273,47 @@ mod tests {
             let service = r.action.split_once(':').expect("service:action").0;
             assert!(parsed.service.eq_ignore_ascii_case(service), "{}", r.arn);
         }
+    }
+
+    #[test]
+    fn action_condition_keys_name_catalog_actions_and_keys() {
+        let catalog = Catalog::get();
+        for (action, key, url) in action_condition_keys() {
+            let a = catalog
+                .action(action)
+                .unwrap_or_else(|| panic!("{action} is not in the catalog"));
+            let info = catalog
+                .condition_key(key)
+                .unwrap_or_else(|| panic!("{key} is not in the catalog"));
+            assert!(!info.global, "{key}");
+            // The table completes the reference, never repeats it.
+            assert!(
+                !a.applicable_condition_keys()
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(key)),
+                "{action} already lists {key}"
+            );
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(action_has_key(
+            "AWS-Marketplace:subscribe",
+            "aws-marketplace:productid"
+        ));
+        assert!(!action_has_key(
+            "aws-marketplace:ViewSubscriptions",
+            "aws-marketplace:ProductId"
+        ));
+    }
+
+    #[test]
+    fn job_policies_are_managed_policies_with_aws_pages() {
+        let catalog = Catalog::get();
+        for (policy, _, url) in job_policies() {
+            assert!(catalog.managed_policy(policy).is_some(), "{policy}");
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(job_policy("AWSSupportAccess").is_some());
+        assert!(job_policy("AdministratorAccess").is_none());
     }
 
     #[test]

@@ -79,11 +79,13 @@ fn another_tools_template(text: &str, format: Format, model: &mut FileModel) {
         recognised: model.recognised,
         ..FileModel::default()
     };
+    let mut unknown = Unknown::new(
+        shown,
+        "this file is a template of another tool (cookiecutter, Jinja, Helm): not linted; lint the rendered file",
+    );
+    unknown.kind = crate::model::UnknownKind::OtherToolsTemplate;
     model.unresolved.push(Located::new(
-        Unknown::new(
-            shown,
-            "this file is a template of another tool (cookiecutter, Jinja, Helm): not linted; lint the rendered file",
-        ),
+        unknown,
         Span::new(crate::FileId(0), start, end),
     ));
 }

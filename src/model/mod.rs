@@ -10,7 +10,7 @@ pub mod arn;
 pub mod build;
 mod scalar;
 
-pub use scalar::{AttrRef, DocRef, Scalar, Template, TemplatePart, Unknown};
+pub use scalar::{AttrRef, DocRef, Scalar, Template, TemplatePart, Unknown, UnknownKind};
 
 use crate::source::{Located, Span};
 
@@ -74,6 +74,10 @@ pub struct Origin {
     /// The CloudFormation resource type holding the document (`AWS::EC2::VPCEndpoint`), when it
     /// comes from a template. Terraform shows its type in [`Origin::address`] instead.
     pub resource_type: Option<String>,
+    /// The resource holding the policy can only be reached from inside a VPC: an OpenSearch or
+    /// Elasticsearch domain with `vpc_options` (CloudFormation `VPCOptions`). Its access policy's
+    /// `Principal: "*"` is not open to the internet.
+    pub in_vpc: bool,
 }
 
 impl Origin {
@@ -87,6 +91,27 @@ impl Origin {
         self.address.as_deref().is_some_and(|a| {
             a.split('.')
                 .any(|part| part == "aws_vpc_endpoint" || part == "aws_vpc_endpoint_policy")
+        })
+    }
+}
+
+impl Origin {
+    /// The access policy of an OpenSearch or Elasticsearch domain (Terraform
+    /// `aws_opensearch_domain`, `aws_elasticsearch_domain` and their `*_domain_policy`;
+    /// CloudFormation `AWS::OpenSearchService::Domain`, `AWS::Elasticsearch::Domain`).
+    pub fn is_search_domain_policy(&self) -> bool {
+        const TYPES: &[&str] = &[
+            "aws_opensearch_domain",
+            "aws_opensearch_domain_policy",
+            "aws_elasticsearch_domain",
+            "aws_elasticsearch_domain_policy",
+        ];
+        if let Some(ty) = &self.resource_type {
+            return ty == "AWS::OpenSearchService::Domain" || ty == "AWS::Elasticsearch::Domain";
+        }
+        self.address.as_deref().is_some_and(|a| {
+            a.split('.')
+                .any(|part| TYPES.contains(&part.split('[').next().unwrap_or(part)))
         })
     }
 }

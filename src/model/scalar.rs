@@ -19,6 +19,21 @@ pub struct Unknown {
     /// handle into that frontend's table of documents, so that where the text becomes a policy
     /// the document is linted, with the spans of its statements. The rules never read it.
     pub doc: Option<DocRef>,
+    /// What kind of gap this is, which decides what `unresolved-reference` asks the user to do.
+    pub kind: UnknownKind,
+}
+
+/// What kind of gap an [`Unknown`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum UnknownKind {
+    /// A value to be given: a variable, a parameter, a resource attribute.
+    #[default]
+    Value,
+    /// A placeholder of a policy template written into the text (`ACCOUNT_ID`, `<account-id>`),
+    /// filled in by someone before the policy is used. A template shows it as written.
+    Placeholder,
+    /// The whole file is a template of another tool (cookiecutter, Jinja).
+    OtherToolsTemplate,
 }
 
 /// A document in a frontend's table of built documents (see [`Unknown::doc`]).
@@ -42,6 +57,7 @@ impl Unknown {
             reference: None,
             local_resource: false,
             doc: None,
+            kind: UnknownKind::Value,
         }
     }
 
@@ -90,11 +106,37 @@ impl Template {
         for part in &self.parts {
             match part {
                 TemplatePart::Lit(s) => out.push_str(s),
+                TemplatePart::Hole(u) if u.kind == UnknownKind::Placeholder => {
+                    out.push_str(&u.expr);
+                }
                 TemplatePart::Hole(u) => {
                     out.push_str("${");
                     out.push_str(&u.expr);
                     out.push('}');
                 }
+            }
+        }
+        out
+    }
+
+    /// A message (or help) written about [`Template::with_holes`]`(fill)` with the template as
+    /// written instead: the whole text becomes [`Template::display`], and a `fill` quoted on its
+    /// own (one field of the text) becomes the hole's expression when the template has one hole.
+    /// So `${AWS::AccountId}` is echoed, never the `${?}` a rule judged in its place.
+    pub fn as_written(&self, message: &str, fill: &str) -> String {
+        let judged = self.with_holes(fill);
+        let mut out = message.replace(&judged, &self.display());
+        let mut holes = self.parts.iter().filter_map(|p| match p {
+            TemplatePart::Hole(u) => Some(u),
+            TemplatePart::Lit(_) => None,
+        });
+        if let (Some(only), None) = (holes.next(), holes.next()) {
+            if out.contains(fill) {
+                let shown = Template {
+                    parts: vec![TemplatePart::Hole(only.clone())],
+                }
+                .display();
+                out = out.replace(fill, &shown);
             }
         }
         out
@@ -180,5 +222,39 @@ impl Scalar {
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_echo_the_template_as_written() {
+        let t = Template {
+            parts: vec![
+                TemplatePart::Lit("arn:aws:kms::".into()),
+                TemplatePart::Hole(Unknown::new("AWS::AccountId", "pseudo parameter")),
+                TemplatePart::Lit(":key/*".into()),
+            ],
+        };
+        let judged = t.with_holes("${?}");
+        assert_eq!(
+            t.as_written(&format!("`{judged}` has no region"), "${?}"),
+            "`arn:aws:kms::${AWS::AccountId}:key/*` has no region"
+        );
+        assert_eq!(
+            t.as_written("`${?}` is not an account id", "${?}"),
+            "`${AWS::AccountId}` is not an account id"
+        );
+        let mut placeholder = Unknown::new("<account-id>", "placeholder");
+        placeholder.kind = UnknownKind::Placeholder;
+        let p = Template {
+            parts: vec![
+                TemplatePart::Lit("arn:aws:iam::".into()),
+                TemplatePart::Hole(placeholder),
+            ],
+        };
+        assert_eq!(p.display(), "arn:aws:iam::<account-id>");
     }
 }

@@ -42,6 +42,12 @@ const RESOURCE_POLICIES: &[(&str, &str)] = &[
     ("AWS::MediaStore::Container", "Policy"),
 ];
 
+/// Search domains, whose `VPCOptions` put them inside a VPC (see `Origin::in_vpc`).
+const DOMAINS: &[&str] = &[
+    "AWS::Elasticsearch::Domain",
+    "AWS::OpenSearchService::Domain",
+];
+
 /// The value at a property path (`ResourcePolicy.PolicyDocument`).
 fn property<'n>(props: &'n Node, path: &str) -> Option<&'n Node> {
     path.split('.').try_fold(props, |node, key| node.get(key))
@@ -87,12 +93,9 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
     let address = format!("Resources.{id}");
     if let Some((_, prop)) = RESOURCE_POLICIES.iter().find(|(t, _)| *t == ty) {
         if let Some(doc) = property(props, prop) {
-            cx.doc(
-                PolicyKind::Resource,
-                format!("{base}.{prop}"),
-                origin(&address, format!("`{prop}` of `{ty}` `{id}`"), None),
-                doc,
-            );
+            let mut origin = origin(&address, format!("`{prop}` of `{ty}` `{id}`"), None);
+            origin.in_vpc = DOMAINS.contains(&ty) && props.get("VPCOptions").is_some();
+            cx.doc(PolicyKind::Resource, format!("{base}.{prop}"), origin, doc);
         }
         return;
     }

@@ -196,6 +196,7 @@ fn lint_slots(
                 description: Some(slot.description.clone()),
                 attached_to: attached_to.clone(),
                 via: chain(&pass, scope),
+                in_vpc: slot.in_vpc,
                 ..Origin::default()
             };
             let value = pass.with(ev, |ev| ev.policy(src, slot.expr, whole));
@@ -234,6 +235,7 @@ fn lint_main_docs(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope) {
                 description: Some(u.description.clone()),
                 attached_to,
                 via: chain,
+                in_vpc: u.in_vpc,
                 ..Origin::default()
             };
             if let Some(built) = ev.build_doc(0, name) {

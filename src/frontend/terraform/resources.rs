@@ -113,6 +113,9 @@ pub struct Slot<'b> {
     pub expr: &'b Expression,
     /// The resource block (for its `count`/`for_each`).
     pub block: &'b Block,
+    /// A search domain's access policy, the domain having a `vpc_options` block (see
+    /// `Origin::in_vpc`).
+    pub in_vpc: bool,
 }
 
 /// A slot of another file that takes a `data.aws_iam_policy_document`, kept after parsing.
@@ -127,6 +130,8 @@ pub struct DocUse {
     pub managed_policy: Option<String>,
     /// The slot's value in its file.
     pub span: Range<usize>,
+    /// See [`Slot::in_vpc`].
+    pub in_vpc: bool,
 }
 
 /// A managed policy attachment: `policy_arn` (or a list of ARNs) attached to a principal.
@@ -149,6 +154,49 @@ fn resource_labels(block: &Block) -> Option<(&str, &str)> {
         [ty, name] => Some((ty.as_str(), name.as_str())),
         _ => None,
     }
+}
+
+/// Search domain types, and the policy resources that name one by `domain_name`.
+const DOMAINS: &[(&str, &str)] = &[
+    ("aws_opensearch_domain", "aws_opensearch_domain_policy"),
+    (
+        "aws_elasticsearch_domain",
+        "aws_elasticsearch_domain_policy",
+    ),
+];
+
+/// Whether the access policy of `block` (a domain, or a domain policy whose `domain_name` is
+/// `aws_opensearch_domain.NAME[...].domain_name` of the same file) belongs to a domain with a
+/// written `vpc_options` block. A `dynamic "vpc_options"` depends on its `for_each` and counts
+/// as not in a VPC, so the verdict stays the public one.
+fn domain_in_vpc(body: &Body, ty: &str, block: &Block) -> bool {
+    let has_vpc = |b: &Block| {
+        b.body
+            .blocks()
+            .any(|inner| inner.ident.as_str() == "vpc_options")
+    };
+    if DOMAINS.iter().any(|(domain, _)| *domain == ty) {
+        return has_vpc(block);
+    }
+    let Some((domain_ty, _)) = DOMAINS.iter().find(|(_, policy)| *policy == ty) else {
+        return false;
+    };
+    let Some(name) = block.body.get_attribute("domain_name") else {
+        return false;
+    };
+    let Expression::Traversal(t) = &name.value else {
+        return false;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return false;
+    };
+    let Some(TraversalOperator::GetAttr(domain)) = t.operators.first().map(|o| o.value()) else {
+        return false;
+    };
+    root.as_str() == *domain_ty
+        && body
+            .blocks()
+            .any(|b| resource_labels(b) == Some((domain_ty, domain.as_str())) && has_vpc(b))
 }
 
 /// The file's `resource "TYPE" "NAME"` blocks, so fixes can refer to them.
@@ -188,6 +236,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                     expr: &a.value,
                     address: address.clone(),
                     block,
+                    in_vpc: false,
                 });
             }
             continue;
@@ -203,6 +252,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                     expr: &a.value,
                     address: address.clone(),
                     block,
+                    in_vpc: false,
                 });
             }
             for (i, inline) in block.body.get_blocks("inline_policy").enumerate() {
@@ -222,6 +272,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                         expr: &a.value,
                         address: address.clone(),
                         block,
+                        in_vpc: false,
                     });
                 }
             }
@@ -240,6 +291,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                             expr: &a.value,
                             address: address.clone(),
                             block,
+                            in_vpc: false,
                         });
                     }
                 }
@@ -257,6 +309,7 @@ pub fn slots(body: &Body) -> Vec<Slot<'_>> {
                     expr: &a.value,
                     address: address.clone(),
                     block,
+                    in_vpc: domain_in_vpc(body, ty, block),
                 });
             }
         }
@@ -545,6 +598,7 @@ pub fn index_file(body: &Body, text: &str, defs: &mut Defs) {
                 attached_to: slot.attached_to.clone(),
                 managed_policy: slot.managed_policy.clone(),
                 span: slot.expr.span().unwrap_or(0..0),
+                in_vpc: slot.in_vpc,
             });
         }
     }

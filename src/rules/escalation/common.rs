@@ -43,7 +43,7 @@ pub(crate) struct Hit<'t> {
 }
 
 /// The listed actions an Allow statement of an identity policy grants on `"*"` (or with
-/// `NotResource`) without a condition, by name or by a partial pattern; `*` and whole-service
+/// `NotResource`) without a condition that narrows it ([`restricting_condition`]), by name or by a partial pattern; `*` and whole-service
 /// patterns (`ec2:*`) are `wildcard-action`'s. `None` when the statement is not such a grant.
 pub(crate) fn on_every_resource<'s>(
     stmt: &'s Statement,
@@ -51,7 +51,7 @@ pub(crate) fn on_every_resource<'s>(
     table: &'s [Listed],
 ) -> Option<(&'s ListField, Vec<Hit<'s>>)> {
     if !stmt.allows()
-        || stmt.has_condition()
+        || restricting_condition(stmt)
         || !matches!(doc.kind, PolicyKind::Identity | PolicyKind::Unknown)
     {
         return None;
@@ -82,6 +82,75 @@ pub(crate) fn on_every_resource<'s>(
         })
         .collect();
     Some((resources, hits))
+}
+
+/// Global keys that narrow which resources a grant reaches or which path its calls come through:
+/// the resource's tags, account and organization; the AWS service calling on the principal's
+/// behalf; the network the call comes from; the source resource or account of a service call.
+const RESTRICTING_GLOBAL_KEYS: &[&str] = &[
+    "aws:ResourceAccount",
+    "aws:ResourceOrgID",
+    "aws:ResourceOrgPaths",
+    "aws:CalledVia",
+    "aws:CalledViaFirst",
+    "aws:CalledViaLast",
+    "aws:ViaAWSService",
+    "aws:SourceIp",
+    "aws:VpcSourceIp",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceVpcArn",
+    "aws:SourceArn",
+    "aws:SourceAccount",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+];
+
+/// Whether a statement's `Condition` narrows the grant: some entry, with an operator that is not
+/// `...IfExists` (true when the key is absent) and a value other than `"*"`, compares a key that
+/// is about the resource or the way the call is made: a service-specific key
+/// (`kms:GrantIsForAWSResource`, `ec2:ResourceTag/team`, `rds-db:...`), `aws:ResourceTag/...`, or
+/// one of [`RESTRICTING_GLOBAL_KEYS`]. Keys about the request's manner or the principal itself do
+/// not narrow which resources an identity policy reaches and do not count: `aws:SecureTransport`,
+/// `aws:MultiFactorAuthPresent`, `aws:CurrentTime`, `aws:RequestedRegion`, `aws:PrincipalTag/...`,
+/// `aws:PrincipalOrgID`, `aws:RequestTag/...`, `aws:TagKeys`. A key or operator the frontend could
+/// not evaluate counts (never read as narrowing nothing).
+pub(crate) fn restricting_condition(stmt: &Statement) -> bool {
+    let Some(condition) = &stmt.condition else {
+        return false;
+    };
+    condition.entries().any(|(op, entry)| {
+        let (Some(op), Some(key)) = (op.name.value.as_str(), entry.key.value.as_str()) else {
+            return true;
+        };
+        if op.to_ascii_lowercase().ends_with("ifexists") {
+            return false;
+        }
+        if !entry.values.is_empty()
+            && entry
+                .values
+                .iter()
+                .all(|v| v.value.literal().is_some_and(|t| t == "*"))
+        {
+            return false;
+        }
+        restricting_key(key)
+    })
+}
+
+/// See [`restricting_condition`].
+fn restricting_key(key: &str) -> bool {
+    let Some((service, name)) = key.split_once(':') else {
+        return false;
+    };
+    if !service.eq_ignore_ascii_case("aws") {
+        return true;
+    }
+    name.len() > "ResourceTag/".len()
+        && name[.."ResourceTag/".len()].eq_ignore_ascii_case("ResourceTag/")
+        || RESTRICTING_GLOBAL_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key))
 }
 
 /// `on "*"` or `with NotResource`, for messages.
@@ -176,13 +245,14 @@ pub(crate) fn report(
             "grant it only on the resources {}; see {}",
             words.whose, first.source
         );
-        out.push(
-            finding(item.span, message)
-                .severity(hit.severity)
-                .help(help)
-                .related(resources.span, resources_note(resources))
-                .path(stmt.path.clone())
-                .build(),
-        );
+        let mut f = finding(item.span, message)
+            .severity(hit.severity)
+            .help(help)
+            .related(resources.span, resources_note(resources))
+            .path(stmt.path.clone());
+        if let Some(c) = &stmt.condition {
+            f = f.related(c.key, "this condition does not narrow the resources");
+        }
+        out.push(f.build());
     }
 }

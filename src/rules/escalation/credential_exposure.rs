@@ -12,8 +12,16 @@ declare_rule! {
     /// `sts:AssumeRole`, `redshift:GetClusterCredentials`, `rds-db:connect`,
     /// `lightsail:GetInstanceAccessDetails`, ... An Allow statement of an identity policy that
     /// grants one of them, by name or through a partial pattern (`ec2:Get*`, `sts:Assume*`), on
-    /// `Resource: "*"` (or with `NotResource`) and without a `Condition` is reported, once per
-    /// `Action` item, naming what the actions expose. Each action has its own severity in the data:
+    /// `Resource: "*"` (or with `NotResource`) without a condition that narrows it is reported, once per `Action` item, naming what the actions expose. A
+    /// condition narrows when some entry (not `...IfExists`, not only `"*"`) compares a key about
+    /// the resource or the way the call is made: a service-specific key (`kms:GrantIsForAWSResource`,
+    /// `ec2:ResourceTag/team`), `aws:ResourceTag/...`, `aws:ResourceAccount`, `aws:ResourceOrgID`,
+    /// `aws:ResourceOrgPaths`, `aws:CalledVia...`, `aws:ViaAWSService`, the network keys
+    /// (`aws:SourceIp`, `aws:SourceVpc`, `aws:SourceVpce`, ...) or the source keys (`aws:SourceArn`,
+    /// `aws:SourceAccount`, ...). Conditions on the request's manner or on the principal itself
+    /// (`aws:SecureTransport`, `aws:MultiFactorAuthPresent`, `aws:RequestedRegion`,
+    /// `aws:PrincipalTag/...`, `aws:CurrentTime`) leave every resource reachable and do not take
+    /// the statement out. Each action has its own severity in the data:
     /// `warning` for another principal's or resource's secret (a database user's token, any role
     /// that trusts the account), `info` where the credentials are bounded by the caller's own
     /// permissions or a job (`sts:GetFederationToken`, `codepipeline:PollForJobs`) or are useless
@@ -21,7 +29,7 @@ declare_rule! {
     /// instance's key pair).
     ///
     /// Left alone: `*` and whole-service wildcards (`ec2:*`), which `wildcard-action` reports;
-    /// resource policies, trust policies and boundaries; statements with a condition; and actions
+    /// resource policies, trust policies and boundaries; statements with a narrowing condition; and actions
     /// whose credentials are the caller's own or only authenticate it, such as
     /// `ecr:GetAuthorizationToken` (every image pull needs it on `"*"`; repository permissions
     /// still decide) and `sts:GetSessionToken`. `iam:CreateAccessKey` and `iam:CreateLoginProfile`
@@ -48,9 +56,8 @@ declare_rule! {
     /// ```
     ///
     /// ## Known limitations
-    /// Any condition takes the statement out, including ones that do not narrow the resources
-    /// (`aws:SecureTransport`); a resource ARN that names every resource of a type
-    /// (`arn:aws:ec2:*:*:instance/*`) is not reported.
+    /// A resource ARN that names every resource of a type (`arn:aws:ec2:*:*:instance/*`) is not
+    /// reported.
     ///
     /// ## References
     /// - [cloudsplaining: credentials exposure](https://github.com/salesforce/cloudsplaining)

@@ -12,8 +12,16 @@ declare_rule! {
     /// `lambda:AddPermission`, `sqs:SetQueueAttributes`, `sns:SetTopicAttributes`,
     /// `secretsmanager:PutResourcePolicy`, `ecr:SetRepositoryPolicy`, ... An Allow statement of an
     /// identity policy that grants one of them, by name or through a partial pattern
-    /// (`s3:PutBucket*`), on `Resource: "*"` (or with `NotResource`) and without a `Condition` is
-    /// reported, once per `Action` item. `*` and whole-service wildcards (`s3:*`) are left to
+    /// (`s3:PutBucket*`), on `Resource: "*"` (or with `NotResource`) without a condition that narrows it is reported, once per `Action` item. A
+    /// condition narrows when some entry (not `...IfExists`, not only `"*"`) compares a key about
+    /// the resource or the way the call is made: a service-specific key (`kms:GrantIsForAWSResource`,
+    /// `ec2:ResourceTag/team`), `aws:ResourceTag/...`, `aws:ResourceAccount`, `aws:ResourceOrgID`,
+    /// `aws:ResourceOrgPaths`, `aws:CalledVia...`, `aws:ViaAWSService`, the network keys
+    /// (`aws:SourceIp`, `aws:SourceVpc`, `aws:SourceVpce`, ...) or the source keys (`aws:SourceArn`,
+    /// `aws:SourceAccount`, ...). Conditions on the request's manner or on the principal itself
+    /// (`aws:SecureTransport`, `aws:MultiFactorAuthPresent`, `aws:RequestedRegion`,
+    /// `aws:PrincipalTag/...`, `aws:CurrentTime`) leave every resource reachable and do not take
+    /// the statement out. `*` and whole-service wildcards (`s3:*`) are left to
     /// `wildcard-action`, resource policies and trust policies alone, and a role's trust policy
     /// (`iam:UpdateAssumeRolePolicy`) to `privilege-escalation`.
     ///
@@ -35,9 +43,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Known limitations
-    /// Any condition takes the statement out (`kms:CreateGrant` with `kms:GrantIsForAWSResource`,
-    /// but also conditions that narrow nothing), and a resource ARN naming every resource of a type
-    /// (`arn:aws:s3:::*`) is not reported.
+    /// A resource ARN naming every resource of a type (`arn:aws:s3:::*`) is not reported.
     ///
     /// ## References
     /// - [Identity-based policies and resource-based policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html)

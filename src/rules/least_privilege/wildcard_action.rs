@@ -21,6 +21,11 @@ declare_rule! {
     /// `service:*` for a service whose every action an AWS agent calls
     /// (`rules/reviewed/agent-services.tsv`: `ssmmessages`, `ec2messages`).
     ///
+    /// In the access policy of an OpenSearch or Elasticsearch domain, an `es:` pattern is judged
+    /// by the domain's HTTP methods it allows (`es:ESHttp*`): only they are requests to the domain
+    /// (the rest of `es:` configures domains through identity policies), so `es:*` there is "every
+    /// request to this domain", not 137 actions of the service.
+    ///
     /// In a KMS key policy (the `policy` of Terraform's `aws_kms_key`, `aws_kms_key_policy` and
     /// `aws_kms_replica_key`, the `KeyPolicy` of `AWS::KMS::Key` and `AWS::KMS::ReplicaKey`, or a
     /// resource policy that grants only `kms:` actions) every `kms:` pattern acts on that one key.
@@ -75,7 +80,13 @@ impl Rule for WildcardAction {
                 continue;
             }
             let everything = action.value == "*";
-            if let Some(finding) = judge(action, cx) {
+            let judged = if doc.kind == PolicyKind::Resource && doc.origin.is_search_domain_policy()
+            {
+                judge_in_domain_policy(action.clone(), cx).or_else(|| judge(action, cx))
+            } else {
+                judge(action, cx)
+            };
+            if let Some(finding) = judged {
                 let mut finding = finding
                     .help("list only the actions this principal calls")
                     .path(stmt.path.clone());
@@ -188,6 +199,50 @@ fn is_prescribed_key_pattern(pattern: &str, stmt: &Statement) -> bool {
                 && (account == "${?}"
                     || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
         })
+}
+
+/// In a search domain's access policy, an `es:` pattern that reaches the domain's HTTP methods
+/// (`es:*`, `es:ESHttp*`): only those (`es:ESHttp*`) are requests to the domain, the others are
+/// configuration calls an identity policy grants. The message counts what the pattern allows
+/// there, not the whole service.
+fn judge_in_domain_policy(
+    action: Located<&str>,
+    cx: &Ctx,
+) -> Option<crate::finding::FindingBuilder> {
+    let (service, _) = split_action(action.value)?;
+    if !service.eq_ignore_ascii_case("es") {
+        return None;
+    }
+    let http: Vec<ActionRef> = cx
+        .catalog
+        .expand(action.value)
+        .into_iter()
+        .filter(|a| a.action.name.starts_with("ESHttp"))
+        .collect();
+    if http.len() < 2 {
+        return None;
+    }
+    let writes = http
+        .iter()
+        .filter(|a| a.action.access.contains(AccessLevels::WRITE))
+        .count();
+    let all = cx.catalog.expand("es:ESHttp*").len() == http.len();
+    let names: Vec<String> = http.iter().map(ActionRef::full_name).collect();
+    let message = if all {
+        format!(
+            "`{}` allows every request to this domain (all {} `es:ESHttp*` methods, {writes} of them write)",
+            action.value,
+            http.len()
+        )
+    } else {
+        format!(
+            "`{}` allows {} of this domain's HTTP methods ({}), {writes} of them write",
+            action.value,
+            http.len(),
+            list_some(&names, 6)
+        )
+    };
+    Some(WildcardAction::finding(action.span, message))
 }
 
 fn judge(action: Located<&str>, cx: &Ctx) -> Option<crate::finding::FindingBuilder> {

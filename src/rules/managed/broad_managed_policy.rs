@@ -28,7 +28,11 @@ declare_rule! {
     /// `rules/reviewed/service-required-policies.tsv`: `AmazonEKSClusterPolicy` for
     /// `eks.amazonaws.com`, `AmazonEKSWorkerNodeMinimalPolicy` for the EKS node role), attached to a
     /// role whose trust policy in the same file lets only that service assume it, is graded down:
-    /// up to four scopable actions (the minimal variants) are not reported, more are `info`.
+    /// up to four scopable actions (the minimal variants) are not reported, more are `info`. A
+    /// policy whose whole grant is one job that a documented control requires a principal to
+    /// have (the reviewed table `rules/reviewed/job-policies.tsv`: `AWSSupportAccess`, which the
+    /// CIS AWS Foundations Benchmark requires on a support role) is `info` on any principal: no
+    /// narrower policy does that job.
     ///
     /// ## Why is this bad?
     /// An AWS managed policy is written for every customer at once, so it grants every action a
@@ -63,6 +67,7 @@ declare_rule! {
     /// ## References
     /// - [AWS managed policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies)
     /// - [Get started with AWS managed policies and move toward least-privilege permissions](https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#bp-use-aws-defined-policies)
+    /// - [Security Hub CIS control IAM.18: a support role to manage incidents with AWS Support](https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-18)
     pub BroadManagedPolicy {
         id: "broad-managed-policy",
         category: Managed,
@@ -135,8 +140,17 @@ fn judge(
             _ => Severity::Info,
         };
     }
+    // A policy whose whole grant is a job a documented control requires (`AWSSupportAccess` for
+    // the CIS support role, `rules/reviewed/job-policies.tsv`): no narrower policy does that job.
+    let job = crate::catalog::reviewed::job_policy(&policy.name).filter(|_| !g.admin);
+    if job.is_some() {
+        severity = Severity::Info;
+    }
     let who = principal_word(att);
     let mut message = message(g);
+    if let Some((job, _)) = job {
+        message.push_str(&format!(", the policy AWS documents for {job}"));
+    }
     if let Some((services, _)) = &services {
         message.push_str(&format!(
             ", as AWS requires on a role only {} can assume",
@@ -151,6 +165,15 @@ fn judge(
     }
     if let Some(path) = &att.origin.address {
         finding = finding.path(path.clone());
+    }
+    if let Some((_, url)) = job {
+        return Some(
+            finding
+                .help(format!(
+                    "keep it on the one {who} that does this job, as the control asks ({url})"
+                ))
+                .build(),
+        );
     }
     let granted = |a: &str| siblings.iter().any(|s| s.allows(a));
     let mut fits = recipes::fitting(&policy.name, granted);

@@ -1,6 +1,6 @@
 use std::collections::hash_map::{Entry, HashMap};
 
-use crate::model::Unknown;
+use crate::model::{Unknown, UnknownKind};
 use crate::rules::prelude::*;
 use crate::source::FileId;
 
@@ -31,6 +31,12 @@ declare_rule! {
     /// ARN, and real code uses it everywhere. The value stays unknown to the other rules (it is
     /// never read as `*`); only this report is skipped. A `!GetAtt` of a resource the template does
     /// not declare is still reported.
+    ///
+    /// Placeholders of a policy template (an ALL-CAPS `ACCOUNT_ID` in an ARN's account field, a
+    /// `[placeholders] tokens` entry, or an `<angle-bracket>` placeholder anywhere, as in AWS's
+    /// documentation examples: `<account-id>`, `<my-corporate-cidr>`) are one finding per file
+    /// naming them all, with every value that holds one as a related location; the rest of those
+    /// values is judged by the other rules.
     ///
     /// ## Why is this bad?
     /// It is not bad in itself; it is information. A linter that guessed would either flag things
@@ -162,14 +168,20 @@ fn is_own_coordinate(expr: &str) -> bool {
 }
 
 fn report(unknown: &Unknown, span: Span, others: &[Span]) -> Option<Finding> {
-    let mut finding = UnresolvedReference::finding(
-        span,
-        format!(
+    let message = match unknown.kind {
+        // The reason names the placeholders already.
+        UnknownKind::Placeholder => unknown.reason.clone(),
+        _ => format!(
             "`{}` could not be evaluated: {}",
             unknown.expr, unknown.reason
         ),
-    )
-    .help("give it a known value to have it checked: a variable default, a .tfvars entry or --var in Terraform, a parameter Default in CloudFormation")
+    };
+    let mut finding = UnresolvedReference::finding(span, message)
+    .help(match unknown.kind {
+        UnknownKind::Value => "give it a known value to have it checked: a variable default, a .tfvars entry or --var in Terraform, a parameter Default in CloudFormation",
+        UnknownKind::Placeholder => "fill in the placeholders before the policy is used; the rest of each value is checked, and `[placeholders] tokens` in iamlint.toml names the tokens of your own templates",
+        UnknownKind::OtherToolsTemplate => "render the template with its tool and lint the output, or exclude the file in .iamlintignore",
+    })
     .confidence(Confidence::Low);
     for other in others {
         finding = finding.related(*other, "also used here");

@@ -34,6 +34,13 @@ declare_rule! {
     /// through the endpoint may do; identity and resource policies still decide), so it is worth a
     /// look, not an error.
     ///
+    /// On the access policy of an OpenSearch or Elasticsearch domain placed in a VPC (Terraform
+    /// `vpc_options` on `aws_opensearch_domain`/`aws_elasticsearch_domain`, or on the domain a
+    /// `*_domain_policy` of the same file names; CloudFormation `VPCOptions`) the finding is
+    /// `info` too: such a domain has no public endpoint, and AWS documents an open access policy
+    /// there, leaving access to the VPC's security groups (and fine-grained access control). A
+    /// `dynamic "vpc_options"` block depends on its `for_each` and is not taken as a VPC.
+    ///
     /// ## Why is this bad?
     /// `"*"` means every AWS account and, for many services, anonymous callers. A bucket, queue,
     /// topic, key or role open to `"*"` is reachable by anyone on the internet who learns its name.
@@ -55,6 +62,7 @@ declare_rule! {
     /// - [Set operators for multivalued context keys](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html)
     /// - [The confused deputy problem](https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
     /// - [Control access to VPC endpoints using endpoint policies](https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html)
+    /// - [Launching your Amazon OpenSearch Service domains within a VPC](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html)
     pub PublicPrincipal {
         id: "public-principal",
         category: Trust,
@@ -267,18 +275,25 @@ impl Rule for PublicPrincipal {
             return;
         }
         let endpoint = doc.is_vpc_endpoint_policy();
+        let in_vpc = doc.kind == PolicyKind::Resource && doc.origin.in_vpc;
         let whom = if doc.kind == PolicyKind::Trust {
             "anyone can assume this role"
         } else if endpoint {
             "any principal may call through this VPC endpoint"
+        } else if in_vpc {
+            "anyone who reaches this domain inside its VPC can use this grant"
         } else {
             "anyone can use this grant"
         };
         let mut finding = Self::finding(public.span, format!("`Principal` is `\"*\"`: {whom}"))
             .help("name the principals, or add a condition such as `aws:PrincipalOrgID`, `aws:SourceArn` or `aws:SourceAccount`")
             .path(stmt.path.clone());
-        if endpoint {
-            // AWS's default endpoint policy: it grants nothing by itself.
+        if in_vpc {
+            finding = finding.help("access rests on the VPC's security groups: keep them narrow, or name the principals");
+        }
+        if endpoint || in_vpc {
+            // AWS's default endpoint policy grants nothing by itself; a domain in a VPC is
+            // reached only through its VPC and security groups.
             finding = finding.severity(Severity::Info);
         }
         if let Some(actions) = stmt.actions() {

@@ -21,7 +21,8 @@ declare_rule! {
     /// (`2025-02-28`, `2025-02-28T12:00:00Z`, with an optional fraction and offset) or seconds
     /// since the epoch, values of `IpAddress`/`NotIpAddress` IPv4 or IPv6 addresses with an optional
     /// prefix length that fits the address (`/0` to `/32`, `/128`), and values of `Arn*` ARNs
-    /// (`arn:` and six fields; a bare `*` is left alone). Policy variables `${...}` are left alone. An
+    /// (`arn:` and six fields; a bare `*` is left alone). Policy variables `${...}` are left alone, and so are
+    /// placeholders of a policy template (`<my-corporate-cidr>`: `unresolved-reference` names them). An
     /// operator name that IAM does not define (`StringEqual`, `ForAllValue:StringLike`) is reported
     /// here as well.
     ///

@@ -45,10 +45,12 @@ declare_rule! {
     ///
     /// ## Known limitations
     /// The reference's per-action key lists are not complete for every service; a key AWS adds to
-    /// an action before the embedded data is refreshed is reported until then. On AWS's own
-    /// managed policies this gives nine findings the reference does not explain
+    /// an action before the embedded data is refreshed is reported until then. Keys AWS's own
+    /// managed policies use with actions the reference does not list them for
     /// (`aws-marketplace:ProductId` with `aws-marketplace:Subscribe`, `iottwinmaker:linkedServices`
-    /// with TwinMaker entity actions, two Alexa for Business keys); see BENCHMARKS.md.
+    /// with TwinMaker entity actions, two Alexa for Business keys) are in the reviewed table
+    /// `rules/reviewed/action-condition-keys.tsv`, each with the AWS page of the policy, and count
+    /// as applying.
     ///
     /// ## References
     /// - [Actions, resources, and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
@@ -132,6 +134,7 @@ impl Rule for InapplicableConditionKey {
                     .iter()
                     .chain(resource_type_keys)
                     .any(|k| k.eq_ignore_ascii_case(&info.key))
+                    || crate::catalog::reviewed::action_has_key(&a.full_name(), &info.key)
             });
             if applies {
                 continue;

@@ -27,8 +27,10 @@ declare_rule! {
     /// account, and are left alone); a region that is not of the form `us-east-1`; an account that
     /// is not 12 digits (or `aws`, as in AWS managed policy ARNs). Fields holding a wildcard or a
     /// policy variable (`${aws:username}`), and unknown parts of Terraform or CloudFormation
-    /// values, are not judged. A `<placeholder>` left from a suggested policy (`<region>`,
-    /// `<account-id>`) is reported as unfilled. In a resource policy, API Gateway's abbreviated
+    /// values, are not judged. An `<angle-bracket>` placeholder left from a suggested or documented
+    /// policy (`<region>`, `<account-id>`) is a hole of a policy template, as an ALL-CAPS
+    /// `ACCOUNT_ID` is: `unresolved-reference` names the file's placeholders once, and the rest of
+    /// the ARN is judged here. A message echoes a value as written (`${AWS::AccountId}`). In a resource policy, API Gateway's abbreviated
     /// `execute-api:/stage/VERB/path` (`execute-api:/*`), which API Gateway expands to the API's
     /// ARN when it saves the policy, is not judged. `arn-resource-mismatch` leaves the ARNs this
     /// rule reports alone.
@@ -82,12 +84,14 @@ impl Rule for InvalidArn {
                     _ => continue,
                 };
                 for item in &entry.values {
-                    let (text, unsure) = match &item.value {
-                        Scalar::Str(s) => (s.clone(), false),
-                        Scalar::Template(t) => (t.with_holes("${?}"), true),
+                    let (text, template) = match &item.value {
+                        Scalar::Str(s) => (s.clone(), None),
+                        Scalar::Template(t) => (t.with_holes("${?}"), Some(t)),
                         _ => continue,
                     };
+                    let unsure = template.is_some();
                     if let Some((message, help)) = check_principal(&text, federated) {
+                        let (message, help) = as_written(template, message, help);
                         out.push(
                             Self::finding(item.span, message)
                                 .help(help)
@@ -104,15 +108,17 @@ impl Rule for InvalidArn {
         };
         let resource_policy = matches!(doc.kind, PolicyKind::Resource | PolicyKind::Unknown);
         for item in &resources.items {
-            let (text, unsure) = match &item.value {
-                Scalar::Str(s) => (s.clone(), false),
-                Scalar::Template(t) => (t.with_holes("${?}"), true),
+            let (text, template) = match &item.value {
+                Scalar::Str(s) => (s.clone(), None),
+                Scalar::Template(t) => (t.with_holes("${?}"), Some(t)),
                 _ => continue,
             };
+            let unsure = template.is_some();
             if text == "*" || resource_policy && text.starts_with(API_GATEWAY_SHORT) {
                 continue;
             }
             if let Some((message, help)) = check_remembered(cx, &text, unsure) {
+                let (message, help) = as_written(template, message, help);
                 out.push(
                     Self::finding(item.span, message)
                         .help(help)
@@ -225,6 +231,19 @@ fn without_holes(text: &str) -> std::borrow::Cow<'_, str> {
         text.replace("${?}", "").into()
     } else {
         text.into()
+    }
+}
+
+/// The message and help of a value judged with its holes written `${?}`, echoing the value as
+/// written (`${AWS::AccountId}`, `${var.account}`).
+pub(crate) fn as_written(
+    template: Option<&crate::model::Template>,
+    message: String,
+    help: String,
+) -> (String, String) {
+    match template {
+        Some(t) => (t.as_written(&message, "${?}"), t.as_written(&help, "${?}")),
+        None => (message, help),
     }
 }
 
