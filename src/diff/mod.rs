@@ -8,6 +8,7 @@
 
 pub mod delta;
 pub mod git;
+mod principals;
 mod render;
 pub mod scope;
 pub mod side;
@@ -16,10 +17,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{AccessLevels, Catalog};
+use crate::catalog::AccessLevels;
 use crate::discover;
 use crate::lint::LintOptions;
-use crate::text::{list_some, plural};
 use crate::vars::VarSetting;
 
 use delta::{Grants, Raw};
@@ -97,8 +97,24 @@ pub enum FailOn {
     Write,
     /// Widenings that grant Permissions management actions, or open an escalation path
     PermissionsManagement,
-    /// Privilege-escalation paths that become reachable
+    /// Privilege-escalation paths that become reachable, or exposure
     Escalation,
+    /// A role or resource opened to anyone, another account or any identity of an OIDC
+    /// provider (the top of the scale: every level but `none` fails on it)
+    Exposure,
+}
+
+impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::None => "none",
+            FailOn::Widening => "widening",
+            FailOn::Write => "write",
+            FailOn::PermissionsManagement => "permissions-management",
+            FailOn::Escalation => "escalation",
+            FailOn::Exposure => "exposure",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,6 +141,7 @@ pub enum Kind {
     ResourceWidened,
     PrincipalAdded,
     ConditionRemoved,
+    DenyRemoved,
     PolicyRemoved,
     ManagedPolicyDetached,
     ActionsRemoved,
@@ -146,6 +163,7 @@ impl Kind {
             Kind::ManagedPolicyDetached => "managed-policy-detached",
             Kind::ConditionRemoved => "condition-removed",
             Kind::ConditionAdded => "condition-added",
+            Kind::DenyRemoved => "deny-removed",
             Kind::EscalationAdded => "escalation-added",
             Kind::PolicyAdded => "policy-added",
             Kind::PolicyRemoved => "policy-removed",
@@ -174,6 +192,9 @@ pub struct Change {
     pub judged: bool,
     /// The highest level the change reaches, for `--fail-on`.
     pub level: FailOn,
+    /// A suppression this change added (a comment or config entry the base side did not have)
+    /// matches it: shown as such, and still counted.
+    pub suppressed_by_change: bool,
 }
 
 /// The whole diff.
@@ -216,8 +237,13 @@ impl DiffReport {
     }
 }
 
-/// The level a widening reaches from the access levels of what it grants.
-fn level_of(kind: Kind, levels: AccessLevels) -> FailOn {
+/// The level a widening reaches: exposure, escalation, else from the access levels of what it
+/// grants.
+fn level_of(raw: &Raw) -> FailOn {
+    if raw.exposure.is_some() {
+        return FailOn::Exposure;
+    }
+    let (kind, levels) = (raw.kind, raw.levels);
     if kind == Kind::EscalationAdded {
         FailOn::Escalation
     } else if levels.contains(AccessLevels::PERMISSIONS_MANAGEMENT) {
@@ -254,7 +280,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             None => (String::new(), 0, 0),
         };
         Change {
-            level: level_of(raw.kind, raw.levels),
+            level: level_of(&raw),
             direction: raw.direction,
             kind: raw.kind,
             policy: policy.to_string(),
@@ -266,6 +292,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             actions: raw.actions,
             access_levels: raw.access_levels,
             judged: raw.judged,
+            suppressed_by_change: false,
         }
     };
     // Matched policies and policies added, in parallel (each expands its actions).
@@ -296,7 +323,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             changes.push(locate(raw, &b.address, Some(b.file), None));
         }
     }
-    attachments(base, head, (&base_at, &head_at), &mut changes);
+    principals::compare(base, head, (&base_at, &head_at), &mut changes);
     escalations(base, head, &head_at, &head_policies, &mut changes);
     changes.sort_by(|a, b| {
         (
@@ -333,115 +360,6 @@ fn what(doc: &crate::model::PolicyDoc) -> &'static str {
         crate::model::PolicyKind::Resource => "resource policy",
         crate::model::PolicyKind::Boundary => "permissions boundary",
         _ => "policy",
-    }
-}
-
-/// Managed (or other existing) policies attached or detached.
-fn attachments(
-    base: &Side,
-    head: &Side,
-    (base_at, head_at): (&side::Locator<'_>, &side::Locator<'_>),
-    out: &mut Vec<Change>,
-) {
-    let (before, after) = (base.attachments(), head.attachments());
-    let catalog = Catalog::get();
-    for (from, to, head_side, side) in [
-        (&before, &after, true, head_at),
-        (&after, &before, false, base_at),
-    ] {
-        let from: HashSet<&(String, String, String)> = from.iter().map(|b| &b.key).collect();
-        for a in to.iter() {
-            if from.contains(&a.key) {
-                continue;
-            }
-            let arn = &a.attachment.policy_arn;
-            let to_whom = a
-                .attachment
-                .origin
-                .attached_to
-                .clone()
-                .or_else(|| a.attachment.origin.address.clone())
-                .unwrap_or_else(|| "a principal".to_string());
-            let (direction, kind, verb) = if head_side {
-                (Direction::Widening, Kind::ManagedPolicyAttached, "attaches")
-            } else {
-                (
-                    Direction::Narrowing,
-                    Kind::ManagedPolicyDetached,
-                    "no longer attaches",
-                )
-            };
-            let managed = arn.value.as_str().and_then(|s| catalog.managed_policy(s));
-            let mut raw;
-            match managed {
-                Some(policy) => {
-                    let grants = crate::recipes::grants::of(policy);
-                    let on_star = grants.on_star();
-                    let what = if grants.admin {
-                        "every action on `*`".to_string()
-                    } else {
-                        let levels: Vec<String> = grants
-                            .levels()
-                            .iter()
-                            .map(|(l, n)| format!("{l} {}", crate::text::thousands(*n)))
-                            .collect();
-                        format!(
-                            "{} on `*` ({})",
-                            plural(on_star.len(), "action"),
-                            levels.join(", ")
-                        )
-                    };
-                    raw = Raw::new(
-                        direction,
-                        kind,
-                        head_side,
-                        arn.span,
-                        format!("{verb} `{}` to `{to_whom}`: {what}", policy.name),
-                    )
-                    .with_actions(&on_star);
-                    if !grants.not_action.is_empty() {
-                        raw.message.push_str(&format!(
-                            "; also every action except {}",
-                            list_some(&grants.not_action, 3)
-                        ));
-                        raw.levels = raw.levels.union(AccessLevels::PERMISSIONS_MANAGEMENT);
-                    }
-                }
-                None => {
-                    raw = Raw::new(
-                        direction,
-                        kind,
-                        head_side,
-                        arn.span,
-                        format!(
-                            "{verb} `{}` to `{to_whom}`, which is not an AWS managed policy iamlint knows (its document, if in the tree, is compared as a policy)",
-                            arn.value.text()
-                        ),
-                    )
-                    .unjudged();
-                }
-            }
-            let policy = match a.key.0.as_str() {
-                "" => a.key.1.clone(),
-                k if k.ends_with('/') => format!("{k}{}", a.key.1),
-                k => format!("{k}:{}", a.key.1),
-            };
-            let (path, line, column) = side.locate(a.file, raw.span);
-            out.push(Change {
-                level: level_of(raw.kind, raw.levels),
-                direction: raw.direction,
-                kind: raw.kind,
-                policy,
-                path,
-                line,
-                column,
-                in_head: head_side,
-                message: raw.message,
-                actions: raw.actions,
-                access_levels: raw.access_levels,
-                judged: raw.judged,
-            });
-        }
     }
 }
 
@@ -483,7 +401,20 @@ fn escalations(
         .collect();
     for file in &head.files {
         for finding in &file.escalations {
-            if finding.suppressed || before.contains(&key(head, file, &finding.message)) {
+            if before.contains(&key(head, file, &finding.message)) {
+                continue;
+            }
+            // A suppression may hide it only when the base side had it too.
+            let new_suppression = finding.suppressed
+                && principals::suppression(
+                    head,
+                    base,
+                    file,
+                    &file.model.suppressions,
+                    finding,
+                    true,
+                ) != Some(false);
+            if finding.suppressed && !new_suppression {
                 continue;
             }
             let doc_path = finding
@@ -495,21 +426,13 @@ fn escalations(
                 .get(&(file as *const side::SideFile, doc_path))
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| file.rel.clone());
-            let (path, line, column) = head_at.locate(file, finding.span);
-            out.push(Change {
-                direction: Direction::Widening,
-                kind: Kind::EscalationAdded,
+            out.push(principals::escalation_change(
                 policy,
-                path,
-                line,
-                column,
-                in_head: true,
-                message: finding.message.to_string(),
-                actions: Vec::new(),
-                access_levels: BTreeMap::new(),
-                judged: finding.confidence == crate::finding::Confidence::High,
-                level: FailOn::Escalation,
-            });
+                file,
+                finding,
+                new_suppression,
+                head_at,
+            ));
         }
     }
 }

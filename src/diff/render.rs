@@ -143,11 +143,10 @@ fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
                 "actions_total": c.actions.len(),
                 "access_levels": c.access_levels,
                 "judged": c.judged,
+                "suppressed_by_change": c.suppressed_by_change,
                 "level": match c.level {
-                    super::FailOn::Escalation => "escalation",
-                    super::FailOn::PermissionsManagement => "permissions-management",
-                    super::FailOn::Write => "write",
-                    _ => "widening",
+                    super::FailOn::None => "widening",
+                    level => level.as_str(),
                 },
             })
         })
