@@ -1306,3 +1306,64 @@ fn a_suppression_added_by_the_change_does_not_hide_its_escalation() {
     let (_, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
     assert_eq!(changes(&json, "escalation-added").len(), 0, "{json:#}");
 }
+
+#[test]
+fn diff_of_named_files_reports_the_changes_they_cause_elsewhere() {
+    let dir = TempDir::new().unwrap();
+    let variables = |arn: &str| format!("variable \"bucket\" {{\n  default = \"{arn}\"\n}}\n");
+    let main = "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = var.bucket }]\n  })\n}\n";
+    let module = |action: &str| {
+        format!("resource \"aws_iam_policy\" \"this\" {{\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", Action = \"{action}\", Resource = \"*\" }}]\n  }})\n}}\n")
+    };
+    let call = "module \"m\" {\n  source = \"./modules/m\"\n}\n";
+    let base = commit(
+        dir.path(),
+        &[
+            ("variables.tf", &variables("arn:aws:s3:::data/*")),
+            ("main.tf", main),
+            ("call.tf", call),
+            ("modules/m/main.tf", &module("sqs:SendMessage")),
+            ("other.json", READ_BUCKET),
+        ],
+    );
+    write(
+        dir.path(),
+        &[
+            ("variables.tf", &variables("*")),
+            ("modules/m/main.tf", &module("sqs:*")),
+            (
+                "other.json",
+                &READ_BUCKET.replace("\"s3:GetObject\"", "\"s3:*\""),
+            ),
+        ],
+    );
+    // The variable's default widens a policy of main.tf: reported, at the default.
+    let (code, json) = diff_base(dir.path(), &base, &["variables.tf"]);
+    assert_eq!(code, 1, "{json:#}");
+    let all = json["changes"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{json:#}");
+    assert_eq!(all[0]["kind"], "resource-widened");
+    assert_eq!(all[0]["path"], "variables.tf");
+    assert_eq!(all[0]["line"], 2);
+    // A module's body: the change of its caller's instance, located in the module.
+    let (code, json) = diff_base(dir.path(), &base, &["modules/m/main.tf"]);
+    assert_eq!(code, 1, "{json:#}");
+    let all = json["changes"].as_array().unwrap();
+    assert!(!all.is_empty(), "{json:#}");
+    assert!(
+        all.iter().all(|c| c["path"] == "modules/m/main.tf"),
+        "{json:#}"
+    );
+    assert!(
+        all.iter()
+            .any(|c| c["policy"] == "module.m.aws_iam_policy.this.policy"),
+        "{json:#}"
+    );
+    // A JSON file named alone: only its own changes.
+    let (_, json) = diff_base(dir.path(), &base, &["other.json"]);
+    let all = json["changes"].as_array().unwrap();
+    assert!(
+        !all.is_empty() && all.iter().all(|c| c["path"] == "other.json"),
+        "{json:#}"
+    );
+}

@@ -59,6 +59,11 @@ pub struct DiffArgs {
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_file: Vec<PathBuf>,
 
+    /// When to use colour in human output, as `check --color`; with `auto`, NO_COLOR turns it off
+    /// and FORCE_COLOR or CLICOLOR_FORCE (not `0`) turn it on
+    #[arg(long, value_enum, default_value_t = DiffColor::Auto)]
+    pub color: DiffColor,
+
     /// `--var` and `--var-file` in command-line order (filled by the caller from the matches).
     #[arg(skip)]
     pub var_settings: Vec<VarSetting>,
@@ -83,6 +88,33 @@ pub enum DiffFormat {
     Markdown,
     /// GitHub Actions annotations on the changed lines
     Github,
+}
+
+/// `--color`, as `check` takes it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DiffColor {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl DiffColor {
+    /// Whether to colour: `auto` follows NO_COLOR (set and not empty: off), then FORCE_COLOR or
+    /// CLICOLOR_FORCE (set, not empty, not `0`: on), then whether `terminal`.
+    fn enabled(self, var: impl Fn(&str) -> Option<String>, terminal: bool) -> bool {
+        match self {
+            DiffColor::Always => true,
+            DiffColor::Never => false,
+            DiffColor::Auto => {
+                if var("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                    return false;
+                }
+                let forced = |name: &str| var(name).is_some_and(|v| !v.is_empty() && v != "0");
+                forced("FORCE_COLOR") || forced("CLICOLOR_FORCE") || terminal
+            }
+        }
+    }
 }
 
 /// The level of change that fails the run.
@@ -448,7 +480,16 @@ pub fn run(args: &DiffArgs) -> u8 {
         None => path_sides(&args.paths, &args.var_settings),
     };
     let report = match sides {
-        Ok((base, head, _tmp)) => compare(&base, &head),
+        Ok((base, head, _tmp, named)) => {
+            let mut report = compare(&base, &head);
+            if let Some(named) = named {
+                report.changes.retain(|c| caused_by(&c.path, &named));
+                let at = |e: &String| caused_by(e.split(':').next().unwrap_or(""), &named);
+                report.errors.retain(at);
+                report.base_errors.retain(at);
+            }
+            report
+        }
         Err(e) => {
             // Input and config errors quote the repository's files: escaped.
             eprintln!("error: {}", crate::escape::stderr(&e));
@@ -456,7 +497,11 @@ pub fn run(args: &DiffArgs) -> u8 {
         }
     };
     let mut text = Vec::new();
-    let rendered = render::render(&report, args.format, &mut text);
+    let color = args.color.enabled(
+        |name| std::env::var(name).ok(),
+        args.output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    );
+    let rendered = render::render(&report, args.format, color, &mut text);
     let written = rendered.and_then(|()| match &args.output_file {
         // Never through a link, inside the repository it enters ([`crate::root::write_named`]).
         Some(path) => crate::root::write_named(&[], path, &text),
@@ -482,7 +527,9 @@ pub fn run(args: &DiffArgs) -> u8 {
     report.exit_code(args.fail_on)
 }
 
-type Sides = (Side, Side, Option<git::TempDir>);
+/// The two sides, the temporary folder of the base (removed when dropped), and for a partial
+/// run the named paths (repository-relative, `/`-separated) whose changes are reported.
+type Sides = (Side, Side, Option<git::TempDir>, Option<Vec<String>>);
 
 /// How one side is read, as `check` reads it: the side's own config (the `iamlint.toml` or
 /// `.iamlint.toml` at its root, so a change to the config's variables or `exclude` is part of
@@ -539,6 +586,26 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
         })?;
         rels.push(rel.to_path_buf());
     }
+    // A partial run that touches Terraform (a folder, a `.tf` or variables file) reads the whole
+    // repository, as `check`'s partial runs do, so that a module is seen with its callers and
+    // tfvars; then it reports the changes located in the named paths (a variable's default, a
+    // tfvars value, a module's body that widens a policy of its caller).
+    let partial = !rels.iter().any(|r| r.as_os_str().is_empty())
+        && rels.iter().any(|r| {
+            let name = r.to_string_lossy().to_ascii_lowercase();
+            root.join(r).is_dir()
+                || name.ends_with(".tf")
+                || name.ends_with(".tfvars")
+                || name.ends_with(".tfvars.json")
+        });
+    let named: Option<Vec<String>> = partial.then(|| {
+        rels.iter()
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .collect()
+    });
+    if partial {
+        rels = vec![PathBuf::new()];
+    }
     let tmp = git::TempDir::new()?;
     let written = repo.materialise(rev, tmp.path())?;
     let short: String = written.commit.chars().take(12).collect();
@@ -579,7 +646,7 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
     );
     base.errors.extend(base_notes);
     base.errors.extend(written.notes);
-    Ok((base, head, Some(tmp)))
+    Ok((base, head, Some(tmp), named))
 }
 
 /// The command line's settings for the base side of `--base`, which reads committed content
@@ -724,5 +791,16 @@ fn path_sides(paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
         base.rename = Some(name.clone());
         head.rename = Some(name);
     }
-    Ok((base, head, None))
+    Ok((base, head, None, None))
+}
+
+/// Whether a change located at `path` (repository-relative) is in one of the `named` paths.
+fn caused_by(path: &str, named: &[String]) -> bool {
+    named.iter().any(|n| {
+        let n = n.trim_end_matches('/');
+        path == n
+            || path
+                .strip_prefix(n)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }

@@ -42,11 +42,17 @@ fn summary(report: &DiffReport) -> String {
     )
 }
 
+/// `path:line:col`, with `(base)` after a place in the base side (a removed line).
 fn location(c: &Change) -> String {
-    if c.line == 0 {
+    let at = if c.line == 0 {
         c.path.clone()
     } else {
         format!("{}:{}:{}", c.path, c.line, c.column)
+    };
+    if c.in_head || at.is_empty() {
+        at
+    } else {
+        format!("{at} (base)")
     }
 }
 
@@ -64,14 +70,19 @@ fn levels(c: &Change) -> String {
 }
 
 /// Writes `report` in `format`, every line through the escaping layer.
-pub fn render(report: &DiffReport, format: DiffFormat, w: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    report: &DiffReport,
+    format: DiffFormat,
+    color: bool,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         DiffFormat::Json => json(report, &mut escape::Json::new(w)),
         DiffFormat::Github => github(report, w),
         DiffFormat::Human | DiffFormat::Markdown => {
             let mut lines = escape::Lines::new(w);
             if format == DiffFormat::Human {
-                human(report, &mut lines)?;
+                human(report, color, &mut lines)?;
             } else {
                 markdown(report, &mut lines)?;
             }
@@ -80,7 +91,7 @@ pub fn render(report: &DiffReport, format: DiffFormat, w: &mut dyn Write) -> io:
     }
 }
 
-fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+fn human(report: &DiffReport, color: bool, w: &mut dyn Write) -> io::Result<()> {
     use escape::text;
     writeln!(
         w,
@@ -101,9 +112,12 @@ fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     for (policy, changes) in grouped(report) {
         writeln!(w, "\n{}", text(policy))?;
         for c in changes {
-            let sign = match c.direction {
-                Direction::Widening => '+',
-                Direction::Narrowing => '-',
+            let sign = match (c.direction, color) {
+                (Direction::Widening, false) => "+",
+                (Direction::Narrowing, false) => "-",
+                // Red for what is granted, green for what is taken away.
+                (Direction::Widening, true) => "\x1b[1;31m+\x1b[0m",
+                (Direction::Narrowing, true) => "\x1b[32m-\x1b[0m",
             };
             let unjudged = if c.judged { "" } else { " [cannot be judged]" };
             writeln!(
