@@ -1367,3 +1367,42 @@ fn diff_of_named_files_reports_the_changes_they_cause_elsewhere() {
         "{json:#}"
     );
 }
+
+#[test]
+fn lambda_permissions_are_read_as_resource_policies() {
+    let dir = TempDir::new().unwrap();
+    let permission = |principal: &str| {
+        format!(
+            "resource \"aws_lambda_permission\" \"api\" {{\n  action        = \"lambda:InvokeFunction\"\n  function_name = \"arn:aws:lambda:us-east-1:111122223333:function:f\"\n  principal     = \"{principal}\"\n}}\n"
+        )
+    };
+    let base = commit(
+        dir.path(),
+        &[("main.tf", &permission("apigateway.amazonaws.com"))],
+    );
+    write(dir.path(), &[("main.tf", &permission("*"))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "principal-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(added[0]["level"], "exposure");
+    assert_eq!(added[0]["line"], 4);
+    assert_eq!(actions(added[0]), ["lambda:InvokeFunction"]);
+
+    // CloudFormation: a new public `AWS::Lambda::Permission`.
+    let template = "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Handler: index.handler\n";
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("stack.yaml", template)]);
+    write(
+        dir.path(),
+        &[(
+            "stack.yaml",
+            &format!("{template}  Public:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt Fn.Arn\n      Principal: \"*\"\n"),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "permissions-management"]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "policy-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(added[0]["level"], "exposure", "{json:#}");
+}
