@@ -597,8 +597,10 @@ fn two_files_and_other_formats() {
     assert!(human.contains("+ actions-added new.json:2:"), "{human}");
     assert!(human.contains("`s3:PutObject`"), "{human}");
     let (_, markdown) = run("markdown");
+    // One section per policy (or principal), then its changes.
+    assert!(markdown.contains("\n**`new.json`**\n"), "{markdown}");
     assert!(
-        markdown.contains("| 🔺 widening | `new.json` | **actions-added**"),
+        markdown.contains("| 🔺 widening | **actions-added**"),
         "{markdown}"
     );
     assert!(markdown.contains("<details>"), "{markdown}");
@@ -1405,4 +1407,55 @@ fn lambda_permissions_are_read_as_resource_policies() {
     let added = changes(&json, "policy-added");
     assert_eq!(added.len(), 1, "{json:#}");
     assert_eq!(added[0]["level"], "exposure", "{json:#}");
+}
+
+#[test]
+fn markdown_per_principal_color_and_base_side_places() {
+    let dir = TempDir::new().unwrap();
+    let trust = S3_TRUST.replace("PRINCIPAL", "\"*\"");
+    write(
+        dir.path(),
+        &[
+            (
+                "old/main.tf",
+                &format!("{TF_ROLE}\n{}", inline("a", "aws_iam_role.app", &[GET])),
+            ),
+            (
+                "new/main.tf",
+                &format!("{trust}\n{}", inline("a", "aws_iam_role.app", &[SEND])),
+            ),
+        ],
+    );
+    let run = |extra: &[&str]| {
+        let output = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["diff", "old", "new"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    let (code, md) = run(&["--format", "markdown"]);
+    assert_eq!(code, 1, "{md}");
+    assert!(md.contains("\n**`role aws_iam_role.app`**\n"), "{md}");
+    assert!(md.contains("- assumable by: `AWS * (public)`"), "{md}");
+    assert!(md.contains("- new by access level: Write"), "{md}");
+    assert!(md.contains("| exposure Write 1 |"), "{md}");
+    // The removed statement is located in the base side, and says so.
+    assert!(md.contains("| `main.tf:17:47 (base)` |"), "{md}");
+    let (_, colored) = run(&["--color", "always"]);
+    assert!(
+        colored.contains("\u{1b}[1;31m+\u{1b}[0m principal-added"),
+        "{colored}"
+    );
+    let (_, plain) = run(&["--color", "never"]);
+    assert!(
+        !plain.contains('\u{1b}') && plain.contains("  + principal-added"),
+        "{plain}"
+    );
+    assert!(plain.contains(" (base): "), "{plain}");
 }

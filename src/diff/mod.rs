@@ -239,6 +239,9 @@ pub struct DiffReport {
     pub errors: Vec<String>,
     /// Input errors of the base side (shown; the policies of such a file count as added).
     pub base_errors: Vec<String>,
+    /// Who can assume each principal with changes, by the name changes give it ([`Change::policy`]),
+    /// read from its head-side trust policies: `Service ec2.amazonaws.com`, `AWS * (public)`.
+    pub assumable_by: BTreeMap<String, Vec<String>>,
 }
 
 impl DiffReport {
@@ -355,7 +358,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             changes.push(locate(raw, &b.address, Some(b.file), None));
         }
     }
-    principals::compare(base, head, (&base_at, &head_at), &mut changes);
+    let assumable_by = principals::compare(base, head, (&base_at, &head_at), &mut changes);
     escalations(base, head, &head_at, &head_policies, &mut changes);
     changes.sort_by(|a, b| {
         (
@@ -383,6 +386,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
         changes,
         errors: head.errors.clone(),
         base_errors: base.errors.clone(),
+        assumable_by,
     }
 }
 

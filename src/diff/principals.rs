@@ -217,13 +217,14 @@ fn pair(base: &[View<'_>], head: &[View<'_>]) -> Vec<Option<usize>> {
     out
 }
 
-/// Every change of the principals of the two sides.
+/// Every change of the principals of the two sides; returns who can assume each head principal
+/// with a change (by its name in the changes).
 pub fn compare(
     base: &Side,
     head: &Side,
     (base_at, head_at): (&Locator<'_>, &Locator<'_>),
     out: &mut Vec<Change>,
-) {
+) -> BTreeMap<String, Vec<String>> {
     use rayon::prelude::*;
     let (bv, hv) = (views(base), views(head));
     let pairs = pair(&bv, &hv);
@@ -247,6 +248,21 @@ pub fn compare(
         }
     }
     escalations(base, head, &bv, &hv, &pairs, head_at, out);
+    let changed: HashSet<&str> = out.iter().map(|c| c.policy.as_str()).collect();
+    hv.iter()
+        .filter(|v| v.p.kind == PrincipalKind::Role)
+        .map(|v| (v.name(), v))
+        .filter(|(name, _)| changed.contains(name.as_str()))
+        .map(|(name, v)| {
+            let mut who: Vec<String> = crate::principal::trust::of(&v.trust.doc)
+                .iter()
+                .map(crate::principal::trust::Trusted::line)
+                .collect();
+            who.sort();
+            who.dedup();
+            (name, who)
+        })
+        .collect()
 }
 
 fn change(view: &View<'_>, union: &Union<'_>, at: &Locator<'_>, raw: Raw) -> Change {

@@ -191,6 +191,26 @@ fn code(s: &str) -> String {
 /// At most this many action names per change in Markdown (a comment is limited to 65,536 characters).
 const MAX_MARKDOWN_ACTIONS: usize = 40;
 
+/// What a group's widenings grant, by access level, most powerful first: `Write 3, Read 1`.
+fn new_by_level(changes: &[&Change]) -> String {
+    let mut total: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in changes
+        .iter()
+        .filter(|c| c.direction == Direction::Widening)
+    {
+        for (level, n) in &c.access_levels {
+            *total.entry(level).or_default() += n;
+        }
+    }
+    AccessLevels::LISTING_ORDER
+        .iter()
+        .filter_map(|l| total.get(l).map(|n| format!("{l} {}", thousands(*n))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Per principal (or policy): who can assume it, what is new by access level, then one row per
+/// change with its resource, conditions and place (`path:line`, base-side places marked).
 fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "### iamlint diff: {}", summary(report))?;
     writeln!(w, "\n{} → {}\n", code(&report.base), code(&report.head))?;
@@ -201,22 +221,41 @@ fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "No permission change.")?;
         return Ok(());
     }
-    writeln!(w, "| | Policy | Change | Where |")?;
-    writeln!(w, "|---|---|---|---|")?;
     let groups = grouped(report);
     for (policy, changes) in &groups {
+        writeln!(w, "\n**{}**\n", code(policy))?;
+        if let Some(who) = report.assumable_by.get(*policy) {
+            let who: Vec<String> = who.iter().map(|t| code(t)).collect();
+            let who = if who.is_empty() {
+                "no trust policy in the tree".to_string()
+            } else {
+                who.join(", ")
+            };
+            writeln!(w, "- assumable by: {who}")?;
+        }
+        let by_level = new_by_level(changes);
+        if !by_level.is_empty() {
+            writeln!(w, "- new by access level: {by_level}")?;
+        }
+        writeln!(w, "\n| | Change | Access | Where |")?;
+        writeln!(w, "|---|---|---|---|")?;
         for c in changes {
             let icon = match (c.direction, c.judged) {
                 (Direction::Widening, true) => "🔺 widening",
                 (Direction::Widening, false) => "❔ cannot be judged",
                 (Direction::Narrowing, _) => "🔻 narrowing",
             };
+            let level = if c.direction == Direction::Widening {
+                format!("{} ", c.level.as_str())
+            } else {
+                String::new()
+            };
             writeln!(
                 w,
-                "| {icon} | {} | **{}** {} | {} |",
-                cell(policy),
+                "| {icon} | **{}** {} | {level}{} | {} |",
                 c.kind.as_str(),
                 cell(&c.message),
+                levels(c),
                 cell(&location(c))
             )?;
         }
