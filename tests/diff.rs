@@ -1459,3 +1459,22 @@ fn markdown_per_principal_color_and_base_side_places() {
     );
     assert!(plain.contains(" (base): "), "{plain}");
 }
+
+#[test]
+fn a_blob_named_twice_in_the_base_is_read_on_both_names() {
+    // Two files of one content are one blob: the base side used to write it once and hard-link
+    // the second name, which the reader refuses (a file with several links), so an unchanged
+    // tree showed its policies as added.
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[("a/p.json", READ_BUCKET), ("b/p.json", READ_BUCKET)],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(json["base_errors"].as_array().unwrap().len(), 0, "{json:#}");
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+}
