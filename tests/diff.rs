@@ -230,8 +230,22 @@ fn terraform_managed_policy_attachment() {
             .unwrap()
             > 0
     );
-    // Only the attachment changed.
-    assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json:#}");
+    assert_eq!(attached[0]["policy"], "role aws_iam_role.ci (infra)");
+    // The attachment, and the escalation paths it opens (issue 27: `--fail-on escalation`
+    // passed an `AdministratorAccess` attachment).
+    let escalation = changes(&json, "escalation-added");
+    assert_eq!(escalation.len(), 1, "{json:#}");
+    assert_eq!(escalation[0]["line"], 15);
+    assert!(escalation[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("AdministratorAccess"));
+    assert!(!actions(escalation[0]).is_empty(), "{json:#}");
+    assert_eq!(json["changes"].as_array().unwrap().len(), 2, "{json:#}");
+    assert_eq!(
+        diff_base(dir.path(), &base, &["--fail-on", "escalation"]).0,
+        1
+    );
 }
 
 #[test]
@@ -279,11 +293,11 @@ Resources:
         message.contains("arn:aws:iam::111122223333:root"),
         "{message}"
     );
-    assert!(added[0]["policy"]
-        .as_str()
-        .unwrap()
-        .starts_with("stack.yaml:"));
+    // Changes are reported per principal: the role, in its template.
+    assert_eq!(added[0]["policy"], "role Resources.DeployRole (stack.yaml)");
     assert_eq!(added[0]["line"], 13);
+    // Another account trusted: exposure, the top of the scale.
+    assert_eq!(added[0]["level"], "exposure", "{json:#}");
     assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json:#}");
 }
 
@@ -583,8 +597,10 @@ fn two_files_and_other_formats() {
     assert!(human.contains("+ actions-added new.json:2:"), "{human}");
     assert!(human.contains("`s3:PutObject`"), "{human}");
     let (_, markdown) = run("markdown");
+    // One section per policy (or principal), then its changes.
+    assert!(markdown.contains("\n**`new.json`**\n"), "{markdown}");
     assert!(
-        markdown.contains("| 🔺 widening | `new.json` | **actions-added**"),
+        markdown.contains("| 🔺 widening | **actions-added**"),
         "{markdown}"
     );
     assert!(markdown.contains("<details>"), "{markdown}");
@@ -841,4 +857,624 @@ fn past_a_thousand_resource_changes_the_rest_are_one_change() {
     assert_eq!(rest.len(), 1, "{:#}", widened[0]);
     assert_eq!(actions(rest[0]), ["s3:GetObject"]);
     assert_eq!(changes(&json, "resource-narrowed").len(), 1001);
+}
+
+// Issue 27: `diff` on the principal model. Changes are per principal, netted across its
+// documents.
+
+const TF_ROLE: &str = r#"resource "aws_iam_role" "app" {
+  name = "app"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "ec2.amazonaws.com" }
+    }]
+  })
+}
+"#;
+
+/// An inline policy of `role` named `name` with `statements` (HCL objects).
+fn inline(name: &str, role: &str, statements: &[&str]) -> String {
+    format!(
+        "resource \"aws_iam_role_policy\" \"{name}\" {{\n  role = {role}.name\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{}]\n  }})\n}}\n",
+        statements.join(", ")
+    )
+}
+
+const GET: &str =
+    r#"{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::data/*" }"#;
+const SEND: &str = r#"{ Effect = "Allow", Action = "sqs:SendMessage", Resource = "arn:aws:sqs:us-east-1:111122223333:q" }"#;
+
+fn assert_no_change(dir: &Path, base: &str) {
+    let (code, json) = diff_base(dir, base, &[]);
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn moving_a_statement_to_another_policy_and_file_is_no_change() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[
+            ("infra/role.tf", TF_ROLE),
+            (
+                "infra/policy.tf",
+                &inline("a", "aws_iam_role.app", &[GET, SEND]),
+            ),
+        ],
+    );
+    // Split: the statement moves to a new inline policy in a new file.
+    write(
+        dir.path(),
+        &[
+            ("infra/policy.tf", &inline("a", "aws_iam_role.app", &[GET])),
+            ("infra/more.tf", &inline("b", "aws_iam_role.app", &[SEND])),
+        ],
+    );
+    assert_no_change(dir.path(), &base);
+    // Merged back into one policy of another name, in the role's file.
+    std::fs::remove_file(dir.path().join("infra/more.tf")).unwrap();
+    std::fs::remove_file(dir.path().join("infra/policy.tf")).unwrap();
+    write(
+        dir.path(),
+        &[(
+            "infra/role.tf",
+            &format!(
+                "{TF_ROLE}\n{}",
+                inline("all", "aws_iam_role.app", &[SEND, GET])
+            ),
+        )],
+    );
+    assert_no_change(dir.path(), &base);
+}
+
+#[test]
+fn renaming_a_role_with_or_without_moved_and_into_a_module_is_no_change() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!("{TF_ROLE}\n{}", inline("a", "aws_iam_role.app", &[GET])),
+        )],
+    );
+    let renamed = TF_ROLE.replace("\"app\" {", "\"service\" {");
+    // With a `moved {}` block.
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{renamed}\n{}\nmoved {{\n  from = aws_iam_role.app\n  to   = aws_iam_role.service\n}}\n",
+                inline("a", "aws_iam_role.service", &[GET])
+            ),
+        )],
+    );
+    assert_no_change(dir.path(), &base);
+    // Without one: paired by content.
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!("{renamed}\n{}", inline("a", "aws_iam_role.service", &[GET])),
+        )],
+    );
+    assert_no_change(dir.path(), &base);
+    // Into a local module, with a `moved {}` block: the module's folder is not a second root.
+    write(
+        dir.path(),
+        &[
+            (
+                "modules/app/main.tf",
+                &format!("{TF_ROLE}\n{}", inline("a", "aws_iam_role.app", &[GET])),
+            ),
+            (
+                "main.tf",
+                "module \"app\" {\n  source = \"./modules/app\"\n}\n\nmoved {\n  from = aws_iam_role.app\n  to   = module.app.aws_iam_role.app\n}\n",
+            ),
+        ],
+    );
+    assert_no_change(dir.path(), &base);
+}
+
+#[test]
+fn a_cloudformation_template_converted_to_yaml_under_a_new_name_is_no_change() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "stack.json",
+            r#"{"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+  "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]},
+  "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]}}]
+}}}}"#,
+        )],
+    );
+    std::fs::remove_file(dir.path().join("stack.json")).unwrap();
+    write(
+        dir.path(),
+        &[(
+            "templates/app.yaml",
+            "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Action: sts:AssumeRole\n            Principal:\n              Service: lambda.amazonaws.com\n      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Version: \"2012-10-17\"\n            Statement:\n              - Effect: Allow\n                Action: s3:GetObject\n                Resource: arn:aws:s3:::data/*\n",
+        )],
+    );
+    assert_no_change(dir.path(), &base);
+}
+
+fn attach(role: &str, policy: &str) -> String {
+    format!(
+        "resource \"aws_iam_role_policy_attachment\" \"m\" {{\n  role       = {role}.name\n  policy_arn = \"arn:aws:iam::aws:policy/{policy}\"\n}}\n"
+    )
+}
+
+#[test]
+fn a_managed_policy_swap_reports_only_what_is_new_to_the_principal() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n{}",
+                attach("aws_iam_role.app", "PowerUserAccess")
+            ),
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n{}",
+                attach("aws_iam_role.app", "ReadOnlyAccess")
+            ),
+        )],
+    );
+    let (_, json) = diff_base(dir.path(), &base, &[]);
+    let attached = changes(&json, "managed-policy-attached");
+    assert_eq!(attached.len(), 1, "{json:#}");
+    let new = attached[0]["actions_total"].as_u64().unwrap();
+    // PowerUserAccess allows everything but IAM, Organizations and Account (some actions
+    // excepted): what ReadOnlyAccess adds is those services' reads, not its 6,900 actions.
+    assert!(new > 0 && new < 500, "{new}: {json:#}");
+    assert!(
+        actions(attached[0]).iter().all(|a| a.starts_with("iam:")
+            || a.starts_with("organizations:")
+            || a.starts_with("account:")),
+        "{json:#}"
+    );
+    assert!(
+        attached[0]["access_levels"].get("Write").is_none(),
+        "{json:#}"
+    );
+    assert!(attached[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ReadOnlyAccess"));
+    assert_eq!(
+        changes(&json, "managed-policy-detached").len(),
+        1,
+        "{json:#}"
+    );
+}
+
+#[test]
+fn escalation_split_across_files_is_found_when_the_attachment_is_added() {
+    let dir = TempDir::new().unwrap();
+    let pass = r#"{ Effect = "Allow", Action = "iam:PassRole", Resource = "*" }"#;
+    let lambda = r#"resource "aws_iam_policy" "lambda" {
+  name = "lambda"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["lambda:CreateFunction", "lambda:InvokeFunction"], Resource = "*" }]
+  })
+}
+"#;
+    let base = commit(
+        dir.path(),
+        &[
+            (
+                "infra/role.tf",
+                &format!("{TF_ROLE}\n{}", inline("pass", "aws_iam_role.app", &[pass])),
+            ),
+            ("infra/lambda.tf", lambda),
+        ],
+    );
+    write(
+        dir.path(),
+        &[(
+            "infra/attach.tf",
+            "resource \"aws_iam_role_policy_attachment\" \"l\" {\n  role       = aws_iam_role.app.name\n  policy_arn = aws_iam_policy.lambda.arn\n}\n",
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    let found = changes(&json, "escalation-added");
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert_eq!(found[0]["policy"], "role aws_iam_role.app (infra)");
+    let acts = actions(found[0]);
+    assert!(acts.contains(&"iam:PassRole"), "{json:#}");
+}
+
+#[test]
+fn a_removed_permissions_boundary_opens_an_escalation() {
+    let dir = TempDir::new().unwrap();
+    let role = |boundary: &str| {
+        format!(
+            "{}\n{}",
+            TF_ROLE.replace(
+                "  name = \"app\"\n",
+                &format!("  name = \"app\"\n{boundary}")
+            ),
+            inline(
+                "a",
+                "aws_iam_role.app",
+                &[r#"{ Effect = "Allow", Action = "iam:CreatePolicyVersion", Resource = "*" }"#]
+            )
+        )
+    };
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &role("  permissions_boundary = \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n"),
+        )],
+    );
+    write(dir.path(), &[("main.tf", &role(""))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(changes(&json, "escalation-added").len(), 1, "{json:#}");
+}
+
+const S3_TRUST: &str = r#"resource "aws_iam_role" "app" {
+  name = "app"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { AWS = PRINCIPAL }
+    }]
+  })
+}
+"#;
+
+#[test]
+fn a_public_trust_policy_fails_at_every_level_but_none() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &S3_TRUST.replace("PRINCIPAL", "\"arn:aws:iam::111122223333:role/ci\""),
+        )],
+    );
+    write(
+        dir.path(),
+        &[("main.tf", &S3_TRUST.replace("PRINCIPAL", "\"*\""))],
+    );
+    for level in [
+        "widening",
+        "write",
+        "permissions-management",
+        "escalation",
+        "exposure",
+    ] {
+        let (code, json) = diff_base(dir.path(), &base, &["--fail-on", level]);
+        assert_eq!(code, 1, "{level}: {json:#}");
+        let added = changes(&json, "principal-added");
+        assert_eq!(added.len(), 1, "{json:#}");
+        assert_eq!(added[0]["level"], "exposure");
+        assert!(added[0]["message"].as_str().unwrap().contains("public"));
+        assert_eq!(added[0]["line"], 8, "{json:#}");
+    }
+    assert_eq!(diff_base(dir.path(), &base, &["--fail-on", "none"]).0, 0);
+}
+
+#[test]
+fn an_oidc_trust_that_loses_its_sub_condition_is_exposure() {
+    let dir = TempDir::new().unwrap();
+    let trust = |condition: &str| {
+        format!(
+            r#"resource "aws_iam_role" "deploy" {{
+  name = "deploy"
+  assume_role_policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = {{ Federated = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com" }}
+      Condition = {{
+        StringEquals = {{
+          "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
+{condition}        }}
+      }}
+    }}]
+  }})
+}}
+"#
+        )
+    };
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &trust("          \"token.actions.githubusercontent.com:sub\" = \"repo:org/app:ref:refs/heads/main\"\n"),
+        )],
+    );
+    write(dir.path(), &[("main.tf", &trust(""))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "permissions-management"]);
+    assert_eq!(code, 1, "{json:#}");
+    let removed = changes(&json, "condition-removed");
+    assert_eq!(removed.len(), 1, "{json:#}");
+    assert_eq!(removed[0]["level"], "exposure", "{json:#}");
+}
+
+#[test]
+fn a_removed_conditional_deny_is_a_widening_not_judged() {
+    let dir = TempDir::new().unwrap();
+    let policy = |deny: &str| {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+  {{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::data/*"}}{deny}
+]}}"#
+        )
+    };
+    let deny = r#",
+  {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}"#;
+    let base = commit(dir.path(), &[("p.json", &policy(deny))]);
+    write(dir.path(), &[("p.json", &policy(""))]);
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let removed = changes(&json, "deny-removed");
+    assert_eq!(removed.len(), 1, "{json:#}");
+    assert_eq!(removed[0]["judged"], false);
+    assert_eq!(removed[0]["side"], "base");
+    assert_eq!(actions(removed[0]), ["s3:DeleteObject"]);
+
+    // A blanket Deny given a condition: the actions it denied are added, not judged.
+    let blanket = r#",
+  {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}"#;
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("p.json", &policy(blanket))]);
+    write(dir.path(), &[("p.json", &policy(deny))]);
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(actions(added[0]), ["s3:DeleteObject"]);
+    assert_eq!(added[0]["judged"], false, "{json:#}");
+}
+
+#[test]
+fn a_suppression_added_by_the_change_does_not_hide_its_escalation() {
+    let dir = TempDir::new().unwrap();
+    let escalating = r#"{ Effect = "Allow", Action = "iam:CreatePolicyVersion", Resource = "*" }"#;
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!("{TF_ROLE}\n{}", inline("a", "aws_iam_role.app", &[GET])),
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n# iamlint: ignore[privilege-escalation] reviewed\n{}",
+                inline("a", "aws_iam_role.app", &[GET, escalating])
+            ),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    let found = changes(&json, "escalation-added");
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert_eq!(found[0]["suppressed_by_change"], true, "{json:#}");
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("suppressed by this change"));
+
+    // A suppression the base already had still applies.
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n# iamlint: ignore[privilege-escalation] reviewed\n{}",
+                inline("a", "aws_iam_role.app", &[GET])
+            ),
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n# iamlint: ignore[privilege-escalation] reviewed\n{}",
+                inline("a", "aws_iam_role.app", &[GET, escalating])
+            ),
+        )],
+    );
+    let (_, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(changes(&json, "escalation-added").len(), 0, "{json:#}");
+}
+
+#[test]
+fn diff_of_named_files_reports_the_changes_they_cause_elsewhere() {
+    let dir = TempDir::new().unwrap();
+    let variables = |arn: &str| format!("variable \"bucket\" {{\n  default = \"{arn}\"\n}}\n");
+    let main = "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = var.bucket }]\n  })\n}\n";
+    let module = |action: &str| {
+        format!("resource \"aws_iam_policy\" \"this\" {{\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", Action = \"{action}\", Resource = \"*\" }}]\n  }})\n}}\n")
+    };
+    let call = "module \"m\" {\n  source = \"./modules/m\"\n}\n";
+    let base = commit(
+        dir.path(),
+        &[
+            ("variables.tf", &variables("arn:aws:s3:::data/*")),
+            ("main.tf", main),
+            ("call.tf", call),
+            ("modules/m/main.tf", &module("sqs:SendMessage")),
+            ("other.json", READ_BUCKET),
+        ],
+    );
+    write(
+        dir.path(),
+        &[
+            ("variables.tf", &variables("*")),
+            ("modules/m/main.tf", &module("sqs:*")),
+            (
+                "other.json",
+                &READ_BUCKET.replace("\"s3:GetObject\"", "\"s3:*\""),
+            ),
+        ],
+    );
+    // The variable's default widens a policy of main.tf: reported, at the default.
+    let (code, json) = diff_base(dir.path(), &base, &["variables.tf"]);
+    assert_eq!(code, 1, "{json:#}");
+    let all = json["changes"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{json:#}");
+    assert_eq!(all[0]["kind"], "resource-widened");
+    assert_eq!(all[0]["path"], "variables.tf");
+    assert_eq!(all[0]["line"], 2);
+    // A module's body: the change of its caller's instance, located in the module.
+    let (code, json) = diff_base(dir.path(), &base, &["modules/m/main.tf"]);
+    assert_eq!(code, 1, "{json:#}");
+    let all = json["changes"].as_array().unwrap();
+    assert!(!all.is_empty(), "{json:#}");
+    assert!(
+        all.iter().all(|c| c["path"] == "modules/m/main.tf"),
+        "{json:#}"
+    );
+    assert!(
+        all.iter()
+            .any(|c| c["policy"] == "module.m.aws_iam_policy.this.policy"),
+        "{json:#}"
+    );
+    // A JSON file named alone: only its own changes.
+    let (_, json) = diff_base(dir.path(), &base, &["other.json"]);
+    let all = json["changes"].as_array().unwrap();
+    assert!(
+        !all.is_empty() && all.iter().all(|c| c["path"] == "other.json"),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn lambda_permissions_are_read_as_resource_policies() {
+    let dir = TempDir::new().unwrap();
+    let permission = |principal: &str| {
+        format!(
+            "resource \"aws_lambda_permission\" \"api\" {{\n  action        = \"lambda:InvokeFunction\"\n  function_name = \"arn:aws:lambda:us-east-1:111122223333:function:f\"\n  principal     = \"{principal}\"\n}}\n"
+        )
+    };
+    let base = commit(
+        dir.path(),
+        &[("main.tf", &permission("apigateway.amazonaws.com"))],
+    );
+    write(dir.path(), &[("main.tf", &permission("*"))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "principal-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(added[0]["level"], "exposure");
+    assert_eq!(added[0]["line"], 4);
+    assert_eq!(actions(added[0]), ["lambda:InvokeFunction"]);
+
+    // CloudFormation: a new public `AWS::Lambda::Permission`.
+    let template = "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Handler: index.handler\n";
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("stack.yaml", template)]);
+    write(
+        dir.path(),
+        &[(
+            "stack.yaml",
+            &format!("{template}  Public:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt Fn.Arn\n      Principal: \"*\"\n"),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "permissions-management"]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "policy-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(added[0]["level"], "exposure", "{json:#}");
+}
+
+#[test]
+fn markdown_per_principal_color_and_base_side_places() {
+    let dir = TempDir::new().unwrap();
+    let trust = S3_TRUST.replace("PRINCIPAL", "\"*\"");
+    write(
+        dir.path(),
+        &[
+            (
+                "old/main.tf",
+                &format!("{TF_ROLE}\n{}", inline("a", "aws_iam_role.app", &[GET])),
+            ),
+            (
+                "new/main.tf",
+                &format!("{trust}\n{}", inline("a", "aws_iam_role.app", &[SEND])),
+            ),
+        ],
+    );
+    let run = |extra: &[&str]| {
+        let output = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["diff", "old", "new"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    let (code, md) = run(&["--format", "markdown"]);
+    assert_eq!(code, 1, "{md}");
+    assert!(md.contains("\n**`role aws_iam_role.app`**\n"), "{md}");
+    assert!(md.contains("- assumable by: `AWS * (public)`"), "{md}");
+    assert!(md.contains("- new by access level: Write"), "{md}");
+    assert!(md.contains("| exposure Write 1 |"), "{md}");
+    // The removed statement is located in the base side, and says so.
+    assert!(md.contains("| `main.tf:17:47 (base)` |"), "{md}");
+    let (_, colored) = run(&["--color", "always"]);
+    assert!(
+        colored.contains("\u{1b}[1;31m+\u{1b}[0m principal-added"),
+        "{colored}"
+    );
+    let (_, plain) = run(&["--color", "never"]);
+    assert!(
+        !plain.contains('\u{1b}') && plain.contains("  + principal-added"),
+        "{plain}"
+    );
+    assert!(plain.contains(" (base): "), "{plain}");
+}
+
+#[test]
+fn a_blob_named_twice_in_the_base_is_read_on_both_names() {
+    // Two files of one content are one blob: the base side used to write it once and hard-link
+    // the second name, which the reader refuses (a file with several links), so an unchanged
+    // tree showed its policies as added.
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[("a/p.json", READ_BUCKET), ("b/p.json", READ_BUCKET)],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(json["base_errors"].as_array().unwrap().len(), 0, "{json:#}");
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
 }

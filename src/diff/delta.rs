@@ -29,6 +29,12 @@ pub struct Raw {
     pub levels: AccessLevels,
     pub access_levels: BTreeMap<&'static str, usize>,
     pub judged: bool,
+    /// The statement (its [`Statement::index`]) the change is about, when it is about one: a
+    /// principal's union of documents locates it in the file (or attachment) it came from.
+    pub stmt: Option<usize>,
+    /// Who the change exposes the principal or resource to, when it opens it to others
+    /// (`public`, `cross-account`, `unrestricted OIDC`): the top `--fail-on` level.
+    pub exposure: Option<&'static str>,
 }
 
 impl Raw {
@@ -43,7 +49,15 @@ impl Raw {
             levels: AccessLevels::default(),
             access_levels: BTreeMap::new(),
             judged: true,
+            stmt: None,
+            exposure: None,
         }
+    }
+
+    /// The statement the change is about.
+    pub fn at(mut self, stmt: &Statement) -> Raw {
+        self.stmt = Some(stmt.index);
+        self
     }
 
     /// Adds the actions (sorted) and their counts by primary access level.
@@ -58,6 +72,11 @@ impl Raw {
                 .entry(a.action.access.primary())
                 .or_default() += 1;
         }
+        self
+    }
+
+    pub fn with_stmt(mut self, index: usize) -> Raw {
+        self.stmt = Some(index);
         self
     }
 
@@ -178,8 +197,8 @@ pub struct Grants<'a> {
     /// Allow statements with their expanded actions (statements naming the same actions share
     /// one expansion).
     pub allows: Vec<(&'a Statement, Arc<[ActionRef]>)>,
-    /// Unknown action items of Allow statements, as written, with their spans.
-    pub unknown_actions: BTreeMap<String, Span>,
+    /// Unknown action items of Allow statements, as written, with their spans and statements.
+    pub unknown_actions: BTreeMap<String, (Span, usize)>,
 }
 
 fn key(a: &ActionRef) -> Act {
@@ -252,7 +271,7 @@ impl<'a> Grants<'a> {
                     if !item.value.is_known() {
                         unknown_actions
                             .entry(item.value.text())
-                            .or_insert(item.span);
+                            .or_insert((item.span, stmt.index));
                     }
                 }
             }
@@ -275,27 +294,32 @@ impl<'a> Grants<'a> {
         }
     }
 
-    /// The span of the first action item granting `act` (for a module argument, where the
-    /// caller wrote it), else of its statement, else the document.
-    fn span_of(&self, act: Act) -> Span {
-        let Some((stmt, _)) = self
-            .allows
-            .iter()
-            .find(|(_, acts)| acts.iter().any(|a| key(a) == act))
-        else {
-            return self.doc.span;
-        };
-        stmt.action
-            .as_ref()
-            .filter(|f| !f.negated)
-            .and_then(|f| {
-                f.known()
-                    .find(|p| wildcard_match(p.value, &format!("{}:{}", act.0, act.1)))
-                    .map(|p| p.span)
-            })
-            .unwrap_or_else(|| stmt.head_span())
+    /// The actions a Deny with a condition, or on some resources only, names: they may be denied.
+    fn maybe_denied(&self) -> HashSet<Act> {
+        let mut out = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        for stmt in &self.doc.statements {
+            if stmt.effect.as_ref().and_then(|e| e.value.as_str()) != Some("Deny")
+                || blanket_deny(stmt)
+                || !seen.insert(action_text(stmt))
+            {
+                continue;
+            }
+            out.extend(expand_statement(stmt).iter().map(key));
+        }
+        out
     }
 
+    /// For each allowed action, the first Allow statement (index in [`Grants::allows`]) granting it.
+    fn first_statements(&self) -> HashMap<Act, usize> {
+        let mut out: HashMap<Act, usize> = HashMap::with_capacity(self.allowed.len());
+        for (i, (_, acts)) in self.allows.iter().enumerate() {
+            for a in acts.iter() {
+                out.entry(key(a)).or_insert(i);
+            }
+        }
+        out
+    }
     /// Every allowed action, sorted.
     pub fn sorted(&self) -> Vec<ActionRef> {
         let mut v: Vec<ActionRef> = self.allowed.values().copied().collect();
@@ -305,6 +329,20 @@ impl<'a> Grants<'a> {
 }
 
 /// Resource items of a statement as text; none written counts as `*` (trust policies).
+/// The span of the action item of `stmt` granting `act` (for a module argument, where the caller
+/// wrote it), else of the statement's head.
+fn item_span(stmt: &Statement, act: Act) -> Span {
+    stmt.action
+        .as_ref()
+        .filter(|f| !f.negated)
+        .and_then(|f| {
+            f.known()
+                .find(|p| wildcard_match(p.value, &format!("{}:{}", act.0, act.1)))
+                .map(|p| p.span)
+        })
+        .unwrap_or_else(|| stmt.head_span())
+}
+
 fn resources(stmt: &Statement) -> Vec<(String, Span, bool)> {
     match &stmt.resource {
         Some(r) if !r.negated => r
@@ -450,6 +488,19 @@ impl ByResource {
 
 /// Every change from `base` to `head` of one policy, widenings and narrowings.
 pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
+    compare_in(base, head, &|_, _| 0, out);
+}
+
+/// [`compare`] for a union of documents: actions added (or removed) are one change per part
+/// (`part` of the side, true for the head, and the [`Statement::index`] of the first statement
+/// granting each), so that what an
+/// attached managed policy brings and what an inline statement brings are told apart.
+pub fn compare_in(
+    base: &Grants<'_>,
+    head: &Grants<'_>,
+    part: &(dyn Fn(bool, usize) -> usize + Sync),
+    out: &mut Vec<Raw>,
+) {
     // Actions.
     for (from, to, head_side) in [(base, head, true), (head, base, false)] {
         let mut added: Vec<ActionRef> = to
@@ -460,33 +511,60 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
             .collect();
         if !added.is_empty() {
             added.sort_by_key(key);
-            let names: Vec<String> = added.iter().map(ActionRef::full_name).collect();
-            let (direction, kind, verb) = if head_side {
-                (Direction::Widening, Kind::ActionsAdded, "now allows")
-            } else {
-                (
-                    Direction::Narrowing,
-                    Kind::ActionsRemoved,
-                    "no longer allows",
-                )
-            };
-            let message = format!(
-                "{verb} {}: {}",
-                plural(added.len(), "action"),
-                list_some(&names, 4)
-            );
-            out.push(
-                Raw::new(
+            let first = to.first_statements();
+            let maybe_denied = to.maybe_denied();
+            // Part -> (first statement, actions), in the order of the parts' first action.
+            let mut parts: BTreeMap<usize, (usize, Vec<ActionRef>)> = BTreeMap::new();
+            for a in &added {
+                let Some(&i) = first.get(&key(a)) else {
+                    continue;
+                };
+                let stmt = to.allows[i].0;
+                parts
+                    .entry(part(head_side, stmt.index))
+                    .or_insert((i, Vec::new()))
+                    .1
+                    .push(*a);
+            }
+            for (_, (i, acts)) in parts {
+                let stmt = to.allows[i].0;
+                let names: Vec<String> = acts.iter().map(ActionRef::full_name).collect();
+                let (direction, kind, verb) = if head_side {
+                    (Direction::Widening, Kind::ActionsAdded, "now allows")
+                } else {
+                    (
+                        Direction::Narrowing,
+                        Kind::ActionsRemoved,
+                        "no longer allows",
+                    )
+                };
+                let mut message = format!(
+                    "{verb} {}: {}",
+                    plural(acts.len(), "action"),
+                    list_some(&names, 4)
+                );
+                let denied = acts.iter().all(|a| maybe_denied.contains(&key(a)));
+                if denied {
+                    message.push_str(
+                        " (a Deny with a condition, or on some resources, may deny them: not judged)",
+                    );
+                }
+                let mut raw = Raw::new(
                     direction,
                     kind,
                     head_side,
-                    to.span_of(key(&added[0])),
+                    item_span(stmt, key(&acts[0])),
                     message,
                 )
-                .with_actions(&added),
-            );
+                .with_actions(&acts)
+                .at(stmt);
+                if denied {
+                    raw = raw.unjudged();
+                }
+                out.push(raw);
+            }
         }
-        for (text, span) in &to.unknown_actions {
+        for (text, (span, index)) in &to.unknown_actions {
             if from.unknown_actions.contains_key(text) {
                 continue;
             }
@@ -503,7 +581,8 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
                     *span,
                     format!("{verb} the action `{text}`, which cannot be judged (unknown value)"),
                 )
-                .unjudged(),
+                .unjudged()
+                .with_stmt(*index),
             );
         }
     }
@@ -580,16 +659,24 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
                             3
                         )
                     );
-                    let mut raw =
-                        Raw::new(direction, kind, head_side, v.span, message).with_actions(acts);
+                    let mut raw = Raw::new(direction, kind, head_side, v.span, message)
+                        .with_actions(acts)
+                        .at(stmt);
                     if !v.value.is_known() {
                         raw = raw.unjudged();
+                    }
+                    if head_side {
+                        raw.exposure = exposure(&entry.kind.value, &v.value, stmt);
+                        if let Some(e) = raw.exposure {
+                            raw.message.push_str(&format!(" ({e})"));
+                        }
                     }
                     out.push(raw);
                 }
             }
         }
     }
+    deny_changes(base.doc, head.doc, out);
     // Conditions of the same statement (same actions, else same Sid): the first such base
     // statement, found by key.
     let mut by_actions: HashMap<String, &Statement> = HashMap::new();
@@ -617,23 +704,30 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
                 .as_ref()
                 .map(|c| c.span)
                 .unwrap_or(hs.head_span());
-            out.push(
-                Raw::new(
-                    Direction::Widening,
-                    Kind::ConditionRemoved,
-                    true,
-                    here,
-                    format!(
-                        "condition {} no longer limits {}",
-                        list_some(&removed, 3),
-                        list_some(
-                            &hacts.iter().map(ActionRef::full_name).collect::<Vec<_>>(),
-                            3
-                        )
-                    ),
-                )
-                .with_actions(hacts),
-            );
+            let mut raw = Raw::new(
+                Direction::Widening,
+                Kind::ConditionRemoved,
+                true,
+                here,
+                format!(
+                    "condition {} no longer limits {}",
+                    list_some(&removed, 3),
+                    list_some(
+                        &hacts.iter().map(ActionRef::full_name).collect::<Vec<_>>(),
+                        3
+                    )
+                ),
+            )
+            .with_actions(hacts)
+            .at(hs);
+            // A federated identity provider's role whose `sub` is no longer pinned: any
+            // identity of the provider (any repository of GitHub) may assume it.
+            if oidc_unrestricted(hs) && oidc_pinned(bs) {
+                raw.exposure = Some("unrestricted OIDC");
+                raw.message
+                    .push_str(" (unrestricted OIDC: any identity of the provider may assume it)");
+            }
+            out.push(raw);
         }
         if !added.is_empty() {
             let here = hs
@@ -652,10 +746,119 @@ pub fn compare(base: &Grants<'_>, head: &Grants<'_>, out: &mut Vec<Raw>) {
                         list_some(&added, 3)
                     ),
                 )
-                .with_actions(hacts),
+                .with_actions(hacts)
+                .at(hs),
             );
         }
     }
+}
+
+/// Deny statements with a condition (or on some resources) that the base has and the head no
+/// longer has, by their canonical text: what they denied may now be allowed, as far as the
+/// request decides, so the widening is not judged. (A Deny without condition on `*` is
+/// subtracted from the allowed actions: removing it, or giving it a condition, shows as the
+/// actions it denied being added, the latter not judged.)
+fn deny_changes(base: &PolicyDoc, head: &PolicyDoc, out: &mut Vec<Raw>) {
+    let is_deny = |s: &Statement| s.effect.as_ref().and_then(|e| e.value.as_str()) == Some("Deny");
+    let after: HashSet<String> = head
+        .statements
+        .iter()
+        .filter(|s| is_deny(s))
+        .map(statement_text)
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    for stmt in base
+        .statements
+        .iter()
+        .filter(|s| is_deny(s) && !blanket_deny(s))
+    {
+        let text = statement_text(stmt);
+        if after.contains(&text) || !seen.insert(text) {
+            continue;
+        }
+        let acts = expand_statement(stmt);
+        let names: Vec<String> = acts.iter().map(ActionRef::full_name).collect();
+        let what = if stmt.has_condition() {
+            "conditional Deny"
+        } else {
+            "Deny on some resources"
+        };
+        out.push(
+            Raw::new(
+                Direction::Widening,
+                Kind::DenyRemoved,
+                false,
+                stmt.head_span(),
+                format!(
+                    "a {what} of {} was removed or changed: not judged (its conditions or resources decided when it applied)",
+                    if names.is_empty() {
+                        "no known action".to_string()
+                    } else {
+                        list_some(&names, 3)
+                    }
+                ),
+            )
+            .with_actions(&acts)
+            .at(stmt)
+            .unjudged(),
+        );
+    }
+}
+
+/// Who a newly trusted principal opens the policy to: `*` is public, an account written
+/// literally (a 12-digit id, or an ARN with one) is another account as far as iamlint knows, a
+/// federated OIDC provider without a condition on its `sub` is any of its identities.
+fn exposure(kind: &str, value: &crate::model::Scalar, stmt: &Statement) -> Option<&'static str> {
+    let v = value.as_str()?;
+    let account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+    match kind {
+        "*" => Some("public"),
+        "AWS" if v == "*" => Some("public"),
+        "AWS" if account(v) => Some("cross-account"),
+        "AWS" => crate::model::arn::parse_arn(v)
+            .is_some_and(|a| account(a.account))
+            .then_some("cross-account"),
+        "Federated" if is_oidc(v) && oidc_unrestricted(stmt) => Some("unrestricted OIDC"),
+        _ => None,
+    }
+}
+
+fn is_oidc(provider: &str) -> bool {
+    provider.contains(":oidc-provider/")
+        || provider.contains("token.actions.githubusercontent.com")
+        || provider == "cognito-identity.amazonaws.com"
+        || provider == "accounts.google.com"
+}
+
+/// A statement trusting a federated OIDC provider.
+fn trusts_oidc(stmt: &Statement) -> bool {
+    stmt.principal.as_ref().is_some_and(|p| {
+        p.entries.iter().any(|e| {
+            e.kind.value == "Federated"
+                && e.values
+                    .iter()
+                    .any(|v| v.value.as_str().is_some_and(is_oidc))
+        })
+    })
+}
+
+/// Whether the statement's conditions name the provider's `sub` (or `amr` for Cognito).
+fn oidc_pinned(stmt: &Statement) -> bool {
+    stmt.condition.as_ref().is_some_and(|c| {
+        c.entries().any(|(_, e)| {
+            e.key
+                .value
+                .text()
+                .to_ascii_lowercase()
+                .rsplit(':')
+                .next()
+                .is_some_and(|k| k == "sub" || k == "amr")
+        })
+    })
+}
+
+fn oidc_unrestricted(stmt: &Statement) -> bool {
+    trusts_oidc(stmt) && !oidc_pinned(stmt)
 }
 
 /// The resource changes of `to` against the side `from` indexes; `None` when the work budget
@@ -682,7 +885,7 @@ fn resource_changes(
         Option<Span>,
         bool,
     ) = (0, Vec::new(), HashMap::new(), None, false);
-    for ((_, acts), rs) in to.allows.iter().zip(&to_index.resources) {
+    for ((stmt, acts), rs) in to.allows.iter().zip(&to_index.resources) {
         let still: Vec<&ActionRef> = acts
             .iter()
             .filter(|a| from_allowed.contains_key(&key(a)) && !from.universal.contains(&key(a)))
@@ -733,8 +936,9 @@ fn resource_changes(
             } else {
                 (Direction::Narrowing, Kind::ResourceNarrowed)
             };
-            let mut raw =
-                Raw::new(direction, kind, head_side, *span, String::new()).with_actions(&widened);
+            let mut raw = Raw::new(direction, kind, head_side, *span, String::new())
+                .with_actions(&widened)
+                .at(stmt);
             let names = &raw.actions;
             raw.message = if !known {
                 format!(
@@ -824,8 +1028,16 @@ pub fn whole(grants: &Grants<'_>, head_side: bool, what: &str) -> Raw {
     };
     let verb = if head_side { "new" } else { "removed" };
     let mut who: BTreeSet<String> = BTreeSet::new();
+    let mut exposed = None;
     for (s, _) in &grants.allows {
         who.extend(principals(s));
+        if let Some(p) = s.principal.as_ref().filter(|_| head_side) {
+            for e in &p.entries {
+                for v in &e.values {
+                    exposed = exposed.or_else(|| exposure(&e.kind.value, &v.value, s));
+                }
+            }
+        }
     }
     let names: Vec<String> = actions.iter().map(ActionRef::full_name).collect();
     let mut message = format!(
@@ -844,8 +1056,12 @@ pub fn whole(grants: &Grants<'_>, head_side: bool, what: &str) -> Raw {
         let who: Vec<String> = who.into_iter().collect();
         message.push_str(&format!(" to {}", list_some(&who, 3)));
     }
+    if let Some(e) = exposed {
+        message.push_str(&format!(" ({e})"));
+    }
     let mut raw =
         Raw::new(direction, kind, head_side, grants.doc.span, message).with_actions(&actions);
+    raw.exposure = exposed;
     if !grants.unknown_actions.is_empty() || !grants.doc.unresolved.is_empty() {
         raw.message.push_str(" (and values that cannot be judged)");
         raw = raw.unjudged();

@@ -2,13 +2,13 @@
 //! tree and blobs from the object database, and the files are written under a temporary folder so
 //! that the frontends read them exactly as they read a checkout.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::text::thousands;
 
-/// What `diff --base` writes of a revision, at most: files (links of one blob count each) and
-/// bytes (each distinct blob once). Past either, the diff stops with an error naming the file.
+/// What `diff --base` writes of a revision, at most: files and bytes (a blob named twice counts
+/// twice). Past either, the diff stops with an error naming the file.
 pub const MAX_FILES: usize = 50_000;
 pub const MAX_BYTES: u64 = 256 << 20;
 /// Tree entries looked at, at most (a tree can name one subtree many times over).
@@ -74,7 +74,7 @@ impl Repo {
     /// Writes the files of the tree at `rev` that `diff` reads ([`wanted`]) under `dest` (which
     /// must exist), plus an empty `.git` folder so that the copy has the same repository root as
     /// the working tree. Symbolic links and submodules are not written; a blob named twice is
-    /// written once and linked. Past [`MAX_FILES`], [`MAX_BYTES`] or [`MAX_ENTRIES`] it stops
+    /// written twice (not linked: the reader refuses files with several links). Past [`MAX_FILES`], [`MAX_BYTES`] or [`MAX_ENTRIES`] it stops
     /// with an error naming the file where the bound was reached.
     pub fn materialise(&self, rev: &str, dest: &Path) -> Result<Materialised, String> {
         let id = self
@@ -164,7 +164,6 @@ impl Repo {
     ) -> Result<Vec<String>, String> {
         let mut notes = Vec::new();
         let (mut files, mut bytes, mut entries) = (0usize, 0u64, 0usize);
-        let mut written: HashMap<gix::ObjectId, PathBuf> = HashMap::new();
         let mut folders: HashSet<PathBuf> = HashSet::new();
         let over = |rel: &str, what: String| {
             format!(
@@ -230,12 +229,10 @@ impl Repo {
                         folders.insert(parent.to_path_buf());
                     }
                 }
+                // Every name is its own file: a hard link of a blob named twice would be refused
+                // by the reader, which takes a file with several links for one that may have a
+                // name outside the repository (every copy counts toward `MAX_BYTES`).
                 let oid = entry.oid().to_owned();
-                if let Some(first) = written.get(&oid) {
-                    if signals::guard(|| std::fs::hard_link(first, &path)).is_ok() {
-                        continue;
-                    }
-                }
                 let size = self
                     .repo
                     .find_header(oid)
@@ -258,7 +255,6 @@ impl Repo {
                     .map_err(|e| format!("cannot read blob `{child}`: {e}"))?;
                 signals::guard(|| std::fs::write(&path, &blob.data))
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                written.insert(oid, path);
             }
         }
         Ok(notes)

@@ -8,6 +8,7 @@
 
 pub mod delta;
 pub mod git;
+mod principals;
 mod render;
 pub mod scope;
 pub mod side;
@@ -16,10 +17,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{AccessLevels, Catalog};
+use crate::catalog::AccessLevels;
 use crate::discover;
 use crate::lint::LintOptions;
-use crate::text::{list_some, plural};
 use crate::vars::VarSetting;
 
 use delta::{Grants, Raw};
@@ -59,6 +59,11 @@ pub struct DiffArgs {
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_file: Vec<PathBuf>,
 
+    /// When to use colour in human output, as `check --color`; with `auto`, NO_COLOR turns it off
+    /// and FORCE_COLOR or CLICOLOR_FORCE (not `0`) turn it on
+    #[arg(long, value_enum, default_value_t = DiffColor::Auto)]
+    pub color: DiffColor,
+
     /// `--var` and `--var-file` in command-line order (filled by the caller from the matches).
     #[arg(skip)]
     pub var_settings: Vec<VarSetting>,
@@ -85,6 +90,33 @@ pub enum DiffFormat {
     Github,
 }
 
+/// `--color`, as `check` takes it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DiffColor {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl DiffColor {
+    /// Whether to colour: `auto` follows NO_COLOR (set and not empty: off), then FORCE_COLOR or
+    /// CLICOLOR_FORCE (set, not empty, not `0`: on), then whether `terminal`.
+    fn enabled(self, var: impl Fn(&str) -> Option<String>, terminal: bool) -> bool {
+        match self {
+            DiffColor::Always => true,
+            DiffColor::Never => false,
+            DiffColor::Auto => {
+                if var("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                    return false;
+                }
+                let forced = |name: &str| var(name).is_some_and(|v| !v.is_empty() && v != "0");
+                forced("FORCE_COLOR") || forced("CLICOLOR_FORCE") || terminal
+            }
+        }
+    }
+}
+
 /// The level of change that fails the run.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FailOn {
@@ -97,8 +129,24 @@ pub enum FailOn {
     Write,
     /// Widenings that grant Permissions management actions, or open an escalation path
     PermissionsManagement,
-    /// Privilege-escalation paths that become reachable
+    /// Privilege-escalation paths that become reachable, or exposure
     Escalation,
+    /// A role or resource opened to anyone, another account or any identity of an OIDC
+    /// provider (the top of the scale: every level but `none` fails on it)
+    Exposure,
+}
+
+impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::None => "none",
+            FailOn::Widening => "widening",
+            FailOn::Write => "write",
+            FailOn::PermissionsManagement => "permissions-management",
+            FailOn::Escalation => "escalation",
+            FailOn::Exposure => "exposure",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,6 +173,7 @@ pub enum Kind {
     ResourceWidened,
     PrincipalAdded,
     ConditionRemoved,
+    DenyRemoved,
     PolicyRemoved,
     ManagedPolicyDetached,
     ActionsRemoved,
@@ -146,6 +195,7 @@ impl Kind {
             Kind::ManagedPolicyDetached => "managed-policy-detached",
             Kind::ConditionRemoved => "condition-removed",
             Kind::ConditionAdded => "condition-added",
+            Kind::DenyRemoved => "deny-removed",
             Kind::EscalationAdded => "escalation-added",
             Kind::PolicyAdded => "policy-added",
             Kind::PolicyRemoved => "policy-removed",
@@ -174,6 +224,9 @@ pub struct Change {
     pub judged: bool,
     /// The highest level the change reaches, for `--fail-on`.
     pub level: FailOn,
+    /// A suppression this change added (a comment or config entry the base side did not have)
+    /// matches it: shown as such, and still counted.
+    pub suppressed_by_change: bool,
 }
 
 /// The whole diff.
@@ -186,6 +239,9 @@ pub struct DiffReport {
     pub errors: Vec<String>,
     /// Input errors of the base side (shown; the policies of such a file count as added).
     pub base_errors: Vec<String>,
+    /// Who can assume each principal with changes, by the name changes give it ([`Change::policy`]),
+    /// read from its head-side trust policies: `Service ec2.amazonaws.com`, `AWS * (public)`.
+    pub assumable_by: BTreeMap<String, Vec<String>>,
 }
 
 impl DiffReport {
@@ -216,8 +272,13 @@ impl DiffReport {
     }
 }
 
-/// The level a widening reaches from the access levels of what it grants.
-fn level_of(kind: Kind, levels: AccessLevels) -> FailOn {
+/// The level a widening reaches: exposure, escalation, else from the access levels of what it
+/// grants.
+fn level_of(raw: &Raw) -> FailOn {
+    if raw.exposure.is_some() {
+        return FailOn::Exposure;
+    }
+    let (kind, levels) = (raw.kind, raw.levels);
     if kind == Kind::EscalationAdded {
         FailOn::Escalation
     } else if levels.contains(AccessLevels::PERMISSIONS_MANAGEMENT) {
@@ -254,7 +315,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             None => (String::new(), 0, 0),
         };
         Change {
-            level: level_of(raw.kind, raw.levels),
+            level: level_of(&raw),
             direction: raw.direction,
             kind: raw.kind,
             policy: policy.to_string(),
@@ -266,6 +327,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             actions: raw.actions,
             access_levels: raw.access_levels,
             judged: raw.judged,
+            suppressed_by_change: false,
         }
     };
     // Matched policies and policies added, in parallel (each expands its actions).
@@ -296,7 +358,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             changes.push(locate(raw, &b.address, Some(b.file), None));
         }
     }
-    attachments(base, head, (&base_at, &head_at), &mut changes);
+    let assumable_by = principals::compare(base, head, (&base_at, &head_at), &mut changes);
     escalations(base, head, &head_at, &head_policies, &mut changes);
     changes.sort_by(|a, b| {
         (
@@ -324,6 +386,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
         changes,
         errors: head.errors.clone(),
         base_errors: base.errors.clone(),
+        assumable_by,
     }
 }
 
@@ -333,115 +396,6 @@ fn what(doc: &crate::model::PolicyDoc) -> &'static str {
         crate::model::PolicyKind::Resource => "resource policy",
         crate::model::PolicyKind::Boundary => "permissions boundary",
         _ => "policy",
-    }
-}
-
-/// Managed (or other existing) policies attached or detached.
-fn attachments(
-    base: &Side,
-    head: &Side,
-    (base_at, head_at): (&side::Locator<'_>, &side::Locator<'_>),
-    out: &mut Vec<Change>,
-) {
-    let (before, after) = (base.attachments(), head.attachments());
-    let catalog = Catalog::get();
-    for (from, to, head_side, side) in [
-        (&before, &after, true, head_at),
-        (&after, &before, false, base_at),
-    ] {
-        let from: HashSet<&(String, String, String)> = from.iter().map(|b| &b.key).collect();
-        for a in to.iter() {
-            if from.contains(&a.key) {
-                continue;
-            }
-            let arn = &a.attachment.policy_arn;
-            let to_whom = a
-                .attachment
-                .origin
-                .attached_to
-                .clone()
-                .or_else(|| a.attachment.origin.address.clone())
-                .unwrap_or_else(|| "a principal".to_string());
-            let (direction, kind, verb) = if head_side {
-                (Direction::Widening, Kind::ManagedPolicyAttached, "attaches")
-            } else {
-                (
-                    Direction::Narrowing,
-                    Kind::ManagedPolicyDetached,
-                    "no longer attaches",
-                )
-            };
-            let managed = arn.value.as_str().and_then(|s| catalog.managed_policy(s));
-            let mut raw;
-            match managed {
-                Some(policy) => {
-                    let grants = crate::recipes::grants::of(policy);
-                    let on_star = grants.on_star();
-                    let what = if grants.admin {
-                        "every action on `*`".to_string()
-                    } else {
-                        let levels: Vec<String> = grants
-                            .levels()
-                            .iter()
-                            .map(|(l, n)| format!("{l} {}", crate::text::thousands(*n)))
-                            .collect();
-                        format!(
-                            "{} on `*` ({})",
-                            plural(on_star.len(), "action"),
-                            levels.join(", ")
-                        )
-                    };
-                    raw = Raw::new(
-                        direction,
-                        kind,
-                        head_side,
-                        arn.span,
-                        format!("{verb} `{}` to `{to_whom}`: {what}", policy.name),
-                    )
-                    .with_actions(&on_star);
-                    if !grants.not_action.is_empty() {
-                        raw.message.push_str(&format!(
-                            "; also every action except {}",
-                            list_some(&grants.not_action, 3)
-                        ));
-                        raw.levels = raw.levels.union(AccessLevels::PERMISSIONS_MANAGEMENT);
-                    }
-                }
-                None => {
-                    raw = Raw::new(
-                        direction,
-                        kind,
-                        head_side,
-                        arn.span,
-                        format!(
-                            "{verb} `{}` to `{to_whom}`, which is not an AWS managed policy iamlint knows (its document, if in the tree, is compared as a policy)",
-                            arn.value.text()
-                        ),
-                    )
-                    .unjudged();
-                }
-            }
-            let policy = match a.key.0.as_str() {
-                "" => a.key.1.clone(),
-                k if k.ends_with('/') => format!("{k}{}", a.key.1),
-                k => format!("{k}:{}", a.key.1),
-            };
-            let (path, line, column) = side.locate(a.file, raw.span);
-            out.push(Change {
-                level: level_of(raw.kind, raw.levels),
-                direction: raw.direction,
-                kind: raw.kind,
-                policy,
-                path,
-                line,
-                column,
-                in_head: head_side,
-                message: raw.message,
-                actions: raw.actions,
-                access_levels: raw.access_levels,
-                judged: raw.judged,
-            });
-        }
     }
 }
 
@@ -483,7 +437,20 @@ fn escalations(
         .collect();
     for file in &head.files {
         for finding in &file.escalations {
-            if finding.suppressed || before.contains(&key(head, file, &finding.message)) {
+            if before.contains(&key(head, file, &finding.message)) {
+                continue;
+            }
+            // A suppression may hide it only when the base side had it too.
+            let new_suppression = finding.suppressed
+                && principals::suppression(
+                    head,
+                    base,
+                    file,
+                    &file.model.suppressions,
+                    finding,
+                    true,
+                ) != Some(false);
+            if finding.suppressed && !new_suppression {
                 continue;
             }
             let doc_path = finding
@@ -495,21 +462,13 @@ fn escalations(
                 .get(&(file as *const side::SideFile, doc_path))
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| file.rel.clone());
-            let (path, line, column) = head_at.locate(file, finding.span);
-            out.push(Change {
-                direction: Direction::Widening,
-                kind: Kind::EscalationAdded,
+            out.push(principals::escalation_change(
                 policy,
-                path,
-                line,
-                column,
-                in_head: true,
-                message: finding.message.to_string(),
-                actions: Vec::new(),
-                access_levels: BTreeMap::new(),
-                judged: finding.confidence == crate::finding::Confidence::High,
-                level: FailOn::Escalation,
-            });
+                file,
+                finding,
+                new_suppression,
+                head_at,
+            ));
         }
     }
 }
@@ -525,7 +484,16 @@ pub fn run(args: &DiffArgs) -> u8 {
         None => path_sides(&args.paths, &args.var_settings),
     };
     let report = match sides {
-        Ok((base, head, _tmp)) => compare(&base, &head),
+        Ok((base, head, _tmp, named)) => {
+            let mut report = compare(&base, &head);
+            if let Some(named) = named {
+                report.changes.retain(|c| caused_by(&c.path, &named));
+                let at = |e: &String| caused_by(e.split(':').next().unwrap_or(""), &named);
+                report.errors.retain(at);
+                report.base_errors.retain(at);
+            }
+            report
+        }
         Err(e) => {
             // Input and config errors quote the repository's files: escaped.
             eprintln!("error: {}", crate::escape::stderr(&e));
@@ -533,7 +501,11 @@ pub fn run(args: &DiffArgs) -> u8 {
         }
     };
     let mut text = Vec::new();
-    let rendered = render::render(&report, args.format, &mut text);
+    let color = args.color.enabled(
+        |name| std::env::var(name).ok(),
+        args.output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    );
+    let rendered = render::render(&report, args.format, color, &mut text);
     let written = rendered.and_then(|()| match &args.output_file {
         // Never through a link, inside the repository it enters ([`crate::root::write_named`]).
         Some(path) => crate::root::write_named(&[], path, &text),
@@ -559,7 +531,9 @@ pub fn run(args: &DiffArgs) -> u8 {
     report.exit_code(args.fail_on)
 }
 
-type Sides = (Side, Side, Option<git::TempDir>);
+/// The two sides, the temporary folder of the base (removed when dropped), and for a partial
+/// run the named paths (repository-relative, `/`-separated) whose changes are reported.
+type Sides = (Side, Side, Option<git::TempDir>, Option<Vec<String>>);
 
 /// How one side is read, as `check` reads it: the side's own config (the `iamlint.toml` or
 /// `.iamlint.toml` at its root, so a change to the config's variables or `exclude` is part of
@@ -616,6 +590,26 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
         })?;
         rels.push(rel.to_path_buf());
     }
+    // A partial run that touches Terraform (a folder, a `.tf` or variables file) reads the whole
+    // repository, as `check`'s partial runs do, so that a module is seen with its callers and
+    // tfvars; then it reports the changes located in the named paths (a variable's default, a
+    // tfvars value, a module's body that widens a policy of its caller).
+    let partial = !rels.iter().any(|r| r.as_os_str().is_empty())
+        && rels.iter().any(|r| {
+            let name = r.to_string_lossy().to_ascii_lowercase();
+            root.join(r).is_dir()
+                || name.ends_with(".tf")
+                || name.ends_with(".tfvars")
+                || name.ends_with(".tfvars.json")
+        });
+    let named: Option<Vec<String>> = partial.then(|| {
+        rels.iter()
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .collect()
+    });
+    if partial {
+        rels = vec![PathBuf::new()];
+    }
     let tmp = git::TempDir::new()?;
     let written = repo.materialise(rev, tmp.path())?;
     let short: String = written.commit.chars().take(12).collect();
@@ -656,7 +650,7 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
     );
     base.errors.extend(base_notes);
     base.errors.extend(written.notes);
-    Ok((base, head, Some(tmp)))
+    Ok((base, head, Some(tmp), named))
 }
 
 /// The command line's settings for the base side of `--base`, which reads committed content
@@ -801,5 +795,16 @@ fn path_sides(paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides, String> {
         base.rename = Some(name.clone());
         head.rename = Some(name);
     }
-    Ok((base, head, None))
+    Ok((base, head, None, None))
+}
+
+/// Whether a change located at `path` (repository-relative) is in one of the `named` paths.
+fn caused_by(path: &str, named: &[String]) -> bool {
+    named.iter().any(|n| {
+        let n = n.trim_end_matches('/');
+        path == n
+            || path
+                .strip_prefix(n)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }

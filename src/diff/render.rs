@@ -42,11 +42,17 @@ fn summary(report: &DiffReport) -> String {
     )
 }
 
+/// `path:line:col`, with `(base)` after a place in the base side (a removed line).
 fn location(c: &Change) -> String {
-    if c.line == 0 {
+    let at = if c.line == 0 {
         c.path.clone()
     } else {
         format!("{}:{}:{}", c.path, c.line, c.column)
+    };
+    if c.in_head || at.is_empty() {
+        at
+    } else {
+        format!("{at} (base)")
     }
 }
 
@@ -64,14 +70,19 @@ fn levels(c: &Change) -> String {
 }
 
 /// Writes `report` in `format`, every line through the escaping layer.
-pub fn render(report: &DiffReport, format: DiffFormat, w: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    report: &DiffReport,
+    format: DiffFormat,
+    color: bool,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         DiffFormat::Json => json(report, &mut escape::Json::new(w)),
         DiffFormat::Github => github(report, w),
         DiffFormat::Human | DiffFormat::Markdown => {
             let mut lines = escape::Lines::new(w);
             if format == DiffFormat::Human {
-                human(report, &mut lines)?;
+                human(report, color, &mut lines)?;
             } else {
                 markdown(report, &mut lines)?;
             }
@@ -80,7 +91,7 @@ pub fn render(report: &DiffReport, format: DiffFormat, w: &mut dyn Write) -> io:
     }
 }
 
-fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+fn human(report: &DiffReport, color: bool, w: &mut dyn Write) -> io::Result<()> {
     use escape::text;
     writeln!(
         w,
@@ -101,9 +112,12 @@ fn human(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     for (policy, changes) in grouped(report) {
         writeln!(w, "\n{}", text(policy))?;
         for c in changes {
-            let sign = match c.direction {
-                Direction::Widening => '+',
-                Direction::Narrowing => '-',
+            let sign = match (c.direction, color) {
+                (Direction::Widening, false) => "+",
+                (Direction::Narrowing, false) => "-",
+                // Red for what is granted, green for what is taken away.
+                (Direction::Widening, true) => "\x1b[1;31m+\x1b[0m",
+                (Direction::Narrowing, true) => "\x1b[32m-\x1b[0m",
             };
             let unjudged = if c.judged { "" } else { " [cannot be judged]" };
             writeln!(
@@ -143,11 +157,10 @@ fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
                 "actions_total": c.actions.len(),
                 "access_levels": c.access_levels,
                 "judged": c.judged,
+                "suppressed_by_change": c.suppressed_by_change,
                 "level": match c.level {
-                    super::FailOn::Escalation => "escalation",
-                    super::FailOn::PermissionsManagement => "permissions-management",
-                    super::FailOn::Write => "write",
-                    _ => "widening",
+                    super::FailOn::None => "widening",
+                    level => level.as_str(),
                 },
             })
         })
@@ -178,6 +191,26 @@ fn code(s: &str) -> String {
 /// At most this many action names per change in Markdown (a comment is limited to 65,536 characters).
 const MAX_MARKDOWN_ACTIONS: usize = 40;
 
+/// What a group's widenings grant, by access level, most powerful first: `Write 3, Read 1`.
+fn new_by_level(changes: &[&Change]) -> String {
+    let mut total: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in changes
+        .iter()
+        .filter(|c| c.direction == Direction::Widening)
+    {
+        for (level, n) in &c.access_levels {
+            *total.entry(level).or_default() += n;
+        }
+    }
+    AccessLevels::LISTING_ORDER
+        .iter()
+        .filter_map(|l| total.get(l).map(|n| format!("{l} {}", thousands(*n))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Per principal (or policy): who can assume it, what is new by access level, then one row per
+/// change with its resource, conditions and place (`path:line`, base-side places marked).
 fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "### iamlint diff: {}", summary(report))?;
     writeln!(w, "\n{} → {}\n", code(&report.base), code(&report.head))?;
@@ -188,22 +221,41 @@ fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "No permission change.")?;
         return Ok(());
     }
-    writeln!(w, "| | Policy | Change | Where |")?;
-    writeln!(w, "|---|---|---|---|")?;
     let groups = grouped(report);
     for (policy, changes) in &groups {
+        writeln!(w, "\n**{}**\n", code(policy))?;
+        if let Some(who) = report.assumable_by.get(*policy) {
+            let who: Vec<String> = who.iter().map(|t| code(t)).collect();
+            let who = if who.is_empty() {
+                "no trust policy in the tree".to_string()
+            } else {
+                who.join(", ")
+            };
+            writeln!(w, "- assumable by: {who}")?;
+        }
+        let by_level = new_by_level(changes);
+        if !by_level.is_empty() {
+            writeln!(w, "- new by access level: {by_level}")?;
+        }
+        writeln!(w, "\n| | Change | Access | Where |")?;
+        writeln!(w, "|---|---|---|---|")?;
         for c in changes {
             let icon = match (c.direction, c.judged) {
                 (Direction::Widening, true) => "🔺 widening",
                 (Direction::Widening, false) => "❔ cannot be judged",
                 (Direction::Narrowing, _) => "🔻 narrowing",
             };
+            let level = if c.direction == Direction::Widening {
+                format!("{} ", c.level.as_str())
+            } else {
+                String::new()
+            };
             writeln!(
                 w,
-                "| {icon} | {} | **{}** {} | {} |",
-                cell(policy),
+                "| {icon} | **{}** {} | {level}{} | {} |",
                 c.kind.as_str(),
                 cell(&c.message),
+                levels(c),
                 cell(&location(c))
             )?;
         }

@@ -10,8 +10,9 @@ use crate::discover::{self, Discovered};
 use crate::finding::Finding;
 use crate::frontend;
 use crate::lint::{self, LintOptions};
-use crate::model::{Attachment, FileModel, PolicyDoc};
+use crate::model::{FileModel, PolicyDoc};
 use crate::output::Resolver;
+use crate::principal::Facts;
 use crate::rules::RuleId;
 use crate::source::{SourceFile, SourceMap, Span};
 
@@ -20,9 +21,13 @@ pub struct SideFile {
     /// The main file's path relative to the side's root, with `/` separators.
     pub rel: String,
     pub sources: SourceMap,
+    /// The file's model; the documents and attachments of principals are in [`Side::principals`].
     pub model: FileModel,
-    /// `privilege-escalation` findings on this file's documents.
+    /// `privilege-escalation` findings on this file's documents that belong to no principal
+    /// (a principal's paths are found on the principal, across its documents).
     pub escalations: Vec<Finding>,
+    /// The index of this file's facts in [`Side::principals`], when it has some.
+    pub facts: Option<usize>,
 }
 
 /// Everything read on one side.
@@ -36,6 +41,14 @@ pub struct Side {
     pub errors: Vec<String>,
     /// For `diff OLD NEW` on two files: the name both are known by, so that they match.
     pub rename: Option<String>,
+    /// The principal model of the side ([`crate::principal`]), built from its files' facts.
+    pub principals: crate::principal::Model,
+    /// Folders whose `.tf` files another folder of the side calls as a module: their resources
+    /// are compared through the callers' instances, not again as a root of their own.
+    pub called: std::collections::HashSet<PathBuf>,
+    /// The side's config path rules (`exclude`, per-path ignores, `[[ignore]]`): whether a
+    /// suppression by config was the base's ([`super::principals::suppression`]).
+    pub paths: crate::config::PathRules,
 }
 
 /// A policy of a side, with the address it is matched by.
@@ -43,14 +56,6 @@ pub struct Policy<'a> {
     pub address: String,
     pub file: &'a SideFile,
     pub doc: &'a PolicyDoc,
-}
-
-/// An attachment of a side, with the key it is matched by.
-pub struct Attached<'a> {
-    /// Folder or file, the principal (or the attachment's address) and the policy ARN as written.
-    pub key: (String, String, String),
-    pub file: &'a SideFile,
-    pub attachment: &'a Attachment,
 }
 
 impl Side {
@@ -65,15 +70,20 @@ impl Side {
             select: Some(vec![RuleId::PrivilegeEscalation]),
             ..opts.clone()
         };
-        let results: Vec<Result<SideFile, String>> = discovered
+        let results: Vec<Result<(SideFile, Option<Facts>), String>> = discovered
             .into_par_iter()
             .filter_map(|d| read(d, &root, &escalation))
             .collect();
         let mut files = Vec::new();
         let mut errors = Vec::new();
+        let mut facts: Vec<Facts> = Vec::new();
         for result in results {
             match result {
-                Ok(file) => {
+                Ok((mut file, f)) => {
+                    if let Some(f) = f {
+                        file.facts = Some(facts.len());
+                        facts.push(f);
+                    }
                     for e in &file.model.errors {
                         let at = match e.span {
                             Some(span) => {
@@ -95,15 +105,32 @@ impl Side {
             }
         }
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        for (i, file) in files.iter().enumerate() {
+            if let Some(fi) = file.facts {
+                facts[fi].report = i;
+            }
+        }
         errors.sort();
         errors.dedup();
+        let called = called_folders(&files);
         Side {
             label,
             root,
             files,
             errors,
             rename: None,
+            principals: crate::principal::build(facts),
+            called,
+            paths: opts.paths.clone(),
         }
+    }
+
+    /// True when the file is a module's that another folder of the side calls.
+    pub fn is_called(&self, file: &SideFile) -> bool {
+        file.sources.main().path.parent().is_some_and(|d| {
+            self.called
+                .contains(&crate::root::normalize(&crate::root::absolute(d)))
+        })
     }
 
     /// The file's key: Terraform files by folder (a resource moved between the files of a module
@@ -128,9 +155,24 @@ impl Side {
     pub fn policies(&self) -> Vec<Policy<'_>> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
+        let linked = &self.principals.linked_docs();
         for file in &self.files {
+            if self.is_called(file) {
+                continue;
+            }
             let key = self.key_of(file);
-            for doc in &file.model.docs {
+            // Documents of no principal: the file's own, and principal facts no principal reads
+            // (a customer managed policy attached to nothing in the tree).
+            let unlinked = file.facts.into_iter().flat_map(|fi| {
+                self.principals.facts[fi]
+                    .docs
+                    .iter()
+                    .enumerate()
+                    .filter(move |(di, _)| !linked.contains(&(fi, *di)))
+                    .map(|(_, d)| d)
+            });
+            let docs: Vec<&PolicyDoc> = file.model.docs.iter().chain(unlinked).collect();
+            for doc in docs {
                 let mut address = if key.ends_with('/') || key.is_empty() {
                     format!("{key}{}", doc.path)
                 } else if doc.path.is_empty() {
@@ -148,37 +190,6 @@ impl Side {
                     address.push_str(&format!("#{n}"));
                 }
                 out.push(Policy { address, file, doc });
-            }
-        }
-        out
-    }
-
-    /// Every attachment that grants (permissions boundaries limit, they are left out).
-    pub fn attachments(&self) -> Vec<Attached<'_>> {
-        let mut out: Vec<Attached<'_>> = Vec::new();
-        let mut seen: std::collections::HashSet<(String, String, String)> =
-            std::collections::HashSet::new();
-        for file in &self.files {
-            let key = self.key_of(file);
-            for attachment in &file.model.attachments {
-                if attachment.is_permissions_boundary() {
-                    continue;
-                }
-                let to = attachment
-                    .origin
-                    .attached_to
-                    .clone()
-                    .or_else(|| attachment.origin.address.clone())
-                    .unwrap_or_default();
-                let k = (key.clone(), to, attachment.policy_arn.value.text());
-                if !seen.insert(k.clone()) {
-                    continue;
-                }
-                out.push(Attached {
-                    key: k,
-                    file,
-                    attachment,
-                });
             }
         }
         out
@@ -221,7 +232,11 @@ impl Locator<'_> {
     }
 }
 
-fn read(d: Discovered, root: &Path, opts: &LintOptions) -> Option<Result<SideFile, String>> {
+fn read(
+    d: Discovered,
+    root: &Path,
+    opts: &LintOptions,
+) -> Option<Result<(SideFile, Option<Facts>), String>> {
     match d {
         Discovered::File {
             path,
@@ -240,17 +255,43 @@ fn read(d: Discovered, root: &Path, opts: &LintOptions) -> Option<Result<SideFil
             };
             let mut sources = SourceMap::with_root(SourceFile::new(&path, text), repository);
             let format = discover::detect_format(&path, &sources.main().text);
-            let model = frontend::parse_with(&mut sources, format, &opts.frontend);
+            let mut model = frontend::parse_with(&mut sources, format, &opts.frontend);
             if !model.recognised && !explicit {
                 return None;
             }
-            let escalations = lint::run_rules(&model, &sources, opts);
-            Some(Ok(SideFile {
-                rel: relative(root, &path),
-                sources,
-                model,
-                escalations,
-            }))
+            let mut escalations = lint::run_rules(&model, &sources, opts);
+            // Principals' documents go to the principal model, the rest stay in the file's.
+            let (theirs, rest): (Vec<PolicyDoc>, Vec<PolicyDoc>) = std::mem::take(&mut model.docs)
+                .into_iter()
+                .partition(crate::principal::diffview::belongs_to_principals);
+            let theirs_paths: std::collections::HashSet<String> =
+                theirs.iter().map(|d| d.path.clone()).collect();
+            model.docs = theirs;
+            let facts = Facts::take(&mut model, &sources);
+            if facts.is_some() {
+                model.docs = rest;
+                // A principal's escalation paths are found on the principal ([`super::principals`]).
+                escalations.retain(|f| {
+                    let doc = f
+                        .logical_path
+                        .as_deref()
+                        .map(|p| p.split("/Statement[").next().unwrap_or(p))
+                        .unwrap_or("");
+                    !theirs_paths.contains(doc)
+                });
+            } else {
+                model.docs.extend(rest);
+            }
+            Some(Ok((
+                SideFile {
+                    rel: relative(root, &path),
+                    sources,
+                    model,
+                    escalations,
+                    facts: None,
+                },
+                facts,
+            )))
         }
         Discovered::Error { path, message } => {
             Some(Err(format!("{}: {message}", relative(root, &path))))
@@ -270,4 +311,31 @@ pub fn relative(root: &Path, path: &Path) -> String {
     } else {
         text
     }
+}
+
+/// Folders whose `.tf` files are read by a file of another folder (a module call).
+fn called_folders(files: &[SideFile]) -> std::collections::HashSet<PathBuf> {
+    let norm = |p: &Path| crate::root::normalize(&crate::root::absolute(p));
+    let mut out = std::collections::HashSet::new();
+    for file in files {
+        let main = file.sources.main();
+        let Some(own) = main.path.parent().map(norm) else {
+            continue;
+        };
+        for source in file.sources.files().iter().skip(1) {
+            if !source
+                .path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
+            {
+                continue;
+            }
+            if let Some(dir) = source.path.parent().map(norm) {
+                if dir != own {
+                    out.insert(dir);
+                }
+            }
+        }
+    }
+    out
 }

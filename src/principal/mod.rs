@@ -16,6 +16,7 @@
 //! without value, a customer managed policy defined outside the tree) is kept as an
 //! [`Unresolved`] entry, never read as an empty policy.
 
+pub mod diffview;
 pub mod effective;
 pub mod trust;
 

@@ -48,6 +48,96 @@ const DOMAINS: &[&str] = &[
     "AWS::OpenSearchService::Domain",
 ];
 
+/// Resources that grant one principal access to one resource, read as a resource policy of one
+/// statement ([`permission_doc`]): type and the property naming the resource.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-permission.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-layerversionpermission.html>
+const PERMISSIONS: &[(&str, &str)] = &[
+    ("AWS::Lambda::Permission", "FunctionName"),
+    ("AWS::Lambda::LayerVersionPermission", "LayerVersionArn"),
+];
+
+/// Condition properties of a permission: property, operator, condition key.
+const PERMISSION_CONDITIONS: &[(&str, &str, &str)] = &[
+    ("SourceArn", "ArnLike", "aws:SourceArn"),
+    ("SourceAccount", "StringEquals", "aws:SourceAccount"),
+    ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
+    ("OrganizationId", "StringEquals", "aws:PrincipalOrgID"),
+    (
+        "EventSourceToken",
+        "StringEquals",
+        "lambda:EventSourceToken",
+    ),
+];
+
+/// A permission's properties as a policy document of one statement, each value at its span:
+/// `Principal` (`x.amazonaws.com` a service, else `AWS`), `Action`, the resource, and the
+/// source and organization properties as conditions. `None` without `Principal` or `Action`.
+fn permission_doc(props: &Node, resource: &str) -> Option<Node> {
+    let whole = props.span;
+    let key = |k: &str, span| Located::new(k.to_string(), span);
+    let text = |s: &str, span| Node::new(NodeKind::Str(Scalar::Str(s.to_string())), span);
+    let principal = props.get("Principal")?.clone();
+    let action = props.get("Action")?.clone();
+    let kind = match principal.as_str() {
+        Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazonaws.com.cn") => "Service",
+        _ => "AWS",
+    };
+    let pspan = principal.span;
+    let mut statement = vec![
+        (key("Effect", whole), text("Allow", whole)),
+        (
+            key("Principal", pspan),
+            Node::new(NodeKind::Object(vec![(key(kind, pspan), principal)]), pspan),
+        ),
+        (key("Action", action.span), action),
+    ];
+    let target = props
+        .get(resource)
+        .cloned()
+        .unwrap_or_else(|| text("*", whole));
+    statement.push((key("Resource", target.span), target));
+    let mut operators: Vec<(Located<String>, Node)> = Vec::new();
+    for (prop, operator, condition_key) in PERMISSION_CONDITIONS {
+        let Some(value) = props.get(prop) else {
+            continue;
+        };
+        let entry = (key(condition_key, value.span), value.clone());
+        match operators.iter_mut().find(|(k, _)| k.value == *operator) {
+            Some((
+                _,
+                Node {
+                    kind: NodeKind::Object(entries),
+                    ..
+                },
+            )) => entries.push(entry),
+            _ => operators.push((
+                key(operator, value.span),
+                Node::new(NodeKind::Object(vec![entry]), value.span),
+            )),
+        }
+    }
+    if !operators.is_empty() {
+        statement.push((
+            key("Condition", whole),
+            Node::new(NodeKind::Object(operators), whole),
+        ));
+    }
+    Some(Node::new(
+        NodeKind::Object(vec![
+            (key("Version", whole), text("2012-10-17", whole)),
+            (
+                key("Statement", whole),
+                Node::new(
+                    NodeKind::Array(vec![Node::new(NodeKind::Object(statement), whole)]),
+                    whole,
+                ),
+            ),
+        ]),
+        whole,
+    ))
+}
+
 /// The value at a property path (`ResourcePolicy.PolicyDocument`).
 fn property<'n>(props: &'n Node, path: &str) -> Option<&'n Node> {
     path.split('.').try_fold(props, |node, key| node.get(key))
@@ -57,6 +147,9 @@ fn property<'n>(props: &'n Node, path: &str) -> Option<&'n Node> {
 /// a resource policy type only when its property is written, so that a table or a file system
 /// without one is not evaluated at all.
 pub fn holds_policy(ty: &str, raw: &Node) -> bool {
+    if PERMISSIONS.iter().any(|(t, _)| *t == ty) {
+        return raw.get("Principal").is_some();
+    }
     match RESOURCE_POLICIES.iter().find(|(t, _)| *t == ty) {
         Some((_, prop)) => property(raw, prop).is_some(),
         None => reads(ty),
@@ -79,6 +172,7 @@ const SINGLE: &[(&str, &str, &str)] = &[
 /// True when iamlint reads policies from resources of this type.
 fn reads(ty: &str) -> bool {
     RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
+        || PERMISSIONS.iter().any(|(t, _)| *t == ty)
         || PRINCIPALS.contains(&ty)
         || STANDALONE.contains(&ty)
         || SINGLE.iter().any(|(t, _, _)| *t == ty)
@@ -91,6 +185,17 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
     let (id, ty) = (cx.id, cx.ty);
     let base = format!("Resources.{id}.Properties");
     let address = format!("Resources.{id}");
+    if let Some((_, resource)) = PERMISSIONS.iter().find(|(t, _)| *t == ty) {
+        if let Some(doc) = permission_doc(props, resource) {
+            cx.doc(
+                PolicyKind::Resource,
+                format!("{base}.Permission"),
+                origin(&address, format!("permission `{ty}` `{id}`"), None),
+                &doc,
+            );
+        }
+        return;
+    }
     if let Some((_, prop)) = RESOURCE_POLICIES.iter().find(|(t, _)| *t == ty) {
         if let Some(doc) = property(props, prop) {
             let mut origin = origin(&address, format!("`{prop}` of `{ty}` `{id}`"), None);

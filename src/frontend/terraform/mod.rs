@@ -15,6 +15,7 @@ mod eval;
 pub(crate) mod hcl;
 mod instances;
 pub mod module;
+mod permissions;
 mod policy;
 mod resources;
 pub mod tfvars;
@@ -131,6 +132,7 @@ fn lint_module(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope, whole: b
         };
         let src = ev.src(key);
         lint_slots(model, ev, src, body, scope, whole);
+        permissions::lint(model, ev, src, body, scope);
         lint_attachments(model, ev, src, body, scope);
         read_links(model, module, body, scope);
         calls::expand(model, ev, src, body, scope);

@@ -675,3 +675,42 @@ pub fn policy_ref(expr: &Expression) -> Option<&str> {
         _ => None,
     }
 }
+
+/// Resources that grant one principal access to one resource (a Lambda function, a layer, an
+/// event bus): read as a resource-policy statement. Each entry: type, the attribute naming the
+/// resource, and the action when the resource has a fixed one (else the `action` attribute).
+const PERMISSIONS: &[(&str, &str, Option<&str>)] = &[
+    ("aws_lambda_permission", "function_name", None),
+    ("aws_lambda_layer_version_permission", "layer_name", None),
+    (
+        "aws_cloudwatch_event_permission",
+        "event_bus_name",
+        Some("events:PutEvents"),
+    ),
+];
+
+/// A one-resource permission block ([`PERMISSIONS`]).
+pub struct Permission<'b> {
+    pub address: String,
+    pub block: &'b Block,
+    /// The attribute naming the resource.
+    pub resource_attr: &'static str,
+    /// The action the resource type fixes, when the block has no `action`.
+    pub fixed_action: Option<&'static str>,
+}
+
+/// The file's one-resource permission blocks (`aws_lambda_permission` and the like).
+pub fn permissions(body: &Body) -> Vec<Permission<'_>> {
+    body.blocks()
+        .filter_map(|block| {
+            let (ty, name) = resource_labels(block)?;
+            let (_, resource_attr, fixed_action) = PERMISSIONS.iter().find(|(t, ..)| *t == ty)?;
+            Some(Permission {
+                address: format!("{ty}.{name}"),
+                block,
+                resource_attr,
+                fixed_action: *fixed_action,
+            })
+        })
+        .collect()
+}

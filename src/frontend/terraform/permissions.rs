@@ -1,0 +1,155 @@
+//! One-resource permission resources (`aws_lambda_permission`,
+//! `aws_lambda_layer_version_permission`, `aws_cloudwatch_event_permission`) read as a
+//! resource policy of one statement: `principal` as its `Principal`, `action` (or the type's
+//! fixed action) as its `Action`, the function (layer, bus) as its `Resource`, and
+//! `source_arn`, `source_account`, `principal_org_id` (`organization_id`) as its conditions,
+//! each value at the span it was written at.
+
+use hcl_edit::structure::Body;
+use hcl_edit::Span as _;
+
+use super::eval::{Eval, Src};
+use super::instances::Instances;
+use super::resources::permissions;
+use super::{chain, push_value, Scope};
+use crate::model::{FileModel, Origin, PolicyKind, Scalar, Syntax};
+use crate::source::Located;
+use crate::tree::{Node, NodeKind};
+
+/// Condition attributes: attribute, operator, condition key.
+const CONDITIONS: &[(&str, &str, &str)] = &[
+    ("source_arn", "ArnLike", "aws:SourceArn"),
+    ("source_account", "StringEquals", "aws:SourceAccount"),
+    ("principal_org_id", "StringEquals", "aws:PrincipalOrgID"),
+    ("organization_id", "StringEquals", "aws:PrincipalOrgID"),
+    (
+        "event_source_token",
+        "StringEquals",
+        "lambda:EventSourceToken",
+    ),
+];
+
+pub(super) fn lint(
+    model: &mut FileModel,
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    body: &Body,
+    scope: &Scope,
+) {
+    for permission in permissions(body) {
+        let block = permission.block;
+        let instances = Instances::of(ev, src, block);
+        for pass in instances.passes(&permission.address) {
+            let address = scope.scoped(pass.address(&permission.address));
+            let origin = Origin {
+                address: Some(address.clone()),
+                description: Some(format!("permission `{address}`")),
+                via: chain(&pass, scope),
+                ..Origin::default()
+            };
+            let node = pass.with(ev, |ev| statement_doc(ev, src, &permission));
+            let Some(node) = node else {
+                continue;
+            };
+            push_value(
+                model,
+                super::policy::PolicyValue::Doc {
+                    node,
+                    syntax: Syntax::HclObject,
+                    via: None,
+                    problems: Vec::new(),
+                    unresolved: Vec::new(),
+                },
+                PolicyKind::Resource,
+                format!("{address}.permission"),
+                origin,
+                instances.unresolved(),
+            );
+        }
+    }
+}
+
+/// The block as a policy document node; `None` without a `principal`.
+fn statement_doc(
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    permission: &super::resources::Permission<'_>,
+) -> Option<Node> {
+    let body = &permission.block.body;
+    let whole = Eval::span(src, permission.block.span());
+    let key = |k: &str, span| Located::new(k.to_string(), span);
+    let text = |s: &str, span| Node::new(NodeKind::Str(Scalar::Str(s.to_string())), span);
+    let principal_attr = body.get_attribute("principal")?;
+    let principal = ev.eval(src, &principal_attr.value);
+    // `*` and account ids or ARNs are `AWS`; `x.amazonaws.com` is a service.
+    let principal_kind = match principal.as_str() {
+        Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazonaws.com.cn") => "Service",
+        _ => "AWS",
+    };
+    let pspan = principal.span;
+    let mut statement = vec![
+        (key("Effect", whole), text("Allow", whole)),
+        (
+            key("Principal", pspan),
+            Node::new(
+                NodeKind::Object(vec![(key(principal_kind, pspan), principal)]),
+                pspan,
+            ),
+        ),
+    ];
+    let action = match (body.get_attribute("action"), permission.fixed_action) {
+        (Some(a), _) => ev.eval(src, &a.value),
+        (None, Some(fixed)) => text(fixed, whole),
+        (None, None) => return None,
+    };
+    statement.push((key("Action", action.span), action));
+    let resource = match body.get_attribute(permission.resource_attr) {
+        Some(a) => ev.eval(src, &a.value),
+        None => text("*", whole),
+    };
+    statement.push((key("Resource", resource.span), resource));
+    let mut operators: Vec<(Located<String>, Node)> = Vec::new();
+    for (attr, operator, condition_key) in CONDITIONS {
+        let Some(a) = body.get_attribute(attr) else {
+            continue;
+        };
+        let value = ev.eval(src, &a.value);
+        if matches!(value.kind, NodeKind::Null) {
+            continue;
+        }
+        let span = value.span;
+        let entry = (key(condition_key, span), value);
+        match operators.iter_mut().find(|(k, _)| k.value == *operator) {
+            Some((
+                _,
+                Node {
+                    kind: NodeKind::Object(entries),
+                    ..
+                },
+            )) => entries.push(entry),
+            _ => operators.push((
+                key(operator, span),
+                Node::new(NodeKind::Object(vec![entry]), span),
+            )),
+        }
+    }
+    if !operators.is_empty() {
+        statement.push((
+            key("Condition", whole),
+            Node::new(NodeKind::Object(operators), whole),
+        ));
+    }
+    Some(Node::new(
+        NodeKind::Object(vec![
+            (key("Version", whole), text("2012-10-17", whole)),
+            (
+                key("Statement", whole),
+                Node::new(
+                    NodeKind::Array(vec![Node::new(NodeKind::Object(statement), whole)]),
+                    whole,
+                ),
+            ),
+        ]),
+        whole,
+    ))
+}
