@@ -484,6 +484,9 @@ fn usage(args: &iamlint::usage::UsageArgs) -> u8 {
             return usage_error(&format!("cannot write output: {e}"));
         }
     }
+    for note in &out.notes {
+        eprintln!("{}", stderr_text(note));
+    }
     for e in &out.errors {
         eprintln!("error: {}", stderr_text(e));
     }

@@ -308,3 +308,126 @@ fn sarif_puts_unused_grants_on_the_policy_lines() {
         .unwrap()
         .contains("s3:CreateBucket"));
 }
+
+/// examples/usage/: the report and the fix its README shows, and the fixed file linting clean.
+#[test]
+fn the_example_reports_fixes_and_lints_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = root.join("examples/usage");
+    for (format, expected) in [("human", "report.txt"), ("json", "report.json")] {
+        let out = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(root)
+            .args([
+                "usage",
+                "examples/usage/infra",
+                "--logs",
+                "examples/usage/logs",
+            ])
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let want = std::fs::read_to_string(example.join(expected)).unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{expected}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::create_dir(dir.path().join("infra")).unwrap();
+    let tf = dir.path().join("infra/main.tf");
+    std::fs::copy(example.join("infra/main.tf"), &tf).unwrap();
+    let run = |extra: &[&str]| {
+        Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["usage", "infra", "--logs"])
+            .arg(example.join("logs"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // `--fix` alone applies nothing: the fix grants less.
+    let out = run(&["--fix"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--unsafe-fixes"));
+    assert_eq!(
+        std::fs::read_to_string(&tf).unwrap(),
+        std::fs::read_to_string(example.join("infra/main.tf")).unwrap()
+    );
+    let out = run(&["--unsafe-fixes"]);
+    assert_eq!(out.status.code(), Some(0));
+    let fixed = std::fs::read_to_string(&tf).unwrap();
+    assert_eq!(
+        fixed,
+        std::fs::read_to_string(example.join("fixed/main.tf")).unwrap()
+    );
+    let check = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "infra", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(check.status.code(), Some(0), "{report:#}");
+    assert_eq!(
+        report["findings"].as_array().map(Vec::len),
+        Some(0),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn the_fix_leaves_a_policy_an_unjudged_principal_also_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/usage");
+    let shared = std::fs::read_to_string(example.join("infra/main.tf")).unwrap()
+        + r#"
+resource "aws_iam_role" "other" {
+  name = "other-role"
+  assume_role_policy = aws_iam_role.app.assume_role_policy
+}
+
+resource "aws_iam_policy" "shared" {
+  name   = "shared"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["s3:*"], Resource = "*" }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "app" {
+  role       = aws_iam_role.app.name
+  policy_arn = aws_iam_policy.shared.arn
+}
+
+resource "aws_iam_role_policy_attachment" "other" {
+  role       = aws_iam_role.other.name
+  policy_arn = aws_iam_policy.shared.arn
+}
+"#;
+    let tf = dir.path().join("main.tf");
+    std::fs::write(&tf, &shared).unwrap();
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["usage", ".", "--unsafe-fixes", "--logs"])
+        .arg(example.join("logs"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("also held by a principal the logs did not judge"),
+        "{stderr}"
+    );
+    let fixed = std::fs::read_to_string(&tf).unwrap();
+    // The inline policy of app-role is narrowed; the shared managed policy is not.
+    assert!(
+        fixed.contains(r#"Action = ["s3:*"], Resource = "*""#),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains(r#"["dynamodb:Query", "s3:GetObject"]"#),
+        "{fixed}"
+    );
+}

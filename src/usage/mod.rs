@@ -8,6 +8,7 @@
 //! has in AWS; [`report`] joins them and renders. Nothing here prints: the CLI does.
 
 pub mod events;
+pub mod fix;
 pub mod names;
 pub mod read;
 pub mod report;
@@ -67,6 +68,16 @@ pub struct UsageArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
 
+    /// Narrow the statements granting unused actions in place; the edit grants less, so it is
+    /// unsafe and applied only with --unsafe-fixes
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Apply the unsafe fix (review the diff: a code path the window did not see may need what
+    /// it removes); implies --fix
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
     /// Set a Terraform variable (repeatable), as `check --var` does
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub var: Vec<String>,
@@ -111,6 +122,8 @@ pub struct Output {
     pub text: String,
     pub errors: Vec<String>,
     pub roots: Vec<PathBuf>,
+    /// Notes for stderr: what `--fix` did or why not.
+    pub notes: Vec<String>,
 }
 
 /// A `--map` entry.
@@ -260,9 +273,31 @@ pub fn run(args: &UsageArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result
                 }
             }),
     );
+    let mut notes = Vec::new();
+    if args.unsafe_fixes {
+        let applied = fix::apply(&usage, &lint_report, &model)
+            .map_err(|e| format!("cannot write fixes: {e}"))?;
+        for why in &applied.withheld {
+            notes.push(format!("not fixed: {why}"));
+        }
+        if applied.fixed > 0 {
+            notes.push(format!(
+                "applied {} to {} (unsafe: review the diff)",
+                crate::text::plural(applied.fixed, "edit"),
+                crate::text::plural(applied.files.len(), "file")
+            ));
+        }
+    } else if args.fix {
+        notes.push(
+            "the usage fix grants less (a code path the window did not see may need what it \
+             removes): it is unsafe, applied only with --unsafe-fixes"
+                .to_string(),
+        );
+    }
     Ok(Output {
         text,
         errors,
         roots: plan.roots(),
+        notes,
     })
 }

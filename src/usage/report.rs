@@ -91,6 +91,12 @@ pub struct PrincipalRow {
     pub spec: Option<PolicySpec>,
     #[serde(skip)]
     pub unused_sites: Vec<UnusedSite>,
+    /// Where the minimal policy allows each action (for `--fix`).
+    #[serde(skip)]
+    pub scopes: BTreeMap<String, Vec<Scope>>,
+    /// Its index in the principal model.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -237,7 +243,15 @@ pub fn build(
     let rows = principals
         .iter()
         .zip(seen)
-        .map(|((p, declared), s)| principal_row(p, declared, s, tally, report, model, settings))
+        .map(|((p, declared), s)| {
+            let mut row = principal_row(p, declared, s, tally, report, model, settings);
+            row.index = model
+                .principals
+                .iter()
+                .position(|q| std::ptr::eq(q, *p))
+                .unwrap_or(usize::MAX);
+            row
+        })
         .collect();
 
     let (days, short) = window_days(settings.window, tally, settings.min_days);
@@ -343,7 +357,6 @@ fn principal_row(
     model: &Model,
     settings: &Settings,
 ) -> PrincipalRow {
-    let catalog = Catalog::get();
     let table = events::table();
     let eff = effective::of(model, p);
     let mut by_action: BTreeMap<&str, Vec<&Grant>> = BTreeMap::new();
@@ -426,17 +439,13 @@ fn principal_row(
         })
         .collect();
 
-    let spec = matched.then(|| {
-        let keep: Vec<&str> = not_observable.iter().map(|n| n.action.as_str()).collect();
-        minimal(
-            p,
-            model,
-            &seen.used,
-            &keep,
-            &by_action,
-            settings.allow_wildcards,
-        )
-    });
+    let keep: Vec<&str> = not_observable.iter().map(|n| n.action.as_str()).collect();
+    let scopes = if matched {
+        scopes(&seen.used, &keep, &by_action)
+    } else {
+        BTreeMap::new()
+    };
+    let spec = matched.then(|| minimal(p, model, &scopes, settings.allow_wildcards));
     let minimal_policy = spec
         .as_ref()
         .and_then(|s| serde_json::from_str(&fix::json::document(s)).ok());
@@ -446,7 +455,6 @@ fn principal_row(
     } else {
         Vec::new()
     };
-    let _ = catalog;
     PrincipalRow {
         address: p.address.clone(),
         kind: p.kind.as_str(),
@@ -467,6 +475,8 @@ fn principal_row(
         minimal_policy,
         spec,
         unused_sites,
+        scopes,
+        index: usize::MAX,
     }
 }
 
@@ -492,23 +502,30 @@ fn fits_action(action: &str, arn: &str) -> bool {
     fits
 }
 
-/// The minimal policy: each used action on the resources its calls named (when every call named
-/// one that fits the action and lies inside the granted scope), else on the granted resources
-/// with their conditions; not-observable actions as granted. Grouped by service, resources and
-/// conditions.
-fn minimal(
-    p: &Principal,
-    model: &Model,
+/// Where the minimal policy allows one action: resources and conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub resources: Vec<String>,
+    pub conditions: Vec<String>,
+    /// The resources are those the calls named (narrower than, or as, granted).
+    pub narrowed: bool,
+}
+
+/// Each used action on the resources its calls named (when every call named one that fits the
+/// action and lies inside the granted scope), else on the granted resources with their
+/// conditions; not-observable actions as granted.
+pub fn scopes(
     used: &BTreeMap<String, CallStat>,
     keep: &[&str],
     by_action: &BTreeMap<&str, Vec<&Grant>>,
-    allow_wildcards: bool,
-) -> PolicySpec {
-    type Key = (String, Vec<String>, Vec<String>);
-    let mut groups: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-    let granted_scope = |action: &str| -> Vec<(Vec<String>, Vec<String>)> {
+) -> BTreeMap<String, Vec<Scope>> {
+    let granted_scope = |action: &str| -> Vec<Scope> {
         match by_action.get(action) {
-            None => vec![(vec!["*".to_string()], Vec::new())],
+            None => vec![Scope {
+                resources: vec!["*".to_string()],
+                conditions: Vec::new(),
+                narrowed: false,
+            }],
             Some(gs) => {
                 let mut by_cond: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
                 for g in gs {
@@ -521,82 +538,78 @@ fn minimal(
                 }
                 by_cond
                     .into_iter()
-                    .map(|(c, r)| (r.into_iter().collect(), c))
+                    .map(|(c, r)| Scope {
+                        resources: r.into_iter().collect(),
+                        conditions: c,
+                        narrowed: false,
+                    })
                     .collect()
             }
         }
     };
-    let service = |a: &str| a.split_once(':').map_or(a, |(s, _)| s).to_string();
+    let mut out = BTreeMap::new();
     for (action, stat) in used {
-        let scopes = granted_scope(action);
-        let unconditioned = scopes.iter().all(|(_, c)| c.is_empty());
-        let granted_resources: Vec<&String> = scopes.iter().flat_map(|(r, _)| r).collect();
-        let observed: Vec<String> = stat
+        let granted = granted_scope(action);
+        let unconditioned = granted.iter().all(|s| s.conditions.is_empty());
+        let granted_resources: Vec<&String> = granted.iter().flat_map(|s| &s.resources).collect();
+        let fitting: Vec<&String> = stat
             .resources
             .iter()
             .filter(|arn| fits_action(action, arn))
+            .collect();
+        let inside: Vec<String> = fitting
+            .iter()
             .filter(|arn| granted_resources.iter().any(|g| wildcard_match(g, arn)))
-            .cloned()
+            .map(|a| (*a).clone())
             .collect();
         let narrow = unconditioned
             && !stat.unknown_resource
-            && !observed.is_empty()
-            && observed.len()
-                == stat
-                    .resources
-                    .iter()
-                    .filter(|a| fits_action(action, a))
-                    .count();
-        if narrow {
-            groups
-                .entry((service(action), observed, Vec::new()))
-                .or_default()
-                .insert(action.clone());
+            && !inside.is_empty()
+            && inside.len() == fitting.len();
+        let scope = if narrow {
+            vec![Scope {
+                resources: inside,
+                conditions: Vec::new(),
+                narrowed: true,
+            }]
         } else {
-            for (r, c) in scopes {
-                groups
-                    .entry((service(action), r, c))
-                    .or_default()
-                    .insert(action.clone());
-            }
-        }
+            granted
+        };
+        out.insert(action.clone(), scope);
     }
     for action in keep {
-        for (r, c) in granted_scope(action) {
+        out.insert((*action).to_string(), granted_scope(action));
+    }
+    out
+}
+
+/// The minimal policy: the scopes grouped by service, resources and conditions.
+fn minimal(
+    p: &Principal,
+    model: &Model,
+    scopes: &BTreeMap<String, Vec<Scope>>,
+    allow_wildcards: bool,
+) -> PolicySpec {
+    type Key = (String, Vec<String>, Vec<String>);
+    let mut groups: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    let service = |a: &str| a.split_once(':').map_or(a, |(s, _)| s).to_string();
+    for (action, list) in scopes {
+        for scope in list {
             groups
-                .entry((service(action), r, c))
+                .entry((
+                    service(action),
+                    scope.resources.clone(),
+                    scope.conditions.clone(),
+                ))
                 .or_default()
-                .insert((*action).to_string());
+                .insert(action.clone());
         }
     }
     let patterns = granted_patterns(p, model);
-    let catalog = Catalog::get();
     let mut statements = Vec::new();
     let mut per_service: BTreeMap<String, usize> = BTreeMap::new();
     for ((svc, resources, conditions), actions) in groups {
-        let mut actions = actions;
-        for pattern in &patterns {
-            if !pattern.contains('*') && !pattern.contains('?') {
-                continue;
-            }
-            let matched: BTreeSet<String> = catalog
-                .expand(pattern)
-                .into_iter()
-                .map(|a| a.full_name())
-                .collect();
-            if matched.len() < 2 || matched.iter().any(|m| service(m) != svc) {
-                continue;
-            }
-            let covered = if allow_wildcards {
-                matched.iter().any(|m| actions.contains(m))
-            } else {
-                matched.iter().all(|m| actions.contains(m))
-            };
-            if covered {
-                actions.retain(|a| !matched.contains(a));
-                actions.insert(pattern.clone());
-            }
-        }
+        let actions = compress(actions, &patterns, allow_wildcards);
         let n = per_service.entry(svc.clone()).or_default();
         *n += 1;
         let mut sid = crate::fix::camel(&svc.replace('-', "_"));
@@ -606,12 +619,51 @@ fn minimal(
         }
         statements.push(StatementSpec {
             sid: format!("Used{sid}"),
-            actions: actions.into_iter().collect(),
+            actions,
             resources: resources.into_iter().map(ResourceValue::Arn).collect(),
             conditions: conditions.iter().filter_map(|c| condition(c)).collect(),
         });
     }
     PolicySpec { statements }
+}
+
+/// Replaces the actions a written wildcard matches by the wildcard, when every action it matches
+/// is in the set (any, with `allow_wildcards`); patterns of one service only.
+pub fn compress(
+    mut actions: BTreeSet<String>,
+    patterns: &[String],
+    allow_wildcards: bool,
+) -> Vec<String> {
+    let catalog = Catalog::get();
+    for pattern in patterns {
+        if !pattern.contains('*') && !pattern.contains('?') {
+            continue;
+        }
+        let Some((svc, _)) = pattern.split_once(':') else {
+            continue;
+        };
+        if svc.contains('*') || svc.contains('?') {
+            continue;
+        }
+        let matched: BTreeSet<String> = catalog
+            .expand(pattern)
+            .into_iter()
+            .map(|a| a.full_name())
+            .collect();
+        if matched.len() < 2 {
+            continue;
+        }
+        let covered = if allow_wildcards {
+            matched.iter().any(|m| actions.contains(m))
+        } else {
+            matched.iter().all(|m| actions.contains(m))
+        };
+        if covered {
+            actions.retain(|a| !matched.contains(a));
+            actions.insert(pattern.clone());
+        }
+    }
+    actions.into_iter().collect()
 }
 
 /// `StringEquals aws:RequestedRegion=us-east-1,eu-west-1` back into a condition.
@@ -626,7 +678,7 @@ fn condition(text: &str) -> Option<ConditionSpec> {
 }
 
 /// The action patterns the principal's Allow statements write (`s3:Get*`, `s3:*`).
-fn granted_patterns(p: &Principal, model: &Model) -> Vec<String> {
+pub fn granted_patterns(p: &Principal, model: &Model) -> Vec<String> {
     let mut out = BTreeSet::new();
     for link in &p.policies {
         let Some(doc) = model.doc(link.doc) else {
