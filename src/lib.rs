@@ -28,6 +28,7 @@ pub mod source;
 pub mod suppress;
 pub mod text;
 pub mod tree;
+pub mod usage;
 pub mod vars;
 
 pub use source::{FileId, Located, ParseError, SourceFile, Span};

@@ -131,6 +131,9 @@ enum Command {
     Diff(iamlint::diff::DiffArgs),
     /// List every role, user and group: who can assume it, what it may do, escalation paths
     Principals(iamlint::commands::principals::PrincipalsArgs),
+    /// Compare what CloudTrail saw each principal use with what its policies grant
+    #[command(after_help = USAGE_EXAMPLES)]
+    Usage(iamlint::usage::UsageArgs),
     /// List the actions an action pattern matches, with their access levels
     Expand {
         /// Action pattern, e.g. `s3:Get*`
@@ -383,6 +386,11 @@ fn main() -> ExitCode {
             args.var_settings = var_settings(&args.var_file, &args.var, sub);
             principals(&args)
         }
+        Some(Command::Usage(mut args)) => {
+            let sub = matches.subcommand_matches("usage").unwrap_or(&matches);
+            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            usage(&args)
+        }
         Some(Command::Expand { pattern, format }) => print_result(
             iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
             format == TextFormatArg::Json,
@@ -420,6 +428,64 @@ fn principals(args: &iamlint::commands::principals::PrincipalsArgs) -> u8 {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return usage_error(&format!("cannot write output: {e}"));
         }
+    }
+    for e in &out.errors {
+        eprintln!("error: {}", stderr_text(e));
+    }
+    if out.errors.is_empty() {
+        0
+    } else {
+        2
+    }
+}
+
+const USAGE_EXAMPLES: &str = "Examples:
+  iamlint usage infra --logs AWSLogs/                  every role of infra/ against the logs
+  iamlint usage . --logs events.jsonl --since 2024-05-01 --format json
+  iamlint usage . --logs trail/ --map arn:aws:iam::111122223333:role/app-1a2b=aws_iam_role.app
+
+PATH comes before --logs (which takes several values). See docs/usage.md.";
+
+/// `iamlint usage`: the report to stdout or `--output-file`, a progress line on a terminal
+/// (stderr), unreadable logs and input errors on stderr (exit 2).
+fn usage(args: &iamlint::usage::UsageArgs) -> u8 {
+    use iamlint::usage::UsageFormat;
+    let terminal = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if terminal && (done == total || done.is_multiple_of(64)) {
+            eprint!("\rreading CloudTrail logs: {done}/{total} files");
+            if done == total {
+                eprint!("\r\x1b[K");
+            }
+        }
+    };
+    let out = match iamlint::usage::run(args, &progress) {
+        Ok(out) => out,
+        Err(e) => return usage_error(&e),
+    };
+    let text = match args.format {
+        UsageFormat::Json | UsageFormat::Sarif => {
+            iamlint::escape::json_text(&out.text).into_owned()
+        }
+        _ => iamlint::escape::plain_text(&out.text),
+    };
+    let written = match &args.output_file {
+        Some(path) => iamlint::root::write_named(&out.roots, path, &text)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+        }
+    };
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return usage_error(&format!("cannot write output: {e}"));
+        }
+    }
+    for note in &out.notes {
+        eprintln!("{}", stderr_text(note));
     }
     for e in &out.errors {
         eprintln!("error: {}", stderr_text(e));
