@@ -462,3 +462,56 @@ fn exit_without_shutdown_is_exit_code_1() {
     drop(s.stdin.take());
     assert_eq!(wait_exit(&mut s.child).code(), Some(1));
 }
+
+const ECR_ON_STAR: &str = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\",\n  \"Action\": \"ecr:BatchGetImage\", \"Resource\": \"*\"}]}\n";
+
+#[test]
+fn display_only_fixes_are_previews_and_closing_clears_diagnostics() {
+    let repo = repository(&[
+        ("ecr.json", ECR_ON_STAR),
+        ("package.json", "{\"name\": \"x\"}"),
+    ]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let ecr = uri_of(&repo.path().join("ecr.json"));
+    let diagnostics = s.open(&ecr, "json", ECR_ON_STAR);
+    let star = by_code(&diagnostics, "resource-star");
+    assert_eq!(star.len(), 1, "{diagnostics:?}");
+    let diagnostic = star[0].clone();
+    let response = s.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": ecr }, "range": diagnostic["range"],
+                "context": { "diagnostics": [diagnostic] } }),
+    );
+    let actions = response["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(actions.len(), 1, "{response}");
+    let preview = &actions[0];
+    assert!(preview["edit"].is_null(), "never applied: {preview}");
+    assert!(preview["disabled"]["reason"].is_string(), "{preview}");
+    assert!(
+        preview["data"]["preview"]
+            .as_str()
+            .is_some_and(|s| s.contains("<account-id>")),
+        "{preview}"
+    );
+    // The replacement is in the diagnostic's hover.
+    let response = s.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": ecr }, "position": diagnostic["range"]["start"] }),
+    );
+    let hover = response["result"]["contents"]["value"].to_string();
+    assert!(hover.contains("repository/<repository-name>"), "{hover}");
+
+    // A JSON file that is not a policy: nothing to say.
+    let package = uri_of(&repo.path().join("package.json"));
+    assert_eq!(
+        s.open(&package, "json", "{\"name\": \"x\"}"),
+        Vec::<Value>::new()
+    );
+
+    s.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": ecr } }),
+    );
+    assert_eq!(s.diagnostics(&ecr), Vec::<Value>::new());
+    assert_eq!(s.stop().code(), Some(0));
+}
