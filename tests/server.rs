@@ -451,6 +451,26 @@ fn bad_input_is_a_diagnostic_and_a_module_is_seen_with_its_caller() {
     assert_eq!(wildcard.len(), 1, "{diagnostics:?}");
     let related = wildcard[0]["relatedInformation"].to_string();
     assert!(related.contains("main.tf"), "{related}");
+
+    // The caller, open too, fixed in the editor: the module's diagnostics follow.
+    let c = uri_of(&repo.path().join("main.tf"));
+    let diagnostics = s.open(&c, "terraform", caller);
+    assert_eq!(
+        by_code(&diagnostics, "wildcard-action").len(),
+        1,
+        "{diagnostics:?}"
+    );
+    s.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": c, "version": 2 },
+                "contentChanges": [{ "text": caller.replace("\"*\"", "\"s3:GetObject\"") }] }),
+    );
+    let diagnostics = s.diagnostics(&m);
+    assert_eq!(
+        by_code(&diagnostics, "wildcard-action").len(),
+        0,
+        "{diagnostics:?}"
+    );
     assert_eq!(s.stop().code(), Some(0));
 }
 
@@ -513,5 +533,31 @@ fn display_only_fixes_are_previews_and_closing_clears_diagnostics() {
         json!({ "textDocument": { "uri": ecr } }),
     );
     assert_eq!(s.diagnostics(&ecr), Vec::<Value>::new());
+    assert_eq!(s.stop().code(), Some(0));
+}
+
+#[test]
+fn the_nearest_config_applies_and_a_broken_one_is_a_diagnostic() {
+    let repo = repository(&[
+        ("quiet/iamlint.toml", "ignore = [\"wildcard-action\"]\n"),
+        ("quiet/p.json", STAR_POLICY),
+        ("broken/iamlint.toml", "select = [\n"),
+        ("broken/p.json", STAR_POLICY),
+    ]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let quiet = uri_of(&repo.path().join("quiet/p.json"));
+    let diagnostics = s.open(&quiet, "json", STAR_POLICY);
+    assert!(!diagnostics.is_empty(), "other rules still run");
+    assert_eq!(
+        by_code(&diagnostics, "wildcard-action").len(),
+        0,
+        "{diagnostics:?}"
+    );
+    let broken = uri_of(&repo.path().join("broken/p.json"));
+    let diagnostics = s.open(&broken, "json", STAR_POLICY);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let message = diagnostics[0]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("config error"), "{message}");
+    assert!(message.contains("iamlint.toml"), "{message}");
     assert_eq!(s.stop().code(), Some(0));
 }

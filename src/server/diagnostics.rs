@@ -46,7 +46,12 @@ pub fn lint(path: &Path, overlay: &Overlay, enc: Encoding) -> Vec<Item> {
     let options = Options::new(root.clone());
     let opts = match options.of_dir(&dir) {
         Ok(opts) => opts,
-        Err(message) => return vec![whole_file_error(format!("config error: {message}"))],
+        Err(message) => {
+            return vec![whole_file_error(format!(
+                "config error: {}",
+                text(&message)
+            ))]
+        }
     };
     let canonical = crate::root::canonical(path);
     let report = if path.is_file() {
@@ -126,6 +131,11 @@ fn options(config: &Config) -> LintOptions {
     }
 }
 
+/// A message for the editor ([`crate::escape::text`]).
+fn text(s: &str) -> String {
+    crate::escape::text(s).into_owned()
+}
+
 fn whole_file_error(message: String) -> Item {
     Item {
         diagnostic: Diagnostic {
@@ -186,7 +196,7 @@ fn collect(file: &FileReport, doc: &Path, enc: Encoding, items: &mut Vec<Item>) 
             None if main_is_doc => Range::default(),
             None => continue,
         };
-        let mut item = whole_file_error(error.message.clone());
+        let mut item = whole_file_error(text(&error.message));
         item.diagnostic.range = range;
         items.push(item);
     }
@@ -206,19 +216,21 @@ fn finding_item(finding: &Finding, doc: &Path, at: &mut Positions<'_>) -> Option
         let label = finding.related.iter().find(|l| at.path(l.span) == doc)?;
         (at.range(label.span), Some(label.note.to_string()))
     };
-    let mut message = finding.message.to_string();
+    // Values quoted from the files go through the one escaping layer: no control or bidi
+    // character reaches the editor's text.
+    let mut message = text(&finding.message);
     if let Some(note) = &elsewhere {
-        message = format!("{message} ({note})");
+        message = format!("{message} ({})", text(note));
     }
     if let Some(help) = &finding.help {
-        message = format!("{message}\nhelp: {help}");
+        message = format!("{message}\nhelp: {}", text(help));
     }
     let mut related: Vec<DiagnosticRelatedInformation> = Vec::new();
     if elsewhere.is_some() {
         if let Some(location) = at.location(finding.span) {
             related.push(DiagnosticRelatedInformation {
                 location,
-                message: finding.message.to_string(),
+                message: text(&finding.message),
             });
         }
     }
@@ -226,7 +238,7 @@ fn finding_item(finding: &Finding, doc: &Path, at: &mut Positions<'_>) -> Option
         if let Some(location) = at.location(label.span) {
             related.push(DiagnosticRelatedInformation {
                 location,
-                message: label.note.to_string(),
+                message: text(&label.note),
             });
         }
     }

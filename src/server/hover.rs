@@ -139,13 +139,14 @@ fn pattern_markdown(pattern: &str, matched: &[ActionRef]) -> String {
 pub fn diagnostic_markdown(item: &Item) -> String {
     let mut out = String::new();
     let Some(rule) = item.rule else {
-        return format!("**iamlint**: {}", item.diagnostic.message);
+        return format!("**iamlint**\n\n{}", code_block(&item.diagnostic.message));
     };
     let meta = rule.meta();
     let _ = writeln!(
         out,
-        "**iamlint `{}`**: {}\n",
-        meta.id, item.diagnostic.message
+        "**iamlint `{}`**\n\n{}\n",
+        meta.id,
+        code_block(&item.diagnostic.message)
     );
     let doc = meta.doc();
     let mut keep = true;
@@ -166,8 +167,9 @@ pub fn diagnostic_markdown(item: &Item) -> String {
         if let Some(snippet) = &action.snippet {
             let _ = writeln!(
                 out,
-                "\n**{}** (preview):\n\n```\n{snippet}\n```",
-                action.title
+                "\nPreview: {}\n\n{}",
+                code_block(&action.title),
+                code_block(snippet)
             );
         }
     }
@@ -175,9 +177,31 @@ pub fn diagnostic_markdown(item: &Item) -> String {
     out
 }
 
+/// `text` as a fenced code block, the fence longer than any run of backticks in it: text from
+/// the linted files is shown, never rendered (no link, image or HTML in a hover).
+fn code_block(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}text\n{}\n{fence}", text.trim_end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_text_cannot_leave_its_code_block() {
+        let block = code_block("`x` ```` [a](https://example.com) ![i](x.png)");
+        let fence = block.lines().next().unwrap_or_default();
+        assert_eq!(fence, "`````text");
+        assert!(block.ends_with("\n`````"), "{block}");
+        assert_eq!(block.matches("`````").count(), 2, "{block}");
+    }
 
     #[test]
     fn tokens_stop_at_quotes_and_spaces() {

@@ -211,13 +211,12 @@ impl Server {
                     doc.lines = Lines::new(&doc.text);
                 }
                 doc.version = p.text_document.version;
-                self.due
-                    .insert(p.text_document.uri, Instant::now() + DEBOUNCE);
+                self.touch(p.text_document.uri, Instant::now() + DEBOUNCE);
             }
             DidSaveTextDocument::METHOD => {
                 if let Ok(p) = serde_json::from_value::<DidSaveTextDocumentParams>(n.params) {
                     if self.docs.contains_key(&p.text_document.uri) {
-                        self.due.insert(p.text_document.uri, Instant::now());
+                        self.touch(p.text_document.uri, Instant::now());
                     }
                 }
             }
@@ -231,6 +230,25 @@ impl Server {
             }
             _ => {}
         }
+    }
+
+    /// Schedules a changed document, and with a Terraform file the other open Terraform
+    /// files of its repository: a module and its callers judge each other's values.
+    fn touch(&mut self, uri: Uri, at: Instant) {
+        let terraform = |path: &Path| {
+            path.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("tf") || e.eq_ignore_ascii_case("tfvars"))
+        };
+        if let Some(doc) = self.docs.get(&uri).filter(|d| terraform(&d.path)) {
+            let root = crate::root::of(&doc.path);
+            for (other, d) in &self.docs {
+                if *other != uri && terraform(&d.path) && crate::root::of(&d.path) == root {
+                    self.due.insert(other.clone(), at);
+                }
+            }
+        }
+        self.due.insert(uri, at);
     }
 
     /// Lints the documents whose time has come and publishes their diagnostics.
