@@ -131,6 +131,13 @@ fn options(config: &Config) -> LintOptions {
     }
 }
 
+/// What is published when linting panicked (a bug): the server goes on.
+pub fn internal_error() -> Item {
+    whole_file_error(
+        "internal error: iamlint could not lint this file (please report it)".to_string(),
+    )
+}
+
 /// A message for the editor ([`crate::escape::text`]).
 fn text(s: &str) -> String {
     crate::escape::text(s).into_owned()

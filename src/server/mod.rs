@@ -16,10 +16,12 @@ pub mod diagnostics;
 pub mod hover;
 pub mod position;
 pub mod uri;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -30,9 +32,9 @@ use lsp_types::{
     CodeActionParams, CodeActionProviderCapability, CompletionOptions, CompletionParams,
     CompletionResponse, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DidSaveTextDocumentParams, Hover, HoverContents, HoverParams,
-    HoverProviderCapability, InitializeParams, MarkupContent, MarkupKind, PublishDiagnosticsParams,
-    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri, WorkspaceEdit,
+    HoverProviderCapability, InitializeParams, MarkupContent, MarkupKind, ServerCapabilities,
+    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri, WorkspaceEdit,
 };
 
 use crate::finding::Applicability;
@@ -74,8 +76,9 @@ struct Server {
     docs: HashMap<Uri, Document>,
     /// Documents to lint, at this time.
     due: HashMap<Uri, Instant>,
-    /// The last published diagnostics of each document, with their fixes.
-    items: HashMap<Uri, Vec<Item>>,
+    /// The lint thread, and what it published for each open document.
+    worker: worker::Worker,
+    sender: crossbeam_channel::Sender<Message>,
 }
 
 fn serve(connection: &Connection) -> Result<u8, String> {
@@ -125,48 +128,51 @@ fn serve(connection: &Connection) -> Result<u8, String> {
         encoding,
         docs: HashMap::new(),
         due: HashMap::new(),
-        items: HashMap::new(),
+        worker: worker::Worker::spawn(connection.sender.clone())?,
+        sender: connection.sender.clone(),
     };
-    loop {
-        let wait = server
-            .due
-            .values()
-            .min()
-            .map_or(Duration::from_secs(3600), |at| {
-                at.saturating_duration_since(Instant::now())
-            });
-        match connection.receiver.recv_timeout(wait) {
-            Ok(Message::Request(req)) => {
-                if connection
-                    .handle_shutdown(&req)
-                    .map_err(|e| format!("shutdown: {e}"))?
-                {
-                    return Ok(0);
-                }
-                let response = server.request(req);
-                send(connection, response.into());
-            }
-            Ok(Message::Notification(n)) => {
-                if n.method == lsp_types::notification::Exit::METHOD {
-                    return Ok(1);
-                }
-                server.notification(n);
-            }
-            Ok(Message::Response(_)) => {}
-            Err(e) if e.is_timeout() => {}
-            // The client closed stdin without `exit`.
-            Err(_) => return Ok(1),
-        }
-        server.lint_due(connection);
-    }
-}
-
-fn send(connection: &Connection, message: Message) {
-    // The writer thread is gone only when the client is: the loop ends on the next read.
-    let _ = connection.sender.send(message);
+    let code = server.serve(connection);
+    server.worker.stop();
+    code
 }
 
 impl Server {
+    fn serve(&mut self, connection: &Connection) -> Result<u8, String> {
+        loop {
+            let wait = self
+                .due
+                .values()
+                .min()
+                .map_or(Duration::from_secs(3600), |at| {
+                    at.saturating_duration_since(Instant::now())
+                });
+            match connection.receiver.recv_timeout(wait) {
+                Ok(Message::Request(req)) => {
+                    if connection
+                        .handle_shutdown(&req)
+                        .map_err(|e| format!("shutdown: {e}"))?
+                    {
+                        return Ok(0);
+                    }
+                    let response = self.request(req);
+                    // The writer is gone only when the client is: the loop ends on the next read.
+                    let _ = connection.sender.send(response.into());
+                }
+                Ok(Message::Notification(n)) => {
+                    if n.method == lsp_types::notification::Exit::METHOD {
+                        return Ok(1);
+                    }
+                    self.notification(n);
+                }
+                Ok(Message::Response(_)) => {}
+                Err(e) if e.is_timeout() => {}
+                // The client closed stdin without `exit`.
+                Err(_) => return Ok(1),
+            }
+            self.lint_due();
+        }
+    }
+
     fn notification(&mut self, n: Notification) {
         use lsp_types::notification::{
             DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
@@ -180,6 +186,7 @@ impl Server {
                 let Some(path) = uri::to_path(&doc.uri).filter(|p| handles(p)) else {
                     return;
                 };
+                self.worker.published.set_version(&doc.uri, doc.version);
                 self.docs.insert(
                     doc.uri.clone(),
                     Document {
@@ -211,6 +218,9 @@ impl Server {
                     doc.lines = Lines::new(&doc.text);
                 }
                 doc.version = p.text_document.version;
+                self.worker
+                    .published
+                    .set_version(&p.text_document.uri, doc.version);
                 self.touch(p.text_document.uri, Instant::now() + DEBOUNCE);
             }
             DidSaveTextDocument::METHOD => {
@@ -224,8 +234,8 @@ impl Server {
                 if let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) {
                     let uri = p.text_document.uri;
                     self.due.remove(&uri);
-                    // Its diagnostics are cleared by the next `lint_due`.
                     self.docs.remove(&uri);
+                    self.worker.published.close(&uri, &self.sender);
                 }
             }
             _ => {}
@@ -251,8 +261,8 @@ impl Server {
         self.due.insert(uri, at);
     }
 
-    /// Lints the documents whose time has come and publishes their diagnostics.
-    fn lint_due(&mut self, connection: &Connection) {
+    /// Hands the documents whose time has come to the lint thread.
+    fn lint_due(&mut self) {
         let now = Instant::now();
         let due: Vec<Uri> = self
             .due
@@ -260,66 +270,27 @@ impl Server {
             .filter(|(_, at)| **at <= now)
             .map(|(uri, _)| uri.clone())
             .collect();
-        let overlay: crate::lint::Overlay = if due.is_empty() {
-            crate::lint::Overlay::new()
-        } else {
+        if due.is_empty() {
+            return;
+        }
+        let overlay: Arc<crate::lint::Overlay> = Arc::new(
             self.docs
                 .values()
                 .map(|d| (crate::root::canonical(&d.path), d.text.clone()))
-                .collect()
-        };
+                .collect(),
+        );
         for uri in due {
             self.due.remove(&uri);
             let Some(doc) = self.docs.get(&uri) else {
                 continue;
             };
-            let enc = self.encoding;
-            let items = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                diagnostics::lint(&doc.path, &overlay, enc)
-            }))
-            .unwrap_or_else(|_| {
-                vec![diagnostics::Item {
-                    diagnostic: lsp_types::Diagnostic {
-                        severity: Some(lsp_types::DiagnosticSeverity::ERROR),
-                        source: Some("iamlint".into()),
-                        message: "internal error: iamlint could not lint this file (please \
-                                  report it)"
-                            .into(),
-                        ..lsp_types::Diagnostic::default()
-                    },
-                    rule: None,
-                    action: None,
-                }]
-            });
-            let params = PublishDiagnosticsParams {
-                uri: uri.clone(),
-                diagnostics: items.iter().map(|i| i.diagnostic.clone()).collect(),
-                version: Some(doc.version),
-            };
-            self.items.insert(uri, items);
-            send(
-                connection,
-                notification::<lsp_types::notification::PublishDiagnostics>(params),
-            );
-        }
-        // Closed documents: their diagnostics cleared.
-        let closed: Vec<Uri> = self
-            .items
-            .keys()
-            .filter(|uri| !self.docs.contains_key(*uri))
-            .cloned()
-            .collect();
-        for uri in closed {
-            self.items.remove(&uri);
-            let params = PublishDiagnosticsParams {
+            self.worker.submit(worker::Job {
                 uri,
-                diagnostics: Vec::new(),
-                version: None,
-            };
-            send(
-                connection,
-                notification::<lsp_types::notification::PublishDiagnostics>(params),
-            );
+                version: doc.version,
+                path: doc.path.clone(),
+                overlay: overlay.clone(),
+                encoding: self.encoding,
+            });
         }
     }
 
@@ -359,12 +330,16 @@ impl Server {
                 range = Some(doc.lines.range(&doc.text, token, self.encoding));
             }
         }
-        for item in self.items.get(&at.text_document.uri).into_iter().flatten() {
-            let r = item.diagnostic.range;
-            if r.start <= at.position && at.position <= r.end {
-                parts.push(hover::diagnostic_markdown(item));
-            }
-        }
+        self.worker
+            .published
+            .with_items(&at.text_document.uri, |items| {
+                for item in items {
+                    let r = item.diagnostic.range;
+                    if r.start <= at.position && at.position <= r.end {
+                        parts.push(hover::diagnostic_markdown(item));
+                    }
+                }
+            });
         if parts.is_empty() {
             return None;
         }
@@ -391,7 +366,11 @@ impl Server {
     fn code_actions(&self, p: &CodeActionParams) -> Vec<CodeActionOrCommand> {
         let mut out = Vec::new();
         let overlaps = |r: &lsp_types::Range| r.start <= p.range.end && p.range.start <= r.end;
-        for item in self.items.get(&p.text_document.uri).into_iter().flatten() {
+        let items = self
+            .worker
+            .published
+            .with_items(&p.text_document.uri, <[Item]>::to_vec);
+        for item in &items {
             let Some(action) = &item.action else {
                 continue;
             };
