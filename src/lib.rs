@@ -24,6 +24,7 @@ pub mod recipes;
 pub mod root;
 pub mod rule_id;
 pub mod rules;
+pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod text;

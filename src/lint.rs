@@ -163,7 +163,7 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
     let shared = std::sync::Arc::new(opts.clone());
     let mut files: Vec<(FileReport, Option<Facts>)> = discovered
         .into_par_iter()
-        .filter_map(|d| lint_discovered(d, opts))
+        .filter_map(|d| lint_discovered(d, opts, None))
         .collect();
     files.sort_by(|a, b| a.0.sources.main().path.cmp(&b.0.sources.main().path));
     let (mut files, facts) = split_facts(files, |_| shared.clone());
@@ -633,13 +633,24 @@ fn two_reports(
     }
 }
 
-fn lint_discovered(d: Discovered, opts: &LintOptions) -> Option<(FileReport, Option<Facts>)> {
+/// Open editor buffers (`iamlint server`): canonical path → the text to lint instead of the file's.
+pub type Overlay = HashMap<PathBuf, String>;
+
+fn lint_discovered(
+    d: Discovered,
+    opts: &LintOptions,
+    overlay: Option<&Overlay>,
+) -> Option<(FileReport, Option<Facts>)> {
     match d {
         Discovered::File {
             path,
             explicit,
             root,
-        } => match read_text(&root, &path, explicit) {
+        } => match overlay
+            .and_then(|o| o.get(&crate::root::canonical(&path)))
+            .map(|text| Ok(text.clone()))
+            .unwrap_or_else(|| read_text(&root, &path, explicit))
+        {
             Ok(text) => {
                 let (report, facts) = lint_text_facts(&path, text, Some(root), opts);
                 // A file found by walking (or any file, with `skip_non_policies`) that is not a policy
@@ -1335,7 +1346,16 @@ pub fn run(
     plan: &Plan,
     opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
 ) -> Report {
-    run_inner(plan, opts_for, false).0
+    run_inner(plan, opts_for, false, None).0
+}
+
+/// [`run`] with the texts of open editor buffers read instead of their files (`iamlint server`).
+pub fn run_with_overlay(
+    plan: &Plan,
+    opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
+    overlay: &Overlay,
+) -> Report {
+    run_inner(plan, opts_for, false, Some(overlay)).0
 }
 
 /// Lints a [`Plan`] for `iamlint principals`: every file's report (a partial run's context files
@@ -1344,7 +1364,7 @@ pub fn run_principals(
     plan: &Plan,
     opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
 ) -> (Report, crate::principal::Model) {
-    let (report, model) = run_inner(plan, opts_for, true);
+    let (report, model) = run_inner(plan, opts_for, true, None);
     (report, model.unwrap_or_default())
 }
 
@@ -1352,6 +1372,7 @@ fn run_inner(
     plan: &Plan,
     opts_for: &(dyn Fn(&Planned) -> std::sync::Arc<LintOptions> + Sync),
     keep_model: bool,
+    overlay: Option<&Overlay>,
 ) -> (Report, Option<crate::principal::Model>) {
     let mut files: Vec<(
         PathBuf,
@@ -1373,7 +1394,7 @@ fn run_inner(
                 Discovered::Skipped { .. } => return None,
                 Discovered::Error { .. } => {}
             }
-            let (report, facts) = lint_discovered(planned.item.clone(), &opts)?;
+            let (report, facts) = lint_discovered(planned.item.clone(), &opts, overlay)?;
             // A partial run names files from the current folder and the root's others from the
             // root: only the canonical path orders them as a run over the root does. A whole run
             // orders by the path as given (one root, one prefix), without a `realpath` per file.

@@ -142,6 +142,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TextFormatArg::Text)]
         format: TextFormatArg,
     },
+    /// Run a language server (LSP over stdin/stdout) for editors: see docs/editors.md
+    Server,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default)]
@@ -395,6 +397,10 @@ fn main() -> ExitCode {
             iamlint::commands::expand::run(&pattern, format == TextFormatArg::Json),
             format == TextFormatArg::Json,
         ),
+        Some(Command::Server) => match iamlint::server::run() {
+            Ok(code) => code,
+            Err(e) => usage_error(&e),
+        },
     };
     ExitCode::from(code)
 }
