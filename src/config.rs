@@ -526,7 +526,19 @@ fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -
 /// Turns serde's and toml's wording into ours: unknown keys get a did-you-mean, and the clash
 /// between `ignore = [...]` and `[[ignore]]` says how to have both.
 fn improve_message(message: &str) -> String {
-    let message = message.trim();
+    let joined;
+    let mut message = message.trim();
+    // The TOML parser's syntax errors come on several lines ("invalid array\nexpected `]`"):
+    // one line, as every other located error (the stderr escaping would show `\n`).
+    if message.contains('\n') {
+        joined = message
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(": ");
+        message = &joined;
+    }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {
             // serde lists the expected fields in backticks: "expected one of `a`, `b`".

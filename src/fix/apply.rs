@@ -38,6 +38,13 @@ pub struct FixedFile {
     root: PathBuf,
 }
 
+impl FixedFile {
+    /// The text the fixes were computed from.
+    pub fn original(&self) -> &str {
+        &self.original
+    }
+}
+
 /// Whether a fix of this applicability may be applied when up to `max` is allowed.
 pub fn allowed(applicability: Applicability, max: Applicability) -> bool {
     applicability != Applicability::DisplayOnly && applicability <= max
