@@ -930,6 +930,20 @@ fn check(mut args: CheckArgs) -> u8 {
                             stderr_text(why)
                         );
                     }
+                    // Each fix by its title, which says what it keeps (the wildcard that
+                    // still grants a removed action).
+                    for (path, applied) in &written.applied {
+                        for fix in applied {
+                            eprintln!(
+                                "fixed {}:{}:{}: {} [{}]",
+                                stderr_text(&display(path)),
+                                fix.line,
+                                fix.column,
+                                stderr_text(&fix.title),
+                                fix.rule.id()
+                            );
+                        }
+                    }
                     if written.fixes > 0 {
                         eprintln!("fixed {}", iamlint::text::plural(written.fixes, "problem"));
                         report = lint::run(&plan, &opts_for);

@@ -2110,3 +2110,47 @@ fn files_with_findings_counts_the_files_findings_are_in() {
     let human = stdout_of(iamlint(dir.path()).args([SELECT, "."]));
     assert!(human.contains(" in 2 files (2 files checked)"), "{human}");
 }
+
+#[test]
+fn fixing_an_action_under_a_wildcard_names_the_wildcard_it_keeps() {
+    let dir = repo(&[("p.json", REDUNDANT)]);
+    let json = json_of(iamlint(dir.path()).args([
+        "--select",
+        "redundant-action",
+        "--format",
+        "json",
+        "p.json",
+    ]));
+    let finding = &json["findings"][0];
+    let title = finding["fix"]["title"].as_str().unwrap();
+    assert!(
+        title.starts_with("remove `ssm:GetParameter` (`ssm:Get*` still grants it with ")
+            && title.ends_with(" other actions)"),
+        "{title}"
+    );
+    assert!(
+        finding["help"]
+            .as_str()
+            .unwrap()
+            .contains("if it is the action this statement needs, replace `ssm:Get*`"),
+        "{finding}"
+    );
+    assert!(
+        finding["related"][0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("covered here: `ssm:Get*` grants it with "),
+        "{finding}"
+    );
+    // `--fix` says what it did, by the fix's title.
+    let out = iamlint(dir.path())
+        .args(["--select", "redundant-action", "--fix", "p.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("fixed p.json:4:53: {title} [redundant-action]\n")),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("fixed 1 problem\n"), "{stderr}");
+}
