@@ -973,6 +973,25 @@ fn check(mut args: CheckArgs) -> u8 {
         }
     }
 
+    // `[[ignore]]` entries that suppressed nothing, reported in their config files.
+    if !paths.is_empty() {
+        let named: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| p.is_dir())
+            .map(|p| iamlint::root::canonical(p))
+            .collect();
+        for (opts, _) in &settings.built {
+            let whole = !plan.is_partial()
+                && opts.paths.folder().is_some_and(|folder| {
+                    let folder = iamlint::root::canonical(folder);
+                    named.iter().any(|n| folder.starts_with(n))
+                });
+            if let Some(file) = iamlint::suppress::unused_ignore_entries(opts, whole) {
+                report.files.push(file);
+            }
+        }
+    }
+
     if let Some(path) = &args.write_baseline {
         return match baseline::write(&report, path, &roots) {
             Ok(n) => {

@@ -2154,3 +2154,36 @@ fn fixing_an_action_under_a_wildcard_names_the_wildcard_it_keeps() {
     );
     assert!(stderr.ends_with("fixed 1 problem\n"), "{stderr}");
 }
+
+#[test]
+fn stale_and_misspelt_ignore_entries_are_reported_in_the_config() {
+    let config = "select = [\"missing-version\", \"invalid-policy\", \"unused-suppression\"]\n\n\
+         [[ignore]]\npath = \"prod/bad.json\"\nrule = \"invalid-policy\"\nsid = \"Bda\"\nreason = \"misspelt\"\n\n\
+         [[ignore]]\npath = \"prod/bad.json\"\nrule = \"invalid-policy\"\nsid = \"Bad\"\nreason = \"used\"\n\n\
+         [[ignore]]\npath = \"prod/bad.json\"\nrule = \"missing-version\"\nreason = \"stale\"\n\n\
+         [[ignore]]\npath = \"prd/bad.json\"\nrule = \"invalid-policy\"\nreason = \"no such file\"\n";
+    let dir = repo(&[("iamlint.toml", config), ("prod/bad.json", BAD_EFFECT)]);
+    let out = iamlint(dir.path())
+        .args(["-q", "."])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "iamlint.toml:3:1: warning[unused-suppression] `[[ignore]]` entry names `sid = \"Bda\"`, which no statement in `prod/bad.json` has (did you mean `Bad`?)\n\
+         iamlint.toml:15:1: warning[unused-suppression] `[[ignore]]` entry for `missing-version` in `prod/bad.json` suppresses nothing\n\
+         iamlint.toml:20:1: warning[unused-suppression] `[[ignore]]` entry's path `prd/bad.json` matches no linted file\n"
+    );
+    // A partial run cannot tell a path that matches no file: only the file's own entries.
+    let out = stdout_of(iamlint(dir.path()).args(["-q", "prod/bad.json"]));
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(!out.contains("prd/bad.json"), "{out}");
+    // The summary counts the policy file only as checked.
+    let json = json_of(iamlint(dir.path()).args(["--format", "json", "."]));
+    assert_eq!(json["summary"]["files_checked"], 1, "{json}");
+    assert_eq!(json["findings"][0]["path"], "iamlint.toml", "{json}");
+    // Not enabled: nothing.
+    let quiet = config.replace(", \"unused-suppression\"", "");
+    write(dir.path(), "iamlint.toml", &quiet);
+    iamlint(dir.path()).arg(".").assert().success();
+}

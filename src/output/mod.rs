@@ -290,8 +290,17 @@ pub(crate) struct Summary {
 
 impl Summary {
     pub fn new(report: &Report) -> Self {
+        // A config file's report holds its unused `[[ignore]]` entries: not a checked file.
+        let is_config = |file: &FileReport| {
+            file.sources
+                .main()
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| crate::config::FILE_NAMES.contains(&n))
+        };
         let mut s = Summary {
-            files_checked: report.files.len(),
+            files_checked: report.files.iter().filter(|f| !is_config(f)).count(),
             skipped: report.skipped,
             ..Summary::default()
         };
