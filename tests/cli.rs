@@ -2187,3 +2187,34 @@ fn stale_and_misspelt_ignore_entries_are_reported_in_the_config() {
     write(dir.path(), "iamlint.toml", &quiet);
     iamlint(dir.path()).arg(".").assert().success();
 }
+
+#[test]
+fn managed_finds_recipes_by_what_the_policy_grants() {
+    let dir = repo(&[]);
+    // No recipe names AWSLambdaBasicExecutionRole, but its three `logs` actions are `logs-write`'s
+    // job: every service it reaches is the recipe's, and it grants every recipe action.
+    let out = stdout_of(iamlint(dir.path()).args(["managed", "AWSLambdaBasicExecutionRole"]));
+    assert!(
+        out.contains("Recipes that can replace it:\n  logs-write "),
+        "{out}"
+    );
+    let json = json_of(iamlint(dir.path()).args([
+        "managed",
+        "AWSLambdaBasicExecutionRole",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(json["recipes"], serde_json::json!(["logs-write"]), "{json}");
+    // A policy reaching other services too is not a logs recipe's to replace unless named.
+    let json = json_of(iamlint(dir.path()).args([
+        "managed",
+        "AWSLambdaVPCAccessExecutionRole",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(json["recipes"], serde_json::json!([]), "{json}");
+    // `*` reaches every service: no recipe by services.
+    let json =
+        json_of(iamlint(dir.path()).args(["managed", "AdministratorAccess", "--format", "json"]));
+    assert_eq!(json["recipes"], serde_json::json!([]), "{json}");
+}
