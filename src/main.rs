@@ -169,8 +169,9 @@ const CHECK_EXAMPLES: &str = "Examples:
   iamlint check . --baseline base.json            report only findings not in base.json
 
 Without PATH, the current folder is linted. Each file uses the nearest .iamlint.toml or
-iamlint.toml at or above its folder, up to the repository root (the nearest folder holding .git);
-command-line flags override it, `--config FILE` replaces it for every file.
+iamlint.toml at or above its folder, up to the repository root (the nearest folder holding .git;
+outside a repository, up to the current folder); command-line flags override it, `--config FILE`
+replaces it for every file, `--show-settings` shows what each folder gets.
 
 Naming files or folders below the repository root is a partial run: Terraform is evaluated over
 the whole root (modules with their callers and tfvars) and the findings located in the named paths
