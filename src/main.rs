@@ -601,6 +601,9 @@ impl Settings {
         let dir = dir_of(&stdin);
         let root = iamlint::root::of(&dir);
         settings.add(args, &dir, &root)?;
+        if args.paths.iter().any(|p| p.as_os_str() == "-") && !settings.linted_dirs.contains(&dir) {
+            settings.linted_dirs.push(dir);
+        }
         Ok(settings)
     }
 
@@ -1108,6 +1111,12 @@ fn check(mut args: CheckArgs) -> u8 {
         .unwrap_or(2)
     };
     if args.verbose {
+        for file in &report.files {
+            eprintln!(
+                "iamlint: read {}",
+                stderr_text(&file.sources.main().display_path())
+            );
+        }
         eprintln!(
             "iamlint: {} read in {} ms",
             plural(report.files.len(), "file"),

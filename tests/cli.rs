@@ -1830,6 +1830,8 @@ fn verbose_says_which_config_and_how_long() {
         stderr.contains("iamlint: config b/iamlint.toml for b\n"),
         "{stderr}"
     );
+    assert!(stderr.contains("iamlint: read a/w.json\n"), "{stderr}");
+    assert!(stderr.contains("iamlint: read b/w.json\n"), "{stderr}");
     assert!(stderr.contains("iamlint: 2 files read in "), "{stderr}");
     // Nothing of it on stdout: the findings stay machine-readable.
     let quiet = iamlint(dir.path()).args(["a", "b"]).output().expect("runs");
@@ -1886,6 +1888,17 @@ fn show_settings_prints_the_resolved_config_and_its_file() {
     );
     assert!(stdout.contains("  select: all\n"), "{stdout}");
     assert!(stdout.contains("  fail-on: none (--fail-on)\n"), "{stdout}");
+    // Stdin's settings are those of `--stdin-filename`'s folder.
+    let stdout = stdout_of(
+        iamlint(dir.path())
+            .args(["--show-settings", "-", "--stdin-filename", "sub/p.json"])
+            .write_stdin(""),
+    );
+    assert_eq!(
+        stdout.lines().take(2).collect::<Vec<_>>(),
+        ["config file: iamlint.toml", "  used for: sub"],
+        "{stdout}"
+    );
 }
 
 #[test]
