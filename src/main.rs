@@ -187,13 +187,36 @@ struct CheckArgs {
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
 
-    /// Output format (`--output-format` is accepted too, as ruff spells it)
-    #[arg(long, value_enum, default_value_t = FormatArg::Human, alias = "output-format", help_heading = "Output")]
-    format: FormatArg,
+    /// Name to report for input read from stdin (its extension decides the format)
+    #[arg(long, value_name = "PATH", help_heading = "Input")]
+    stdin_filename: Option<PathBuf>,
 
-    /// Write the output to FILE instead of stdout
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
-    output_file: Option<PathBuf>,
+    /// Apply the config's `exclude` to files named on the command line too (for pre-commit)
+    #[arg(long, help_heading = "Input")]
+    force_exclude: bool,
+
+    /// Skip named files that are not IAM policies, Terraform or CloudFormation instead of
+    /// reporting them (for pre-commit, which passes every matching file)
+    #[arg(long, help_heading = "Input")]
+    skip_non_policies: bool,
+
+    /// Read the configuration from FILE instead of looking for iamlint.toml
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "no_config",
+        help_heading = "Configuration"
+    )]
+    config: Option<PathBuf>,
+
+    /// Ignore every configuration file
+    #[arg(long, help_heading = "Configuration")]
+    no_config: bool,
+
+    /// Print the settings each linted folder resolves to (the config file found, or none, and
+    /// the rules, severities and exit threshold it gives with the flags) instead of linting
+    #[arg(long, help_heading = "Configuration")]
+    show_settings: bool,
 
     /// Run only these rules (ids, categories, `prefix-`, `all`; comma-separated or repeated);
     /// replaces the config's `select`
@@ -247,24 +270,6 @@ struct CheckArgs {
     #[arg(long, conflicts_with = "fail_on", help_heading = "Exit status")]
     exit_zero: bool,
 
-    /// Read the configuration from FILE instead of looking for iamlint.toml
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "no_config",
-        help_heading = "Configuration"
-    )]
-    config: Option<PathBuf>,
-
-    /// Ignore every configuration file
-    #[arg(long, help_heading = "Configuration")]
-    no_config: bool,
-
-    /// Print the settings each linted folder resolves to (the config file found, or none, and
-    /// the rules, severities and exit threshold it gives with the flags) instead of linting
-    #[arg(long, help_heading = "Configuration")]
-    show_settings: bool,
-
     /// Report only findings that are not in this baseline file
     #[arg(
         long,
@@ -279,18 +284,17 @@ struct CheckArgs {
     #[arg(long, value_name = "FILE", help_heading = "Baseline")]
     write_baseline: Option<PathBuf>,
 
+    /// Output format (`--output-format` is accepted too, as ruff spells it)
+    #[arg(long, value_enum, default_value_t = FormatArg::Human, alias = "output-format", help_heading = "Output")]
+    format: FormatArg,
+
+    /// Write the output to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    output_file: Option<PathBuf>,
+
     /// Print the number of findings per rule instead of the findings
     #[arg(long, help_heading = "Output")]
     statistics: bool,
-
-    /// Apply the config's `exclude` to files named on the command line too (for pre-commit)
-    #[arg(long, help_heading = "Input")]
-    force_exclude: bool,
-
-    /// Skip named files that are not IAM policies, Terraform or CloudFormation instead of
-    /// reporting them (for pre-commit, which passes every matching file)
-    #[arg(long, help_heading = "Input")]
-    skip_non_policies: bool,
 
     /// Print findings only: no summary, no excerpts
     #[arg(short, long, help_heading = "Output")]
@@ -310,10 +314,6 @@ struct CheckArgs {
     /// (not `0`) turn it on
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, help_heading = "Output")]
     color: ColorArg,
-
-    /// Name to report for input read from stdin (its extension decides the format)
-    #[arg(long, value_name = "PATH", help_heading = "Input")]
-    stdin_filename: Option<PathBuf>,
 
     /// Apply safe fixes (same permissions, e.g. a duplicate action dropped) to the files
     #[arg(long, help_heading = "Fixes")]
