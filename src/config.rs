@@ -28,6 +28,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -85,6 +87,30 @@ pub struct IgnoreEntry {
     /// Only findings whose primary location starts on this 1-based line.
     pub line: Option<u32>,
     pub reason: String,
+    /// Byte range of the entry in the config file, where an unused entry is reported.
+    pub span: (u32, u32),
+}
+
+/// What a run saw of one `[[ignore]]` entry, shared by the threads linting files (flags only go
+/// from false to true).
+#[derive(Debug, Default)]
+struct EntryUse {
+    /// A linted file matched its `path`.
+    matched: AtomicBool,
+    /// It suppressed a finding.
+    used: AtomicBool,
+    /// The `Sid`s of the statements of the files it matched (only for an entry with a `sid`).
+    sids: Mutex<Vec<String>>,
+}
+
+/// An `[[ignore]]` entry that suppressed nothing in a run ([`PathRules::unused`]).
+#[derive(Debug)]
+pub struct UnusedEntry<'a> {
+    pub entry: &'a IgnoreEntry,
+    /// A linted file matched its `path` (else its path matched no file of the run).
+    pub matched: bool,
+    /// With a `sid`: the `Sid`s seen in the files it matched, sorted.
+    pub sids_seen: Vec<String>,
 }
 
 /// Glob-based rules: which files to skip and which findings to suppress where.
@@ -95,6 +121,10 @@ pub struct PathRules {
     exclude: GlobSet,
     per_path: Vec<(GlobSet, Vec<RuleId>)>,
     entries: Vec<(GlobSet, IgnoreEntry)>,
+    /// Per entry, what the run saw of it (shared by every clone of these rules).
+    entry_use: Arc<[EntryUse]>,
+    /// The config file these rules come from and its text, to report unused entries in it.
+    origin: Option<Arc<(PathBuf, String)>>,
 }
 
 /// What the path rules say about one file.
@@ -139,6 +169,79 @@ impl PathRules {
             }
         }
         out
+    }
+
+    /// Records that a linted file at `path` was seen: the entries its path matches are not stale
+    /// for want of a file. `sids` gives the file's statement `Sid`s, asked only when an entry
+    /// with a `sid` matches (a misspelt `sid` then gets a did-you-mean).
+    pub fn note_file(&self, path: &Path, sids: impl FnOnce() -> Vec<String>) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let relative = self.relative(path);
+        let mut sids = Some(sids);
+        let mut seen: Vec<String> = Vec::new();
+        for ((globs, entry), usage) in self.entries.iter().zip(self.entry_use.iter()) {
+            if !globs.is_match(&relative) {
+                continue;
+            }
+            usage.matched.store(true, Ordering::Relaxed);
+            if entry.sid.is_some() {
+                if let Some(get) = sids.take() {
+                    seen = get();
+                }
+                if let Ok(mut list) = usage.sids.lock() {
+                    for sid in &seen {
+                        if !list.contains(sid) {
+                            list.push(sid.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records that `entry` (one of [`PathRules::for_file`]'s) suppressed a finding.
+    pub fn mark_used(&self, entry: &IgnoreEntry) {
+        if let Some(i) = self
+            .entries
+            .iter()
+            .position(|(_, e)| std::ptr::eq(e, entry))
+        {
+            if let Some(usage) = self.entry_use.get(i) {
+                usage.used.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The entries that suppressed nothing so far, in file order.
+    pub fn unused(&self) -> Vec<UnusedEntry<'_>> {
+        self.entries
+            .iter()
+            .zip(self.entry_use.iter())
+            .filter(|(_, usage)| !usage.used.load(Ordering::Relaxed))
+            .map(|((_, entry), usage)| {
+                let mut sids_seen = usage.sids.lock().map(|l| l.clone()).unwrap_or_default();
+                sids_seen.sort();
+                UnusedEntry {
+                    entry,
+                    matched: usage.matched.load(Ordering::Relaxed),
+                    sids_seen,
+                }
+            })
+            .collect()
+    }
+
+    /// The config file these rules were read from, and its text.
+    pub fn origin(&self) -> Option<(&Path, &str)> {
+        self.origin
+            .as_deref()
+            .map(|(p, t)| (p.as_path(), t.as_str()))
+    }
+
+    /// The folder the patterns are relative to (`None`: the current folder).
+    pub fn folder(&self) -> Option<&Path> {
+        self.root.as_deref()
     }
 
     /// `path` relative to the config folder, with forward slashes; the whole normalised path when
@@ -318,6 +421,10 @@ impl Config {
                             sid: entry.sid,
                             line: entry.line,
                             reason,
+                            span: (
+                                u32::try_from(item.span().start).unwrap_or(u32::MAX),
+                                u32::try_from(item.span().end).unwrap_or(u32::MAX),
+                            ),
                         },
                     ));
                 }
@@ -381,6 +488,10 @@ impl Config {
                 ));
             }
             config.placeholder_tokens.push(t.clone());
+        }
+        paths.entry_use = paths.entries.iter().map(|_| EntryUse::default()).collect();
+        if !paths.entries.is_empty() {
+            paths.origin = Some(Arc::new((path.to_path_buf(), text.to_string())));
         }
         config.paths = paths;
         // Assigned last so that an error above never leaves a half-read list behind.
@@ -514,7 +625,10 @@ fn unknown_rule(id: &str) -> String {
     }
 }
 
-fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (crate::text::edit_distance(word, c), c))
@@ -526,7 +640,19 @@ fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -
 /// Turns serde's and toml's wording into ours: unknown keys get a did-you-mean, and the clash
 /// between `ignore = [...]` and `[[ignore]]` says how to have both.
 fn improve_message(message: &str) -> String {
-    let message = message.trim();
+    let joined;
+    let mut message = message.trim();
+    // The TOML parser's syntax errors come on several lines ("invalid array\nexpected `]`"):
+    // one line, as every other located error (the stderr escaping would show `\n`).
+    if message.contains('\n') {
+        joined = message
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(": ");
+        message = &joined;
+    }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {
             // serde lists the expected fields in backticks: "expected one of `a`, `b`".

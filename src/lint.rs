@@ -1024,6 +1024,15 @@ fn apply_path_ignores(
     if opts.paths.is_empty() {
         return;
     }
+    // For `unused-suppression` of `[[ignore]]` entries: this file was linted.
+    opts.paths.note_file(&sources.main().path, || {
+        model
+            .docs
+            .iter()
+            .flat_map(|doc| doc.statements.iter())
+            .filter_map(|stmt| stmt.sid.as_ref()?.value.as_str().map(str::to_string))
+            .collect()
+    });
     let mut per_file: HashMap<crate::FileId, crate::config::FileIgnores<'_>> = HashMap::new();
     // Built on the first `[[ignore]]` entry that names a `Sid`.
     let mut sids: Option<StatementSids<'_>> = None;
@@ -1036,7 +1045,7 @@ fn apply_path_ignores(
             finding.suppressed = true;
             continue;
         }
-        let covered = ignores.entries.iter().any(|entry| {
+        let covered = ignores.entries.iter().find(|entry| {
             entry.rule == finding.rule
                 && entry
                     .line
@@ -1047,8 +1056,9 @@ fn apply_path_ignores(
                         == Some(sid)
                 })
         });
-        if covered {
+        if let Some(entry) = covered {
             finding.suppressed = true;
+            opts.paths.mark_used(entry);
         }
     }
 }

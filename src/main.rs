@@ -174,8 +174,9 @@ const CHECK_EXAMPLES: &str = "Examples:
   iamlint check . --baseline base.json            report only findings not in base.json
 
 Without PATH, the current folder is linted. Each file uses the nearest .iamlint.toml or
-iamlint.toml at or above its folder, up to the repository root (the nearest folder holding .git);
-command-line flags override it, `--config FILE` replaces it for every file.
+iamlint.toml at or above its folder, up to the repository root (the nearest folder holding .git;
+outside a repository, up to the current folder); command-line flags override it, `--config FILE`
+replaces it for every file, `--show-settings` shows what each folder gets.
 
 Naming files or folders below the repository root is a partial run: Terraform is evaluated over
 the whole root (modules with their callers and tfvars) and the findings located in the named paths
@@ -191,101 +192,156 @@ struct CheckArgs {
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
-    format: FormatArg,
-
-    /// Write the output to FILE instead of stdout
-    #[arg(short, long, value_name = "FILE")]
-    output_file: Option<PathBuf>,
-
-    /// Run only these rules (ids, categories, `prefix-`, `all`; comma-separated or repeated);
-    /// replaces the config's `select`
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    select: Vec<String>,
-
-    /// Add rules to the selection from the config or `--select`
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    extend_select: Vec<String>,
-
-    /// Skip these rules (ids, categories, `prefix-`; comma-separated or repeated); replaces the
-    /// config's `ignore`
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    ignore: Vec<String>,
-
-    /// Skip these rules as well as the config's `ignore`
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    extend_ignore: Vec<String>,
-
-    /// Exit with 1 when a finding is at or above this severity [default: config's `fail-on`, else warning]
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    fail_on: Option<SeverityArg>,
-
-    /// Read the configuration from FILE instead of looking for iamlint.toml
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    config: Option<PathBuf>,
-
-    /// Ignore every configuration file
-    #[arg(long)]
-    no_config: bool,
-
-    /// Report only findings that are not in this baseline file
-    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
-    baseline: Option<PathBuf>,
-
-    /// Record every current finding in FILE (for `--baseline`) instead of reporting them; exits 0
-    /// unless a file could not be read or parsed
-    #[arg(long, value_name = "FILE")]
-    write_baseline: Option<PathBuf>,
-
-    /// Print the number of findings per rule instead of the findings
-    #[arg(long)]
-    statistics: bool,
+    /// Name to report for input read from stdin (its extension decides the format)
+    #[arg(long, value_name = "PATH", help_heading = "Input")]
+    stdin_filename: Option<PathBuf>,
 
     /// Apply the config's `exclude` to files named on the command line too (for pre-commit)
-    #[arg(long)]
+    #[arg(long, help_heading = "Input")]
     force_exclude: bool,
 
     /// Skip named files that are not IAM policies, Terraform or CloudFormation instead of
     /// reporting them (for pre-commit, which passes every matching file)
-    #[arg(long)]
+    #[arg(long, help_heading = "Input")]
     skip_non_policies: bool,
 
+    /// Read the configuration from FILE instead of looking for iamlint.toml
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "no_config",
+        help_heading = "Configuration"
+    )]
+    config: Option<PathBuf>,
+
+    /// Ignore every configuration file
+    #[arg(long, help_heading = "Configuration")]
+    no_config: bool,
+
+    /// Print the settings each linted folder resolves to (the config file found, or none, and
+    /// the rules, severities and exit threshold it gives with the flags) instead of linting
+    #[arg(long, help_heading = "Configuration")]
+    show_settings: bool,
+
+    /// Run only these rules (ids, categories, `prefix-`, `all`; comma-separated or repeated);
+    /// replaces the config's `select`
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULE",
+        help_heading = "Rules"
+    )]
+    select: Vec<String>,
+
+    /// Add rules to the selection from the config or `--select`
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULE",
+        help_heading = "Rules"
+    )]
+    extend_select: Vec<String>,
+
+    /// Skip these rules (ids, categories, `prefix-`; comma-separated or repeated); replaces the
+    /// config's `ignore`
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULE",
+        help_heading = "Rules"
+    )]
+    ignore: Vec<String>,
+
+    /// Skip these rules as well as the config's `ignore`
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULE",
+        help_heading = "Rules"
+    )]
+    extend_ignore: Vec<String>,
+
+    /// Exit with 1 when a finding is at or above this severity (`none`: findings never fail the
+    /// run, input errors still exit 2) [default: config's `fail-on`, else warning]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SEVERITY",
+        help_heading = "Exit status"
+    )]
+    fail_on: Option<SeverityArg>,
+
+    /// Exit with 0 whatever the findings, as `--fail-on none` (input errors still exit 2)
+    #[arg(long, conflicts_with = "fail_on", help_heading = "Exit status")]
+    exit_zero: bool,
+
+    /// Report only findings that are not in this baseline file
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "write_baseline",
+        help_heading = "Baseline"
+    )]
+    baseline: Option<PathBuf>,
+
+    /// Record every current finding in FILE (for `--baseline`) instead of reporting them; exits 0
+    /// unless a file could not be read or parsed
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    write_baseline: Option<PathBuf>,
+
+    /// Output format (`--output-format` is accepted too, as ruff spells it)
+    #[arg(long, value_enum, default_value_t = FormatArg::Human, alias = "output-format", help_heading = "Output")]
+    format: FormatArg,
+
+    /// Write the output to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    output_file: Option<PathBuf>,
+
+    /// Print the number of findings per rule instead of the findings
+    #[arg(long, help_heading = "Output")]
+    statistics: bool,
+
     /// Print findings only: no summary, no excerpts
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     quiet: bool,
+
+    /// Also say on stderr which config each folder uses, how many files were read and how long
+    /// the run took
+    #[arg(short, long, help_heading = "Output")]
+    verbose: bool,
 
     /// Show each `unresolved-reference` info in human output (by default they are counted and
     /// summarized per root cause; JSON and SARIF always list each one)
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     show_infos: bool,
 
     /// When to use colour; with `auto`, NO_COLOR turns it off and FORCE_COLOR or CLICOLOR_FORCE
     /// (not `0`) turn it on
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, help_heading = "Output")]
     color: ColorArg,
 
-    /// Name to report for input read from stdin (its extension decides the format)
-    #[arg(long, value_name = "PATH")]
-    stdin_filename: Option<PathBuf>,
-
     /// Apply safe fixes (same permissions, e.g. a duplicate action dropped) to the files
-    #[arg(long)]
+    #[arg(long, help_heading = "Fixes")]
     fix: bool,
 
-    /// Apply unsafe fixes too (they grant less, e.g. a wildcard replaced by the actions a job
-    /// needs: review the diff); implies --fix
-    #[arg(long)]
+    /// Apply unsafe fixes too, where a command offers them (they grant less than before: review
+    /// the diff); implies --fix
+    #[arg(long, help_heading = "Fixes")]
     unsafe_fixes: bool,
+
+    /// Print the fixes `--fix` (with `--unsafe-fixes`, those too) would apply as a unified diff,
+    /// writing nothing; exits 1 when there is one. `--show-fixes` is accepted too
+    #[arg(long, alias = "show-fixes", help_heading = "Fixes")]
+    diff: bool,
 
     /// Set a Terraform variable of the linted root modules (repeatable); a list, map or quoted
     /// value is read as HCL: --var 'actions=["s3:GetObject"]'
-    #[arg(long = "var", value_name = "NAME=VALUE")]
+    #[arg(long = "var", value_name = "NAME=VALUE", help_heading = "Terraform")]
     var: Vec<String>,
 
     /// Read Terraform variable values from FILE, .tfvars or .tfvars.json (repeatable). Applied
     /// after each folder's terraform.tfvars and *.auto.tfvars, in command-line order with --var
-    #[arg(long = "var-file", value_name = "FILE")]
+    #[arg(long = "var-file", value_name = "FILE", help_heading = "Terraform")]
     var_file: Vec<PathBuf>,
 
     /// `--var` and `--var-file` in command-line order (filled from the matches).
@@ -308,12 +364,14 @@ enum FormatArg {
     Gitlab,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, Default)]
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum SeverityArg {
     Error,
     #[default]
     Warning,
     Info,
+    /// Findings never fail the run (input errors still exit 2)
+    None,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default)]
@@ -563,11 +621,13 @@ fn parse_rules(ids: &[String]) -> Result<Vec<RuleId>, String> {
     Ok(out)
 }
 
-fn severity_of(arg: SeverityArg) -> Severity {
+/// The threshold of `--fail-on`; `None` for `none`.
+fn severity_of(arg: SeverityArg) -> Option<Severity> {
     match arg {
-        SeverityArg::Error => Severity::Error,
-        SeverityArg::Warning => Severity::Warning,
-        SeverityArg::Info => Severity::Info,
+        SeverityArg::Error => Some(Severity::Error),
+        SeverityArg::Warning => Some(Severity::Warning),
+        SeverityArg::Info => Some(Severity::Info),
+        SeverityArg::None => None,
     }
 }
 
@@ -583,6 +643,8 @@ struct Settings {
     by_dir: HashMap<PathBuf, usize>,
     /// The run's repository roots ([`lint::Plan::roots`]).
     roots: Vec<PathBuf>,
+    /// The folders of the linted files, in plan order (for `--show-settings` and `--verbose`).
+    linted_dirs: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -598,7 +660,11 @@ impl Settings {
                 | Discovered::Error { path, .. }
                 | Discovered::Skipped { path, .. } => path,
             };
-            settings.add(args, &dir_of(path), &planned.root)?;
+            let dir = dir_of(path);
+            settings.add(args, &dir, &planned.root)?;
+            if !settings.linted_dirs.contains(&dir) {
+                settings.linted_dirs.push(dir);
+            }
         }
         let stdin = args
             .stdin_filename
@@ -607,6 +673,9 @@ impl Settings {
         let dir = dir_of(&stdin);
         let root = iamlint::root::of(&dir);
         settings.add(args, &dir, &root)?;
+        if args.paths.iter().any(|p| p.as_os_str() == "-") && !settings.linted_dirs.contains(&dir) {
+            settings.linted_dirs.push(dir);
+        }
         Ok(settings)
     }
 
@@ -614,12 +683,15 @@ impl Settings {
         if self.by_dir.contains_key(dir) {
             return Ok(());
         }
+        // Outside a repository, discovery reaches up to the current folder
+        // ([`iamlint::root::discovery_boundary`]).
+        let boundary = iamlint::root::discovery_boundary(root);
         let config_path = if args.no_config {
             None
         } else if args.config.is_some() {
             args.config.clone()
         } else {
-            iamlint::config::nearest(dir, root)
+            iamlint::config::nearest(dir, &boundary)
         };
         let index = match self.by_config.get(&config_path) {
             Some(&i) => i,
@@ -627,7 +699,7 @@ impl Settings {
                 let config = match &config_path {
                     // `--config`: the user's choice ([`iamlint::root::read_named`]).
                     Some(path) if args.config.is_some() => Config::load_named(path, &self.roots),
-                    Some(path) => Config::load(path, root),
+                    Some(path) => Config::load(path, &boundary),
                     None => Ok(Config::default()),
                 }
                 .map_err(|e| e.to_string())?;
@@ -641,6 +713,110 @@ impl Settings {
         Ok(())
     }
 
+    /// Each config in use (`None`: the defaults) with the linted folders that use it.
+    fn configs(&self) -> Vec<(Option<&Path>, usize, Vec<&Path>)> {
+        let mut out: Vec<(Option<&Path>, usize, Vec<&Path>)> = Vec::new();
+        for dir in &self.linted_dirs {
+            let Some(&index) = self.by_dir.get(dir) else {
+                continue;
+            };
+            match out.iter_mut().find(|c| c.1 == index) {
+                Some(c) => c.2.push(dir),
+                None => {
+                    let path = self
+                        .by_config
+                        .iter()
+                        .find(|(_, &i)| i == index)
+                        .and_then(|(p, _)| p.as_deref());
+                    out.push((path, index, vec![dir]));
+                }
+            }
+        }
+        out
+    }
+
+    /// `--verbose`: one line per config in use.
+    fn describe_configs(&self) -> Vec<String> {
+        self.configs()
+            .iter()
+            .map(|(path, _, dirs)| {
+                let folders = folder_list(dirs);
+                match path {
+                    Some(path) => format!("config {} for {folders}", display(path)),
+                    None => format!("no config file for {folders}: defaults"),
+                }
+            })
+            .collect()
+    }
+
+    /// `--show-settings`: per config in use, the folders using it and what it resolves to.
+    fn describe(&self, args: &CheckArgs) -> String {
+        let mut out = String::new();
+        for (path, index, dirs) in self.configs() {
+            let Some((opts, config_fail_on)) = self.built.get(index) else {
+                continue;
+            };
+            let names = |ids: &[RuleId]| -> String {
+                let mut names: Vec<&str> = ids.iter().map(|r| r.id()).collect();
+                names.sort_unstable();
+                if names.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    names.join(", ")
+                }
+            };
+            out.push_str(&format!(
+                "config file: {}\n",
+                path.map_or("(none: defaults)".to_string(), display)
+            ));
+            out.push_str(&format!("  used for: {}\n", folder_list(&dirs)));
+            out.push_str(&format!(
+                "  select: {}\n",
+                opts.select.as_deref().map_or("all".to_string(), names)
+            ));
+            out.push_str(&format!("  ignore: {}\n", names(&opts.ignore)));
+            let mut severity: Vec<String> = opts
+                .severity
+                .iter()
+                .map(|(rule, level)| format!("{} = {}", rule.id(), level.as_str()))
+                .collect();
+            severity.sort_unstable();
+            if !severity.is_empty() {
+                out.push_str(&format!("  severity: {}\n", severity.join(", ")));
+            }
+            let fail_on = if args.exit_zero {
+                "none (--exit-zero)".to_string()
+            } else {
+                match args.fail_on {
+                    Some(arg) => format!(
+                        "{} (--fail-on)",
+                        severity_of(arg).map_or("none", Severity::as_str)
+                    ),
+                    None => match config_fail_on {
+                        Some(level) => format!("{} (config)", level.as_str()),
+                        None => "warning (default)".to_string(),
+                    },
+                }
+            };
+            out.push_str(&format!("  fail-on: {fail_on}\n"));
+            let vars: Vec<String> = opts
+                .frontend
+                .terraform_vars
+                .iter()
+                .map(|v| match v {
+                    VarSetting::File(path) | VarSetting::ConfigFile(path) => {
+                        format!("file {}", display(path))
+                    }
+                    VarSetting::Value { name, .. } => format!("{name} (set)"),
+                })
+                .collect();
+            if !vars.is_empty() {
+                out.push_str(&format!("  terraform vars: {}\n", vars.join(", ")));
+            }
+        }
+        out
+    }
+
     /// The settings of a file whose folder was resolved (the defaults otherwise).
     fn of(&self, path: &Path) -> &(Arc<LintOptions>, Option<Severity>) {
         static DEFAULT: std::sync::OnceLock<(Arc<LintOptions>, Option<Severity>)> =
@@ -650,6 +826,65 @@ impl Settings {
             .and_then(|&i| self.built.get(i))
             .or_else(|| self.built.first())
             .unwrap_or_else(|| DEFAULT.get_or_init(|| (Arc::new(LintOptions::default()), None)))
+    }
+}
+
+/// A path as shown to the user (forward slashes, no leading `./`).
+fn display(path: &Path) -> String {
+    iamlint::source::display_path(path)
+}
+
+/// The first few folders of a list, and how many more.
+fn folder_list(dirs: &[&Path]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = dirs.iter().take(SHOWN).map(|d| display(d)).collect();
+    if dirs.len() > SHOWN {
+        names.push(format!("and {} more", plural(dirs.len() - SHOWN, "folder")));
+    }
+    names.join(", ")
+}
+
+/// `--diff`: the fixes `--fix` would apply, as a unified diff on stdout; nothing is written.
+/// Exits 1 when there is a fix to show, 2 on input errors, else 0.
+fn show_fix_diff(
+    plan: &lint::Plan,
+    opts_for: &(dyn Fn(&lint::Planned) -> Arc<LintOptions> + Sync),
+    args: &CheckArgs,
+) -> u8 {
+    let report = lint::run(plan, opts_for);
+    let applicability = if args.unsafe_fixes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    let fixed = iamlint::fix::apply::plan(&report.files, applicability);
+    let mut text = String::new();
+    let mut fixes = 0;
+    for file in &fixed {
+        text.push_str(&iamlint::fix::unified_diff(file));
+        fixes += file.fixes;
+    }
+    let code = print_result(Ok(text), false);
+    for (file, error) in report.errors() {
+        eprintln!(
+            "error: {}: {}",
+            stderr_text(&file.sources.get(error.file).display_path()),
+            stderr_text(&error.message)
+        );
+    }
+    if fixes > 0 {
+        eprintln!(
+            "would fix {} in {}",
+            plural(fixes, "problem"),
+            plural(fixed.len(), "file")
+        );
+    } else {
+        eprintln!("no fixes to apply");
+    }
+    if code != 0 || report.has_errors() {
+        2
+    } else {
+        u8::from(fixes > 0)
     }
 }
 
@@ -703,6 +938,7 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
 }
 
 fn check(mut args: CheckArgs) -> u8 {
+    let started = std::time::Instant::now();
     if args.paths.is_empty() {
         // As ruff and tflint do: no path lints the current folder.
         args.paths.push(PathBuf::from("."));
@@ -731,6 +967,15 @@ fn check(mut args: CheckArgs) -> u8 {
         Ok(settings) => settings,
         Err(e) => return usage_error(&e),
     };
+    if args.show_settings {
+        return print_result(Ok(settings.describe(&args)), false);
+    }
+    if args.verbose {
+        for line in settings.describe_configs() {
+            eprintln!("iamlint: {}", stderr_text(&line));
+        }
+    }
+
     let opts_for = |planned: &lint::Planned| -> Arc<LintOptions> {
         let path = match &planned.item {
             Discovered::File { path, .. }
@@ -739,6 +984,9 @@ fn check(mut args: CheckArgs) -> u8 {
         };
         settings.of(path).0.clone()
     };
+    if args.diff {
+        return show_fix_diff(&plan, &opts_for, &args);
+    }
     let mut report = Report::default();
     if !paths.is_empty() {
         report = lint::run(&plan, &opts_for);
@@ -757,6 +1005,20 @@ fn check(mut args: CheckArgs) -> u8 {
                             stderr_text(&path.display().to_string()),
                             stderr_text(why)
                         );
+                    }
+                    // Each fix by its title, which says what it keeps (the wildcard that
+                    // still grants a removed action).
+                    for (path, applied) in &written.applied {
+                        for fix in applied {
+                            eprintln!(
+                                "fixed {}:{}:{}: {} [{}]",
+                                stderr_text(&display(path)),
+                                fix.line,
+                                fix.column,
+                                stderr_text(&fix.title),
+                                fix.rule.id()
+                            );
+                        }
                     }
                     if written.fixes > 0 {
                         eprintln!("fixed {}", iamlint::text::plural(written.fixes, "problem"));
@@ -784,6 +1046,25 @@ fn check(mut args: CheckArgs) -> u8 {
                 Err(message) => lint::error_report(&name, message),
             };
             report.files.push(file);
+        }
+    }
+
+    // `[[ignore]]` entries that suppressed nothing, reported in their config files.
+    if !paths.is_empty() {
+        let named: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| p.is_dir())
+            .map(|p| iamlint::root::canonical(p))
+            .collect();
+        for (opts, _) in &settings.built {
+            let whole = !plan.is_partial()
+                && opts.paths.folder().is_some_and(|folder| {
+                    let folder = iamlint::root::canonical(folder);
+                    named.iter().any(|n| folder.starts_with(n))
+                });
+            if let Some(file) = iamlint::suppress::unused_ignore_entries(opts, whole) {
+                report.files.push(file);
+            }
         }
     }
 
@@ -885,13 +1166,35 @@ fn check(mut args: CheckArgs) -> u8 {
         }
     }
     // Each file's findings are judged by its own config's `fail-on` unless the flag is given.
-    let code = u8::try_from(report.exit_code_by(|file| {
-        args.fail_on
-            .map(severity_of)
-            .or(settings.of(&file.sources.main().path).1)
-            .unwrap_or(Severity::Warning)
-    }))
-    .unwrap_or(2);
+    let never_fail = args.exit_zero || args.fail_on == Some(SeverityArg::None);
+    let code = if never_fail {
+        if report.has_errors() {
+            2
+        } else {
+            0
+        }
+    } else {
+        u8::try_from(report.exit_code_by(|file| {
+            args.fail_on
+                .and_then(severity_of)
+                .or(settings.of(&file.sources.main().path).1)
+                .unwrap_or(Severity::Warning)
+        }))
+        .unwrap_or(2)
+    };
+    if args.verbose {
+        for file in &report.files {
+            eprintln!(
+                "iamlint: read {}",
+                stderr_text(&file.sources.main().display_path())
+            );
+        }
+        eprintln!(
+            "iamlint: {} read in {} ms",
+            plural(report.files.len(), "file"),
+            started.elapsed().as_millis()
+        );
+    }
     // The process ends right after: freeing every finding and source text one by one would take
     // the main thread longer than the exit does.
     std::mem::forget(report);

@@ -46,6 +46,23 @@ pub fn of(path: &Path) -> PathBuf {
         .to_path_buf()
 }
 
+/// How far up config discovery looks for the files of `root` ([`of`]): the root itself when it is
+/// a repository (holds `.git`); outside any repository, the current folder when `root` lies
+/// inside it (`iamlint check sub/deeper/p.json` run beside `sub/iamlint.toml` finds that config,
+/// as ruff does), else `root`. Only the config search and the reading of the config found are
+/// bounded by it: what linted files may read stays bounded by their root.
+pub fn discovery_boundary(root: &Path) -> PathBuf {
+    if holds_git(root) {
+        return root.to_path_buf();
+    }
+    let cwd = canonical(Path::new("."));
+    if root.starts_with(&cwd) {
+        cwd
+    } else {
+        root.to_path_buf()
+    }
+}
+
 /// A path typed on the command line (a linted file or folder, a `diff` path), resolved by the
 /// path rule: its own `..` as typed, then every link followed, none leading out of a git
 /// repository it has entered. Canonical.

@@ -174,6 +174,73 @@ pub fn apply(
     findings.extend(unused);
 }
 
+/// `unused-suppression` for the `[[ignore]]` entries of one config (`opts.paths`) after a run:
+/// an entry whose `path` matched a linted file but that suppressed nothing (with a did-you-mean
+/// for a misspelt `sid`, against the `Sid`s of the files it matched), and, when `whole` (the run
+/// linted every file under the config's folder), one whose `path` matched no file. The findings
+/// are located in the config file, in a report of their own; `None` when there are none or the
+/// rule is not enabled for this config.
+pub fn unused_ignore_entries(opts: &LintOptions, whole: bool) -> Option<crate::lint::FileReport> {
+    if !opts.enabled(RuleId::UnusedSuppression) {
+        return None;
+    }
+    let (path, text) = opts.paths.origin()?;
+    let mut findings = Vec::new();
+    for unused in opts.paths.unused() {
+        let entry = unused.entry;
+        let rule = entry.rule;
+        let message = if !unused.matched {
+            if !whole {
+                continue;
+            }
+            format!(
+                "`[[ignore]]` entry's path `{}` matches no linted file",
+                entry.path
+            )
+        } else if let Some(sid) = entry
+            .sid
+            .as_deref()
+            .filter(|sid| !unused.sids_seen.iter().any(|s| s == sid))
+        {
+            let hint =
+                crate::config::did_you_mean(sid, unused.sids_seen.iter().map(String::as_str))
+                    .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+            format!(
+                "`[[ignore]]` entry names `sid = \"{sid}\"`, which no statement in `{}` has{hint}",
+                entry.path
+            )
+        } else if !opts.enabled(rule) {
+            format!(
+                "`[[ignore]]` entry for `{rule}` in `{}` suppresses nothing: the rule is not enabled",
+                entry.path
+            )
+        } else {
+            format!(
+                "`[[ignore]]` entry for `{rule}` in `{}` suppresses nothing",
+                entry.path
+            )
+        };
+        let (start, end) = entry.span;
+        let span = Span::new(FileId(0), start as usize, (end as usize).min(text.len()));
+        let mut finding = UnusedSuppression::finding(span, message)
+            .help("remove the entry, or correct its `path`, `rule`, `sid` or `line`")
+            .build();
+        if let Some(sev) = opts.severity.get(&RuleId::UnusedSuppression) {
+            finding.severity = *sev;
+        }
+        findings.push(finding);
+    }
+    if findings.is_empty() {
+        return None;
+    }
+    Some(crate::lint::FileReport {
+        sources: SourceMap::new(crate::source::SourceFile::new(path, text.to_string())),
+        findings,
+        errors: Vec::new(),
+        recognised: true,
+    })
+}
+
 fn mark(findings: &mut [Finding], sups: &[Suppression], used: &mut [Vec<bool>]) {
     for finding in findings.iter_mut() {
         for (s, used) in sups.iter().zip(used.iter_mut()) {

@@ -1742,3 +1742,493 @@ fn suggest_names_variables_takes_references_and_prints_a_template_that_lints_cle
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 29: CLI habits of peer linters, config outside a repository, content.
+
+/// `ssm:GetParameter` beside `ssm:Get*`: one safe `redundant-action` fix.
+const REDUNDANT: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "Deploy", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:Get*"],
+     "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/app/*"}
+  ]
+}
+"#;
+
+#[test]
+fn peer_spellings_of_format_and_exit_zero() {
+    let dir = repo(&[("w.json", NO_VERSION), ("bad.json", "{\"Statement\": [")]);
+    // ruff's `--output-format` is our `--format`, not clap's guess `--output-file`.
+    let json = json_of(iamlint(dir.path()).args([SELECT, "--output-format", "json", "w.json"]));
+    assert_eq!(json["summary"]["warnings"], 1, "{json}");
+    // `--exit-zero` and `--fail-on none`: findings never fail; input errors still do.
+    for flag in [&["--exit-zero"][..], &["--fail-on", "none"][..]] {
+        iamlint(dir.path())
+            .args([SELECT, "w.json"])
+            .args(flag)
+            .assert()
+            .code(0);
+        iamlint(dir.path())
+            .args([SELECT, "w.json", "bad.json"])
+            .args(flag)
+            .assert()
+            .code(2);
+    }
+    iamlint(dir.path())
+        .args([SELECT, "--exit-zero", "--fail-on", "error", "w.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}
+
+#[test]
+fn help_groups_the_options_and_promises_no_missing_fixes() {
+    let dir = repo(&[]);
+    let help = stdout_of(iamlint(dir.path()).args(["check", "--help"]));
+    for heading in [
+        "\nInput:\n",
+        "\nConfiguration:\n",
+        "\nRules:\n",
+        "\nExit status:\n",
+        "\nBaseline:\n",
+        "\nOutput:\n",
+        "\nFixes:\n",
+        "\nTerraform:\n",
+    ] {
+        assert!(help.contains(heading), "no {heading:?} in\n{help}");
+    }
+    let unsafe_help = help
+        .split("--unsafe-fixes")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  -").next())
+        .expect("--unsafe-fixes is listed");
+    assert!(
+        unsafe_help.contains("where a command offers them"),
+        "{unsafe_help}"
+    );
+    assert!(!unsafe_help.contains("wildcard replaced"), "{unsafe_help}");
+}
+
+#[test]
+fn verbose_says_which_config_and_how_long() {
+    let dir = repo(&[
+        ("iamlint.toml", CONFIG_SELECT),
+        ("a/w.json", NO_VERSION),
+        ("b/iamlint.toml", CONFIG_SELECT),
+        ("b/w.json", NO_VERSION),
+    ]);
+    let out = iamlint(dir.path())
+        .args(["--verbose", "a", "b"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("iamlint: config iamlint.toml for a\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("iamlint: config b/iamlint.toml for b\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("iamlint: read a/w.json\n"), "{stderr}");
+    assert!(stderr.contains("iamlint: read b/w.json\n"), "{stderr}");
+    assert!(stderr.contains("iamlint: 2 files read in "), "{stderr}");
+    // Nothing of it on stdout: the findings stay machine-readable.
+    let quiet = iamlint(dir.path()).args(["a", "b"]).output().expect("runs");
+    assert_eq!(out.stdout, quiet.stdout);
+    let stderr = String::from_utf8(
+        iamlint(dir.path())
+            .args(["-v", "--no-config", SELECT, "a"])
+            .output()
+            .unwrap()
+            .stderr,
+    )
+    .unwrap();
+    assert!(
+        stderr.contains("no config file for a: defaults"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn show_settings_prints_the_resolved_config_and_its_file() {
+    let dir = repo(&[
+        (
+            "iamlint.toml",
+            "select = [\"missing-version\"]\nfail-on = \"error\"\n[severity]\nmissing-version = \"info\"\n",
+        ),
+        ("w.json", NO_VERSION),
+    ]);
+    let out = iamlint(dir.path())
+        .args([
+            "--show-settings",
+            "--extend-ignore",
+            "invalid-policy",
+            "w.json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        "config file: iamlint.toml\n  used for: .\n  select: missing-version\n  \
+         ignore: invalid-policy\n  severity: missing-version = info\n  fail-on: error (config)\n"
+    );
+    let stdout = stdout_of(iamlint(dir.path()).args([
+        "--show-settings",
+        "--no-config",
+        "--fail-on",
+        "none",
+        "w.json",
+    ]));
+    assert!(
+        stdout.starts_with("config file: (none: defaults)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  select: all\n"), "{stdout}");
+    assert!(stdout.contains("  fail-on: none (--fail-on)\n"), "{stdout}");
+    // Stdin's settings are those of `--stdin-filename`'s folder.
+    let stdout = stdout_of(
+        iamlint(dir.path())
+            .args(["--show-settings", "-", "--stdin-filename", "sub/p.json"])
+            .write_stdin(""),
+    );
+    assert_eq!(
+        stdout.lines().take(2).collect::<Vec<_>>(),
+        ["config file: iamlint.toml", "  used for: sub"],
+        "{stdout}"
+    );
+}
+
+#[test]
+fn diff_and_show_fixes_print_a_unified_diff_and_write_nothing() {
+    let dir = repo(&[("p.json", REDUNDANT), ("clean.json", CLEAN)]);
+    for flag in ["--diff", "--show-fixes"] {
+        let out = iamlint(dir.path())
+            .args([flag, "--select", "redundant-action", "."])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.starts_with("--- a/p.json\n+++ b/p.json\n@@ "),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(
+                "-    {\"Sid\": \"Deploy\", \"Effect\": \"Allow\", \"Action\": [\"ssm:GetParameter\", \"ssm:Get*\"],\n\
+                 +    {\"Sid\": \"Deploy\", \"Effect\": \"Allow\", \"Action\": [\"ssm:Get*\"],\n"
+            ),
+            "{stdout}"
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("would fix 1 problem in 1 file"), "{stderr}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("p.json")).unwrap(),
+            REDUNDANT
+        );
+    }
+    iamlint(dir.path())
+        .args(["--diff", "--select", "redundant-action", "clean.json"])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(predicate::str::contains("no fixes to apply"));
+}
+
+#[test]
+fn human_output_counts_fixable_findings_and_links_each_rule() {
+    let dir = repo(&[("p.json", REDUNDANT), ("w.json", NO_VERSION)]);
+    let out =
+        stdout_of(iamlint(dir.path()).args(["--select", "redundant-action,missing-version", "."]));
+    assert!(
+        out.contains("\n1 fixable with `--fix` (`--diff` shows the changes)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  = docs: https://github.com/iamlint/iamlint/blob/main/docs/rules.md#redundant-action\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  = docs: https://github.com/iamlint/iamlint/blob/main/docs/rules.md#missing-version\n"),
+        "{out}"
+    );
+    let json = json_of(iamlint(dir.path()).args([
+        "--select",
+        "redundant-action,missing-version",
+        "--format",
+        "json",
+        ".",
+    ]));
+    for finding in json["findings"].as_array().unwrap() {
+        let url = finding["url"].as_str().expect("each finding has a url");
+        assert!(
+            url.ends_with(&format!(
+                "docs/rules.md#{}",
+                finding["rule"].as_str().unwrap()
+            )),
+            "{url}"
+        );
+    }
+    // Nothing fixable: no such line.
+    let out = stdout_of(iamlint(dir.path()).args([SELECT, "w.json"]));
+    assert!(!out.contains("fixable"), "{out}");
+}
+
+#[test]
+fn a_toml_syntax_error_is_one_located_line() {
+    let dir = repo(&[("iamlint.toml", "select = [\n\"a\"\n"), ("p.json", CLEAN)]);
+    let out = iamlint(dir.path()).arg("p.json").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("\\n"), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: iamlint.toml:3:1: invalid array: expected `]`\n"
+    );
+}
+
+/// `git` with a fixed identity, in `dir`.
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args([
+            "-c",
+            "protocol.file.allow=always",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn diff_base_missing_in_a_shallow_clone_says_what_to_fetch() {
+    let top = tempfile::tempdir().unwrap();
+    let origin = top.path().join("origin");
+    std::fs::create_dir(&origin).unwrap();
+    git(&origin, &["init", "-q"]);
+    write(&origin, "p.json", CLEAN);
+    git(&origin, &["add", "."]);
+    git(&origin, &["commit", "-qm", "one"]);
+    write(&origin, "p.json", NO_VERSION);
+    git(&origin, &["commit", "-qam", "two"]);
+    let url = format!("file://{}", origin.display());
+    git(top.path(), &["clone", "-q", "--depth=1", &url, "clone"]);
+    let clone = top.path().join("clone");
+    for (base, hint) in [
+        ("HEAD~1", "run `git fetch --unshallow`"),
+        (
+            "origin/release",
+            "run `git fetch --depth=50 origin release`",
+        ),
+    ] {
+        let out = iamlint(&clone)
+            .args(["diff", "--base", base])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{base}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with(&format!(
+                "error: revision `{base}` is not in this clone, which is shallow"
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains(hint), "{stderr}");
+        assert!(!stderr.contains("delegate"), "{stderr}");
+    }
+    // Not shallow: a remote branch never fetched.
+    let out = iamlint(&origin)
+        .args(["diff", "--base", "upstream/main"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("revision `upstream/main` not found"),
+        "{stderr}"
+    );
+    git(&origin, &["remote", "add", "upstream", &url]);
+    let out = iamlint(&origin)
+        .args(["diff", "--base", "upstream/main"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("run `git fetch upstream main`"), "{stderr}");
+}
+
+#[test]
+fn outside_a_repository_config_discovery_reaches_the_working_directory() {
+    // No `.git` anywhere: the named file's own folder is its root, yet `sub/iamlint.toml`, between
+    // it and the current folder, is its config (as ruff finds it).
+    let dir = tempfile::tempdir().unwrap();
+    assert!(!dir.path().ancestors().any(|d| d.join(".git").exists()));
+    write(dir.path(), "sub/deeper/p.json", NO_VERSION);
+    write(
+        dir.path(),
+        "sub/iamlint.toml",
+        "select = [\"invalid-policy\"]\n",
+    );
+    iamlint(dir.path())
+        .arg("sub/deeper/p.json")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no findings"));
+    // Its errors are reported too.
+    write(
+        dir.path(),
+        "sub/iamlint.toml",
+        "select = [\"invalid-polcy\"]\n",
+    );
+    iamlint(dir.path())
+        .arg("sub/deeper/p.json")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: sub/iamlint.toml:1:11: unknown rule `invalid-polcy`",
+        ));
+    // Not above the working directory: run from `sub/deeper`, `sub`'s config is not the user's.
+    iamlint(&dir.path().join("sub/deeper"))
+        .args([SELECT, "p.json"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn files_with_findings_counts_the_files_findings_are_in() {
+    // `main.tf` reads `p.json` with templatefile(): p.json's findings come in main.tf's report.
+    let dir = repo(&[
+        ("p.json", NO_VERSION),
+        (
+            "main.tf",
+            "resource \"aws_iam_policy\" \"p\" {\n  policy = templatefile(\"${path.module}/p.json\", {})\n}\n\
+             resource \"aws_iam_policy\" \"q\" {\n  policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"*\"}]})\n}\n",
+        ),
+    ]);
+    let json = json_of(iamlint(dir.path()).args([SELECT, "--format", "json", "."]));
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["main.tf", "p.json"], "{json}");
+    assert_eq!(json["summary"]["files_with_findings"], 2, "{json}");
+    let human = stdout_of(iamlint(dir.path()).args([SELECT, "."]));
+    assert!(human.contains(" in 2 files (2 files checked)"), "{human}");
+}
+
+#[test]
+fn fixing_an_action_under_a_wildcard_names_the_wildcard_it_keeps() {
+    let dir = repo(&[("p.json", REDUNDANT)]);
+    let json = json_of(iamlint(dir.path()).args([
+        "--select",
+        "redundant-action",
+        "--format",
+        "json",
+        "p.json",
+    ]));
+    let finding = &json["findings"][0];
+    let title = finding["fix"]["title"].as_str().unwrap();
+    assert!(
+        title.starts_with("remove `ssm:GetParameter` (`ssm:Get*` still grants it with ")
+            && title.ends_with(" other actions)"),
+        "{title}"
+    );
+    assert!(
+        finding["help"]
+            .as_str()
+            .unwrap()
+            .contains("if it is the action this statement needs, replace `ssm:Get*`"),
+        "{finding}"
+    );
+    assert!(
+        finding["related"][0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("covered here: `ssm:Get*` grants it with "),
+        "{finding}"
+    );
+    // `--fix` says what it did, by the fix's title.
+    let out = iamlint(dir.path())
+        .args(["--select", "redundant-action", "--fix", "p.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("fixed p.json:4:53: {title} [redundant-action]\n")),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("fixed 1 problem\n"), "{stderr}");
+}
+
+#[test]
+fn stale_and_misspelt_ignore_entries_are_reported_in_the_config() {
+    let config = "select = [\"missing-version\", \"invalid-policy\", \"unused-suppression\"]\n\n\
+         [[ignore]]\npath = \"prod/bad.json\"\nrule = \"invalid-policy\"\nsid = \"Bda\"\nreason = \"misspelt\"\n\n\
+         [[ignore]]\npath = \"prod/bad.json\"\nrule = \"invalid-policy\"\nsid = \"Bad\"\nreason = \"used\"\n\n\
+         [[ignore]]\npath = \"prod/bad.json\"\nrule = \"missing-version\"\nreason = \"stale\"\n\n\
+         [[ignore]]\npath = \"prd/bad.json\"\nrule = \"invalid-policy\"\nreason = \"no such file\"\n";
+    let dir = repo(&[("iamlint.toml", config), ("prod/bad.json", BAD_EFFECT)]);
+    let out = iamlint(dir.path())
+        .args(["-q", "."])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "iamlint.toml:3:1: warning[unused-suppression] `[[ignore]]` entry names `sid = \"Bda\"`, which no statement in `prod/bad.json` has (did you mean `Bad`?)\n\
+         iamlint.toml:15:1: warning[unused-suppression] `[[ignore]]` entry for `missing-version` in `prod/bad.json` suppresses nothing\n\
+         iamlint.toml:20:1: warning[unused-suppression] `[[ignore]]` entry's path `prd/bad.json` matches no linted file\n"
+    );
+    // A partial run cannot tell a path that matches no file: only the file's own entries.
+    let out = stdout_of(iamlint(dir.path()).args(["-q", "prod/bad.json"]));
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(!out.contains("prd/bad.json"), "{out}");
+    // The summary counts the policy file only as checked.
+    let json = json_of(iamlint(dir.path()).args(["--format", "json", "."]));
+    assert_eq!(json["summary"]["files_checked"], 1, "{json}");
+    assert_eq!(json["findings"][0]["path"], "iamlint.toml", "{json}");
+    // Not enabled: nothing.
+    let quiet = config.replace(", \"unused-suppression\"", "");
+    write(dir.path(), "iamlint.toml", &quiet);
+    iamlint(dir.path()).arg(".").assert().success();
+}
+
+#[test]
+fn managed_finds_recipes_by_what_the_policy_grants() {
+    let dir = repo(&[]);
+    // No recipe names AWSLambdaBasicExecutionRole, but its three `logs` actions are `logs-write`'s
+    // job: every service it reaches is the recipe's, and it grants every recipe action.
+    let out = stdout_of(iamlint(dir.path()).args(["managed", "AWSLambdaBasicExecutionRole"]));
+    assert!(
+        out.contains("Recipes that can replace it:\n  logs-write "),
+        "{out}"
+    );
+    let json = json_of(iamlint(dir.path()).args([
+        "managed",
+        "AWSLambdaBasicExecutionRole",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(json["recipes"], serde_json::json!(["logs-write"]), "{json}");
+    // A policy reaching other services too is not a logs recipe's to replace unless named.
+    let json = json_of(iamlint(dir.path()).args([
+        "managed",
+        "AWSLambdaVPCAccessExecutionRole",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(json["recipes"], serde_json::json!([]), "{json}");
+    // `*` reaches every service: no recipe by services.
+    let json =
+        json_of(iamlint(dir.path()).args(["managed", "AdministratorAccess", "--format", "json"]));
+    assert_eq!(json["recipes"], serde_json::json!([]), "{json}");
+}

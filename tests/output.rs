@@ -74,6 +74,7 @@ fn human_underlines_the_span_after_non_ascii_text() {
 2 |   {"Sid": "Ünï日本",    "Effect": "Allow", "Action": "*", "Resource": "*"}
   |                                                                       ---
   = help: list only the actions this principal calls
+  = docs: https://github.com/iamlint/iamlint/blob/main/docs/rules.md#wildcard-action
 
 1  wildcard-action
 
@@ -325,10 +326,12 @@ fn human_shows_labels_in_other_files_fix_and_confidence() {
         "s3:ListBucket"
       ]
   = note: low confidence: the verdict rests on a value iamlint could not evaluate
+  = docs: https://github.com/iamlint/iamlint/blob/main/docs/rules.md#wildcard-action
 
 1  wildcard-action
 
 Found 1 finding: 0 errors, 1 warning, 0 infos in 1 file (1 file checked)
+1 fixable with `--unsafe-fixes` (`--diff` shows the changes)
 "#;
     assert_eq!(human(&rich_report()), expected);
 }
@@ -367,6 +370,7 @@ fn json_contract() {
             "path": "infra/policy.json",
             "line": 2, "column": 47, "end_line": 2, "end_column": 53,
             "message": "`s3:*` allows all actions of `s3`",
+            "url": "https://github.com/iamlint/iamlint/blob/main/docs/rules.md#wildcard-action",
             "help": "list only the actions this principal calls",
             "fix": {
                 "title": "list the read actions",
@@ -408,6 +412,7 @@ fn json_key_order_is_the_contract_order() {
         "\"end_line\"",
         "\"end_column\"",
         "\"message\"",
+        "\"url\"",
         "\"help\"",
         "\"fix\"",
         "\"related\"",
@@ -633,7 +638,7 @@ fn multi_line_spans_show_first_and_last_lines() {
                     3 |     {\n  |     ^\n\
                     4 |       \"Effect\": \"Allow\",\n  |       ^^^^^^^^^^^^^^^^^^\n\
                     ...\n\
-                    7 |     }\n  |     ^\n\n";
+                    7 |     }\n  |     ^\n  = docs: https://github.com/iamlint/iamlint/blob/main/docs/rules.md#wildcard-action\n\n";
     assert!(out.starts_with(expected), "{out}");
 }
 

@@ -71,6 +71,35 @@ impl Repo {
         Ok(Repo { repo, workdir })
     }
 
+    /// Why `rev` cannot be resolved, in git's terms and with what to run, instead of the git
+    /// library's internals: a shallow clone lacks the ancestors (`HEAD~1` after a depth-1
+    /// checkout), a remote-tracking ref (`origin/main`) was never fetched.
+    fn unresolved(&self, rev: &str) -> String {
+        let remote_branch = rev
+            .split_once('/')
+            .filter(|(remote, _)| self.repo.find_remote(*remote).is_ok());
+        match (self.repo.is_shallow(), remote_branch) {
+            (true, Some((remote, branch))) => format!(
+                "revision `{rev}` is not in this clone, which is shallow (fetched with a depth): \
+                 run `git fetch --depth=50 {remote} {branch}` (in GitHub Actions, `fetch-depth: 0` \
+                 on actions/checkout)"
+            ),
+            (true, None) => format!(
+                "revision `{rev}` is not in this clone, which is shallow (fetched with a depth): \
+                 run `git fetch --unshallow` (in GitHub Actions, `fetch-depth: 0` on \
+                 actions/checkout)"
+            ),
+            (false, Some((remote, branch))) => format!(
+                "revision `{rev}` not found: the branch was not fetched; run \
+                 `git fetch {remote} {branch}`"
+            ),
+            (false, None) => format!(
+                "revision `{rev}` not found in this repository (`git log --oneline` lists \
+                 commits, `git branch -a` branches)"
+            ),
+        }
+    }
+
     /// Writes the files of the tree at `rev` that `diff` reads ([`wanted`]) under `dest` (which
     /// must exist), plus an empty `.git` folder so that the copy has the same repository root as
     /// the working tree. Symbolic links and submodules are not written; a blob named twice is
@@ -80,7 +109,7 @@ impl Repo {
         let id = self
             .repo
             .rev_parse_single(rev)
-            .map_err(|e| format!("cannot resolve revision `{rev}`: {e}"))?;
+            .map_err(|_| self.unresolved(rev))?;
         let read =
             |e: gix::object::find::existing::Error| format!("cannot read revision `{rev}`: {e}");
         let commit = id
@@ -111,7 +140,7 @@ impl Repo {
         let id = self
             .repo
             .rev_parse_single(rev)
-            .map_err(|e| format!("cannot resolve revision `{rev}`: {e}"))?;
+            .map_err(|_| self.unresolved(rev))?;
         let mut tree = id
             .object()
             .map_err(read)?

@@ -32,10 +32,28 @@ pub struct FixedFile {
     pub text: String,
     /// Fixes applied to this file.
     pub fixes: usize,
+    /// Each fix applied, where its finding is, in file order (for `--fix` to say what it did).
+    pub applied: Vec<Applied>,
     /// The text the fixes were computed from (the file must still hold it when written).
     original: String,
     /// The repository root the file must be inside.
     root: PathBuf,
+}
+
+/// One applied fix: the 1-based line and character column of its finding, its rule and title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub line: usize,
+    pub column: usize,
+    pub rule: crate::rules::RuleId,
+    pub title: String,
+}
+
+impl FixedFile {
+    /// The text the fixes were computed from.
+    pub fn original(&self) -> &str {
+        &self.original
+    }
 }
 
 /// Whether a fix of this applicability may be applied when up to `max` is allowed.
@@ -148,12 +166,13 @@ pub fn apply_text<'a>(
     findings: impl IntoIterator<Item = &'a Finding>,
     max: Applicability,
 ) -> (String, usize) {
-    apply_in(
+    let (text, applied) = apply_in(
         text,
         Some(&[]),
         findings.into_iter().map(|f| (f, file)),
         max,
-    )
+    );
+    (text, applied.len())
 }
 
 /// [`apply_text`] over findings from several reports, each with the id its report gives the file.
@@ -163,13 +182,13 @@ fn apply_in<'a>(
     shared: Option<&[std::ops::Range<usize>]>,
     findings: impl IntoIterator<Item = (&'a Finding, FileId)>,
     max: Applicability,
-) -> (String, usize) {
+) -> (String, Vec<Applied>) {
     let Some(shared) = shared else {
-        return (text.to_string(), 0);
+        return (text.to_string(), Vec::new());
     };
     let crlf = text.contains("\r\n");
     let mut accepted: Vec<&Edit> = Vec::new();
-    let mut count = 0;
+    let mut applied: Vec<(usize, &Finding)> = Vec::new();
     for (finding, file) in findings {
         if finding.suppressed {
             continue;
@@ -212,7 +231,7 @@ fn apply_in<'a>(
             continue;
         }
         accepted.extend(fix.edits.iter());
-        count += 1;
+        applied.push((finding.span.start as usize, finding));
     }
     accepted.sort_by_key(|e| (e.span.start, e.span.end));
     let mut out = String::with_capacity(text.len());
@@ -236,7 +255,25 @@ fn apply_in<'a>(
         at = r.end;
     }
     out.push_str(&text[at..]);
-    (out, count)
+    applied.sort_by_key(|(start, _)| *start);
+    let applied = applied
+        .into_iter()
+        .map(|(start, finding)| {
+            let before = text.get(..start).unwrap_or(text);
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            Applied {
+                line: before.matches('\n').count() + 1,
+                column: before[line_start..].chars().count() + 1,
+                rule: finding.rule,
+                title: finding
+                    .fix
+                    .as_ref()
+                    .map(|f| f.title.clone())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    (out, applied)
 }
 
 /// The fixed text of every file of a report that has an applicable fix.
@@ -285,11 +322,12 @@ pub fn plan<'a>(
                 crate::discover::Format::Yaml => super::yaml::aliased_ranges(t.text),
                 _ => Some(Vec::new()),
             };
-            let (text, fixes) = apply_in(t.text, shared.as_deref(), t.findings, max);
-            (fixes > 0 && text != t.text).then(|| FixedFile {
+            let (text, applied) = apply_in(t.text, shared.as_deref(), t.findings, max);
+            (!applied.is_empty() && text != t.text).then(|| FixedFile {
                 path: t.path,
                 text,
-                fixes,
+                fixes: applied.len(),
+                applied,
                 original: t.text.to_string(),
                 root: t.root,
             })
@@ -330,6 +368,8 @@ pub struct Written {
     pub fixes: usize,
     /// Files with fixes that were not written, and why (a symlink, outside the root, changed).
     pub refused: Vec<(PathBuf, String)>,
+    /// The written files and the fixes applied to each.
+    pub applied: Vec<(PathBuf, Vec<Applied>)>,
 }
 
 /// Writes the fixed files of every report; returns how many fixes were applied. Every file is
@@ -371,6 +411,7 @@ pub fn write_all<'a>(
             )
         })?;
         written.fixes += fixed.fixes;
+        written.applied.push((fixed.path, fixed.applied));
     }
     Ok(written)
 }

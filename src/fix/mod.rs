@@ -212,6 +212,17 @@ pub(crate) fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
+/// A fixed file as a unified diff (`--diff`): `--- a/path`, `+++ b/path`, hunks with three lines
+/// of context, the paths shown as everywhere else. The caller escapes it for the terminal.
+pub fn unified_diff(fixed: &apply::FixedFile) -> String {
+    let path = crate::source::display_path(&fixed.path);
+    similar::TextDiff::from_lines(fixed.original(), fixed.text.as_str())
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     /// The shortcut for plain text quotes as the serializer does.

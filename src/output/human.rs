@@ -253,6 +253,8 @@ fn render_finding(
             "low confidence: the verdict rests on a value iamlint could not evaluate",
         )?;
     }
+    // The rule's documentation, as ruff links each finding's rule.
+    out.note("docs", &finding.rule.meta().docs_url())?;
     writeln!(out.w)
 }
 
@@ -283,6 +285,25 @@ fn render_summary(s: &Summary, paint: Paint, w: &mut dyn Write) -> io::Result<()
             plural(s.files_checked, "file"),
         );
         writeln!(w, "{}", paint.paint(BOLD, &line))?;
+        if s.fixable_safe > 0 || s.fixable_unsafe > 0 {
+            let mut line = String::new();
+            if s.fixable_safe > 0 {
+                line.push_str(&format!("{} fixable with `--fix`", s.fixable_safe));
+            }
+            if s.fixable_unsafe > 0 {
+                if !line.is_empty() {
+                    line.push_str("; ");
+                }
+                let more = if s.fixable_safe > 0 {
+                    " more"
+                } else {
+                    " fixable"
+                };
+                line.push_str(&format!("{}{more} with `--unsafe-fixes`", s.fixable_unsafe));
+            }
+            line.push_str(" (`--diff` shows the changes)");
+            writeln!(w, "{line}")?;
+        }
         if s.parse_errors > 0 {
             let line = format!(
                 "{} could not be read or parsed ({})",

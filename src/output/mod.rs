@@ -280,6 +280,9 @@ pub(crate) struct Summary {
     pub files_checked: usize,
     pub files_with_findings: usize,
     pub files_with_errors: usize,
+    /// Findings with a fix `--fix` applies, and with one only `--unsafe-fixes` applies.
+    pub fixable_safe: usize,
+    pub fixable_unsafe: usize,
     pub per_rule: BTreeMap<RuleId, usize>,
     /// What folder scans passed by (symbolic links, FIFOs, devices, sockets).
     pub skipped: crate::lint::Skipped,
@@ -287,25 +290,51 @@ pub(crate) struct Summary {
 
 impl Summary {
     pub fn new(report: &Report) -> Self {
+        // A config file's report holds its unused `[[ignore]]` entries: not a checked file.
+        let is_config = |file: &FileReport| {
+            file.sources
+                .main()
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| crate::config::FILE_NAMES.contains(&n))
+        };
         let mut s = Summary {
-            files_checked: report.files.len(),
+            files_checked: report.files.iter().filter(|f| !is_config(f)).count(),
             skipped: report.skipped,
             ..Summary::default()
         };
+        // A report holds findings located in other files too (a `templatefile()` or module
+        // file read through its caller), so files are counted by where their findings are.
+        let mut located: std::collections::HashSet<std::path::PathBuf> =
+            std::collections::HashSet::new();
         for file in &report.files {
-            s.add_file(file);
+            for id in s.add_file(file) {
+                located.insert(crate::root::normalize(&file.sources.get(id).path));
+            }
         }
+        s.files_with_findings = located.len();
         s
     }
 
-    fn add_file(&mut self, file: &FileReport) {
-        let mut any = false;
+    /// Counts one report's findings; returns the files its unsuppressed findings are in.
+    fn add_file(&mut self, file: &FileReport) -> Vec<FileId> {
+        let mut files: Vec<FileId> = Vec::new();
         for f in &file.findings {
             if f.suppressed {
                 self.suppressed += 1;
                 continue;
             }
-            any = true;
+            if !files.contains(&f.span.file) {
+                files.push(f.span.file);
+            }
+            if let Some(fix) = f.fix.as_deref().filter(|fix| !fix.edits.is_empty()) {
+                match fix.applicability {
+                    crate::finding::Applicability::Safe => self.fixable_safe += 1,
+                    crate::finding::Applicability::Unsafe => self.fixable_unsafe += 1,
+                    crate::finding::Applicability::DisplayOnly => {}
+                }
+            }
             match f.severity {
                 Severity::Error => self.errors += 1,
                 Severity::Warning => self.warnings += 1,
@@ -313,9 +342,9 @@ impl Summary {
             }
             *self.per_rule.entry(f.rule).or_default() += 1;
         }
-        self.files_with_findings += usize::from(any);
         self.parse_errors += file.errors.len();
         self.files_with_errors += usize::from(!file.errors.is_empty());
+        files
     }
 
     pub fn findings(&self) -> usize {

@@ -139,6 +139,29 @@ impl Grants {
         }
     }
 
+    /// The service prefixes the policy's Allow statements name (lower case, sorted), on any
+    /// resource; `None` when it allows `*` or uses `NotAction`, which reach every service.
+    pub fn services(&self) -> Option<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for list in &self.allow_lists {
+            if list.negated {
+                return None;
+            }
+            for pattern in &list.patterns {
+                let (service, _) = pattern.split_once(':')?;
+                if has_wildcard(service) {
+                    return None;
+                }
+                let service = service.to_ascii_lowercase();
+                if !out.contains(&service) {
+                    out.push(service);
+                }
+            }
+        }
+        out.sort();
+        Some(out)
+    }
+
     /// True when the policy allows `action` (case-insensitive), on any resource.
     pub fn allows(&self, action: &str) -> bool {
         let matches = |list: &AllowList| {

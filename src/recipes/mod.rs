@@ -180,12 +180,24 @@ pub fn suggest(id: &str) -> Option<&'static str> {
         .map(|(_, id)| id)
 }
 
-/// Recipes that can replace `policy`: they list it in `replaces` and `granted` says yes to each of
-/// their actions (apart from `fit_ignores`).
+/// Recipes that can replace managed policy `policy`: those that list it in `replaces`, and those
+/// whose services cover every service the policy reaches (its whole job is the recipe's kind of
+/// work: `AWSLambdaBasicExecutionRole`'s three `logs` actions and `logs-write`), provided
+/// `granted` says yes to each of their actions (apart from `fit_ignores`). `replaces` stays for
+/// policies that reach further than the recipe (`AmazonS3FullAccess` and `s3-read`, a Lambda
+/// execution role's `logs` actions beside `sqs-consume`).
 pub fn fitting(policy: &str, granted: impl Fn(&str) -> bool) -> Vec<&'static Recipe> {
+    // The services the policy reaches, for recipes that do not name it (`None`: every service,
+    // or not a managed policy).
+    let services = crate::catalog::Catalog::get()
+        .managed_policy(policy)
+        .and_then(|p| grants::of(p).services());
     all()
         .iter()
-        .filter(|r| r.replaces.iter().any(|p| p == policy))
+        .filter(|r| {
+            r.replaces.iter().any(|p| p == policy)
+                || services.as_ref().is_some_and(|s| r.covers_services(s))
+        })
         .filter(|r| {
             r.actions()
                 .iter()
@@ -214,6 +226,19 @@ impl Inputs<'_> {
 }
 
 impl Recipe {
+    /// True when every one of `services` (lower-case prefixes) is a service of the recipe's
+    /// actions: a policy reaching only these services does the recipe's job, if it also grants
+    /// every recipe action ([`fitting`]).
+    fn covers_services(&self, services: &[String]) -> bool {
+        let own: Vec<String> = self
+            .actions()
+            .iter()
+            .filter_map(|a| a.split_once(':'))
+            .map(|(service, _)| service.to_ascii_lowercase())
+            .collect();
+        !services.is_empty() && services.iter().all(|s| own.contains(s))
+    }
+
     /// Every action, in statement order, without repeats.
     pub fn actions(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

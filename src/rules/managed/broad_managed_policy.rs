@@ -16,8 +16,9 @@ declare_rule! {
     /// `managed_policy_arns`, CloudFormation `ManagedPolicyArns`, `AttachedManagedPolicies` in
     /// `aws iam get-account-authorization-details`), reads the policy's own document from the
     /// embedded copy and expands what it allows on `"*"` without conditions. It reports the count by
-    /// access level and, when a recipe fits (the recipe names the policy as one it replaces and the
-    /// principal's managed policies grant all its actions), offers the recipe in the file's syntax.
+    /// access level and, when a recipe fits (the recipe names the policy as one it replaces, or
+    /// every service the policy reaches is one of the recipe's, and the principal's managed
+    /// policies grant all its actions), offers the recipe in the file's syntax.
     ///
     /// Severity follows the reach: `error` for `*`, `NotAction`, a whole service (`s3:*`),
     /// permissions management or IAM writes on `"*"`; `warning` for more than four scopable

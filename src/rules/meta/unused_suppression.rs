@@ -9,6 +9,11 @@ declare_rule! {
     /// run (`--select`, `--ignore`) is reported too, saying so: its comment has no effect either.
     /// Comments without a reason or with unknown ids are `invalid-suppression`'s.
     ///
+    /// `[[ignore]]` entries of `iamlint.toml` are judged the same way after the run, and reported
+    /// in the config file: an entry whose `path` matched a linted file but that suppressed
+    /// nothing (a misspelt `sid` gets a did-you-mean from the `Sid`s of the files it matched),
+    /// and, when the run linted the config's whole folder, an entry whose `path` matched no file.
+    ///
     /// ## Why is this bad?
     /// Stale suppressions pile up when policies are fixed or moved, and a stale one silently hides
     /// the next real finding that lands in its scope. Removing them keeps each exception tied to a

@@ -31,7 +31,10 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Safe: the fix removes the redundant item and its separating comma. The covering item stays,
-    /// so the statement matches exactly the same actions. When two neighbouring items at the start
+    /// so the statement matches exactly the same actions. When a named action is covered by a
+    /// wider wildcard, the fix title says what the wildcard still grants (`ssm:Get*` grants
+    /// `ssm:GetParameter` with 29 other actions) and the help offers the other reading: if the
+    /// named action is the one needed, the wildcard is what to narrow. When two neighbouring items at the start
     /// of a list are both redundant, their edits touch the same comma; apply them one at a time.
     ///
     /// ## References
@@ -141,13 +144,34 @@ impl Rule for RedundantAction {
             } else {
                 format!("`{inner}` is already covered by `{outer_text}`")
             };
+            // A named action under a wider wildcard: the fix keeps the wildcard, so it says what
+            // the wildcard grants, and the help offers the other reading (the named action is the
+            // one needed, the wildcard the excess).
+            let breadth = (!duplicate && !has_wildcard(inner))
+                .then(|| wildcard_breadth(cx, &outer_text))
+                .flatten();
+            let (note, help, title) = match &breadth {
+                Some(breadth) => (
+                    format!("covered here: `{outer_text}` grants it {breadth}"),
+                    format!(
+                        "remove `{inner}`; or, if it is the action this statement needs, replace \
+                         `{outer_text}` with the actions it needs"
+                    ),
+                    format!("remove `{inner}` (`{outer_text}` still grants it {breadth})"),
+                ),
+                None => (
+                    "covered here".to_string(),
+                    format!("remove `{inner}`"),
+                    format!("remove `{inner}`"),
+                ),
+            };
             let mut finding = Self::finding(item.span, message)
-                .related(outer.span, "covered here")
-                .help(format!("remove `{inner}`"))
+                .related(outer.span, note)
+                .help(help)
                 .path(stmt.path.clone());
             if let Some(edit) = removal(items, i) {
                 finding = finding.fix(Fix {
-                    title: format!("remove `{inner}`"),
+                    title,
                     applicability: Applicability::Safe,
                     edits: vec![edit],
                     snippet: None,
@@ -156,6 +180,20 @@ impl Rule for RedundantAction {
             out.push(finding.build());
         }
     }
+}
+
+/// What a covering wildcard grants besides the action it covers, for the fix title: "with 29
+/// other actions", "with every action of every service"; `None` when the count is unknown.
+fn wildcard_breadth(cx: &Ctx, wildcard: &str) -> Option<String> {
+    if wildcard == "*" {
+        return Some("with every action of every service".to_string());
+    }
+    let others = cx.catalog.expand(wildcard).len().checked_sub(1)?;
+    Some(match others {
+        0 => "and nothing else".to_string(),
+        1 => "with 1 other action".to_string(),
+        n => format!("with {} other actions", crate::text::thousands(n)),
+    })
 }
 
 /// The edit removing item `i` with one separating comma: from the end of the previous item to the
