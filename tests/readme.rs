@@ -106,3 +106,68 @@ fn readme_example_output_is_what_iamlint_prints() {
         );
     }
 }
+
+/// The README's GitHub workflow is the file CI lints with zizmor and actionlint (`.ci/run`):
+/// the ```yaml block after `<!-- readme-workflow: PATH -->` equals PATH, byte for byte.
+#[test]
+fn readme_workflow_is_the_file_ci_lints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("read README.md");
+    let marker = "<!-- readme-workflow: ";
+    let at = readme
+        .find(marker)
+        .expect("README.md has a `<!-- readme-workflow: PATH -->` marker")
+        + marker.len();
+    let line_end = at + readme[at..].find('\n').expect("marker line ends");
+    let path = readme[at..line_end]
+        .trim()
+        .strip_suffix("-->")
+        .expect("the marker ends with `-->`")
+        .trim();
+    let rest = readme[line_end + 1..]
+        .strip_prefix("```yaml\n")
+        .expect("the marker is followed by a ```yaml block");
+    let block = &rest[..rest.find("```\n").expect("the yaml block is closed")];
+    let file = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(
+        block, file,
+        "README.md's workflow differs from {path}: edit both together"
+    );
+}
+
+/// Every `uses:` in the README's YAML blocks is pinned to a full commit SHA with the version in a
+/// comment (zizmor's `unpinned-uses`, GitHub's hardening guide).
+#[test]
+fn readme_pins_actions_by_commit_sha() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("read README.md");
+    let mut uses = 0;
+    let mut in_yaml = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_yaml = line == "```yaml";
+            continue;
+        }
+        let Some(at) = line.find("uses: ").filter(|_| in_yaml) else {
+            continue;
+        };
+        uses += 1;
+        let reference = line[at + "uses: ".len()..].trim();
+        let (action, comment) = reference
+            .split_once(" # ")
+            .unwrap_or_else(|| panic!("`{line}`: no `# vX.Y.Z` comment"));
+        let sha = action
+            .rsplit_once('@')
+            .unwrap_or_else(|| panic!("`{line}`: no ref"))
+            .1;
+        assert!(
+            sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+            "`{line}`: not pinned to a full commit SHA"
+        );
+        assert!(
+            comment.starts_with('v'),
+            "`{line}`: the comment names no version"
+        );
+    }
+    assert!(uses >= 2, "the README's workflows use the Action");
+}
