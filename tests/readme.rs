@@ -171,3 +171,53 @@ fn readme_pins_actions_by_commit_sha() {
     }
     assert!(uses >= 2, "the README's workflows use the Action");
 }
+
+/// `iamlint` at the repository root lints what it should: the repository's `iamlint.toml` leaves
+/// out fixtures, test data and the examples that are bad on purpose, and the rest is clean.
+#[test]
+fn repository_root_lints_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_iamlint"))
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run iamlint");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "`iamlint` at the repository root:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Only examples that are bad on purpose are excluded by name (each has findings), never the
+/// `examples/` folder: an example meant to be clean stays linted.
+#[test]
+fn repository_config_excludes_only_deliberately_bad_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("iamlint.toml")).expect("read iamlint.toml");
+    let excluded: Vec<&str> = config
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"'))
+        .filter_map(|l| l.split('"').next())
+        .filter(|p| p.starts_with("examples"))
+        .collect();
+    assert!(!excluded.is_empty(), "{config}");
+    for path in excluded {
+        assert!(
+            !path.ends_with('/') && root.join(path).is_file(),
+            "`{path}`: exclude example files by name"
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_iamlint"))
+            .args(["check", "--quiet", path])
+            .current_dir(root)
+            .output()
+            .expect("run iamlint");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`{path}` is excluded but has no findings: lint it"
+        );
+    }
+}
