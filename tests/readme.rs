@@ -201,6 +201,7 @@ fn repository_config_excludes_only_deliberately_bad_examples() {
         .lines()
         .filter_map(|l| l.trim().strip_prefix('"'))
         .filter_map(|l| l.split('"').next())
+        .map(|p| p.trim_start_matches('/'))
         .filter(|p| p.starts_with("examples"))
         .collect();
     assert!(!excluded.is_empty(), "{config}");
