@@ -6,6 +6,7 @@
 //! fail-on = "error"                               # error | warning | info
 //! exclude = ["legacy/", "**/*.generated.json"]
 //! recipe-dirs = ["iam/recipes"]
+//! baseline = ".iamlint-baseline.json"            # `--baseline`'s default
 //!
 //! [severity]
 //! resource-star = "error"
@@ -75,6 +76,9 @@ pub struct Config {
     /// `[placeholders] tokens`: ARN partition, region or account fields that a policy template's
     /// code fills in (`account-id`), besides ALL-CAPS words, which always are.
     pub placeholder_tokens: Vec<String>,
+    /// `baseline`: the baseline file `check` reads when `--baseline` is not given (absolute; it
+    /// may not exist yet: `--write-baseline` writes it).
+    pub baseline: Option<PathBuf>,
 }
 
 /// One `[[ignore]]` entry: a finding in a file that cannot carry comments.
@@ -453,6 +457,10 @@ impl Config {
                 format!("{noun} `{}` {problem}", path.get_ref()),
             ))
         };
+        if let Some(file) = &raw.baseline {
+            // Checked when read: `--write-baseline` may be about to create it.
+            config.baseline = Some(named(file, "baseline file", |_| true)?);
+        }
         for dir in &raw.recipe_dirs {
             config
                 .recipe_dirs
@@ -547,6 +555,7 @@ struct RawConfig {
     terraform: RawTerraform,
     #[serde(default)]
     placeholders: RawPlaceholders,
+    baseline: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -729,6 +738,21 @@ mod tests {
             Some(Path::new("/repo")),
         )
         .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn baseline_is_relative_to_the_config_and_inside_the_root() {
+        let config = parse("baseline = \".iamlint-baseline.json\"").expect("parses");
+        assert_eq!(
+            config.baseline.as_deref(),
+            Some(Path::new("/repo/.iamlint-baseline.json"))
+        );
+        assert_eq!(parse("").expect("parses").baseline, None);
+        let err = parse("baseline = \"../outside.json\"").unwrap_err();
+        assert!(
+            err.contains("baseline file `../outside.json` is outside the repository root"),
+            "{err}"
+        );
     }
 
     #[test]

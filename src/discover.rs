@@ -196,6 +196,32 @@ impl Ignores {
     }
 }
 
+/// Whether a walk of the repository `root` would pass the file `path` by because of an ignore
+/// file ([`IGNORE_FILES`], from the root down): the file or one of its folders is ignored. For
+/// files named on the command line with `--force-exclude` (pre-commit names every staged file):
+/// they then honour `.iamlintignore` as a folder walk does, not just the config's `exclude`.
+pub fn is_ignored(path: &Path, root: &Path) -> bool {
+    let path = crate::root::canonical(path);
+    let root = crate::root::canonical(root);
+    let Ok(below) = path.strip_prefix(&root) else {
+        return false;
+    };
+    let ignores = Ignores {
+        root: root.clone(),
+        by_dir: Mutex::new(HashMap::new()),
+    };
+    let mut at = root;
+    let mut components = below.components().peekable();
+    while let Some(c) = components.next() {
+        at.push(c);
+        let is_dir = components.peek().is_some();
+        if ignores.ignored(&at, is_dir) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Walks the folder `resolved` (the canonical form of `named`, as the user typed it), whose
 /// repository root is `root`. Files are reported under `named`. Ignore files are read by
 /// [`Ignores`], from the root down only; hidden entries and [`SKIPPED_DIRS`] are passed by; a
@@ -345,5 +371,34 @@ mod tests {
         assert_eq!(found(&repo), ["a.json", "sub/keep.json"]);
         // Named below the root, the root's files still apply.
         assert_eq!(found(&repo.join("sub")), ["keep.json"]);
+    }
+
+    /// A named file is ignored when the walk would pass it by: by its own pattern or a folder's.
+    #[test]
+    fn named_files_are_ignored_as_a_walk_ignores_them() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let repo = crate::root::canonical(tmp.path());
+        std::fs::create_dir_all(repo.join(".git")).expect("dirs");
+        std::fs::create_dir_all(repo.join("legacy/deep")).expect("dirs");
+        std::fs::create_dir_all(repo.join("sub")).expect("dirs");
+        for name in [
+            "a.json",
+            "x.json",
+            "legacy/deep/p.json",
+            "sub/x.json",
+            "sub/y.json",
+        ] {
+            std::fs::write(repo.join(name), "{}").expect("file");
+        }
+        std::fs::write(repo.join(".iamlintignore"), "x.json\nlegacy/\n").expect("file");
+        std::fs::write(repo.join("sub/.iamlintignore"), "!x.json\n").expect("file");
+        let ignored = |name: &str| is_ignored(&repo.join(name), &repo);
+        assert!(ignored("x.json"));
+        assert!(ignored("legacy/deep/p.json"), "ignored by its folder");
+        assert!(!ignored("a.json"));
+        assert!(!ignored("sub/x.json"), "the nearer `!` wins");
+        assert!(!ignored("sub/y.json"));
+        // The walk agrees.
+        assert_eq!(found(&repo), ["a.json", "sub/x.json", "sub/y.json"]);
     }
 }

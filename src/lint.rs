@@ -149,6 +149,13 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
             Discovered::Error { .. } => true,
         });
     }
+    if opts.force_exclude {
+        // A walk has already passed ignored files by; named ones, here.
+        discovered.retain(|d| {
+            !matches!(d, Discovered::File { path, explicit: true, root }
+                if discover::is_ignored(path, root))
+        });
+    }
     let mut skipped = Skipped::default();
     discovered.retain(|d| match d {
         Discovered::Skipped { kind, .. } => {
@@ -1395,8 +1402,16 @@ fn run_inner(
         .filter_map(|planned| {
             let opts = opts_for(planned);
             match &planned.item {
-                Discovered::File { path, explicit, .. } => {
+                Discovered::File {
+                    path,
+                    explicit,
+                    root,
+                } => {
                     if (opts.force_exclude || !explicit) && opts.paths.is_excluded(path) {
+                        return None;
+                    }
+                    // A walk has already passed ignored files by; named ones, here.
+                    if opts.force_exclude && *explicit && discover::is_ignored(path, root) {
                         return None;
                     }
                 }

@@ -275,7 +275,7 @@ struct CheckArgs {
     #[arg(long, conflicts_with = "fail_on", help_heading = "Exit status")]
     exit_zero: bool,
 
-    /// Report only findings that are not in this baseline file
+    /// Report only findings that are not in this baseline file (default: the config's `baseline`)
     #[arg(
         long,
         value_name = "FILE",
@@ -937,6 +937,26 @@ fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String
     })
 }
 
+/// The `baseline` key of the config that applies to the current folder (`--config`'s, else the
+/// nearest one): the default of `--baseline`, shown relative to the current folder.
+fn config_baseline(args: &CheckArgs, roots: &[PathBuf]) -> Result<Option<PathBuf>, String> {
+    let cwd = Path::new(".");
+    let root = iamlint::root::of(cwd);
+    let config = match &args.config {
+        Some(path) => Config::load_named(path, roots),
+        None => match iamlint::config::nearest(cwd, &root) {
+            Some(path) => Config::load(&path, &root),
+            None => return Ok(None),
+        },
+    }
+    .map_err(|e| e.to_string())?;
+    let here = iamlint::root::normalize(&iamlint::root::absolute(cwd));
+    Ok(config.baseline.map(|path| match path.strip_prefix(&here) {
+        Ok(relative) => relative.to_path_buf(),
+        Err(_) => path,
+    }))
+}
+
 fn check(mut args: CheckArgs) -> u8 {
     let started = std::time::Instant::now();
     if args.paths.is_empty() {
@@ -956,6 +976,12 @@ fn check(mut args: CheckArgs) -> u8 {
         args.paths.iter().cloned().partition(|p| *p == stdin);
     let plan = lint::plan(&paths);
     let roots = plan.roots();
+    if args.baseline.is_none() && args.write_baseline.is_none() && !args.no_config {
+        match config_baseline(&args, &roots) {
+            Ok(path) => args.baseline = path,
+            Err(e) => return usage_error(&e),
+        }
+    }
     let baseline = match args.baseline.as_deref() {
         None => None,
         Some(path) => match Baseline::load(path, &roots) {
@@ -1039,7 +1065,9 @@ fn check(mut args: CheckArgs) -> u8 {
             .clone()
             .unwrap_or_else(|| PathBuf::from("<stdin>"));
         let opts = settings.of(&name).0.clone();
-        let excluded = args.force_exclude && opts.paths.is_excluded(&name);
+        let excluded = args.force_exclude
+            && (opts.paths.is_excluded(&name)
+                || iamlint::discover::is_ignored(&name, &iamlint::root::of(&name)));
         if !excluded {
             let file = match lint::bytes_to_text(bytes) {
                 Ok(text) => lint::lint_text(&name, text, &opts),

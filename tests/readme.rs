@@ -106,3 +106,119 @@ fn readme_example_output_is_what_iamlint_prints() {
         );
     }
 }
+
+/// The README's GitHub workflow is the file CI lints with zizmor and actionlint (`.ci/run`):
+/// the ```yaml block after `<!-- readme-workflow: PATH -->` equals PATH, byte for byte.
+#[test]
+fn readme_workflow_is_the_file_ci_lints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("read README.md");
+    let marker = "<!-- readme-workflow: ";
+    let at = readme
+        .find(marker)
+        .expect("README.md has a `<!-- readme-workflow: PATH -->` marker")
+        + marker.len();
+    let line_end = at + readme[at..].find('\n').expect("marker line ends");
+    let path = readme[at..line_end]
+        .trim()
+        .strip_suffix("-->")
+        .expect("the marker ends with `-->`")
+        .trim();
+    let rest = readme[line_end + 1..]
+        .strip_prefix("```yaml\n")
+        .expect("the marker is followed by a ```yaml block");
+    let block = &rest[..rest.find("```\n").expect("the yaml block is closed")];
+    let file = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(
+        block, file,
+        "README.md's workflow differs from {path}: edit both together"
+    );
+}
+
+/// Every `uses:` in the README's YAML blocks is pinned to a full commit SHA with the version in a
+/// comment (zizmor's `unpinned-uses`, GitHub's hardening guide).
+#[test]
+fn readme_pins_actions_by_commit_sha() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("read README.md");
+    let mut uses = 0;
+    let mut in_yaml = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_yaml = line == "```yaml";
+            continue;
+        }
+        let Some(at) = line.find("uses: ").filter(|_| in_yaml) else {
+            continue;
+        };
+        uses += 1;
+        let reference = line[at + "uses: ".len()..].trim();
+        let (action, comment) = reference
+            .split_once(" # ")
+            .unwrap_or_else(|| panic!("`{line}`: no `# vX.Y.Z` comment"));
+        let sha = action
+            .rsplit_once('@')
+            .unwrap_or_else(|| panic!("`{line}`: no ref"))
+            .1;
+        assert!(
+            sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+            "`{line}`: not pinned to a full commit SHA"
+        );
+        assert!(
+            comment.starts_with('v'),
+            "`{line}`: the comment names no version"
+        );
+    }
+    assert!(uses >= 2, "the README's workflows use the Action");
+}
+
+/// `iamlint` at the repository root lints what it should: the repository's `iamlint.toml` leaves
+/// out fixtures, test data and the examples that are bad on purpose, and the rest is clean.
+#[test]
+fn repository_root_lints_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_iamlint"))
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run iamlint");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "`iamlint` at the repository root:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Only examples that are bad on purpose are excluded by name (each has findings), never the
+/// `examples/` folder: an example meant to be clean stays linted.
+#[test]
+fn repository_config_excludes_only_deliberately_bad_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("iamlint.toml")).expect("read iamlint.toml");
+    let excluded: Vec<&str> = config
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"'))
+        .filter_map(|l| l.split('"').next())
+        .map(|p| p.trim_start_matches('/'))
+        .filter(|p| p.starts_with("examples"))
+        .collect();
+    assert!(!excluded.is_empty(), "{config}");
+    for path in excluded {
+        assert!(
+            !path.ends_with('/') && root.join(path).is_file(),
+            "`{path}`: exclude example files by name"
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_iamlint"))
+            .args(["check", "--quiet", path])
+            .current_dir(root)
+            .output()
+            .expect("run iamlint");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`{path}` is excluded but has no findings: lint it"
+        );
+    }
+}
