@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod commands;
 pub mod config;
+#[cfg(feature = "native")]
 pub mod diff;
 pub mod discover;
 pub mod escape;
@@ -19,6 +20,7 @@ pub mod lint;
 pub mod memo;
 pub mod model;
 pub mod output;
+pub mod par;
 pub mod principal;
 pub mod recipes;
 pub mod root;
