@@ -6,6 +6,8 @@ no npm, no websocket library) and checks what the page shows:
 - the README's example, given in the URL fragment as the share link encodes it (deflate-raw,
   base64url), yields the README's findings at their lines, with the `ecr-pull` recipe shown;
 - clicking a finding selects its span in the editor and marks its line;
+- without a fragment it shows the example and writes a share link that loads the same text;
+  the format picker re-lints;
 - text from the input reaches the page as text only (a value shaped like HTML makes no element);
 - a syntax error is listed with its line.
 
@@ -239,7 +241,34 @@ def main():
             f"clicking the finding selects its span on line 37 ({selected})",
         )
 
-        # 3. Input shaped like HTML stays text.
+        # 3. Without a fragment the page shows the example and writes its own share link, which
+        # loads the same text back; the format picker re-lints in the chosen format.
+        browser.open(base)
+        page = json.loads(browser.eval(FINDINGS))
+        check(page["text"] == example, "without a fragment the editor holds the README's example")
+        link = ""
+        for _ in range(100):
+            link = browser.eval("location.hash")
+            if link.startswith("#z="):
+                break
+            time.sleep(0.05)
+        check(link.startswith("#z="), f"the page writes a compressed share link ({link[:20]!r})")
+        browser.open(base + link)
+        check(
+            json.loads(browser.eval(FINDINGS))["text"] == example,
+            "the page's own share link loads the same text",
+        )
+        summary = browser.eval(
+            """(() => {
+  const picker = document.getElementById('format');
+  picker.value = 'yaml';
+  picker.dispatchEvent(new Event('change'));
+  return document.getElementById('summary').textContent;
+})()"""
+        )
+        check("read as yaml" in summary, f"the format picker re-lints as YAML ({summary!r})")
+
+        # 4. Input shaped like HTML stays text.
         hostile = (
             '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
             '"Action": "s3:<img src=x id=injected>", "Resource": "*"}]}'
@@ -253,7 +282,7 @@ def main():
             "the value is shown as text in its finding",
         )
 
-        # 4. A syntax error is listed at its line.
+        # 5. A syntax error is listed at its line.
         browser.open(base + fragment('{"Version": "2012-10-17",\n  "Statement": [\n'))
         page = json.loads(browser.eval(FINDINGS))
         check(
