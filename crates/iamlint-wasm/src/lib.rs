@@ -293,10 +293,11 @@ mod tests {
     }
 
     /// Input text reaches the answer only through the escaping layer: no runner command, no
-    /// line separator, and the data decodes back unchanged.
+    /// line separator, and the data decodes back unchanged; in the report (a finding's message)
+    /// and in the fixed text, which only this crate adds to the answer.
     #[test]
     fn answer_is_escaped() {
-        let json = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:Get##[x]\u{2028}\", \"Resource\": \"*\"}]}";
+        let json = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"S##[group]\u{2028}\", \"Effect\": \"Allow\", \"Action\": [\"s3:Get##[x]\", \"s3:GetObject\", \"s3:GetObject\"], \"Resource\": \"arn:aws:s3:::b/*\"}]}";
         let out = lint_json("json", json);
         assert!(!out.contains("##["), "{out}");
         assert!(!out.contains('\u{2028}'));
@@ -308,6 +309,8 @@ mod tests {
             .filter_map(|f| f["message"].as_str())
             .collect();
         assert!(messages.iter().any(|m| m.contains("##[x]")), "{messages:?}");
+        let fixed = v["fixed"]["text"].as_str().expect("fixed text");
+        assert!(fixed.contains("S##[group]\u{2028}"), "{fixed}");
     }
 
     /// The C ABI the page calls: text in through `iamlint_alloc`, a length-prefixed answer out.
