@@ -2,10 +2,13 @@
 //! `.iamlintignore` from the repository root down), and telling their format apart by extension
 //! and content.
 
+#[cfg(feature = "native")]
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "native")]
 use std::sync::{Arc, Mutex};
 
+#[cfg(feature = "native")]
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// A file to lint, or a path that could not be walked.
@@ -71,6 +74,7 @@ fn extension(path: &Path) -> Option<String> {
 /// is an error entry, never walked. It must be a folder or a regular file; a FIFO, device or
 /// socket is an error at once, never opened. Each file carries the repository root of the path
 /// it was found from.
+#[cfg(feature = "native")]
 pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
     let mut out = Vec::new();
     for path in paths {
@@ -117,6 +121,7 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Discovered> {
 
 /// The ignore files of one folder, by precedence: `.iamlintignore`, `.ignore`, `.gitignore`,
 /// then (at the root) `.git/info/exclude`.
+#[cfg(feature = "native")]
 const IGNORE_FILES: &[&str] = &[
     ".iamlintignore",
     ".ignore",
@@ -128,12 +133,14 @@ const IGNORE_FILES: &[&str] = &[
 /// folders at or below the root are read (never one above it, nor `$TMPDIR` above a `diff` base
 /// tree), each file through [`crate::root::read_confined`] (a link or hard link out of the tree
 /// is not read).
+#[cfg(feature = "native")]
 struct Ignores {
     root: PathBuf,
     /// Folder → its matchers, one per entry of [`IGNORE_FILES`] (empty when absent).
     by_dir: Mutex<HashMap<PathBuf, Arc<Vec<Gitignore>>>>,
 }
 
+#[cfg(feature = "native")]
 impl Ignores {
     fn of_dir(&self, dir: &Path) -> Arc<Vec<Gitignore>> {
         let mut cache = self.by_dir.lock().unwrap_or_else(|e| e.into_inner());
@@ -226,6 +233,7 @@ pub fn is_ignored(path: &Path, root: &Path) -> bool {
 /// repository root is `root`. Files are reported under `named`. Ignore files are read by
 /// [`Ignores`], from the root down only; hidden entries and [`SKIPPED_DIRS`] are passed by; a
 /// link is never followed.
+#[cfg(feature = "native")]
 fn walk(named: &Path, resolved: &Path, repo_root: &Path, out: &mut Vec<Discovered>) {
     let ignores = Arc::new(Ignores {
         root: repo_root.to_path_buf(),
@@ -299,6 +307,7 @@ fn walk(named: &Path, resolved: &Path, repo_root: &Path, out: &mut Vec<Discovere
     );
 }
 
+#[cfg(feature = "native")]
 fn lower_first(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {

@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod commands;
 pub mod config;
+#[cfg(feature = "native")]
 pub mod diff;
 pub mod discover;
 pub mod escape;
@@ -19,16 +20,19 @@ pub mod lint;
 pub mod memo;
 pub mod model;
 pub mod output;
+pub mod par;
 pub mod principal;
 pub mod recipes;
 pub mod root;
 pub mod rule_id;
 pub mod rules;
+#[cfg(feature = "native")]
 pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod text;
 pub mod tree;
+#[cfg(feature = "native")]
 pub mod usage;
 pub mod vars;
 

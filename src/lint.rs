@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
+use crate::par::prelude::*;
 
 use crate::catalog::Catalog;
 use crate::config::PathRules;
@@ -17,6 +17,8 @@ use crate::model::{FileModel, PolicyDoc, Via};
 use crate::principal::Facts;
 use crate::rules::{Ctx, RuleId};
 use crate::source::{ParseError, SourceFile, SourceMap, Span};
+
+pub mod memory;
 
 /// What to run and how to judge it.
 #[derive(Debug, Clone, Default)]
@@ -138,6 +140,7 @@ impl Report {
 }
 
 /// Lints every file under `paths` in parallel. Output order is by path, then position.
+#[cfg(feature = "native")]
 pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> Report {
     let mut discovered = discover::discover(paths);
     if !opts.paths.is_empty() {
@@ -387,6 +390,7 @@ type Place = (PathBuf, u32, u32);
 /// where canonicalizing a path reads every component of it), else the canonical path.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum FileIdentity {
+    #[cfg_attr(not(unix), allow(dead_code))]
     Inode(u64, u64),
     Path(PathBuf),
 }
@@ -1192,6 +1196,7 @@ impl Scope {
 
 /// Files Terraform reads besides `.tf`: variable files. Named on their own they only widen the
 /// scope; a whole run never lints them as policies.
+#[cfg(feature = "native")]
 fn is_tfvars(path: &Path) -> bool {
     let name = path
         .file_name()
@@ -1200,6 +1205,7 @@ fn is_tfvars(path: &Path) -> bool {
     name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
 }
 
+#[cfg(feature = "native")]
 fn is_tf(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
@@ -1211,6 +1217,7 @@ fn is_tf(path: &Path) -> bool {
 /// `named` (a file name) is mentioned. Each `.tf` file is read as a whole run reads it (a regular
 /// file of at most [`crate::root::MAX_LINTED_BYTES`]), one at a time: a huge file elsewhere in the
 /// repository is not read, and at most one text is held.
+#[cfg(feature = "native")]
 fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf>, bool) {
     let (tf, others): (Vec<PathBuf>, Vec<PathBuf>) = discover::discover(&[root.to_path_buf()])
         .into_iter()
@@ -1252,6 +1259,7 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
 
 /// `path` (under `root`) relative to the current folder when the current folder is inside `root`
 /// (`../examples/main.tf` from `modules/`), as a run from there names files; else as given.
+#[cfg(feature = "native")]
 fn shown(path: &Path, root: &Path) -> PathBuf {
     let cwd = crate::root::canonical(Path::new("."));
     if let Ok(rel) = path.strip_prefix(&cwd) {
@@ -1271,6 +1279,7 @@ fn shown(path: &Path, root: &Path) -> PathBuf {
 /// a whole run; below the root, Terraform is evaluated over the whole root when the path is a
 /// folder, a `.tf` or tfvars file, or a file whose name a `.tf` file of the root mentions (a
 /// policy loaded with `file()`), so that findings agree with a run over the root.
+#[cfg(feature = "native")]
 pub fn plan(paths: &[PathBuf]) -> Plan {
     let mut plan = Plan::default();
     let mut scope = Scope::default();

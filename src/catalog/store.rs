@@ -129,7 +129,7 @@ impl Store {
 
     /// Parses every service not parsed yet (in parallel), then yields them in prefix order.
     pub fn load_all(&'static self) -> impl Iterator<Item = &'static Loaded> {
-        use rayon::prelude::*;
+        use crate::par::prelude::*;
         if self.entries.iter().any(|e| e.slot.get().is_none()) {
             self.entries.par_iter().for_each(|e| {
                 e.get();

@@ -4,5 +4,6 @@
 
 pub mod expand;
 pub mod managed;
+#[cfg(feature = "native")]
 pub mod principals;
 pub mod suggest;

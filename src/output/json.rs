@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use rayon::prelude::*;
+use crate::par::prelude::*;
 use serde::Serialize;
 
 use super::{Region, Resolver, Summary};
