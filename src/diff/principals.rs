@@ -254,7 +254,8 @@ pub fn compare(
         .map(|v| (v.name(), v))
         .filter(|(name, _)| changed.contains(name.as_str()))
         .map(|(name, v)| {
-            let mut who: Vec<String> = crate::principal::trust::of(&v.trust.doc)
+            let own = v.side.principals.own_accounts(&v.p.scope);
+            let mut who: Vec<String> = crate::principal::trust::of(&v.trust.doc, &own)
                 .iter()
                 .map(crate::principal::trust::Trusted::line)
                 .collect();
