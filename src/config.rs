@@ -236,6 +236,14 @@ impl PathRules {
             .collect()
     }
 
+    /// True when `entry` (one of [`PathRules::unused`]'s) names the file at `path`.
+    pub fn entry_matches(&self, entry: &IgnoreEntry, path: &Path) -> bool {
+        let relative = self.relative(path);
+        self.entries
+            .iter()
+            .any(|(globs, e)| std::ptr::eq(e, entry) && globs.is_match(&relative))
+    }
+
     /// The config file these rules were read from, and its text.
     pub fn origin(&self) -> Option<(&Path, &str)> {
         self.origin

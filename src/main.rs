@@ -1084,13 +1084,26 @@ fn check(mut args: CheckArgs) -> u8 {
             .filter(|p| p.is_dir())
             .map(|p| iamlint::root::canonical(p))
             .collect();
+        // A partial run judges only the entries about the files it names.
+        let in_scope: Option<Vec<PathBuf>> = plan.scope.as_ref().map(|scope| {
+            report
+                .files
+                .iter()
+                .map(|f| f.sources.main().path.clone())
+                .filter(|p| scope.contains(p))
+                .collect()
+        });
+        let in_scope: Option<Vec<&Path>> = in_scope
+            .as_ref()
+            .map(|paths| paths.iter().map(PathBuf::as_path).collect());
         for (opts, _) in &settings.built {
             let whole = !plan.is_partial()
                 && opts.paths.folder().is_some_and(|folder| {
                     let folder = iamlint::root::canonical(folder);
                     named.iter().any(|n| folder.starts_with(n))
                 });
-            if let Some(file) = iamlint::suppress::unused_ignore_entries(opts, whole) {
+            let named = in_scope.as_deref();
+            if let Some(file) = iamlint::suppress::unused_ignore_entries(opts, whole, named) {
                 report.files.push(file);
             }
         }

@@ -179,8 +179,13 @@ pub fn apply(
 /// for a misspelt `sid`, against the `Sid`s of the files it matched), and, when `whole` (the run
 /// linted every file under the config's folder), one whose `path` matched no file. The findings
 /// are located in the config file, in a report of their own; `None` when there are none or the
-/// rule is not enabled for this config.
-pub fn unused_ignore_entries(opts: &LintOptions, whole: bool) -> Option<crate::lint::FileReport> {
+/// rule is not enabled for this config. A partial run gives the files it names (`named`): only
+/// entries about those are judged, so that linting one file never reports another's entry.
+pub fn unused_ignore_entries(
+    opts: &LintOptions,
+    whole: bool,
+    named: Option<&[&std::path::Path]>,
+) -> Option<crate::lint::FileReport> {
     if !opts.enabled(RuleId::UnusedSuppression) {
         return None;
     }
@@ -188,6 +193,11 @@ pub fn unused_ignore_entries(opts: &LintOptions, whole: bool) -> Option<crate::l
     let mut findings = Vec::new();
     for unused in opts.paths.unused() {
         let entry = unused.entry;
+        if let Some(named) = named {
+            if !named.iter().any(|p| opts.paths.entry_matches(entry, p)) {
+                continue;
+            }
+        }
         let rule = entry.rule;
         let message = if !unused.matched {
             if !whole {

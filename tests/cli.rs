@@ -2178,7 +2178,11 @@ fn stale_and_misspelt_ignore_entries_are_reported_in_the_config() {
          [[ignore]]\npath = \"prod/bad.json\"\nrule = \"invalid-policy\"\nsid = \"Bad\"\nreason = \"used\"\n\n\
          [[ignore]]\npath = \"prod/bad.json\"\nrule = \"missing-version\"\nreason = \"stale\"\n\n\
          [[ignore]]\npath = \"prd/bad.json\"\nrule = \"invalid-policy\"\nreason = \"no such file\"\n";
-    let dir = repo(&[("iamlint.toml", config), ("prod/bad.json", BAD_EFFECT)]);
+    let dir = repo(&[
+        ("iamlint.toml", config),
+        ("prod/bad.json", BAD_EFFECT),
+        ("other/ok.json", CLEAN),
+    ]);
     let out = iamlint(dir.path())
         .args(["-q", "."])
         .output()
@@ -2194,9 +2198,34 @@ fn stale_and_misspelt_ignore_entries_are_reported_in_the_config() {
     let out = stdout_of(iamlint(dir.path()).args(["-q", "prod/bad.json"]));
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(!out.contains("prd/bad.json"), "{out}");
-    // The summary counts the policy file only as checked.
+    // Linting another file says nothing of other files' entries (pre-commit runs so), even of a
+    // Terraform file the partial run reads as context.
+    let tf = "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({Version = \"2012-10-17\", Statement = [{Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"*\"}]})\n}\n";
+    write(dir.path(), "tf/a.tf", tf);
+    write(dir.path(), "tf/b.tf", tf);
+    let stale_tf = format!(
+        "{config}\n[[ignore]]\npath = \"tf/a.tf\"\nrule = \"invalid-policy\"\nreason = \"stale\"\n"
+    );
+    write(dir.path(), "iamlint.toml", &stale_tf);
+    let out = stdout_of(iamlint(dir.path()).args(["-q", "tf/a.tf"]));
+    assert!(
+        out.contains("`[[ignore]]` entry for `invalid-policy` in `tf/a.tf`"),
+        "{out}"
+    );
+    iamlint(dir.path())
+        .args(["-q", "tf/b.tf"])
+        .assert()
+        .code(0)
+        .stdout("");
+    iamlint(dir.path())
+        .args(["-q", "other/ok.json"])
+        .assert()
+        .code(0)
+        .stdout("");
+    write(dir.path(), "iamlint.toml", config);
+    // The summary counts the four linted files as checked, not the config.
     let json = json_of(iamlint(dir.path()).args(["--format", "json", "."]));
-    assert_eq!(json["summary"]["files_checked"], 1, "{json}");
+    assert_eq!(json["summary"]["files_checked"], 4, "{json}");
     assert_eq!(json["findings"][0]["path"], "iamlint.toml", "{json}");
     // Not enabled: nothing.
     let quiet = config.replace(", \"unused-suppression\"", "");

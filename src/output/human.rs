@@ -254,7 +254,7 @@ fn render_finding(
         )?;
     }
     // The rule's documentation, as ruff links each finding's rule.
-    out.note("docs", &finding.rule.meta().docs_url())?;
+    out.note("docs", super::docs_url(finding.rule))?;
     writeln!(out.w)
 }
 

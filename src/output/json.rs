@@ -59,7 +59,7 @@ struct JsonFinding<'a> {
     end_column: u32,
     message: &'a str,
     /// The rule's documentation.
-    url: String,
+    url: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,7 +302,7 @@ fn finding<'a>(r: &'a Resolver, f: &'a Finding) -> JsonFinding<'a> {
         end_line: region.end.line,
         end_column: region.end.column,
         message: &f.message,
-        url: f.rule.meta().docs_url(),
+        url: super::docs_url(f.rule),
         help: f.help.as_deref(),
         fix: f.fix.as_ref().map(|fix| JsonFix {
             title: &fix.title,

@@ -269,6 +269,21 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// A rule's documentation URL, built once per rule for the run (every finding of the human and
+/// JSON outputs carries one).
+pub(crate) fn docs_url(rule: RuleId) -> &'static str {
+    static URLS: OnceLock<Vec<(RuleId, String)>> = OnceLock::new();
+    URLS.get_or_init(|| {
+        RuleId::ALL
+            .iter()
+            .map(|r| (*r, r.meta().docs_url()))
+            .collect()
+    })
+    .iter()
+    .find(|(r, _)| *r == rule)
+    .map_or("", |(_, url)| url.as_str())
+}
+
 /// The run's counts, shared by the human summary and the JSON `summary` object.
 #[derive(Debug, Default)]
 pub(crate) struct Summary {
