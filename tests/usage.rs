@@ -307,6 +307,22 @@ fn sarif_puts_unused_grants_on_the_policy_lines() {
         .as_str()
         .unwrap()
         .contains("s3:CreateBucket"));
+
+    // Valid against the official SARIF 2.1.0 schema.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 /// examples/usage/: the report and the fix its README shows, and the fixed file linting clean.
@@ -430,4 +446,50 @@ resource "aws_iam_role_policy_attachment" "other" {
         fixed.contains(r#"["dynamodb:Query", "s3:GetObject"]"#),
         "{fixed}"
     );
+}
+
+/// Names in the logs are hostile input: no terminal escape, no CI-runner command, no Markdown
+/// markup reaches the output.
+#[test]
+fn hostile_names_in_the_logs_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // JSON escapes: the decoded name holds ESC and a newline.
+    let role = r"evil\u001b[31m\n::error::pwned ##[warning]x <img src=x> @team";
+    let record = format!(
+        r#"{{"eventTime":"2024-05-01T00:00:00Z <img src=y> ##[error]","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userIdentity":{{"type":"AssumedRole","arn":"x","sessionContext":{{"sessionIssuer":{{"arn":"arn:aws:iam::111122223333:role/{role}","userName":"{role}"}}}}}}}}"#
+    );
+    let log = dir.path().join("log.json");
+    std::fs::write(&log, format!(r#"{{"Records":[{record}]}}"#)).unwrap();
+    for format in ["human", "markdown", "json"] {
+        let out = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["usage", "tests/data/usage/infra", "--logs"])
+            .arg(&log)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(!stdout.contains('\u{1b}'), "{format}: {stdout}");
+        assert!(!stdout.contains("##["), "{format}: {stdout}");
+        assert!(
+            !stdout.lines().any(|l| l.trim_start().starts_with("::")),
+            "{format}: {stdout}"
+        );
+        if format == "markdown" {
+            use pulldown_cmark::{Event, Options, Parser, Tag};
+            for event in Parser::new_ext(&stdout, Options::ENABLE_TABLES) {
+                assert!(
+                    !matches!(
+                        event,
+                        Event::Html(_)
+                            | Event::InlineHtml(_)
+                            | Event::Start(Tag::Image { .. } | Tag::Link { .. })
+                    ),
+                    "{event:?} in {stdout}"
+                );
+            }
+        }
+        assert!(stdout.contains("evil"), "{format}: {stdout}");
+    }
 }
