@@ -493,3 +493,31 @@ fn hostile_names_in_the_logs_are_escaped() {
         assert!(stdout.contains("evil"), "{format}: {stdout}");
     }
 }
+
+/// A web identity assuming a role (`AssumeRoleWithWebIdentity`, `userIdentity.type`
+/// `WebIdentityUser`) is matched to the role of the request, but is not usage of its permissions.
+#[test]
+fn a_web_identity_assuming_a_role_matches_it_without_counting_as_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = r#"{"eventTime":"2024-05-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithWebIdentity","userIdentity":{"type":"WebIdentityUser","principalId":"accounts.google.com:123456789012.apps.googleusercontent.com:123","userName":"123","identityProvider":"accounts.google.com"},"requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/app-role","roleSessionName":"web"},"recipientAccountId":"111122223333"}"#;
+    let log = dir.path().join("web.json");
+    std::fs::write(&log, format!(r#"{{"Records":[{record}]}}"#)).unwrap();
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "usage",
+            "tests/data/usage/infra",
+            "--format",
+            "json",
+            "--logs",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let app = principal(&r, "aws_iam_role.app");
+    assert_eq!(app["matched_by"], "name");
+    assert!(app["used"].as_array().unwrap().is_empty());
+    assert!(r["outside"].as_array().unwrap().is_empty());
+}
