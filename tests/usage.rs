@@ -521,3 +521,44 @@ fn a_web_identity_assuming_a_role_matches_it_without_counting_as_usage() {
     assert!(app["used"].as_array().unwrap().is_empty());
     assert!(r["outside"].as_array().unwrap().is_empty());
 }
+
+/// A Terraform name built from variables (`"${var.env}-svc"`) matches as a pattern.
+#[test]
+fn a_templated_terraform_name_matches_as_a_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"variable "env" {
+  type = string
+}
+
+resource "aws_iam_role" "svc" {
+  name               = "${var.env}-svc"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy" "svc" {
+  role = aws_iam_role.svc.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["sqs:GetQueueUrl", "sqs:ListQueues"], Resource = "*" }]
+  })
+}
+"#,
+    )
+    .unwrap();
+    let record = r#"{"eventTime":"2024-05-01T00:00:00Z","eventSource":"sqs.amazonaws.com","eventName":"ListQueues","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/prod-svc","userName":"prod-svc"}}}}"#;
+    std::fs::write(dir.path().join("log.jsonl"), format!("{record}\n")).unwrap();
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["usage", ".", "--format", "json", "--logs", "log.jsonl"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let svc = principal(&r, "aws_iam_role.svc");
+    assert_eq!(svc["matched_by"], "name_pattern", "{r:#}");
+    assert_eq!(used_count(svc, "sqs:ListQueues"), Some(1));
+    assert_eq!(actions(&svc["unused"]), ["sqs:GetQueueUrl"]);
+}

@@ -68,7 +68,8 @@ pub struct PrincipalRow {
     pub name: Option<String>,
     pub path: String,
     pub line: usize,
-    /// How log identities were matched to it: `name`, `name_prefix`, `logical_id`, `map`;
+    /// How log identities were matched to it: `name`, `name_prefix`, `name_pattern`,
+    /// `logical_id`, `map`;
     /// `null` when none was.
     pub matched_by: Option<&'static str>,
     pub granted: Vec<ActionRow>,
