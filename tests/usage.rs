@@ -307,6 +307,22 @@ fn sarif_puts_unused_grants_on_the_policy_lines() {
         .as_str()
         .unwrap()
         .contains("s3:CreateBucket"));
+
+    // Valid against the official SARIF 2.1.0 schema.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 /// examples/usage/: the report and the fix its README shows, and the fixed file linting clean.
@@ -430,4 +446,119 @@ resource "aws_iam_role_policy_attachment" "other" {
         fixed.contains(r#"["dynamodb:Query", "s3:GetObject"]"#),
         "{fixed}"
     );
+}
+
+/// Names in the logs are hostile input: no terminal escape, no CI-runner command, no Markdown
+/// markup reaches the output.
+#[test]
+fn hostile_names_in_the_logs_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // JSON escapes: the decoded name holds ESC and a newline.
+    let role = r"evil\u001b[31m\n::error::pwned ##[warning]x <img src=x> @team";
+    let record = format!(
+        r#"{{"eventTime":"2024-05-01T00:00:00Z <img src=y> ##[error]","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userIdentity":{{"type":"AssumedRole","arn":"x","sessionContext":{{"sessionIssuer":{{"arn":"arn:aws:iam::111122223333:role/{role}","userName":"{role}"}}}}}}}}"#
+    );
+    let log = dir.path().join("log.json");
+    std::fs::write(&log, format!(r#"{{"Records":[{record}]}}"#)).unwrap();
+    for format in ["human", "markdown", "json"] {
+        let out = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["usage", "tests/data/usage/infra", "--logs"])
+            .arg(&log)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(!stdout.contains('\u{1b}'), "{format}: {stdout}");
+        assert!(!stdout.contains("##["), "{format}: {stdout}");
+        assert!(
+            !stdout.lines().any(|l| l.trim_start().starts_with("::")),
+            "{format}: {stdout}"
+        );
+        if format == "markdown" {
+            use pulldown_cmark::{Event, Options, Parser, Tag};
+            for event in Parser::new_ext(&stdout, Options::ENABLE_TABLES) {
+                assert!(
+                    !matches!(
+                        event,
+                        Event::Html(_)
+                            | Event::InlineHtml(_)
+                            | Event::Start(Tag::Image { .. } | Tag::Link { .. })
+                    ),
+                    "{event:?} in {stdout}"
+                );
+            }
+        }
+        assert!(stdout.contains("evil"), "{format}: {stdout}");
+    }
+}
+
+/// A web identity assuming a role (`AssumeRoleWithWebIdentity`, `userIdentity.type`
+/// `WebIdentityUser`) is matched to the role of the request, but is not usage of its permissions.
+#[test]
+fn a_web_identity_assuming_a_role_matches_it_without_counting_as_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = r#"{"eventTime":"2024-05-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithWebIdentity","userIdentity":{"type":"WebIdentityUser","principalId":"accounts.google.com:123456789012.apps.googleusercontent.com:123","userName":"123","identityProvider":"accounts.google.com"},"requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/app-role","roleSessionName":"web"},"recipientAccountId":"111122223333"}"#;
+    let log = dir.path().join("web.json");
+    std::fs::write(&log, format!(r#"{{"Records":[{record}]}}"#)).unwrap();
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "usage",
+            "tests/data/usage/infra",
+            "--format",
+            "json",
+            "--logs",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let app = principal(&r, "aws_iam_role.app");
+    assert_eq!(app["matched_by"], "name");
+    assert!(app["used"].as_array().unwrap().is_empty());
+    assert!(r["outside"].as_array().unwrap().is_empty());
+}
+
+/// A Terraform name built from variables (`"${var.env}-svc"`) matches as a pattern.
+#[test]
+fn a_templated_terraform_name_matches_as_a_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"variable "env" {
+  type = string
+}
+
+resource "aws_iam_role" "svc" {
+  name               = "${var.env}-svc"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy" "svc" {
+  role = aws_iam_role.svc.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["sqs:GetQueueUrl", "sqs:ListQueues"], Resource = "*" }]
+  })
+}
+"#,
+    )
+    .unwrap();
+    let record = r#"{"eventTime":"2024-05-01T00:00:00Z","eventSource":"sqs.amazonaws.com","eventName":"ListQueues","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/prod-svc","userName":"prod-svc"}}}}"#;
+    std::fs::write(dir.path().join("log.jsonl"), format!("{record}\n")).unwrap();
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["usage", ".", "--format", "json", "--logs", "log.jsonl"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let svc = principal(&r, "aws_iam_role.svc");
+    assert_eq!(svc["matched_by"], "name_pattern", "{r:#}");
+    assert_eq!(used_count(svc, "sqs:ListQueues"), Some(1));
+    assert_eq!(actions(&svc["unused"]), ["sqs:GetQueueUrl"]);
 }

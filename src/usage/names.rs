@@ -17,6 +17,8 @@ pub struct Declared {
     pub name: Option<String>,
     /// A literal Terraform `name_prefix`.
     pub prefix: Option<String>,
+    /// A Terraform `name` that is a template (`"${var.env}-app"`), holes as `*`.
+    pub pattern: Option<String>,
     /// A CloudFormation logical id, when the template sets no name.
     pub logical_id: Option<String>,
     /// The declaring file, as shown, and the 1-based line of the declaration.
@@ -33,6 +35,13 @@ impl Declared {
         }
         if self.prefix.as_deref().is_some_and(|p| name.starts_with(p)) {
             return Some("name_prefix");
+        }
+        if self
+            .pattern
+            .as_deref()
+            .is_some_and(|p| crate::model::action::wildcard_match(p, name))
+        {
+            return Some("name_pattern");
         }
         if let Some(id) = &self.logical_id {
             if name.contains(&format!("-{id}-")) {
@@ -91,6 +100,12 @@ pub fn declared(report: &Report, model: &Model, p: &Principal) -> Declared {
             };
             out.name = literal("name");
             out.prefix = literal("name_prefix");
+            if out.name.is_none() {
+                out.pattern = block
+                    .body
+                    .get_attribute("name")
+                    .and_then(|a| template_pattern(&a.value.to_string()));
+            }
             break;
         }
         return out;
@@ -133,4 +148,49 @@ pub fn declared(report: &Report, model: &Model, p: &Principal) -> Declared {
         break;
     }
     out
+}
+
+/// `"${var.env}-app"` as the pattern `*-app`: a quoted template whose literal parts are at least
+/// three characters (a bare `"${var.name}"` would match every name).
+fn template_pattern(expr: &str) -> Option<String> {
+    let inner = expr.trim().strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('"') || inner.contains("%{") {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = inner;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        out.push('*');
+        let close = rest[i..].find('}')?;
+        rest = &rest[i + close + 1..];
+    }
+    out.push_str(rest);
+    let literal = out.chars().filter(|c| *c != '*').count();
+    (out.contains('*') && literal >= 3 && !out.contains('?')).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templated_names_become_patterns() {
+        assert_eq!(
+            template_pattern(r#""${var.env}-app""#).as_deref(),
+            Some("*-app")
+        );
+        assert_eq!(
+            template_pattern(r#""svc-${var.env}-${local.region}""#).as_deref(),
+            Some("svc-*-*")
+        );
+        assert_eq!(template_pattern(r#""${var.name}""#), None);
+        assert_eq!(template_pattern("var.name"), None);
+        let d = Declared {
+            pattern: Some("*-app".into()),
+            ..Declared::default()
+        };
+        assert_eq!(d.matches("prod-app"), Some("name_pattern"));
+        assert_eq!(d.matches("prod-api"), None);
+    }
 }

@@ -68,7 +68,8 @@ pub struct PrincipalRow {
     pub name: Option<String>,
     pub path: String,
     pub line: usize,
-    /// How log identities were matched to it: `name`, `name_prefix`, `logical_id`, `map`;
+    /// How log identities were matched to it: `name`, `name_prefix`, `name_pattern`,
+    /// `logical_id`, `map`;
     /// `null` when none was.
     pub matched_by: Option<&'static str>,
     pub granted: Vec<ActionRow>,
@@ -997,10 +998,10 @@ pub fn markdown(u: &Usage, format: PolicyFormat) -> String {
     let _ = writeln!(out, "## iamlint usage\n");
     let _ = writeln!(
         out,
-        "{} records in {} files, window {} ({} skipped, {} denied)\n",
-        c.records,
-        c.files,
-        window_line(u).replace('`', ""),
+        "{} in {}, window {} ({} skipped, {} denied)\n",
+        crate::text::plural(usize::try_from(c.records).unwrap_or(0), "record"),
+        crate::text::plural(usize::try_from(c.files).unwrap_or(0), "file"),
+        md(&window_line(u)),
         c.skipped,
         c.denied
     );
