@@ -325,7 +325,9 @@ impl Server {
         let mut parts = Vec::new();
         let mut range = None;
         if let Some(token) = hover::token_at(&doc.text, offset) {
-            if let Some(markdown) = hover::catalog_markdown(&doc.text[token.clone()]) {
+            let in_actions =
+                completion::context(&doc.text, token.start) == Some(completion::Context::Action);
+            if let Some(markdown) = hover::catalog_markdown(&doc.text[token.clone()], in_actions) {
                 parts.push(markdown);
                 range = Some(doc.lines.range(&doc.text, token, self.encoding));
             }
