@@ -561,3 +561,40 @@ fn the_nearest_config_applies_and_a_broken_one_is_a_diagnostic() {
     assert!(message.contains("iamlint.toml"), "{message}");
     assert_eq!(s.stop().code(), Some(0));
 }
+
+#[test]
+fn requests_are_answered_while_a_large_file_is_linted() {
+    let text: String = (0..2000)
+        .map(|i| {
+            format!(
+                "resource \"aws_iam_policy\" \"p{i}\" {{\n  policy = jsonencode({{\n    \
+                 Version = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", \
+                 Action = \"s3:GetObject\", Resource = \"arn:aws:s3:::b{i}/*\" }}]\n  }})\n}}\n"
+            )
+        })
+        .collect();
+    let repo = repository(&[("main.tf", &text)]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let uri = uri_of(&repo.path().join("main.tf"));
+    s.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": {
+            "uri": uri, "languageId": "terraform", "version": 1, "text": text } }),
+    );
+    let (line, col) = position_of(&text, "s3:GetObject", false);
+    s.next_id += 1;
+    let id = s.next_id;
+    s.send(
+        json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+        "params": { "textDocument": { "uri": uri },
+                    "position": { "line": line, "character": col + 1 } } }),
+    );
+    // The hover's answer comes first, while the file is being linted.
+    let first =
+        s.wait_for(|m| m["id"] == json!(id) || m["method"] == "textDocument/publishDiagnostics");
+    assert_eq!(first["id"], json!(id), "{first}");
+    let hover = first["result"]["contents"]["value"].to_string();
+    assert!(hover.contains("Access level: Read"), "{hover}");
+    assert_eq!(s.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(s.stop().code(), Some(0));
+}
