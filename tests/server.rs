@@ -598,3 +598,25 @@ fn requests_are_answered_while_a_large_file_is_linted() {
     assert_eq!(s.diagnostics(&uri), Vec::<Value>::new());
     assert_eq!(s.stop().code(), Some(0));
 }
+
+#[test]
+fn values_quoted_in_messages_reach_the_editor_escaped() {
+    let text = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\",\n  \"Action\": \"s3:Get\u{202e}Object\", \"Resource\": \"*\"}]}\n";
+    let repo = repository(&[("p.json", text)]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let p = uri_of(&repo.path().join("p.json"));
+    let diagnostics = s.open(&p, "json", text);
+    let messages: Vec<&str> = diagnostics
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("\\u{202e}")),
+        "the value is quoted, escaped: {messages:?}"
+    );
+    assert!(
+        messages.iter().all(|m| !m.contains('\u{202e}')),
+        "{messages:?}"
+    );
+    assert_eq!(s.stop().code(), Some(0));
+}
