@@ -620,3 +620,24 @@ fn values_quoted_in_messages_reach_the_editor_escaped() {
     );
     assert_eq!(s.stop().code(), Some(0));
 }
+
+#[test]
+fn a_buffer_without_a_file_is_linted_by_its_language() {
+    let repo = repository(&[]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let uri = "untitled:Untitled-1";
+    let diagnostics = s.open(uri, "json", STAR_POLICY);
+    let wildcard = by_code(&diagnostics, "wildcard-action");
+    assert_eq!(wildcard.len(), 1, "{diagnostics:?}");
+    let (line, col) = position_of(STAR_POLICY, "\"*\"", false);
+    assert_eq!(range(wildcard[0]), [(line, col), (line, col + 3)]);
+    // Related locations in the buffer point at the buffer.
+    let related = &wildcard[0]["relatedInformation"];
+    assert!(
+        related
+            .as_array()
+            .is_some_and(|r| r.iter().all(|l| l["location"]["uri"] == uri)),
+        "{related}"
+    );
+    assert_eq!(s.stop().code(), Some(0));
+}
