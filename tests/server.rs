@@ -561,3 +561,83 @@ fn the_nearest_config_applies_and_a_broken_one_is_a_diagnostic() {
     assert!(message.contains("iamlint.toml"), "{message}");
     assert_eq!(s.stop().code(), Some(0));
 }
+
+#[test]
+fn requests_are_answered_while_a_large_file_is_linted() {
+    let text: String = (0..2000)
+        .map(|i| {
+            format!(
+                "resource \"aws_iam_policy\" \"p{i}\" {{\n  policy = jsonencode({{\n    \
+                 Version = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", \
+                 Action = \"s3:GetObject\", Resource = \"arn:aws:s3:::b{i}/*\" }}]\n  }})\n}}\n"
+            )
+        })
+        .collect();
+    let repo = repository(&[("main.tf", &text)]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let uri = uri_of(&repo.path().join("main.tf"));
+    s.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": {
+            "uri": uri, "languageId": "terraform", "version": 1, "text": text } }),
+    );
+    let (line, col) = position_of(&text, "s3:GetObject", false);
+    s.next_id += 1;
+    let id = s.next_id;
+    s.send(
+        json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+        "params": { "textDocument": { "uri": uri },
+                    "position": { "line": line, "character": col + 1 } } }),
+    );
+    // The hover's answer comes first, while the file is being linted.
+    let first =
+        s.wait_for(|m| m["id"] == json!(id) || m["method"] == "textDocument/publishDiagnostics");
+    assert_eq!(first["id"], json!(id), "{first}");
+    let hover = first["result"]["contents"]["value"].to_string();
+    assert!(hover.contains("Access level: Read"), "{hover}");
+    assert_eq!(s.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(s.stop().code(), Some(0));
+}
+
+#[test]
+fn values_quoted_in_messages_reach_the_editor_escaped() {
+    let text = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\",\n  \"Action\": \"s3:Get\u{202e}Object\", \"Resource\": \"*\"}]}\n";
+    let repo = repository(&[("p.json", text)]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let p = uri_of(&repo.path().join("p.json"));
+    let diagnostics = s.open(&p, "json", text);
+    let messages: Vec<&str> = diagnostics
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("\\u{202e}")),
+        "the value is quoted, escaped: {messages:?}"
+    );
+    assert!(
+        messages.iter().all(|m| !m.contains('\u{202e}')),
+        "{messages:?}"
+    );
+    assert_eq!(s.stop().code(), Some(0));
+}
+
+#[test]
+fn a_buffer_without_a_file_is_linted_by_its_language() {
+    let repo = repository(&[]);
+    let (mut s, _) = Session::start(repo.path(), &[]);
+    let uri = "untitled:Untitled-1";
+    let diagnostics = s.open(uri, "json", STAR_POLICY);
+    let wildcard = by_code(&diagnostics, "wildcard-action");
+    assert_eq!(wildcard.len(), 1, "{diagnostics:?}");
+    let (line, col) = position_of(STAR_POLICY, "\"*\"", false);
+    assert_eq!(range(wildcard[0]), [(line, col), (line, col + 3)]);
+    // Related locations in the buffer point at the buffer.
+    let related = &wildcard[0]["relatedInformation"];
+    assert!(
+        related
+            .as_array()
+            .is_some_and(|r| r.iter().all(|l| l["location"]["uri"] == uri)),
+        "{related}"
+    );
+    assert_eq!(s.stop().code(), Some(0));
+}

@@ -37,12 +37,14 @@ pub struct Item {
     pub action: Option<Action>,
 }
 
-/// Lints the document at `path` (absolute) with the open buffers of `overlay` (canonical paths).
-pub fn lint(path: &Path, overlay: &Overlay, enc: Encoding) -> Vec<Item> {
+/// Lints the document `uri` at `path` (absolute; a bare name for a buffer without a file, linted
+/// alone) with the open buffers of `overlay` (canonical paths).
+pub fn lint(path: &Path, uri: &Uri, overlay: &Overlay, enc: Encoding) -> Vec<Item> {
     let root = crate::root::of(path);
     let dir = path
         .parent()
-        .map_or_else(|| root.clone(), Path::to_path_buf);
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let options = Options::new(root.clone());
     let opts = match options.of_dir(&dir) {
         Ok(opts) => opts,
@@ -76,7 +78,7 @@ pub fn lint(path: &Path, overlay: &Overlay, enc: Encoding) -> Vec<Item> {
     };
     let mut items = Vec::new();
     for file in &report {
-        collect(file, &canonical, enc, &mut items);
+        collect(file, (&canonical, uri), enc, &mut items);
     }
     items
 }
@@ -159,6 +161,8 @@ fn whole_file_error(message: String) -> Item {
 
 /// Positions in one report's files, each file's line index built once.
 struct Positions<'a> {
+    /// The linted document: canonical path and URI.
+    doc: (&'a Path, &'a Uri),
     sources: &'a SourceMap,
     lines: HashMap<u32, Lines>,
     canonical: HashMap<u32, PathBuf>,
@@ -183,13 +187,22 @@ impl Positions<'_> {
     }
 
     fn location(&mut self, span: Span) -> Option<Location> {
-        let uri = uri::from_path(self.path(span))?;
+        let (doc, doc_uri) = self.doc;
+        let path = self.path(span);
+        // The document's own URI (a buffer without a file has no `file:` one).
+        let uri = if path == doc {
+            doc_uri.clone()
+        } else {
+            uri::from_path(path)?
+        };
         Some(Location::new(uri, self.range(span)))
     }
 }
 
-fn collect(file: &FileReport, doc: &Path, enc: Encoding, items: &mut Vec<Item>) {
+fn collect(file: &FileReport, doc: (&Path, &Uri), enc: Encoding, items: &mut Vec<Item>) {
+    let (doc, doc_uri) = doc;
     let mut at = Positions {
+        doc: (doc, doc_uri),
         sources: &file.sources,
         lines: HashMap::new(),
         canonical: HashMap::new(),

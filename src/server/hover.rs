@@ -34,9 +34,14 @@ pub fn token_at(text: &str, offset: usize) -> Option<std::ops::Range<usize>> {
 }
 
 /// Markdown for a catalog token: an action, an action pattern with a wildcard, or a condition
-/// key. `None` for anything else (an ARN, a word).
-pub fn catalog_markdown(token: &str) -> Option<String> {
+/// key; `*` (or another pattern without a `:`) only where actions are listed (`in_actions`), as
+/// `"Resource": "*"` is no action. `None` for anything else (an ARN, a word).
+pub fn catalog_markdown(token: &str, in_actions: bool) -> Option<String> {
     let token = token.trim_matches(['.', '/', '-']);
+    if in_actions && !token.contains(':') && token.contains(['*', '?']) {
+        let matched = Catalog::get().expand(token);
+        return (!matched.is_empty()).then(|| pattern_markdown(token, &matched));
+    }
     let (service, action) = token.split_once(':')?;
     if service.is_empty() || action.is_empty() {
         return None;
@@ -220,18 +225,22 @@ mod tests {
 
     #[test]
     fn catalog_tokens_are_told_apart() {
-        let action = catalog_markdown("s3:GetObject").unwrap_or_default();
+        let action = catalog_markdown("s3:GetObject", true).unwrap_or_default();
         assert!(action.contains("Access level: Read"), "{action}");
         assert!(
             action.contains("- `object`: `arn:${Partition}:s3:::${BucketName}/${ObjectName}`"),
             "{action}"
         );
-        let pattern = catalog_markdown("s3:Get*").unwrap_or_default();
+        let pattern = catalog_markdown("s3:Get*", true).unwrap_or_default();
         assert!(pattern.contains("`s3:GetObject`"), "{pattern}");
         assert!(!pattern.contains("s3:PutObject"), "{pattern}");
-        let key = catalog_markdown("aws:SourceIp").unwrap_or_default();
+        let key = catalog_markdown("aws:SourceIp", false).unwrap_or_default();
         assert!(key.contains("global condition key"), "{key}");
-        assert_eq!(catalog_markdown("arn:aws:s3:::bucket/*"), None);
-        assert_eq!(catalog_markdown("Statement"), None);
+        assert_eq!(catalog_markdown("arn:aws:s3:::bucket/*", false), None);
+        assert_eq!(catalog_markdown("Statement", true), None);
+        let star = catalog_markdown("*", true).unwrap_or_default();
+        assert!(star.starts_with("**`*`** matches"), "{star}");
+        assert!(star.contains("more (`iamlint expand '*'`)"), "{star}");
+        assert_eq!(catalog_markdown("*", false), None, "a resource `*`");
     }
 }

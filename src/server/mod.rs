@@ -54,6 +54,27 @@ pub fn handles(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
+/// A name for a buffer with no file (`untitled:Untitled-1`), linted alone: the URI's last
+/// segment in angle brackets (no file has that name) with an extension for its language.
+fn unsaved_path(uri: &Uri, language: &str) -> PathBuf {
+    let ext = match language {
+        "json" | "jsonc" => "json",
+        "terraform" | "hcl" | "tf" => "tf",
+        "terraform-vars" | "tfvars" => "tfvars",
+        "yaml" | "cloudformation" => "yaml",
+        _ => "unknown",
+    };
+    let name: String = uri
+        .as_str()
+        .rsplit([':', '/'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    PathBuf::from(format!("<{name}>.{ext}"))
+}
+
 /// Serves one client over stdin and stdout until it sends `exit`. `Ok(0)` after a `shutdown`
 /// request, `Ok(1)` when `exit` (or the end of input) comes without one, as LSP specifies.
 pub fn run() -> Result<u8, String> {
@@ -183,9 +204,13 @@ impl Server {
                     return;
                 };
                 let doc = p.text_document;
-                let Some(path) = uri::to_path(&doc.uri).filter(|p| handles(p)) else {
-                    return;
+                let path = match uri::to_path(&doc.uri) {
+                    Some(path) => path,
+                    None => unsaved_path(&doc.uri, &doc.language_id),
                 };
+                if !handles(&path) {
+                    return;
+                }
                 self.worker.published.set_version(&doc.uri, doc.version);
                 self.docs.insert(
                     doc.uri.clone(),
@@ -325,7 +350,9 @@ impl Server {
         let mut parts = Vec::new();
         let mut range = None;
         if let Some(token) = hover::token_at(&doc.text, offset) {
-            if let Some(markdown) = hover::catalog_markdown(&doc.text[token.clone()]) {
+            let in_actions =
+                completion::context(&doc.text, token.start) == Some(completion::Context::Action);
+            if let Some(markdown) = hover::catalog_markdown(&doc.text[token.clone()], in_actions) {
                 parts.push(markdown);
                 range = Some(doc.lines.range(&doc.text, token, self.encoding));
             }

@@ -159,7 +159,7 @@ fn work(
                 continue;
             }
             let items = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                diagnostics::lint(&job.path, &job.overlay, job.encoding)
+                diagnostics::lint(&job.path, &job.uri, &job.overlay, job.encoding)
             }))
             .unwrap_or_else(|_| vec![diagnostics::internal_error()]);
             published.finish(&job.uri, job.version, items, sender);
