@@ -89,11 +89,20 @@ impl Raw {
 /// The canonical text of a document: statements without their `Sid`, lists sorted, action names
 /// lower-cased, statements sorted. Equal texts mean equal permissions.
 pub fn fingerprint(doc: &PolicyDoc) -> String {
-    let mut statements: Vec<String> = doc.statements.iter().map(statement_text).collect();
+    fingerprint_of(doc.statements.iter(), doc.unresolved.iter())
+}
+
+/// [`fingerprint`] of statements and unresolved parts that several documents hold (a
+/// principal's): the same text as the one document holding them all.
+pub fn fingerprint_of<'d>(
+    statements: impl Iterator<Item = &'d Statement>,
+    unresolved: impl Iterator<Item = &'d crate::source::Located<crate::model::Unknown>>,
+) -> String {
+    let mut statements: Vec<String> = statements.map(statement_text).collect();
     statements.sort();
     statements.dedup();
     let mut out = String::new();
-    for u in &doc.unresolved {
+    for u in unresolved {
         out.push_str(&u.value.expr);
         out.push('\u{1}');
     }
