@@ -315,6 +315,7 @@ fn change(view: &View<'_>, union: &Union<'_>, at: &Locator<'_>, raw: Raw) -> Cha
         in_head: raw.head,
         message: raw.message,
         actions: raw.actions,
+        actions_total: raw.actions_total,
         access_levels: raw.access_levels,
         judged: raw.judged,
         suppressed_by_change: false,
@@ -363,6 +364,7 @@ fn unresolved_change(
             "attaches {what}, which cannot be judged (not resolved in the linted files)"
         ),
         actions: Vec::new(),
+        actions_total: 0,
         access_levels: BTreeMap::new(),
         judged: false,
         suppressed_by_change: false,
@@ -441,12 +443,12 @@ fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -
     let what = if every {
         format!(
             "every action on `*` ({} new to it)",
-            crate::text::plural(raw.actions.len(), "action")
+            crate::text::plural(raw.actions_total, "action")
         )
     } else {
         format!(
             "{} new to it: {}",
-            crate::text::plural(raw.actions.len(), "action"),
+            crate::text::plural(raw.actions_total, "action"),
             crate::text::list_some(&raw.actions, 4)
         )
     };
@@ -457,7 +459,7 @@ fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -
         raw.kind = Kind::ManagedPolicyDetached;
         raw.message = format!(
             "no longer attaches `{name}`: {} no longer granted: {}",
-            crate::text::plural(raw.actions.len(), "action"),
+            crate::text::plural(raw.actions_total, "action"),
             crate::text::list_some(&raw.actions, 4)
         );
     }
@@ -624,6 +626,7 @@ pub fn escalation_change(
     head_at: &Locator<'_>,
 ) -> Change {
     let (path, line, column) = head_at.locate(file, finding.span);
+    let actions = escalation_actions(&finding.message);
     let mut message = finding.message.to_string();
     if suppressed_by_change {
         message
@@ -637,7 +640,8 @@ pub fn escalation_change(
         line,
         column,
         in_head: true,
-        actions: escalation_actions(&finding.message),
+        actions_total: actions.len(),
+        actions,
         message,
         access_levels: BTreeMap::new(),
         judged: finding.confidence == crate::finding::Confidence::High,
