@@ -1478,3 +1478,37 @@ fn a_blob_named_twice_in_the_base_is_read_on_both_names() {
         "{json:#}"
     );
 }
+
+#[test]
+fn a_large_expansion_keeps_a_thousand_names_and_counts_them_all() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(dir.path(), &[("p.json", READ_BUCKET)]);
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            &READ_BUCKET.replace("\"s3:GetObject\"", "[\"s3:GetObject\", \"*\"]"),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    let total = added[0]["actions_total"].as_u64().unwrap();
+    assert!(total > 10_000, "{total}");
+    let names = actions(added[0]);
+    assert_eq!(names.len(), 1000);
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
+    let by_level: u64 = added[0]["access_levels"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_level, total, "{json:#}");
+    let message = added[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("and {} more", total - 4)),
+        "{message}"
+    );
+}

@@ -14,6 +14,10 @@ use crate::text::{list_some, plural};
 
 use super::{Direction, Kind};
 
+/// At most this many action names per change are kept ([`Raw::actions`]); the count and the
+/// counts by access level cover them all. JSON lists as many (`actions_total` has the count).
+pub const MAX_KEPT_ACTIONS: usize = 1000;
+
 /// An action of the catalog: service prefix and name, as the catalog spells them.
 pub type Act = (&'static str, &'static str);
 
@@ -25,7 +29,11 @@ pub struct Raw {
     pub head: bool,
     pub span: Span,
     pub message: String,
+    /// The first [`MAX_KEPT_ACTIONS`] action names, sorted (a change of `AdministratorAccess`
+    /// names 20,000: every change kept them all until output).
     pub actions: Vec<String>,
+    /// How many actions the change has (counted by level in `access_levels`).
+    pub actions_total: usize,
     pub levels: AccessLevels,
     pub access_levels: BTreeMap<&'static str, usize>,
     pub judged: bool,
@@ -46,6 +54,7 @@ impl Raw {
             span,
             message,
             actions: Vec::new(),
+            actions_total: 0,
             levels: AccessLevels::default(),
             access_levels: BTreeMap::new(),
             judged: true,
@@ -62,9 +71,21 @@ impl Raw {
 
     /// Adds the actions (sorted) and their counts by primary access level.
     pub fn with_actions(mut self, actions: &[ActionRef]) -> Raw {
-        let mut names: Vec<String> = actions.iter().map(ActionRef::full_name).collect();
-        names.sort();
-        self.actions = names;
+        // In the order of the full names (`ec2-instance-connect:` before `ec2:`), without
+        // building them.
+        let full = |a: &ActionRef| {
+            let (service, name) = key(a);
+            service.bytes().chain([b':']).chain(name.bytes())
+        };
+        let mut sorted: Vec<&ActionRef> = actions.iter().collect();
+        sorted.sort_by(|a, b| full(a).cmp(full(b)));
+        sorted.dedup_by_key(|a| key(a));
+        self.actions_total = sorted.len();
+        self.actions = sorted
+            .iter()
+            .take(MAX_KEPT_ACTIONS)
+            .map(|a| a.full_name())
+            .collect();
         for a in actions {
             self.levels = self.levels.union(a.action.access);
             *self
@@ -80,6 +101,17 @@ impl Raw {
         self
     }
 
+    /// The first `max` action names, quoted, and how many more ([`list_some`] over all of them,
+    /// though only the first [`MAX_KEPT_ACTIONS`] are kept).
+    pub fn listed(&self, max: usize) -> String {
+        let shown = self.actions.len().min(max);
+        let rest = self.actions_total.saturating_sub(shown);
+        if rest == self.actions.len() - shown {
+            return list_some(&self.actions, max);
+        }
+        format!("{} and {rest} more", list_some(&self.actions[..shown], max))
+    }
+
     pub fn unjudged(mut self) -> Raw {
         self.judged = false;
         self
@@ -89,11 +121,20 @@ impl Raw {
 /// The canonical text of a document: statements without their `Sid`, lists sorted, action names
 /// lower-cased, statements sorted. Equal texts mean equal permissions.
 pub fn fingerprint(doc: &PolicyDoc) -> String {
-    let mut statements: Vec<String> = doc.statements.iter().map(statement_text).collect();
+    fingerprint_of(doc.statements.iter(), doc.unresolved.iter())
+}
+
+/// [`fingerprint`] of statements and unresolved parts that several documents hold (a
+/// principal's): the same text as the one document holding them all.
+pub fn fingerprint_of<'d>(
+    statements: impl Iterator<Item = &'d Statement>,
+    unresolved: impl Iterator<Item = &'d crate::source::Located<crate::model::Unknown>>,
+) -> String {
+    let mut statements: Vec<String> = statements.map(statement_text).collect();
     statements.sort();
     statements.dedup();
     let mut out = String::new();
-    for u in &doc.unresolved {
+    for u in unresolved {
         out.push_str(&u.value.expr);
         out.push('\u{1}');
     }
@@ -939,17 +980,17 @@ fn resource_changes(
             let mut raw = Raw::new(direction, kind, head_side, *span, String::new())
                 .with_actions(&widened)
                 .at(stmt);
-            let names = &raw.actions;
+            let listed = raw.listed(3);
             raw.message = if !known {
                 format!(
                     "{} on `{resource}`, which cannot be judged (unknown value); was on {}",
-                    list_some(names, 3),
+                    listed,
                     list_some(was, 3)
                 )
             } else if head_side {
                 format!(
                     "{} now on {}`{resource}` (was {})",
-                    list_some(names, 3),
+                    listed,
                     if is_broad(resource) {
                         "the wildcard "
                     } else {
@@ -960,7 +1001,7 @@ fn resource_changes(
             } else {
                 format!(
                     "{} no longer on `{resource}` (now {})",
-                    list_some(names, 3),
+                    listed,
                     list_some(was, 3)
                 )
             };

@@ -217,7 +217,10 @@ pub struct Change {
     /// True when the location is in the head side.
     pub in_head: bool,
     pub message: String,
+    /// The first [`delta::MAX_KEPT_ACTIONS`] action names, sorted.
     pub actions: Vec<String>,
+    /// How many actions the change has.
+    pub actions_total: usize,
     pub access_levels: BTreeMap<&'static str, usize>,
     /// False when an unknown value (a variable without a value, a resource attribute) keeps the
     /// change from being judged: it is reported as a possible widening.
@@ -325,6 +328,7 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
             in_head: raw.head,
             message: raw.message,
             actions: raw.actions,
+            actions_total: raw.actions_total,
             access_levels: raw.access_levels,
             judged: raw.judged,
             suppressed_by_change: false,

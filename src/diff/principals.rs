@@ -32,8 +32,19 @@ struct Place<'a> {
     part: usize,
 }
 
-/// A principal's documents of one kind as one document.
+/// A principal's documents of one kind, compared as one document. The document is built (its
+/// statements cloned) only when the principal changed: an unchanged principal costs its
+/// fingerprint.
 struct Union<'a> {
+    side: &'a Side,
+    kind: PolicyKind,
+    label: String,
+    parts: Vec<crate::principal::diffview::Part<'a>>,
+    built: std::sync::OnceLock<Built<'a>>,
+}
+
+/// The union as one document, each statement with where it comes from.
+struct Built<'a> {
     doc: PolicyDoc,
     places: Vec<Place<'a>>,
     /// AWS managed policies among the parts, by name, with the attachment.
@@ -47,43 +58,68 @@ impl<'a> Union<'a> {
         label: &str,
         parts: Vec<crate::principal::diffview::Part<'a>>,
     ) -> Union<'a> {
-        let mut doc = PolicyDoc::new(kind, Syntax::Json, Span::default(), label.to_string());
-        let mut places = Vec::new();
-        let mut managed = BTreeMap::new();
-        for (pi, part) in parts.iter().enumerate() {
-            let file = part
-                .facts
-                .and_then(|fi| side.principals.facts.get(fi))
-                .and_then(|f| side.files.get(f.report));
-            let place = Place {
-                file,
-                managed: part.managed,
-                part: pi,
-            };
-            if let Some((name, _)) = part.managed {
-                managed.insert(name, place);
-            }
-            for stmt in &part.doc.statements {
-                let mut s = stmt.clone();
-                s.index = doc.statements.len();
-                doc.statements.push(s);
-                places.push(place);
-            }
-            doc.unresolved.extend(part.doc.unresolved.iter().cloned());
-        }
         Union {
-            doc,
-            places,
-            managed,
+            side,
+            kind,
+            label: label.to_string(),
+            parts,
+            built: std::sync::OnceLock::new(),
         }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.parts.iter().all(|p| p.doc.statements.is_empty())
+    }
+
+    fn fingerprint(&self) -> String {
+        delta::fingerprint_of(
+            self.parts.iter().flat_map(|p| p.doc.statements.iter()),
+            self.parts.iter().flat_map(|p| p.doc.unresolved.iter()),
+        )
+    }
+
+    fn built(&self) -> &Built<'a> {
+        self.built.get_or_init(|| {
+            let mut doc =
+                PolicyDoc::new(self.kind, Syntax::Json, Span::default(), self.label.clone());
+            let mut places = Vec::new();
+            let mut managed = BTreeMap::new();
+            for (pi, part) in self.parts.iter().enumerate() {
+                let file = part
+                    .facts
+                    .and_then(|fi| self.side.principals.facts.get(fi))
+                    .and_then(|f| self.side.files.get(f.report));
+                let place = Place {
+                    file,
+                    managed: part.managed,
+                    part: pi,
+                };
+                if let Some((name, _)) = part.managed {
+                    managed.insert(name, place);
+                }
+                for stmt in &part.doc.statements {
+                    let mut s = stmt.clone();
+                    s.index = doc.statements.len();
+                    doc.statements.push(s);
+                    places.push(place);
+                }
+                doc.unresolved.extend(part.doc.unresolved.iter().cloned());
+            }
+            Built {
+                doc,
+                places,
+                managed,
+            }
+        })
     }
 
     /// `path:line:col` of a change made in this union.
     fn locate(&self, at: &Locator<'_>, raw: &Raw) -> (String, u32, u32) {
+        let built = self.built();
         let place = raw
             .stmt
-            .and_then(|i| self.places.get(i))
-            .or(self.places.first());
+            .and_then(|i| built.places.get(i))
+            .or(built.places.first());
         let Some(place) = place else {
             return (String::new(), 0, 0);
         };
@@ -96,7 +132,8 @@ impl<'a> Union<'a> {
         let span = if raw.stmt.is_some() {
             raw.span
         } else {
-            self.doc
+            built
+                .doc
                 .statements
                 .first()
                 .map_or(raw.span, |s| s.head_span())
@@ -136,8 +173,8 @@ impl<'a> View<'a> {
     fn content(&self) -> String {
         format!(
             "{}\u{3}{}",
-            delta::fingerprint(&self.trust.doc),
-            delta::fingerprint(&self.identity.doc)
+            self.trust.fingerprint(),
+            self.identity.fingerprint()
         )
     }
 }
@@ -255,7 +292,7 @@ pub fn compare(
         .filter(|(name, _)| changed.contains(name.as_str()))
         .map(|(name, v)| {
             let own = v.side.principals.own_accounts(&v.p.scope);
-            let mut who: Vec<String> = crate::principal::trust::of(&v.trust.doc, &own)
+            let mut who: Vec<String> = crate::principal::trust::of(&v.trust.built().doc, &own)
                 .iter()
                 .map(crate::principal::trust::Trusted::line)
                 .collect();
@@ -279,6 +316,7 @@ fn change(view: &View<'_>, union: &Union<'_>, at: &Locator<'_>, raw: Raw) -> Cha
         in_head: raw.head,
         message: raw.message,
         actions: raw.actions,
+        actions_total: raw.actions_total,
         access_levels: raw.access_levels,
         judged: raw.judged,
         suppressed_by_change: false,
@@ -288,10 +326,10 @@ fn change(view: &View<'_>, union: &Union<'_>, at: &Locator<'_>, raw: Raw) -> Cha
 /// A principal on one side only.
 fn whole(view: &View<'_>, head_side: bool, at: &Locator<'_>, out: &mut Vec<Change>) {
     for (union, what) in [(&view.identity, "policies"), (&view.trust, "trust policy")] {
-        if union.doc.statements.is_empty() {
+        if union.is_empty() {
             continue;
         }
-        let raw = delta::whole(&Grants::of(&union.doc), head_side, what);
+        let raw = delta::whole(&Grants::of(&union.built().doc), head_side, what);
         out.push(change(view, union, at, raw));
     }
     if head_side {
@@ -327,6 +365,7 @@ fn unresolved_change(
             "attaches {what}, which cannot be judged (not resolved in the linted files)"
         ),
         actions: Vec::new(),
+        actions_total: 0,
         access_levels: BTreeMap::new(),
         judged: false,
         suppressed_by_change: false,
@@ -334,23 +373,23 @@ fn unresolved_change(
 }
 
 /// A principal on both sides.
-fn one(
-    b: &View<'_>,
-    h: &View<'_>,
+fn one<'a>(
+    b: &View<'a>,
+    h: &View<'a>,
     (base_at, head_at): (&Locator<'_>, &Locator<'_>),
     out: &mut Vec<Change>,
 ) {
     for (bu, hu) in [(&b.identity, &h.identity), (&b.trust, &h.trust)] {
-        if delta::fingerprint(&bu.doc) == delta::fingerprint(&hu.doc) {
+        if bu.fingerprint() == hu.fingerprint() {
             continue;
         }
         let mut raws = Vec::new();
         // Actions added are told apart by the document that brings them.
         let part_of = |head_side: bool, i: usize| {
             let union = if head_side { hu } else { bu };
-            union.places.get(i).map_or(0, |p| p.part)
+            union.built().places.get(i).map_or(0, |p| p.part)
         };
-        let (gb, gh) = (Grants::of(&bu.doc), Grants::of(&hu.doc));
+        let (gb, gh) = (Grants::of(&bu.built().doc), Grants::of(&hu.built().doc));
         delta::compare_in(&gb, &gh, &part_of, &mut raws);
         for raw in raws {
             let (union, other, at) = if raw.head {
@@ -376,9 +415,10 @@ fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -
     if !matches!(raw.kind, Kind::ActionsAdded | Kind::ActionsRemoved) {
         return raw;
     }
+    let (built, other) = (union.built(), other.built());
     let Some((name, _)) = raw
         .stmt
-        .and_then(|i| union.places.get(i))
+        .and_then(|i| built.places.get(i))
         .and_then(|p| p.managed)
     else {
         return raw;
@@ -386,11 +426,11 @@ fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -
     if other.managed.contains_key(name) {
         return raw;
     }
-    let every = union
+    let every = built
         .doc
         .statements
         .iter()
-        .zip(&union.places)
+        .zip(&built.places)
         .any(|(s, p)| {
             p.managed.is_some_and(|(n, _)| n == name)
                 && s.allows()
@@ -404,12 +444,12 @@ fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -
     let what = if every {
         format!(
             "every action on `*` ({} new to it)",
-            crate::text::plural(raw.actions.len(), "action")
+            crate::text::plural(raw.actions_total, "action")
         )
     } else {
         format!(
             "{} new to it: {}",
-            crate::text::plural(raw.actions.len(), "action"),
+            crate::text::plural(raw.actions_total, "action"),
             crate::text::list_some(&raw.actions, 4)
         )
     };
@@ -420,7 +460,7 @@ fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -
         raw.kind = Kind::ManagedPolicyDetached;
         raw.message = format!(
             "no longer attaches `{name}`: {} no longer granted: {}",
-            crate::text::plural(raw.actions.len(), "action"),
+            crate::text::plural(raw.actions_total, "action"),
             crate::text::list_some(&raw.actions, 4)
         );
     }
@@ -587,6 +627,7 @@ pub fn escalation_change(
     head_at: &Locator<'_>,
 ) -> Change {
     let (path, line, column) = head_at.locate(file, finding.span);
+    let actions = escalation_actions(&finding.message);
     let mut message = finding.message.to_string();
     if suppressed_by_change {
         message
@@ -600,7 +641,8 @@ pub fn escalation_change(
         line,
         column,
         in_head: true,
-        actions: escalation_actions(&finding.message),
+        actions_total: actions.len(),
+        actions,
         message,
         access_levels: BTreeMap::new(),
         judged: finding.confidence == crate::finding::Confidence::High,

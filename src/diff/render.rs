@@ -154,7 +154,7 @@ fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
                 "side": if c.in_head { "head" } else { "base" },
                 "message": c.message,
                 "actions": c.actions.iter().take(MAX_JSON_ACTIONS).collect::<Vec<_>>(),
-                "actions_total": c.actions.len(),
+                "actions_total": c.actions_total,
                 "access_levels": c.access_levels,
                 "judged": c.judged,
                 "suppressed_by_change": c.suppressed_by_change,
@@ -276,11 +276,11 @@ fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             )?;
-            if c.actions.len() > MAX_MARKDOWN_ACTIONS {
+            if c.actions_total > MAX_MARKDOWN_ACTIONS {
                 writeln!(
                     w,
                     "  and {} more",
-                    thousands(c.actions.len() - MAX_MARKDOWN_ACTIONS)
+                    thousands(c.actions_total - MAX_MARKDOWN_ACTIONS)
                 )?;
             }
         }
