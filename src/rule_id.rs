@@ -16,6 +16,7 @@ macro_rules! with_rules {
             managed::broad_managed_policy::BroadManagedPolicy,
             validity::condition_type_mismatch::ConditionTypeMismatch,
             escalation::credential_exposure::CredentialExposure,
+            trust::cross_account_trust::CrossAccountTrust,
             validity::deprecated_service::DeprecatedService,
             validity::duplicate_sid::DuplicateSid,
             validity::inapplicable_condition_key::InapplicableConditionKey,

@@ -13,6 +13,8 @@
 //!   `eks.amazonaws.com`).
 //! - `action-condition-keys.tsv`: `action \t key \t url \t reason`: condition keys AWS's own
 //!   managed policies use with actions the reference does not list them for.
+//! - `companion-policies.tsv`: `policy \t companion \t url \t reason`: AWS managed policies AWS
+//!   requires on a role that also has the companion policy (the EKS node role's ECR policy).
 //! - `job-policies.tsv`: `policy \t job \t url \t reason`: AWS managed policies whose whole grant
 //!   is one job a documented control requires a principal to have (`AWSSupportAccess` for the CIS
 //!   support role).
@@ -27,6 +29,7 @@ const SAM_NON_ACTIONS_TSV: &str = include_str!("../../rules/reviewed/sam-templat
 const SERVICE_REQUIRED_TSV: &str =
     include_str!("../../rules/reviewed/service-required-policies.tsv");
 const ACTION_KEYS_TSV: &str = include_str!("../../rules/reviewed/action-condition-keys.tsv");
+const COMPANION_TSV: &str = include_str!("../../rules/reviewed/companion-policies.tsv");
 const JOB_POLICIES_TSV: &str = include_str!("../../rules/reviewed/job-policies.tsv");
 
 /// One reviewed entry.
@@ -181,6 +184,26 @@ pub fn action_has_key(action: &str, key: &str) -> bool {
         .any(|(a, k, _)| a.eq_ignore_ascii_case(action) && k.eq_ignore_ascii_case(key))
 }
 
+/// `companion-policies.tsv`: (policy name, companion policy name, url).
+pub fn companion_policies() -> &'static [(&'static str, &'static str, &'static str)] {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(COMPANION_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [policy, companion, url, _reason] => Some((*policy, *companion, *url)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Whether AWS requires the managed policy `policy` on a role that has `companion` attached.
+pub fn required_with(policy: &str, companion: &str) -> bool {
+    companion_policies()
+        .iter()
+        .any(|(p, c, _)| *p == policy && *c == companion)
+}
+
 /// `job-policies.tsv`: (policy name, job, url).
 pub fn job_policies() -> &'static [(&'static str, &'static str, &'static str)] {
     static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
@@ -228,6 +251,7 @@ mod tests {
             (ARN_FORMATS_TSV, arn_formats().len(), 4),
             (SERVICE_REQUIRED_TSV, service_required_policies().len(), 4),
             (JOB_POLICIES_TSV, job_policies().len(), 4),
+            (COMPANION_TSV, companion_policies().len(), 4),
             (ACTION_KEYS_TSV, action_condition_keys().len(), 4),
             (CROSS_SERVICE_TSV, cross_service_arns().len(), 4),
             (SAM_NON_ACTIONS_TSV, sam_template_non_actions().len(), 3),
@@ -302,6 +326,24 @@ mod tests {
         assert!(!action_has_key(
             "aws-marketplace:ViewSubscriptions",
             "aws-marketplace:ProductId"
+        ));
+    }
+
+    #[test]
+    fn companion_policies_are_managed_policies_with_aws_pages() {
+        let catalog = Catalog::get();
+        for (policy, companion, url) in companion_policies() {
+            assert!(catalog.managed_policy(policy).is_some(), "{policy}");
+            assert!(catalog.managed_policy(companion).is_some(), "{companion}");
+            assert!(url.starts_with("https://docs.aws.amazon.com/"), "{url}");
+        }
+        assert!(required_with(
+            "AmazonEC2ContainerRegistryReadOnly",
+            "AmazonEKSWorkerNodePolicy"
+        ));
+        assert!(!required_with(
+            "AmazonEC2ContainerRegistryReadOnly",
+            "AmazonSSMManagedInstanceCore"
         ));
     }
 

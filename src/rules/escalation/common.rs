@@ -215,6 +215,7 @@ pub(crate) fn report(
     table: &[Listed],
     words: &Words,
     finding: fn(Span, String) -> crate::finding::FindingBuilder,
+    cx: &Ctx,
     out: &mut Vec<Finding>,
 ) {
     let Some((resources, hits)) = on_every_resource(stmt, doc, table) else {
@@ -241,12 +242,33 @@ pub(crate) fn report(
                 crate::text::list_some(&names, 3)
             )
         };
-        let help = format!(
-            "grant it only on the resources {}; see {}",
-            words.whose, first.source
-        );
+        // An action that takes no resource ARN can only be granted on `"*"`: the `Resource`
+        // is not the fault, and AWS documents some of them on `"*"` (`logs:PutResourcePolicy`
+        // for Step Functions and EventBridge logging). Worth a look, not likely too broad.
+        let unscopable = hit.listed.iter().all(|e| {
+            cx.catalog
+                .action(&e.action)
+                .is_some_and(|a| !a.action.is_scopable())
+        });
+        let (severity, help) = if unscopable {
+            (
+                Severity::Info,
+                format!(
+                    "`{}` takes no resource ARN, so only a condition narrows it (`aws:CalledVia`, a source network); keep it on the principal whose job needs it; see {}",
+                    first.action, first.source
+                ),
+            )
+        } else {
+            (
+                hit.severity,
+                format!(
+                    "grant it only on the resources {}; see {}",
+                    words.whose, first.source
+                ),
+            )
+        };
         let mut f = finding(item.span, message)
-            .severity(hit.severity)
+            .severity(severity)
             .help(help)
             .related(resources.span, resources_note(resources))
             .path(stmt.path.clone());

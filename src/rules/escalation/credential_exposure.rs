@@ -36,6 +36,9 @@ declare_rule! {
     /// are reported by `privilege-escalation`. The data file says why each of cloudsplaining's
     /// credential-exposure actions is in or out.
     ///
+    /// A listed action that takes no resource ARN can only be granted on `"*"`: it is reported
+    /// at `info`, with a help about conditions instead of resources.
+    ///
     /// ## Why is this bad?
     /// These actions return secrets: a password, a key, a token. On `"*"` they reach every
     /// instance, database, user or role of the account, so one leaked credential of this principal
@@ -80,13 +83,7 @@ fn exposing() -> &'static [Listed] {
 }
 
 impl Rule for CredentialExposure {
-    fn check_statement(
-        &self,
-        stmt: &Statement,
-        doc: &PolicyDoc,
-        _cx: &Ctx,
-        out: &mut Vec<Finding>,
-    ) {
+    fn check_statement(&self, stmt: &Statement, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
         common::report(
             stmt,
             doc,
@@ -97,6 +94,7 @@ impl Rule for CredentialExposure {
                 whose: "this principal needs (ARNs or a resource-tag condition)",
             },
             Self::finding,
+            cx,
             out,
         );
     }

@@ -25,6 +25,10 @@ declare_rule! {
     /// `wildcard-action`, resource policies and trust policies alone, and a role's trust policy
     /// (`iam:UpdateAssumeRolePolicy`) to `privilege-escalation`.
     ///
+    /// A listed action that takes no resource ARN (`logs:PutResourcePolicy`, which AWS documents
+    /// on `"*"` for Step Functions and EventBridge logging) can only be granted on `"*"`: it is
+    /// reported at `info`, with a help about conditions instead of resources.
+    ///
     /// ## Why is this bad?
     /// A resource policy decides who else may use a resource. With these actions on every resource
     /// the principal can open any bucket, key, function, queue or secret of the account to
@@ -66,13 +70,7 @@ fn writers() -> &'static [Listed] {
 }
 
 impl Rule for ResourcePolicyWrite {
-    fn check_statement(
-        &self,
-        stmt: &Statement,
-        doc: &PolicyDoc,
-        _cx: &Ctx,
-        out: &mut Vec<Finding>,
-    ) {
+    fn check_statement(&self, stmt: &Statement, doc: &PolicyDoc, cx: &Ctx, out: &mut Vec<Finding>) {
         common::report(
             stmt,
             doc,
@@ -83,6 +81,7 @@ impl Rule for ResourcePolicyWrite {
                 whose: "this principal manages (their ARNs or a resource-tag condition)",
             },
             Self::finding,
+            cx,
             out,
         );
     }

@@ -28,7 +28,8 @@ declare_rule! {
     ///
     /// In a KMS key policy (the `policy` of Terraform's `aws_kms_key`, `aws_kms_key_policy` and
     /// `aws_kms_replica_key`, the `KeyPolicy` of `AWS::KMS::Key` and `AWS::KMS::ReplicaKey`, or a
-    /// resource policy that grants only `kms:` actions) every `kms:` pattern acts on that one key.
+    /// resource policy, or a policy document of its own whose every statement names a principal,
+    /// that grants only `kms:` actions) every `kms:` pattern acts on that one key.
     /// There `kms:*` for the account (`arn:aws:iam::<account>:root` or the bare account id) is AWS's
     /// default key policy, which hands the key's control to the account's IAM policies, and partial
     /// patterns such as `kms:Encrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*` or `kms:Create*`
@@ -140,10 +141,14 @@ fn is_key_policy(doc: &PolicyDoc) -> bool {
         return ty == "AWS::KMS::Key" || ty == "AWS::KMS::ReplicaKey";
     }
     if let Some(address) = &doc.origin.address {
-        return address.split('.').any(|part| {
+        let key_resource = address.split('.').any(|part| {
             let part = part.split('[').next().unwrap_or(part);
             KEY_RESOURCES.contains(&part)
         });
+        // Another resource's policy is not a key policy; a policy document on its own may be.
+        if key_resource || !address.contains("aws_iam_policy_document") {
+            return key_resource;
+        }
     }
     let mut actions = doc
         .statements
@@ -151,7 +156,13 @@ fn is_key_policy(doc: &PolicyDoc) -> bool {
         .filter_map(|s| s.actions())
         .flat_map(|a| a.known())
         .peekable();
-    doc.kind == PolicyKind::Resource
+    // A resource policy, or a document of no known kind (a Terraform policy document linted on
+    // its own) whose every statement names a principal: a resource policy in shape.
+    let resource_shaped = doc.kind == PolicyKind::Resource
+        || doc.kind == PolicyKind::Unknown
+            && !doc.statements.is_empty()
+            && doc.statements.iter().all(|s| s.principal.is_some());
+    resource_shaped
         && actions.peek().is_some()
         && actions.all(|a| {
             split_action(a.value).is_some_and(|(service, _)| service.eq_ignore_ascii_case("kms"))

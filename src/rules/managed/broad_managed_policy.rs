@@ -29,7 +29,11 @@ declare_rule! {
     /// `rules/reviewed/service-required-policies.tsv`: `AmazonEKSClusterPolicy` for
     /// `eks.amazonaws.com`, `AmazonEKSWorkerNodeMinimalPolicy` for the EKS node role), attached to a
     /// role whose trust policy in the same file lets only that service assume it, is graded down:
-    /// up to four scopable actions (the minimal variants) are not reported, more are `info`. A
+    /// up to four scopable actions (the minimal variants) are not reported, more are `info`. So is
+    /// a policy AWS requires beside a companion that names the role's job, on a principal that has
+    /// the companion attached too (`rules/reviewed/companion-policies.tsv`:
+    /// `AmazonEC2ContainerRegistryReadOnly`, `AmazonEKS_CNI_Policy` and
+    /// `AmazonSSMManagedInstanceCore` beside `AmazonEKSWorkerNodePolicy` on the EKS node role). A
     /// policy whose whole grant is one job that a documented control requires a principal to
     /// have (the reviewed table `rules/reviewed/job-policies.tsv`: `AWSSupportAccess`, which the
     /// CIS AWS Foundations Benchmark requires on a support role) is `info` on any principal: no
@@ -141,6 +145,19 @@ fn judge(
             _ => Severity::Info,
         };
     }
+    // A policy AWS requires beside a companion that names the role's job (the EKS node role's
+    // ECR, CNI and SSM policies beside `AmazonEKSWorkerNodePolicy`,
+    // `rules/reviewed/companion-policies.tsv`), on a principal that has the companion too.
+    let companion = siblings
+        .iter()
+        .map(|s| s.policy.name.as_str())
+        .find(|c| !g.admin && crate::catalog::reviewed::required_with(&policy.name, c));
+    if services.is_none() && companion.is_some() {
+        severity = match reach {
+            Reach::Narrow => return None,
+            _ => Severity::Info,
+        };
+    }
     // A policy whose whole grant is a job a documented control requires (`AWSSupportAccess` for
     // the CIS support role, `rules/reviewed/job-policies.tsv`): no narrower policy does that job.
     let job = crate::catalog::reviewed::job_policy(&policy.name).filter(|_| !g.admin);
@@ -149,6 +166,11 @@ fn judge(
     }
     let who = principal_word(att);
     let mut message = message(g);
+    if let (None, Some(companion)) = (&services, companion) {
+        message.push_str(&format!(
+            ", as AWS requires on a role that also has `{companion}`"
+        ));
+    }
     if let Some((job, _)) = job {
         message.push_str(&format!(", the policy AWS documents for {job}"));
     }
