@@ -384,7 +384,7 @@ fn rows(
         let mut location_of_p = None;
         for t in &p.trust {
             if let (Some(doc), DocRef::Tree { facts, .. }) = (model.doc(*t), t) {
-                trusted.extend(trust::of(doc, &own));
+                trusted.extend(trust::of(doc, own));
                 location_of_p = location_of_p.or_else(|| location(report, model, *facts, doc.span));
             }
         }
