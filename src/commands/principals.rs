@@ -187,7 +187,8 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         .cloned()
         .unwrap_or_else(|| crate::root::of(Path::new(".")));
     // A module folder another folder calls is shown per call; named alone, it is shown alone.
-    let rows = rows(&report, &model, &root, |p| {
+    let detail = args.format == PrincipalsFormat::Json;
+    let rows = rows(&report, &model, &root, detail, |p| {
         in_scope(&report, &model, p, plan.scope.as_ref())
             && wanted(p, args)
             && (plan.scope.is_some() || !model.is_called(&p.scope))
@@ -370,21 +371,28 @@ fn unknown_row(report: &Report, model: &Model, u: &Unresolved) -> UnknownRow {
 }
 
 /// The rows of the principals `keep` accepts, each with its effective permissions.
+/// `detail`: the full effective set (JSON); else one grant per action, which is all the access
+/// counts of the other formats read.
 fn rows(
     report: &Report,
     model: &Model,
     root: &Path,
+    detail: bool,
     keep: impl Fn(&Principal) -> bool,
 ) -> Vec<(Row, effective::Effective)> {
     let mut out = Vec::new();
     for p in model.principals.iter().filter(|p| keep(p)) {
-        let eff = effective::of(model, p);
+        let eff = if detail {
+            effective::of(model, p)
+        } else {
+            effective::summary(model, p)
+        };
         let own = model.own_accounts(&p.scope);
         let mut trusted: Vec<Trusted> = Vec::new();
         let mut location_of_p = None;
         for t in &p.trust {
             if let (Some(doc), DocRef::Tree { facts, .. }) = (model.doc(*t), t) {
-                trusted.extend(trust::of(doc, &own));
+                trusted.extend(trust::of(doc, own));
                 location_of_p = location_of_p.or_else(|| location(report, model, *facts, doc.span));
             }
         }

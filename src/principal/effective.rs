@@ -96,6 +96,18 @@ impl Effective {
 
 /// The effective permissions of `p`.
 pub fn of(model: &Model, p: &Principal) -> Effective {
+    of_detail(model, p, true)
+}
+
+/// Only what [`Effective::access`] and [`Effective::has_level`] read: one grant per action
+/// (resource `*`, no conditions) instead of one per (action, resource, conditions), for the
+/// outputs that show access counts only. A principal holding `"*"` on a few resources otherwise
+/// builds tens of thousands of grants.
+pub fn summary(model: &Model, p: &Principal) -> Effective {
+    of_detail(model, p, false)
+}
+
+fn of_detail(model: &Model, p: &Principal, detail: bool) -> Effective {
     let catalog = Catalog::get();
     let mut out = Effective::default();
     let docs: Vec<&PolicyDoc> = p.policies.iter().filter_map(|l| model.doc(l.doc)).collect();
@@ -125,6 +137,23 @@ pub fn of(model: &Model, p: &Principal) -> Effective {
                 continue;
             }
             let may_be_denied = statements().any(|s| denies(s, &name, false));
+            if !detail {
+                let kept = boundary.is_none_or(|b| {
+                    resources
+                        .iter()
+                        .any(|r| !within_boundary(b, &name, r).is_empty())
+                });
+                if kept {
+                    grants.insert(Grant {
+                        action: name.clone(),
+                        resource: "*".to_string(),
+                        conditions: Vec::new(),
+                        may_be_denied,
+                        access_level: a.action.access.primary(),
+                    });
+                }
+                continue;
+            }
             for r in &resources {
                 let within: Vec<String> = match boundary {
                     Some(b) => within_boundary(b, &name, r),

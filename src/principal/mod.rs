@@ -355,6 +355,8 @@ pub struct Model {
     sets: crate::rules::escalation::privilege_escalation::StatementSets,
     /// Terraform folders another folder of the run calls as a local module.
     called: std::collections::HashSet<PathBuf>,
+    /// Each scope's own accounts (see [`Model::own_accounts`]), gathered once.
+    own: HashMap<PathBuf, Vec<String>>,
 }
 
 impl Model {
@@ -368,16 +370,8 @@ impl Model {
     /// The accounts a scope is known to deploy to (its Terraform provider's `allowed_account_ids`
     /// and `assume_role` account), against which a literal account in a trust policy is judged
     /// cross-account or the tree's own; empty when none is known.
-    pub fn own_accounts(&self, scope: &Path) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .facts
-            .iter()
-            .filter(|f| f.scope == scope)
-            .flat_map(|f| f.own_accounts.iter().cloned())
-            .collect();
-        out.sort();
-        out.dedup();
-        out
+    pub fn own_accounts(&self, scope: &Path) -> &[String] {
+        self.own.get(scope).map_or(&[], Vec::as_slice)
     }
 
     /// The document behind a reference.
@@ -406,7 +400,7 @@ impl Model {
             .trust
             .iter()
             .filter_map(|r| self.doc(*r))
-            .flat_map(|d| trust::of(d, &own))
+            .flat_map(|d| trust::of(d, own))
             .collect();
         let only_services = !trusted.is_empty()
             && trusted
@@ -511,6 +505,12 @@ pub fn build(facts: Vec<Facts>) -> Model {
             if *dir != f.scope {
                 model.called.insert(dir.clone());
             }
+        }
+        if !f.own_accounts.is_empty() {
+            let own = model.own.entry(f.scope.clone()).or_default();
+            own.extend(f.own_accounts.iter().cloned());
+            own.sort();
+            own.dedup();
         }
     }
     for (scope, members) in scopes {
