@@ -113,14 +113,16 @@ impl Report {
         self.files.iter().any(|f| !f.errors.is_empty())
     }
 
-    /// [`Report::exit_code`] with each file's own threshold (its config's `fail-on`).
-    pub fn exit_code_by(&self, fail_on: impl Fn(&FileReport) -> Severity) -> i32 {
+    /// [`Report::exit_code`] with each file's own threshold (its config's `fail-on`; `None`:
+    /// the file's findings never fail the run).
+    pub fn exit_code_by(&self, fail_on: impl Fn(&FileReport) -> Option<Severity>) -> i32 {
         if self.has_errors() {
             2
-        } else if self.files.iter().any(|file| {
-            let at = fail_on(file);
-            file.active().any(|f| f.severity >= at)
-        }) {
+        } else if self
+            .files
+            .iter()
+            .any(|file| fail_on(file).is_some_and(|at| file.active().any(|f| f.severity >= at)))
+        {
             1
         } else {
             0

@@ -48,7 +48,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use iamlint::baseline::{self, Baseline};
 use iamlint::catalog::Catalog;
-use iamlint::config::Config;
+use iamlint::config::{Config, Threshold};
 use iamlint::discover::Discovered;
 use iamlint::finding::{Applicability, Severity};
 use iamlint::frontend::FrontendOptions;
@@ -636,7 +636,7 @@ fn severity_of(arg: SeverityArg) -> Option<Severity> {
 /// its repository root. Each config is read once; `fail_on` is the config's.
 #[derive(Default)]
 struct Settings {
-    built: Vec<(Arc<LintOptions>, Option<Severity>)>,
+    built: Vec<(Arc<LintOptions>, Option<Threshold>)>,
     /// Config file (`None`: defaults) → index in `built`.
     by_config: HashMap<Option<PathBuf>, usize>,
     /// Folder → index in `built`.
@@ -818,8 +818,8 @@ impl Settings {
     }
 
     /// The settings of a file whose folder was resolved (the defaults otherwise).
-    fn of(&self, path: &Path) -> &(Arc<LintOptions>, Option<Severity>) {
-        static DEFAULT: std::sync::OnceLock<(Arc<LintOptions>, Option<Severity>)> =
+    fn of(&self, path: &Path) -> &(Arc<LintOptions>, Option<Threshold>) {
+        static DEFAULT: std::sync::OnceLock<(Arc<LintOptions>, Option<Threshold>)> =
             std::sync::OnceLock::new();
         self.by_dir
             .get(&dir_of(path))
@@ -1216,10 +1216,13 @@ fn check(mut args: CheckArgs) -> u8 {
         }
     } else {
         u8::try_from(report.exit_code_by(|file| {
-            args.fail_on
-                .and_then(severity_of)
-                .or(settings.of(&file.sources.main().path).1)
-                .unwrap_or(Severity::Warning)
+            match args.fail_on {
+                Some(arg) => severity_of(arg),
+                None => settings
+                    .of(&file.sources.main().path)
+                    .1
+                    .map_or(Some(Severity::Warning), Threshold::severity),
+            }
         }))
         .unwrap_or(2)
     };

@@ -1782,6 +1782,22 @@ fn peer_spellings_of_format_and_exit_zero() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot be used with"));
+    // The config's `fail-on = "none"` is the flag's `none`; the flag still wins over it.
+    write(dir.path(), "iamlint.toml", "fail-on = \"none\"\n");
+    iamlint(dir.path())
+        .args([SELECT, "w.json"])
+        .assert()
+        .code(0);
+    iamlint(dir.path())
+        .args([SELECT, "w.json", "bad.json"])
+        .assert()
+        .code(2);
+    iamlint(dir.path())
+        .args([SELECT, "--fail-on", "warning", "w.json"])
+        .assert()
+        .code(1);
+    let settings = stdout_of(iamlint(dir.path()).args(["--show-settings", "w.json"]));
+    assert!(settings.contains("fail-on: none (config)"), "{settings}");
 }
 
 #[test]
