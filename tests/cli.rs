@@ -453,6 +453,30 @@ fn output_file() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot write no/such/dir/x"));
+    // A stream named outside the repository (`/dev/stdout`, a pipe here; `/dev/null`) is written
+    // in place: no file is replaced.
+    iamlint(dir.path())
+        .args([SELECT, "-o", "/dev/stdout", "warn.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "warn.json:2:3: warning[missing-version]",
+        ));
+    iamlint(dir.path())
+        .args([SELECT, "-o", "/dev/null", "warn.json"])
+        .assert()
+        .code(1)
+        .stdout("");
+    // Inside the repository a link is still never written through, even to a device.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/dev/null", dir.path().join("null")).unwrap();
+        iamlint(dir.path())
+            .args([SELECT, "-o", "null", "warn.json"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot write null"));
+    }
 }
 
 #[test]
