@@ -599,7 +599,7 @@ fn config_errors_are_located_with_a_suggestion() {
         ),
         (
             "fail-on = \"warn\"\n",
-            "error: iamlint.toml:1:11: unknown severity `warn` (expected `error`, `warning` or `info`, did you mean `warning`?)\n",
+            "error: iamlint.toml:1:11: unknown `fail-on` level `warn` (expected `error`, `warning`, `info` or `none`, did you mean `warning`?)\n",
         ),
         (
             "[per-path-ignores]\n\"a/**\" = [\"wildcard-actoin\"]\n",
