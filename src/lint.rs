@@ -794,6 +794,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     }
     // Before instances and callers merge: a fix to text several documents read must hold for all.
     crate::fix::apply::withhold_shared(&mut findings, model);
+    crate::fix::apply::withhold_aliased(&mut findings, sources);
     set_statements(&mut findings, model, sources);
     for finding in &mut findings {
         if let Some(severity) = opts.severity.get(&finding.rule) {

@@ -2303,3 +2303,36 @@ fn managed_finds_recipes_by_what_the_policy_grants() {
         json_of(iamlint(dir.path()).args(["managed", "AdministratorAccess", "--format", "json"]));
     assert_eq!(json["recipes"], serde_json::json!([]), "{json}");
 }
+
+/// A fix `--fix` refuses because an alias reads the anchored YAML node it edits is shown as
+/// display-only, saying why, and not counted as fixable.
+#[test]
+fn a_fix_to_an_aliased_yaml_node_is_not_called_safe() {
+    let yaml = "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action: &acts\n              - s3:Get*\n              - s3:GetObject\n            Resource: 'arn:aws:s3:::b/*'\n          - Effect: Allow\n            Action: *acts\n            Resource: 'arn:aws:s3:::c/*'\n";
+    let dir = repo(&[("t.yaml", yaml)]);
+    let out = stdout_of(iamlint(dir.path()).args([
+        "--select",
+        "redundant-action",
+        "--color",
+        "never",
+        "t.yaml",
+    ]));
+    assert!(
+        out.contains("fix (display-only): remove `s3:GetObject`"),
+        "{out}"
+    );
+    assert!(out.contains("not applied by `--fix`: an alias"), "{out}");
+    assert!(!out.contains("fixable with `--fix`"), "{out}");
+    // Without the alias the same fix is safe and applied.
+    let plain = yaml.replace("&acts", "").replace("*acts", "[s3:PutObject]");
+    write(dir.path(), "t.yaml", &plain);
+    let out = stdout_of(iamlint(dir.path()).args([
+        "--select",
+        "redundant-action",
+        "--color",
+        "never",
+        "t.yaml",
+    ]));
+    assert!(out.contains("fix (safe): remove `s3:GetObject`"), "{out}");
+    assert!(out.contains("1 fixable with `--fix`"), "{out}");
+}
