@@ -293,7 +293,7 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = FormatArg::Human, alias = "output-format", help_heading = "Output")]
     format: FormatArg,
 
-    /// Write the output to FILE instead of stdout
+    /// Write the output to FILE instead of stdout (`-`: stdout)
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     output_file: Option<PathBuf>,
 
@@ -477,7 +477,7 @@ fn principals(args: &iamlint::commands::principals::PrincipalsArgs) -> u8 {
         }
         _ => iamlint::escape::plain_text(&out.text),
     };
-    let written = match &args.output_file {
+    let written = match output_path(&args.output_file) {
         // Never through a link, inside the root it enters, as `check -o` writes.
         Some(path) => iamlint::root::write_named(&out.roots, path, &text)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
@@ -533,7 +533,7 @@ fn usage(args: &iamlint::usage::UsageArgs) -> u8 {
         }
         _ => iamlint::escape::plain_text(&out.text),
     };
-    let written = match &args.output_file {
+    let written = match output_path(&args.output_file) {
         Some(path) => iamlint::root::write_named(&out.roots, path, &text)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         None => {
@@ -622,6 +622,11 @@ fn parse_rules(ids: &[String]) -> Result<Vec<RuleId>, String> {
 }
 
 /// The threshold of `--fail-on`; `None` for `none`.
+/// The file `-o FILE` names; `None` for stdout (no `-o`, or `-o -` as tools commonly spell it).
+fn output_path(named: &Option<PathBuf>) -> Option<&Path> {
+    named.as_deref().filter(|path| *path != Path::new("-"))
+}
+
 fn severity_of(arg: SeverityArg) -> Option<Severity> {
     match arg {
         SeverityArg::Error => Some(Severity::Error),
@@ -1157,7 +1162,7 @@ fn check(mut args: CheckArgs) -> u8 {
         }
     }
 
-    let to_file = args.output_file.is_some();
+    let to_file = output_path(&args.output_file).is_some();
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -1178,7 +1183,7 @@ fn check(mut args: CheckArgs) -> u8 {
         quiet: args.quiet,
         show_infos: args.show_infos,
     };
-    let written = match &args.output_file {
+    let written = match output_path(&args.output_file) {
         // Never through a link, inside the root it enters ([`iamlint::root::write_named`]).
         Some(path) => {
             let mut bytes = Vec::new();

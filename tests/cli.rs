@@ -462,6 +462,15 @@ fn output_file() {
         .stdout(predicate::str::starts_with(
             "warn.json:2:3: warning[missing-version]",
         ));
+    // `-o -` is stdout, as tools commonly spell it.
+    iamlint(dir.path())
+        .args([SELECT, "-o", "-", "warn.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "warn.json:2:3: warning[missing-version]",
+        ));
+    assert!(!dir.path().join("-").exists());
     iamlint(dir.path())
         .args([SELECT, "-o", "/dev/null", "warn.json"])
         .assert()
