@@ -3,7 +3,7 @@
 //! ```toml
 //! select = ["resource-star", "wildcard-action"]   # default: every rule
 //! ignore = ["missing-version"]
-//! fail-on = "error"                               # error | warning | info
+//! fail-on = "error"                               # error | warning | info | none
 //! exclude = ["legacy/", "**/*.generated.json"]
 //! recipe-dirs = ["iam/recipes"]
 //! baseline = ".iamlint-baseline.json"            # `--baseline`'s default
@@ -66,7 +66,8 @@ pub struct Config {
     pub select: Option<Vec<RuleId>>,
     pub ignore: Vec<RuleId>,
     pub severity: HashMap<RuleId, Severity>,
-    pub fail_on: Option<Severity>,
+    /// `fail-on` (`None`: not set, the default `warning` applies).
+    pub fail_on: Option<Threshold>,
     /// Extra recipe folders, absolute. Checked to exist; read by the recipes loader.
     pub recipe_dirs: Vec<PathBuf>,
     pub paths: PathRules,
@@ -79,6 +80,29 @@ pub struct Config {
     /// `baseline`: the baseline file `check` reads when `--baseline` is not given (absolute; it
     /// may not exist yet: `--write-baseline` writes it).
     pub baseline: Option<PathBuf>,
+}
+
+/// When findings fail a run (`fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threshold {
+    /// A finding at or above this severity exits 1.
+    At(Severity),
+    /// `"none"`: findings never fail the run (input errors still exit 2), as `--fail-on none`.
+    Never,
+}
+
+impl Threshold {
+    /// The lowest severity that fails the run, if any does.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Threshold::At(level) => Some(level),
+            Threshold::Never => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.severity().map_or("none", Severity::as_str)
+    }
 }
 
 /// One `[[ignore]]` entry: a finding in a file that cannot carry comments.
@@ -368,6 +392,23 @@ impl Config {
                 )
             })
         };
+        // `fail-on` takes the severities and `none`, as `--fail-on` does.
+        let threshold = |s: &Spanned<String>| -> Result<Threshold, ConfigError> {
+            if s.get_ref() == "none" {
+                return Ok(Threshold::Never);
+            }
+            Severity::parse(s.get_ref()).map(Threshold::At).ok_or_else(|| {
+                let hint = did_you_mean(s.get_ref(), ["error", "warning", "info", "none"])
+                    .map_or(String::new(), |m| format!(", did you mean `{m}`?"));
+                at(
+                    Some(s.span()),
+                    format!(
+                        "unknown `fail-on` level `{}` (expected `error`, `warning`, `info` or `none`{hint})",
+                        s.get_ref()
+                    ),
+                )
+            })
+        };
         let glob = |s: &Spanned<String>| -> Result<GlobSet, ConfigError> {
             compile_glob(s.get_ref()).map_err(|message| at(Some(s.span()), message))
         };
@@ -375,7 +416,7 @@ impl Config {
         let mut config = Config {
             path: Some(path.to_path_buf()),
             select: raw.select.as_deref().map(rules).transpose()?,
-            fail_on: raw.fail_on.as_ref().map(severity).transpose()?,
+            fail_on: raw.fail_on.as_ref().map(threshold).transpose()?,
             ..Config::default()
         };
         for (id, value) in &raw.severity {
@@ -764,6 +805,14 @@ mod tests {
     }
 
     #[test]
+    fn fail_on_takes_none_as_the_flag_does() {
+        let config = parse("fail-on = \"none\"").expect("parses");
+        assert_eq!(config.fail_on, Some(Threshold::Never));
+        let err = parse("fail-on = \"nome\"").unwrap_err();
+        assert!(err.contains("did you mean `none`?"), "{err}");
+    }
+
+    #[test]
     fn reads_every_key() {
         let config = parse(
             r#"
@@ -785,7 +834,7 @@ resource-star = "error"
             Some(vec![RuleId::ResourceStar, RuleId::WildcardAction])
         );
         assert_eq!(config.ignore, vec![RuleId::MissingVersion]);
-        assert_eq!(config.fail_on, Some(Severity::Error));
+        assert_eq!(config.fail_on, Some(Threshold::At(Severity::Error)));
         assert_eq!(config.severity[&RuleId::ResourceStar], Severity::Error);
         assert!(config.paths.is_excluded(Path::new("/repo/legacy/a/b.json")));
         assert!(config.paths.is_excluded(Path::new("/repo/x/legacy/b.json")));

@@ -113,14 +113,16 @@ impl Report {
         self.files.iter().any(|f| !f.errors.is_empty())
     }
 
-    /// [`Report::exit_code`] with each file's own threshold (its config's `fail-on`).
-    pub fn exit_code_by(&self, fail_on: impl Fn(&FileReport) -> Severity) -> i32 {
+    /// [`Report::exit_code`] with each file's own threshold (its config's `fail-on`; `None`:
+    /// the file's findings never fail the run).
+    pub fn exit_code_by(&self, fail_on: impl Fn(&FileReport) -> Option<Severity>) -> i32 {
         if self.has_errors() {
             2
-        } else if self.files.iter().any(|file| {
-            let at = fail_on(file);
-            file.active().any(|f| f.severity >= at)
-        }) {
+        } else if self
+            .files
+            .iter()
+            .any(|file| fail_on(file).is_some_and(|at| file.active().any(|f| f.severity >= at)))
+        {
             1
         } else {
             0
@@ -792,6 +794,7 @@ pub fn run_rules(model: &FileModel, sources: &SourceMap, opts: &LintOptions) -> 
     }
     // Before instances and callers merge: a fix to text several documents read must hold for all.
     crate::fix::apply::withhold_shared(&mut findings, model);
+    crate::fix::apply::withhold_aliased(&mut findings, sources);
     set_statements(&mut findings, model, sources);
     for finding in &mut findings {
         if let Some(severity) = opts.severity.get(&finding.rule) {
@@ -1214,11 +1217,14 @@ fn is_tf(path: &Path) -> bool {
 /// What a run over `root` lints that Terraform reads: every `.tf` file, as the folder walk finds
 /// them (ignore files honoured), and every other file of the walk whose name a `.tf` file mentions
 /// (a policy loaded with `file()`: its own report and the `.tf`'s share findings). Also whether
-/// `named` (a file name) is mentioned. Each `.tf` file is read as a whole run reads it (a regular
-/// file of at most [`crate::root::MAX_LINTED_BYTES`]), one at a time: a huge file elsewhere in the
-/// repository is not read, and at most one text is held.
+/// any of `named` (the names of the files named in `root`) is mentioned. One walk of `root` per
+/// run, however many files are named in it. Each `.tf` file is read as a whole run reads it (a
+/// regular file of at most [`crate::root::MAX_LINTED_BYTES`]), one at a time: a huge file
+/// elsewhere in the repository is not read, and at most one text is held.
 #[cfg(feature = "native")]
-fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf>, bool) {
+fn terraform_files(root: &Path, named: &[String]) -> (Vec<PathBuf>, bool) {
+    #[cfg(test)]
+    tests::WALKS.with(|walks| walks.set(walks.get() + 1));
     let (tf, others): (Vec<PathBuf>, Vec<PathBuf>) = discover::discover(&[root.to_path_buf()])
         .into_iter()
         .filter_map(|d| match d {
@@ -1227,8 +1233,10 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
         })
         .partition(|p| is_tf(p));
     let name_of = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-    // The names to look for: the named file's, then each other file's.
-    let names: Vec<Option<String>> = std::iter::once(named.map(|n| n.to_string_lossy().into()))
+    // The names to look for: the named files', then each other file's.
+    let names: Vec<Option<String>> = named
+        .iter()
+        .map(|n| Some(n.clone()))
         .chain(others.iter().map(|p| name_of(p)))
         .collect();
     let mut mentioned = vec![false; names.len()];
@@ -1245,12 +1253,12 @@ fn terraform_files(root: &Path, named: Option<&std::ffi::OsStr>) -> (Vec<PathBuf
             }
         }
     }
-    let named_mentioned = mentioned[0];
+    let named_mentioned = mentioned[..named.len()].iter().any(|&seen| seen);
     let mut out = tf;
     out.extend(
         others
             .into_iter()
-            .zip(&mentioned[1..])
+            .zip(&mentioned[named.len()..])
             .filter(|(_, seen)| **seen)
             .map(|(p, _)| p),
     );
@@ -1283,8 +1291,11 @@ fn shown(path: &Path, root: &Path) -> PathBuf {
 pub fn plan(paths: &[PathBuf]) -> Plan {
     let mut plan = Plan::default();
     let mut scope = Scope::default();
-    // Roots whose Terraform is linted whole, with their `.tf` files (read once).
-    let mut whole: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    // The roots a named path below the root leads into, in order, each walked once after the
+    // loop: whether its Terraform is linted whole anyway (a `.tf` file or a folder was named),
+    // and the names of its named files of other kinds, looked for in its `.tf` files.
+    let mut wanted: Vec<(PathBuf, bool, Vec<String>)> = Vec::new();
+    let mut wanted_at: HashMap<PathBuf, usize> = HashMap::new();
     let mut partial = false;
     for path in paths {
         let root = crate::root::of(path);
@@ -1320,19 +1331,33 @@ pub fn plan(paths: &[PathBuf]) -> Plan {
         } else {
             scope.files.insert(canonical.clone());
         }
-        if whole.iter().any(|(r, _)| *r == root) {
-            continue;
-        }
         let terraform = is_dir || is_tf(&canonical) || is_tfvars(&canonical);
-        // A named file of another kind is looked for in the `.tf` files of a repository (a
-        // policy loaded with `file()`); without a `.git` its root is merely its own folder, which
-        // may be anything (`/tmp`): it is linted alone.
-        if !terraform && !root.join(".git").exists() {
-            continue;
+        let at = match wanted_at.get(&root) {
+            Some(&at) => at,
+            // A named file of another kind is looked for in the `.tf` files of a repository (a
+            // policy loaded with `file()`); without a `.git` its root is merely its own folder,
+            // which may be anything (`/tmp`): it is linted alone.
+            None if !terraform && !root.join(".git").exists() => continue,
+            None => {
+                wanted.push((root.clone(), false, Vec::new()));
+                wanted_at.insert(root, wanted.len() - 1);
+                wanted.len() - 1
+            }
+        };
+        let (_, whole, names) = &mut wanted[at];
+        if terraform {
+            *whole = true;
+        } else if let Some(name) = canonical.file_name() {
+            names.push(name.to_string_lossy().into_owned());
         }
-        let (tf, mentioned) = terraform_files(&root, canonical.file_name());
-        let needed = terraform || mentioned;
-        if needed {
+    }
+    // Roots whose Terraform is linted whole, with their `.tf` files.
+    let mut whole: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    for (root, terraform, mut names) in wanted {
+        names.sort_unstable();
+        names.dedup();
+        let (tf, mentioned) = terraform_files(&root, &names);
+        if terraform || mentioned {
             whole.push((root, tf));
         }
     }
@@ -1505,6 +1530,38 @@ fn keep_in_scope(files: &mut Vec<FileReport>, scope: &Scope) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// How many times [`terraform_files`] walked a root on this thread.
+        pub(super) static WALKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Many files named in one repository (a pre-commit run) cost one walk of it, not one each;
+    /// one of them that a `.tf` file loads still brings the Terraform in.
+    #[cfg(feature = "native")]
+    #[test]
+    fn plan_walks_each_root_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = crate::root::canonical(dir.path());
+        std::fs::create_dir(root.join(".git")).unwrap();
+        std::fs::write(root.join("main.tf"), "x = file(\"p7.json\")\n").unwrap();
+        let named: Vec<PathBuf> = (0..8)
+            .map(|i| {
+                let path = root.join(format!("p{i}.json"));
+                std::fs::write(&path, "{}").unwrap();
+                path
+            })
+            .collect();
+        let before = WALKS.with(std::cell::Cell::get);
+        let planned = plan(&named);
+        assert_eq!(WALKS.with(std::cell::Cell::get) - before, 1);
+        let tf = root.join("main.tf");
+        assert!(
+            planned.files.iter().any(|p| matches!(&p.item,
+                Discovered::File { path, .. } if crate::root::canonical(path) == tf)),
+            "the .tf that loads p7.json is linted with it"
+        );
+    }
 
     /// The innermost statement's `Sid` by a scan of every statement (the definition).
     fn scanned(model: &FileModel, span: Span) -> Option<&str> {

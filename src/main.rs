@@ -48,7 +48,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use iamlint::baseline::{self, Baseline};
 use iamlint::catalog::Catalog;
-use iamlint::config::Config;
+use iamlint::config::{Config, Threshold};
 use iamlint::discover::Discovered;
 use iamlint::finding::{Applicability, Severity};
 use iamlint::frontend::FrontendOptions;
@@ -293,7 +293,7 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = FormatArg::Human, alias = "output-format", help_heading = "Output")]
     format: FormatArg,
 
-    /// Write the output to FILE instead of stdout
+    /// Write the output to FILE instead of stdout (`-`: stdout)
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     output_file: Option<PathBuf>,
 
@@ -477,7 +477,7 @@ fn principals(args: &iamlint::commands::principals::PrincipalsArgs) -> u8 {
         }
         _ => iamlint::escape::plain_text(&out.text),
     };
-    let written = match &args.output_file {
+    let written = match output_path(&args.output_file) {
         // Never through a link, inside the root it enters, as `check -o` writes.
         Some(path) => iamlint::root::write_named(&out.roots, path, &text)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
@@ -533,7 +533,7 @@ fn usage(args: &iamlint::usage::UsageArgs) -> u8 {
         }
         _ => iamlint::escape::plain_text(&out.text),
     };
-    let written = match &args.output_file {
+    let written = match output_path(&args.output_file) {
         Some(path) => iamlint::root::write_named(&out.roots, path, &text)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         None => {
@@ -622,6 +622,11 @@ fn parse_rules(ids: &[String]) -> Result<Vec<RuleId>, String> {
 }
 
 /// The threshold of `--fail-on`; `None` for `none`.
+/// The file `-o FILE` names; `None` for stdout (no `-o`, or `-o -` as tools commonly spell it).
+fn output_path(named: &Option<PathBuf>) -> Option<&Path> {
+    named.as_deref().filter(|path| *path != Path::new("-"))
+}
+
 fn severity_of(arg: SeverityArg) -> Option<Severity> {
     match arg {
         SeverityArg::Error => Some(Severity::Error),
@@ -636,7 +641,7 @@ fn severity_of(arg: SeverityArg) -> Option<Severity> {
 /// its repository root. Each config is read once; `fail_on` is the config's.
 #[derive(Default)]
 struct Settings {
-    built: Vec<(Arc<LintOptions>, Option<Severity>)>,
+    built: Vec<(Arc<LintOptions>, Option<Threshold>)>,
     /// Config file (`None`: defaults) → index in `built`.
     by_config: HashMap<Option<PathBuf>, usize>,
     /// Folder → index in `built`.
@@ -818,8 +823,8 @@ impl Settings {
     }
 
     /// The settings of a file whose folder was resolved (the defaults otherwise).
-    fn of(&self, path: &Path) -> &(Arc<LintOptions>, Option<Severity>) {
-        static DEFAULT: std::sync::OnceLock<(Arc<LintOptions>, Option<Severity>)> =
+    fn of(&self, path: &Path) -> &(Arc<LintOptions>, Option<Threshold>) {
+        static DEFAULT: std::sync::OnceLock<(Arc<LintOptions>, Option<Threshold>)> =
             std::sync::OnceLock::new();
         self.by_dir
             .get(&dir_of(path))
@@ -1157,7 +1162,7 @@ fn check(mut args: CheckArgs) -> u8 {
         }
     }
 
-    let to_file = args.output_file.is_some();
+    let to_file = output_path(&args.output_file).is_some();
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -1178,7 +1183,7 @@ fn check(mut args: CheckArgs) -> u8 {
         quiet: args.quiet,
         show_infos: args.show_infos,
     };
-    let written = match &args.output_file {
+    let written = match output_path(&args.output_file) {
         // Never through a link, inside the root it enters ([`iamlint::root::write_named`]).
         Some(path) => {
             let mut bytes = Vec::new();
@@ -1216,10 +1221,13 @@ fn check(mut args: CheckArgs) -> u8 {
         }
     } else {
         u8::try_from(report.exit_code_by(|file| {
-            args.fail_on
-                .and_then(severity_of)
-                .or(settings.of(&file.sources.main().path).1)
-                .unwrap_or(Severity::Warning)
+            match args.fail_on {
+                Some(arg) => severity_of(arg),
+                None => settings
+                    .of(&file.sources.main().path)
+                    .1
+                    .map_or(Some(Severity::Warning), Threshold::severity),
+            }
         }))
         .unwrap_or(2)
     };

@@ -364,10 +364,48 @@ pub fn write_confined(root: &Path, path: &Path, text: impl AsRef<[u8]>) -> std::
 
 /// Writes a file the user named (`-o`, `--write-baseline`): anywhere outside the run's roots
 /// `roots`, but a path that enters a root (or a git repository) must resolve inside it; the
-/// target is never a link, even outside ([`replace_atomically`]).
+/// target is never a link, even outside ([`replace_atomically`]). One exception: a path outside
+/// every root and repository that leads (through links, as `/dev/stdout` does) to a character
+/// device or a FIFO is a stream, not a file: it is written in place, since no file is replaced
+/// and nothing in a tree changes ([`is_stream`]). Inside a root a link is never written through,
+/// even to a device.
 pub fn write_named(roots: &[PathBuf], path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
+    // Neither the path as typed nor its links, as far as they lead to paths, enter a root or a
+    // repository (`/proc/self/fd/1` names a pipe `pipe:[N]`, which is no path: the walk ends
+    // there, and the system opens it).
+    let entered = |last| match walk(path, Bounds::Named(roots), last) {
+        Ok(walked) => walked.boundary,
+        Err((boundary, _)) => boundary,
+    };
+    let outside = || entered(Last::Keep).is_none() && entered(Last::Follow).is_none();
+    if is_stream(path) && outside() {
+        use std::io::Write;
+        // Neither created nor truncated: a device or FIFO is only opened to write.
+        let mut stream = std::fs::OpenOptions::new().write(true).open(path)?;
+        return stream
+            .write_all(text.as_ref())
+            .and_then(|()| stream.flush());
+    }
     let walked = walk(path, Bounds::Named(roots), Last::Keep).map_err(|(_, r)| write_error(r))?;
     replace_atomically(&walked.at, text)
+}
+
+/// Whether `path`, links followed, is a character device or a FIFO (`/dev/stdout` to a terminal
+/// or a pipe, `/dev/null`).
+fn is_stream(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| {
+            let t = m.file_type();
+            t.is_char_device() || t.is_fifo()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 fn write_error(r: Refusal) -> std::io::Error {

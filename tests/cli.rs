@@ -453,6 +453,39 @@ fn output_file() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot write no/such/dir/x"));
+    // A stream named outside the repository (`/dev/stdout`, a pipe here; `/dev/null`) is written
+    // in place: no file is replaced.
+    iamlint(dir.path())
+        .args([SELECT, "-o", "/dev/stdout", "warn.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "warn.json:2:3: warning[missing-version]",
+        ));
+    // `-o -` is stdout, as tools commonly spell it.
+    iamlint(dir.path())
+        .args([SELECT, "-o", "-", "warn.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "warn.json:2:3: warning[missing-version]",
+        ));
+    assert!(!dir.path().join("-").exists());
+    iamlint(dir.path())
+        .args([SELECT, "-o", "/dev/null", "warn.json"])
+        .assert()
+        .code(1)
+        .stdout("");
+    // Inside the repository a link is still never written through, even to a device.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/dev/null", dir.path().join("null")).unwrap();
+        iamlint(dir.path())
+            .args([SELECT, "-o", "null", "warn.json"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot write null"));
+    }
 }
 
 #[test]
@@ -575,7 +608,7 @@ fn config_errors_are_located_with_a_suggestion() {
         ),
         (
             "fail-on = \"warn\"\n",
-            "error: iamlint.toml:1:11: unknown severity `warn` (expected `error`, `warning` or `info`, did you mean `warning`?)\n",
+            "error: iamlint.toml:1:11: unknown `fail-on` level `warn` (expected `error`, `warning`, `info` or `none`, did you mean `warning`?)\n",
         ),
         (
             "[per-path-ignores]\n\"a/**\" = [\"wildcard-actoin\"]\n",
@@ -1782,6 +1815,22 @@ fn peer_spellings_of_format_and_exit_zero() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot be used with"));
+    // The config's `fail-on = "none"` is the flag's `none`; the flag still wins over it.
+    write(dir.path(), "iamlint.toml", "fail-on = \"none\"\n");
+    iamlint(dir.path())
+        .args([SELECT, "w.json"])
+        .assert()
+        .code(0);
+    iamlint(dir.path())
+        .args([SELECT, "w.json", "bad.json"])
+        .assert()
+        .code(2);
+    iamlint(dir.path())
+        .args([SELECT, "--fail-on", "warning", "w.json"])
+        .assert()
+        .code(1);
+    let settings = stdout_of(iamlint(dir.path()).args(["--show-settings", "w.json"]));
+    assert!(settings.contains("fail-on: none (config)"), "{settings}");
 }
 
 #[test]
@@ -2262,4 +2311,37 @@ fn managed_finds_recipes_by_what_the_policy_grants() {
     let json =
         json_of(iamlint(dir.path()).args(["managed", "AdministratorAccess", "--format", "json"]));
     assert_eq!(json["recipes"], serde_json::json!([]), "{json}");
+}
+
+/// A fix `--fix` refuses because an alias reads the anchored YAML node it edits is shown as
+/// display-only, saying why, and not counted as fixable.
+#[test]
+fn a_fix_to_an_aliased_yaml_node_is_not_called_safe() {
+    let yaml = "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action: &acts\n              - s3:Get*\n              - s3:GetObject\n            Resource: 'arn:aws:s3:::b/*'\n          - Effect: Allow\n            Action: *acts\n            Resource: 'arn:aws:s3:::c/*'\n";
+    let dir = repo(&[("t.yaml", yaml)]);
+    let out = stdout_of(iamlint(dir.path()).args([
+        "--select",
+        "redundant-action",
+        "--color",
+        "never",
+        "t.yaml",
+    ]));
+    assert!(
+        out.contains("fix (display-only): remove `s3:GetObject`"),
+        "{out}"
+    );
+    assert!(out.contains("not applied by `--fix`: an alias"), "{out}");
+    assert!(!out.contains("fixable with `--fix`"), "{out}");
+    // Without the alias the same fix is safe and applied.
+    let plain = yaml.replace("&acts", "").replace("*acts", "[s3:PutObject]");
+    write(dir.path(), "t.yaml", &plain);
+    let out = stdout_of(iamlint(dir.path()).args([
+        "--select",
+        "redundant-action",
+        "--color",
+        "never",
+        "t.yaml",
+    ]));
+    assert!(out.contains("fix (safe): remove `s3:GetObject`"), "{out}");
+    assert!(out.contains("1 fixable with `--fix`"), "{out}");
 }

@@ -471,3 +471,59 @@ fn redundant_action_and_duplicate_sid_stay_linear() {
         started.elapsed()
     );
 }
+
+/// A statement's action list as a policy document.
+fn policy_with_actions(actions: &[String]) -> String {
+    format!(
+        "{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": [{}], \"Resource\": \"*\"}}]}}",
+        actions.join(",")
+    )
+}
+
+#[test]
+fn a_capped_check_says_it_was_partial() {
+    // `*:NameN` patterns past the cap of wildcard-matches-nothing: an info finding says so.
+    let actions: Vec<String> = (0..1_005).map(|i| format!("\"*:Name{i}x\"")).collect();
+    let report = lint_text(
+        Path::new("across.json"),
+        policy_with_actions(&actions),
+        &only(RuleId::WildcardMatchesNothing),
+    );
+    let partial: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.message.contains("in part"))
+        .collect();
+    assert_eq!(partial.len(), 1, "{:?}", report.findings.len());
+    assert_eq!(partial[0].severity, iamlint::finding::Severity::Info);
+    assert!(
+        partial[0].message.contains("5 (from this one on)"),
+        "{}",
+        partial[0].message
+    );
+    assert_eq!(report.findings.len(), 1_001);
+    // Wildcards the index cannot tell apart exhaust redundant-action's comparison budget.
+    let actions: Vec<String> = (0..3_000).map(|i| format!("\"*y{i}z*\"")).collect();
+    let report = lint_text(
+        Path::new("alike.json"),
+        policy_with_actions(&actions),
+        &only(RuleId::RedundantAction),
+    );
+    let partial: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.message.contains("in part"))
+        .collect();
+    assert_eq!(partial.len(), 1, "{}", report.findings.len());
+    assert_eq!(partial[0].severity, iamlint::finding::Severity::Info);
+    // Under the caps, no such finding.
+    let report = lint_text(
+        Path::new("few.json"),
+        policy_with_actions(&actions[..100]),
+        &only(RuleId::RedundantAction),
+    );
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| !f.message.contains("in part")));
+}

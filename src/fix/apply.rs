@@ -69,9 +69,48 @@ pub fn withhold(fix: &mut Fix, readers: usize, producers: usize) {
         return;
     }
     fix.edits.clear();
+    // Nothing left to apply: shown, never called safe.
+    fix.applicability = Applicability::DisplayOnly;
     fix.title.push_str(&format!(
         " (not applied by `--fix`: {readers} policies read this text and the fix holds for {producers})"
     ));
+}
+
+/// Withholds the fixes whose edits touch YAML text that an alias reads (an anchored node that
+/// `*name` or `<<: *name` refers to, [`super::yaml::aliased_ranges`]): `--fix` refuses them, so
+/// they are shown display-only, their title saying why, and not counted as fixable.
+pub fn withhold_aliased(findings: &mut [Finding], sources: &crate::source::SourceMap) {
+    let mut shared: std::collections::HashMap<FileId, Vec<std::ops::Range<usize>>> =
+        std::collections::HashMap::new();
+    for finding in findings.iter_mut() {
+        let Some(fix) = finding.fix.as_mut().filter(|x| !x.edits.is_empty()) else {
+            continue;
+        };
+        let aliased = fix.edits.iter().any(|e| {
+            let ranges = shared.entry(e.span.file).or_insert_with(|| {
+                let file = sources.get(e.span.file);
+                match crate::discover::detect_format(&file.path, &file.text) {
+                    // Unparsable YAML (`None`) is refused whole by `--fix`, without a model.
+                    crate::discover::Format::Yaml => {
+                        super::yaml::aliased_ranges(&file.text).unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                }
+            });
+            let r = e.span.range();
+            ranges
+                .iter()
+                .any(|s| r.start < s.end && s.start < r.end.max(r.start + 1))
+        });
+        if aliased {
+            fix.edits.clear();
+            fix.applicability = Applicability::DisplayOnly;
+            fix.title.push_str(
+                " (not applied by `--fix`: an alias elsewhere in the file reads this anchored \
+                 YAML node, so the edit would change it too; edit by hand)",
+            );
+        }
+    }
 }
 
 /// Withholds ([`withhold`]) the fixes of `findings` (one file's, before findings from several
@@ -515,6 +554,7 @@ mod tests {
         withhold(fix, 2, 1);
         assert!(fix.edits.is_empty());
         assert!(fix.title.contains("not applied"));
+        assert_eq!(fix.applicability, Applicability::DisplayOnly);
     }
 
     #[cfg(unix)]

@@ -101,6 +101,8 @@ impl Rule for RedundantAction {
         // Wildcards the index cannot tell apart (`*x1*`, `*x2*`, ...) are still compared pairwise:
         // past this many comparisons the rest of the list is left alone.
         let mut budget = crate::catalog::MAX_PATTERN_MATCHES;
+        // The first item the budget left (partly) unchecked.
+        let mut stopped_at: Option<usize> = None;
         for (i, item) in items.iter().enumerate() {
             let (Some(inner), Some(inner_lower)) = (item.value.as_str(), &lower[i]) else {
                 continue;
@@ -110,12 +112,16 @@ impl Rule for RedundantAction {
                 .copied()
                 .filter(|j| *j < i);
             if budget == 0 {
+                stopped_at.get_or_insert(i);
                 break;
             }
             let wider = wildcards
                 .candidates(inner_lower)
                 .take_while(|_| {
                     budget = budget.saturating_sub(1);
+                    if budget == 0 {
+                        stopped_at.get_or_insert(i);
+                    }
                     budget > 0
                 })
                 .filter(|j| {
@@ -178,6 +184,25 @@ impl Rule for RedundantAction {
                 });
             }
             out.push(finding.build());
+        }
+        // The check was partial: say so, or a clean result would read as "nothing redundant".
+        if let Some(i) = stopped_at {
+            let left = items.len() - i;
+            out.push(
+                Self::finding(
+                    items[i].span,
+                    format!(
+                        "redundant-action checked this list in part: past {} wildcard \
+                         comparisons, this item and the {} after it were not (fully) checked",
+                        crate::text::thousands(crate::catalog::MAX_PATTERN_MATCHES),
+                        crate::text::thousands(left - 1),
+                    ),
+                )
+                .severity(Severity::Info)
+                .help("split the list, or write fewer wildcards that differ only inside (`*x1*`, `*x2*`)")
+                .path(stmt.path.clone())
+                .build(),
+            );
         }
     }
 }

@@ -48,6 +48,8 @@ impl Rule for WildcardMatchesNothing {
         // A pattern with a wildcard in its service part is matched against every service: past
         // this many in one statement (megabytes of `*:NameN`), the rest are not checked.
         let mut across_services = MAX_ACROSS_SERVICES;
+        // The patterns past the cap: the first one's span, and how many.
+        let mut unchecked: Option<(Span, usize)> = None;
         for action in actions.known() {
             if !has_wildcard(action.value) {
                 continue;
@@ -60,6 +62,7 @@ impl Rule for WildcardMatchesNothing {
             }
             if has_wildcard(service) {
                 let Some(left) = across_services.checked_sub(1) else {
+                    unchecked.get_or_insert((action.span, 0)).1 += 1;
                     continue;
                 };
                 across_services = left;
@@ -75,6 +78,24 @@ impl Rule for WildcardMatchesNothing {
                         .build(),
                 );
             }
+        }
+        // The check was partial: say so, or a clean result would read as "every pattern matches".
+        if let Some((span, count)) = unchecked {
+            out.push(
+                Self::finding(
+                    span,
+                    format!(
+                        "wildcard-matches-nothing checked this statement in part: past {} patterns \
+                         with a wildcard in the service part, {} (from this one on) were not checked",
+                        crate::text::thousands(MAX_ACROSS_SERVICES),
+                        crate::text::thousands(count),
+                    ),
+                )
+                .severity(Severity::Info)
+                .help("name the services: a pattern like `*:Get*` is matched against every service")
+                .path(stmt.path.clone())
+                .build(),
+            );
         }
     }
 }
