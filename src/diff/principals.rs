@@ -292,7 +292,7 @@ pub fn compare(
         .filter(|(name, _)| changed.contains(name.as_str()))
         .map(|(name, v)| {
             let own = v.side.principals.own_accounts(&v.p.scope);
-            let mut who: Vec<String> = crate::principal::trust::of(&v.trust.built().doc, &own)
+            let mut who: Vec<String> = crate::principal::trust::of(&v.trust.built().doc, own)
                 .iter()
                 .map(crate::principal::trust::Trusted::line)
                 .collect();
