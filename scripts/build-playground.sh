@@ -9,13 +9,18 @@ target=wasm32-unknown-unknown
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
     rustup target add "$target"
 fi
-cargo build --locked --release -p iamlint-wasm --target "$target"
+# IAMLINT_PLAYGROUND_PROFILE=dev builds faster and runs slower (what .ci/run tests); the page
+# served to users is the release build.
+profile=${IAMLINT_PLAYGROUND_PROFILE:-release}
+cargo build --locked --profile "$profile" -p iamlint-wasm --target "$target"
+dir=$profile
+[ "$profile" = dev ] && dir=debug
 
 out=target/playground
 rm -rf "$out"
 mkdir -p "$out"
 cp playground/index.html playground/playground.js playground/playground.css "$out/"
-cp "target/$target/release/iamlint_wasm.wasm" "$out/iamlint.wasm"
+cp "target/$target/$dir/iamlint_wasm.wasm" "$out/iamlint.wasm"
 wasm=$(wc -c <"$out/iamlint.wasm")
 gz=$(gzip -9 -c "$out/iamlint.wasm" | wc -c)
 echo "playground built in $out: iamlint.wasm $wasm bytes ($gz gzipped)"

@@ -207,6 +207,14 @@ impl Ignores {
 /// file ([`IGNORE_FILES`], from the root down): the file or one of its folders is ignored. For
 /// files named on the command line with `--force-exclude` (pre-commit names every staged file):
 /// they then honour `.iamlintignore` as a folder walk does, not just the config's `exclude`.
+/// Without the `native` feature (the playground) there is no folder to read ignore files from.
+#[cfg(not(feature = "native"))]
+pub fn is_ignored(_path: &Path, _root: &Path) -> bool {
+    false
+}
+
+/// With the file system: see above.
+#[cfg(feature = "native")]
 pub fn is_ignored(path: &Path, root: &Path) -> bool {
     let path = crate::root::canonical(path);
     let root = crate::root::canonical(root);

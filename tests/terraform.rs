@@ -1728,3 +1728,26 @@ resource "aws_cloudformation_stack" "exports" {
         "{found:#?}"
     );
 }
+
+/// Permission resources: a literal function name is the function's ARN (no `invalid-arn`), a
+/// null `action` is the type's default (`events:PutEvents`, no `invalid-policy`), and a
+/// `condition` from a `dynamic` block restricts the grant unless its `for_each` is known empty.
+#[test]
+fn permission_resources_read_names_defaults_and_dynamic_conditions() {
+    let (sources, model) = model("permissions", "main.tf");
+    let edge = doc(&model, "aws_lambda_permission.edge.permission");
+    assert_eq!(
+        resources(&sources, edge, 0),
+        ["arn:aws:lambda:*:*:function:http-edge-lambda@main.tf:15:19"]
+    );
+    let report = lint(
+        "permissions",
+        "main.tf",
+        &[
+            RuleId::InvalidArn,
+            RuleId::InvalidPolicy,
+            RuleId::PublicPrincipal,
+        ],
+    );
+    assert_eq!(findings(&report), ["main.tf:37:18 public-principal"]);
+}

@@ -52,9 +52,19 @@ const DOMAINS: &[&str] = &[
 /// statement ([`permission_doc`]): type and the property naming the resource.
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-permission.html>,
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-layerversionpermission.html>
-const PERMISSIONS: &[(&str, &str)] = &[
-    ("AWS::Lambda::Permission", "FunctionName"),
-    ("AWS::Lambda::LayerVersionPermission", "LayerVersionArn"),
+/// The last field is the ARN of a resource given by name (`{}` the name): `FunctionName` takes a
+/// name as well as an ARN, which a resource policy's `Resource` cannot hold.
+const PERMISSIONS: &[(&str, &str, &str)] = &[
+    (
+        "AWS::Lambda::Permission",
+        "FunctionName",
+        "arn:aws:lambda:*:*:function:{}",
+    ),
+    (
+        "AWS::Lambda::LayerVersionPermission",
+        "LayerVersionArn",
+        "{}",
+    ),
 ];
 
 /// Condition properties of a permission: property, operator, condition key.
@@ -73,7 +83,7 @@ const PERMISSION_CONDITIONS: &[(&str, &str, &str)] = &[
 /// A permission's properties as a policy document of one statement, each value at its span:
 /// `Principal` (`x.amazonaws.com` a service, else `AWS`), `Action`, the resource, and the
 /// source and organization properties as conditions. `None` without `Principal` or `Action`.
-fn permission_doc(props: &Node, resource: &str) -> Option<Node> {
+fn permission_doc(props: &Node, (resource, arn_of_name): (&str, &str)) -> Option<Node> {
     let whole = props.span;
     let key = |k: &str, span| Located::new(k.to_string(), span);
     let text = |s: &str, span| Node::new(NodeKind::Str(Scalar::Str(s.to_string())), span);
@@ -92,10 +102,15 @@ fn permission_doc(props: &Node, resource: &str) -> Option<Node> {
         ),
         (key("Action", action.span), action),
     ];
-    let target = props
-        .get(resource)
-        .cloned()
-        .unwrap_or_else(|| text("*", whole));
+    let target = match props.get(resource) {
+        // A literal name (not an ARN, not a partial `account:function:name`).
+        Some(Node {
+            kind: NodeKind::Str(Scalar::Str(name)),
+            span,
+        }) if !name.contains(':') => text(&arn_of_name.replace("{}", name), *span),
+        Some(named) => named.clone(),
+        None => text("*", whole),
+    };
     statement.push((key("Resource", target.span), target));
     let mut operators: Vec<(Located<String>, Node)> = Vec::new();
     for (prop, operator, condition_key) in PERMISSION_CONDITIONS {
@@ -147,7 +162,7 @@ fn property<'n>(props: &'n Node, path: &str) -> Option<&'n Node> {
 /// a resource policy type only when its property is written, so that a table or a file system
 /// without one is not evaluated at all.
 pub fn holds_policy(ty: &str, raw: &Node) -> bool {
-    if PERMISSIONS.iter().any(|(t, _)| *t == ty) {
+    if PERMISSIONS.iter().any(|(t, ..)| *t == ty) {
         return raw.get("Principal").is_some();
     }
     match RESOURCE_POLICIES.iter().find(|(t, _)| *t == ty) {
@@ -172,7 +187,7 @@ const SINGLE: &[(&str, &str, &str)] = &[
 /// True when iamlint reads policies from resources of this type.
 fn reads(ty: &str) -> bool {
     RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
-        || PERMISSIONS.iter().any(|(t, _)| *t == ty)
+        || PERMISSIONS.iter().any(|(t, ..)| *t == ty)
         || PRINCIPALS.contains(&ty)
         || STANDALONE.contains(&ty)
         || SINGLE.iter().any(|(t, _, _)| *t == ty)
@@ -185,8 +200,8 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
     let (id, ty) = (cx.id, cx.ty);
     let base = format!("Resources.{id}.Properties");
     let address = format!("Resources.{id}");
-    if let Some((_, resource)) = PERMISSIONS.iter().find(|(t, _)| *t == ty) {
-        if let Some(doc) = permission_doc(props, resource) {
+    if let Some((_, resource, arn_of_name)) = PERMISSIONS.iter().find(|(t, ..)| *t == ty) {
+        if let Some(doc) = permission_doc(props, (resource, arn_of_name)) {
             cx.doc(
                 PolicyKind::Resource,
                 format!("{base}.Permission"),

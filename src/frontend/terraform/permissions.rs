@@ -81,6 +81,9 @@ fn statement_doc(
     let text = |s: &str, span| Node::new(NodeKind::Str(Scalar::Str(s.to_string())), span);
     let principal_attr = body.get_attribute("principal")?;
     let principal = ev.eval(src, &principal_attr.value);
+    if matches!(principal.kind, NodeKind::Null) {
+        return None;
+    }
     // `*` and account ids or ARNs are `AWS`; `x.amazonaws.com` is a service.
     let principal_kind = match principal.as_str() {
         Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazonaws.com.cn") => "Service",
@@ -97,14 +100,21 @@ fn statement_doc(
             ),
         ),
     ];
-    let action = match (body.get_attribute("action"), permission.fixed_action) {
-        (Some(a), _) => ev.eval(src, &a.value),
+    // An optional argument that evaluates to null is not set: the type's default applies
+    // (`lookup(each.value, "action", null)`).
+    let set = |ev: &mut Eval<'_>, name: &str| {
+        body.get_attribute(name)
+            .map(|a| ev.eval(src, &a.value))
+            .filter(|v| !matches!(v.kind, NodeKind::Null))
+    };
+    let action = match (set(ev, "action"), permission.fixed_action) {
+        (Some(a), _) => a,
         (None, Some(fixed)) => text(fixed, whole),
         (None, None) => return None,
     };
     statement.push((key("Action", action.span), action));
-    let resource = match body.get_attribute(permission.resource_attr) {
-        Some(a) => ev.eval(src, &a.value),
+    let resource = match set(ev, permission.resource_attr) {
+        Some(named) => as_arn(named, permission.arn_of_name),
         None => text("*", whole),
     };
     statement.push((key("Resource", resource.span), resource));
@@ -133,6 +143,54 @@ fn statement_doc(
             )),
         }
     }
+    // `condition { key type value }` blocks (`aws_cloudwatch_event_permission`), written or
+    // `dynamic`: a dynamic block's values are unknown here, but the condition is there.
+    // A dynamic block whose `for_each` is known to be empty makes no condition.
+    let dynamic: Vec<_> = body
+        .get_blocks("dynamic")
+        .filter(|b| b.labels.first().map(|l| l.as_str()) == Some("condition"))
+        .filter(|b| {
+            let each = b
+                .body
+                .get_attribute("for_each")
+                .map(|a| ev.eval(src, &a.value));
+            !each.is_some_and(|n| known_empty(&n))
+        })
+        .filter_map(|b| b.body.get_blocks("content").next())
+        .collect();
+    for block in body.get_blocks("condition").chain(dynamic) {
+        let get = |ev: &mut Eval<'_>, name: &str| {
+            block
+                .body
+                .get_attribute(name)
+                .map(|a| ev.eval(src, &a.value))
+        };
+        let (Some(k), Some(op), Some(value)) = (get(ev, "key"), get(ev, "type"), get(ev, "value"))
+        else {
+            continue;
+        };
+        let (Some(k), Some(op)) = (
+            k.as_str().map(str::to_string),
+            op.as_str().map(str::to_string),
+        ) else {
+            continue;
+        };
+        let span = value.span;
+        let entry = (key(&k, span), value);
+        match operators.iter_mut().find(|(o, _)| o.value == op) {
+            Some((
+                _,
+                Node {
+                    kind: NodeKind::Object(entries),
+                    ..
+                },
+            )) => entries.push(entry),
+            _ => operators.push((
+                key(&op, span),
+                Node::new(NodeKind::Object(vec![entry]), span),
+            )),
+        }
+    }
     if !operators.is_empty() {
         statement.push((
             key("Condition", whole),
@@ -152,4 +210,28 @@ fn statement_doc(
         ]),
         whole,
     ))
+}
+
+/// A permission's resource as its ARN: the arguments take a name as well as an ARN
+/// (`function_name = "my-function"`), which a resource policy's `Resource` cannot hold, so a
+/// literal name becomes the ARN of that name in any region and account (`template` with `{}` for
+/// the name). ARNs, partial ARNs and values not known here are kept as they are.
+fn as_arn(named: Node, template: &str) -> Node {
+    match &named.kind {
+        NodeKind::Str(Scalar::Str(name)) if !name.starts_with("arn:") && !name.contains(':') => {
+            let arn = template.replace("{}", name);
+            Node::new(NodeKind::Str(Scalar::Str(arn)), named.span)
+        }
+        _ => named,
+    }
+}
+
+/// Whether a `for_each` value is known to hold nothing (null, `[]`, `{}`).
+fn known_empty(node: &Node) -> bool {
+    match &node.kind {
+        NodeKind::Null => true,
+        NodeKind::Array(items) => items.is_empty(),
+        NodeKind::Object(entries) => entries.is_empty(),
+        _ => false,
+    }
 }

@@ -679,13 +679,27 @@ pub fn policy_ref(expr: &Expression) -> Option<&str> {
 /// Resources that grant one principal access to one resource (a Lambda function, a layer, an
 /// event bus): read as a resource-policy statement. Each entry: type, the attribute naming the
 /// resource, and the action when the resource has a fixed one (else the `action` attribute).
-const PERMISSIONS: &[(&str, &str, Option<&str>)] = &[
-    ("aws_lambda_permission", "function_name", None),
-    ("aws_lambda_layer_version_permission", "layer_name", None),
+/// The last field is the ARN of a resource given by name (`{}` the name).
+/// <https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/lambda_permission>,
+/// <https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudwatch_event_permission>
+const PERMISSIONS: &[(&str, &str, Option<&str>, &str)] = &[
+    (
+        "aws_lambda_permission",
+        "function_name",
+        None,
+        "arn:aws:lambda:*:*:function:{}",
+    ),
+    (
+        "aws_lambda_layer_version_permission",
+        "layer_name",
+        None,
+        "arn:aws:lambda:*:*:layer:{}",
+    ),
     (
         "aws_cloudwatch_event_permission",
         "event_bus_name",
         Some("events:PutEvents"),
+        "arn:aws:events:*:*:event-bus/{}",
     ),
 ];
 
@@ -697,6 +711,8 @@ pub struct Permission<'b> {
     pub resource_attr: &'static str,
     /// The action the resource type fixes, when the block has no `action`.
     pub fixed_action: Option<&'static str>,
+    /// The ARN of the resource given by name (`{}` the name).
+    pub arn_of_name: &'static str,
 }
 
 /// The file's one-resource permission blocks (`aws_lambda_permission` and the like).
@@ -704,12 +720,14 @@ pub fn permissions(body: &Body) -> Vec<Permission<'_>> {
     body.blocks()
         .filter_map(|block| {
             let (ty, name) = resource_labels(block)?;
-            let (_, resource_attr, fixed_action) = PERMISSIONS.iter().find(|(t, ..)| *t == ty)?;
+            let (_, resource_attr, fixed_action, arn_of_name) =
+                PERMISSIONS.iter().find(|(t, ..)| *t == ty)?;
             Some(Permission {
                 address: format!("{ty}.{name}"),
                 block,
                 resource_attr,
                 fixed_action: *fixed_action,
+                arn_of_name,
             })
         })
         .collect()
