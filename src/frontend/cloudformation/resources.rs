@@ -3,7 +3,7 @@
 use super::{sam, Extract, Found};
 use crate::model::{Attachment, Origin, PolicyKind, Scalar, Unknown};
 use crate::source::Located;
-use crate::tree::{Node, NodeKind};
+use crate::tree::{BuiltStatement, Node, NodeKind};
 
 /// Resource policies: type and the property holding the document (`A.B`: property `B` of the
 /// object in property `A`). Each is the type's page of the CloudFormation Template Reference,
@@ -85,72 +85,28 @@ const PERMISSION_CONDITIONS: &[(&str, &str, &str)] = &[
 /// source and organization properties as conditions. `None` without `Principal` or `Action`.
 fn permission_doc(props: &Node, (resource, arn_of_name): (&str, &str)) -> Option<Node> {
     let whole = props.span;
-    let key = |k: &str, span| Located::new(k.to_string(), span);
-    let text = |s: &str, span| Node::new(NodeKind::Str(Scalar::Str(s.to_string())), span);
     let principal = props.get("Principal")?.clone();
     let action = props.get("Action")?.clone();
-    let kind = match principal.as_str() {
-        Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazonaws.com.cn") => "Service",
-        _ => "AWS",
-    };
-    let pspan = principal.span;
-    let mut statement = vec![
-        (key("Effect", whole), text("Allow", whole)),
-        (
-            key("Principal", pspan),
-            Node::new(NodeKind::Object(vec![(key(kind, pspan), principal)]), pspan),
-        ),
-        (key("Action", action.span), action),
-    ];
+    let mut statement = BuiltStatement::new(whole);
+    statement.push("Effect", whole, BuiltStatement::text("Allow", whole));
+    statement.principal(principal);
+    statement.push("Action", action.span, action);
     let target = match props.get(resource) {
         // A literal name (not an ARN, not a partial `account:function:name`).
         Some(Node {
             kind: NodeKind::Str(Scalar::Str(name)),
             span,
-        }) if !name.contains(':') => text(&arn_of_name.replace("{}", name), *span),
+        }) if !name.contains(':') => BuiltStatement::text(&arn_of_name.replace("{}", name), *span),
         Some(named) => named.clone(),
-        None => text("*", whole),
+        None => BuiltStatement::text("*", whole),
     };
-    statement.push((key("Resource", target.span), target));
-    let mut operators: Vec<(Located<String>, Node)> = Vec::new();
+    statement.push("Resource", target.span, target);
     for (prop, operator, condition_key) in PERMISSION_CONDITIONS {
-        let Some(value) = props.get(prop) else {
-            continue;
-        };
-        let entry = (key(condition_key, value.span), value.clone());
-        match operators.iter_mut().find(|(k, _)| k.value == *operator) {
-            Some((
-                _,
-                Node {
-                    kind: NodeKind::Object(entries),
-                    ..
-                },
-            )) => entries.push(entry),
-            _ => operators.push((
-                key(operator, value.span),
-                Node::new(NodeKind::Object(vec![entry]), value.span),
-            )),
+        if let Some(value) = props.get(prop) {
+            statement.condition(operator, condition_key, value.clone());
         }
     }
-    if !operators.is_empty() {
-        statement.push((
-            key("Condition", whole),
-            Node::new(NodeKind::Object(operators), whole),
-        ));
-    }
-    Some(Node::new(
-        NodeKind::Object(vec![
-            (key("Version", whole), text("2012-10-17", whole)),
-            (
-                key("Statement", whole),
-                Node::new(
-                    NodeKind::Array(vec![Node::new(NodeKind::Object(statement), whole)]),
-                    whole,
-                ),
-            ),
-        ]),
-        whole,
-    ))
+    Some(statement.document())
 }
 
 /// The value at a property path (`ResourcePolicy.PolicyDocument`).

@@ -13,8 +13,7 @@ use super::instances::Instances;
 use super::resources::permissions;
 use super::{chain, push_value, Scope};
 use crate::model::{FileModel, Origin, PolicyKind, Scalar, Syntax};
-use crate::source::Located;
-use crate::tree::{Node, NodeKind};
+use crate::tree::{BuiltStatement, Node, NodeKind};
 
 /// Condition attributes: attribute, operator, condition key.
 const CONDITIONS: &[(&str, &str, &str)] = &[
@@ -77,29 +76,11 @@ fn statement_doc(
 ) -> Option<Node> {
     let body = &permission.block.body;
     let whole = Eval::span(src, permission.block.span());
-    let key = |k: &str, span| Located::new(k.to_string(), span);
-    let text = |s: &str, span| Node::new(NodeKind::Str(Scalar::Str(s.to_string())), span);
     let principal_attr = body.get_attribute("principal")?;
     let principal = ev.eval(src, &principal_attr.value);
     if matches!(principal.kind, NodeKind::Null) {
         return None;
     }
-    // `*` and account ids or ARNs are `AWS`; `x.amazonaws.com` is a service.
-    let principal_kind = match principal.as_str() {
-        Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazonaws.com.cn") => "Service",
-        _ => "AWS",
-    };
-    let pspan = principal.span;
-    let mut statement = vec![
-        (key("Effect", whole), text("Allow", whole)),
-        (
-            key("Principal", pspan),
-            Node::new(
-                NodeKind::Object(vec![(key(principal_kind, pspan), principal)]),
-                pspan,
-            ),
-        ),
-    ];
     // An optional argument that evaluates to null is not set: the type's default applies
     // (`lookup(each.value, "action", null)`).
     let set = |ev: &mut Eval<'_>, name: &str| {
@@ -109,43 +90,26 @@ fn statement_doc(
     };
     let action = match (set(ev, "action"), permission.fixed_action) {
         (Some(a), _) => a,
-        (None, Some(fixed)) => text(fixed, whole),
+        (None, Some(fixed)) => BuiltStatement::text(fixed, whole),
         (None, None) => return None,
     };
-    statement.push((key("Action", action.span), action));
+    let mut statement = BuiltStatement::new(whole);
+    statement.push("Effect", whole, BuiltStatement::text("Allow", whole));
+    statement.principal(principal);
+    statement.push("Action", action.span, action);
     let resource = match set(ev, permission.resource_attr) {
         Some(named) => as_arn(named, permission.arn_of_name),
-        None => text("*", whole),
+        None => BuiltStatement::text("*", whole),
     };
-    statement.push((key("Resource", resource.span), resource));
-    let mut operators: Vec<(Located<String>, Node)> = Vec::new();
+    statement.push("Resource", resource.span, resource);
     for (attr, operator, condition_key) in CONDITIONS {
-        let Some(a) = body.get_attribute(attr) else {
-            continue;
-        };
-        let value = ev.eval(src, &a.value);
-        if matches!(value.kind, NodeKind::Null) {
-            continue;
-        }
-        let span = value.span;
-        let entry = (key(condition_key, span), value);
-        match operators.iter_mut().find(|(k, _)| k.value == *operator) {
-            Some((
-                _,
-                Node {
-                    kind: NodeKind::Object(entries),
-                    ..
-                },
-            )) => entries.push(entry),
-            _ => operators.push((
-                key(operator, span),
-                Node::new(NodeKind::Object(vec![entry]), span),
-            )),
+        if let Some(value) = set(ev, attr) {
+            statement.condition(operator, condition_key, value);
         }
     }
     // `condition { key type value }` blocks (`aws_cloudwatch_event_permission`), written or
-    // `dynamic`: a dynamic block's values are unknown here, but the condition is there.
-    // A dynamic block whose `for_each` is known to be empty makes no condition.
+    // `dynamic`: a dynamic block's values are unknown here, but the condition is there. A
+    // dynamic block whose `for_each` is known to be empty makes no condition.
     let dynamic: Vec<_> = body
         .get_blocks("dynamic")
         .filter(|b| b.labels.first().map(|l| l.as_str()) == Some("condition"))
@@ -169,47 +133,11 @@ fn statement_doc(
         else {
             continue;
         };
-        let (Some(k), Some(op)) = (
-            k.as_str().map(str::to_string),
-            op.as_str().map(str::to_string),
-        ) else {
-            continue;
-        };
-        let span = value.span;
-        let entry = (key(&k, span), value);
-        match operators.iter_mut().find(|(o, _)| o.value == op) {
-            Some((
-                _,
-                Node {
-                    kind: NodeKind::Object(entries),
-                    ..
-                },
-            )) => entries.push(entry),
-            _ => operators.push((
-                key(&op, span),
-                Node::new(NodeKind::Object(vec![entry]), span),
-            )),
+        if let (Some(k), Some(op)) = (k.as_str(), op.as_str()) {
+            statement.condition(op, k, value);
         }
     }
-    if !operators.is_empty() {
-        statement.push((
-            key("Condition", whole),
-            Node::new(NodeKind::Object(operators), whole),
-        ));
-    }
-    Some(Node::new(
-        NodeKind::Object(vec![
-            (key("Version", whole), text("2012-10-17", whole)),
-            (
-                key("Statement", whole),
-                Node::new(
-                    NodeKind::Array(vec![Node::new(NodeKind::Object(statement), whole)]),
-                    whole,
-                ),
-            ),
-        ]),
-        whole,
-    ))
+    Some(statement.document())
 }
 
 /// A permission's resource as its ARN: the arguments take a name as well as an ARN
