@@ -310,8 +310,14 @@ fn wanted(p: &Principal, args: &PrincipalsArgs) -> bool {
             .any(|pat| wildcard_match(pat, p.name()) || wildcard_match(pat, &p.address))
 }
 
-/// A partial run keeps the principals declared (or, undeclared, given policies) in a named path.
-fn in_scope(report: &Report, model: &Model, p: &Principal, scope: Option<&lint::Scope>) -> bool {
+/// A partial run keeps the principals declared (or, undeclared, given policies) in a named path
+/// (`principals` and `usage`).
+pub fn in_scope(
+    report: &Report,
+    model: &Model,
+    p: &Principal,
+    scope: Option<&lint::Scope>,
+) -> bool {
     let Some(scope) = scope else {
         return true;
     };

@@ -150,30 +150,6 @@ impl Mapping {
     }
 }
 
-/// A partial run (paths below the repository root) keeps the principals declared (or, undeclared,
-/// given policies) in a named path, as `iamlint principals` does.
-fn in_scope(
-    report: &crate::lint::Report,
-    model: &crate::principal::Model,
-    p: &crate::principal::Principal,
-    scope: Option<&lint::Scope>,
-) -> bool {
-    use crate::principal::DocRef;
-    let Some(scope) = scope else {
-        return true;
-    };
-    let facts = p.declared_in.or_else(|| {
-        p.policies.iter().find_map(|l| match l.doc {
-            DocRef::Tree { facts, .. } => Some(facts),
-            DocRef::Managed(_) => None,
-        })
-    });
-    facts
-        .and_then(|f| model.facts.get(f))
-        .and_then(|f| report.files.get(f.report))
-        .is_some_and(|file| scope.contains(&file.sources.main().path))
-}
-
 /// Runs the command; `progress` is told how many log files are read (out of the total).
 pub fn run(args: &UsageArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Output, String> {
     VarSetting::validate(&args.var_settings)?;
@@ -230,8 +206,9 @@ pub fn run(args: &UsageArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result
         min_days: args.min_days,
         root: &root,
     };
-    let keep =
-        |p: &crate::principal::Principal| in_scope(&lint_report, &model, p, plan.scope.as_ref());
+    let keep = |p: &crate::principal::Principal| {
+        crate::commands::principals::in_scope(&lint_report, &model, p, plan.scope.as_ref())
+    };
     let usage = report::build(
         &tally,
         &lint_report,
