@@ -222,3 +222,28 @@ fn repository_config_excludes_only_deliberately_bad_examples() {
         );
     }
 }
+
+/// The README's first command ("Try it") lints the examples as a new user runs it: findings
+/// (exit 1) and no input error. A file added under `examples/` that is not a policy (a README,
+/// a report) must not turn the first command into exit 2.
+#[test]
+fn the_first_command_lints_the_examples_without_input_errors() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let args = readme
+        .lines()
+        .find_map(|l| l.strip_prefix("cargo run --release -- "))
+        .expect("the README's first command");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$IAMLINT\" {args}"))
+        .env("IAMLINT", env!("CARGO_BIN_EXE_iamlint"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args}\n{stdout}\n{stderr}");
+    assert!(!stdout.contains("could not be read"), "{stdout}");
+    assert!(stdout.contains("3 files checked"), "{stdout}");
+}
