@@ -123,17 +123,21 @@ pub fn arn_formats() -> &'static [Reviewed] {
     })
 }
 
+/// The rows of a table of four columns (two keys, its AWS page, the reason) as (key, key, url);
+/// rows of another shape are left out.
+fn triples(text: &'static str) -> Vec<(&'static str, &'static str, &'static str)> {
+    rows(text)
+        .filter_map(|f| match f.as_slice() {
+            [a, b, url, _reason] => Some((*a, *b, *url)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `cross-service-arns.tsv`: (action service, ARN service, url).
 pub fn cross_service_arns() -> &'static [(&'static str, &'static str, &'static str)] {
     static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(CROSS_SERVICE_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [action, arn, url, _reason] => Some((*action, *arn, *url)),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| triples(CROSS_SERVICE_TSV))
 }
 
 /// Whether AWS uses actions of `action_service` on ARNs of `arn_service` (case-insensitive).
@@ -146,14 +150,7 @@ pub fn cross_service(action_service: &str, arn_service: &str) -> bool {
 /// `service-required-policies.tsv`: (policy name, service principal, url).
 pub fn service_required_policies() -> &'static [(&'static str, &'static str, &'static str)] {
     static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(SERVICE_REQUIRED_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [policy, service, url, _reason] => Some((*policy, *service, *url)),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| triples(SERVICE_REQUIRED_TSV))
 }
 
 /// Whether AWS requires the managed policy `policy` on a role `service` assumes.
@@ -166,14 +163,7 @@ pub fn service_requires(policy: &str, service: &str) -> bool {
 /// `action-condition-keys.tsv`: (action, condition key, url).
 pub fn action_condition_keys() -> &'static [(&'static str, &'static str, &'static str)] {
     static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(ACTION_KEYS_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [action, key, url, _reason] => Some((*action, *key, *url)),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| triples(ACTION_KEYS_TSV))
 }
 
 /// Whether the reviewed table says `key` is in the request context of `action` (both
@@ -187,14 +177,7 @@ pub fn action_has_key(action: &str, key: &str) -> bool {
 /// `companion-policies.tsv`: (policy name, companion policy name, url).
 pub fn companion_policies() -> &'static [(&'static str, &'static str, &'static str)] {
     static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(COMPANION_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [policy, companion, url, _reason] => Some((*policy, *companion, *url)),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| triples(COMPANION_TSV))
 }
 
 /// Whether AWS requires the managed policy `policy` on a role that has `companion` attached.
@@ -207,14 +190,7 @@ pub fn required_with(policy: &str, companion: &str) -> bool {
 /// `job-policies.tsv`: (policy name, job, url).
 pub fn job_policies() -> &'static [(&'static str, &'static str, &'static str)] {
     static TABLE: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(JOB_POLICIES_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [policy, job, url, _reason] => Some((*policy, *job, *url)),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| triples(JOB_POLICIES_TSV))
 }
 
 /// The documented job (and its AWS page) whose whole grant the managed policy `policy` is.
