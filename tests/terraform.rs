@@ -1751,3 +1751,35 @@ fn permission_resources_read_names_defaults_and_dynamic_conditions() {
     );
     assert_eq!(findings(&report), ["main.tf:37:18 public-principal"]);
 }
+
+#[test]
+fn an_interpolation_splicing_json_text_is_read_with_the_text_spliced_in() {
+    // `${local.maybe_office}` outside a JSON string: `""` at the defaults leaves the fragment out
+    // (the `s3:*` statement is judged), a known fragment becomes part of the condition, and an
+    // unknown one leaves that document not known: no input error in any case.
+    assert_eq!(
+        all_findings("idioms/spliced_fragment"),
+        [
+            "main.tf:30:19 wildcard-action",
+            "main.tf:31:21 resource-star",
+            "main.tf:64:12 unresolved-reference"
+        ]
+    );
+    let (_, model) = model("idioms/spliced_fragment", "main.tf");
+    let operators = |path: &str| -> Vec<String> {
+        let d = doc(&model, path);
+        d.statements[0]
+            .condition
+            .as_ref()
+            .unwrap()
+            .operators
+            .iter()
+            .map(|op| op.name.value.text())
+            .collect()
+    };
+    assert_eq!(operators("aws_iam_policy.left_out.policy"), ["Bool"]);
+    assert_eq!(
+        operators("aws_iam_policy.spliced.policy"),
+        ["IpAddress", "Bool"]
+    );
+}

@@ -1,7 +1,9 @@
 //! JSON written inside HCL: heredocs, quoted strings and template files. The template is decoded
 //! into JSON text with a byte map back to the source (escapes and `$${` shrink the text), every
 //! `${...}` becomes a marker, and after parsing each span is mapped back and each marker is
-//! replaced by the interpolation's value, or a hole with the expression as written.
+//! replaced by the interpolation's value, or a hole with the expression as written. When that
+//! does not parse, an interpolation outside a JSON string whose known text is not a JSON value
+//! (a condition fragment, `""`) is spliced in as text, as Terraform does before anyone parses it.
 
 use std::ops::Range;
 
@@ -126,49 +128,29 @@ fn decode_and_parse(
     span: Span,
     what: &str,
 ) -> Result<Node, Failure> {
-    let mut text = String::new();
-    // map[i] = source offset of decoded byte i; one extra entry for the end.
-    let mut map: Vec<usize> = Vec::new();
-    let mut holes: Vec<(&Expression, Range<usize>, bool)> = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut end = span.start as usize;
-    for piece in pieces {
-        match piece {
-            Piece::Lit(range) => {
-                let raw = src.text.get(range.clone()).unwrap_or("");
-                let start = text.len();
-                decode(raw, range.start, mode, &mut text, &mut map);
-                for c in text[start..].chars() {
-                    if escaped {
-                        escaped = false;
-                    } else if in_string && c == '\\' {
-                        escaped = true;
-                    } else if c == '"' {
-                        in_string = !in_string;
-                    }
-                }
-                end = range.end;
-            }
-            Piece::Hole(expr, range) => {
-                let marker = format!("{OPEN}{}{CLOSE}", holes.len());
-                let bare = !in_string;
-                let insert = if bare {
-                    format!("\"{marker}\"")
-                } else {
-                    marker
-                };
-                for _ in 0..insert.len() {
-                    map.push(range.start);
-                }
-                text.push_str(&insert);
-                holes.push((expr, range.clone(), bare));
-                end = range.end;
+    let mut built = build(ev, src, pieces, mode, span, false);
+    let mut parsed = crate::json::parse(&built.text, src.id, 0);
+    // An interpolation outside a JSON string may splice JSON text in rather than stand for a
+    // value: a condition fragment, or `""` to leave it out. Tried only when the values-only
+    // reading does not parse, so `${jsonencode(x)}` keeps its element spans.
+    if parsed.is_err() && built.holes.iter().any(|h| h.2) {
+        built = build(ev, src, pieces, mode, span, true);
+        parsed = crate::json::parse(&built.text, src.id, 0);
+        if parsed.is_err() {
+            if let Some(expr) = built.unknown_splice {
+                return Err(Failure::Unknown(unknown(
+                    Eval::text_of(src, expr),
+                    "the JSON text around this interpolation is not known: its value is spliced \
+                     in outside a JSON string",
+                    span,
+                )));
             }
         }
     }
-    map.push(end);
-    let node = match crate::json::parse(&text, src.id, 0) {
+    let Built {
+        map, holes, end, ..
+    } = built;
+    let node = match parsed {
         Ok(node) => node,
         Err(e) => {
             let at = map.get(e.offset).copied().unwrap_or(end);
@@ -191,6 +173,96 @@ fn decode_and_parse(
         holes: &holes,
     };
     Ok(fixer.node(node))
+}
+
+/// A template's JSON text with a marker for each interpolation, and its byte map to the source.
+struct Built<'e> {
+    text: String,
+    /// map[i] = source offset of decoded byte i; one extra entry for the end.
+    map: Vec<usize>,
+    /// Each marker's expression, source range, and whether it stands outside a JSON string.
+    holes: Vec<(&'e Expression, Range<usize>, bool)>,
+    end: usize,
+    /// With `splice`: the first interpolation outside a string whose text was not known.
+    unknown_splice: Option<&'e Expression>,
+}
+
+/// Decodes the pieces into JSON text. An interpolation inside a JSON string becomes a marker; one
+/// outside becomes a quoted marker (a value), or with `splice`, when its value is a known string
+/// that is not a JSON value by itself, that text.
+fn build<'e>(
+    ev: &mut Eval<'_>,
+    src: Src<'_>,
+    pieces: &[Piece<'e>],
+    mode: Mode,
+    span: Span,
+    splice: bool,
+) -> Built<'e> {
+    let mut b = Built {
+        text: String::new(),
+        map: Vec::new(),
+        holes: Vec::new(),
+        end: span.start as usize,
+        unknown_splice: None,
+    };
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut track = |text: &str| {
+        for c in text.chars() {
+            if escaped {
+                escaped = false;
+            } else if in_string && c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = !in_string;
+            }
+        }
+        in_string
+    };
+    let mut inside = false;
+    for piece in pieces {
+        match piece {
+            Piece::Lit(range) => {
+                let raw = src.text.get(range.clone()).unwrap_or("");
+                let start = b.text.len();
+                decode(raw, range.start, mode, &mut b.text, &mut b.map);
+                inside = track(&b.text[start..]);
+                b.end = range.end;
+            }
+            Piece::Hole(expr, range) => {
+                let bare = !inside;
+                if bare && splice {
+                    match ev.eval(src, expr).kind {
+                        NodeKind::Str(Scalar::Str(s))
+                            if crate::json::parse(&s, src.id, 0).is_err() =>
+                        {
+                            b.text.push_str(&s);
+                            b.map.extend(std::iter::repeat_n(range.start, s.len()));
+                            inside = track(&s);
+                            b.end = range.end;
+                            continue;
+                        }
+                        NodeKind::Str(Scalar::Str(_)) => {}
+                        _ => {
+                            b.unknown_splice.get_or_insert(expr);
+                        }
+                    }
+                }
+                let marker = format!("{OPEN}{}{CLOSE}", b.holes.len());
+                let insert = if bare {
+                    format!("\"{marker}\"")
+                } else {
+                    marker
+                };
+                b.map.extend(std::iter::repeat_n(range.start, insert.len()));
+                b.text.push_str(&insert);
+                b.holes.push((expr, range.clone(), bare));
+                b.end = range.end;
+            }
+        }
+    }
+    b.map.push(b.end);
+    b
 }
 
 /// Decodes raw template text, recording each decoded byte's source offset.
