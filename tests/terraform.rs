@@ -1783,3 +1783,19 @@ fn an_interpolation_splicing_json_text_is_read_with_the_text_spliced_in() {
         ["IpAddress", "Bool"]
     );
 }
+
+#[test]
+fn an_action_or_resource_list_empty_at_its_default_is_the_callers() {
+    // As with principals: only a literal `[]` is an empty `Resource`; a variable's empty default,
+    // in a `statement` block or in `jsonencode`, is the caller's list, reported as not known.
+    assert_eq!(
+        all_findings("idioms/list_default"),
+        [
+            "main.tf:11:17 unresolved-reference",
+            "main.tf:16:17 unresolved-reference",
+            "main.tf:28:17 invalid-policy",
+            "main.tf:48:65 unresolved-reference",
+            "main.tf:49:65 invalid-policy"
+        ]
+    );
+}

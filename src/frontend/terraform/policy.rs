@@ -78,7 +78,18 @@ impl Eval<'_> {
             },
             Expression::FuncCall(f) if !f.name.is_namespaced() => match f.name.name.as_str() {
                 "jsonencode" if f.args.len() == 1 => match f.args.get(0) {
-                    Some(arg) => doc(self.eval(src, arg), Syntax::HclObject),
+                    Some(arg) => {
+                        let mut node = self.eval(src, arg);
+                        let mut unresolved = Vec::new();
+                        callers_lists(src, arg, &mut node, &mut unresolved);
+                        PolicyValue::Doc {
+                            node,
+                            syntax: Syntax::HclObject,
+                            via: None,
+                            problems: Vec::new(),
+                            unresolved,
+                        }
+                    }
                     None => PolicyValue::Error,
                 },
                 "file" | "templatefile" => self.file_policy(src, f, span),
@@ -542,10 +553,13 @@ impl Eval<'_> {
                         continue;
                     }
                 };
-                let value = self.eval(src, &attr.value);
+                let mut value = self.eval(src, &attr.value);
                 // null is unset.
                 if matches!(value.kind, NodeKind::Null) {
                     continue;
+                }
+                if let Some(u) = callers_list(src, name, &attr.value, &mut value) {
+                    b.unresolved.push(u);
                 }
                 if name == "Effect" {
                     effect = Some(());
@@ -950,6 +964,70 @@ struct DocBuilder {
     /// `{"AWS": []}`, which AWS rejects, so a counted document holding it is one only used when
     /// the list is not empty.
     empty_principal: bool,
+}
+
+/// A statement's action or resource list that is empty only at the module's defaults
+/// (`resources = var.bucket_arns`, `Resource = var.arns`) is the caller's to fill, as a principals
+/// list is: `value` becomes not known, and the returned note says why. A literal `[]` is empty.
+fn callers_list(
+    src: Src<'_>,
+    name: &str,
+    expr: &Expression,
+    value: &mut Node,
+) -> Option<Located<Unknown>> {
+    let empty = matches!(&value.kind, NodeKind::Array(items) if items.is_empty());
+    if !empty
+        || matches!(expr, Expression::Array(a) if a.is_empty())
+        || !matches!(name, "Action" | "NotAction" | "Resource" | "NotResource")
+    {
+        return None;
+    }
+    let at = Eval::span(src, expr.span());
+    let what = match name {
+        "Action" | "NotAction" => "actions",
+        _ => "resources",
+    };
+    let unknown = Unknown::new(
+        Eval::text_of(src, expr),
+        format!("the list is empty at the module's defaults: the {what} are the caller's"),
+    );
+    *value = Node::new(NodeKind::Str(Scalar::unknown(unknown.clone())), at);
+    Some(Located::new(unknown, at))
+}
+
+/// [`callers_list`] over the statements of a `jsonencode({...})` document, walking the written
+/// objects and lists beside their values.
+fn callers_lists(
+    src: Src<'_>,
+    expr: &Expression,
+    node: &mut Node,
+    out: &mut Vec<Located<Unknown>>,
+) {
+    match (expr, &mut node.kind) {
+        (Expression::Parenthesis(p), _) => callers_lists(src, p.inner(), node, out),
+        (Expression::Array(items), NodeKind::Array(values)) if items.len() == values.len() => {
+            for (item, value) in items.iter().zip(values.iter_mut()) {
+                callers_lists(src, item, value, out);
+            }
+        }
+        (Expression::Object(object), NodeKind::Object(entries)) => {
+            for (key, item) in object.iter() {
+                let name = match key {
+                    hcl_edit::expr::ObjectKey::Ident(id) => id.as_str(),
+                    hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.as_str(),
+                    hcl_edit::expr::ObjectKey::Expression(_) => continue,
+                };
+                let Some((_, value)) = entries.iter_mut().find(|(k, _)| k.value == name) else {
+                    continue;
+                };
+                match callers_list(src, name, item.expr(), value) {
+                    Some(u) => out.push(u),
+                    None => callers_lists(src, item.expr(), value, out),
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn statements_of(doc: &Node) -> Vec<Node> {
