@@ -1237,3 +1237,55 @@ fn a_comment_beside_any_document_of_the_path_suppresses_it() {
         .count();
     assert_eq!(suppressed, 1);
 }
+
+/// AWS Backup's service role as AWS documents it (both Backup managed policies on a role only
+/// `backup.amazonaws.com` assumes): Backup backs up and restores with them, nobody else acts as
+/// the role, so their `ssm:SendCommand` and `iam:PassRole` complete no path there.
+#[test]
+fn the_backup_service_roles_policies_complete_no_path_on_its_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = |principal: &str| {
+        format!(
+            r#"resource "aws_iam_role" "backup" {{
+  name = "backup"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {principal} }}]
+  }})
+}}
+
+resource "aws_iam_role_policy_attachment" "backup" {{
+  role       = aws_iam_role.backup.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+}}
+
+resource "aws_iam_role_policy_attachment" "restores" {{
+  role       = aws_iam_role.backup.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"
+}}
+"#
+        )
+    };
+    write(
+        dir.path(),
+        &[(
+            "backup.tf",
+            &tree(r#"{ Service = "backup.amazonaws.com" }"#),
+        )],
+    );
+    let got = shown(&escalations(dir.path()));
+    assert!(got.is_empty(), "{got:#?}");
+    // The same policies on a role a person can assume open both paths.
+    write(
+        dir.path(),
+        &[(
+            "backup.tf",
+            &tree(r#"{ AWS = "arn:aws:iam::111122223333:root" }"#),
+        )],
+    );
+    let got: Vec<String> = shown(&escalations(dir.path()))
+        .into_iter()
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:#?}");
+}
