@@ -18,6 +18,8 @@
 //! - `job-policies.tsv`: `policy \t job \t url \t reason`: AWS managed policies whose whole grant
 //!   is one job a documented control requires a principal to have (`AWSSupportAccess` for the CIS
 //!   support role).
+//! - `documented-actions.tsv`: `action \t url \t reason`: actions a service's own IAM
+//!   permissions page documents that the reference does not list (AWS Transform's web-app APIs).
 
 use std::sync::OnceLock;
 
@@ -31,6 +33,7 @@ const SERVICE_REQUIRED_TSV: &str =
 const ACTION_KEYS_TSV: &str = include_str!("../../rules/reviewed/action-condition-keys.tsv");
 const COMPANION_TSV: &str = include_str!("../../rules/reviewed/companion-policies.tsv");
 const JOB_POLICIES_TSV: &str = include_str!("../../rules/reviewed/job-policies.tsv");
+const DOCUMENTED_ACTIONS_TSV: &str = include_str!("../../rules/reviewed/documented-actions.tsv");
 
 /// One reviewed entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,25 @@ pub fn sam_template_non_actions() -> &'static [Reviewed] {
     static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
     TABLE.get_or_init(|| {
         rows(SAM_NON_ACTIONS_TSV)
+            .filter_map(|f| match f.as_slice() {
+                [action, url, reason] => Some(Reviewed {
+                    action,
+                    arn: "",
+                    url,
+                    reason,
+                }),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// `documented-actions.tsv`: actions a service documents on its own permissions page that the
+/// reference does not list.
+pub fn documented_actions() -> &'static [Reviewed] {
+    static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        rows(DOCUMENTED_ACTIONS_TSV)
             .filter_map(|f| match f.as_slice() {
                 [action, url, reason] => Some(Reviewed {
                     action,
@@ -231,6 +253,7 @@ mod tests {
             (ACTION_KEYS_TSV, action_condition_keys().len(), 4),
             (CROSS_SERVICE_TSV, cross_service_arns().len(), 4),
             (SAM_NON_ACTIONS_TSV, sam_template_non_actions().len(), 3),
+            (DOCUMENTED_ACTIONS_TSV, documented_actions().len(), 3),
             (AGENT_SERVICES_TSV, rows(AGENT_SERVICES_TSV).count(), 3),
         ] {
             let lines: Vec<_> = rows(text).collect();
@@ -273,6 +296,31 @@ mod tests {
             let service = r.action.split_once(':').expect("service:action").0;
             assert!(parsed.service.eq_ignore_ascii_case(service), "{}", r.arn);
         }
+    }
+
+    /// The table completes the reference for services it knows: the service is in the catalog,
+    /// the action is not (a repeat would hide a catalog update that made the line stale).
+    #[test]
+    fn documented_actions_complete_known_services() {
+        let catalog = Catalog::get();
+        for r in documented_actions() {
+            let (service, _) = r.action.split_once(':').expect("service:action");
+            assert!(catalog.service(service).is_some(), "{}", r.action);
+            assert!(
+                catalog.action(r.action).is_none(),
+                "{} is in the catalog",
+                r.action
+            );
+            assert!(
+                r.url.starts_with("https://docs.aws.amazon.com/"),
+                "{}",
+                r.url
+            );
+        }
+        assert_eq!(
+            find(documented_actions(), "Transform", "listworkspaces").count(),
+            1
+        );
     }
 
     #[test]

@@ -25,6 +25,10 @@ declare_rule! {
     /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}
     /// ```
     ///
+    /// Actions a service documents on its own IAM permissions page but the reference omits (AWS
+    /// Transform's web-app APIs such as `transform:ListWorkspaces`) are known from the reviewed
+    /// table `rules/reviewed/documented-actions.tsv`, each line citing the page.
+    ///
     /// ## Known limitations
     /// Actions AWS has retired are no longer in the reference and are reported here too.
     ///
@@ -54,7 +58,15 @@ impl Rule for UnknownAction {
             if has_wildcard(action.value) || cx.catalog.service(service).is_none() {
                 continue;
             }
-            if cx.catalog.action(action.value).is_some() {
+            if cx.catalog.action(action.value).is_some()
+                || crate::catalog::reviewed::find(
+                    crate::catalog::reviewed::documented_actions(),
+                    service,
+                    name,
+                )
+                .next()
+                .is_some()
+            {
                 continue;
             }
             let message = if name.is_empty() {
