@@ -1237,3 +1237,113 @@ fn a_comment_beside_any_document_of_the_path_suppresses_it() {
         .count();
     assert_eq!(suppressed, 1);
 }
+
+/// Copies fixtures of `fixtures/cloudformation` into `dir`.
+fn cfn_fixtures(dir: &Path, names: &[&str]) {
+    for name in names {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/cloudformation")
+            .join(name);
+        std::fs::copy(from, dir.join(name)).unwrap();
+    }
+}
+
+/// Issue 27: a CloudFormation role, user or group is linked however the template names it:
+/// `!GetAtt Role.Arn`, `!Sub '${Role}'`, an ARN `!Sub` or `Fn::Join`, the literal name its
+/// `RoleName` (or a parameter's default) gives it; customer managed policies by `!GetAtt
+/// Policy.PolicyArn` and ARN `!Sub`s. `AWS::IAM::Policy` is inline in each principal it names,
+/// `AWS::IAM::ManagedPolicy` attached to each. A name no resource gives itself stays a name.
+#[test]
+fn cloudformation_principals_are_linked_however_they_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["principal_links.yaml"]);
+    let rows = principal_rows(dir.path(), &[]);
+    assert_eq!(
+        policy_names(row(&rows, "Resources.App")),
+        [
+            "inline Resources.ByGetAttRole -",
+            "inline Resources.BySubName -",
+            "inline Resources.ByArn -",
+            "inline Resources.ByJoin -",
+            "customer-managed Resources.ByName -",
+            "customer-managed Resources.BySub -",
+            "customer-managed Resources.ByGetAtt -",
+            "customer-managed Resources.ByAttrSub -",
+        ]
+    );
+    assert_eq!(
+        row(&rows, "Resources.App")["unknowns"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        policy_names(row(&rows, "Resources.Builders")),
+        [
+            "customer-managed Resources.ByName -",
+            "inline Resources.GroupPolicy -"
+        ]
+    );
+    let dev = row(&rows, "Resources.Dev");
+    assert_eq!(dev["groups"], serde_json::json!(["Resources.Builders"]));
+    assert!(policy_names(dev).contains(&"inline Resources.GroupPolicy -".to_string()));
+    assert_eq!(
+        policy_names(row(&rows, "role/other-role")),
+        ["inline Resources.Elsewhere -"]
+    );
+    let addresses: Vec<&str> = rows.iter().filter_map(|r| r["address"].as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "Resources.App",
+            "Resources.Builders",
+            "Resources.Dev",
+            "role/other-role"
+        ]
+    );
+}
+
+/// Issue 27: in CloudFormation `${AWS::AccountId}` (`!Sub`, `!Ref`, `Fn::Join`, inside a JSON
+/// string) is the template's own account: no note in `principals`, no `cross-account-trust`; a
+/// literal account is another account not known to be own, as in Terraform.
+#[test]
+fn cloudformation_own_account_is_not_another_account() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["own_account.yaml"]);
+    let notes: Vec<String> = principal_rows(dir.path(), &[])
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["name"].as_str().unwrap(),
+                r["trust"][0]["value"].as_str().unwrap(),
+                r["trust"][0]["note"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "ByJoin arn:${AWS::Partition}:iam::${AWS::AccountId}:root -",
+            "ByJsonSub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/admin -",
+            "ByRef ${AWS::AccountId} -",
+            "BySub arn:${AWS::Partition}:iam::${AWS::AccountId}:root -",
+            "Literal arn:aws:iam::111122223333:root unverified-account",
+        ]
+    );
+    let report = lint_paths(
+        &[dir.path().join("own_account.yaml")],
+        &LintOptions {
+            select: Some(vec![RuleId::CrossAccountTrust]),
+            ..LintOptions::default()
+        },
+    );
+    let flagged: Vec<u32> = report
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.findings
+                .iter()
+                .map(|x| f.sources.locate(x.span).start.line)
+        })
+        .collect();
+    assert_eq!(flagged, [51], "only the literal account");
+}

@@ -179,15 +179,14 @@ impl Facts {
 }
 
 /// A customer managed policy's own document: Terraform `aws_iam_policy`, CloudFormation
-/// `AWS::IAM::ManagedPolicy` or `AWS::IAM::Policy`.
+/// `AWS::IAM::ManagedPolicy`. (An `AWS::IAM::Policy` is not one: CloudFormation writes it as an
+/// inline policy into each principal it names, and it has no ARN to attach.)
 fn is_managed_doc(origin: &Origin) -> bool {
-    matches!(
-        origin.resource_type.as_deref(),
-        Some("AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy")
-    ) || origin
-        .address
-        .as_deref()
-        .is_some_and(|a| resource_type_of(a) == Some("aws_iam_policy"))
+    origin.resource_type.as_deref() == Some("AWS::IAM::ManagedPolicy")
+        || origin
+            .address
+            .as_deref()
+            .is_some_and(|a| resource_type_of(a) == Some("aws_iam_policy"))
 }
 
 /// The resource type of a Terraform address: `aws_iam_policy` of `module.m.aws_iam_policy.p["a"]`.

@@ -12,6 +12,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
+use super::names::Named;
 use crate::model::{Scalar, Template, TemplatePart, Unknown};
 use crate::source::{Located, Span};
 use crate::tree::{Node, NodeKind};
@@ -60,6 +61,9 @@ pub struct Scope<'a> {
     pub params: HashMap<String, Param<'a>>,
     /// Logical id → resource type.
     pub resources: HashMap<String, String>,
+    /// Roles, users, groups and managed policies by the name they give themselves (`RoleName`,
+    /// literal): kind and name → logical id (see [`super::names`]).
+    pub named: HashMap<(Named, String), String>,
     pub mappings: Option<&'a Node>,
     /// The `Conditions` section: `Fn::If` branches assume their condition's value.
     pub conditions: Option<&'a Node>,
@@ -108,6 +112,28 @@ impl<'a> Scope<'a> {
                 let kind = res.get("Type").and_then(Node::as_str).unwrap_or("?");
                 scope.resources.insert(id.value.clone(), kind.to_string());
             }
+            let mut named: HashMap<(Named, String), Option<String>> = HashMap::new();
+            for (id, res) in resources.entries() {
+                let (Some(kind), Some(props)) = (
+                    res.get("Type").and_then(Node::as_str),
+                    res.get("Properties"),
+                ) else {
+                    continue;
+                };
+                for what in Named::ALL.into_iter().filter(|w| w.resource_type() == kind) {
+                    if let Some(name) = super::names::own_name(&scope, props, what) {
+                        // Two resources of one name (behind conditions): neither is chosen.
+                        named
+                            .entry((what, name))
+                            .and_modify(|v| *v = None)
+                            .or_insert_with(|| Some(id.value.clone()));
+                    }
+                }
+            }
+            scope.named = named
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
         }
         scope
     }

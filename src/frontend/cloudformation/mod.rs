@@ -28,6 +28,7 @@
 
 pub mod intrinsics;
 mod json_string;
+pub mod names;
 mod resources;
 mod sam;
 mod suppressions;
@@ -109,6 +110,8 @@ struct Extract<'e, 's, 'a> {
     eval: &'e Eval<'s, 'a>,
     id: &'e str,
     ty: &'e str,
+    /// The resource's properties as written (before evaluation).
+    raw: &'e Node,
     out: Vec<Found>,
 }
 
@@ -183,6 +186,7 @@ fn read_resource(
             eval: &eval,
             id,
             ty,
+            raw: props,
             out: Vec::new(),
         };
         resources::extract(&mut cx, &evaluated, props);

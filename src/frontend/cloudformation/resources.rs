@@ -1,7 +1,9 @@
 //! Which resource types carry policies, and where in their properties.
 
+use super::intrinsics::{intrinsic, Scope};
+use super::names::{self, Named};
 use super::{sam, Extract, Found};
-use crate::model::{Attachment, Origin, PolicyKind, Scalar, Unknown};
+use crate::model::{Attachment, AttrRef, Origin, PolicyKind, Scalar, Unknown};
 use crate::source::Located;
 use crate::tree::{BuiltStatement, Node, NodeKind};
 
@@ -211,7 +213,11 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
         let mut principals = Vec::new();
         for (key, kind) in [("Roles", "role"), ("Users", "user"), ("Groups", "group")] {
             if let Some(NodeKind::Array(items)) = raw.get(key).map(|n| &n.kind) {
-                principals.extend(items.iter().filter_map(|i| principal(cx, i, kind)));
+                principals.extend(
+                    items
+                        .iter()
+                        .filter_map(|i| principal_key(cx.eval.scope, i, kind)),
+                );
             }
         }
         let path = format!("{base}.PolicyDocument");
@@ -237,7 +243,9 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
         let Some(doc) = props.get("PolicyDocument") else {
             return;
         };
-        let who = raw.get(key).and_then(|n| principal(cx, n, kind));
+        let who = raw
+            .get(key)
+            .and_then(|n| principal_key(cx.eval.scope, n, kind));
         let name = props.get("PolicyName").and_then(Node::as_str).unwrap_or(id);
         let what = match &who {
             Some(p) => format!("inline policy `{name}` of `{p}` (`{ty}` `{id}`)"),
@@ -268,22 +276,13 @@ fn origin(address: &str, description: String, attached_to: Option<String>) -> Or
 /// Group memberships (`AWS::IAM::User` `Groups`, `AWS::IAM::UserToGroupAddition`) and instance
 /// profiles (`AWS::IAM::InstanceProfile` `Roles`) of one resource, from its written properties.
 pub fn links(
-    scope: &super::intrinsics::Scope<'_>,
+    scope: &Scope<'_>,
     id: &str,
     ty: &str,
     raw: &Node,
     links: &mut crate::model::PrincipalLinks,
 ) {
-    let key = |node: &Node, kind: &str| -> Option<String> {
-        if let Some(("Ref", target)) = super::intrinsics::intrinsic(node) {
-            let target = target.as_str()?;
-            return scope
-                .resources
-                .contains_key(target)
-                .then(|| format!("Resources.{target}"));
-        }
-        node.as_str().map(|name| format!("{kind}/{name}"))
-    };
+    let key = |node: &Node, kind: &str| principal_key(scope, node, kind);
     let list = |name: &str, kind: &str| -> Vec<String> {
         match raw.get(name).map(|n| &n.kind) {
             Some(NodeKind::Array(items)) => items.iter().filter_map(|i| key(i, kind)).collect(),
@@ -313,14 +312,17 @@ pub fn links(
     }
 }
 
-/// `!Ref CiRole` naming a resource of the template → `Resources.CiRole`; a literal name →
-/// `role/name`.
-fn principal(cx: &Extract, node: &Node, kind: &str) -> Option<String> {
-    if let Some(("Ref", target)) = super::intrinsics::intrinsic(node) {
+/// The principal a `Roles`/`Users`/`Groups` item or a `RoleName` names: a resource of the
+/// template, however it is written (`!Ref CiRole`, `!GetAtt CiRole.Arn`, an ARN `!Sub`, the
+/// literal name the role gives itself; see [`names`]) → `Resources.CiRole`; another literal name
+/// → `role/name`.
+fn principal_key(scope: &Scope, node: &Node, kind: &str) -> Option<String> {
+    if let Some(id) = Named::of_kind(kind).and_then(|w| names::named_resource(scope, node, w)) {
+        return Some(format!("Resources.{id}"));
+    }
+    if let Some(("Ref", target)) = intrinsic(node) {
         let target = target.as_str()?;
-        return cx
-            .eval
-            .scope
+        return scope
             .resources
             .contains_key(target)
             .then(|| format!("Resources.{target}"));
@@ -417,7 +419,24 @@ impl Extract<'_, '_, '_> {
     }
 
     pub(super) fn attachment(&mut self, node: &Node, origin: Origin) {
+        let policy = written_at(self.raw, node.span, 0)
+            .and_then(|raw| names::named_resource(self.eval.scope, raw, Named::Policy));
         let scalar = match &node.kind {
+            // A customer managed policy of this template, however its ARN is written
+            // (`!Ref Policy`, `!GetAtt Policy.PolicyArn`, an ARN `!Sub`): the principal model
+            // finds its document by the reference.
+            NodeKind::Str(_) if policy.is_some() => {
+                let id = policy.unwrap_or_default();
+                let mut unknown = Unknown::local_resource(
+                    self.eval.scope.quote(node.span),
+                    format!("the ARN of `AWS::IAM::ManagedPolicy` `{id}`, known only when the stack is deployed"),
+                );
+                unknown.reference = Some(AttrRef {
+                    address: format!("Resources.{id}"),
+                    attribute: "PolicyArn".to_string(),
+                });
+                Scalar::unknown(unknown)
+            }
             NodeKind::Str(s) => s.clone(),
             _ => Scalar::unknown(Unknown::new(
                 self.eval.scope.quote(node.span),
@@ -433,5 +452,23 @@ impl Extract<'_, '_, '_> {
     pub(super) fn unresolved(&mut self, unknown: &Unknown, node: &Node) {
         self.out
             .push(Found::Unresolved(Located::new(unknown.clone(), node.span)));
+    }
+}
+
+/// The written node at `span` under `raw` (the outermost one: `!Sub x` rather than its `x`), to
+/// read an evaluated value as it was written.
+fn written_at(raw: &Node, span: crate::Span, depth: usize) -> Option<&Node> {
+    if raw.span == span {
+        return Some(raw);
+    }
+    if depth > 64 || raw.span.start > span.start || raw.span.end < span.end {
+        return None;
+    }
+    match &raw.kind {
+        NodeKind::Array(items) => items.iter().find_map(|i| written_at(i, span, depth + 1)),
+        NodeKind::Object(entries) => entries
+            .iter()
+            .find_map(|(_, v)| written_at(v, span, depth + 1)),
+        _ => None,
     }
 }
