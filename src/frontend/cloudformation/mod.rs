@@ -32,6 +32,7 @@ pub mod names;
 mod resources;
 mod sam;
 mod suppressions;
+mod written;
 pub mod yaml;
 
 use std::collections::HashMap;

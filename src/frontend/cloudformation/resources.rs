@@ -406,7 +406,7 @@ impl Extract<'_, '_, '_> {
         // A document may be written as a JSON string (with `Fn::Sub` placeholders); it is read, and
         // reported in the string.
         let node = match &node.kind {
-            NodeKind::Str(s) => super::json_string::document(s, node.span, self.eval.scope.text)
+            NodeKind::Str(s) => super::json_string::document(s, node.span, self.eval.scope)
                 .unwrap_or_else(|| node.clone()),
             _ => node.clone(),
         };
