@@ -1347,3 +1347,28 @@ fn cloudformation_own_account_is_not_another_account() {
         .collect();
     assert_eq!(flagged, [51], "only the literal account");
 }
+
+/// Issue 27: a SAM function with `Policies` is the role SAM creates for it (declared, not "not
+/// declared"); one with its own `Role` is no principal; an AWS managed policy ARN written with
+/// `${AWS::Partition}` is that managed policy, not an unknown.
+#[test]
+fn cloudformation_sam_roles_and_partitioned_managed_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["implicit_roles.yaml"]);
+    let rows = principal_rows(dir.path(), &[]);
+    let addresses: Vec<&str> = rows.iter().filter_map(|r| r["address"].as_str()).collect();
+    assert_eq!(addresses, ["Resources.Reader", "Resources.Worker"]);
+    let worker = row(&rows, "Resources.Worker");
+    assert_eq!(worker["kind"], "role");
+    assert_eq!(worker["unknowns"], serde_json::json!([]));
+    assert_eq!(
+        policy_names(worker),
+        [
+            "inline Resources.Worker -",
+            "aws-managed AWSLambdaBasicExecutionRole -"
+        ]
+    );
+    let reader = row(&rows, "Resources.Reader");
+    assert_eq!(policy_names(reader), ["aws-managed ReadOnlyAccess -"]);
+    assert_eq!(reader["unknowns"], serde_json::json!([]));
+}

@@ -54,10 +54,14 @@ impl PrincipalKind {
         }
     }
 
-    /// The kind a resource type declares (Terraform or CloudFormation).
+    /// The kind a resource type declares (Terraform or CloudFormation). A SAM function or state
+    /// machine declares the role SAM creates for it (see [`Facts::take`]).
     fn of_type(ty: &str) -> Option<PrincipalKind> {
         match ty {
-            "aws_iam_role" | "AWS::IAM::Role" => Some(PrincipalKind::Role),
+            "aws_iam_role"
+            | "AWS::IAM::Role"
+            | "AWS::Serverless::Function"
+            | "AWS::Serverless::StateMachine" => Some(PrincipalKind::Role),
             "aws_iam_user" | "AWS::IAM::User" => Some(PrincipalKind::User),
             "aws_iam_group" | "AWS::IAM::Group" => Some(PrincipalKind::Group),
             _ => None,
@@ -130,6 +134,22 @@ impl Facts {
                 } else {
                     format!("Resources.{}", d.name)
                 };
+                // A SAM resource is a principal when SAM makes it a role: when it has policies
+                // (one given its own `Role` has none).
+                let sam = d.kind.starts_with("AWS::Serverless::");
+                let holds = |key: &str| {
+                    model
+                        .docs
+                        .iter()
+                        .any(|doc| doc.origin.attached_to.as_deref() == Some(key))
+                        || model
+                            .attachments
+                            .iter()
+                            .any(|a| a.origin.attached_to.as_deref() == Some(key))
+                };
+                if sam && !holds(&key) {
+                    return None;
+                }
                 Some((kind, key))
             })
             .collect();
@@ -736,6 +756,14 @@ enum Target {
 /// policy of the same scope (`aws_iam_policy.x.arn`, `!Ref Policy`), or why it is unknown.
 fn resolve(model: &Model, members: &[usize], a: &Attachment) -> Result<Target, String> {
     let catalog = Catalog::get();
+    // An AWS managed policy whose partition is a placeholder (`!Sub 'arn:${AWS::Partition}:iam::
+    // aws:policy/X'`), read as the managed-policy rules read it.
+    if let (Scalar::Template(_), crate::rules::managed::common::Resolved::Managed { policy, .. }) = (
+        &a.policy_arn.value,
+        crate::rules::managed::common::resolve(a, catalog),
+    ) {
+        return Ok(Target::Managed(policy));
+    }
     match &a.policy_arn.value {
         Scalar::Str(arn) => {
             if let Some(policy) = catalog.managed_policy(arn) {
