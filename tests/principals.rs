@@ -1372,3 +1372,33 @@ fn cloudformation_sam_roles_and_partitioned_managed_policies() {
     assert_eq!(policy_names(reader), ["aws-managed ReadOnlyAccess -"]);
     assert_eq!(reader["unknowns"], serde_json::json!([]));
 }
+
+/// Issue 27: an `AWS::SSO::PermissionSet` is a principal: its inline policy (an object or a JSON
+/// string), AWS managed policies and permissions boundary are read; a customer managed policy
+/// reference (a policy of each assigned account) is an unknown, never empty.
+#[test]
+fn cloudformation_permission_sets_are_principals() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["permission_set.yaml"]);
+    let rows = principal_rows(dir.path(), &[]);
+    let deployers = row(&rows, "Resources.Deployers");
+    assert_eq!(deployers["kind"], "permission-set");
+    assert_eq!(
+        policy_names(deployers),
+        [
+            "inline Resources.Deployers -",
+            "aws-managed ReadOnlyAccess -"
+        ]
+    );
+    assert_eq!(deployers["boundary"]["name"], "PowerUserAccess");
+    assert_eq!(deployers["unknowns"][0]["value"], "/team/deploy-extra");
+    let auditors = row(&rows, "Resources.Auditors");
+    assert_eq!(auditors["kind"], "permission-set");
+    assert_eq!(policy_names(auditors), ["inline Resources.Auditors -"]);
+    let got = shown(&escalations(dir.path()));
+    assert!(
+        got.iter()
+            .any(|l| l.contains("PassExistingRoleToNewLambdaThenInvoke")),
+        "{got:#?}"
+    );
+}

@@ -40,6 +40,9 @@ pub enum PrincipalKind {
     Role,
     User,
     Group,
+    /// An IAM Identity Center permission set (`AWS::SSO::PermissionSet`,
+    /// `aws_ssoadmin_permission_set`): a role in each account it is assigned to.
+    PermissionSet,
     /// A policy names it, but the tree does not declare it (a literal name, an expression).
     Unknown,
 }
@@ -50,6 +53,7 @@ impl PrincipalKind {
             PrincipalKind::Role => "role",
             PrincipalKind::User => "user",
             PrincipalKind::Group => "group",
+            PrincipalKind::PermissionSet => "permission-set",
             PrincipalKind::Unknown => "principal",
         }
     }
@@ -64,6 +68,9 @@ impl PrincipalKind {
             | "AWS::Serverless::StateMachine" => Some(PrincipalKind::Role),
             "aws_iam_user" | "AWS::IAM::User" => Some(PrincipalKind::User),
             "aws_iam_group" | "AWS::IAM::Group" => Some(PrincipalKind::Group),
+            "aws_ssoadmin_permission_set" | "AWS::SSO::PermissionSet" => {
+                Some(PrincipalKind::PermissionSet)
+            }
             _ => None,
         }
     }
@@ -73,7 +80,7 @@ impl PrincipalKind {
         let last_type = key
             .split('.')
             .rev()
-            .find(|part| part.starts_with("aws_iam_"))
+            .find(|part| part.starts_with("aws_iam_") || *part == "aws_ssoadmin_permission_set")
             .unwrap_or("");
         PrincipalKind::of_type(last_type).unwrap_or_else(|| {
             match key.split_once('/').map(|(k, _)| k) {

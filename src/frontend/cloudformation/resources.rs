@@ -142,9 +142,16 @@ const SINGLE: &[(&str, &str, &str)] = &[
     ("AWS::IAM::GroupPolicy", "GroupName", "group"),
 ];
 
+/// An IAM Identity Center permission set: an inline policy, AWS managed policies, customer managed
+/// policies by name and a permissions boundary, provisioned as a role in each account it is
+/// assigned to.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sso-permissionset.html>
+const PERMISSION_SET: &str = "AWS::SSO::PermissionSet";
+
 /// True when iamlint reads policies from resources of this type.
 fn reads(ty: &str) -> bool {
-    RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
+    ty == PERMISSION_SET
+        || RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
         || PERMISSIONS.iter().any(|(t, ..)| *t == ty)
         || PRINCIPALS.contains(&ty)
         || STANDALONE.contains(&ty)
@@ -189,7 +196,7 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
             }
         }
         inline_policies(cx, props, &base, &address);
-        managed_policy_arns(cx, props, &address);
+        managed_policy_arns(cx, props, "ManagedPolicyArns", &address);
         if let Some(boundary) = props.get("PermissionsBoundary") {
             cx.attachment(
                 boundary,
@@ -200,6 +207,10 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
                 ),
             );
         }
+        return;
+    }
+    if ty == PERMISSION_SET {
+        permission_set(cx, props, &base, &address);
         return;
     }
     if STANDALONE.contains(&ty) {
@@ -377,8 +388,8 @@ fn node_text(node: &Node) -> String {
 }
 
 /// `ManagedPolicyArns`: one attachment per element.
-fn managed_policy_arns(cx: &mut Extract, props: &Node, address: &str) {
-    let Some(list) = props.get("ManagedPolicyArns") else {
+fn managed_policy_arns(cx: &mut Extract, props: &Node, property: &str, address: &str) {
+    let Some(list) = props.get(property) else {
         return;
     };
     let (id, ty) = (cx.id, cx.ty);
@@ -394,6 +405,76 @@ fn managed_policy_arns(cx: &mut Extract, props: &Node, address: &str) {
         cx.attachment(
             item,
             origin(address, format!("`{ty}` `{id}`"), Some(address.to_string())),
+        );
+    }
+}
+
+/// A permission set's `InlinePolicy`, `ManagedPolicies`, `CustomerManagedPolicyReferences` (a
+/// policy of each assigned account, by name: unknown here) and `PermissionsBoundary`.
+fn permission_set(cx: &mut Extract, props: &Node, base: &str, address: &str) {
+    let id = cx.id;
+    if let Some(doc) = props.get("InlinePolicy") {
+        cx.doc(
+            PolicyKind::Identity,
+            format!("{base}.InlinePolicy"),
+            origin(
+                address,
+                format!("inline policy of permission set `{id}`"),
+                Some(address.to_string()),
+            ),
+            doc,
+        );
+    }
+    managed_policy_arns(cx, props, "ManagedPolicies", address);
+    let by_name = |node: &Node| -> Option<String> {
+        let name = node.get("Name")?.as_str()?;
+        let path = node.get("Path").and_then(Node::as_str).unwrap_or("/");
+        Some(format!("{path}{name}"))
+    };
+    if let Some(NodeKind::Array(refs)) = props
+        .get("CustomerManagedPolicyReferences")
+        .map(|n| &n.kind)
+    {
+        for r in refs {
+            let written = by_name(r).unwrap_or_else(|| cx.eval.scope.quote(r.span));
+            let unknown = Node::new(
+                NodeKind::Str(Scalar::unknown(Unknown::local_resource(
+                    written,
+                    "a customer managed policy of each account the permission set is assigned to, not of this template",
+                ))),
+                r.span,
+            );
+            cx.attachment(
+                &unknown,
+                origin(
+                    address,
+                    format!("`{PERMISSION_SET}` `{id}`"),
+                    Some(address.to_string()),
+                ),
+            );
+        }
+    }
+    if let Some(boundary) = props.get("PermissionsBoundary") {
+        let arn = boundary.get("ManagedPolicyArn").cloned().unwrap_or_else(|| {
+            let written = boundary
+                .get("CustomerManagedPolicyReference")
+                .and_then(by_name)
+                .unwrap_or_else(|| cx.eval.scope.quote(boundary.span));
+            Node::new(
+                NodeKind::Str(Scalar::unknown(Unknown::local_resource(
+                    written,
+                    "a customer managed policy of each account the permission set is assigned to, not of this template",
+                ))),
+                boundary.span,
+            )
+        });
+        cx.attachment(
+            &arn,
+            origin(
+                address,
+                format!("permissions boundary of permission set `{id}`"),
+                None,
+            ),
         );
     }
 }
