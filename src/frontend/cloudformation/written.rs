@@ -364,6 +364,24 @@ mod tests {
             check(yaml, true);
         }
         check("v: |2\n    indented\n", false);
+        for yaml in [
+            "v: |\r\n  crlf\r\n  lines\r\n",
+            "v: >\n  a\n\n    b\n  c\n",
+            "v: \"tab\there é\\\n  x\"\n",
+            "v: 'é\n\n\n  ü'\n",
+            "v: |\n  trailing   \n  \n",
+        ] {
+            // Read exactly, or not at all: never a panic, never offsets out of order.
+            let root = crate::frontend::cloudformation::yaml::parse(yaml, FileId(0))
+                .unwrap()
+                .root
+                .unwrap();
+            let node = root.get("v").unwrap();
+            if let Some(at) = offsets(yaml, node.span, node.as_str().unwrap()) {
+                assert!(at.windows(2).all(|w| w[0] <= w[1]), "{yaml:?} {at:?}");
+                assert!(at.iter().all(|&o| o <= yaml.len()), "{yaml:?}");
+            }
+        }
     }
 
     #[test]
