@@ -743,17 +743,16 @@ fn yaml_continuation_lines_and_flow_mappings_closed_left_of_their_key() {
 fn policies_written_as_json_strings() {
     let report = lint("json_string_policies.yaml");
     assert_clean(&report);
-    // A literal block maps exactly; `Fn::Sub` text at the line of the value; a quoted string at
-    // the string.
+    // Every form maps exactly: a literal block, `Fn::Sub` text with placeholders, a quoted string.
     assert_eq!(
         at(&report, RuleId::AllowNotAction),
-        [(18, 15), (43, 19), (51, 23)]
+        [(18, 15), (43, 19), (51, 132)]
     );
     assert_eq!(
         messages(&report, RuleId::UnresolvedReference),
         [(
             44,
-            19,
+            32,
             "`BucketName` could not be evaluated: parameter `BucketName` has no default"
                 .to_string()
         )]
@@ -796,9 +795,9 @@ fn policies_written_as_json_strings() {
 
     let report = lint("json_string_policies.json");
     assert_clean(&report);
-    // An escaped JSON string has no line structure: the whole `Fn::Sub`.
-    assert_eq!(at(&report, RuleId::AllowNotAction), [(8, 27)]);
-    assert_eq!(at(&report, RuleId::UnresolvedReference), [(8, 27)]);
+    // An escaped JSON string maps through its escapes: the `NotAction` key, the ARN string.
+    assert_eq!(at(&report, RuleId::AllowNotAction), [(9, 93)]);
+    assert_eq!(at(&report, RuleId::UnresolvedReference), [(9, 143)]);
 }
 
 #[test]
@@ -998,4 +997,44 @@ fn another_tools_templates_are_one_note_each() {
     );
     assert!(!report.recognised);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
+}
+
+/// Issue 27: a policy written as JSON text (`!Sub |`, a folded block, a one-line `!Sub '...'`,
+/// `Fn::Sub` with variables in an escaped string, `Fn::Join`) reports each finding at its value's
+/// own line and column; a value holding a `${Name}` at the whole string holding it.
+#[test]
+fn json_text_findings_point_at_their_value() {
+    let path = fixture("json_string_locations.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report = lint_text(
+        &path,
+        text.clone(),
+        &LintOptions {
+            select: Some(vec![RuleId::WildcardAction, RuleId::UnresolvedReference]),
+            ..LintOptions::default()
+        },
+    );
+    let got: Vec<(&str, u32, u32, &str)> = report
+        .active()
+        .map(|f| {
+            let at = report.sources.locate(f.span).start;
+            (f.rule.id(), at.line, at.column, &text[f.span.range()])
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("wildcard-action", 16, 25, "\"s3:*\""),
+            (
+                "unresolved-reference",
+                17,
+                27,
+                "\"arn:${AWS::Partition}:s3:::${BucketName}/*\""
+            ),
+            ("wildcard-action", 27, 22, "\"sqs:*\""),
+            ("wildcard-action", 31, 74, "\"sns:*\""),
+            ("wildcard-action", 37, 70, "\\\"kms:*\\\""),
+            ("wildcard-action", 44, 59, "\"ec2:*\""),
+        ]
+    );
 }

@@ -301,6 +301,34 @@ Resources:
     assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json:#}");
 }
 
+/// Issue 27: trusting the template's own account (`${AWS::AccountId}`) is not another account:
+/// a widening below `exposure`, so `--fail-on exposure` passes it.
+#[test]
+fn cloudformation_own_account_trust_is_not_exposure() {
+    let dir = TempDir::new().unwrap();
+    let template = |extra: &str| {
+        format!(
+            "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Action: sts:AssumeRole\n            Principal:\n              Service: lambda.amazonaws.com\n{extra}"
+        )
+    };
+    let base = commit(dir.path(), &[("stack.yaml", &template(""))]);
+    write(
+        dir.path(),
+        &[(
+            "stack.yaml",
+            &template(
+                "              AWS: !Sub \"arn:${AWS::Partition}:iam::${AWS::AccountId}:root\"\n",
+            ),
+        )],
+    );
+    let (_, json) = diff_base(dir.path(), &base, &[]);
+    let added = changes(&json, "principal-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_ne!(added[0]["level"], "exposure", "{json:#}");
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "exposure"]);
+    assert_eq!(code, 0, "{json:#}");
+}
+
 #[test]
 fn module_argument_change_widens_the_module_policy() {
     let dir = TempDir::new().unwrap();

@@ -1289,3 +1289,168 @@ resource "aws_iam_role_policy_attachment" "restores" {{
         .collect();
     assert_eq!(got.len(), 2, "{got:#?}");
 }
+
+/// Copies fixtures of `fixtures/cloudformation` into `dir`.
+fn cfn_fixtures(dir: &Path, names: &[&str]) {
+    for name in names {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/cloudformation")
+            .join(name);
+        std::fs::copy(from, dir.join(name)).unwrap();
+    }
+}
+
+/// Issue 27: a CloudFormation role, user or group is linked however the template names it:
+/// `!GetAtt Role.Arn`, `!Sub '${Role}'`, an ARN `!Sub` or `Fn::Join`, the literal name its
+/// `RoleName` (or a parameter's default) gives it; customer managed policies by `!GetAtt
+/// Policy.PolicyArn` and ARN `!Sub`s. `AWS::IAM::Policy` is inline in each principal it names,
+/// `AWS::IAM::ManagedPolicy` attached to each. A name no resource gives itself stays a name.
+#[test]
+fn cloudformation_principals_are_linked_however_they_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["principal_links.yaml"]);
+    let rows = principal_rows(dir.path(), &[]);
+    assert_eq!(
+        policy_names(row(&rows, "Resources.App")),
+        [
+            "inline Resources.ByGetAttRole -",
+            "inline Resources.BySubName -",
+            "inline Resources.ByArn -",
+            "inline Resources.ByJoin -",
+            "customer-managed Resources.ByName -",
+            "customer-managed Resources.BySub -",
+            "customer-managed Resources.ByGetAtt -",
+            "customer-managed Resources.ByAttrSub -",
+        ]
+    );
+    assert_eq!(
+        row(&rows, "Resources.App")["unknowns"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        policy_names(row(&rows, "Resources.Builders")),
+        [
+            "customer-managed Resources.ByName -",
+            "inline Resources.GroupPolicy -"
+        ]
+    );
+    let dev = row(&rows, "Resources.Dev");
+    assert_eq!(dev["groups"], serde_json::json!(["Resources.Builders"]));
+    assert!(policy_names(dev).contains(&"inline Resources.GroupPolicy -".to_string()));
+    assert_eq!(
+        policy_names(row(&rows, "role/other-role")),
+        ["inline Resources.Elsewhere -"]
+    );
+    let addresses: Vec<&str> = rows.iter().filter_map(|r| r["address"].as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "Resources.App",
+            "Resources.Builders",
+            "Resources.Dev",
+            "role/other-role"
+        ]
+    );
+}
+
+/// Issue 27: in CloudFormation `${AWS::AccountId}` (`!Sub`, `!Ref`, `Fn::Join`, inside a JSON
+/// string) is the template's own account: no note in `principals`, no `cross-account-trust`; a
+/// literal account is another account not known to be own, as in Terraform.
+#[test]
+fn cloudformation_own_account_is_not_another_account() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["own_account.yaml"]);
+    let notes: Vec<String> = principal_rows(dir.path(), &[])
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["name"].as_str().unwrap(),
+                r["trust"][0]["value"].as_str().unwrap(),
+                r["trust"][0]["note"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "ByJoin arn:${AWS::Partition}:iam::${AWS::AccountId}:root -",
+            "ByJsonSub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/admin -",
+            "ByRef ${AWS::AccountId} -",
+            "BySub arn:${AWS::Partition}:iam::${AWS::AccountId}:root -",
+            "Literal arn:aws:iam::111122223333:root unverified-account",
+        ]
+    );
+    let report = lint_paths(
+        &[dir.path().join("own_account.yaml")],
+        &LintOptions {
+            select: Some(vec![RuleId::CrossAccountTrust]),
+            ..LintOptions::default()
+        },
+    );
+    let flagged: Vec<u32> = report
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.findings
+                .iter()
+                .map(|x| f.sources.locate(x.span).start.line)
+        })
+        .collect();
+    assert_eq!(flagged, [51], "only the literal account");
+}
+
+/// Issue 27: a SAM function with `Policies` is the role SAM creates for it (declared, not "not
+/// declared"); one with its own `Role` is no principal; an AWS managed policy ARN written with
+/// `${AWS::Partition}` is that managed policy, not an unknown.
+#[test]
+fn cloudformation_sam_roles_and_partitioned_managed_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["implicit_roles.yaml"]);
+    let rows = principal_rows(dir.path(), &[]);
+    let addresses: Vec<&str> = rows.iter().filter_map(|r| r["address"].as_str()).collect();
+    assert_eq!(addresses, ["Resources.Reader", "Resources.Worker"]);
+    let worker = row(&rows, "Resources.Worker");
+    assert_eq!(worker["kind"], "role");
+    assert_eq!(worker["unknowns"], serde_json::json!([]));
+    assert_eq!(
+        policy_names(worker),
+        [
+            "inline Resources.Worker -",
+            "aws-managed AWSLambdaBasicExecutionRole -"
+        ]
+    );
+    let reader = row(&rows, "Resources.Reader");
+    assert_eq!(policy_names(reader), ["aws-managed ReadOnlyAccess -"]);
+    assert_eq!(reader["unknowns"], serde_json::json!([]));
+}
+
+/// Issue 27: an `AWS::SSO::PermissionSet` is a principal: its inline policy (an object or a JSON
+/// string), AWS managed policies and permissions boundary are read; a customer managed policy
+/// reference (a policy of each assigned account) is an unknown, never empty.
+#[test]
+fn cloudformation_permission_sets_are_principals() {
+    let dir = tempfile::tempdir().unwrap();
+    cfn_fixtures(dir.path(), &["permission_set.yaml"]);
+    let rows = principal_rows(dir.path(), &[]);
+    let deployers = row(&rows, "Resources.Deployers");
+    assert_eq!(deployers["kind"], "permission-set");
+    assert_eq!(
+        policy_names(deployers),
+        [
+            "inline Resources.Deployers -",
+            "aws-managed ReadOnlyAccess -"
+        ]
+    );
+    assert_eq!(deployers["boundary"]["name"], "PowerUserAccess");
+    assert_eq!(deployers["unknowns"][0]["value"], "/team/deploy-extra");
+    let auditors = row(&rows, "Resources.Auditors");
+    assert_eq!(auditors["kind"], "permission-set");
+    assert_eq!(policy_names(auditors), ["inline Resources.Auditors -"]);
+    let got = shown(&escalations(dir.path()));
+    assert!(
+        got.iter()
+            .any(|l| l.contains("PassExistingRoleToNewLambdaThenInvoke")),
+        "{got:#?}"
+    );
+}

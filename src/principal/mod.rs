@@ -40,6 +40,9 @@ pub enum PrincipalKind {
     Role,
     User,
     Group,
+    /// An IAM Identity Center permission set (`AWS::SSO::PermissionSet`,
+    /// `aws_ssoadmin_permission_set`): a role in each account it is assigned to.
+    PermissionSet,
     /// A policy names it, but the tree does not declare it (a literal name, an expression).
     Unknown,
 }
@@ -50,16 +53,24 @@ impl PrincipalKind {
             PrincipalKind::Role => "role",
             PrincipalKind::User => "user",
             PrincipalKind::Group => "group",
+            PrincipalKind::PermissionSet => "permission-set",
             PrincipalKind::Unknown => "principal",
         }
     }
 
-    /// The kind a resource type declares (Terraform or CloudFormation).
+    /// The kind a resource type declares (Terraform or CloudFormation). A SAM function or state
+    /// machine declares the role SAM creates for it (see [`Facts::take`]).
     fn of_type(ty: &str) -> Option<PrincipalKind> {
         match ty {
-            "aws_iam_role" | "AWS::IAM::Role" => Some(PrincipalKind::Role),
+            "aws_iam_role"
+            | "AWS::IAM::Role"
+            | "AWS::Serverless::Function"
+            | "AWS::Serverless::StateMachine" => Some(PrincipalKind::Role),
             "aws_iam_user" | "AWS::IAM::User" => Some(PrincipalKind::User),
             "aws_iam_group" | "AWS::IAM::Group" => Some(PrincipalKind::Group),
+            "aws_ssoadmin_permission_set" | "AWS::SSO::PermissionSet" => {
+                Some(PrincipalKind::PermissionSet)
+            }
             _ => None,
         }
     }
@@ -69,7 +80,7 @@ impl PrincipalKind {
         let last_type = key
             .split('.')
             .rev()
-            .find(|part| part.starts_with("aws_iam_"))
+            .find(|part| part.starts_with("aws_iam_") || *part == "aws_ssoadmin_permission_set")
             .unwrap_or("");
         PrincipalKind::of_type(last_type).unwrap_or_else(|| {
             match key.split_once('/').map(|(k, _)| k) {
@@ -130,6 +141,22 @@ impl Facts {
                 } else {
                     format!("Resources.{}", d.name)
                 };
+                // A SAM resource is a principal when SAM makes it a role: when it has policies
+                // (one given its own `Role` has none).
+                let sam = d.kind.starts_with("AWS::Serverless::");
+                let holds = |key: &str| {
+                    model
+                        .docs
+                        .iter()
+                        .any(|doc| doc.origin.attached_to.as_deref() == Some(key))
+                        || model
+                            .attachments
+                            .iter()
+                            .any(|a| a.origin.attached_to.as_deref() == Some(key))
+                };
+                if sam && !holds(&key) {
+                    return None;
+                }
                 Some((kind, key))
             })
             .collect();
@@ -179,15 +206,14 @@ impl Facts {
 }
 
 /// A customer managed policy's own document: Terraform `aws_iam_policy`, CloudFormation
-/// `AWS::IAM::ManagedPolicy` or `AWS::IAM::Policy`.
+/// `AWS::IAM::ManagedPolicy`. (An `AWS::IAM::Policy` is not one: CloudFormation writes it as an
+/// inline policy into each principal it names, and it has no ARN to attach.)
 fn is_managed_doc(origin: &Origin) -> bool {
-    matches!(
-        origin.resource_type.as_deref(),
-        Some("AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy")
-    ) || origin
-        .address
-        .as_deref()
-        .is_some_and(|a| resource_type_of(a) == Some("aws_iam_policy"))
+    origin.resource_type.as_deref() == Some("AWS::IAM::ManagedPolicy")
+        || origin
+            .address
+            .as_deref()
+            .is_some_and(|a| resource_type_of(a) == Some("aws_iam_policy"))
 }
 
 /// The resource type of a Terraform address: `aws_iam_policy` of `module.m.aws_iam_policy.p["a"]`.
@@ -737,6 +763,14 @@ enum Target {
 /// policy of the same scope (`aws_iam_policy.x.arn`, `!Ref Policy`), or why it is unknown.
 fn resolve(model: &Model, members: &[usize], a: &Attachment) -> Result<Target, String> {
     let catalog = Catalog::get();
+    // An AWS managed policy whose partition is a placeholder (`!Sub 'arn:${AWS::Partition}:iam::
+    // aws:policy/X'`), read as the managed-policy rules read it.
+    if let (Scalar::Template(_), crate::rules::managed::common::Resolved::Managed { policy, .. }) = (
+        &a.policy_arn.value,
+        crate::rules::managed::common::resolve(a, catalog),
+    ) {
+        return Ok(Target::Managed(policy));
+    }
     match &a.policy_arn.value {
         Scalar::Str(arn) => {
             if let Some(policy) = catalog.managed_policy(arn) {

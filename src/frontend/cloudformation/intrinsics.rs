@@ -9,9 +9,10 @@
 //! one assignment of the template's conditions; the caller runs every assignment so both branches
 //! are linted (see `mod.rs`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
+use super::names::Named;
 use crate::model::{Scalar, Template, TemplatePart, Unknown};
 use crate::source::{Located, Span};
 use crate::tree::{Node, NodeKind};
@@ -60,6 +61,9 @@ pub struct Scope<'a> {
     pub params: HashMap<String, Param<'a>>,
     /// Logical id → resource type.
     pub resources: HashMap<String, String>,
+    /// Roles, users, groups and managed policies by the name they give themselves (`RoleName`,
+    /// literal): kind and name → logical id (see [`super::names`]).
+    pub named: HashMap<(Named, String), String>,
     pub mappings: Option<&'a Node>,
     /// The `Conditions` section: `Fn::If` branches assume their condition's value.
     pub conditions: Option<&'a Node>,
@@ -69,6 +73,68 @@ pub struct Scope<'a> {
     produced: Cell<usize>,
     /// How many `Fn::Sub` are being evaluated inside one another (see [`MAX_SUB_NESTING`]).
     sub_nesting: Cell<usize>,
+    /// Where the text of the last string each `Fn::Sub` / `Fn::Join` produced was written, by the
+    /// span of the expression, for strings that may be a JSON policy document (see [`Trace`]).
+    traces: RefCell<HashMap<Span, Trace>>,
+}
+
+/// Where the text of a string produced by `Fn::Sub` or `Fn::Join` was written, piece by piece, so
+/// that a policy document written as JSON text (`PolicyDocument: !Sub |`) is reported at the line
+/// and column of each value (see `json_string`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trace {
+    /// The scalars the text came from, as written: span and value.
+    pub written: Vec<(Span, String)>,
+    /// The produced text in order, literal runs and holes, with where each came from.
+    pub pieces: Vec<(Piece, From)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// This many bytes of text.
+    Lit(usize),
+    /// An unknown part.
+    Hole,
+}
+
+/// Where a [`Piece`] was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    /// Byte `i` of the piece is byte `offset + i` of written scalar `written`.
+    Text { written: usize, offset: usize },
+    /// The piece stands for bytes `start..end` of written scalar `written` (a `${Name}`).
+    Range {
+        written: usize,
+        start: usize,
+        end: usize,
+    },
+    /// The piece stands for this expression (a value computed from it).
+    Span(Span),
+}
+
+impl From {
+    /// The same source `n` bytes further on.
+    fn advance(self, n: usize) -> From {
+        match self {
+            From::Text { written, offset } => From::Text {
+                written,
+                offset: offset + n,
+            },
+            other => other,
+        }
+    }
+
+    /// Bytes `start..end` of a text source, as one range.
+    fn range(self, start: usize, end: usize) -> From {
+        match self {
+            From::Text { written, offset } => From::Range {
+                written,
+                start: offset + start,
+                end: offset + end,
+            },
+            other => other,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -108,11 +174,38 @@ impl<'a> Scope<'a> {
                 let kind = res.get("Type").and_then(Node::as_str).unwrap_or("?");
                 scope.resources.insert(id.value.clone(), kind.to_string());
             }
+            let mut named: HashMap<(Named, String), Option<String>> = HashMap::new();
+            for (id, res) in resources.entries() {
+                let (Some(kind), Some(props)) = (
+                    res.get("Type").and_then(Node::as_str),
+                    res.get("Properties"),
+                ) else {
+                    continue;
+                };
+                for what in Named::ALL.into_iter().filter(|w| w.resource_type() == kind) {
+                    if let Some(name) = super::names::own_name(&scope, props, what) {
+                        // Two resources of one name (behind conditions): neither is chosen.
+                        named
+                            .entry((what, name))
+                            .and_modify(|v| *v = None)
+                            .or_insert_with(|| Some(id.value.clone()));
+                    }
+                }
+            }
+            scope.named = named
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
         }
         scope
     }
 
     /// The expression as written, on one line and not too long, for messages.
+    /// The trace of the string last produced at `span` (see [`Trace`]).
+    pub fn trace(&self, span: Span) -> Option<Trace> {
+        self.traces.borrow().get(&span).cloned()
+    }
+
     pub fn quote(&self, span: Span) -> String {
         let raw = self.text.get(span.range()).unwrap_or("");
         let mut out = String::new();
@@ -212,7 +305,8 @@ impl Eval<'_, '_> {
             ),
             NodeKind::Str(Scalar::Str(text)) if text.contains(DYNAMIC_REF) => {
                 let mut out = Produced::new(self.scope);
-                out.lit(text);
+                let from = out.written(node.span, text);
+                out.lit(text, from);
                 out.finish(node.span, || self.scope.quote(node.span))
             }
             _ => node.clone(),
@@ -461,10 +555,10 @@ impl Eval<'_, '_> {
     }
 
     fn sub_text(&self, span: Span, arg: &Node, depth: usize) -> Node {
-        let (text, vars) = match &arg.kind {
+        let (format, vars) = match &arg.kind {
             NodeKind::Array(items) => match items.as_slice() {
-                [text, vars] => (text, Some(vars)),
-                [text] => (text, None),
+                [format, vars] => (format, Some(vars)),
+                [format] => (format, None),
                 _ => {
                     return unknown(
                         span,
@@ -475,7 +569,7 @@ impl Eval<'_, '_> {
             },
             _ => (arg, None),
         };
-        let Some(text) = text.as_str() else {
+        let Some(text) = format.as_str() else {
             return unknown(
                 span,
                 self.scope.quote(span),
@@ -483,21 +577,24 @@ impl Eval<'_, '_> {
             );
         };
         let mut out = Produced::new(self.scope);
+        let source = out.written(format.span, text);
         // Each variable is evaluated once, however often the text names it.
         let mut values: HashMap<&str, Option<Node>> = HashMap::new();
         let mut rest = text;
         while let Some(open) = rest.find("${") {
-            out.lit(&rest[..open]);
+            let at = text.len() - rest.len();
+            out.lit(&rest[..open], source.advance(at));
             let after = &rest[open + 2..];
             let Some(close) = after.find('}') else {
-                out.lit(&rest[open..]);
+                out.lit(&rest[open..], source.advance(at + open));
                 rest = "";
                 break;
             };
             let name = after[..close].trim();
             rest = &after[close + 1..];
+            let placeholder = source.range(at + open, text.len() - rest.len());
             if let Some(literal) = name.strip_prefix('!') {
-                out.lit(&format!("${{{literal}}}"));
+                out.lit(&format!("${{{literal}}}"), placeholder);
                 continue;
             }
             let value =
@@ -511,33 +608,41 @@ impl Eval<'_, '_> {
                         None => Some(self.reference(name, span, name.to_string())),
                     });
             match value.as_ref().map(|v| &v.kind) {
-                Some(NodeKind::Str(s)) => out.scalar(s),
-                Some(NodeKind::Number(n)) => out.lit(n),
-                _ => out.hole(Unknown::new(name, "not a string value")),
+                Some(NodeKind::Str(s)) => out.scalar(s, placeholder),
+                Some(NodeKind::Number(n)) => out.lit(n, placeholder),
+                _ => out.hole(Unknown::new(name, "not a string value"), placeholder),
             }
             if out.over {
                 break;
             }
         }
-        out.lit(rest);
+        let at = text.len() - rest.len();
+        out.lit(rest, source.advance(at));
         out.finish(span, || self.scope.quote(span))
     }
 
     fn join(&self, span: Span, args: &[Node], depth: usize) -> Option<Node> {
-        let [delim, list] = args else { return None };
-        let delim = delim.as_str()?;
+        let [delim_node, list] = args else {
+            return None;
+        };
+        let delim = delim_node.as_str()?;
         let list = self.eval_at(list, depth + 1)?;
         let NodeKind::Array(items) = list.kind else {
             return None;
         };
         let mut out = Produced::new(self.scope);
+        let delim_from = out.written(delim_node.span, delim);
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                out.lit(delim);
+                out.lit(delim, delim_from);
             }
             match &item.kind {
-                NodeKind::Str(s) => out.scalar(s),
-                NodeKind::Number(n) => out.lit(n),
+                NodeKind::Str(Scalar::Str(s)) => {
+                    let from = out.written(item.span, s);
+                    out.lit(s, from);
+                }
+                NodeKind::Str(s) => out.scalar(s, From::Span(item.span)),
+                NodeKind::Number(n) => out.lit(n, From::Span(item.span)),
                 _ => return None,
             }
             if out.over {
@@ -732,6 +837,7 @@ fn matching<'n>(level: &'n Node, key: &Key) -> Vec<&'n Node> {
 struct Produced<'s, 'a> {
     scope: &'s Scope<'a>,
     parts: Vec<TemplatePart>,
+    trace: Trace,
     /// Set once the file's budget is spent: the result is an unknown saying so.
     over: bool,
 }
@@ -741,6 +847,7 @@ impl<'s, 'a> Produced<'s, 'a> {
         Produced {
             scope,
             parts: Vec::new(),
+            trace: Trace::default(),
             over: scope.produced.get() > MAX_EVAL_BYTES,
         }
     }
@@ -761,47 +868,63 @@ impl<'s, 'a> Produced<'s, 'a> {
 
     /// Known text; a dynamic reference in it (`{{resolve:ssm:name}}`) is a value CloudFormation
     /// reads at deployment, so it is a hole.
-    fn lit(&mut self, s: &str) {
+    /// Registers a scalar as written (at `span`, with value `value`) that text comes from.
+    fn written(&mut self, span: Span, value: &str) -> From {
+        self.trace.written.push((span, value.to_string()));
+        From::Text {
+            written: self.trace.written.len() - 1,
+            offset: 0,
+        }
+    }
+
+    fn lit(&mut self, s: &str, from: From) {
         let mut rest = s;
         while let Some(open) = rest.find(DYNAMIC_REF) {
             let Some(close) = rest[open..].find("}}") else {
                 break;
             };
-            self.plain(&rest[..open]);
+            let at = s.len() - rest.len();
+            self.plain(&rest[..open], from.advance(at));
             let reference = &rest[open..open + close + 2];
-            self.hole(Unknown::new(
-                reference,
-                "dynamic reference resolved when the stack is deployed",
-            ));
+            self.hole(
+                Unknown::new(
+                    reference,
+                    "dynamic reference resolved when the stack is deployed",
+                ),
+                from.range(at + open, at + open + close + 2),
+            );
             rest = &rest[open + close + 2..];
         }
-        self.plain(rest);
+        self.plain(rest, from.advance(s.len() - rest.len()));
     }
 
-    fn plain(&mut self, s: &str) {
+    fn plain(&mut self, s: &str, from: From) {
         if !s.is_empty() && self.spend(s.len()) {
             push_lit(&mut self.parts, s);
+            self.trace.pieces.push((Piece::Lit(s.len()), from));
         }
     }
 
-    fn hole(&mut self, u: Unknown) {
+    fn hole(&mut self, u: Unknown, from: From) {
         if self.spend(HOLE_COST + u.expr.len() + u.reason.len()) {
             self.parts.push(TemplatePart::Hole(u));
+            self.trace.pieces.push((Piece::Hole, from));
         }
     }
 
-    fn scalar(&mut self, s: &Scalar) {
+    /// A value filled in from elsewhere: every piece of it comes from `from` as a whole.
+    fn scalar(&mut self, s: &Scalar, from: From) {
         match s {
-            Scalar::Str(s) | Scalar::Other(s) => self.lit(s),
+            Scalar::Str(s) | Scalar::Other(s) => self.lit(s, from),
             Scalar::Template(t) => {
                 for part in &t.parts {
                     match part {
-                        TemplatePart::Lit(s) => self.lit(s),
-                        TemplatePart::Hole(u) => self.hole(u.clone()),
+                        TemplatePart::Lit(s) => self.lit(s, from),
+                        TemplatePart::Hole(u) => self.hole(u.clone(), from),
                     }
                 }
             }
-            Scalar::Unknown(u) => self.hole((**u).clone()),
+            Scalar::Unknown(u) => self.hole((**u).clone(), from),
         }
     }
 
@@ -815,6 +938,11 @@ impl<'s, 'a> Produced<'s, 'a> {
                     MAX_EVAL_BYTES >> 20
                 ),
             );
+        }
+        // Only text that may be a JSON document is traced (see `json_string`).
+        let json = matches!(self.parts.first(), Some(TemplatePart::Lit(s)) if s.trim_start().starts_with('{'));
+        if json {
+            self.scope.traces.borrow_mut().insert(span, self.trace);
         }
         template(self.parts, span)
     }

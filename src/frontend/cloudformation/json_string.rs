@@ -1,14 +1,18 @@
 //! Policy documents written as a JSON string, which CloudFormation accepts for every policy
-//! property: a plain string, or `!Sub |` / `Fn::Sub` text with `${...}` placeholders.
+//! property: a plain string, or `!Sub |` / `Fn::Sub` / `Fn::Join` text with `${...}` placeholders.
 //!
 //! The evaluated string (a [`Template`] when it has placeholders) is parsed as JSON with every
 //! unknown part replaced by a marker; strings holding markers become templates again, so a
-//! placeholder is an unknown value, never text. Spans point into the template: exactly, when the
-//! string is a YAML literal block (`|`) whose lines are the JSON text as written; at the line of
-//! the value (through the end of the string) when placeholders changed the text; at the whole
-//! string otherwise (a JSON template's escaped string). Inexact spans always run to the end of the
-//! string, so no fix ever takes one for the text of a single value.
+//! placeholder is an unknown value, never text. Spans point into the template at the value's own
+//! line and column: each byte of the parsed text is traced back to where it is written, through
+//! the `Fn::Sub` / `Fn::Join` that produced it ([`Trace`]) and the YAML or JSON scalar it comes
+//! from ([`written::offsets`]: block, quoted or plain, escapes and folding undone). A value filled
+//! into a `${Name}` is reported at the `${Name}` (a string holding one, at the whole string). Text
+//! that cannot be traced (a value brought in from a parameter default, an explicit indentation
+//! indicator) is reported at the whole expression, as before.
 
+use super::intrinsics::{From, Piece, Scope, Trace};
+use super::written;
 use crate::model::{Scalar, Template, TemplatePart, Unknown};
 use crate::source::{Located, Span};
 use crate::tree::{Node, NodeKind};
@@ -18,9 +22,9 @@ use crate::tree::{Node, NodeKind};
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
-/// The document in `value` (the string at `span` of the template `text`), or `None` when it is not
-/// a JSON string.
-pub fn document(value: &Scalar, span: Span, text: &str) -> Option<Node> {
+/// The document in `value` (the string the expression at `span` produced), or `None` when it is
+/// not a JSON string.
+pub fn document(value: &Scalar, span: Span, scope: &Scope) -> Option<Node> {
     let (rendered, holes) = match value {
         Scalar::Str(s) => (s.clone(), Vec::new()),
         Scalar::Template(t) => render(t),
@@ -30,7 +34,7 @@ pub fn document(value: &Scalar, span: Span, text: &str) -> Option<Node> {
         return None;
     }
     let parsed = crate::json::parse(&rendered, span.file, 0).ok()?;
-    let map = LineMap::new(text, span, &rendered);
+    let map = SourceMap::new(value, span, scope);
     Some(rebuild(&parsed, &holes, &map))
 }
 
@@ -51,7 +55,7 @@ fn render(t: &Template) -> (String, Vec<Unknown>) {
     (out, holes)
 }
 
-fn rebuild(node: &Node, holes: &[Unknown], map: &LineMap) -> Node {
+fn rebuild(node: &Node, holes: &[Unknown], map: &SourceMap) -> Node {
     let span = map.span(node.span);
     let kind = match &node.kind {
         NodeKind::Str(Scalar::Str(s)) if !holes.is_empty() && s.contains(OPEN) => {
@@ -106,204 +110,239 @@ fn restore(s: &str, holes: &[Unknown]) -> Scalar {
 }
 
 /// From offsets in the parsed string to spans in the template.
-struct LineMap {
+struct SourceMap {
     whole: Span,
-    mode: Mode,
-    /// Start offset of every line of the parsed string.
-    rendered_lines: Vec<usize>,
-    /// Template offset of the content (past the block indentation) of every line of the literal.
-    source_lines: Vec<usize>,
-    /// Template offset of the end of every line of the literal.
-    source_ends: Vec<usize>,
-    /// Template offset of the first non-blank character of every line of the literal.
-    source_firsts: Vec<usize>,
+    /// For every byte of the parsed string, the template range it is written at; empty when the
+    /// string cannot be traced (every value is then reported at `whole`).
+    bytes: Vec<(u32, u32)>,
 }
 
-#[derive(PartialEq)]
-enum Mode {
-    /// Every line of the string is its line of the literal block: offsets map one to one.
-    Exact,
-    /// The lines correspond, their text does not (placeholders were filled in).
-    Lines,
-    /// No correspondence: every value is reported at the whole string.
-    Whole,
-}
-
-impl LineMap {
-    fn new(text: &str, whole: Span, rendered: &str) -> Self {
-        let rendered_lines: Vec<usize> = std::iter::once(0)
-            .chain(rendered.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        let mut map = LineMap {
+impl SourceMap {
+    fn new(value: &Scalar, whole: Span, scope: &Scope) -> Self {
+        let mut map = SourceMap {
             whole,
-            mode: Mode::Whole,
-            rendered_lines,
-            source_lines: Vec::new(),
-            source_ends: Vec::new(),
-            source_firsts: Vec::new(),
+            bytes: Vec::new(),
         };
-        let (Some(source), Some(before)) =
-            (text.get(whole.range()), text.get(..whole.start as usize))
-        else {
-            return map;
-        };
-        // The block header (`|`, `|-`, `!Sub |`, `Fn::Sub: |`) ends the span's first line, or the
-        // line before when the span starts at the content (a block scalar's own span).
-        let is_literal = |header: &str| {
-            header
-                .split(" #")
-                .next()
-                .unwrap_or("")
-                .trim_end()
-                .rsplit(char::is_whitespace)
-                .next()
-                .is_some_and(|h| h.starts_with('|'))
-        };
-        let start = whole.start as usize;
-        let line_begin = before.rfind('\n').map_or(0, |i| i + 1);
-        let (body, base) = match source.find('\n') {
-            Some(first_break) if is_literal(&source[..first_break]) => {
-                (&source[first_break + 1..], start + first_break + 1)
-            }
-            _ if line_begin > 0 && before[line_begin..].trim().is_empty() => {
-                let header_begin = before[..line_begin - 1].rfind('\n').map_or(0, |i| i + 1);
-                if !is_literal(&before[header_begin..line_begin - 1]) {
-                    return map;
-                }
-                (&text[line_begin..whole.end as usize], line_begin)
-            }
+        let trace = match value {
+            // A string as written (`PolicyDocument: |`), unless it was produced.
+            Scalar::Str(s) => scope.trace(whole).unwrap_or_else(|| Trace {
+                written: vec![(whole, s.clone())],
+                pieces: vec![(
+                    Piece::Lit(s.len()),
+                    From::Text {
+                        written: 0,
+                        offset: 0,
+                    },
+                )],
+            }),
+            Scalar::Template(_) => match scope.trace(whole) {
+                Some(t) => t,
+                None => return map,
+            },
             _ => return map,
         };
-        let indent = body
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
-        let mut at = base;
-        let mut exact = true;
-        // A clipped or kept block ends in a line break that the span does not cover.
-        let lines: Vec<&str> = rendered.trim_end_matches('\n').split('\n').collect();
-        for (i, line) in body.split('\n').enumerate() {
-            let content = line.get(indent..).unwrap_or("");
-            let start = at + line.len().min(indent);
-            map.source_lines.push(start);
-            map.source_ends.push(at + line.len());
-            map.source_firsts
-                .push(start + content.len() - content.trim_start().len());
-            if lines
-                .get(i)
-                .is_some_and(|r| *r != content.trim_end_matches('\r'))
-            {
-                exact = false;
-            }
-            at += line.len() + 1;
+        if let Some(bytes) = trace_bytes(value, &trace, scope.text) {
+            map.bytes = bytes;
         }
-        if lines.len() > map.source_lines.len() {
-            // More lines than the literal has: a filled-in value held line breaks.
-            return map;
-        }
-        map.mode = if exact { Mode::Exact } else { Mode::Lines };
         map
     }
 
     /// The template span of the parsed string's `span`.
     fn span(&self, span: Span) -> Span {
         let (start, end) = (span.start as usize, span.end as usize);
-        match self.mode {
-            Mode::Whole => self.whole,
-            Mode::Exact => Span::new(self.whole.file, self.offset(start), self.offset(end)),
-            Mode::Lines => {
-                let line = self.line(start);
-                let at = self.source_firsts[line].min(self.source_ends[line]);
-                Span::new(self.whole.file, at, self.whole.end as usize)
-            }
+        let (Some(first), Some(last)) = (
+            self.bytes.get(start),
+            self.bytes.get(end.max(start + 1) - 1),
+        ) else {
+            return self.whole;
+        };
+        let (from, to) = if end > start {
+            (first.0.min(last.0), first.1.max(last.1))
+        } else {
+            (first.0, first.0)
+        };
+        Span {
+            file: self.whole.file,
+            start: from,
+            end: to,
         }
     }
+}
 
-    fn line(&self, offset: usize) -> usize {
-        let line = self.rendered_lines.partition_point(|s| *s <= offset) - 1;
-        line.min(self.source_lines.len().saturating_sub(1))
+/// For every byte of `value` rendered (holes as markers), where it is written; `None` when the
+/// trace is not that of `value` (another evaluation's).
+fn trace_bytes(value: &Scalar, trace: &Trace, text: &str) -> Option<Vec<(u32, u32)>> {
+    // The trace must describe the value: the same runs of text and holes.
+    let mut runs: Vec<Option<usize>> = Vec::new();
+    for (piece, _) in &trace.pieces {
+        match (piece, runs.last_mut()) {
+            (Piece::Lit(n), Some(Some(run))) => *run += n,
+            (Piece::Lit(n), _) => runs.push(Some(*n)),
+            (Piece::Hole, _) => runs.push(None),
+        }
     }
-
-    fn offset(&self, offset: usize) -> usize {
-        let line = self.line(offset);
-        let col = offset - self.rendered_lines[line];
-        (self.source_lines[line] + col).min(self.source_ends[line])
+    let expected: Vec<Option<usize>> = match value {
+        Scalar::Str(s) => vec![Some(s.len())],
+        Scalar::Template(t) => t
+            .parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Lit(s) => Some(s.len()),
+                TemplatePart::Hole(_) => None,
+            })
+            .collect(),
+        _ => return None,
+    };
+    if runs != expected {
+        return None;
     }
+    let offsets: Vec<Option<Vec<usize>>> = trace
+        .written
+        .iter()
+        .map(|(span, value)| written::offsets(text, *span, value))
+        .collect();
+    let of = |w: usize, a: usize, b: usize| -> (u32, u32) {
+        let (span, _) = &trace.written[w];
+        match &offsets[w] {
+            Some(at) => match (at.get(a), at.get(b)) {
+                (Some(&s), Some(&e)) => (s as u32, e.max(s) as u32),
+                _ => (span.start, span.end),
+            },
+            None => (span.start, span.end),
+        }
+    };
+    let mut bytes = Vec::new();
+    let mut hole = 0usize;
+    for (piece, from) in &trace.pieces {
+        let len = match piece {
+            Piece::Lit(n) => *n,
+            Piece::Hole => {
+                let marker = OPEN.len_utf8() + hole.to_string().len() + CLOSE.len_utf8();
+                hole += 1;
+                marker
+            }
+        };
+        for i in 0..len {
+            bytes.push(match (*from, piece) {
+                (From::Text { written, offset }, Piece::Lit(_)) => {
+                    of(written, offset + i, offset + i + 1)
+                }
+                (From::Text { written, offset }, Piece::Hole) => of(written, offset, offset),
+                (
+                    From::Range {
+                        written,
+                        start,
+                        end,
+                    },
+                    _,
+                ) => of(written, start, end),
+                (From::Span(s), _) => (s.start, s.end),
+            });
+        }
+    }
+    Some(bytes)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::source::FileId;
+    use crate::source::{SourceFile, SourceMap};
 
-    fn doc_at(text: &str, needle: &str, value: &Scalar) -> Node {
-        let start = text.find(needle).unwrap();
-        let span = Span::new(FileId(0), start, text.trim_end().len());
-        document(value, span, text).unwrap()
+    /// The text at the span of the first statement's `Action` and `Resource` values.
+    fn spans(yaml: &str) -> Vec<String> {
+        let sources = SourceMap::new(SourceFile::new(
+            std::path::Path::new("t.yaml"),
+            yaml.to_string(),
+        ));
+        let model = super::super::parse_yaml(&sources);
+        assert!(model.errors.is_empty(), "{:?}", model.errors);
+        let statement = &model.docs[0].statements[0];
+        [statement.actions(), statement.resources()]
+            .into_iter()
+            .flatten()
+            .flat_map(|f| f.items.iter())
+            .map(|i| yaml[i.span.range()].to_string())
+            .collect()
     }
 
+    const HEAD: &str = "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument: ";
+
     #[test]
-    fn a_literal_block_maps_exactly() {
-        let json = "{\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\"}]\n}";
-        let text = format!(
-            "P: |\n{}\n",
-            json.lines()
-                .map(|l| format!("    {l}"))
+    fn every_way_of_writing_the_string_maps_each_value_to_its_text() {
+        let doc = r#"{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}]}"#;
+        let block = "{\n  \"Statement\": [{\"Effect\": \"Allow\",\n    \"Action\": \"s3:*\",\n    \"Resource\": \"arn:aws:s3:::b/*\"}]\n}";
+        let indented = |pad: &str| {
+            block
+                .lines()
+                .map(|l| format!("{pad}{l}"))
                 .collect::<Vec<_>>()
                 .join("\n")
+        };
+        let escaped = doc.replace('"', "\\\"");
+        let want = ["\"s3:*\"", "\"arn:aws:s3:::b/*\""];
+        for value in [
+            format!("|\n{}\n", indented("        ")),
+            format!(">\n{}\n", indented("        ")),
+            format!("!Sub |\n{}\n", indented("        ")),
+            format!("\n        Fn::Sub: |-\n{}\n", indented("          ")),
+            format!("'{doc}'\n"),
+            format!("!Sub '{doc}'\n"),
+            format!("\"{escaped}\"\n"),
+            format!("\n        Fn::Sub: [\"{escaped}\", {{}}]\n"),
+        ] {
+            let yaml = format!("{HEAD}{value}");
+            let got = spans(&yaml);
+            let want_here: Vec<String> = if value.contains("\\\"") {
+                want.iter().map(|w| w.replace('"', "\\\"")).collect()
+            } else {
+                want.iter().map(|w| w.to_string()).collect()
+            };
+            assert_eq!(got, want_here, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_unknown_and_reported_at_their_string() {
+        let yaml = format!(
+            "Parameters:\n  B: {{Type: String}}\n  S: {{Type: String, Default: prod}}\n{}!Sub |\n        {{\"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"${{S}}:*\",\n          \"Resource\": [\"arn:${{AWS::Partition}}:s3:::${{B}}/*\", \"x\"]}}]}}\n",
+            HEAD
         );
-        let node = doc_at(&text, "|", &Scalar::str(json));
-        let action = node.get("Statement").unwrap();
-        let NodeKind::Array(items) = &action.kind else {
-            panic!("{action:?}")
-        };
-        let action = items[0].get("Action").unwrap();
-        assert_eq!(&text[action.span.range()], "\"s3:*\"");
-    }
-
-    #[test]
-    fn placeholders_are_unknown_and_spans_keep_their_line() {
-        let text = "P: !Sub |\n  {\"Statement\": [{\"Effect\": \"Allow\",\n   \"Resource\": \"arn:aws:s3:::${B}/*\",\n   \"Principal\": {\"AWS\": \"${AWS::AccountId}\"}}]}\n";
-        let t = Template {
-            parts: vec![
-                TemplatePart::Lit(
-                    "{\"Statement\": [{\"Effect\": \"Allow\",\n \"Resource\": \"arn:aws:s3:::"
-                        .into(),
-                ),
-                TemplatePart::Hole(Unknown::new("B", "no default")),
-                TemplatePart::Lit("/*\",\n \"Principal\": {\"AWS\": \"".into()),
-                TemplatePart::Hole(Unknown::new("AWS::AccountId", "pseudo")),
-                TemplatePart::Lit("\"}}]}\n".into()),
-            ],
-        };
-        let node = doc_at(text, "!Sub", &Scalar::Template(t));
-        let NodeKind::Array(items) = &node.get("Statement").unwrap().kind else {
-            panic!()
-        };
-        let resource = items[0].get("Resource").unwrap();
-        let NodeKind::Str(Scalar::Template(r)) = &resource.kind else {
-            panic!("{resource:?}")
-        };
-        assert_eq!(r.display(), "arn:aws:s3:::${B}/*");
-        assert!(text[resource.span.range()].starts_with("\"Resource\""));
-        let principal = items[0].get("Principal").unwrap().get("AWS").unwrap();
-        let NodeKind::Str(Scalar::Unknown(u)) = &principal.kind else {
-            panic!("{principal:?}")
-        };
-        assert_eq!(u.expr, "AWS::AccountId");
-        assert!(text[principal.span.range()].starts_with("\"Principal\""));
-    }
-
-    #[test]
-    fn a_quoted_string_maps_to_itself() {
-        let text = "{\"P\": \"{\\\"Statement\\\": []}\"}";
-        let value = Scalar::str("{\"Statement\": []}");
-        let node = doc_at(text, "\"{", &value);
-        let statement = node.entry("Statement").unwrap().0;
         assert_eq!(
-            &text[statement.span.range()],
-            &text[text.find("\"{").unwrap()..]
+            spans(&yaml),
+            [
+                "\"${S}:*\"",
+                "\"arn:${AWS::Partition}:s3:::${B}/*\"",
+                "\"x\""
+            ]
         );
-        assert!(document(&Scalar::str("not json"), statement.span, text).is_none());
+        let sources = SourceMap::new(SourceFile::new(
+            std::path::Path::new("t.yaml"),
+            yaml.clone(),
+        ));
+        let model = super::super::parse_yaml(&sources);
+        let resource = &model.docs[0].statements[0].resources().unwrap().items[0].value;
+        assert_eq!(resource.text(), "arn:${AWS::Partition}:s3:::${B}/*");
+        assert!(matches!(resource, crate::model::Scalar::Template(_)));
+    }
+
+    #[test]
+    fn a_fn_join_maps_its_literal_items() {
+        let yaml = format!(
+            "{HEAD}\n        Fn::Join:\n          - ''\n          - - '{{\"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"sqs:*\", \"Resource\": \"'\n            - !Ref AWS::AccountId\n            - '\"}}]}}'\n"
+        );
+        assert_eq!(
+            spans(&yaml),
+            [
+                "\"sqs:*\"",
+                "\"'\n            - !Ref AWS::AccountId\n            - '\""
+            ]
+        );
+    }
+
+    #[test]
+    fn text_from_elsewhere_is_reported_at_the_whole_expression() {
+        let yaml = format!(
+            "Parameters:\n  Doc:\n    Type: String\n    Default: '{{\"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}}]}}'\n{HEAD}!Ref Doc\n"
+        );
+        assert_eq!(spans(&yaml), ["!Ref Doc", "!Ref Doc"]);
     }
 }

@@ -28,9 +28,11 @@
 
 pub mod intrinsics;
 mod json_string;
+pub mod names;
 mod resources;
 mod sam;
 mod suppressions;
+mod written;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -109,6 +111,8 @@ struct Extract<'e, 's, 'a> {
     eval: &'e Eval<'s, 'a>,
     id: &'e str,
     ty: &'e str,
+    /// The resource's properties as written (before evaluation).
+    raw: &'e Node,
     out: Vec<Found>,
 }
 
@@ -183,6 +187,7 @@ fn read_resource(
             eval: &eval,
             id,
             ty,
+            raw: props,
             out: Vec::new(),
         };
         resources::extract(&mut cx, &evaluated, props);

@@ -1,7 +1,9 @@
 //! Which resource types carry policies, and where in their properties.
 
+use super::intrinsics::{intrinsic, Scope};
+use super::names::{self, Named};
 use super::{sam, Extract, Found};
-use crate::model::{Attachment, Origin, PolicyKind, Scalar, Unknown};
+use crate::model::{Attachment, AttrRef, Origin, PolicyKind, Scalar, Unknown};
 use crate::source::Located;
 use crate::tree::{BuiltStatement, Node, NodeKind};
 
@@ -140,9 +142,16 @@ const SINGLE: &[(&str, &str, &str)] = &[
     ("AWS::IAM::GroupPolicy", "GroupName", "group"),
 ];
 
+/// An IAM Identity Center permission set: an inline policy, AWS managed policies, customer managed
+/// policies by name and a permissions boundary, provisioned as a role in each account it is
+/// assigned to.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sso-permissionset.html>
+const PERMISSION_SET: &str = "AWS::SSO::PermissionSet";
+
 /// True when iamlint reads policies from resources of this type.
 fn reads(ty: &str) -> bool {
-    RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
+    ty == PERMISSION_SET
+        || RESOURCE_POLICIES.iter().any(|(t, _)| *t == ty)
         || PERMISSIONS.iter().any(|(t, ..)| *t == ty)
         || PRINCIPALS.contains(&ty)
         || STANDALONE.contains(&ty)
@@ -187,7 +196,7 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
             }
         }
         inline_policies(cx, props, &base, &address);
-        managed_policy_arns(cx, props, &address);
+        managed_policy_arns(cx, props, "ManagedPolicyArns", &address);
         if let Some(boundary) = props.get("PermissionsBoundary") {
             cx.attachment(
                 boundary,
@@ -198,6 +207,10 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
                 ),
             );
         }
+        return;
+    }
+    if ty == PERMISSION_SET {
+        permission_set(cx, props, &base, &address);
         return;
     }
     if STANDALONE.contains(&ty) {
@@ -211,7 +224,11 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
         let mut principals = Vec::new();
         for (key, kind) in [("Roles", "role"), ("Users", "user"), ("Groups", "group")] {
             if let Some(NodeKind::Array(items)) = raw.get(key).map(|n| &n.kind) {
-                principals.extend(items.iter().filter_map(|i| principal(cx, i, kind)));
+                principals.extend(
+                    items
+                        .iter()
+                        .filter_map(|i| principal_key(cx.eval.scope, i, kind)),
+                );
             }
         }
         let path = format!("{base}.PolicyDocument");
@@ -237,7 +254,9 @@ pub(super) fn extract(cx: &mut Extract, props: &Node, raw: &Node) {
         let Some(doc) = props.get("PolicyDocument") else {
             return;
         };
-        let who = raw.get(key).and_then(|n| principal(cx, n, kind));
+        let who = raw
+            .get(key)
+            .and_then(|n| principal_key(cx.eval.scope, n, kind));
         let name = props.get("PolicyName").and_then(Node::as_str).unwrap_or(id);
         let what = match &who {
             Some(p) => format!("inline policy `{name}` of `{p}` (`{ty}` `{id}`)"),
@@ -268,22 +287,13 @@ fn origin(address: &str, description: String, attached_to: Option<String>) -> Or
 /// Group memberships (`AWS::IAM::User` `Groups`, `AWS::IAM::UserToGroupAddition`) and instance
 /// profiles (`AWS::IAM::InstanceProfile` `Roles`) of one resource, from its written properties.
 pub fn links(
-    scope: &super::intrinsics::Scope<'_>,
+    scope: &Scope<'_>,
     id: &str,
     ty: &str,
     raw: &Node,
     links: &mut crate::model::PrincipalLinks,
 ) {
-    let key = |node: &Node, kind: &str| -> Option<String> {
-        if let Some(("Ref", target)) = super::intrinsics::intrinsic(node) {
-            let target = target.as_str()?;
-            return scope
-                .resources
-                .contains_key(target)
-                .then(|| format!("Resources.{target}"));
-        }
-        node.as_str().map(|name| format!("{kind}/{name}"))
-    };
+    let key = |node: &Node, kind: &str| principal_key(scope, node, kind);
     let list = |name: &str, kind: &str| -> Vec<String> {
         match raw.get(name).map(|n| &n.kind) {
             Some(NodeKind::Array(items)) => items.iter().filter_map(|i| key(i, kind)).collect(),
@@ -313,14 +323,17 @@ pub fn links(
     }
 }
 
-/// `!Ref CiRole` naming a resource of the template → `Resources.CiRole`; a literal name →
-/// `role/name`.
-fn principal(cx: &Extract, node: &Node, kind: &str) -> Option<String> {
-    if let Some(("Ref", target)) = super::intrinsics::intrinsic(node) {
+/// The principal a `Roles`/`Users`/`Groups` item or a `RoleName` names: a resource of the
+/// template, however it is written (`!Ref CiRole`, `!GetAtt CiRole.Arn`, an ARN `!Sub`, the
+/// literal name the role gives itself; see [`names`]) → `Resources.CiRole`; another literal name
+/// → `role/name`.
+fn principal_key(scope: &Scope, node: &Node, kind: &str) -> Option<String> {
+    if let Some(id) = Named::of_kind(kind).and_then(|w| names::named_resource(scope, node, w)) {
+        return Some(format!("Resources.{id}"));
+    }
+    if let Some(("Ref", target)) = intrinsic(node) {
         let target = target.as_str()?;
-        return cx
-            .eval
-            .scope
+        return scope
             .resources
             .contains_key(target)
             .then(|| format!("Resources.{target}"));
@@ -375,8 +388,8 @@ fn node_text(node: &Node) -> String {
 }
 
 /// `ManagedPolicyArns`: one attachment per element.
-fn managed_policy_arns(cx: &mut Extract, props: &Node, address: &str) {
-    let Some(list) = props.get("ManagedPolicyArns") else {
+fn managed_policy_arns(cx: &mut Extract, props: &Node, property: &str, address: &str) {
+    let Some(list) = props.get(property) else {
         return;
     };
     let (id, ty) = (cx.id, cx.ty);
@@ -396,6 +409,76 @@ fn managed_policy_arns(cx: &mut Extract, props: &Node, address: &str) {
     }
 }
 
+/// A permission set's `InlinePolicy`, `ManagedPolicies`, `CustomerManagedPolicyReferences` (a
+/// policy of each assigned account, by name: unknown here) and `PermissionsBoundary`.
+fn permission_set(cx: &mut Extract, props: &Node, base: &str, address: &str) {
+    let id = cx.id;
+    if let Some(doc) = props.get("InlinePolicy") {
+        cx.doc(
+            PolicyKind::Identity,
+            format!("{base}.InlinePolicy"),
+            origin(
+                address,
+                format!("inline policy of permission set `{id}`"),
+                Some(address.to_string()),
+            ),
+            doc,
+        );
+    }
+    managed_policy_arns(cx, props, "ManagedPolicies", address);
+    let by_name = |node: &Node| -> Option<String> {
+        let name = node.get("Name")?.as_str()?;
+        let path = node.get("Path").and_then(Node::as_str).unwrap_or("/");
+        Some(format!("{path}{name}"))
+    };
+    if let Some(NodeKind::Array(refs)) = props
+        .get("CustomerManagedPolicyReferences")
+        .map(|n| &n.kind)
+    {
+        for r in refs {
+            let written = by_name(r).unwrap_or_else(|| cx.eval.scope.quote(r.span));
+            let unknown = Node::new(
+                NodeKind::Str(Scalar::unknown(Unknown::local_resource(
+                    written,
+                    "a customer managed policy of each account the permission set is assigned to, not of this template",
+                ))),
+                r.span,
+            );
+            cx.attachment(
+                &unknown,
+                origin(
+                    address,
+                    format!("`{PERMISSION_SET}` `{id}`"),
+                    Some(address.to_string()),
+                ),
+            );
+        }
+    }
+    if let Some(boundary) = props.get("PermissionsBoundary") {
+        let arn = boundary.get("ManagedPolicyArn").cloned().unwrap_or_else(|| {
+            let written = boundary
+                .get("CustomerManagedPolicyReference")
+                .and_then(by_name)
+                .unwrap_or_else(|| cx.eval.scope.quote(boundary.span));
+            Node::new(
+                NodeKind::Str(Scalar::unknown(Unknown::local_resource(
+                    written,
+                    "a customer managed policy of each account the permission set is assigned to, not of this template",
+                ))),
+                boundary.span,
+            )
+        });
+        cx.attachment(
+            &arn,
+            origin(
+                address,
+                format!("permissions boundary of permission set `{id}`"),
+                None,
+            ),
+        );
+    }
+}
+
 impl Extract<'_, '_, '_> {
     pub(super) fn doc(&mut self, kind: PolicyKind, path: String, mut origin: Origin, node: &Node) {
         if origin.resource_type.is_none() {
@@ -404,7 +487,7 @@ impl Extract<'_, '_, '_> {
         // A document may be written as a JSON string (with `Fn::Sub` placeholders); it is read, and
         // reported in the string.
         let node = match &node.kind {
-            NodeKind::Str(s) => super::json_string::document(s, node.span, self.eval.scope.text)
+            NodeKind::Str(s) => super::json_string::document(s, node.span, self.eval.scope)
                 .unwrap_or_else(|| node.clone()),
             _ => node.clone(),
         };
@@ -417,7 +500,24 @@ impl Extract<'_, '_, '_> {
     }
 
     pub(super) fn attachment(&mut self, node: &Node, origin: Origin) {
+        let policy = written_at(self.raw, node.span, 0)
+            .and_then(|raw| names::named_resource(self.eval.scope, raw, Named::Policy));
         let scalar = match &node.kind {
+            // A customer managed policy of this template, however its ARN is written
+            // (`!Ref Policy`, `!GetAtt Policy.PolicyArn`, an ARN `!Sub`): the principal model
+            // finds its document by the reference.
+            NodeKind::Str(_) if policy.is_some() => {
+                let id = policy.unwrap_or_default();
+                let mut unknown = Unknown::local_resource(
+                    self.eval.scope.quote(node.span),
+                    format!("the ARN of `AWS::IAM::ManagedPolicy` `{id}`, known only when the stack is deployed"),
+                );
+                unknown.reference = Some(AttrRef {
+                    address: format!("Resources.{id}"),
+                    attribute: "PolicyArn".to_string(),
+                });
+                Scalar::unknown(unknown)
+            }
             NodeKind::Str(s) => s.clone(),
             _ => Scalar::unknown(Unknown::new(
                 self.eval.scope.quote(node.span),
@@ -433,5 +533,23 @@ impl Extract<'_, '_, '_> {
     pub(super) fn unresolved(&mut self, unknown: &Unknown, node: &Node) {
         self.out
             .push(Found::Unresolved(Located::new(unknown.clone(), node.span)));
+    }
+}
+
+/// The written node at `span` under `raw` (the outermost one: `!Sub x` rather than its `x`), to
+/// read an evaluated value as it was written.
+fn written_at(raw: &Node, span: crate::Span, depth: usize) -> Option<&Node> {
+    if raw.span == span {
+        return Some(raw);
+    }
+    if depth > 64 || raw.span.start > span.start || raw.span.end < span.end {
+        return None;
+    }
+    match &raw.kind {
+        NodeKind::Array(items) => items.iter().find_map(|i| written_at(i, span, depth + 1)),
+        NodeKind::Object(entries) => entries
+            .iter()
+            .find_map(|(_, v)| written_at(v, span, depth + 1)),
+        _ => None,
     }
 }
