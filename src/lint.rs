@@ -232,9 +232,13 @@ fn judge_principals(files: &mut [FileReport], gathered: Vec<(Facts, std::sync::A
     let model = crate::principal::build(facts);
     // Principals judged in parallel; only those whose documents span groups (files, principals'
     // own documents) or hold an AWS managed policy can show a path no file's check reported.
+    // A local module folder another file of the run calls is judged per call (its principals
+    // under the caller's `module.x.` addresses), not a second time alone at its defaults, as
+    // `iamlint principals` lists it; its documents are still linted alone by the file checks.
     let judged: Vec<(Finding, usize, Vec<usize>)> = model
         .principals
         .par_iter()
+        .filter(|p| !model.is_called(&p.scope))
         .flat_map_iter(|p| {
             let (input, facts_of) = model.escalation_input(p, true);
             let spans_groups = input.members.iter().any(|m| {

@@ -1454,3 +1454,51 @@ fn cloudformation_permission_sets_are_principals() {
         "{got:#?}"
     );
 }
+
+/// A local module folder the run's root calls: its role's cross-document path is reported once,
+/// for the instance the root declares (`module.app.aws_iam_role.runner`), not again for the
+/// folder judged alone at its defaults; named alone, the folder is judged alone.
+#[test]
+fn a_called_module_folder_is_judged_per_call_not_again_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("runner")).unwrap();
+    write(
+        dir.path(),
+        &[("main.tf", "module \"app\" {\n  source = \"./runner\"\n}\n")],
+    );
+    write(
+        &dir.path().join("runner"),
+        &[(
+            "main.tf",
+            r#"resource "aws_iam_role" "runner" {
+  name               = "runner"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
+}
+
+resource "aws_iam_role_policy_attachment" "admin" {
+  role       = aws_iam_role.runner.name
+  policy_arn = "arn:aws:iam::aws:policy/IAMFullAccess"
+}
+"#,
+        )],
+    );
+    let whole: Vec<String> = shown(&escalations(dir.path()))
+        .into_iter()
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert!(!whole.is_empty(), "{whole:#?}");
+    assert!(
+        whole
+            .iter()
+            .all(|l| l.contains("`module.app.aws_iam_role.runner`")),
+        "{whole:#?}"
+    );
+    let alone: Vec<String> = shown(&escalations(&dir.path().join("runner")))
+        .into_iter()
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert!(
+        alone.iter().any(|l| l.contains("`aws_iam_role.runner`")),
+        "{alone:#?}"
+    );
+}
