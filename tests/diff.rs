@@ -1214,6 +1214,73 @@ fn an_oidc_trust_that_loses_its_sub_condition_is_exposure() {
     let removed = changes(&json, "condition-removed");
     assert_eq!(removed.len(), 1, "{json:#}");
     assert_eq!(removed[0]["level"], "exposure", "{json:#}");
+    // The operator block that lost the key, not the condition block above it.
+    assert_eq!(
+        (removed[0]["line"].as_u64(), &removed[0]["side"]),
+        (Some(10), &Value::from("head")),
+        "{json:#}"
+    );
+}
+
+/// A condition removed is located at the changed line of the head: the key that lost a value,
+/// else the operator block that lost a key, else the statement now without the operator; not
+/// the head's remaining (unchanged) condition block.
+#[test]
+fn condition_removed_points_at_the_changed_line_of_the_head() {
+    let policy = |conditions: &str| {
+        format!(
+            r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "Read",
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::data/*",
+      "Condition": {{
+        "Bool": {{"aws:SecureTransport": "true"}},
+{conditions}
+      }}
+    }}
+  ]
+}}
+"#
+        )
+    };
+    let cases = [
+        // The whole operator gone: the statement (its `Sid`, line 5).
+        (
+            "        \"StringEquals\": {\"aws:SourceVpc\": \"vpc-1\"},\n        \"IpAddress\": {\"aws:SourceIp\": \"10.0.0.0/8\"}",
+            "        \"IpAddress\": {\"aws:SourceIp\": \"10.0.0.0/8\"}",
+            5,
+        ),
+        // One key of the operator gone: the operator (line 11).
+        (
+            "        \"StringEquals\": {\n          \"aws:SourceVpc\": \"vpc-1\",\n          \"aws:SourceAccount\": \"111122223333\"\n        }",
+            "        \"StringEquals\": {\n          \"aws:SourceAccount\": \"111122223333\"\n        }",
+            11,
+        ),
+        // A value of the key gone: the key (line 12).
+        (
+            "        \"StringEquals\": {\n          \"aws:SourceVpc\": [\"vpc-1\", \"vpc-2\"]\n        }",
+            "        \"StringEquals\": {\n          \"aws:SourceVpc\": \"vpc-1\"\n        }",
+            12,
+        ),
+    ];
+    for (before, after, line) in cases {
+        let dir = TempDir::new().unwrap();
+        let base = commit(dir.path(), &[("p.json", &policy(before))]);
+        write(dir.path(), &[("p.json", &policy(after))]);
+        let (code, json) = diff_base(dir.path(), &base, &[]);
+        assert_eq!(code, 1, "{json:#}");
+        let removed = changes(&json, "condition-removed");
+        assert_eq!(removed.len(), 1, "{json:#}");
+        assert_eq!(
+            (removed[0]["line"].as_u64(), &removed[0]["side"]),
+            (Some(line), &Value::from("head")),
+            "{after}\n{json:#}"
+        );
+    }
 }
 
 #[test]
@@ -1510,5 +1577,49 @@ fn a_large_expansion_keeps_a_thousand_names_and_counts_them_all() {
     assert!(
         message.contains(&format!("and {} more", total - 4)),
         "{message}"
+    );
+}
+
+/// `diff OLD NEW` outside a repository finds the config as `check` does, up to the current
+/// folder (here the one above both sides, whose `exclude` leaves the new wide policy out); and
+/// `-o -` writes to stdout, as `check -o -` does.
+#[test]
+fn outside_a_repository_the_config_is_found_up_to_the_current_folder_and_dash_is_stdout() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("iamlint.toml", "exclude = [\"**/legacy/**\"]\n"),
+            ("old/p.json", READ_BUCKET),
+            ("new/p.json", READ_BUCKET),
+            ("new/legacy/wide.json", WIDE),
+        ],
+    );
+    let run = |extra: &[&str]| {
+        let out = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["diff", "old", "new", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap(), json)
+    };
+    let (code, json) = run(&[]);
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+    // The same without the config: the wide policy is new.
+    std::fs::remove_file(dir.path().join("iamlint.toml")).unwrap();
+    let (code, json) = run(&["-o", "-"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(changes(&json, "policy-added").len(), 1, "{json:#}");
+    assert!(
+        !dir.path().join("-").exists(),
+        "`-o -` wrote a file named `-`"
     );
 }

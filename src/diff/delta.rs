@@ -8,7 +8,7 @@ use std::sync::Arc;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::catalog::{wildcard_match, AccessLevels, ActionRef, Catalog};
-use crate::model::{PolicyDoc, Statement};
+use crate::model::{ConditionEntry, ConditionOperator, PolicyDoc, Scalar, Statement};
 use crate::source::Span;
 use crate::text::{list_some, plural};
 
@@ -216,18 +216,56 @@ fn condition_entries(stmt: &Statement) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     if let Some(c) = &stmt.condition {
         for (op, entry) in c.entries() {
-            let mut values: Vec<String> = entry.values.iter().map(|v| v.value.text()).collect();
-            values.sort();
-            values.dedup();
-            out.insert(format!(
-                "{} {}=[{}]",
-                op.name.value.text(),
-                entry.key.value.text(),
-                values.join(",")
-            ));
+            out.insert(entry_text(op, entry));
         }
     }
     out
+}
+
+/// One entry of [`condition_entries`].
+fn entry_text(op: &ConditionOperator, entry: &ConditionEntry) -> String {
+    let mut values: Vec<String> = entry.values.iter().map(|v| v.value.text()).collect();
+    values.sort();
+    values.dedup();
+    format!(
+        "{} {}=[{}]",
+        op.name.value.text(),
+        entry.key.value.text(),
+        values.join(",")
+    )
+}
+
+/// The operator and entry of `stmt` whose [`condition_entries`] text is `text`.
+fn entry_of<'s>(
+    stmt: &'s Statement,
+    text: &str,
+) -> Option<(&'s ConditionOperator, &'s ConditionEntry)> {
+    stmt.condition
+        .as_ref()?
+        .entries()
+        .find(|(op, e)| entry_text(op, e) == text)
+}
+
+/// Where in the head statement `hs` a condition entry of the base statement `bs` (its text
+/// `removed`) was lost: the head's entry of the same operator and key when only values went,
+/// else the head's operator block that lost the key, else the statement itself, now without
+/// the operator (never the head's remaining, unchanged condition block).
+fn removed_at(bs: &Statement, hs: &Statement, removed: &str) -> Span {
+    let Some((bop, bentry)) = entry_of(bs, removed) else {
+        return hs.head_span();
+    };
+    let same = |a: &Scalar, b: &Scalar| a.text().eq_ignore_ascii_case(&b.text());
+    let Some(hop) = hs.condition.as_ref().and_then(|c| {
+        c.operators
+            .iter()
+            .find(|op| same(&op.name.value, &bop.name.value))
+    }) else {
+        return hs.head_span();
+    };
+    hop.entries
+        .iter()
+        .find(|e| same(&e.key.value, &bentry.key.value))
+        .map_or(hop.name.span, |e| e.key.span)
 }
 
 /// What one document allows, expanded.
@@ -740,11 +778,7 @@ pub fn compare_in(
         let removed: Vec<&String> = before.difference(&after).collect();
         let added: Vec<&String> = after.difference(&before).collect();
         if !removed.is_empty() {
-            let here = hs
-                .condition
-                .as_ref()
-                .map(|c| c.span)
-                .unwrap_or(hs.head_span());
+            let here = removed_at(bs, hs, removed[0]);
             let mut raw = Raw::new(
                 Direction::Widening,
                 Kind::ConditionRemoved,
@@ -771,10 +805,8 @@ pub fn compare_in(
             out.push(raw);
         }
         if !added.is_empty() {
-            let here = hs
-                .condition
-                .as_ref()
-                .map(|c| c.span)
+            let here = entry_of(hs, added[0])
+                .map(|(_, e)| e.key.span)
                 .unwrap_or(hs.head_span());
             out.push(
                 Raw::new(

@@ -45,7 +45,7 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Widening)]
     pub fail_on: FailOn,
 
-    /// Write the output to FILE instead of stdout
+    /// Write the output to FILE instead of stdout (`-`: stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
 
@@ -505,12 +505,17 @@ pub fn run(args: &DiffArgs) -> u8 {
         }
     };
     let mut text = Vec::new();
+    // `-o -` is stdout, as `check` takes it.
+    let output_file = args
+        .output_file
+        .as_deref()
+        .filter(|path| *path != Path::new("-"));
     let color = args.color.enabled(
         |name| std::env::var(name).ok(),
-        args.output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     );
     let rendered = render::render(&report, args.format, color, &mut text);
-    let written = rendered.and_then(|()| match &args.output_file {
+    let written = rendered.and_then(|()| match output_file {
         // Never through a link, inside the repository it enters ([`crate::root::write_named`]).
         Some(path) => crate::root::write_named(&[], path, &text),
         None => {
@@ -544,10 +549,12 @@ type Sides = (Side, Side, Option<git::TempDir>, Option<Vec<String>>);
 /// the change), its Terraform variables (`var-files`, `vars`), then the command line's `--var-file`
 /// and `--var`, which apply to both sides.
 fn side_options(root: &Path, vars: &[VarSetting]) -> Result<LintOptions, String> {
-    let config = match crate::config::nearest(root, root) {
-        // Inside the side's root, as `check` reads a discovered config.
-        Some(path) => crate::config::Config::load(&path, &crate::root::canonical(root))
-            .map_err(|e| e.to_string())?,
+    // As `check` discovers it: in a repository (the work tree, or the base's temporary folder
+    // with its own `.git`), at the side's root only; outside any repository, up to the current
+    // folder ([`crate::root::discovery_boundary`]).
+    let boundary = crate::root::discovery_boundary(&crate::root::of(root));
+    let config = match crate::config::nearest(root, &boundary) {
+        Some(path) => crate::config::Config::load(&path, &boundary).map_err(|e| e.to_string())?,
         None => crate::config::Config::default(),
     };
     let mut opts = LintOptions {
