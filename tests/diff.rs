@@ -543,7 +543,10 @@ fn escalation_path_that_becomes_reachable() {
     );
     let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
     assert_eq!(code, 1, "{json:#}");
-    assert_eq!(changes(&json, "escalation-added").len(), 1, "{json:#}");
+    let found = changes(&json, "escalation-added");
+    assert_eq!(found.len(), 1, "{json:#}");
+    // The path's actions, as the finding carries them.
+    assert_eq!(actions(found[0]), ["iam:CreatePolicyVersion"], "{json:#}");
 }
 
 #[test]

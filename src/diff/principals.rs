@@ -580,21 +580,22 @@ fn escalations(
             })
             .collect()
     };
-    let key = |v: &View<'_>, f: &Finding| f.message.replace(&v.p.address, "\u{0}");
     for (hi, h) in hv.iter().enumerate() {
         let found = paths(h);
         if found.is_empty() {
             continue;
         }
-        let before: HashSet<String> = match pairs[hi] {
+        // The paths the base principal reached, by name: a path it reached already (through
+        // whatever grant) is not new.
+        let before: HashSet<&str> = match pairs[hi] {
             Some(bi) => paths(&bv[bi])
                 .iter()
-                .map(|(f, _)| key(&bv[bi], f))
+                .flat_map(|(f, _)| f.escalation.iter().map(|p| p.name))
                 .collect(),
             None => HashSet::new(),
         };
         for (finding, facts) in found {
-            if before.contains(&key(h, &finding)) {
+            if finding.escalation.iter().all(|p| before.contains(p.name)) {
                 continue;
             }
             let Some(facts) = facts.and_then(|fi| head.principals.facts.get(fi)) else {
@@ -627,7 +628,7 @@ pub fn escalation_change(
     head_at: &Locator<'_>,
 ) -> Change {
     let (path, line, column) = head_at.locate(file, finding.span);
-    let actions = escalation_actions(&finding.message);
+    let actions = escalation_actions(finding);
     let mut message = finding.message.to_string();
     if suppressed_by_change {
         message
@@ -651,24 +652,62 @@ pub fn escalation_change(
     }
 }
 
-/// The actions a `privilege-escalation` message quotes (`iam:PassRole`, `lambda:CreateFunction`).
-fn escalation_actions(message: &str) -> Vec<String> {
-    let mut out: Vec<String> = message
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|s| {
-            *s == "*"
-                || s.split_once(':').is_some_and(|(svc, name)| {
-                    !svc.is_empty()
-                        && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                        && !name.is_empty()
-                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*')
-                })
-        })
-        .map(str::to_string)
+/// The actions of the paths a `privilege-escalation` finding reports, from the finding's data
+/// ([`Finding::escalation`]), never from its message's wording.
+fn escalation_actions(finding: &Finding) -> Vec<String> {
+    let mut out: Vec<String> = finding
+        .escalation
+        .iter()
+        .flat_map(|p| p.actions.iter().cloned())
         .collect();
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{EscalationPath, FindingBuilder, Severity};
+
+    /// An `escalation-added` change takes its actions from the finding's data: a message that
+    /// quotes other actions (or is reworded to quote none) changes nothing.
+    #[test]
+    fn escalation_actions_are_the_findings_data_not_its_message() {
+        let actions: &'static [String] = Vec::leak(vec![
+            "lambda:CreateFunction".to_string(),
+            "iam:PassRole".to_string(),
+            "lambda:InvokeFunction".to_string(),
+        ]);
+        let finding = |message: &str| {
+            FindingBuilder::new(
+                RuleId::PrivilegeEscalation,
+                Severity::Error,
+                Span::default(),
+                message.to_string(),
+            )
+            .escalation(vec![
+                EscalationPath {
+                    name: "PassExistingRoleToNewLambdaThenInvoke",
+                    actions,
+                },
+                EscalationPath {
+                    name: "Another",
+                    actions: &actions[1..2],
+                },
+            ])
+            .build()
+        };
+        let want = [
+            "iam:PassRole",
+            "lambda:CreateFunction",
+            "lambda:InvokeFunction",
+        ];
+        for message in [
+            "`s3:GetObject` on all resources, together with `sqs:SendMessage`",
+            "a reworded message that quotes no action",
+        ] {
+            assert_eq!(escalation_actions(&finding(message)), want, "{message}");
+        }
+    }
 }
