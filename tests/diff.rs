@@ -1626,3 +1626,98 @@ fn outside_a_repository_the_config_is_found_up_to_the_current_folder_and_dash_is
         "`-o -` wrote a file named `-`"
     );
 }
+
+/// The Markdown report links each place to its line: on GitHub Actions (from its environment)
+/// the head side at the pull request's head commit and the base side at the base commit; with
+/// `--link-base`, the head side there; outside a CI and without it, nothing is linked.
+#[test]
+fn markdown_links_to_the_changed_lines() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "policies/app.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"},
+  {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+]}"#,
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "policies/app.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::data/*"}
+]}"#,
+        )],
+    );
+    let head_sha = "0123456789abcdef0123456789abcdef01234567";
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        format!(r#"{{"pull_request": {{"head": {{"sha": "{head_sha}"}}}}}}"#),
+    )
+    .unwrap();
+    let run = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut cmd = Command::cargo_bin("iamlint").unwrap();
+        for var in [
+            "GITHUB_ACTIONS",
+            "GITLAB_CI",
+            "GITHUB_EVENT_NAME",
+            "GITHUB_EVENT_PATH",
+        ] {
+            cmd.env_remove(var);
+        }
+        let out = cmd
+            .current_dir(dir.path())
+            .envs(env.iter().copied())
+            .args(["diff", "--base", &base, "--format", "markdown"])
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let github = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_SHA", "fedcba9876543210fedcba9876543210fedcba98"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+    ];
+    let md = run(&github, &[]);
+    assert!(
+        md.contains(&format!(
+            "| [`policies/app.json:2:50`](https://github.com/octo/app/blob/{head_sha}/policies/app.json#L2) |"
+        )),
+        "{md}"
+    );
+    // The removed statement, at the base commit.
+    assert!(
+        md.contains(&format!(
+            "| [`policies/app.json:3:33 (base)`](https://github.com/octo/app/blob/{base}/policies/app.json#L3) |"
+        )),
+        "{md}"
+    );
+    assert!(
+        !md.contains("fedcba98"),
+        "the merge commit is linked:\n{md}"
+    );
+    // An explicit base wins; it links the head side only.
+    let md = run(
+        &github,
+        &["--link-base", "https://git.example/r/blob/main/"],
+    );
+    assert!(
+        md.contains(
+            "| [`policies/app.json:2:50`](https://git.example/r/blob/main/policies/app.json#L2) |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| `policies/app.json:3:33 (base)` |"), "{md}");
+    // No forge: no link.
+    let md = run(&[], &[]);
+    assert!(md.contains("| `policies/app.json:2:50` |"), "{md}");
+    assert!(!md.contains("](http"), "{md}");
+}

@@ -8,6 +8,7 @@
 
 pub mod delta;
 pub mod git;
+pub mod links;
 mod principals;
 mod render;
 pub mod scope;
@@ -48,6 +49,12 @@ pub struct DiffArgs {
     /// Write the output to FILE instead of stdout (`-`: stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+
+    /// Markdown: link each place to URL followed by the file's path and `#L<line>`
+    /// (`https://github.com/OWNER/REPO/blob/SHA/`). Without it, `--base` links to the forge
+    /// on GitHub Actions and GitLab CI (from their environment), elsewhere not at all
+    #[arg(long, value_name = "URL")]
+    pub link_base: Option<String>,
 
     /// Set a Terraform variable of the compared root modules, on both sides (repeatable), as
     /// `check --var` does
@@ -483,12 +490,28 @@ pub fn run(args: &DiffArgs) -> u8 {
         eprintln!("error: {}", crate::escape::stderr(&e));
         return 2;
     }
+    // A `--link-base` that is not an https URL of a host is a usage error, before any work.
+    let explicit = match args.link_base.as_deref().map(links::Links::explicit) {
+        None => None,
+        Some(Ok(links)) => Some(links),
+        Some(Err(e)) => {
+            eprintln!("error: {}", crate::escape::stderr(&e));
+            return 2;
+        }
+    };
     let sides = match &args.base {
         Some(rev) => git_sides(rev, &args.paths, &args.var_settings),
         None => path_sides(&args.paths, &args.var_settings),
     };
+    let mut links = explicit;
     let report = match sides {
         Ok((base, head, _tmp, named)) => {
+            // Paths are repository-relative with `--base` only: the forge's links need them so.
+            if links.is_none() && args.base.is_some() {
+                links = links::Links::from_env(base.commit.as_deref(), &|name| {
+                    std::env::var(name).ok()
+                });
+            }
             let mut report = compare(&base, &head);
             if let Some(named) = named {
                 report.changes.retain(|c| caused_by(&c.path, &named));
@@ -514,7 +537,7 @@ pub fn run(args: &DiffArgs) -> u8 {
         |name| std::env::var(name).ok(),
         output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     );
-    let rendered = render::render(&report, args.format, color, &mut text);
+    let rendered = render::render(&report, args.format, color, links.as_ref(), &mut text);
     let written = rendered.and_then(|()| match output_file {
         // Never through a link, inside the repository it enters ([`crate::root::write_named`]).
         Some(path) => crate::root::write_named(&[], path, &text),
@@ -661,6 +684,7 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
     );
     base.errors.extend(base_notes);
     base.errors.extend(written.notes);
+    base.commit = Some(written.commit);
     Ok((base, head, Some(tmp), named))
 }
 

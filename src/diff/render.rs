@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use super::links::Links;
 use super::{Change, DiffFormat, DiffReport, Direction};
 use crate::catalog::AccessLevels;
 use crate::escape::{self, github_message, github_property, markdown_code};
@@ -74,6 +75,7 @@ pub fn render(
     report: &DiffReport,
     format: DiffFormat,
     color: bool,
+    links: Option<&Links>,
     w: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
@@ -84,7 +86,7 @@ pub fn render(
             if format == DiffFormat::Human {
                 human(report, color, &mut lines)?;
             } else {
-                markdown(report, &mut lines)?;
+                markdown(report, links, &mut lines)?;
             }
             lines.flush()
         }
@@ -211,7 +213,7 @@ fn new_by_level(changes: &[&Change]) -> String {
 
 /// Per principal (or policy): who can assume it, what is new by access level, then one row per
 /// change with its resource, conditions and place (`path:line`, base-side places marked).
-fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+fn markdown(report: &DiffReport, links: Option<&Links>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "### iamlint diff: {}", summary(report))?;
     writeln!(w, "\n{} → {}\n", code(&report.base), code(&report.head))?;
     for e in &report.errors {
@@ -250,13 +252,18 @@ fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
             } else {
                 String::new()
             };
+            // The place, as a link to the changed line when the forge is known: iamlint's own
+            // link, whose text is the place's code span and whose URL is built from encoded parts.
+            let place = match links.and_then(|l| l.to(&c.path, c.line, c.in_head)) {
+                Some(url) => format!("[{}]({url})", cell(&location(c))),
+                None => cell(&location(c)),
+            };
             writeln!(
                 w,
-                "| {icon} | **{}** {} | {level}{} | {} |",
+                "| {icon} | **{}** {} | {level}{} | {place} |",
                 c.kind.as_str(),
                 cell(&c.message),
                 levels(c),
-                cell(&location(c))
             )?;
         }
     }
