@@ -1135,6 +1135,61 @@ fn a_removed_permissions_boundary_opens_an_escalation() {
     assert_eq!(changes(&json, "escalation-added").len(), 1, "{json:#}");
 }
 
+/// Actions added that the role's permissions boundary does not allow are not new effective
+/// permissions: reported as not effective, at no `--fail-on` level; once the boundary goes,
+/// they are added.
+#[test]
+fn actions_outside_the_permissions_boundary_are_not_effective() {
+    let dir = TempDir::new().unwrap();
+    let role = |boundary: &str, statements: &[&str]| {
+        format!(
+            "{}\n{}",
+            TF_ROLE.replace(
+                "  name = \"app\"\n",
+                &format!("  name = \"app\"\n{boundary}")
+            ),
+            inline("a", "aws_iam_role.app", statements)
+        )
+    };
+    let boundary = "  permissions_boundary = \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n";
+    let wider =
+        r#"{ Effect = "Allow", Action = ["iam:CreateUser", "s3:ListBucket"], Resource = "*" }"#;
+    let base = commit(dir.path(), &[("main.tf", &role(boundary, &[GET]))]);
+    write(dir.path(), &[("main.tf", &role(boundary, &[GET, wider]))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "write"]);
+    assert_eq!(code, 0, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert_eq!(added.len(), 2, "{json:#}");
+    let effective: Vec<&&Value> = added.iter().filter(|c| c["level"] != "none").collect();
+    assert_eq!(effective.len(), 1, "{json:#}");
+    assert_eq!(actions(effective[0]), ["s3:ListBucket"], "{json:#}");
+    let outside: Vec<&&Value> = added.iter().filter(|c| c["level"] == "none").collect();
+    assert_eq!(outside.len(), 1, "{json:#}");
+    assert_eq!(actions(outside[0]), ["iam:CreateUser"], "{json:#}");
+    assert!(
+        outside[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("permissions boundary does not allow (not effective)"),
+        "{json:#}"
+    );
+    // The default level fails on the effective List action only.
+    assert_eq!(diff_base(dir.path(), &base, &[]).0, 1);
+
+    // The boundary removed: the action is new and effective.
+    write(dir.path(), &[("main.tf", &role("", &[GET, wider]))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "write"]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert!(
+        added
+            .iter()
+            .any(|c| actions(c).contains(&"iam:CreateUser") && c["level"] == "write"),
+        "{json:#}"
+    );
+    assert!(added.iter().all(|c| c["level"] != "none"), "{json:#}");
+}
+
 const S3_TRUST: &str = r#"resource "aws_iam_role" "app" {
   name = "app"
   assume_role_policy = jsonencode({

@@ -43,6 +43,9 @@ pub struct Raw {
     /// Who the change exposes the principal or resource to, when it opens it to others
     /// (`public`, `cross-account`, `unrestricted OIDC`): the top `--fail-on` level.
     pub exposure: Option<&'static str>,
+    /// Actions added that the principal's permissions boundary does not allow: reported, not
+    /// effective, reaching no `--fail-on` level.
+    pub not_effective: bool,
 }
 
 impl Raw {
@@ -60,6 +63,7 @@ impl Raw {
             judged: true,
             stmt: None,
             exposure: None,
+            not_effective: false,
         }
     }
 
@@ -278,6 +282,9 @@ pub struct Grants<'a> {
     pub allows: Vec<(&'a Statement, Arc<[ActionRef]>)>,
     /// Unknown action items of Allow statements, as written, with their spans and statements.
     pub unknown_actions: BTreeMap<String, (Span, usize)>,
+    /// Actions the Allow statements grant that the permissions boundary does not allow
+    /// ([`Grants::within`]): not in [`Grants::allowed`], not effective.
+    pub outside: HashMap<Act, ActionRef>,
 }
 
 fn key(a: &ActionRef) -> Act {
@@ -370,7 +377,20 @@ impl<'a> Grants<'a> {
             allowed,
             allows,
             unknown_actions,
+            outside: HashMap::new(),
         }
+    }
+
+    /// What is allowed within a permissions boundary: an action the boundary's Allow statements
+    /// do not grant (less its blanket Denies) is moved to [`Grants::outside`]. Per action, as the
+    /// boundary is read elsewhere in `diff`: its resources and conditions are not compared.
+    pub fn within(mut self, boundary: &Grants<'_>) -> Self {
+        let (inside, outside) = std::mem::take(&mut self.allowed)
+            .into_iter()
+            .partition(|(k, _)| boundary.allowed.contains_key(k));
+        self.allowed = inside;
+        self.outside = outside;
+        self
     }
 
     /// The actions a Deny with a condition, or on some resources only, names: they may be denied.
@@ -404,6 +424,57 @@ impl<'a> Grants<'a> {
         let mut v: Vec<ActionRef> = self.allowed.values().copied().collect();
         v.sort_by_key(key);
         v
+    }
+}
+
+/// Actions the head grants that neither side had, allowed or outside its boundary, and that the
+/// head's permissions boundary does not allow: one change per part, reported as not effective.
+fn not_effective(
+    base: &Grants<'_>,
+    head: &Grants<'_>,
+    part: &(dyn Fn(bool, usize) -> usize + Sync),
+    out: &mut Vec<Raw>,
+) {
+    let mut outside: Vec<ActionRef> = head
+        .outside
+        .iter()
+        .filter(|(k, _)| !base.allowed.contains_key(*k) && !base.outside.contains_key(*k))
+        .map(|(_, a)| *a)
+        .collect();
+    if outside.is_empty() {
+        return;
+    }
+    outside.sort_by_key(key);
+    let first = head.first_statements();
+    let mut parts: BTreeMap<usize, (usize, Vec<ActionRef>)> = BTreeMap::new();
+    for a in &outside {
+        let Some(&i) = first.get(&key(a)) else {
+            continue;
+        };
+        parts
+            .entry(part(true, head.allows[i].0.index))
+            .or_insert((i, Vec::new()))
+            .1
+            .push(*a);
+    }
+    for (_, (i, acts)) in parts {
+        let stmt = head.allows[i].0;
+        let names: Vec<String> = acts.iter().map(ActionRef::full_name).collect();
+        let mut raw = Raw::new(
+            Direction::Widening,
+            Kind::ActionsAdded,
+            true,
+            item_span(stmt, key(&acts[0])),
+            format!(
+                "adds {} that the permissions boundary does not allow (not effective): {}",
+                plural(acts.len(), "action"),
+                list_some(&names, 4)
+            ),
+        )
+        .with_actions(&acts)
+        .at(stmt);
+        raw.not_effective = true;
+        out.push(raw);
     }
 }
 
@@ -642,6 +713,9 @@ pub fn compare_in(
                 }
                 out.push(raw);
             }
+        }
+        if head_side {
+            not_effective(from, to, part, out);
         }
         for (text, (span, index)) in &to.unknown_actions {
             if from.unknown_actions.contains_key(text) {

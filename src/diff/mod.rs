@@ -285,6 +285,9 @@ impl DiffReport {
 /// The level a widening reaches: exposure, escalation, else from the access levels of what it
 /// grants.
 fn level_of(raw: &Raw) -> FailOn {
+    if raw.not_effective {
+        return FailOn::None;
+    }
     if raw.exposure.is_some() {
         return FailOn::Exposure;
     }

@@ -150,11 +150,25 @@ pub struct View<'a> {
     id: String,
     identity: Union<'a>,
     trust: Union<'a>,
+    /// Its permissions boundary, when resolved: what its identity documents grant is effective
+    /// only within it.
+    boundary: Option<&'a PolicyDoc>,
     /// Unresolved attachments and boundaries, as written (a new one cannot be judged).
     unresolved: Vec<(String, Option<(usize, Span)>)>,
 }
 
 impl<'a> View<'a> {
+    /// What `union` grants; for its identity documents, within its permissions boundary.
+    fn grants<'u>(&self, union: &'u Union<'a>) -> Grants<'u> {
+        let grants = Grants::of(&union.built().doc);
+        match self.boundary {
+            Some(boundary) if union.kind == PolicyKind::Identity => {
+                grants.within(&Grants::of(boundary))
+            }
+            _ => grants,
+        }
+    }
+
     /// How changes name it: `role aws_iam_role.ci` (in `infra`).
     fn name(&self) -> String {
         let scope = crate::principal::shown_scope(&self.p.scope, &self.side.root);
@@ -199,6 +213,7 @@ pub fn views(side: &Side) -> Vec<View<'_>> {
                 id,
                 identity: Union::of(side, PolicyKind::Identity, &label, model.identity_parts(p)),
                 trust: Union::of(side, PolicyKind::Trust, &label, model.trust_parts(p)),
+                boundary: model.boundary_part(p).map(|part| part.doc),
                 unresolved: p
                     .unresolved
                     .iter()
@@ -329,7 +344,7 @@ fn whole(view: &View<'_>, head_side: bool, at: &Locator<'_>, out: &mut Vec<Chang
         if union.is_empty() {
             continue;
         }
-        let raw = delta::whole(&Grants::of(&union.built().doc), head_side, what);
+        let raw = delta::whole(&view.grants(union), head_side, what);
         out.push(change(view, union, at, raw));
     }
     if head_side {
@@ -379,8 +394,13 @@ fn one<'a>(
     (base_at, head_at): (&Locator<'_>, &Locator<'_>),
     out: &mut Vec<Change>,
 ) {
+    // A boundary changed is a change of what the identity documents grant in effect.
+    let boundary = |v: &View<'_>| v.boundary.map(delta::fingerprint);
+    let same_boundary = boundary(b) == boundary(h);
     for (bu, hu) in [(&b.identity, &h.identity), (&b.trust, &h.trust)] {
-        if bu.fingerprint() == hu.fingerprint() {
+        if bu.fingerprint() == hu.fingerprint()
+            && (same_boundary || bu.kind != PolicyKind::Identity)
+        {
             continue;
         }
         let mut raws = Vec::new();
@@ -389,7 +409,7 @@ fn one<'a>(
             let union = if head_side { hu } else { bu };
             union.built().places.get(i).map_or(0, |p| p.part)
         };
-        let (gb, gh) = (Grants::of(&bu.built().doc), Grants::of(&hu.built().doc));
+        let (gb, gh) = (b.grants(bu), h.grants(hu));
         delta::compare_in(&gb, &gh, &part_of, &mut raws);
         for raw in raws {
             let (union, other, at) = if raw.head {
@@ -412,7 +432,7 @@ fn one<'a>(
 /// Actions added by an AWS managed policy the other side did not attach: `managed-policy-attached`
 /// (detached for actions removed), with only what is new to the principal.
 fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -> Raw {
-    if !matches!(raw.kind, Kind::ActionsAdded | Kind::ActionsRemoved) {
+    if !matches!(raw.kind, Kind::ActionsAdded | Kind::ActionsRemoved) || raw.not_effective {
         return raw;
     }
     let (built, other) = (union.built(), other.built());

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::links::Links;
-use super::{Change, DiffFormat, DiffReport, Direction};
+use super::{Change, DiffFormat, DiffReport, Direction, FailOn};
 use crate::catalog::AccessLevels;
 use crate::escape::{self, github_message, github_property, markdown_code};
 use crate::text::{plural, thousands};
@@ -160,10 +160,7 @@ fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
                 "access_levels": c.access_levels,
                 "judged": c.judged,
                 "suppressed_by_change": c.suppressed_by_change,
-                "level": match c.level {
-                    super::FailOn::None => "widening",
-                    level => level.as_str(),
-                },
+                "level": c.level.as_str(),
             })
         })
         .collect();
@@ -198,7 +195,7 @@ fn new_by_level(changes: &[&Change]) -> String {
     let mut total: BTreeMap<&str, usize> = BTreeMap::new();
     for c in changes
         .iter()
-        .filter(|c| c.direction == Direction::Widening)
+        .filter(|c| c.direction == Direction::Widening && c.level != FailOn::None)
     {
         for (level, n) in &c.access_levels {
             *total.entry(level).or_default() += n;
@@ -247,10 +244,10 @@ fn markdown(report: &DiffReport, links: Option<&Links>, w: &mut dyn Write) -> io
                 (Direction::Widening, false) => "❔ cannot be judged",
                 (Direction::Narrowing, _) => "🔻 narrowing",
             };
-            let level = if c.direction == Direction::Widening {
-                format!("{} ", c.level.as_str())
-            } else {
-                String::new()
+            let level = match (c.direction, c.level) {
+                (Direction::Widening, FailOn::None) => "not effective ".to_string(),
+                (Direction::Widening, level) => format!("{} ", level.as_str()),
+                (Direction::Narrowing, _) => String::new(),
             };
             // The place, as a link to the changed line when the forge is known: iamlint's own
             // link, whose text is the place's code span and whose URL is built from encoded parts.
