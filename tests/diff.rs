@@ -1432,6 +1432,38 @@ fn a_suppression_added_by_the_change_does_not_hide_its_escalation() {
     );
     let (_, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
     assert_eq!(changes(&json, "escalation-added").len(), 0, "{json:#}");
+
+    // The base's comment moved from the policy it covered onto a new one that escalates: the
+    // same text, as many times, but not the same identity: new (the text count took it as the
+    // base's).
+    let dir = TempDir::new().unwrap();
+    let comment = "# iamlint: ignore[privilege-escalation] reviewed\n";
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n{comment}{}",
+                inline("a", "aws_iam_role.app", &[GET])
+            ),
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n{}\n{comment}{}",
+                inline("a", "aws_iam_role.app", &[GET]),
+                inline("b", "aws_iam_role.app", &[escalating])
+            ),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    let found = changes(&json, "escalation-added");
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert_eq!(found[0]["suppressed_by_change"], true, "{json:#}");
 }
 
 #[test]

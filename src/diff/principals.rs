@@ -508,20 +508,80 @@ fn names_rule(s: &Suppression, rule: RuleId) -> bool {
             .any(|r| RuleId::parse(&r.value) == Some(rule))
 }
 
-/// The text of a suppression comment, as written.
-fn comment_text(file: &SideFile, s: &Suppression) -> String {
-    let text = &file.sources.get(s.span.file).text;
-    text.get(s.span.start as usize..s.span.end as usize)
-        .unwrap_or("")
-        .to_string()
+/// Where a span lies within another (or holds it): a label in a document, an attachment's ARN
+/// in the block a label points at.
+fn overlaps(a: Span, b: Span) -> bool {
+    a.file == b.file && a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
+}
+
+/// What a suppression comment covers, by identity rather than by its text: the documents and
+/// attachments in its scope (those holding a label of `finding`, when given), each named by its
+/// address (else its logical path) within the side's folder for Terraform (a module's files
+/// share resources) or its file otherwise; a file-wide comment covers its file.
+fn covered(
+    side: &Side,
+    file: &SideFile,
+    s: &Suppression,
+    finding: Option<&Finding>,
+) -> HashSet<String> {
+    let place = side.rename.clone().unwrap_or_else(|| {
+        if file.rel.ends_with(".tf") {
+            file.rel.rsplit_once('/').map_or("", |(d, _)| d).to_string()
+        } else {
+            file.rel.clone()
+        }
+    });
+    let Some(scope) = s.scope else {
+        return HashSet::from([format!(
+            "{}#file",
+            side.rename.as_ref().unwrap_or(&file.rel)
+        )]);
+    };
+    let facts = file.facts.and_then(|fi| side.principals.facts.get(fi));
+    let docs = file
+        .model
+        .docs
+        .iter()
+        .chain(facts.into_iter().flat_map(|f| f.docs.iter()))
+        .map(|d| (d.span, d.origin.address.as_deref().unwrap_or(&d.path)));
+    let attachments = facts
+        .into_iter()
+        .flat_map(|f| f.attachments.iter())
+        .map(|a| {
+            (
+                a.policy_arn.span,
+                a.origin.address.as_deref().unwrap_or("attachment"),
+            )
+        });
+    let labels: Vec<Span> = match finding {
+        Some(f) => std::iter::once(f.span)
+            .chain(f.related.iter().map(|l| l.span))
+            .filter(|l| overlaps(*l, scope))
+            .collect(),
+        None => vec![scope],
+    };
+    docs.chain(attachments)
+        .filter(|(span, _)| overlaps(*span, scope) && labels.iter().any(|l| overlaps(*l, *span)))
+        .map(|(_, id)| format!("{place}#{id}"))
+        .collect()
+}
+
+/// The suppression comments of a side's file (a file with principals keeps them in its facts).
+fn comments<'s>(side: &'s Side, file: &'s SideFile) -> &'s [Suppression] {
+    match file.facts.and_then(|fi| side.principals.facts.get(fi)) {
+        Some(facts) => &facts.suppressions,
+        None => &file.model.suppressions,
+    }
 }
 
 /// How a head-side suppression of a new finding stands: `None` when nothing suppresses it,
 /// `Some(false)` when what suppresses it was there on the base side (the base's comment, the
 /// base's config), `Some(true)` when this change added it: the finding is shown as "suppressed
-/// by this change" and still counted. A comment counts as the base's when the same file of the
-/// base has as many comments of the same text; so copying an existing comment onto a new grant
-/// is a new suppression.
+/// by this change" and still counted. A comment is the base's when the base had a comment of
+/// the rule (with a reason) covering the same document or attachment, by identity
+/// ([`covered`]: address within its folder or file), as the head's comment covers the finding;
+/// so copying an existing comment onto a new grant, or moving it there, is a new suppression,
+/// while a grant added under a comment the base had is not.
 pub fn suppression(
     head: &Side,
     base: &Side,
@@ -535,22 +595,18 @@ pub fn suppression(
         .iter()
         .filter(|s| names_rule(s, rule) && covers(s, finding))
         .collect();
-    let base_file = base.files.iter().find(|f| f.rel == file.rel);
     if !covering.is_empty() {
-        let count = |f: &SideFile, text: &str| -> usize {
-            let sups: &[Suppression] = match f.facts {
-                Some(fi) => &base_or_head(f, base, head).principals.facts[fi].suppressions,
-                None => &f.model.suppressions,
-            };
-            sups.iter()
-                .filter(|s| names_rule(s, rule) && comment_text(f, s) == text)
-                .count()
-        };
-        let new = covering.iter().any(|s| {
-            let text = comment_text(file, s);
-            base_file.is_none_or(|bf| count(bf, &text) < count(file, &text))
+        let wanted: HashSet<String> = covering
+            .iter()
+            .flat_map(|s| covered(head, file, s, Some(finding)))
+            .collect();
+        let had = base.files.iter().any(|bf| {
+            comments(base, bf)
+                .iter()
+                .filter(|s| names_rule(s, rule))
+                .any(|s| !covered(base, bf, s, None).is_disjoint(&wanted))
         });
-        return Some(new);
+        return Some(!had);
     }
     let path = &file.sources.get(finding.span.file).path;
     let config = |side: &Side, path: &std::path::Path| {
@@ -562,14 +618,6 @@ pub fn suppression(
         return Some(!config(base, &base.root.join(rel)));
     }
     None
-}
-
-fn base_or_head<'s>(f: &SideFile, base: &'s Side, head: &'s Side) -> &'s Side {
-    if base.files.iter().any(|b| std::ptr::eq(b, f)) {
-        base
-    } else {
-        head
-    }
 }
 
 /// `privilege-escalation` on each principal (every path, whatever documents it spans): paths
