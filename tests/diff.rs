@@ -1188,6 +1188,37 @@ fn actions_outside_the_permissions_boundary_are_not_effective() {
         "{json:#}"
     );
     assert!(added.iter().all(|c| c["level"] != "none"), "{json:#}");
+
+    // A new role within a boundary: what it is granted in effect, and what it is not.
+    let new_role = role(boundary, &[wider])
+        .replace("\"app\"", "\"other\"")
+        .replace("aws_iam_role.app", "aws_iam_role.other")
+        .replace(
+            "\"aws_iam_role_policy\" \"a\"",
+            "\"aws_iam_role_policy\" \"b\"",
+        );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!("{}\n{new_role}", role(boundary, &[GET])),
+        )],
+    );
+    let (_, json) = diff_base(dir.path(), &base, &[]);
+    let added: Vec<&Value> = changes(&json, "policy-added")
+        .into_iter()
+        .filter(|c| c["policy"] == "role aws_iam_role.other")
+        .filter(|c| c["message"].as_str().unwrap().starts_with("new policies"))
+        .collect();
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(actions(added[0]), ["s3:ListBucket"], "{json:#}");
+    assert!(
+        added[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(and 1 action that the permissions boundary does not allow: not effective)"),
+        "{json:#}"
+    );
 }
 
 const S3_TRUST: &str = r#"resource "aws_iam_role" "app" {

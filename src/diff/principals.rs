@@ -344,7 +344,14 @@ fn whole(view: &View<'_>, head_side: bool, at: &Locator<'_>, out: &mut Vec<Chang
         if union.is_empty() {
             continue;
         }
-        let raw = delta::whole(&view.grants(union), head_side, what);
+        let grants = view.grants(union);
+        let mut raw = delta::whole(&grants, head_side, what);
+        if !grants.outside.is_empty() {
+            raw.message.push_str(&format!(
+                " (and {} that the permissions boundary does not allow: not effective)",
+                crate::text::plural(grants.outside.len(), "action")
+            ));
+        }
         out.push(change(view, union, at, raw));
     }
     if head_side {
@@ -394,12 +401,16 @@ fn one<'a>(
     (base_at, head_at): (&Locator<'_>, &Locator<'_>),
     out: &mut Vec<Change>,
 ) {
-    // A boundary changed is a change of what the identity documents grant in effect.
-    let boundary = |v: &View<'_>| v.boundary.map(delta::fingerprint);
-    let same_boundary = boundary(b) == boundary(h);
+    // A boundary changed is a change of what the identity documents grant in effect; compared
+    // only when the documents are unchanged (an AWS managed boundary is one document).
+    let same_boundary = || match (b.boundary, h.boundary) {
+        (None, None) => true,
+        (Some(x), Some(y)) => std::ptr::eq(x, y) || delta::fingerprint(x) == delta::fingerprint(y),
+        _ => false,
+    };
     for (bu, hu) in [(&b.identity, &h.identity), (&b.trust, &h.trust)] {
         if bu.fingerprint() == hu.fingerprint()
-            && (same_boundary || bu.kind != PolicyKind::Identity)
+            && (bu.kind != PolicyKind::Identity || same_boundary())
         {
             continue;
         }
