@@ -547,6 +547,30 @@ fn escalation_path_that_becomes_reachable() {
     assert_eq!(found.len(), 1, "{json:#}");
     // The path's actions, as the finding carries them.
     assert_eq!(actions(found[0]), ["iam:CreatePolicyVersion"], "{json:#}");
+
+    // A path the policy reached already, now through another grant (another message): not new.
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"}
+]}"#,
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "iam:CreatePolicy*", "Resource": "*"}
+]}"#,
+        )],
+    );
+    let (_, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(changes(&json, "escalation-added").len(), 0, "{json:#}");
+    assert_eq!(changes(&json, "actions-added").len(), 1, "{json:#}");
 }
 
 #[test]

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::AccessLevels;
 use crate::discover;
+use crate::finding::Finding;
 use crate::lint::LintOptions;
 use crate::vars::VarSetting;
 
@@ -373,7 +374,13 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
         }
     }
     let assumable_by = principals::compare(base, head, (&base_at, &head_at), &mut changes);
-    escalations(base, head, &head_at, &head_policies, &mut changes);
+    escalations(
+        base,
+        head,
+        &head_at,
+        (&base_policies, &head_policies),
+        &mut changes,
+    );
     changes.sort_by(|a, b| {
         (
             a.direction,
@@ -413,45 +420,69 @@ fn what(doc: &crate::model::PolicyDoc) -> &'static str {
     }
 }
 
-/// `privilege-escalation` findings of the head side that the base side did not have.
+/// `privilege-escalation` findings of the head side on documents of no principal: those with a
+/// path (by name, from the finding's data) that the same policy (by address, in the same folder
+/// or file) did not reach on the base side.
 fn escalations(
     base: &Side,
     head: &Side,
     head_at: &side::Locator<'_>,
-    head_policies: &[side::Policy<'_>],
+    (base_policies, head_policies): (&[side::Policy<'_>], &[side::Policy<'_>]),
     out: &mut Vec<Change>,
 ) {
-    let key = |side: &Side, file: &side::SideFile, message: &str| {
-        let k = if file.rel.ends_with(".tf") {
-            file.rel
-                .rsplit_once('/')
-                .map(|(d, _)| d)
-                .unwrap_or("")
-                .to_string()
-        } else {
-            file.rel.clone()
-        };
-        (side.rename.clone().unwrap_or(k), message.to_string())
+    type Addresses<'p> = HashMap<(*const side::SideFile, &'p str), &'p str>;
+    // The address of each policy by its file and document path.
+    fn addresses<'p>(policies: &'p [side::Policy<'_>]) -> Addresses<'p> {
+        policies
+            .iter()
+            .rev()
+            .map(|p| {
+                (
+                    (p.file as *const side::SideFile, p.doc.path.as_str()),
+                    p.address.as_str(),
+                )
+            })
+            .collect()
+    }
+    let (base_addresses, head_addresses) = (addresses(base_policies), addresses(head_policies));
+    // The folder (Terraform) or file, and the policy address, a finding is on.
+    let place = |side: &Side, addresses: &Addresses<'_>, file: &side::SideFile, f: &Finding| {
+        let scope = side.rename.clone().unwrap_or_else(|| {
+            if file.rel.ends_with(".tf") {
+                file.rel.rsplit_once('/').map_or("", |(d, _)| d).to_string()
+            } else {
+                file.rel.clone()
+            }
+        });
+        let doc_path = f
+            .logical_path
+            .as_deref()
+            .map(|p| p.split("/Statement[").next().unwrap_or(p))
+            .unwrap_or("");
+        let policy = addresses
+            .get(&(file as *const side::SideFile, doc_path))
+            .map_or_else(|| file.rel.clone(), |a| a.to_string());
+        (scope, policy)
     };
-    let before: HashSet<(String, String)> = base
+    let before: HashSet<(String, String, &'static str)> = base
         .files
         .iter()
-        .flat_map(|f| f.escalations.iter().map(move |e| key(base, f, &e.message)))
-        .collect();
-    // The address of each head policy by its file and document path.
-    let addresses: HashMap<(*const side::SideFile, &str), &str> = head_policies
-        .iter()
-        .rev()
-        .map(|p| {
-            (
-                (p.file as *const side::SideFile, p.doc.path.as_str()),
-                p.address.as_str(),
-            )
+        .flat_map(|f| f.escalations.iter().map(move |e| (f, e)))
+        .flat_map(|(f, e)| {
+            let (scope, policy) = place(base, &base_addresses, f, e);
+            e.escalation
+                .iter()
+                .map(move |p| (scope.clone(), policy.clone(), p.name))
         })
         .collect();
     for file in &head.files {
         for finding in &file.escalations {
-            if before.contains(&key(head, file, &finding.message)) {
+            let (scope, policy) = place(head, &head_addresses, file, finding);
+            if finding
+                .escalation
+                .iter()
+                .all(|p| before.contains(&(scope.clone(), policy.clone(), p.name)))
+            {
                 continue;
             }
             // A suppression may hide it only when the base side had it too.
@@ -467,15 +498,6 @@ fn escalations(
             if finding.suppressed && !new_suppression {
                 continue;
             }
-            let doc_path = finding
-                .logical_path
-                .as_deref()
-                .map(|p| p.split("/Statement[").next().unwrap_or(p))
-                .unwrap_or("");
-            let policy = addresses
-                .get(&(file as *const side::SideFile, doc_path))
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| file.rel.clone());
             out.push(principals::escalation_change(
                 policy,
                 file,
