@@ -1199,6 +1199,19 @@ fn actions_outside_the_permissions_boundary_are_not_effective() {
     );
     // The default level fails on the effective List action only.
     assert_eq!(diff_base(dir.path(), &base, &[]).0, 1);
+    // An annotation that grants nothing is a notice, not a warning.
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["diff", "--base", &base, "--format", "github"])
+        .output()
+        .unwrap();
+    let github = String::from_utf8(out.stdout).unwrap();
+    let outside_line = github
+        .lines()
+        .find(|l| l.contains("not effective"))
+        .unwrap_or_else(|| panic!("{github}"));
+    assert!(outside_line.starts_with("::notice "), "{github}");
 
     // The boundary removed: the action is new and effective.
     write(dir.path(), &[("main.tf", &role("", &[GET, wider]))]);

@@ -298,9 +298,10 @@ fn github(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         command(format!("::error title=iamlint diff::{}", github_message(e)))?;
     }
     for c in &report.changes {
-        let level = match c.direction {
-            Direction::Widening => "warning",
-            Direction::Narrowing => "notice",
+        // Actions outside the permissions boundary (level `none`) grant nothing: a notice.
+        let level = match (c.direction, c.level) {
+            (Direction::Widening, FailOn::None) | (Direction::Narrowing, _) => "notice",
+            (Direction::Widening, _) => "warning",
         };
         let title = github_property(&format!("{} ({})", c.kind.as_str(), c.policy));
         let message = github_message(&c.message);
