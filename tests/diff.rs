@@ -1212,6 +1212,18 @@ fn actions_outside_the_permissions_boundary_are_not_effective() {
         .find(|l| l.contains("not effective"))
         .unwrap_or_else(|| panic!("{github}"));
     assert!(outside_line.starts_with("::notice "), "{github}");
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["diff", "--base", &base, "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("| ⚪ not effective | **actions-added**"),
+        "{md}"
+    );
+    assert!(md.contains("- new by access level: List 1\n"), "{md}");
 
     // The boundary removed: the action is new and effective.
     write(dir.path(), &[("main.tf", &role("", &[GET, wider]))]);

@@ -239,15 +239,16 @@ fn markdown(report: &DiffReport, links: Option<&Links>, w: &mut dyn Write) -> io
         writeln!(w, "\n| | Change | Access | Where |")?;
         writeln!(w, "|---|---|---|---|")?;
         for c in changes {
-            let icon = match (c.direction, c.judged) {
-                (Direction::Widening, true) => "🔺 widening",
-                (Direction::Widening, false) => "❔ cannot be judged",
-                (Direction::Narrowing, _) => "🔻 narrowing",
+            let icon = match (c.direction, c.judged, c.level) {
+                (Direction::Widening, _, FailOn::None) => "⚪ not effective",
+                (Direction::Widening, true, _) => "🔺 widening",
+                (Direction::Widening, false, _) => "❔ cannot be judged",
+                (Direction::Narrowing, _, _) => "🔻 narrowing",
             };
-            let level = match (c.direction, c.level) {
-                (Direction::Widening, FailOn::None) => "not effective ".to_string(),
-                (Direction::Widening, level) => format!("{} ", level.as_str()),
-                (Direction::Narrowing, _) => String::new(),
+            let level = if c.direction == Direction::Widening {
+                format!("{} ", c.level.as_str())
+            } else {
+                String::new()
             };
             // The place, as a link to the changed line when the forge is known: iamlint's own
             // link, whose text is the place's code span and whose URL is built from encoded parts.
