@@ -108,6 +108,22 @@ fn github(s: &str, in_property: bool) -> String {
     text(&out).into_owned()
 }
 
+/// A value as one segment of a URL's path: every byte but the unreserved characters of RFC 3986
+/// (`A-Z a-z 0-9 - . _ ~`) percent-encoded, `/` included. The result holds nothing a Markdown
+/// link destination, an HTML attribute or a shell word could read as syntax (no space,
+/// parenthesis, bracket, quote, `<`, `:`, `?`, `#` or line break).
+pub fn url_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A value in Markdown (a pull-request comment), as a code span that the value cannot close: its
 /// fence is one backtick longer than the longest run of backticks in it. Inside a code span no
 /// link, image, HTML, heading, emphasis or `@mention` is made. The value is escaped as [`text`]

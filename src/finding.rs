@@ -84,6 +84,14 @@ pub struct Label {
     pub note: Arc<str>,
 }
 
+/// A privilege-escalation path a finding reports, as data: its name in `rules/privesc.toml` and
+/// its actions, so that readers (`diff`) need not take them back out of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EscalationPath {
+    pub name: &'static str,
+    pub actions: &'static [String],
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub rule: RuleId,
@@ -106,6 +114,9 @@ pub struct Finding {
     pub statement: Option<u64>,
     /// Set when a suppression or baseline matched; suppressed findings are kept until output.
     pub suppressed: bool,
+    /// The escalation paths a `privilege-escalation` finding reports; empty for other rules
+    /// (an empty boxed slice allocates nothing).
+    pub escalation: Box<[EscalationPath]>,
 }
 
 impl Finding {
@@ -166,6 +177,7 @@ impl FindingBuilder {
                 logical_path: None,
                 statement: None,
                 suppressed: false,
+                escalation: Box::default(),
             },
         }
     }
@@ -207,6 +219,12 @@ impl FindingBuilder {
 
     pub fn fix(mut self, fix: Fix) -> Self {
         self.finding.fix = Some(Box::new(fix));
+        self
+    }
+
+    /// The escalation paths the finding reports, as data ([`EscalationPath`]).
+    pub fn escalation(mut self, paths: Vec<EscalationPath>) -> Self {
+        self.finding.escalation = paths.into_boxed_slice();
         self
     }
 

@@ -571,7 +571,34 @@ fn escalation_path_that_becomes_reachable() {
     );
     let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
     assert_eq!(code, 1, "{json:#}");
-    assert_eq!(changes(&json, "escalation-added").len(), 1, "{json:#}");
+    let found = changes(&json, "escalation-added");
+    assert_eq!(found.len(), 1, "{json:#}");
+    // The path's actions, as the finding carries them.
+    assert_eq!(actions(found[0]), ["iam:CreatePolicyVersion"], "{json:#}");
+
+    // A path the policy reached already, now through another grant (another message): not new.
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"}
+]}"#,
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "iam:CreatePolicy*", "Resource": "*"}
+]}"#,
+        )],
+    );
+    let (_, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(changes(&json, "escalation-added").len(), 0, "{json:#}");
+    assert_eq!(changes(&json, "actions-added").len(), 1, "{json:#}");
 }
 
 #[test]
@@ -1160,6 +1187,117 @@ fn a_removed_permissions_boundary_opens_an_escalation() {
     assert_eq!(changes(&json, "escalation-added").len(), 1, "{json:#}");
 }
 
+/// Actions added that the role's permissions boundary does not allow are not new effective
+/// permissions: reported as not effective, at no `--fail-on` level; once the boundary goes,
+/// they are added.
+#[test]
+fn actions_outside_the_permissions_boundary_are_not_effective() {
+    let dir = TempDir::new().unwrap();
+    let role = |boundary: &str, statements: &[&str]| {
+        format!(
+            "{}\n{}",
+            TF_ROLE.replace(
+                "  name = \"app\"\n",
+                &format!("  name = \"app\"\n{boundary}")
+            ),
+            inline("a", "aws_iam_role.app", statements)
+        )
+    };
+    let boundary = "  permissions_boundary = \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n";
+    let wider =
+        r#"{ Effect = "Allow", Action = ["iam:CreateUser", "s3:ListBucket"], Resource = "*" }"#;
+    let base = commit(dir.path(), &[("main.tf", &role(boundary, &[GET]))]);
+    write(dir.path(), &[("main.tf", &role(boundary, &[GET, wider]))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "write"]);
+    assert_eq!(code, 0, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert_eq!(added.len(), 2, "{json:#}");
+    let effective: Vec<&&Value> = added.iter().filter(|c| c["level"] != "none").collect();
+    assert_eq!(effective.len(), 1, "{json:#}");
+    assert_eq!(actions(effective[0]), ["s3:ListBucket"], "{json:#}");
+    let outside: Vec<&&Value> = added.iter().filter(|c| c["level"] == "none").collect();
+    assert_eq!(outside.len(), 1, "{json:#}");
+    assert_eq!(actions(outside[0]), ["iam:CreateUser"], "{json:#}");
+    assert!(
+        outside[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("permissions boundary does not allow (not effective)"),
+        "{json:#}"
+    );
+    // The default level fails on the effective List action only.
+    assert_eq!(diff_base(dir.path(), &base, &[]).0, 1);
+    // An annotation that grants nothing is a notice, not a warning.
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["diff", "--base", &base, "--format", "github"])
+        .output()
+        .unwrap();
+    let github = String::from_utf8(out.stdout).unwrap();
+    let outside_line = github
+        .lines()
+        .find(|l| l.contains("not effective"))
+        .unwrap_or_else(|| panic!("{github}"));
+    assert!(outside_line.starts_with("::notice "), "{github}");
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["diff", "--base", &base, "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("| ⚪ not effective | **actions-added**"),
+        "{md}"
+    );
+    assert!(md.contains("- new by access level: List 1\n"), "{md}");
+
+    // The boundary removed: the action is new and effective.
+    write(dir.path(), &[("main.tf", &role("", &[GET, wider]))]);
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "write"]);
+    assert_eq!(code, 1, "{json:#}");
+    let added = changes(&json, "actions-added");
+    assert!(
+        added
+            .iter()
+            .any(|c| actions(c).contains(&"iam:CreateUser") && c["level"] == "write"),
+        "{json:#}"
+    );
+    assert!(added.iter().all(|c| c["level"] != "none"), "{json:#}");
+
+    // A new role within a boundary: what it is granted in effect, and what it is not.
+    let new_role = role(boundary, &[wider])
+        .replace("\"app\"", "\"other\"")
+        .replace("aws_iam_role.app", "aws_iam_role.other")
+        .replace(
+            "\"aws_iam_role_policy\" \"a\"",
+            "\"aws_iam_role_policy\" \"b\"",
+        );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!("{}\n{new_role}", role(boundary, &[GET])),
+        )],
+    );
+    let (_, json) = diff_base(dir.path(), &base, &[]);
+    let added: Vec<&Value> = changes(&json, "policy-added")
+        .into_iter()
+        .filter(|c| c["policy"] == "role aws_iam_role.other")
+        .filter(|c| c["message"].as_str().unwrap().starts_with("new policies"))
+        .collect();
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_eq!(actions(added[0]), ["s3:ListBucket"], "{json:#}");
+    assert!(
+        added[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(and 1 action that the permissions boundary does not allow: not effective)"),
+        "{json:#}"
+    );
+}
+
 const S3_TRUST: &str = r#"resource "aws_iam_role" "app" {
   name = "app"
   assume_role_policy = jsonencode({
@@ -1242,6 +1380,73 @@ fn an_oidc_trust_that_loses_its_sub_condition_is_exposure() {
     let removed = changes(&json, "condition-removed");
     assert_eq!(removed.len(), 1, "{json:#}");
     assert_eq!(removed[0]["level"], "exposure", "{json:#}");
+    // The operator block that lost the key, not the condition block above it.
+    assert_eq!(
+        (removed[0]["line"].as_u64(), &removed[0]["side"]),
+        (Some(10), &Value::from("head")),
+        "{json:#}"
+    );
+}
+
+/// A condition removed is located at the changed line of the head: the key that lost a value,
+/// else the operator block that lost a key, else the statement now without the operator; not
+/// the head's remaining (unchanged) condition block.
+#[test]
+fn condition_removed_points_at_the_changed_line_of_the_head() {
+    let policy = |conditions: &str| {
+        format!(
+            r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "Read",
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::data/*",
+      "Condition": {{
+        "Bool": {{"aws:SecureTransport": "true"}},
+{conditions}
+      }}
+    }}
+  ]
+}}
+"#
+        )
+    };
+    let cases = [
+        // The whole operator gone: the statement (its `Sid`, line 5).
+        (
+            "        \"StringEquals\": {\"aws:SourceVpc\": \"vpc-1\"},\n        \"IpAddress\": {\"aws:SourceIp\": \"10.0.0.0/8\"}",
+            "        \"IpAddress\": {\"aws:SourceIp\": \"10.0.0.0/8\"}",
+            5,
+        ),
+        // One key of the operator gone: the operator (line 11).
+        (
+            "        \"StringEquals\": {\n          \"aws:SourceVpc\": \"vpc-1\",\n          \"aws:SourceAccount\": \"111122223333\"\n        }",
+            "        \"StringEquals\": {\n          \"aws:SourceAccount\": \"111122223333\"\n        }",
+            11,
+        ),
+        // A value of the key gone: the key (line 12).
+        (
+            "        \"StringEquals\": {\n          \"aws:SourceVpc\": [\"vpc-1\", \"vpc-2\"]\n        }",
+            "        \"StringEquals\": {\n          \"aws:SourceVpc\": \"vpc-1\"\n        }",
+            12,
+        ),
+    ];
+    for (before, after, line) in cases {
+        let dir = TempDir::new().unwrap();
+        let base = commit(dir.path(), &[("p.json", &policy(before))]);
+        write(dir.path(), &[("p.json", &policy(after))]);
+        let (code, json) = diff_base(dir.path(), &base, &[]);
+        assert_eq!(code, 1, "{json:#}");
+        let removed = changes(&json, "condition-removed");
+        assert_eq!(removed.len(), 1, "{json:#}");
+        assert_eq!(
+            (removed[0]["line"].as_u64(), &removed[0]["side"]),
+            (Some(line), &Value::from("head")),
+            "{after}\n{json:#}"
+        );
+    }
 }
 
 #[test]
@@ -1335,6 +1540,38 @@ fn a_suppression_added_by_the_change_does_not_hide_its_escalation() {
     );
     let (_, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
     assert_eq!(changes(&json, "escalation-added").len(), 0, "{json:#}");
+
+    // The base's comment moved from the policy it covered onto a new one that escalates: the
+    // same text, as many times, but not the same identity: new (the text count took it as the
+    // base's).
+    let dir = TempDir::new().unwrap();
+    let comment = "# iamlint: ignore[privilege-escalation] reviewed\n";
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n{comment}{}",
+                inline("a", "aws_iam_role.app", &[GET])
+            ),
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &format!(
+                "{TF_ROLE}\n{}\n{comment}{}",
+                inline("a", "aws_iam_role.app", &[GET]),
+                inline("b", "aws_iam_role.app", &[escalating])
+            ),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "escalation"]);
+    assert_eq!(code, 1, "{json:#}");
+    let found = changes(&json, "escalation-added");
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert_eq!(found[0]["suppressed_by_change"], true, "{json:#}");
 }
 
 #[test]
@@ -1539,4 +1776,143 @@ fn a_large_expansion_keeps_a_thousand_names_and_counts_them_all() {
         message.contains(&format!("and {} more", total - 4)),
         "{message}"
     );
+}
+
+/// `diff OLD NEW` outside a repository finds the config as `check` does, up to the current
+/// folder (here the one above both sides, whose `exclude` leaves the new wide policy out); and
+/// `-o -` writes to stdout, as `check -o -` does.
+#[test]
+fn outside_a_repository_the_config_is_found_up_to_the_current_folder_and_dash_is_stdout() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("iamlint.toml", "exclude = [\"**/legacy/**\"]\n"),
+            ("old/p.json", READ_BUCKET),
+            ("new/p.json", READ_BUCKET),
+            ("new/legacy/wide.json", WIDE),
+        ],
+    );
+    let run = |extra: &[&str]| {
+        let out = Command::cargo_bin("iamlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["diff", "old", "new", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap(), json)
+    };
+    let (code, json) = run(&[]);
+    assert_eq!(
+        (code, json["changes"].as_array().unwrap().len()),
+        (0, 0),
+        "{json:#}"
+    );
+    // The same without the config: the wide policy is new.
+    std::fs::remove_file(dir.path().join("iamlint.toml")).unwrap();
+    let (code, json) = run(&["-o", "-"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(changes(&json, "policy-added").len(), 1, "{json:#}");
+    assert!(
+        !dir.path().join("-").exists(),
+        "`-o -` wrote a file named `-`"
+    );
+}
+
+/// The Markdown report links each place to its line: on GitHub Actions (from its environment)
+/// the head side at the pull request's head commit and the base side at the base commit; with
+/// `--link-base`, the head side there; outside a CI and without it, nothing is linked.
+#[test]
+fn markdown_links_to_the_changed_lines() {
+    let dir = TempDir::new().unwrap();
+    let base = commit(
+        dir.path(),
+        &[(
+            "policies/app.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"},
+  {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+]}"#,
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "policies/app.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::data/*"}
+]}"#,
+        )],
+    );
+    let head_sha = "0123456789abcdef0123456789abcdef01234567";
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        format!(r#"{{"pull_request": {{"head": {{"sha": "{head_sha}"}}}}}}"#),
+    )
+    .unwrap();
+    let run = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut cmd = Command::cargo_bin("iamlint").unwrap();
+        for var in [
+            "GITHUB_ACTIONS",
+            "GITLAB_CI",
+            "GITHUB_EVENT_NAME",
+            "GITHUB_EVENT_PATH",
+        ] {
+            cmd.env_remove(var);
+        }
+        let out = cmd
+            .current_dir(dir.path())
+            .envs(env.iter().copied())
+            .args(["diff", "--base", &base, "--format", "markdown"])
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let github = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_SHA", "fedcba9876543210fedcba9876543210fedcba98"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+    ];
+    let md = run(&github, &[]);
+    assert!(
+        md.contains(&format!(
+            "| [`policies/app.json:2:50`](https://github.com/octo/app/blob/{head_sha}/policies/app.json#L2) |"
+        )),
+        "{md}"
+    );
+    // The removed statement, at the base commit.
+    assert!(
+        md.contains(&format!(
+            "| [`policies/app.json:3:33 (base)`](https://github.com/octo/app/blob/{base}/policies/app.json#L3) |"
+        )),
+        "{md}"
+    );
+    assert!(
+        !md.contains("fedcba98"),
+        "the merge commit is linked:\n{md}"
+    );
+    // An explicit base wins; it links the head side only.
+    let md = run(
+        &github,
+        &["--link-base", "https://git.example/r/blob/main/"],
+    );
+    assert!(
+        md.contains(
+            "| [`policies/app.json:2:50`](https://git.example/r/blob/main/policies/app.json#L2) |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| `policies/app.json:3:33 (base)` |"), "{md}");
+    // No forge: no link.
+    let md = run(&[], &[]);
+    assert!(md.contains("| `policies/app.json:2:50` |"), "{md}");
+    assert!(!md.contains("](http"), "{md}");
 }

@@ -1023,22 +1023,67 @@ fn hostile_diff() -> (TempDir, PathBuf) {
         hostile_policy(HOSTILE_VALUE),
     )
     .unwrap();
+    // A name that is Markdown link syntax, for the links to the changed lines.
+    std::fs::write(
+        head.join("x](javascript:alert(1)) [y](https:z) (.json"),
+        hostile_policy(HOSTILE_VALUE),
+    )
+    .unwrap();
     (tmp, top)
 }
 
 /// The Markdown report, rendered as GitHub renders a comment (CommonMark with GFM tables): one
-/// heading, iamlint's, saying `summary`; no image, link, code block, mention, bare URL or HTML
-/// but iamlint's `<details>`; one table row of four cells per change, of the change's kind.
-fn check_markdown(md: &str, summary: &str, kinds: &[String]) {
-    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+/// heading, iamlint's, saying `summary`; no image, code block, mention, bare URL or HTML but
+/// iamlint's `<details>`; one table row of four cells per change, of the change's kind. Links
+/// only when `link_base` is given, and then only iamlint's: an inline link, without title, to
+/// `link_base` followed by percent-encoded path segments and `#L<line>`, whose text is one code
+/// span. Returns how many links there are.
+fn check_markdown(md: &str, summary: &str, kinds: &[String], link_base: Option<&str>) -> usize {
+    use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
     let mut headings = Vec::new();
     let mut in_heading = false;
     let (mut in_row, mut cells, mut row_kinds) = (false, 0, Vec::new());
     let mut in_strong = false;
+    // Inside a link: the events seen in its text.
+    let mut in_link: Option<usize> = None;
+    let mut links = 0;
+    let ours = |url: &str| {
+        let Some(rest) = link_base.and_then(|base| url.strip_prefix(base)) else {
+            return false;
+        };
+        let Some((path, line)) = rest.rsplit_once("#L") else {
+            return false;
+        };
+        !path.is_empty()
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%/".contains(&b))
+            && line.parse::<u32>().is_ok_and(|n| n > 0)
+    };
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for event in Parser::new_ext(md, options) {
+        if let Some(seen) = in_link.as_mut() {
+            match &event {
+                Event::End(TagEnd::Link) => {
+                    assert_eq!(*seen, 1, "a link's text is not one code span:\n{md}");
+                    in_link = None;
+                }
+                Event::Code(_) if *seen == 0 => *seen += 1,
+                _ => panic!("{event:?} in a link's text:\n{md}"),
+            }
+            continue;
+        }
         match event {
+            Event::Start(Tag::Link {
+                link_type,
+                ref dest_url,
+                ref title,
+                ..
+            }) if link_type == LinkType::Inline && title.is_empty() && ours(dest_url) => {
+                in_link = Some(0);
+                links += 1;
+            }
             Event::Start(Tag::Image { .. } | Tag::Link { .. } | Tag::CodeBlock(_)) => {
                 panic!("{event:?} in the Markdown report:\n{md}")
             }
@@ -1085,6 +1130,7 @@ fn check_markdown(md: &str, summary: &str, kinds: &[String]) {
         row_kinds, expected,
         "the table's rows are not the changes:\n{md}"
     );
+    links
 }
 
 #[test]
@@ -1173,7 +1219,68 @@ fn diff_markdown_report_renders_only_iamlints_markup() {
         report["summary"]["widenings"], report["summary"]["narrowings"]
     );
     let markdown = String::from_utf8(diff("markdown").stdout).unwrap();
-    check_markdown(&markdown, &summary, &kinds);
+    assert_eq!(check_markdown(&markdown, &summary, &kinds, None), 0);
+}
+
+/// With a link base, the places of the head side link to their lines: iamlint's links only,
+/// whatever the file names (`](javascript:...)`, `)`, a line break) and values hold; a link base
+/// that is not an https URL of a host is refused (exit 2).
+#[test]
+fn diff_markdown_links_are_only_iamlints() {
+    let (_tmp, top) = hostile_diff();
+    let base = "https://github.com/o/r/blob/0123abc/";
+    let diff = |format: &str, link_base: &str| {
+        iamlint(&top)
+            .args(["diff", "base", "head", "--format", format])
+            .args(["--link-base", link_base])
+            .output()
+            .unwrap()
+    };
+    let report: serde_json::Value = serde_json::from_slice(&diff("json", base).stdout).unwrap();
+    let changes = report["changes"].as_array().unwrap();
+    let kinds: Vec<String> = changes
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_string())
+        .collect();
+    let linked = changes
+        .iter()
+        .filter(|c| c["side"] == "head" && c["line"].as_u64() > Some(0))
+        .count();
+    assert!(linked > 0, "{report:#}");
+    let summary = format!(
+        "{} widenings, {} narrowings",
+        report["summary"]["widenings"], report["summary"]["narrowings"]
+    );
+    let out = diff("markdown", base);
+    assert_eq!(out.status.code(), Some(1));
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    // One link per head-side place (base-side places have no commit to link to).
+    assert_eq!(
+        check_markdown(&markdown, &summary, &kinds, Some(base)),
+        linked,
+        "{markdown}"
+    );
+    assert!(
+        markdown
+            .contains("](https://github.com/o/r/blob/0123abc/x%5D%28javascript%3Aalert%281%29%29"),
+        "{markdown}"
+    );
+    // The checker itself refuses a link that is not iamlint's.
+    let forged = markdown.replacen("](https://github.com/o/r/", "](javascript:alert(1)//", 1);
+    let refused = std::panic::catch_unwind(|| {
+        check_markdown(&forged, &summary, &kinds, Some(base));
+    });
+    assert!(refused.is_err(), "the checker took a forged link");
+    for bad in [
+        "javascript:alert(1)//",
+        "http://github.com/o/r/",
+        "https://u@github.com/o/r/",
+        "https://github.com/o/r/?x](javascript:y)",
+    ] {
+        let out = diff("markdown", bad);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(out.stdout.is_empty(), "{bad}");
+    }
 }
 
 /// A committed config of the new side whose key is hostile: `diff` reports it on stderr, in

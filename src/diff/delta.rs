@@ -8,7 +8,7 @@ use std::sync::Arc;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::catalog::{wildcard_match, AccessLevels, ActionRef, Catalog};
-use crate::model::{PolicyDoc, Statement};
+use crate::model::{ConditionEntry, ConditionOperator, PolicyDoc, Scalar, Statement};
 use crate::source::Span;
 use crate::text::{list_some, plural};
 
@@ -43,6 +43,9 @@ pub struct Raw {
     /// Who the change exposes the principal or resource to, when it opens it to others
     /// (`public`, `cross-account`, `unrestricted OIDC`): the top `--fail-on` level.
     pub exposure: Option<&'static str>,
+    /// Actions added that the principal's permissions boundary does not allow: reported, not
+    /// effective, reaching no `--fail-on` level.
+    pub not_effective: bool,
 }
 
 impl Raw {
@@ -60,6 +63,7 @@ impl Raw {
             judged: true,
             stmt: None,
             exposure: None,
+            not_effective: false,
         }
     }
 
@@ -216,18 +220,56 @@ fn condition_entries(stmt: &Statement) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     if let Some(c) = &stmt.condition {
         for (op, entry) in c.entries() {
-            let mut values: Vec<String> = entry.values.iter().map(|v| v.value.text()).collect();
-            values.sort();
-            values.dedup();
-            out.insert(format!(
-                "{} {}=[{}]",
-                op.name.value.text(),
-                entry.key.value.text(),
-                values.join(",")
-            ));
+            out.insert(entry_text(op, entry));
         }
     }
     out
+}
+
+/// One entry of [`condition_entries`].
+fn entry_text(op: &ConditionOperator, entry: &ConditionEntry) -> String {
+    let mut values: Vec<String> = entry.values.iter().map(|v| v.value.text()).collect();
+    values.sort();
+    values.dedup();
+    format!(
+        "{} {}=[{}]",
+        op.name.value.text(),
+        entry.key.value.text(),
+        values.join(",")
+    )
+}
+
+/// The operator and entry of `stmt` whose [`condition_entries`] text is `text`.
+fn entry_of<'s>(
+    stmt: &'s Statement,
+    text: &str,
+) -> Option<(&'s ConditionOperator, &'s ConditionEntry)> {
+    stmt.condition
+        .as_ref()?
+        .entries()
+        .find(|(op, e)| entry_text(op, e) == text)
+}
+
+/// Where in the head statement `hs` a condition entry of the base statement `bs` (its text
+/// `removed`) was lost: the head's entry of the same operator and key when only values went,
+/// else the head's operator block that lost the key, else the statement itself, now without
+/// the operator (never the head's remaining, unchanged condition block).
+fn removed_at(bs: &Statement, hs: &Statement, removed: &str) -> Span {
+    let Some((bop, bentry)) = entry_of(bs, removed) else {
+        return hs.head_span();
+    };
+    let same = |a: &Scalar, b: &Scalar| a.text().eq_ignore_ascii_case(&b.text());
+    let Some(hop) = hs.condition.as_ref().and_then(|c| {
+        c.operators
+            .iter()
+            .find(|op| same(&op.name.value, &bop.name.value))
+    }) else {
+        return hs.head_span();
+    };
+    hop.entries
+        .iter()
+        .find(|e| same(&e.key.value, &bentry.key.value))
+        .map_or(hop.name.span, |e| e.key.span)
 }
 
 /// What one document allows, expanded.
@@ -240,6 +282,9 @@ pub struct Grants<'a> {
     pub allows: Vec<(&'a Statement, Arc<[ActionRef]>)>,
     /// Unknown action items of Allow statements, as written, with their spans and statements.
     pub unknown_actions: BTreeMap<String, (Span, usize)>,
+    /// Actions the Allow statements grant that the permissions boundary does not allow
+    /// ([`Grants::within`]): not in [`Grants::allowed`], not effective.
+    pub outside: HashMap<Act, ActionRef>,
 }
 
 fn key(a: &ActionRef) -> Act {
@@ -332,7 +377,20 @@ impl<'a> Grants<'a> {
             allowed,
             allows,
             unknown_actions,
+            outside: HashMap::new(),
         }
+    }
+
+    /// What is allowed within a permissions boundary: an action the boundary's Allow statements
+    /// do not grant (less its blanket Denies) is moved to [`Grants::outside`]. Per action, as the
+    /// boundary is read elsewhere in `diff`: its resources and conditions are not compared.
+    pub fn within(mut self, boundary: &Grants<'_>) -> Self {
+        let (inside, outside) = std::mem::take(&mut self.allowed)
+            .into_iter()
+            .partition(|(k, _)| boundary.allowed.contains_key(k));
+        self.allowed = inside;
+        self.outside = outside;
+        self
     }
 
     /// The actions a Deny with a condition, or on some resources only, names: they may be denied.
@@ -366,6 +424,57 @@ impl<'a> Grants<'a> {
         let mut v: Vec<ActionRef> = self.allowed.values().copied().collect();
         v.sort_by_key(key);
         v
+    }
+}
+
+/// Actions the head grants that neither side had, allowed or outside its boundary, and that the
+/// head's permissions boundary does not allow: one change per part, reported as not effective.
+fn not_effective(
+    base: &Grants<'_>,
+    head: &Grants<'_>,
+    part: &(dyn Fn(bool, usize) -> usize + Sync),
+    out: &mut Vec<Raw>,
+) {
+    let mut outside: Vec<ActionRef> = head
+        .outside
+        .iter()
+        .filter(|(k, _)| !base.allowed.contains_key(*k) && !base.outside.contains_key(*k))
+        .map(|(_, a)| *a)
+        .collect();
+    if outside.is_empty() {
+        return;
+    }
+    outside.sort_by_key(key);
+    let first = head.first_statements();
+    let mut parts: BTreeMap<usize, (usize, Vec<ActionRef>)> = BTreeMap::new();
+    for a in &outside {
+        let Some(&i) = first.get(&key(a)) else {
+            continue;
+        };
+        parts
+            .entry(part(true, head.allows[i].0.index))
+            .or_insert((i, Vec::new()))
+            .1
+            .push(*a);
+    }
+    for (_, (i, acts)) in parts {
+        let stmt = head.allows[i].0;
+        let names: Vec<String> = acts.iter().map(ActionRef::full_name).collect();
+        let mut raw = Raw::new(
+            Direction::Widening,
+            Kind::ActionsAdded,
+            true,
+            item_span(stmt, key(&acts[0])),
+            format!(
+                "adds {} that the permissions boundary does not allow (not effective): {}",
+                plural(acts.len(), "action"),
+                list_some(&names, 4)
+            ),
+        )
+        .with_actions(&acts)
+        .at(stmt);
+        raw.not_effective = true;
+        out.push(raw);
     }
 }
 
@@ -605,6 +714,9 @@ pub fn compare_in(
                 out.push(raw);
             }
         }
+        if head_side {
+            not_effective(from, to, part, out);
+        }
         for (text, (span, index)) in &to.unknown_actions {
             if from.unknown_actions.contains_key(text) {
                 continue;
@@ -740,11 +852,7 @@ pub fn compare_in(
         let removed: Vec<&String> = before.difference(&after).collect();
         let added: Vec<&String> = after.difference(&before).collect();
         if !removed.is_empty() {
-            let here = hs
-                .condition
-                .as_ref()
-                .map(|c| c.span)
-                .unwrap_or(hs.head_span());
+            let here = removed_at(bs, hs, removed[0]);
             let mut raw = Raw::new(
                 Direction::Widening,
                 Kind::ConditionRemoved,
@@ -771,10 +879,8 @@ pub fn compare_in(
             out.push(raw);
         }
         if !added.is_empty() {
-            let here = hs
-                .condition
-                .as_ref()
-                .map(|c| c.span)
+            let here = entry_of(hs, added[0])
+                .map(|(_, e)| e.key.span)
                 .unwrap_or(hs.head_span());
             out.push(
                 Raw::new(

@@ -8,6 +8,7 @@
 
 pub mod delta;
 pub mod git;
+pub mod links;
 mod principals;
 mod render;
 pub mod scope;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::AccessLevels;
 use crate::discover;
+use crate::finding::Finding;
 use crate::lint::LintOptions;
 use crate::vars::VarSetting;
 
@@ -45,9 +47,15 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Widening)]
     pub fail_on: FailOn,
 
-    /// Write the output to FILE instead of stdout
+    /// Write the output to FILE instead of stdout (`-`: stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+
+    /// Markdown: link each place to URL followed by the file's path and `#L<line>`
+    /// (`https://github.com/OWNER/REPO/blob/SHA/`). Without it, `--base` links to the forge
+    /// on GitHub Actions and GitLab CI (from their environment), elsewhere not at all
+    #[arg(long, value_name = "URL")]
+    pub link_base: Option<String>,
 
     /// Set a Terraform variable of the compared root modules, on both sides (repeatable), as
     /// `check --var` does
@@ -278,6 +286,9 @@ impl DiffReport {
 /// The level a widening reaches: exposure, escalation, else from the access levels of what it
 /// grants.
 fn level_of(raw: &Raw) -> FailOn {
+    if raw.not_effective {
+        return FailOn::None;
+    }
     if raw.exposure.is_some() {
         return FailOn::Exposure;
     }
@@ -363,7 +374,13 @@ pub fn compare(base: &Side, head: &Side) -> DiffReport {
         }
     }
     let assumable_by = principals::compare(base, head, (&base_at, &head_at), &mut changes);
-    escalations(base, head, &head_at, &head_policies, &mut changes);
+    escalations(
+        base,
+        head,
+        &head_at,
+        (&base_policies, &head_policies),
+        &mut changes,
+    );
     changes.sort_by(|a, b| {
         (
             a.direction,
@@ -403,45 +420,69 @@ fn what(doc: &crate::model::PolicyDoc) -> &'static str {
     }
 }
 
-/// `privilege-escalation` findings of the head side that the base side did not have.
+/// `privilege-escalation` findings of the head side on documents of no principal: those with a
+/// path (by name, from the finding's data) that the same policy (by address, in the same folder
+/// or file) did not reach on the base side.
 fn escalations(
     base: &Side,
     head: &Side,
     head_at: &side::Locator<'_>,
-    head_policies: &[side::Policy<'_>],
+    (base_policies, head_policies): (&[side::Policy<'_>], &[side::Policy<'_>]),
     out: &mut Vec<Change>,
 ) {
-    let key = |side: &Side, file: &side::SideFile, message: &str| {
-        let k = if file.rel.ends_with(".tf") {
-            file.rel
-                .rsplit_once('/')
-                .map(|(d, _)| d)
-                .unwrap_or("")
-                .to_string()
-        } else {
-            file.rel.clone()
-        };
-        (side.rename.clone().unwrap_or(k), message.to_string())
+    type Addresses<'p> = HashMap<(*const side::SideFile, &'p str), &'p str>;
+    // The address of each policy by its file and document path.
+    fn addresses<'p>(policies: &'p [side::Policy<'_>]) -> Addresses<'p> {
+        policies
+            .iter()
+            .rev()
+            .map(|p| {
+                (
+                    (p.file as *const side::SideFile, p.doc.path.as_str()),
+                    p.address.as_str(),
+                )
+            })
+            .collect()
+    }
+    let (base_addresses, head_addresses) = (addresses(base_policies), addresses(head_policies));
+    // The folder (Terraform) or file, and the policy address, a finding is on.
+    let place = |side: &Side, addresses: &Addresses<'_>, file: &side::SideFile, f: &Finding| {
+        let scope = side.rename.clone().unwrap_or_else(|| {
+            if file.rel.ends_with(".tf") {
+                file.rel.rsplit_once('/').map_or("", |(d, _)| d).to_string()
+            } else {
+                file.rel.clone()
+            }
+        });
+        let doc_path = f
+            .logical_path
+            .as_deref()
+            .map(|p| p.split("/Statement[").next().unwrap_or(p))
+            .unwrap_or("");
+        let policy = addresses
+            .get(&(file as *const side::SideFile, doc_path))
+            .map_or_else(|| file.rel.clone(), |a| a.to_string());
+        (scope, policy)
     };
-    let before: HashSet<(String, String)> = base
+    let before: HashSet<(String, String, &'static str)> = base
         .files
         .iter()
-        .flat_map(|f| f.escalations.iter().map(move |e| key(base, f, &e.message)))
-        .collect();
-    // The address of each head policy by its file and document path.
-    let addresses: HashMap<(*const side::SideFile, &str), &str> = head_policies
-        .iter()
-        .rev()
-        .map(|p| {
-            (
-                (p.file as *const side::SideFile, p.doc.path.as_str()),
-                p.address.as_str(),
-            )
+        .flat_map(|f| f.escalations.iter().map(move |e| (f, e)))
+        .flat_map(|(f, e)| {
+            let (scope, policy) = place(base, &base_addresses, f, e);
+            e.escalation
+                .iter()
+                .map(move |p| (scope.clone(), policy.clone(), p.name))
         })
         .collect();
     for file in &head.files {
         for finding in &file.escalations {
-            if before.contains(&key(head, file, &finding.message)) {
+            let (scope, policy) = place(head, &head_addresses, file, finding);
+            if finding
+                .escalation
+                .iter()
+                .all(|p| before.contains(&(scope.clone(), policy.clone(), p.name)))
+            {
                 continue;
             }
             // A suppression may hide it only when the base side had it too.
@@ -457,15 +498,6 @@ fn escalations(
             if finding.suppressed && !new_suppression {
                 continue;
             }
-            let doc_path = finding
-                .logical_path
-                .as_deref()
-                .map(|p| p.split("/Statement[").next().unwrap_or(p))
-                .unwrap_or("");
-            let policy = addresses
-                .get(&(file as *const side::SideFile, doc_path))
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| file.rel.clone());
             out.push(principals::escalation_change(
                 policy,
                 file,
@@ -483,12 +515,28 @@ pub fn run(args: &DiffArgs) -> u8 {
         eprintln!("error: {}", crate::escape::stderr(&e));
         return 2;
     }
+    // A `--link-base` that is not an https URL of a host is a usage error, before any work.
+    let explicit = match args.link_base.as_deref().map(links::Links::explicit) {
+        None => None,
+        Some(Ok(links)) => Some(links),
+        Some(Err(e)) => {
+            eprintln!("error: {}", crate::escape::stderr(&e));
+            return 2;
+        }
+    };
     let sides = match &args.base {
         Some(rev) => git_sides(rev, &args.paths, &args.var_settings),
         None => path_sides(&args.paths, &args.var_settings),
     };
+    let mut links = explicit;
     let report = match sides {
         Ok((base, head, _tmp, named)) => {
+            // Paths are repository-relative with `--base` only: the forge's links need them so.
+            if links.is_none() && args.base.is_some() {
+                links = links::Links::from_env(base.commit.as_deref(), &|name| {
+                    std::env::var(name).ok()
+                });
+            }
             let mut report = compare(&base, &head);
             if let Some(named) = named {
                 report.changes.retain(|c| caused_by(&c.path, &named));
@@ -505,12 +553,17 @@ pub fn run(args: &DiffArgs) -> u8 {
         }
     };
     let mut text = Vec::new();
+    // `-o -` is stdout, as `check` takes it.
+    let output_file = args
+        .output_file
+        .as_deref()
+        .filter(|path| *path != Path::new("-"));
     let color = args.color.enabled(
         |name| std::env::var(name).ok(),
-        args.output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     );
-    let rendered = render::render(&report, args.format, color, &mut text);
-    let written = rendered.and_then(|()| match &args.output_file {
+    let rendered = render::render(&report, args.format, color, links.as_ref(), &mut text);
+    let written = rendered.and_then(|()| match output_file {
         // Never through a link, inside the repository it enters ([`crate::root::write_named`]).
         Some(path) => crate::root::write_named(&[], path, &text),
         None => {
@@ -544,10 +597,12 @@ type Sides = (Side, Side, Option<git::TempDir>, Option<Vec<String>>);
 /// the change), its Terraform variables (`var-files`, `vars`), then the command line's `--var-file`
 /// and `--var`, which apply to both sides.
 fn side_options(root: &Path, vars: &[VarSetting]) -> Result<LintOptions, String> {
-    let config = match crate::config::nearest(root, root) {
-        // Inside the side's root, as `check` reads a discovered config.
-        Some(path) => crate::config::Config::load(&path, &crate::root::canonical(root))
-            .map_err(|e| e.to_string())?,
+    // As `check` discovers it: in a repository (the work tree, or the base's temporary folder
+    // with its own `.git`), at the side's root only; outside any repository, up to the current
+    // folder ([`crate::root::discovery_boundary`]).
+    let boundary = crate::root::discovery_boundary(&crate::root::of(root));
+    let config = match crate::config::nearest(root, &boundary) {
+        Some(path) => crate::config::Config::load(&path, &boundary).map_err(|e| e.to_string())?,
         None => crate::config::Config::default(),
     };
     let mut opts = LintOptions {
@@ -654,6 +709,7 @@ fn git_sides(rev: &str, paths: &[PathBuf], vars: &[VarSetting]) -> Result<Sides,
     );
     base.errors.extend(base_notes);
     base.errors.extend(written.notes);
+    base.commit = Some(written.commit);
     Ok((base, head, Some(tmp), named))
 }
 

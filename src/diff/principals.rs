@@ -150,11 +150,25 @@ pub struct View<'a> {
     id: String,
     identity: Union<'a>,
     trust: Union<'a>,
+    /// Its permissions boundary, when resolved: what its identity documents grant is effective
+    /// only within it.
+    boundary: Option<&'a PolicyDoc>,
     /// Unresolved attachments and boundaries, as written (a new one cannot be judged).
     unresolved: Vec<(String, Option<(usize, Span)>)>,
 }
 
 impl<'a> View<'a> {
+    /// What `union` grants; for its identity documents, within its permissions boundary.
+    fn grants<'u>(&self, union: &'u Union<'a>) -> Grants<'u> {
+        let grants = Grants::of(&union.built().doc);
+        match self.boundary {
+            Some(boundary) if union.kind == PolicyKind::Identity => {
+                grants.within(&Grants::of(boundary))
+            }
+            _ => grants,
+        }
+    }
+
     /// How changes name it: `role aws_iam_role.ci` (in `infra`).
     fn name(&self) -> String {
         let scope = crate::principal::shown_scope(&self.p.scope, &self.side.root);
@@ -199,6 +213,7 @@ pub fn views(side: &Side) -> Vec<View<'_>> {
                 id,
                 identity: Union::of(side, PolicyKind::Identity, &label, model.identity_parts(p)),
                 trust: Union::of(side, PolicyKind::Trust, &label, model.trust_parts(p)),
+                boundary: model.boundary_part(p).map(|part| part.doc),
                 unresolved: p
                     .unresolved
                     .iter()
@@ -329,7 +344,14 @@ fn whole(view: &View<'_>, head_side: bool, at: &Locator<'_>, out: &mut Vec<Chang
         if union.is_empty() {
             continue;
         }
-        let raw = delta::whole(&Grants::of(&union.built().doc), head_side, what);
+        let grants = view.grants(union);
+        let mut raw = delta::whole(&grants, head_side, what);
+        if !grants.outside.is_empty() {
+            raw.message.push_str(&format!(
+                " (and {} that the permissions boundary does not allow: not effective)",
+                crate::text::plural(grants.outside.len(), "action")
+            ));
+        }
         out.push(change(view, union, at, raw));
     }
     if head_side {
@@ -379,8 +401,17 @@ fn one<'a>(
     (base_at, head_at): (&Locator<'_>, &Locator<'_>),
     out: &mut Vec<Change>,
 ) {
+    // A boundary changed is a change of what the identity documents grant in effect; compared
+    // only when the documents are unchanged (an AWS managed boundary is one document).
+    let same_boundary = || match (b.boundary, h.boundary) {
+        (None, None) => true,
+        (Some(x), Some(y)) => std::ptr::eq(x, y) || delta::fingerprint(x) == delta::fingerprint(y),
+        _ => false,
+    };
     for (bu, hu) in [(&b.identity, &h.identity), (&b.trust, &h.trust)] {
-        if bu.fingerprint() == hu.fingerprint() {
+        if bu.fingerprint() == hu.fingerprint()
+            && (bu.kind != PolicyKind::Identity || same_boundary())
+        {
             continue;
         }
         let mut raws = Vec::new();
@@ -389,7 +420,7 @@ fn one<'a>(
             let union = if head_side { hu } else { bu };
             union.built().places.get(i).map_or(0, |p| p.part)
         };
-        let (gb, gh) = (Grants::of(&bu.built().doc), Grants::of(&hu.built().doc));
+        let (gb, gh) = (b.grants(bu), h.grants(hu));
         delta::compare_in(&gb, &gh, &part_of, &mut raws);
         for raw in raws {
             let (union, other, at) = if raw.head {
@@ -412,7 +443,7 @@ fn one<'a>(
 /// Actions added by an AWS managed policy the other side did not attach: `managed-policy-attached`
 /// (detached for actions removed), with only what is new to the principal.
 fn managed_kind(mut raw: Raw, union: &Union<'_>, other: &Union<'_>, who: &str) -> Raw {
-    if !matches!(raw.kind, Kind::ActionsAdded | Kind::ActionsRemoved) {
+    if !matches!(raw.kind, Kind::ActionsAdded | Kind::ActionsRemoved) || raw.not_effective {
         return raw;
     }
     let (built, other) = (union.built(), other.built());
@@ -488,20 +519,80 @@ fn names_rule(s: &Suppression, rule: RuleId) -> bool {
             .any(|r| RuleId::parse(&r.value) == Some(rule))
 }
 
-/// The text of a suppression comment, as written.
-fn comment_text(file: &SideFile, s: &Suppression) -> String {
-    let text = &file.sources.get(s.span.file).text;
-    text.get(s.span.start as usize..s.span.end as usize)
-        .unwrap_or("")
-        .to_string()
+/// Where a span lies within another (or holds it): a label in a document, an attachment's ARN
+/// in the block a label points at.
+fn overlaps(a: Span, b: Span) -> bool {
+    a.file == b.file && a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
+}
+
+/// What a suppression comment covers, by identity rather than by its text: the documents and
+/// attachments in its scope (those holding a label of `finding`, when given), each named by its
+/// address (else its logical path) within the side's folder for Terraform (a module's files
+/// share resources) or its file otherwise; a file-wide comment covers its file.
+fn covered(
+    side: &Side,
+    file: &SideFile,
+    s: &Suppression,
+    finding: Option<&Finding>,
+) -> HashSet<String> {
+    let place = side.rename.clone().unwrap_or_else(|| {
+        if file.rel.ends_with(".tf") {
+            file.rel.rsplit_once('/').map_or("", |(d, _)| d).to_string()
+        } else {
+            file.rel.clone()
+        }
+    });
+    let Some(scope) = s.scope else {
+        return HashSet::from([format!(
+            "{}#file",
+            side.rename.as_ref().unwrap_or(&file.rel)
+        )]);
+    };
+    let facts = file.facts.and_then(|fi| side.principals.facts.get(fi));
+    let docs = file
+        .model
+        .docs
+        .iter()
+        .chain(facts.into_iter().flat_map(|f| f.docs.iter()))
+        .map(|d| (d.span, d.origin.address.as_deref().unwrap_or(&d.path)));
+    let attachments = facts
+        .into_iter()
+        .flat_map(|f| f.attachments.iter())
+        .map(|a| {
+            (
+                a.policy_arn.span,
+                a.origin.address.as_deref().unwrap_or("attachment"),
+            )
+        });
+    let labels: Vec<Span> = match finding {
+        Some(f) => std::iter::once(f.span)
+            .chain(f.related.iter().map(|l| l.span))
+            .filter(|l| overlaps(*l, scope))
+            .collect(),
+        None => vec![scope],
+    };
+    docs.chain(attachments)
+        .filter(|(span, _)| overlaps(*span, scope) && labels.iter().any(|l| overlaps(*l, *span)))
+        .map(|(_, id)| format!("{place}#{id}"))
+        .collect()
+}
+
+/// The suppression comments of a side's file (a file with principals keeps them in its facts).
+fn comments<'s>(side: &'s Side, file: &'s SideFile) -> &'s [Suppression] {
+    match file.facts.and_then(|fi| side.principals.facts.get(fi)) {
+        Some(facts) => &facts.suppressions,
+        None => &file.model.suppressions,
+    }
 }
 
 /// How a head-side suppression of a new finding stands: `None` when nothing suppresses it,
 /// `Some(false)` when what suppresses it was there on the base side (the base's comment, the
 /// base's config), `Some(true)` when this change added it: the finding is shown as "suppressed
-/// by this change" and still counted. A comment counts as the base's when the same file of the
-/// base has as many comments of the same text; so copying an existing comment onto a new grant
-/// is a new suppression.
+/// by this change" and still counted. A comment is the base's when the base had a comment of
+/// the rule (with a reason) covering the same document or attachment, by identity
+/// ([`covered`]: address within its folder or file), as the head's comment covers the finding;
+/// so copying an existing comment onto a new grant, or moving it there, is a new suppression,
+/// while a grant added under a comment the base had is not.
 pub fn suppression(
     head: &Side,
     base: &Side,
@@ -515,22 +606,18 @@ pub fn suppression(
         .iter()
         .filter(|s| names_rule(s, rule) && covers(s, finding))
         .collect();
-    let base_file = base.files.iter().find(|f| f.rel == file.rel);
     if !covering.is_empty() {
-        let count = |f: &SideFile, text: &str| -> usize {
-            let sups: &[Suppression] = match f.facts {
-                Some(fi) => &base_or_head(f, base, head).principals.facts[fi].suppressions,
-                None => &f.model.suppressions,
-            };
-            sups.iter()
-                .filter(|s| names_rule(s, rule) && comment_text(f, s) == text)
-                .count()
-        };
-        let new = covering.iter().any(|s| {
-            let text = comment_text(file, s);
-            base_file.is_none_or(|bf| count(bf, &text) < count(file, &text))
+        let wanted: HashSet<String> = covering
+            .iter()
+            .flat_map(|s| covered(head, file, s, Some(finding)))
+            .collect();
+        let had = base.files.iter().any(|bf| {
+            comments(base, bf)
+                .iter()
+                .filter(|s| names_rule(s, rule))
+                .any(|s| !covered(base, bf, s, None).is_disjoint(&wanted))
         });
-        return Some(new);
+        return Some(!had);
     }
     let path = &file.sources.get(finding.span.file).path;
     let config = |side: &Side, path: &std::path::Path| {
@@ -542,14 +629,6 @@ pub fn suppression(
         return Some(!config(base, &base.root.join(rel)));
     }
     None
-}
-
-fn base_or_head<'s>(f: &SideFile, base: &'s Side, head: &'s Side) -> &'s Side {
-    if base.files.iter().any(|b| std::ptr::eq(b, f)) {
-        base
-    } else {
-        head
-    }
 }
 
 /// `privilege-escalation` on each principal (every path, whatever documents it spans): paths
@@ -580,21 +659,22 @@ fn escalations(
             })
             .collect()
     };
-    let key = |v: &View<'_>, f: &Finding| f.message.replace(&v.p.address, "\u{0}");
     for (hi, h) in hv.iter().enumerate() {
         let found = paths(h);
         if found.is_empty() {
             continue;
         }
-        let before: HashSet<String> = match pairs[hi] {
+        // The paths the base principal reached, by name: a path it reached already (through
+        // whatever grant) is not new.
+        let before: HashSet<&str> = match pairs[hi] {
             Some(bi) => paths(&bv[bi])
                 .iter()
-                .map(|(f, _)| key(&bv[bi], f))
+                .flat_map(|(f, _)| f.escalation.iter().map(|p| p.name))
                 .collect(),
             None => HashSet::new(),
         };
         for (finding, facts) in found {
-            if before.contains(&key(h, &finding)) {
+            if finding.escalation.iter().all(|p| before.contains(p.name)) {
                 continue;
             }
             let Some(facts) = facts.and_then(|fi| head.principals.facts.get(fi)) else {
@@ -627,7 +707,7 @@ pub fn escalation_change(
     head_at: &Locator<'_>,
 ) -> Change {
     let (path, line, column) = head_at.locate(file, finding.span);
-    let actions = escalation_actions(&finding.message);
+    let actions = escalation_actions(finding);
     let mut message = finding.message.to_string();
     if suppressed_by_change {
         message
@@ -651,24 +731,62 @@ pub fn escalation_change(
     }
 }
 
-/// The actions a `privilege-escalation` message quotes (`iam:PassRole`, `lambda:CreateFunction`).
-fn escalation_actions(message: &str) -> Vec<String> {
-    let mut out: Vec<String> = message
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|s| {
-            *s == "*"
-                || s.split_once(':').is_some_and(|(svc, name)| {
-                    !svc.is_empty()
-                        && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                        && !name.is_empty()
-                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*')
-                })
-        })
-        .map(str::to_string)
+/// The actions of the paths a `privilege-escalation` finding reports, from the finding's data
+/// ([`Finding::escalation`]), never from its message's wording.
+fn escalation_actions(finding: &Finding) -> Vec<String> {
+    let mut out: Vec<String> = finding
+        .escalation
+        .iter()
+        .flat_map(|p| p.actions.iter().cloned())
         .collect();
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{EscalationPath, FindingBuilder, Severity};
+
+    /// An `escalation-added` change takes its actions from the finding's data: a message that
+    /// quotes other actions (or is reworded to quote none) changes nothing.
+    #[test]
+    fn escalation_actions_are_the_findings_data_not_its_message() {
+        let actions: &'static [String] = Vec::leak(vec![
+            "lambda:CreateFunction".to_string(),
+            "iam:PassRole".to_string(),
+            "lambda:InvokeFunction".to_string(),
+        ]);
+        let finding = |message: &str| {
+            FindingBuilder::new(
+                RuleId::PrivilegeEscalation,
+                Severity::Error,
+                Span::default(),
+                message.to_string(),
+            )
+            .escalation(vec![
+                EscalationPath {
+                    name: "PassExistingRoleToNewLambdaThenInvoke",
+                    actions,
+                },
+                EscalationPath {
+                    name: "Another",
+                    actions: &actions[1..2],
+                },
+            ])
+            .build()
+        };
+        let want = [
+            "iam:PassRole",
+            "lambda:CreateFunction",
+            "lambda:InvokeFunction",
+        ];
+        for message in [
+            "`s3:GetObject` on all resources, together with `sqs:SendMessage`",
+            "a reworded message that quotes no action",
+        ] {
+            assert_eq!(escalation_actions(&finding(message)), want, "{message}");
+        }
+    }
 }

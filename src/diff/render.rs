@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Change, DiffFormat, DiffReport, Direction};
+use super::links::Links;
+use super::{Change, DiffFormat, DiffReport, Direction, FailOn};
 use crate::catalog::AccessLevels;
 use crate::escape::{self, github_message, github_property, markdown_code};
 use crate::text::{plural, thousands};
@@ -74,6 +75,7 @@ pub fn render(
     report: &DiffReport,
     format: DiffFormat,
     color: bool,
+    links: Option<&Links>,
     w: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
@@ -84,7 +86,7 @@ pub fn render(
             if format == DiffFormat::Human {
                 human(report, color, &mut lines)?;
             } else {
-                markdown(report, &mut lines)?;
+                markdown(report, links, &mut lines)?;
             }
             lines.flush()
         }
@@ -158,10 +160,7 @@ fn json(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
                 "access_levels": c.access_levels,
                 "judged": c.judged,
                 "suppressed_by_change": c.suppressed_by_change,
-                "level": match c.level {
-                    super::FailOn::None => "widening",
-                    level => level.as_str(),
-                },
+                "level": c.level.as_str(),
             })
         })
         .collect();
@@ -196,7 +195,7 @@ fn new_by_level(changes: &[&Change]) -> String {
     let mut total: BTreeMap<&str, usize> = BTreeMap::new();
     for c in changes
         .iter()
-        .filter(|c| c.direction == Direction::Widening)
+        .filter(|c| c.direction == Direction::Widening && c.level != FailOn::None)
     {
         for (level, n) in &c.access_levels {
             *total.entry(level).or_default() += n;
@@ -211,7 +210,7 @@ fn new_by_level(changes: &[&Change]) -> String {
 
 /// Per principal (or policy): who can assume it, what is new by access level, then one row per
 /// change with its resource, conditions and place (`path:line`, base-side places marked).
-fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+fn markdown(report: &DiffReport, links: Option<&Links>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "### iamlint diff: {}", summary(report))?;
     writeln!(w, "\n{} → {}\n", code(&report.base), code(&report.head))?;
     for e in &report.errors {
@@ -240,23 +239,29 @@ fn markdown(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "\n| | Change | Access | Where |")?;
         writeln!(w, "|---|---|---|---|")?;
         for c in changes {
-            let icon = match (c.direction, c.judged) {
-                (Direction::Widening, true) => "🔺 widening",
-                (Direction::Widening, false) => "❔ cannot be judged",
-                (Direction::Narrowing, _) => "🔻 narrowing",
+            let icon = match (c.direction, c.judged, c.level) {
+                (Direction::Widening, _, FailOn::None) => "⚪ not effective",
+                (Direction::Widening, true, _) => "🔺 widening",
+                (Direction::Widening, false, _) => "❔ cannot be judged",
+                (Direction::Narrowing, _, _) => "🔻 narrowing",
             };
             let level = if c.direction == Direction::Widening {
                 format!("{} ", c.level.as_str())
             } else {
                 String::new()
             };
+            // The place, as a link to the changed line when the forge is known: iamlint's own
+            // link, whose text is the place's code span and whose URL is built from encoded parts.
+            let place = match links.and_then(|l| l.to(&c.path, c.line, c.in_head)) {
+                Some(url) => format!("[{}]({url})", cell(&location(c))),
+                None => cell(&location(c)),
+            };
             writeln!(
                 w,
-                "| {icon} | **{}** {} | {level}{} | {} |",
+                "| {icon} | **{}** {} | {level}{} | {place} |",
                 c.kind.as_str(),
                 cell(&c.message),
                 levels(c),
-                cell(&location(c))
             )?;
         }
     }
@@ -294,9 +299,10 @@ fn github(report: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         command(format!("::error title=iamlint diff::{}", github_message(e)))?;
     }
     for c in &report.changes {
-        let level = match c.direction {
-            Direction::Widening => "warning",
-            Direction::Narrowing => "notice",
+        // Actions outside the permissions boundary (level `none`) grant nothing: a notice.
+        let level = match (c.direction, c.level) {
+            (Direction::Widening, FailOn::None) | (Direction::Narrowing, _) => "notice",
+            (Direction::Widening, _) => "warning",
         };
         let title = github_property(&format!("{} ({})", c.kind.as_str(), c.policy));
         let message = github_message(&c.message);

@@ -49,6 +49,8 @@ pub struct Side {
     /// The side's config path rules (`exclude`, per-path ignores, `[[ignore]]`): whether a
     /// suppression by config was the base's ([`super::principals::suppression`]).
     pub paths: crate::config::PathRules,
+    /// The commit the side was read from (the base of `--base`), for links to its lines.
+    pub commit: Option<String>,
 }
 
 /// A policy of a side, with the address it is matched by.
@@ -122,6 +124,7 @@ impl Side {
             principals: crate::principal::build(facts),
             called,
             paths: opts.paths.clone(),
+            commit: None,
         }
     }
 

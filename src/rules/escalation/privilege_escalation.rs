@@ -265,7 +265,16 @@ fn check_group(
             .unsure_if(
                 boundary_unsure || entries.iter().any(|(_, g)| g.iter().any(|x| x.unsure)),
             )
-            .path(grants[0].path.clone());
+            .path(grants[0].path.clone())
+            .escalation(
+                entries
+                    .iter()
+                    .map(|(p, _)| crate::finding::EscalationPath {
+                        name: p.name.as_str(),
+                        actions: p.actions.as_slice(),
+                    })
+                    .collect(),
+            );
         let mut related: Vec<Span> = vec![span];
         let mut place: Vec<usize> = vec![grants[0].member];
         for (p, g) in &entries {
