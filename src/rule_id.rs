@@ -14,6 +14,7 @@ macro_rules! with_rules {
             least_privilege::allow_not_resource::AllowNotResource,
             validity::arn_resource_mismatch::ArnResourceMismatch,
             managed::broad_managed_policy::BroadManagedPolicy,
+            validity::bucket_policy_lockout::BucketPolicyLockout,
             validity::condition_type_mismatch::ConditionTypeMismatch,
             escalation::credential_exposure::CredentialExposure,
             trust::cross_account_trust::CrossAccountTrust,

@@ -1,4 +1,5 @@
 pub mod arn_resource_mismatch;
+pub mod bucket_policy_lockout;
 pub mod condition_type_mismatch;
 pub mod deprecated_service;
 pub mod duplicate_sid;
