@@ -18,6 +18,7 @@ macro_rules! with_rules {
             validity::condition_type_mismatch::ConditionTypeMismatch,
             escalation::credential_exposure::CredentialExposure,
             trust::cross_account_trust::CrossAccountTrust,
+            validity::deny_never_applies::DenyNeverApplies,
             validity::deprecated_service::DeprecatedService,
             validity::duplicate_sid::DuplicateSid,
             validity::inapplicable_condition_key::InapplicableConditionKey,
