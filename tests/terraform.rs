@@ -1751,3 +1751,20 @@ fn permission_resources_read_names_defaults_and_dynamic_conditions() {
     );
     assert_eq!(findings(&report), ["main.tf:37:18 public-principal"]);
 }
+
+#[test]
+fn a_document_a_slot_takes_through_a_conditional_is_linted_once_there() {
+    // `cond ? data.x[0].json : var.y` (terraform-aws-opensearch's access policy): the document is
+    // the domain policy's, not also a document of its own (which was a second `wildcard-action`
+    // judged without knowing it is a domain policy).
+    let (_, model) = model("doc_behind_conditional", "main.tf");
+    let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, ["aws_opensearch_domain_policy.this.access_policies"]);
+    assert!(model.docs[0].origin.is_search_domain_policy());
+    let report = lint(
+        "doc_behind_conditional",
+        "main.tf",
+        &[RuleId::WildcardAction],
+    );
+    assert_eq!(findings(&report), ["main.tf:3:27 wildcard-action"]);
+}
