@@ -1768,3 +1768,12 @@ fn a_document_a_slot_takes_through_a_conditional_is_linted_once_there() {
     );
     assert_eq!(findings(&report), ["main.tf:3:27 wildcard-action"]);
 }
+
+#[test]
+fn the_providers_accounts_in_a_sibling_file_are_the_main_files_own() {
+    // `providers.tf` names the account; `main.tf` trusts it by a literal id: not cross-account.
+    let (_, model) = model("provider_accounts", "main.tf");
+    assert_eq!(model.links.own_accounts, ["111122223333"]);
+    let report = lint("provider_accounts", "main.tf", &[RuleId::CrossAccountTrust]);
+    assert_eq!(findings(&report), Vec::<String>::new());
+}
