@@ -28,7 +28,9 @@ declare_rule! {
     /// Not reported: a Deny with any other condition (`aws:SecureTransport`, `aws:SourceVpce`,
     /// `aws:SourceIp`, `aws:PrincipalAccount`, an `aws:PrincipalArn` exception naming a role or
     /// user): someone in the account can still meet it or is exempt, and can fix the policy. A Deny
-    /// on object actions or object ARNs only, a `NotPrincipal` listing a role together with its
+    /// on object actions or object ARNs only, a Deny of `s3:PutBucketPolicy` (or `s3:Put*`) without
+    /// `s3:DeleteBucketPolicy` (an administrator can still delete the policy, and the Deny with
+    /// it), a `NotPrincipal` listing a role together with its
     /// account, a `NotResource`, and principals or conditions the input does not show
     /// (`var.admin_arns`) are left alone.
     ///
