@@ -100,10 +100,13 @@ impl Rule for BucketPolicyLockout {
             return;
         }
         let who = if principal.negated {
-            if stmt.has_condition() || !not_principal_exempts_nobody(principal) {
+            if stmt.has_condition() {
                 return;
             }
-            "`NotPrincipal` exempts none"
+            match not_principal_exempts_nobody(principal) {
+                Some(why) => why,
+                None => return,
+            }
         } else {
             if principal.public_values().next().is_none() {
                 return;
@@ -116,9 +119,9 @@ impl Rule for BucketPolicyLockout {
                     }) {
                         return;
                     }
-                    "its only exception is the root user"
+                    "its only exception is the root user".to_string()
                 }
-                _ => "it has no exception",
+                _ => "it has no exception".to_string(),
             }
         };
         let mut finding = Self::finding(
@@ -191,33 +194,40 @@ fn may_be_bucket(value: &Scalar) -> bool {
     }
 }
 
-/// A `NotPrincipal` that leaves no IAM user or role exempt: it names only accounts (their root
-/// users), or users and roles but none of their accounts. Unknown values exempt anyone.
-fn not_principal_exempts_nobody(principal: &PrincipalField) -> bool {
+/// Why a `NotPrincipal` leaves no IAM user or role exempt: it names only accounts (their root
+/// users), or users and roles but none of their accounts. `None` when someone is exempt; unknown
+/// values may exempt anyone.
+fn not_principal_exempts_nobody(principal: &PrincipalField) -> Option<String> {
     let mut accounts = Vec::new();
     let mut others = Vec::new();
     for entry in &principal.entries {
         for v in &entry.values {
-            let Some(text) = v.value.as_str() else {
-                return false;
-            };
+            let text = v.value.as_str()?;
             if entry.kind.value != "AWS" {
                 continue; // a service or federated principal cannot edit the policy
             }
             if is_account(text) {
                 accounts.push(account_of(text).unwrap_or(text));
             } else {
-                others.push(account_of(text));
+                others.push((text, account_of(text)));
             }
         }
     }
-    if others.is_empty() {
-        return true;
-    }
+    let Some((first, _)) = others.first() else {
+        return Some(
+            "`NotPrincipal` names only accounts, which exempts their root users alone".into(),
+        );
+    };
     // A user or role stays exempt only with its account listed too.
-    !others
+    if others
         .iter()
-        .any(|acct| acct.is_none_or(|a| accounts.contains(&a)))
+        .any(|(_, acct)| acct.is_none_or(|a| accounts.contains(&a)))
+    {
+        return None;
+    }
+    Some(format!(
+        "`NotPrincipal` names `{first}` without its account, so AWS denies it too"
+    ))
 }
 
 /// `111122223333` or `arn:aws:iam::111122223333:root`.
