@@ -1799,3 +1799,29 @@ fn an_action_or_resource_list_empty_at_its_default_is_the_callers() {
         ]
     );
 }
+
+#[test]
+fn a_document_a_slot_takes_through_a_conditional_is_linted_once_there() {
+    // `cond ? data.x[0].json : var.y` (terraform-aws-opensearch's access policy): the document is
+    // the domain policy's, not also a document of its own (which was a second `wildcard-action`
+    // judged without knowing it is a domain policy).
+    let (_, model) = model("doc_behind_conditional", "main.tf");
+    let paths: Vec<&str> = model.docs.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, ["aws_opensearch_domain_policy.this.access_policies"]);
+    assert!(model.docs[0].origin.is_search_domain_policy());
+    let report = lint(
+        "doc_behind_conditional",
+        "main.tf",
+        &[RuleId::WildcardAction],
+    );
+    assert_eq!(findings(&report), ["main.tf:3:27 wildcard-action"]);
+}
+
+#[test]
+fn the_providers_accounts_in_a_sibling_file_are_the_main_files_own() {
+    // `providers.tf` names the account; `main.tf` trusts it by a literal id: not cross-account.
+    let (_, model) = model("provider_accounts", "main.tf");
+    assert_eq!(model.links.own_accounts, ["111122223333"]);
+    let report = lint("provider_accounts", "main.tf", &[RuleId::CrossAccountTrust]);
+    assert_eq!(findings(&report), Vec::<String>::new());
+}

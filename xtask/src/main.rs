@@ -5,6 +5,7 @@
 //! reduces them to the compact facts-only data committed under `rules/`, and writes
 //! `rules/SOURCES.lock`. `--artifacts DIR` takes already-downloaded artifacts from DIR instead of
 //! fetching them (the sha256 check still applies). See `rules/catalog/README.md` for the formats.
+//! `cargo xtask new-rule <category> <rule-id>` writes a rule's skeleton (see `new_rule`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -17,6 +18,8 @@ use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+
+mod new_rule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Registry {
@@ -70,8 +73,12 @@ fn main() -> Result<()> {
         }
         Some("gen-docs") => gen_docs(),
         Some("gen-star") => gen_star(),
+        Some("new-rule") => match (args.get(1), args.get(2), args.get(3)) {
+            (Some(category), Some(id), None) => new_rule::new_rule(&workspace_root(), category, id),
+            _ => bail!("usage: cargo xtask new-rule <category> <rule-id>"),
+        },
         _ => {
-            eprintln!("usage: cargo xtask gen-data [--artifacts DIR] | gen-docs | gen-star");
+            eprintln!("usage: cargo xtask gen-data [--artifacts DIR] | gen-docs | gen-star | new-rule <category> <rule-id>");
             std::process::exit(2);
         }
     }

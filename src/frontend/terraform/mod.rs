@@ -137,6 +137,18 @@ fn lint_module(model: &mut FileModel, ev: &mut Eval<'_>, scope: &Scope, whole: b
         read_links(model, module, body, scope);
         calls::expand(model, ev, src, body, scope);
     }
+    // The folder's provider blocks (often in `providers.tf`) name the accounts every file of it
+    // deploys to: a linted main file knows them too.
+    if !whole {
+        for key in module.keys().into_iter().filter(|&k| k != 0) {
+            if let Some(body) = module.file(key).body() {
+                let own = resources::links(body).own_accounts;
+                model.links.own_accounts.extend(own);
+            }
+        }
+        model.links.own_accounts.sort();
+        model.links.own_accounts.dedup();
+    }
     // Documents last: one whose JSON text a policy attribute took (here, or in a module called
     // above) is linted there, not again on its own.
     for &key in &keys {

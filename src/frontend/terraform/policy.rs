@@ -218,7 +218,12 @@ impl Eval<'_> {
 
     fn doc_value(&mut self, key: FileKey, name: &str, text: String, span: Span) -> PolicyValue {
         match self.build_doc(key, name) {
-            Some(built) => built_value(built),
+            Some(built) => {
+                // Linted here, so not again on its own (the module's list of uses holds only
+                // attributes that name the document directly).
+                self.mark_doc_used(key, name);
+                built_value(built)
+            }
             None => PolicyValue::Unknown(unknown(
                 text,
                 format!("`data.aws_iam_policy_document.{name}` refers to itself"),

@@ -10,8 +10,10 @@ declare_rule! {
     /// (by name or pattern), looks at each `AWS` principal that names an account: a 12-digit id,
     /// `arn:aws:iam::<account>:root`, a role or user of that account, or an assumed-role session.
     /// An account is this role's own when the value says so (CloudFormation's `${AWS::AccountId}`,
-    /// Terraform's `data.aws_caller_identity`), or when a `Resource` ARN of the same file names it
-    /// (the file manages that account's resources). Any other literal account is another account.
+    /// Terraform's `data.aws_caller_identity`), when a `Resource` ARN of the same file names it
+    /// (the file manages that account's resources), or when the Terraform folder's `provider
+    /// "aws"` names it in `allowed_account_ids` or its `assume_role` `role_arn` (the account the
+    /// configuration deploys to). Any other literal account is another account.
     /// A principal of another account is reported unless the statement's `Condition` (with an
     /// operator other than `...IfExists`) checks `sts:ExternalId`, `aws:PrincipalOrgID`,
     /// `aws:PrincipalOrgPaths`, `aws:SourceAccount`, `aws:SourceArn`, `aws:SourceOrgID`,
@@ -132,8 +134,15 @@ fn checks_caller(stmt: &Statement) -> bool {
     })
 }
 
-/// The account a principal value names, when it is known to be another account than the role's.
+/// The account a principal value names, when it is known to be another account than the role's:
+/// not named by the file's own resources, nor by its Terraform provider (`allowed_account_ids`,
+/// `assume_role.role_arn`).
 fn other_account(value: &Scalar, file: &FileModel) -> Option<String> {
+    let account = named_account(value, file)?;
+    (!file.links.own_accounts.contains(&account)).then_some(account)
+}
+
+fn named_account(value: &Scalar, file: &FileModel) -> Option<String> {
     match value {
         Scalar::Str(text) => {
             let account = account_of(text)?;

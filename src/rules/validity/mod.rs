@@ -1,5 +1,7 @@
 pub mod arn_resource_mismatch;
+pub mod bucket_policy_lockout;
 pub mod condition_type_mismatch;
+pub mod deny_never_applies;
 pub mod deprecated_service;
 pub mod duplicate_sid;
 pub mod inapplicable_condition_key;

@@ -85,6 +85,13 @@ impl Eval<'_> {
         Some(built)
     }
 
+    /// Marks document `name` of file `key` as used: a policy attribute took it by reference,
+    /// however reached (`cond ? data.x[0].json : var.y`, a local), not only through its text.
+    pub fn mark_doc_used(&self, key: super::FileKey, name: &str) {
+        let origin = (self.module.file(key).path.clone(), name.to_string());
+        self.texts.used.borrow_mut().insert(origin);
+    }
+
     /// True when the text of document `name` of file `key` became a policy (or part of one)
     /// somewhere in this run: it is linted there, not on its own.
     pub fn doc_text_used(&self, key: super::FileKey, name: &str) -> bool {
