@@ -92,6 +92,9 @@ fn denied_calls_are_not_usage() {
     let (r, _, _) = usage(&["infra"], &["delivery"], &[]);
     let app = principal(&r, "aws_iam_role.app");
     assert_eq!(actions(&app["denied"]), ["s3:DeleteBucket"]);
+    // Granted by `s3:*`: something else refused it.
+    assert_eq!(app["denied"][0]["granted"], true);
+    assert_eq!(app["denied"][0]["also_used"], false);
     assert_eq!(used_count(app, "s3:DeleteBucket"), None);
     assert!(actions(&app["unused"]).contains(&"s3:DeleteBucket".to_string()));
     assert_eq!(r["counts"]["denied"], 1);

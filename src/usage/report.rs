@@ -128,6 +128,9 @@ pub struct DeniedRow {
     /// The action was also used (allowed) by other calls: the grant covers some resources or
     /// conditions and not those of the denied calls.
     pub also_used: bool,
+    /// The principal's policies grant the action: what refused the calls is elsewhere (a
+    /// resource policy, a boundary, an SCP) or a condition.
+    pub granted: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -466,6 +469,7 @@ fn principal_row(
                 s.resources.iter().cloned().collect()
             },
             also_used: seen.used.contains_key(a),
+            granted: by_action.contains_key(a.as_str()),
         })
         .collect();
     let unmapped = seen
@@ -935,11 +939,12 @@ pub fn human(u: &Usage, format: PolicyFormat) -> String {
                     let list: Vec<String> = r.resources.iter().map(|x| t(x).into_owned()).collect();
                     format!("on {}", list.join(", "))
                 };
-                // Used by other calls: the grant reaches other resources, not these.
                 let also = if r.also_used {
-                    "; also used (see above): the grant does not cover these calls"
+                    "; also used (see above): refused on these calls only"
+                } else if r.granted {
+                    ": granted, refused by another policy or a condition"
                 } else {
-                    ": the principal lacks it"
+                    ": not granted (the principal lacks it)"
                 };
                 let _ = writeln!(
                     out,
