@@ -92,6 +92,9 @@ fn denied_calls_are_not_usage() {
     let (r, _, _) = usage(&["infra"], &["delivery"], &[]);
     let app = principal(&r, "aws_iam_role.app");
     assert_eq!(actions(&app["denied"]), ["s3:DeleteBucket"]);
+    // Granted by `s3:*`: something else refused it.
+    assert_eq!(app["denied"][0]["granted"], true);
+    assert_eq!(app["denied"][0]["also_used"], false);
     assert_eq!(used_count(app, "s3:DeleteBucket"), None);
     assert!(actions(&app["unused"]).contains(&"s3:DeleteBucket".to_string()));
     assert_eq!(r["counts"]["denied"], 1);
@@ -372,6 +375,12 @@ fn the_example_reports_fixes_and_lints_clean() {
     );
     let out = run(&["--unsafe-fixes"]);
     assert_eq!(out.status.code(), Some(0));
+    // One statement, two edits (its Action and its Resource): the note counts statements.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("narrowed 1 statement in 1 file"),
+        "{stderr}"
+    );
     let fixed = std::fs::read_to_string(&tf).unwrap();
     assert_eq!(
         fixed,
@@ -561,4 +570,123 @@ resource "aws_iam_role_policy" "svc" {
     assert_eq!(svc["matched_by"], "name_pattern", "{r:#}");
     assert_eq!(used_count(svc, "sqs:ListQueues"), Some(1));
     assert_eq!(actions(&svc["unused"]), ["sqs:GetQueueUrl"]);
+}
+
+/// An action allowed on one resource and denied on another (a resource policy, a boundary or a
+/// condition refusing that bucket) is both used and denied: the report says where each happened
+/// rather than "lacks it" beside "used".
+#[test]
+fn an_action_used_on_one_resource_and_denied_on_another_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let call = |bucket: &str, error: &str| {
+        format!(
+            r#"{{"eventTime":"2024-05-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventCategory":"Data","managementEvent":false,"userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/app-role/s","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/app-role","userName":"app-role"}}}}}},"requestParameters":{{"bucketName":"{bucket}","key":"k"}}{error}}}"#
+        )
+    };
+    let denied = r#","errorCode":"AccessDenied","errorMessage":"Access Denied""#;
+    let log = dir.path().join("log.json");
+    let records = [call("allowed-bucket", ""), call("refused-bucket", denied)];
+    std::fs::write(&log, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
+    let log = log.to_str().unwrap();
+    let (r, _, _) = usage(&["infra"], &[log], &[]);
+    let app = principal(&r, "aws_iam_role.app");
+    assert_eq!(used_count(app, "s3:GetObject"), Some(1));
+    let used = &app["used"].as_array().unwrap()[0];
+    assert_eq!(used["resources"][0], "arn:aws:s3:::allowed-bucket/*");
+    let denied = &app["denied"][0];
+    assert_eq!(denied["action"], "s3:GetObject");
+    assert_eq!(denied["resources"][0], "arn:aws:s3:::refused-bucket/*");
+    assert_eq!(denied["also_used"], true);
+
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["usage", "tests/data/usage/infra", "--logs", log])
+        .output()
+        .unwrap();
+    let human = String::from_utf8(out.stdout).unwrap();
+    let line = human
+        .lines()
+        .find(|l| l.contains("refused-bucket"))
+        .unwrap_or_else(|| panic!("{human}"));
+    assert!(line.contains("also used"), "{line}");
+    assert!(!human.contains("lacks it"), "{human}");
+}
+
+/// A call whose action has dependent actions in the catalog: `ec2:RunInstances` lists
+/// `ec2:CreateTags`, `iam:PassRole` and `ssm:GetParameters` (Service Authorization Reference,
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html). The
+/// granted ones stay in the minimal policy, marked as dependents; the one not granted is not added
+/// (the calls succeeded without it); a granted action no call needs is still unused.
+#[test]
+fn a_used_action_keeps_its_granted_dependent_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"resource "aws_iam_role" "launcher" {
+  name               = "launcher"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy" "launcher" {
+  role = aws_iam_role.launcher.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["ec2:RunInstances", "ec2:CreateTags", "ec2:StopInstances", "iam:PassRole"]
+      Resource = "*"
+    }]
+  })
+}
+"#,
+    )
+    .unwrap();
+    let record = r#"{"eventTime":"2024-05-01T00:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"us-east-1","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/launcher","userName":"launcher"}}}}"#;
+    std::fs::write(dir.path().join("log.jsonl"), format!("{record}\n")).unwrap();
+    let out = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["usage", ".", "--format", "json", "--logs", "log.jsonl"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = principal(&r, "aws_iam_role.launcher");
+    assert_eq!(used_count(p, "ec2:RunInstances"), Some(1));
+    assert_eq!(actions(&p["dependent"]), ["ec2:CreateTags", "iam:PassRole"]);
+    assert_eq!(p["dependent"][1]["of"][0], "ec2:RunInstances");
+    assert_eq!(actions(&p["unused"]), ["ec2:StopInstances"]);
+    let mut minimal: Vec<String> = p["minimal_policy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            v => v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect(),
+        })
+        .collect();
+    minimal.sort();
+    assert_eq!(
+        minimal,
+        ["ec2:CreateTags", "ec2:RunInstances", "iam:PassRole"],
+        "{r:#}"
+    );
+
+    let human = Command::cargo_bin("iamlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["usage", ".", "--logs", "log.jsonl"])
+        .output()
+        .unwrap();
+    let human = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        human.contains("iam:PassRole  dependent of ec2:RunInstances"),
+        "{human}"
+    );
 }

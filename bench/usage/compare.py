@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Compares the actions of trailscraper's policies with iamlint usage's on the same records.
 
-    compare.py IAMLINT_JSON TRAILSCRAPER_ALL_POLICY TRAILSCRAPER_APP_ROLE_POLICY
+    compare.py IAMLINT_JSON TRAILSCRAPER_ALL TRAILSCRAPER_APP_ROLE
 
-trailscraper writes one policy for every selected record; iamlint one minimal policy per principal
-of the tree (and counts the other identities). The union of iamlint's used actions is compared
-with trailscraper's whole policy (identities outside the tree left aside), and app-role's minimal
-policy with trailscraper's policy for that role alone.
+Each trailscraper argument is a policy file or a folder of policy files (one per shard of the
+corpus, run.sh); a folder stands for the union of its policies' actions. trailscraper writes one
+policy for every selected record; iamlint one minimal policy per principal of the tree (and counts
+the other identities). The union of iamlint's used actions is compared with trailscraper's whole
+policy (identities outside the tree left aside), and app-role's minimal policy with trailscraper's
+policy for that role alone.
 """
 import json
+import os
 import sys
 
 
@@ -20,10 +23,27 @@ def actions_of(policy):
     return out
 
 
+def actions_of_path(path):
+    """The actions of a policy file, or the union over a folder of them (each must parse)."""
+    if not os.path.isdir(path):
+        return actions_of(json.load(open(path)))
+    files = sorted(f for f in os.listdir(path) if f.endswith(".json"))
+    if not files:
+        sys.exit(f"{path}: no policy files")
+    out = set()
+    for f in files:
+        with open(os.path.join(path, f)) as fh:
+            try:
+                out |= actions_of(json.load(fh))
+            except json.JSONDecodeError as e:
+                sys.exit(f"{path}/{f}: not a policy ({e}); see the .time file beside it")
+    return out
+
+
 def main():
     usage = json.load(open(sys.argv[1]))
-    ts_all = actions_of(json.load(open(sys.argv[2])))
-    ts_app = actions_of(json.load(open(sys.argv[3])))
+    ts_all = actions_of_path(sys.argv[2])
+    ts_app = actions_of_path(sys.argv[3])
     used = set()
     app_policy = set()
     for p in usage["principals"]:

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 mod conditions;
+mod dependent;
 mod managed;
 mod pattern;
 mod retired;
@@ -215,6 +216,9 @@ pub struct Action {
     pub access: AccessLevels,
     pub resources: Vec<ActionResource>,
     pub condition_keys: Vec<&'static str>,
+    /// The reference's "Dependent actions" (`iam:PassRole` for `ec2:RunInstances`), as
+    /// `prefix:Action`; empty for most. See [`Catalog::dependent_actions`].
+    pub dependent_actions: Vec<&'static str>,
 }
 
 impl Action {

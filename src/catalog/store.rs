@@ -257,6 +257,13 @@ fn read_service(line: &'static str) -> Option<Loaded> {
         })?;
         r.eat(b',')?;
         let condition_keys = r.strings()?;
+        // A fifth element, present only when not empty: the dependent actions.
+        let dependent_actions = if r.peek() == Some(b',') {
+            r.eat(b',')?;
+            r.strings()?
+        } else {
+            Vec::new()
+        };
         r.eat(b']')?;
         entry_keys.push(keys);
         Some(Action {
@@ -264,6 +271,7 @@ fn read_service(line: &'static str) -> Option<Loaded> {
             access,
             resources,
             condition_keys,
+            dependent_actions,
         })
     })?;
     r.lit(",\"resources\":")?;
@@ -451,6 +459,9 @@ mod tests {
                     assert_eq!(row[2].as_array().expect("keys").len(), k.len());
                 }
                 assert_eq!(a[3].as_array().expect("keys").len(), b.condition_keys.len());
+                let deps = a.get(4).and_then(|d| d.as_array()).map_or(0, Vec::len);
+                assert_eq!(deps, b.dependent_actions.len());
+                assert!(a.get(4).is_none() || deps > 0, "an empty fifth element");
             }
             let resources = v["resources"].as_array().expect("resources");
             assert_eq!(resources.len(), l.service.resource_types.len());

@@ -44,8 +44,9 @@ struct Edit {
 struct FileEdits {
     root: PathBuf,
     original: String,
-    /// By (start, end): the replacement, or `None` once two proposals differ.
-    edits: BTreeMap<(usize, usize), Option<String>>,
+    /// By (start, end): the replacement (`None` once two proposals differ), and the statement
+    /// it edits (the offset of its `Action` list).
+    edits: BTreeMap<(usize, usize), (Option<String>, usize)>,
 }
 
 /// Computes and writes the fixes (through [`crate::root::write_confined`]).
@@ -111,14 +112,17 @@ pub fn apply(usage: &Usage, report: &Report, model: &Model) -> std::io::Result<A
                     original: src.text.clone(),
                     edits: BTreeMap::new(),
                 });
+                let statement = list.span.start as usize;
                 for e in edits {
                     match entry.edits.get(&(e.start, e.end)) {
                         None => {
-                            entry.edits.insert((e.start, e.end), Some(e.text));
+                            entry
+                                .edits
+                                .insert((e.start, e.end), (Some(e.text), statement));
                         }
-                        Some(Some(t)) if *t == e.text => {}
+                        Some((Some(t), _)) if *t == e.text => {}
                         Some(_) => {
-                            entry.edits.insert((e.start, e.end), None);
+                            entry.edits.insert((e.start, e.end), (None, statement));
                         }
                     }
                 }
@@ -126,10 +130,10 @@ pub fn apply(usage: &Usage, report: &Report, model: &Model) -> std::io::Result<A
         }
     }
     for (path, f) in files {
-        let mut edits: Vec<(usize, usize, String)> = Vec::new();
-        for ((start, end), text) in f.edits {
+        let mut edits: Vec<(usize, usize, String, usize)> = Vec::new();
+        for ((start, end), (text, statement)) in f.edits {
             match text {
-                Some(t) => edits.push((start, end, t)),
+                Some(t) => edits.push((start, end, t, statement)),
                 None => out.withheld.push(format!(
                     "{}: principals (or instances) sharing this statement used different actions",
                     crate::source::display_path(&path)
@@ -140,20 +144,21 @@ pub fn apply(usage: &Usage, report: &Report, model: &Model) -> std::io::Result<A
         edits.sort_by_key(|e| std::cmp::Reverse(e.0));
         let mut text = f.original.clone();
         let mut limit = usize::MAX;
-        let mut n = 0;
-        for (start, end, t) in edits {
+        // A statement may take two edits (its `Action` and its `Resource` list): count it once.
+        let mut statements = BTreeSet::new();
+        for (start, end, t, statement) in edits {
             if end > limit || end > text.len() || !text.is_char_boundary(start) {
                 continue;
             }
             text.replace_range(start..end, &t);
             limit = start;
-            n += 1;
+            statements.insert(statement);
         }
-        if n == 0 || text == f.original {
+        if statements.is_empty() || text == f.original {
             continue;
         }
         crate::root::write_confined(&f.root, &path, text.as_bytes())?;
-        out.fixed += n;
+        out.fixed += statements.len();
         out.files.push(path);
     }
     Ok(out)

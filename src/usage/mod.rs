@@ -259,8 +259,8 @@ pub fn run(args: &UsageArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result
         }
         if applied.fixed > 0 {
             notes.push(format!(
-                "applied {} to {} (unsafe: review the diff)",
-                crate::text::plural(applied.fixed, "edit"),
+                "narrowed {} in {} (unsafe: review the diff)",
+                crate::text::plural(applied.fixed, "statement"),
                 crate::text::plural(applied.files.len(), "file")
             ));
         }

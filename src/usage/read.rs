@@ -195,13 +195,15 @@ impl Tally {
         if denied {
             self.denied += 1;
         }
-        let who = who(r.identity.unwrap_or_default(), &r.params);
         let region = r.region.unwrap_or_default();
         let account = r.account.unwrap_or_default();
-        let mut arns = arns_from_params(&source, &r.params, &region, &account);
+        let identity_arn = r.identity.as_ref().and_then(|i| i.arn.as_deref());
+        let partition = partition_of(identity_arn, &r.resource_arns, &region);
+        let mut arns = arns_from_params(&source, &r.params, partition, &region, &account);
         if arns.is_empty() {
             arns = r.resource_arns;
         }
+        let who = who(r.identity.unwrap_or_default(), &r.params);
         let stat = self.calls.entry(CallKey {
             who,
             source,
@@ -308,10 +310,44 @@ pub fn last_segment(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// ARNs the request parameters name, for the parameters iamlint knows.
-fn arns_from_params(source: &str, p: &Params, region: &str, account: &str) -> Vec<String> {
+/// The partition of a call: that of the caller's ARN, else of a resource ARN of the record, else
+/// the one its region belongs to (`cn-north-1` is in `aws-cn`, `us-gov-west-1` in `aws-us-gov`).
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>
+fn partition_of<'a>(
+    identity_arn: Option<&'a str>,
+    resources: &'a [String],
+    region: &str,
+) -> &'a str {
+    let of_arn = |arn: &'a str| {
+        arn.strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|p| p.starts_with("aws"))
+    };
+    if let Some(p) = identity_arn.and_then(of_arn) {
+        return p;
+    }
+    if let Some(p) = resources.iter().find_map(|a| of_arn(a)) {
+        return p;
+    }
+    match region {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        r if r.starts_with("us-isob-") => "aws-iso-b",
+        r if r.starts_with("us-iso-") => "aws-iso",
+        r if r.starts_with("eusc-") => "aws-eusc",
+        _ => "aws",
+    }
+}
+
+/// ARNs the request parameters name, for the parameters iamlint knows, in `partition`.
+fn arns_from_params(
+    source: &str,
+    p: &Params,
+    partition: &str,
+    region: &str,
+    account: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
-    let partition = "aws";
     if let Some(bucket) = &p.bucket_name {
         if p.key.is_some() {
             out.push(format!("arn:{partition}:s3:::{bucket}/*"));
@@ -602,9 +638,11 @@ impl<'de> Visitor<'de> for RecordVisitor {
 /// An S3 object ARN as its bucket's objects (`arn:aws:s3:::bucket/*`): a minimal policy names
 /// buckets, not each key.
 fn generalize_arn(arn: &str) -> String {
-    if let Some(rest) = arn.strip_prefix("arn:aws:s3:::") {
+    let partition = arn.strip_prefix("arn:").and_then(|r| r.split(':').next());
+    let rest = partition.and_then(|p| arn.strip_prefix(&format!("arn:{p}:s3:::")));
+    if let (Some(partition), Some(rest)) = (partition, rest) {
         if let Some((bucket, _)) = rest.split_once('/') {
-            return format!("arn:aws:s3:::{bucket}/*");
+            return format!("arn:{partition}:s3:::{bucket}/*");
         }
     }
     arn.to_string()
@@ -786,20 +824,36 @@ pub fn read_file(path: &Path, window: &Window) -> Result<Tally, LogError> {
     };
     // A delivered file is a few MB: read whole, it parses from a slice (several times faster
     // than serde_json's byte-at-a-time reader). A bigger one streams, so memory stays bounded.
-    let mut head = Vec::new();
-    (&mut reader)
+    // The buffer is the thread's own, kept from file to file: a fresh one per file was freed to
+    // the system and faulted in again each time (system time near half the run).
+    let mut head = FILE_BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    head.clear();
+    let read = (&mut reader)
         .take(WHOLE_FILE_BYTES)
         .read_to_end(&mut head)
-        .map_err(|e| err(None, format!("cannot read: {e}")))?;
-    let result = if (head.len() as u64) < WHOLE_FILE_BYTES {
-        read_slice(&head, window)
-    } else {
-        let rest = BufReader::with_capacity(256 * 1024, reader);
-        read_stream(std::io::Cursor::new(head).chain(rest), window)
+        .map_err(|e| err(None, format!("cannot read: {e}")));
+    let result = match read {
+        Err(e) => Err(e),
+        Ok(_) if (head.len() as u64) < WHOLE_FILE_BYTES => {
+            let result = read_slice(&head, window);
+            FILE_BUFFER.with(|b| *b.borrow_mut() = head);
+            result.map_err(|(at, m)| err(at, m))
+        }
+        // Past the limit the file streams; the buffer goes with it, so none this size is kept.
+        Ok(_) => {
+            let rest = BufReader::with_capacity(256 * 1024, reader);
+            read_stream(std::io::Cursor::new(head).chain(rest), window)
+                .map_err(|(at, m)| err(at, m))
+        }
     };
-    let mut tally = result.map_err(|(at, m)| err(at, m))?;
+    let mut tally = result?;
     tally.files = 1;
     Ok(tally)
+}
+
+thread_local! {
+    /// The buffer a thread reads a whole file into (`read_file`), reused for the next file.
+    static FILE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Files (decompressed) up to this size are read whole and parsed from memory.
@@ -953,6 +1007,77 @@ mod tests {
             assert_eq!(key.who.kind, WhoKind::User);
             assert_eq!(stat.count, 2);
         }
+    }
+
+    #[test]
+    fn the_file_buffer_is_kept_and_a_smaller_file_reads_alone() {
+        let record = |name: &str| {
+            format!(
+                r#"{{"eventTime":"2024-05-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"{name}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/Alice","userName":"Alice"}}}}"#
+            )
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let big = dir.path().join("big.json");
+        let many: Vec<String> = (0..50).map(|_| record("ListBuckets")).collect();
+        std::fs::write(&big, format!(r#"{{"Records":[{}]}}"#, many.join(","))).expect("write");
+        let small = dir.path().join("small.json");
+        std::fs::write(
+            &small,
+            format!(r#"{{"Records":[{}]}}"#, record("GetObject")),
+        )
+        .expect("write");
+        // Each test runs on a thread of its own, so the buffer seen here is this test's.
+        let t = read_file(&big, &Window::default()).expect("reads");
+        assert_eq!(t.records, 50);
+        let kept = FILE_BUFFER.with(|b| b.borrow().capacity());
+        assert!(
+            kept >= many.len() * many[0].len(),
+            "buffer not kept: {kept}"
+        );
+        // The next file reuses it; nothing of the bigger file is read again.
+        let t = read_file(&small, &Window::default()).expect("reads");
+        assert_eq!(t.records, 1);
+        let (key, _) = t.calls.iter().next().expect("one call");
+        assert_eq!(key.name, "GetObject");
+        assert_eq!(FILE_BUFFER.with(|b| b.borrow().capacity()), kept);
+    }
+
+    #[test]
+    fn arns_from_request_parameters_take_the_partition_of_the_event() {
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html (partitions)
+        let resources_of = |identity: &str, region: &str| {
+            let text = format!(
+                r#"{{"eventTime":"2024-05-01T10:00:00Z","eventSource":"dynamodb.amazonaws.com","eventName":"Query","awsRegion":"{region}","recipientAccountId":"111122223333","userIdentity":{{"type":"IAMUser","userName":"Alice"{identity}}},"requestParameters":{{"tableName":"orders"}}}}"#
+            );
+            let t = tally(&text);
+            let (_, stat) = t.calls.into_iter().next().expect("one call");
+            stat.resources.into_iter().collect::<Vec<_>>()
+        };
+        let table = |partition: &str, region: &str| {
+            vec![format!(
+                "arn:{partition}:dynamodb:{region}:111122223333:table/orders"
+            )]
+        };
+        // The caller's ARN says the partition.
+        let cn = r#","arn":"arn:aws-cn:iam::111122223333:user/Alice""#;
+        assert_eq!(
+            resources_of(cn, "cn-north-1"),
+            table("aws-cn", "cn-north-1")
+        );
+        // Without one, the region does.
+        assert_eq!(
+            resources_of("", "us-gov-west-1"),
+            table("aws-us-gov", "us-gov-west-1")
+        );
+        assert_eq!(resources_of("", "eu-west-1"), table("aws", "eu-west-1"));
+        let aws = r#","arn":"arn:aws:iam::111122223333:user/Alice""#;
+        assert_eq!(resources_of(aws, "us-east-1"), table("aws", "us-east-1"));
+        // An object of `resources[]` stands for its bucket's objects, in its own partition.
+        assert_eq!(
+            generalize_arn("arn:aws-cn:s3:::b/k/1"),
+            "arn:aws-cn:s3:::b/*"
+        );
+        assert_eq!(generalize_arn("arn:aws:s3:::b/k"), "arn:aws:s3:::b/*");
     }
 
     #[test]

