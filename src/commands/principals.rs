@@ -3,7 +3,7 @@
 //! resolved. Human (a table), JSON (the contract in `docs/principals.md`), Markdown and a
 //! self-contained HTML report with an inline SVG graph.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::discover::Discovered;
 use crate::lint::{self, LintOptions, Report};
 use crate::model::action::wildcard_match;
-use crate::principal::effective::{self, Effective, Entry, Expander};
+use crate::principal::effective::{self, ActionSet, Entry, Expander};
 use crate::principal::trust::{self, Trusted};
 use crate::principal::{DocRef, Model, PolicySource, Principal, Unresolved};
 use crate::rules::escalation::privilege_escalation::check_principal;
@@ -114,7 +114,7 @@ pub struct Output {
 
 /// One principal as the outputs show it (the JSON contract).
 #[derive(Debug, Serialize)]
-pub struct Row {
+pub struct Row<'a> {
     /// Stable across renames (`moved {}`): `<scope>#<first address>`.
     pub identity: String,
     /// Fingerprint of trust and effective permissions (as written), for pairing by content.
@@ -140,11 +140,15 @@ pub struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boundary: Option<PolicyRow>,
     /// Service → access level → number of distinct actions.
-    pub access: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    #[serde(serialize_with = "shared")]
+    pub access: Arc<effective::Access>,
     pub escalations: Vec<EscalationRow>,
     pub unknowns: Vec<UnknownRow>,
     /// The Allow statements on each resource, as written, with what they grant.
-    pub effective: Vec<Entry>,
+    pub effective: Vec<Entry<'a>>,
+    /// Actions a conditional or partial Deny names (for `--expand`).
+    #[serde(skip)]
+    pub may_be_denied: ActionSet,
 }
 
 #[derive(Debug, Serialize)]
@@ -202,20 +206,15 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
             && wanted(p, args)
             && (plan.scope.is_some() || !model.is_called(&p.scope))
     });
-    let rows: Vec<(Row, Effective)> = rows
+    let rows: Vec<Row> = rows
         .into_iter()
-        .filter(|(r, _)| {
+        .filter(|r| {
             args.access_level.is_empty() || args.access_level.iter().any(|l| has_level(r, l.name()))
         })
         .collect();
     let text = match args.format {
-        PrincipalsFormat::Json => json(&rows, args.expand.then_some(&expander))?,
-        _ => String::new(),
-    };
-    let rows: Vec<Row> = rows.into_iter().map(|(r, _)| r).collect();
-    let text = match args.format {
         PrincipalsFormat::Human => human(&rows, table_width(args)),
-        PrincipalsFormat::Json => text,
+        PrincipalsFormat::Json => json(&rows, args.expand.then_some(&expander))?,
         PrincipalsFormat::Markdown => markdown(&rows),
         PrincipalsFormat::Html => html(&rows),
     };
@@ -390,13 +389,13 @@ fn unknown_row(report: &Report, model: &Model, u: &Unresolved) -> UnknownRow {
 }
 
 /// The rows of the principals `keep` accepts, each with its effective permissions.
-fn rows(
+fn rows<'a>(
     report: &Report,
-    model: &Model,
+    model: &'a Model,
     root: &Path,
-    expander: &mut Expander,
+    expander: &mut Expander<'a>,
     keep: impl Fn(&Principal) -> bool,
-) -> Vec<(Row, Effective)> {
+) -> Vec<Row<'a>> {
     let mut out = Vec::new();
     for p in model.principals.iter().filter(|p| keep(p)) {
         let eff = effective::of(model, p, expander);
@@ -466,11 +465,17 @@ fn rows(
                 .iter()
                 .map(|u| unknown_row(report, model, u))
                 .collect(),
-            effective: eff.entries.clone(),
+            effective: eff.entries,
+            may_be_denied: eff.may_be_denied,
         };
-        out.push((row, eff));
+        out.push(row);
     }
     out
+}
+
+/// A value shared between rows, as itself.
+fn shared<T: Serialize, S: serde::Serializer>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+    T::serialize(v, s)
 }
 
 /// True when the row grants some action of this access level.
@@ -483,21 +488,25 @@ fn has_level(row: &Row, level: &str) -> bool {
 /// The JSON contract; with an expander (`--expand`), each principal's expanded grants too, built
 /// one principal at a time while writing. Keys are in alphabetical order, as a `serde_json` map
 /// writes them.
-fn json(rows: &[(Row, Effective)], expand: Option<&Expander>) -> Result<String, String> {
+fn json(rows: &[Row<'_>], expand: Option<&Expander<'_>>) -> Result<String, String> {
     use serde::ser::{Error as _, SerializeSeq as _};
 
     struct Principals<'a> {
-        rows: &'a [(Row, Effective)],
-        expand: Option<&'a Expander>,
+        rows: &'a [Row<'a>],
+        expand: Option<&'a Expander<'a>>,
     }
     impl Serialize for Principals<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let mut seq = s.serialize_seq(Some(self.rows.len()))?;
-            for (row, eff) in self.rows {
+            for row in self.rows {
                 let mut value = serde_json::to_value(row).map_err(S::Error::custom)?;
                 if let (Some(ex), Some(map)) = (self.expand, value.as_object_mut()) {
-                    let expanded =
-                        serde_json::to_value(eff.expanded(ex)).map_err(S::Error::custom)?;
+                    let expanded = serde_json::to_value(effective::expand(
+                        &row.effective,
+                        &row.may_be_denied,
+                        ex,
+                    ))
+                    .map_err(S::Error::custom)?;
                     map.insert("expanded".to_string(), expanded);
                 }
                 seq.serialize_element(&value)?;

@@ -16,6 +16,7 @@
 //! (boundary) estimate, never read as empty.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -128,22 +129,45 @@ impl ActionSet {
 }
 
 /// Service → access level → number of distinct actions.
-pub type Access = BTreeMap<String, BTreeMap<&'static str, usize>>;
+pub type Access = BTreeMap<&'static str, BTreeMap<&'static str, usize>>;
 
-/// The catalog actions met in a run, numbered as first met, and what each action pattern expands
-/// to: shared by the principals of a run.
+/// A statement of the model as a map key, by address: the principals of a run share documents
+/// (an AWS managed policy is parsed once), so what a statement grants is worked out once.
+#[derive(Clone, Copy)]
+struct Stmt<'a>(&'a Statement);
+
+impl PartialEq for Stmt<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Stmt<'_> {}
+
+impl std::hash::Hash for Stmt<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(self.0, state);
+    }
+}
+
+/// The catalog actions met in a run, numbered as first met, and what each action pattern and
+/// each statement of the model `'a` expands to: shared by the principals of a run.
 #[derive(Default)]
-pub struct Expander {
-    /// Number → action, its service prefix and its access level.
+pub struct Expander<'a> {
+    /// Number → action and its access level.
     table: Vec<(ActionRef, &'static str)>,
     /// The address of a catalog action → its number.
     numbers: HashMap<usize, u32>,
     patterns: HashMap<String, ActionSet>,
     every: Option<ActionSet>,
-    access: HashMap<ActionSet, Access>,
+    /// An Allow statement → what its `Action` list grants and a fingerprint of its patterns.
+    grants: HashMap<Stmt<'a>, (Arc<ActionSet>, u64)>,
+    /// A Deny's or a boundary's statement → the actions it names.
+    names: HashMap<Stmt<'a>, ActionSet>,
+    access: HashMap<ActionSet, Arc<Access>>,
 }
 
-impl Expander {
+impl<'a> Expander<'a> {
     fn number(&mut self, a: ActionRef) -> u32 {
         let key = std::ptr::from_ref(a.action) as usize;
         if let Some(&n) = self.numbers.get(&key) {
@@ -155,35 +179,37 @@ impl Expander {
         n
     }
 
-    /// The catalog actions an IAM action pattern matches ([`Catalog::expand`]).
-    fn pattern(&mut self, pattern: &str) -> ActionSet {
-        if let Some(set) = self.patterns.get(pattern) {
-            return set.clone();
+    /// Adds to `set` the catalog actions an IAM action pattern matches ([`Catalog::expand`]).
+    fn add_pattern(&mut self, pattern: &str, set: &mut ActionSet) {
+        if !self.patterns.contains_key(pattern) {
+            let mut matched = ActionSet::default();
+            for a in Catalog::get().expand(pattern) {
+                let n = self.number(a);
+                matched.insert(n);
+            }
+            self.patterns.insert(pattern.to_string(), matched);
         }
-        let mut set = ActionSet::default();
-        for a in Catalog::get().expand(pattern) {
-            let n = self.number(a);
-            set.insert(n);
+        if let Some(matched) = self.patterns.get(pattern) {
+            set.union_with(matched);
         }
-        self.patterns.insert(pattern.to_string(), set.clone());
-        set
     }
 
     fn every(&mut self) -> ActionSet {
         if let Some(all) = &self.every {
             return all.clone();
         }
-        let all = self.pattern("*");
+        let mut all = ActionSet::default();
+        self.add_pattern("*", &mut all);
         self.every = Some(all.clone());
         all
     }
 
-    /// What an Allow's `Action` (or `NotAction`) list grants: the catalog actions its known
-    /// patterns match, or, negated, every other catalog action.
-    fn grants(&mut self, list: &ListField) -> ActionSet {
+    /// What an `Action` (or `NotAction`) list grants: the catalog actions its known patterns
+    /// match, or, negated, every other catalog action.
+    fn list(&mut self, list: &ListField) -> ActionSet {
         let mut set = ActionSet::default();
         for p in list.known() {
-            set.union_with(&self.pattern(p.value));
+            self.add_pattern(p.value, &mut set);
         }
         if list.negated {
             self.every().minus(&set)
@@ -192,14 +218,37 @@ impl Expander {
         }
     }
 
-    /// The catalog actions a statement names (a Deny's, a boundary's): as [`Expander::grants`],
-    /// except that a `NotAction` with an unevaluated item names none.
-    fn names(&mut self, stmt: &Statement) -> ActionSet {
-        match &stmt.action {
-            Some(list) if list.negated && list.has_unknown() => ActionSet::default(),
-            Some(list) => self.grants(list),
-            None => ActionSet::default(),
+    /// What an Allow statement's action list grants, and a fingerprint of its patterns
+    /// (lower-cased, sorted), once per statement.
+    fn grants(&mut self, stmt: &'a Statement, list: &ListField) -> &(Arc<ActionSet>, u64) {
+        if !self.grants.contains_key(&Stmt(stmt)) {
+            let set = self.list(list);
+            let mut patterns: Vec<String> =
+                list.known().map(|p| p.value.to_ascii_lowercase()).collect();
+            patterns.sort_unstable();
+            patterns.dedup();
+            let mut h = Fnv::new();
+            h.feed(if list.negated { "not" } else { "" });
+            for p in &patterns {
+                h.feed(p);
+            }
+            self.grants.insert(Stmt(stmt), (Arc::new(set), h.0));
         }
+        &self.grants[&Stmt(stmt)]
+    }
+
+    /// The catalog actions a statement names (a Deny's, a boundary's): as an Allow grants them,
+    /// except that a `NotAction` with an unevaluated item names none.
+    fn names(&mut self, stmt: &'a Statement) -> &ActionSet {
+        if !self.names.contains_key(&Stmt(stmt)) {
+            let set = match &stmt.action {
+                Some(list) if list.negated && list.has_unknown() => ActionSet::default(),
+                Some(list) => self.list(list),
+                None => ActionSet::default(),
+            };
+            self.names.insert(Stmt(stmt), set);
+        }
+        &self.names[&Stmt(stmt)]
     }
 
     /// The catalog's name of a numbered action.
@@ -215,9 +264,9 @@ impl Expander {
 
     /// Distinct actions of a set by service, then by access level (most significant level of
     /// each); remembered per set, as principals holding the same policies have the same one.
-    pub fn access(&mut self, set: &ActionSet) -> Access {
+    pub fn access(&mut self, set: &ActionSet) -> Arc<Access> {
         if let Some(a) = self.access.get(set) {
-            return a.clone();
+            return Arc::clone(a);
         }
         // Actions are numbered a service at a time, so runs of one prefix are counted together.
         let mut runs: Vec<(&'static str, Vec<(&'static str, usize)>)> = Vec::new();
@@ -238,32 +287,45 @@ impl Expander {
         }
         let mut out = Access::new();
         for (prefix, levels) in runs {
-            let by_level = out.entry(prefix.to_string()).or_default();
+            let by_level = out.entry(prefix).or_default();
             for (level, count) in levels {
                 *by_level.entry(level).or_default() += count;
             }
         }
-        self.access.insert(set.clone(), out.clone());
+        let out = Arc::new(out);
+        self.access.insert(set.clone(), Arc::clone(&out));
         out
+    }
+}
+
+/// FNV-1a, 64 bits: stable across runs and platforms.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// Feeds a string and a terminating zero byte.
+    fn feed(&mut self, s: &str) {
+        for b in s.bytes().chain([0u8]) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
     }
 }
 
 /// One Allow statement of a principal on one of its resources, as written, with what it grants
 /// there once denies and the permissions boundary are applied.
-#[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
     /// The index of its document in the principal's policies.
     pub policy: usize,
-    /// The statement's `Action` patterns as written (absent for a `NotAction`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub actions: Vec<String>,
-    /// The statement's `NotAction` patterns as written (absent for an `Action`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub not_actions: Vec<String>,
+    /// The statement's `Action` or `NotAction` list, as written.
+    pub list: &'a ListField,
     /// A resource pattern as written (`*`, an ARN), or `NotResource: <list>`.
     pub resource: String,
     /// The statement's conditions, one `Operator key=value,value` each; empty: none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
     /// How many catalog actions it grants here.
     pub granted: usize,
@@ -271,62 +333,78 @@ pub struct Entry {
     pub may_be_denied: usize,
     /// Where the boundary lets some of the actions through on narrower resources only: those
     /// resources (`bucket/app-*` of a grant on `*`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub boundary_resources: Vec<String>,
-    /// Granted on `resource` itself.
-    #[serde(skip)]
-    whole: ActionSet,
+    /// Granted on `resource` itself (shared with the statement's set when nothing is taken out).
+    whole: Arc<ActionSet>,
     /// Granted on a narrower boundary resource only: (resource, actions).
-    #[serde(skip)]
     narrowed: Vec<(String, ActionSet)>,
+    /// The fingerprint of the list's patterns.
+    patterns: u64,
+}
+
+impl Serialize for Entry<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        struct Patterns<'a>(&'a ListField);
+        impl Serialize for Patterns<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.known().map(|p| p.value))
+            }
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("policy", &self.policy)?;
+        let key = if self.list.negated {
+            "not_actions"
+        } else {
+            "actions"
+        };
+        m.serialize_entry(key, &Patterns(self.list))?;
+        m.serialize_entry("resource", &self.resource)?;
+        if !self.conditions.is_empty() {
+            m.serialize_entry("conditions", &self.conditions)?;
+        }
+        m.serialize_entry("granted", &self.granted)?;
+        m.serialize_entry("may_be_denied", &self.may_be_denied)?;
+        if !self.boundary_resources.is_empty() {
+            m.serialize_entry("boundary_resources", &self.boundary_resources)?;
+        }
+        m.end()
+    }
 }
 
 /// What a principal may do.
 #[derive(Debug, Clone, Default)]
-pub struct Effective {
-    /// Its Allow statements, in the order of its policies.
-    pub entries: Vec<Entry>,
+pub struct Effective<'a> {
+    /// Its Allow statements on each of their resources, in the order of its policies.
+    pub entries: Vec<Entry<'a>>,
     /// Every action granted somewhere.
     pub actions: ActionSet,
     /// Actions a Deny with a condition, or on some resources only, names.
-    may_be_denied: ActionSet,
+    pub may_be_denied: ActionSet,
     /// Why the set may be incomplete: unresolved policies, unknown actions, an unresolved boundary.
     pub unknown: Vec<String>,
 }
 
-impl Effective {
+impl Effective<'_> {
     /// A fingerprint of what the principal is granted and the given trust lines, for pairing one
     /// principal across revisions when its address changed without a `moved {}` block (FNV-1a,
     /// 64 bits, as hex: stable across runs and platforms). Read from the statements as written
     /// (patterns lower-cased and sorted, with what each grants), whatever document holds them.
     pub fn content_key(&self, trust: &[String]) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut feed = |s: &str| {
-            for b in s.bytes().chain([0u8]) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        };
+        let mut h = Fnv::new();
         let mut lines: Vec<&str> = trust.iter().map(String::as_str).collect();
         lines.sort_unstable();
         for t in lines {
-            feed(t);
+            h.feed(t);
         }
-        feed("--");
-        let sorted = |list: &[String]| {
-            let mut l: Vec<String> = list.iter().map(|s| s.to_ascii_lowercase()).collect();
-            l.sort_unstable();
-            l.dedup();
-            l.join(",")
-        };
+        h.feed("--");
         let mut grants: Vec<String> = self
             .entries
             .iter()
             .map(|e| {
                 format!(
-                    "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
-                    sorted(&e.actions),
-                    sorted(&e.not_actions),
+                    "{:016x}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
+                    e.patterns,
                     e.resource,
                     e.conditions.join("\u{2}"),
                     e.granted,
@@ -338,59 +416,68 @@ impl Effective {
         grants.sort_unstable();
         grants.dedup();
         for g in &grants {
-            feed(g);
+            h.feed(g);
         }
-        format!("{h:016x}")
+        format!("{:016x}", h.0)
     }
 
-    /// Every (action, resource, conditions) granted, sorted: built from the entries, for
-    /// `--expand` and `iamlint usage`.
-    pub fn expanded(&self, ex: &Expander) -> Vec<Grant> {
-        let mut out: BTreeSet<Grant> = BTreeSet::new();
-        for e in &self.entries {
-            let grant = |n: u32, resource: &str| Grant {
-                action: ex.name(n),
-                resource: resource.to_string(),
-                conditions: e.conditions.clone(),
-                may_be_denied: self.may_be_denied.contains(n),
-                access_level: ex.level(n),
-            };
-            for n in e.whole.iter() {
-                out.insert(grant(n, &e.resource));
-            }
-            for (resource, set) in &e.narrowed {
-                for n in set.minus(&e.whole).iter() {
-                    out.insert(grant(n, resource));
-                }
-            }
-        }
-        out.into_iter().collect()
+    /// Every (action, resource, conditions) granted, sorted (`--expand`, `iamlint usage`).
+    pub fn expanded(&self, ex: &Expander<'_>) -> Vec<Grant> {
+        expand(&self.entries, &self.may_be_denied, ex)
     }
 }
 
+/// Every (action, resource, conditions) the entries grant, sorted, built from their action sets.
+pub fn expand(entries: &[Entry<'_>], may_be_denied: &ActionSet, ex: &Expander<'_>) -> Vec<Grant> {
+    let mut out: BTreeSet<Grant> = BTreeSet::new();
+    for e in entries {
+        let grant = |n: u32, resource: &str| Grant {
+            action: ex.name(n),
+            resource: resource.to_string(),
+            conditions: e.conditions.clone(),
+            may_be_denied: may_be_denied.contains(n),
+            access_level: ex.level(n),
+        };
+        for n in e.whole.iter() {
+            out.insert(grant(n, &e.resource));
+        }
+        for (resource, set) in &e.narrowed {
+            for n in set.minus(&e.whole).iter() {
+                out.insert(grant(n, resource));
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The effective permissions of `p`.
-pub fn of(model: &Model, p: &Principal, ex: &mut Expander) -> Effective {
+pub fn of<'a>(model: &'a Model, p: &Principal, ex: &mut Expander<'a>) -> Effective<'a> {
     let mut out = Effective::default();
-    let docs: Vec<(usize, &PolicyDoc)> = p
+    let docs: Vec<(usize, &'a PolicyDoc)> = p
         .policies
         .iter()
         .enumerate()
         .filter_map(|(i, l)| Some((i, model.doc(l.doc)?)))
         .collect();
-    let statements = || docs.iter().flat_map(|(_, d)| d.statements.iter());
     for u in &p.unresolved {
         out.unknown
             .push(format!("{} `{}`: {}", u.what, u.value, u.reason));
     }
     // Actions a Deny takes out (no condition, on every resource), and those it may.
     let mut denied = ActionSet::default();
-    for s in statements().filter(|s| s.effect() == Some(Effect::Deny)) {
-        let everywhere = s.resources().is_some_and(ListField::has_star);
-        let named = ex.names(s);
-        if everywhere && !s.has_condition() {
-            denied.union_with(&named);
-        } else {
-            out.may_be_denied.union_with(&named);
+    for &(_, d) in &docs {
+        for s in d
+            .statements
+            .iter()
+            .filter(|s| s.effect() == Some(Effect::Deny))
+        {
+            let everywhere = s.resources().is_some_and(ListField::has_star);
+            let named = ex.names(s);
+            if everywhere && !s.has_condition() {
+                denied.union_with(named);
+            } else {
+                out.may_be_denied.union_with(named);
+            }
         }
     }
     // The boundary's Allow statements with the actions each names.
@@ -399,7 +486,7 @@ pub fn of(model: &Model, p: &Principal, ex: &mut Expander) -> Effective {
             b.statements
                 .iter()
                 .filter(|s| s.allows())
-                .map(|s| (s, ex.names(s)))
+                .map(|s| (s, ex.names(s).clone()))
                 .collect()
         });
     for &(policy, doc) in &docs {
@@ -413,20 +500,23 @@ pub fn of(model: &Model, p: &Principal, ex: &mut Expander) -> Effective {
                     stmt.path
                 ));
             }
-            let granted = ex.grants(list).minus(&denied);
-            let written: Vec<String> = list.known().map(|p| p.value.to_string()).collect();
-            let (actions, not_actions) = if list.negated {
-                (Vec::new(), written)
+            let (set, patterns) = ex.grants(stmt, list);
+            let patterns = *patterns;
+            let granted = if denied.is_empty() {
+                Arc::clone(set)
             } else {
-                (written, Vec::new())
+                Arc::new(set.minus(&denied))
             };
             let conditions = conditions_of(stmt.condition.as_deref());
             for resource in resources_of(stmt, &mut out.unknown) {
                 let (whole, narrowed) = match &boundary {
-                    None => (granted.clone(), Vec::new()),
-                    Some(b) => within_boundary(b, &granted, &resource),
+                    None => (Arc::clone(&granted), Vec::new()),
+                    Some(b) => {
+                        let (whole, narrowed) = within_boundary(b, &granted, &resource);
+                        (Arc::new(whole), narrowed)
+                    }
                 };
-                let mut all = whole.clone();
+                let mut all = ActionSet::clone(&whole);
                 for (_, set) in &narrowed {
                     all.union_with(set);
                 }
@@ -440,8 +530,7 @@ pub fn of(model: &Model, p: &Principal, ex: &mut Expander) -> Effective {
                 out.actions.union_with(&all);
                 out.entries.push(Entry {
                     policy,
-                    actions: actions.clone(),
-                    not_actions: not_actions.clone(),
+                    list,
                     resource,
                     conditions: conditions.clone(),
                     granted: all.len(),
@@ -449,6 +538,7 @@ pub fn of(model: &Model, p: &Principal, ex: &mut Expander) -> Effective {
                     boundary_resources,
                     whole,
                     narrowed,
+                    patterns,
                 });
             }
         }
