@@ -676,3 +676,46 @@ fn may_overlap(a: &str, b: &str) -> bool {
     let wild = |s: &str| s.contains(['*', '?']);
     wild(a) && wild(b) && (ha.starts_with(&hb) || hb.starts_with(&ha))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_sets_are_equal_whatever_their_history() {
+        let mut both = ActionSet::default();
+        both.insert(3);
+        both.insert(130);
+        let mut low = ActionSet::default();
+        low.insert(3);
+        let mut high = ActionSet::default();
+        high.insert(130);
+        // Taking the high bit out leaves no trailing zero word: equal, and hashed alike.
+        assert_eq!(both.minus(&high), low);
+        assert_eq!(both.and(&low), low);
+        assert!(both.minus(&both).is_empty());
+        assert_eq!(both.iter().collect::<Vec<_>>(), [3, 130]);
+        assert_eq!(both.len(), 2);
+        assert!(both.contains(130) && !both.contains(129) && !low.contains(130));
+    }
+
+    #[test]
+    fn access_counts_what_the_catalog_expands_to() {
+        let mut ex = Expander::default();
+        let mut set = ActionSet::default();
+        ex.add_pattern("s3:Get*", &mut set);
+        ex.add_pattern("s3:*", &mut set);
+        ex.add_pattern("sts:GetCallerIdentity", &mut set);
+        let s3 = Catalog::get().expand("s3:*");
+        assert_eq!(set.len(), s3.len() + 1);
+        let access = ex.access(&set);
+        let mut want: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for a in &s3 {
+            *want.entry(a.action.access.primary()).or_default() += 1;
+        }
+        assert_eq!(access["s3"], want);
+        assert_eq!(access["sts"].values().sum::<usize>(), 1);
+        // Remembered: the same set gives the same summary, shared.
+        assert!(Arc::ptr_eq(&access, &ex.access(&set)));
+    }
+}
