@@ -421,6 +421,21 @@ fn principals_json_follows_its_contract() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["principals"][0]["address"], "aws_iam_role.renamed");
     assert_eq!(json["principals"][0]["content_key"], before);
+    // ... and granting one more action changes it.
+    write(
+        dir.path(),
+        &[(
+            "lambda.tf",
+            &LAMBDA_TF.replace(
+                "\"lambda:InvokeFunction\"]",
+                "\"lambda:InvokeFunction\", \"lambda:DeleteFunction\"]",
+            ),
+        )],
+    );
+    let (out, _) = principals_cmd(dir.path(), &["--format", "json", "--principal", "renamed"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["principals"][0]["access"]["lambda"]["Write"], 3);
+    assert_ne!(json["principals"][0]["content_key"], before);
 }
 
 /// Issue 27: `effective` keeps the statements as written, each with how many catalog actions it
