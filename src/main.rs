@@ -470,16 +470,17 @@ fn principals(args: &iamlint::commands::principals::PrincipalsArgs) -> u8 {
         Err(e) => return usage_error(&e),
     };
     // The one escaping layer: JSON keeps its data (`##[` as `\u005b`), every other format has
-    // no line a CI runner would read as a command.
-    let text = match args.format {
+    // no line a CI runner would read as a command. (JSON is not copied when nothing needs
+    // escaping: with `--expand` it can be hundreds of megabytes.)
+    let text: std::borrow::Cow<'_, str> = match args.format {
         iamlint::commands::principals::PrincipalsFormat::Json => {
-            iamlint::escape::json_text(&out.text).into_owned()
+            iamlint::escape::json_text(&out.text)
         }
-        _ => iamlint::escape::plain_text(&out.text),
+        _ => iamlint::escape::plain_text(&out.text).into(),
     };
     let written = match output_path(&args.output_file) {
         // Never through a link, inside the root it enters, as `check -o` writes.
-        Some(path) => iamlint::root::write_named(&out.roots, path, &text)
+        Some(path) => iamlint::root::write_named(&out.roots, path, text.as_bytes())
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         None => {
             let mut stdout = std::io::stdout().lock();

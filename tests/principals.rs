@@ -331,7 +331,7 @@ fn principals_json_follows_its_contract() {
     let (out, code) = principals_cmd(dir.path(), &["--format", "json"]);
     assert_eq!(code, 0, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], 2);
     let rows = json["principals"].as_array().unwrap();
     let addresses: Vec<&str> = rows
         .iter()
@@ -366,11 +366,17 @@ fn principals_json_follows_its_contract() {
     assert_eq!(app["policies"][0]["location"], "lambda.tf:3");
     assert_eq!(app["escalations"][0]["location"], "role.tf:19");
     assert_eq!(app["escalations"][0]["policies"], serde_json::json!([0, 1]));
+    // The statements as written, in the order of the policies, with what each grants.
     assert_eq!(
-        app["effective"][0],
-        serde_json::json!({"action": "iam:PassRole", "resource": "arn:aws:iam::111122223333:role/*",
-            "may_be_denied": false, "access_level": "Write"})
+        app["effective"],
+        serde_json::json!([
+            {"policy": 0, "actions": ["lambda:CreateFunction", "lambda:InvokeFunction"],
+             "resource": "*", "granted": 2, "may_be_denied": 0},
+            {"policy": 1, "actions": ["iam:PassRole"],
+             "resource": "arn:aws:iam::111122223333:role/*", "granted": 1, "may_be_denied": 0}
+        ])
     );
+    assert!(app.get("expanded").is_none(), "{app:#}");
     // Trust: public and OIDC called out; the identity follows `moved {}` back.
     let public = &rows[1];
     assert_eq!(public["identity"], ".#aws_iam_role.old_public");
@@ -415,6 +421,111 @@ fn principals_json_follows_its_contract() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["principals"][0]["address"], "aws_iam_role.renamed");
     assert_eq!(json["principals"][0]["content_key"], before);
+    // ... and granting one more action changes it.
+    write(
+        dir.path(),
+        &[(
+            "lambda.tf",
+            &LAMBDA_TF.replace(
+                "\"lambda:InvokeFunction\"]",
+                "\"lambda:InvokeFunction\", \"lambda:DeleteFunction\"]",
+            ),
+        )],
+    );
+    let (out, _) = principals_cmd(dir.path(), &["--format", "json", "--principal", "renamed"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["principals"][0]["access"]["lambda"]["Write"], 3);
+    assert_ne!(json["principals"][0]["content_key"], before);
+}
+
+/// Issue 27: `effective` keeps the statements as written, each with how many catalog actions it
+/// grants once a blanket Deny took its actions out, and how many a conditional Deny may deny;
+/// `--expand` adds the per-action grants, which agree with those counts and with `access`.
+#[test]
+fn effective_counts_what_denies_leave_and_expand_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            r#"resource "aws_iam_role" "app" {
+  name = "app"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_role_policy" "s3" {
+  role = aws_iam_role.app.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = "*" },
+      { Effect = "Deny", Action = "s3:DeleteObject", Resource = "*" },
+      { Effect = "Deny", Action = "s3:PutObject", Resource = "*",
+        Condition = { Bool = { "aws:SecureTransport" = "false" } } },
+      { Effect = "Allow", NotAction = ["iam:*", "s3:*"], Resource = "arn:aws:ec2:*:*:instance/*" }
+    ]
+  })
+}
+"#,
+        )],
+    );
+    let rows = principal_rows(dir.path(), &["--expand"]);
+    let app = row(&rows, "aws_iam_role.app");
+    let first = &app["effective"][0];
+    assert_eq!(first["granted"], 2, "{first:#}");
+    assert_eq!(first["may_be_denied"], 1, "{first:#}");
+    let s3: Vec<(&str, bool, &str)> = app["expanded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["action"].as_str().unwrap().starts_with("s3:"))
+        .map(|g| {
+            (
+                g["action"].as_str().unwrap(),
+                g["may_be_denied"].as_bool().unwrap(),
+                g["access_level"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        s3,
+        [
+            ("s3:GetObject", false, "Read"),
+            ("s3:PutObject", true, "Write")
+        ]
+    );
+    // `NotAction`: every catalog action but those, on the resource as written.
+    let rest = &app["effective"][1];
+    assert_eq!(rest["not_actions"], serde_json::json!(["iam:*", "s3:*"]));
+    assert!(rest.get("actions").is_none(), "{rest:#}");
+    let granted = rest["granted"].as_u64().unwrap();
+    assert!(granted > 10_000, "{rest:#}");
+    let expanded = app["expanded"].as_array().unwrap();
+    assert_eq!(expanded.len() as u64, granted + 2);
+    assert!(!expanded
+        .iter()
+        .any(|g| g["action"].as_str().unwrap().starts_with("iam:")));
+    // `access` counts the same distinct actions.
+    let counted: u64 = app["access"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|levels| levels.as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, granted + 2);
+    assert!(app["access"].get("iam").is_none());
+    // Without `--expand`, the same document less `expanded`.
+    let plain = principal_rows(dir.path(), &[]);
+    let mut expected = app.clone();
+    expected.as_object_mut().unwrap().remove("expanded");
+    assert_eq!(plain[0], expected);
+    // `--expand` is for JSON only.
+    let (_, code) = principals_cmd(dir.path(), &["--expand"]);
+    assert_eq!(code, 2);
 }
 
 #[test]
@@ -1028,8 +1139,8 @@ fn a_permissions_boundary_is_matched_by_action_and_resource() {
     );
     let got = shown(&escalations(dir.path()));
     assert!(got.is_empty(), "{got:#?}");
-    let rows = principal_rows(dir.path(), &["--principal", "app"]);
-    let passes: Vec<&str> = rows[0]["effective"]
+    let rows = principal_rows(dir.path(), &["--principal", "app", "--expand"]);
+    let passes: Vec<&str> = rows[0]["expanded"]
         .as_array()
         .unwrap()
         .iter()
@@ -1037,6 +1148,14 @@ fn a_permissions_boundary_is_matched_by_action_and_resource() {
         .map(|g| g["resource"].as_str().unwrap())
         .collect();
     assert_eq!(passes, ["arn:aws:iam::111122223333:role/app-*"]);
+    // The statement as written, with the boundary's narrower resource beside it.
+    let pass = &rows[0]["effective"][1];
+    assert_eq!(pass["resource"], "arn:aws:iam::111122223333:role/*");
+    assert_eq!(pass["granted"], 1);
+    assert_eq!(
+        pass["boundary_resources"],
+        serde_json::json!(["arn:aws:iam::111122223333:role/app-*"])
+    );
 
     let broad = boundary_tf(
         r#"[{ Effect = "Allow", Action = "iam:PassRole", Resource = "arn:aws:iam::111122223333:role/*" },
@@ -1050,8 +1169,8 @@ fn a_permissions_boundary_is_matched_by_action_and_resource() {
             .any(|l| l.starts_with("role.tf:20 ") && l.contains("for role `aws_iam_role.app`")),
         "{got:#?}"
     );
-    let rows = principal_rows(dir.path(), &["--principal", "app"]);
-    let passes: Vec<&str> = rows[0]["effective"]
+    let rows = principal_rows(dir.path(), &["--principal", "app", "--expand"]);
+    let passes: Vec<&str> = rows[0]["expanded"]
         .as_array()
         .unwrap()
         .iter()
@@ -1059,6 +1178,7 @@ fn a_permissions_boundary_is_matched_by_action_and_resource() {
         .map(|g| g["resource"].as_str().unwrap())
         .collect();
     assert_eq!(passes, ["arn:aws:iam::111122223333:role/*"]);
+    assert!(rows[0]["effective"][1].get("boundary_resources").is_none());
 }
 
 /// Issue 27: a literal account in a trust policy is cross-account only against the tree's known

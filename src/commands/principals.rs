@@ -3,7 +3,7 @@
 //! resolved. Human (a table), JSON (the contract in `docs/principals.md`), Markdown and a
 //! self-contained HTML report with an inline SVG graph.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::discover::Discovered;
 use crate::lint::{self, LintOptions, Report};
 use crate::model::action::wildcard_match;
-use crate::principal::effective::{self, Grant};
+use crate::principal::effective::{self, ActionSet, Entry, Expander};
 use crate::principal::trust::{self, Trusted};
 use crate::principal::{DocRef, Model, PolicySource, Principal, Unresolved};
 use crate::rules::escalation::privilege_escalation::check_principal;
@@ -23,7 +23,7 @@ use crate::source::Span;
 use crate::vars::VarSetting;
 
 /// The version of the JSON contract (`docs/principals.md`).
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct PrincipalsArgs {
@@ -42,6 +42,11 @@ pub struct PrincipalsArgs {
     /// Only principals granted an action of this access level (repeatable)
     #[arg(long = "access-level", value_enum, value_name = "LEVEL")]
     pub access_level: Vec<LevelArg>,
+
+    /// With `--format json`: also list every (action, resource, conditions) each principal is
+    /// granted (`expanded`; large: one entry per catalog action a pattern matches)
+    #[arg(long)]
+    pub expand: bool,
 
     /// Write the output to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
@@ -109,10 +114,10 @@ pub struct Output {
 
 /// One principal as the outputs show it (the JSON contract).
 #[derive(Debug, Serialize)]
-pub struct Row {
+pub struct Row<'a> {
     /// Stable across renames (`moved {}`): `<scope>#<first address>`.
     pub identity: String,
-    /// Fingerprint of trust and effective permissions, for pairing by content.
+    /// Fingerprint of trust and effective permissions (as written), for pairing by content.
     pub content_key: String,
     pub kind: &'static str,
     pub name: String,
@@ -135,10 +140,15 @@ pub struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boundary: Option<PolicyRow>,
     /// Service → access level → number of distinct actions.
-    pub access: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    #[serde(serialize_with = "shared")]
+    pub access: Arc<effective::Access>,
     pub escalations: Vec<EscalationRow>,
     pub unknowns: Vec<UnknownRow>,
-    pub effective: Vec<Grant>,
+    /// The Allow statements on each resource, as written, with what they grant.
+    pub effective: Vec<Entry<'a>>,
+    /// Actions a conditional or partial Deny names (for `--expand`).
+    #[serde(skip)]
+    pub may_be_denied: ActionSet,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,6 +183,9 @@ pub struct UnknownRow {
 /// Reads the paths and renders their principals.
 pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
     VarSetting::validate(&args.var_settings)?;
+    if args.expand && args.format != PrincipalsFormat::Json {
+        return Err("`--expand` applies to `--format json` only".to_string());
+    }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -187,22 +200,21 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         .cloned()
         .unwrap_or_else(|| crate::root::of(Path::new(".")));
     // A module folder another folder calls is shown per call; named alone, it is shown alone.
-    let detail = args.format == PrincipalsFormat::Json;
-    let rows = rows(&report, &model, &root, detail, |p| {
+    let mut expander = Expander::default();
+    let rows = rows(&report, &model, &root, &mut expander, |p| {
         in_scope(&report, &model, p, plan.scope.as_ref())
             && wanted(p, args)
             && (plan.scope.is_some() || !model.is_called(&p.scope))
     });
     let rows: Vec<Row> = rows
         .into_iter()
-        .filter(|(_, e)| {
-            args.access_level.is_empty() || args.access_level.iter().any(|l| e.has_level(l.name()))
+        .filter(|r| {
+            args.access_level.is_empty() || args.access_level.iter().any(|l| has_level(r, l.name()))
         })
-        .map(|(r, _)| r)
         .collect();
     let text = match args.format {
         PrincipalsFormat::Human => human(&rows, table_width(args)),
-        PrincipalsFormat::Json => json(&rows)?,
+        PrincipalsFormat::Json => json(&rows, args.expand.then_some(&expander))?,
         PrincipalsFormat::Markdown => markdown(&rows),
         PrincipalsFormat::Html => html(&rows),
     };
@@ -377,22 +389,16 @@ fn unknown_row(report: &Report, model: &Model, u: &Unresolved) -> UnknownRow {
 }
 
 /// The rows of the principals `keep` accepts, each with its effective permissions.
-/// `detail`: the full effective set (JSON); else one grant per action, which is all the access
-/// counts of the other formats read.
-fn rows(
+fn rows<'a>(
     report: &Report,
-    model: &Model,
+    model: &'a Model,
     root: &Path,
-    detail: bool,
+    expander: &mut Expander<'a>,
     keep: impl Fn(&Principal) -> bool,
-) -> Vec<(Row, effective::Effective)> {
+) -> Vec<Row<'a>> {
     let mut out = Vec::new();
     for p in model.principals.iter().filter(|p| keep(p)) {
-        let eff = if detail {
-            effective::of(model, p)
-        } else {
-            effective::summary(model, p)
-        };
+        let eff = effective::of(model, p, expander);
         let own = model.own_accounts(&p.scope);
         let mut trusted: Vec<Trusted> = Vec::new();
         let mut location_of_p = None;
@@ -452,26 +458,72 @@ fn rows(
                 .map(|l| policy_row(report, model, l))
                 .collect(),
             boundary: p.boundary.as_ref().map(|l| policy_row(report, model, l)),
-            access: eff.access(),
+            access: expander.access(&eff.actions),
             escalations,
             unknowns: p
                 .unresolved
                 .iter()
                 .map(|u| unknown_row(report, model, u))
                 .collect(),
-            effective: eff.grants.clone(),
+            effective: eff.entries,
+            may_be_denied: eff.may_be_denied,
         };
-        out.push((row, eff));
+        out.push(row);
     }
     out
 }
 
-fn json(rows: &[Row]) -> Result<String, String> {
-    let value = serde_json::json!({
-        "version": JSON_VERSION,
-        "principals": rows,
-    });
-    serde_json::to_string_pretty(&value)
+/// A value shared between rows, as itself.
+fn shared<T: Serialize, S: serde::Serializer>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+    T::serialize(v, s)
+}
+
+/// True when the row grants some action of this access level.
+fn has_level(row: &Row, level: &str) -> bool {
+    row.access
+        .values()
+        .any(|levels| levels.keys().any(|l| l.eq_ignore_ascii_case(level)))
+}
+
+/// The JSON contract; with an expander (`--expand`), each principal's expanded grants too, built
+/// one principal at a time while writing. Keys are in alphabetical order, as a `serde_json` map
+/// writes them.
+fn json(rows: &[Row<'_>], expand: Option<&Expander<'_>>) -> Result<String, String> {
+    use serde::ser::{Error as _, SerializeSeq as _};
+
+    struct Principals<'a> {
+        rows: &'a [Row<'a>],
+        expand: Option<&'a Expander<'a>>,
+    }
+    impl Serialize for Principals<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(self.rows.len()))?;
+            for row in self.rows {
+                let mut value = serde_json::to_value(row).map_err(S::Error::custom)?;
+                if let (Some(ex), Some(map)) = (self.expand, value.as_object_mut()) {
+                    let expanded = serde_json::to_value(effective::expand(
+                        &row.effective,
+                        &row.may_be_denied,
+                        ex,
+                    ))
+                    .map_err(S::Error::custom)?;
+                    map.insert("expanded".to_string(), expanded);
+                }
+                seq.serialize_element(&value)?;
+            }
+            seq.end()
+        }
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        principals: Principals<'a>,
+        version: u32,
+    }
+    let doc = Doc {
+        principals: Principals { rows, expand },
+        version: JSON_VERSION,
+    };
+    serde_json::to_string_pretty(&doc)
         .map(|s| s + "\n")
         .map_err(|e| e.to_string())
 }

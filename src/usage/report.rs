@@ -377,9 +377,11 @@ fn principal_row(
     settings: &Settings,
 ) -> PrincipalRow {
     let table = events::table();
-    let eff = effective::of(model, p);
+    let mut expander = effective::Expander::default();
+    let eff = effective::of(model, p, &mut expander);
+    let grants = eff.expanded(&expander);
     let mut by_action: BTreeMap<&str, Vec<&Grant>> = BTreeMap::new();
-    for g in &eff.grants {
+    for g in &grants {
         by_action.entry(g.action.as_str()).or_default().push(g);
     }
     let granted: Vec<ActionRow> = by_action
