@@ -329,6 +329,55 @@ fn cloudformation_own_account_trust_is_not_exposure() {
     assert_eq!(code, 0, "{json:#}");
 }
 
+/// Trusting an account the provider names as its own (`allowed_account_ids`) is not another
+/// account: a widening below `exposure`; a literal account the tree does not know stays exposure.
+#[test]
+fn terraform_trust_of_the_providers_own_account_is_not_exposure() {
+    let dir = TempDir::new().unwrap();
+    let role = |principals: &str| {
+        format!(
+            "provider \"aws\" {{\n  allowed_account_ids = [\"111122223333\"]\n}}\n\nresource \"aws_iam_role\" \"ci\" {{\n  name = \"ci\"\n  assume_role_policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", Action = \"sts:AssumeRole\", Principal = {{ AWS = [{principals}] }} }}]\n  }})\n}}\n"
+        )
+    };
+    let base = commit(
+        dir.path(),
+        &[(
+            "main.tf",
+            &role("\"arn:aws:iam::111122223333:role/deployer\""),
+        )],
+    );
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &role(
+                "\"arn:aws:iam::111122223333:role/deployer\", \"arn:aws:iam::111122223333:root\"",
+            ),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "exposure"]);
+    let added = changes(&json, "principal-added");
+    assert_eq!(added.len(), 1, "{json:#}");
+    assert_ne!(added[0]["level"], "exposure", "{json:#}");
+    assert_eq!(code, 0, "{json:#}");
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            &role(
+                "\"arn:aws:iam::111122223333:role/deployer\", \"arn:aws:iam::444455556666:root\"",
+            ),
+        )],
+    );
+    let (code, json) = diff_base(dir.path(), &base, &["--fail-on", "exposure"]);
+    assert_eq!(
+        changes(&json, "principal-added")[0]["level"],
+        "exposure",
+        "{json:#}"
+    );
+    assert_eq!(code, 1, "{json:#}");
+}
+
 #[test]
 fn module_argument_change_widens_the_module_policy() {
     let dir = TempDir::new().unwrap();

@@ -285,6 +285,9 @@ pub struct Grants<'a> {
     /// Actions the Allow statements grant that the permissions boundary does not allow
     /// ([`Grants::within`]): not in [`Grants::allowed`], not effective.
     pub outside: HashMap<Act, ActionRef>,
+    /// The accounts known to be the principal's own ([`Grants::owned_by`]): trusting one of them
+    /// is no exposure.
+    pub own_accounts: &'a [String],
 }
 
 fn key(a: &ActionRef) -> Act {
@@ -378,7 +381,15 @@ impl<'a> Grants<'a> {
             allows,
             unknown_actions,
             outside: HashMap::new(),
+            own_accounts: &[],
         }
+    }
+
+    /// The same grants, with the accounts the principal's scope knows as its own (the provider's
+    /// `allowed_account_ids`, its `assume_role` account).
+    pub fn owned_by(mut self, own: &'a [String]) -> Self {
+        self.own_accounts = own;
+        self
     }
 
     /// What is allowed within a permissions boundary: an action the boundary's Allow statements
@@ -819,7 +830,7 @@ pub fn compare_in(
                         raw = raw.unjudged();
                     }
                     if head_side {
-                        raw.exposure = exposure(&entry.kind.value, &v.value, stmt);
+                        raw.exposure = exposure(&entry.kind.value, &v.value, stmt, to.own_accounts);
                         if let Some(e) = raw.exposure {
                             raw.message.push_str(&format!(" ({e})"));
                         }
@@ -955,9 +966,17 @@ fn deny_changes(base: &PolicyDoc, head: &PolicyDoc, out: &mut Vec<Raw>) {
 /// Who a newly trusted principal opens the policy to: `*` is public, an account written
 /// literally (a 12-digit id, or an ARN with one) is another account as far as iamlint knows, a
 /// federated OIDC provider without a condition on its `sub` is any of its identities.
-fn exposure(kind: &str, value: &crate::model::Scalar, stmt: &Statement) -> Option<&'static str> {
+/// A literal account the principal's scope knows as its own is not another account.
+fn exposure(
+    kind: &str,
+    value: &crate::model::Scalar,
+    stmt: &Statement,
+    own: &[String],
+) -> Option<&'static str> {
     let v = value.as_str()?;
-    let account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+    let account = |a: &str| {
+        a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) && !own.iter().any(|o| o == a)
+    };
     match kind {
         "*" => Some("public"),
         "AWS" if v == "*" => Some("public"),
@@ -1181,7 +1200,8 @@ pub fn whole(grants: &Grants<'_>, head_side: bool, what: &str) -> Raw {
         if let Some(p) = s.principal.as_ref().filter(|_| head_side) {
             for e in &p.entries {
                 for v in &e.values {
-                    exposed = exposed.or_else(|| exposure(&e.kind.value, &v.value, s));
+                    exposed = exposed
+                        .or_else(|| exposure(&e.kind.value, &v.value, s, grants.own_accounts));
                 }
             }
         }

@@ -159,8 +159,12 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     /// What `union` grants; for its identity documents, within its permissions boundary.
-    fn grants<'u>(&self, union: &'u Union<'a>) -> Grants<'u> {
-        let grants = Grants::of(&union.built().doc);
+    fn grants<'u>(&self, union: &'u Union<'a>) -> Grants<'u>
+    where
+        'a: 'u,
+    {
+        let grants = Grants::of(&union.built().doc)
+            .owned_by(self.side.principals.own_accounts(&self.p.scope));
         match self.boundary {
             Some(boundary) if union.kind == PolicyKind::Identity => {
                 grants.within(&Grants::of(boundary))
