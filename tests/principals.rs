@@ -1622,3 +1622,30 @@ resource "aws_iam_role_policy_attachment" "admin" {
         "{alone:#?}"
     );
 }
+
+/// A role whose trust policy allows no one (its only statement's `Effect` is "allow", which IAM
+/// rejects and `invalid-policy` reports) can be assumed by nobody: no principal path is reported
+/// for what is attached to it. The same role with "Allow" has the path.
+#[test]
+fn a_role_nobody_can_assume_holds_no_principal_path() {
+    let role = |effect: &str| {
+        format!(
+            r#"resource "aws_iam_role" "backup" {{
+  name               = "backup"
+  assume_role_policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "{effect}", Principal = {{ Service = "ec2.amazonaws.com" }}, Action = "sts:AssumeRole" }}] }})
+}}
+
+resource "aws_iam_role_policy_attachment" "admin" {{
+  role       = aws_iam_role.backup.name
+  policy_arn = "arn:aws:iam::aws:policy/IAMFullAccess"
+}}
+"#
+        )
+    };
+    for (effect, paths) in [("allow", false), ("Allow", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("main.tf", &role(effect))]);
+        let found = shown(&escalations(dir.path()));
+        assert_eq!(!found.is_empty(), paths, "{effect}: {found:#?}");
+    }
+}

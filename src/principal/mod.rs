@@ -428,6 +428,30 @@ impl Model {
             .filter_map(|r| self.doc(*r))
             .flat_map(|d| trust::of(d, own))
             .collect();
+        // A role whose trust policies are all in the tree, every statement's `Effect` written out,
+        // and none of them allowing anyone (an `Effect` IAM rejects, such as "allow", which
+        // `invalid-policy` reports) can be assumed by nobody: it holds no path anyone can take.
+        let trust_docs: Vec<&PolicyDoc> = p.trust.iter().filter_map(|r| self.doc(*r)).collect();
+        if trusted.is_empty()
+            && !p.trust.is_empty()
+            && trust_docs.len() == p.trust.len()
+            && trust_docs.iter().all(|d| {
+                d.statements.iter().all(|s| {
+                    s.effect
+                        .as_ref()
+                        .is_some_and(|e| e.value.as_str().is_some())
+                })
+            })
+        {
+            let input = PrincipalInput {
+                name: p.label(),
+                members: Vec::new(),
+                boundary: None,
+                only_new,
+                sets: Some(&self.sets),
+            };
+            return (input, Vec::new());
+        }
         let only_services = !trusted.is_empty()
             && trusted
                 .iter()
