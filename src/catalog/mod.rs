@@ -576,14 +576,10 @@ impl Catalog {
             if names.contains(name) {
                 continue;
             }
-            // A service prefix holds no `:`, so a name starting with the last `service:` is of
-            // that service (no search for the `:` in every name).
+            let scope = &name[..name.find(':').map_or(name.len(), |c| c + 1)];
             let view = match &scoped {
-                Some((scope, view)) if name.starts_with(scope) => view,
-                _ => {
-                    let scope = &name[..name.find(':').map_or(name.len(), |c| c + 1)];
-                    &scoped.insert((scope, index.scoped(scope))).1
-                }
+                Some((s, view)) if *s == scope => view,
+                _ => &scoped.insert((scope, index.scoped(scope))).1,
             };
             let mut matched = false;
             for i in view.candidates(name) {
