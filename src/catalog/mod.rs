@@ -570,19 +570,12 @@ impl Catalog {
         let index = PatternIndex::new(wild.iter().map(String::as_str).enumerate());
         let mut budget = MAX_PATTERN_MATCHES;
         let mut unmatched = 0;
-        // Names come grouped by service: each group sees the index through its `service:` scope.
-        let mut scoped: Option<(&str, pattern::Scoped<'_>)> = None;
         for name in self.lower_names() {
             if names.contains(name) {
                 continue;
             }
-            let scope = &name[..name.find(':').map_or(name.len(), |c| c + 1)];
-            let view = match &scoped {
-                Some((s, view)) if *s == scope => view,
-                _ => &scoped.insert((scope, index.scoped(scope))).1,
-            };
             let mut matched = false;
-            for i in view.candidates(name) {
+            for i in index.candidates(name) {
                 budget = budget.checked_sub(1)?;
                 if wildcard_match(&wild[i], name) {
                     matched = true;

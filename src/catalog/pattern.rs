@@ -53,19 +53,6 @@ pub struct PatternIndex {
     heads: foldhash::HashMap<Box<str>, Tails>,
     /// Distinct head lengths, ascending.
     head_lengths: Vec<usize>,
-    /// Distinct lengths (ascending) of the heads holding a `:`, by their text up to and
-    /// including the first `:` (`ec2:` for `ec2:describe`): for [`PatternIndex::scoped`].
-    colon_head_lengths: foldhash::HashMap<Box<str>, Vec<usize>>,
-}
-
-/// A view of a [`PatternIndex`] for texts that all start with one scope, `service:` (see
-/// [`PatternIndex::scoped`]).
-#[derive(Debug)]
-pub struct Scoped<'s> {
-    /// Ascending head lengths that can occur for the scope's texts, with the tails of the heads
-    /// no longer than the scope (the same for all its texts), looked up once.
-    lengths: Vec<(usize, Option<&'s Tails>)>,
-    index: &'s PatternIndex,
 }
 
 #[derive(Debug, Default)]
@@ -95,46 +82,7 @@ impl PatternIndex {
         index.head_lengths = index.heads.keys().map(|h| h.len()).collect();
         index.head_lengths.sort_unstable();
         index.head_lengths.dedup();
-        for head in index.heads.keys() {
-            if let Some(colon) = head.find(':') {
-                index
-                    .colon_head_lengths
-                    .entry(head[..=colon].into())
-                    .or_default()
-                    .push(head.len());
-            }
-        }
-        for lengths in index.colon_head_lengths.values_mut() {
-            lengths.sort_unstable();
-            lengths.dedup();
-        }
         index
-    }
-
-    /// The index as seen by texts starting with `scope`, a lower-case `service:` ending at the
-    /// texts' first `:`. [`Scoped::candidates`] yields what [`PatternIndex::candidates`] yields,
-    /// in the same order, but looks up the heads no longer than the scope once for all its texts
-    /// and skips the longer head lengths no head of the scope has: a catalog name costs a lookup
-    /// per head length of its own service, not one per head length of the whole list.
-    pub fn scoped<'s>(&'s self, scope: &str) -> Scoped<'s> {
-        let mut lengths: Vec<(usize, Option<&'s Tails>)> = self
-            .head_lengths
-            .iter()
-            .take_while(|&&n| n <= scope.len())
-            .filter_map(|&n| Some((n, Some(self.heads.get(scope.get(..n)?)?))))
-            .collect();
-        if let Some(longer) = self.colon_head_lengths.get(scope) {
-            lengths.extend(
-                longer
-                    .iter()
-                    .filter(|&&n| n > scope.len())
-                    .map(|&n| (n, None)),
-            );
-        }
-        Scoped {
-            lengths,
-            index: self,
-        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -152,38 +100,15 @@ impl PatternIndex {
                 let tails = self.heads.get(lower.get(..n)?)?;
                 Some((n, tails))
             })
-            .flat_map(move |(n, tails)| tails.ending(n, lower))
-    }
-}
-
-impl Tails {
-    /// Ids of the patterns of this head (of length `n`) whose tail ends `lower`.
-    fn ending<'s>(&'s self, n: usize, lower: &'s str) -> impl Iterator<Item = usize> + 's {
-        let len = lower.len();
-        self.lengths
-            .iter()
-            .take_while(move |&&m| n + m <= len)
-            .filter_map(move |&m| self.by_tail.get(lower.get(len - m..)?))
-            .flatten()
-            .copied()
-    }
-}
-
-impl<'s> Scoped<'s> {
-    /// [`PatternIndex::candidates`] of `lower`, a lowercased text starting with the scope.
-    pub fn candidates<'t>(&'t self, lower: &'t str) -> impl Iterator<Item = usize> + 't {
-        let len = lower.len();
-        self.lengths
-            .iter()
-            .take_while(move |(n, _)| *n <= len)
-            .filter_map(move |&(n, tails)| {
-                let tails = match tails {
-                    Some(tails) => tails,
-                    None => self.index.heads.get(lower.get(..n)?)?,
-                };
-                Some((n, tails))
+            .flat_map(move |(n, tails)| {
+                tails
+                    .lengths
+                    .iter()
+                    .take_while(move |&&m| n + m <= len)
+                    .filter_map(move |&m| tails.by_tail.get(lower.get(len - m..)?))
+                    .flatten()
+                    .copied()
             })
-            .flat_map(move |(n, tails)| tails.ending(n, lower))
     }
 }
 
@@ -390,48 +315,5 @@ mod index_tests {
                 .collect();
             assert_eq!(found, all, "{text}");
         }
-    }
-
-    #[test]
-    fn scoped_candidates_are_the_candidates_in_order() {
-        // Heads shorter than, as long as and longer than the scope, of this service and others,
-        // with and without tails; the order matters (a budget is spent in it).
-        let patterns = [
-            "*",
-            "*object",
-            "s*",
-            "s3*",
-            "s3:*",
-            "s3:get*",
-            "s3:get*object",
-            "s3:g?t*",
-            "s3:getobject*",
-            "s3:getobjectacl*",
-            "s3control:*",
-            "ec2:describe*",
-            "ec2:*",
-            "?3:*",
-            "iam:*role*",
-            "s3:*",
-        ];
-        let index = PatternIndex::new(patterns.iter().copied().enumerate());
-        let mut compared = 0;
-        for text in [
-            "s3:getobject",
-            "s3:getobjectacl",
-            "s3:putobject",
-            "s3:",
-            "s3control:createjob",
-            "ec2:describeinstances",
-            "iam:passrole",
-            "sts:assumerole",
-        ] {
-            let scope = &text[..=text.find(':').unwrap_or_default()];
-            let plain: Vec<usize> = index.candidates(text).collect();
-            let scoped = index.scoped(scope);
-            assert_eq!(scoped.candidates(text).collect::<Vec<_>>(), plain, "{text}");
-            compared += plain.len();
-        }
-        assert!(compared > 20, "{compared}");
     }
 }
