@@ -667,8 +667,11 @@ impl Settings {
                 | Discovered::Skipped { path, .. } => path,
             };
             let dir = dir_of(path);
+            // `add` maps every new folder: a folder it has not seen is new to `linted_dirs` too
+            // (a search of that list per file was quadratic in the folders of a tree).
+            let new = !settings.by_dir.contains_key(&dir);
             settings.add(args, &dir, &planned.root)?;
-            if !settings.linted_dirs.contains(&dir) {
+            if new {
                 settings.linted_dirs.push(dir);
             }
         }

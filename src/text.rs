@@ -115,9 +115,38 @@ pub const MAX_MESSAGE_CHARS: usize = 2000;
 /// [`MAX_QUOTED_CHARS`] keeps its start and an ellipsis (`` `s3:GetObjectAAAA…` ``), and the
 /// whole text is cut at [`MAX_MESSAGE_CHARS`]. A 100 KB action name gives a line, not 200 KB.
 pub fn clip_echoed(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.len() <= MAX_QUOTED_CHARS {
+    if s.len() <= MAX_QUOTED_CHARS || !needs_clipping(s) {
         return std::borrow::Cow::Borrowed(s);
     }
+    clip_chars(s)
+}
+
+/// Whether [`clip_echoed`] would change `s`: more than [`MAX_MESSAGE_CHARS`] characters, or a
+/// quoted run longer than [`MAX_QUOTED_CHARS`]. A scan of the bytes, without building the copy
+/// that most messages (a few hundred characters, nothing to clip) would only compare and drop.
+fn needs_clipping(s: &str) -> bool {
+    let (mut chars, mut run, mut quoted) = (0usize, 0usize, false);
+    for &b in s.as_bytes() {
+        // A character starts at every byte but UTF-8 continuation bytes.
+        if b & 0xC0 == 0x80 {
+            continue;
+        }
+        chars += 1;
+        if b == b'`' {
+            quoted = !quoted;
+            run = 0;
+        } else if quoted {
+            run += 1;
+            if run > MAX_QUOTED_CHARS {
+                return true;
+            }
+        }
+    }
+    chars > MAX_MESSAGE_CHARS
+}
+
+/// [`clip_echoed`] character by character.
+fn clip_chars(s: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(s.len().min(MAX_MESSAGE_CHARS * 4));
     let mut quoted = false;
     let mut run = 0usize;
@@ -181,5 +210,45 @@ mod escape_tests {
             clip_echoed(&unquoted).chars().count(),
             MAX_MESSAGE_CHARS + 1
         );
+    }
+
+    #[test]
+    fn the_scan_agrees_with_clipping_at_every_bound() {
+        // Lengths around both bounds, quoted or not, with one- and multi-byte characters and an
+        // unclosed quote: the fast scan must say "unchanged" exactly when clipping changes nothing.
+        let mut cases = Vec::new();
+        for fill in ["a", "é", "✓"] {
+            for n in [
+                MAX_QUOTED_CHARS - 1,
+                MAX_QUOTED_CHARS,
+                MAX_QUOTED_CHARS + 1,
+                MAX_MESSAGE_CHARS - 3,
+                MAX_MESSAGE_CHARS - 2,
+                MAX_MESSAGE_CHARS - 1,
+                MAX_MESSAGE_CHARS,
+                MAX_MESSAGE_CHARS + 1,
+            ] {
+                let body = fill.repeat(n);
+                cases.push(format!("`{body}` is long"));
+                cases.push(format!("x `{body}"));
+                cases.push(body.clone());
+                let words = format!("`{}` ", fill.repeat(MAX_QUOTED_CHARS)).repeat(n / 100 + 1);
+                cases.push(words);
+            }
+        }
+        let mut clipped = 0;
+        for case in &cases {
+            let slow = clip_chars(case);
+            assert_eq!(clip_echoed(case), slow, "{case}");
+            // The scan may only skip texts that clipping leaves alone. (The converse does not
+            // hold: a quoted run of exactly 121 three-byte characters is clipped to the same byte
+            // length, which `clip_chars` takes for "unchanged".)
+            if !needs_clipping(case) {
+                assert_eq!(slow, case.as_str(), "{} chars", case.chars().count());
+            } else {
+                clipped += usize::from(slow != case.as_str());
+            }
+        }
+        assert!(clipped > cases.len() / 3, "{clipped} of {}", cases.len());
     }
 }

@@ -574,15 +574,14 @@ impl Catalog {
         let index = PatternIndex::new(wild.iter().map(String::as_str).enumerate());
         let mut budget = MAX_PATTERN_MATCHES;
         let mut unmatched = 0;
-        for action in self.expand("*") {
-            let name = action.full_name().to_ascii_lowercase();
-            if names.contains(&name) {
+        for name in self.lower_names() {
+            if names.contains(name) {
                 continue;
             }
             let mut matched = false;
-            for i in index.candidates(&name) {
+            for i in index.candidates(name) {
                 budget = budget.checked_sub(1)?;
-                if wildcard_match(&wild[i], &name) {
+                if wildcard_match(&wild[i], name) {
                     matched = true;
                     break;
                 }
@@ -592,6 +591,19 @@ impl Catalog {
             }
         }
         Some(unmatched)
+    }
+
+    /// Every action's `service:action` name in lower case, in the order of `expand("*")`: built once
+    /// per run, as each `NotAction` statement counts against all of them (formatting and lowering
+    /// ~18,000 names per statement was a fifth of a run on the managed-policy corpus).
+    fn lower_names(&self) -> &'static [String] {
+        static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+        NAMES.get_or_init(|| {
+            self.expand("*")
+                .iter()
+                .map(|a| a.full_name().to_ascii_lowercase())
+                .collect()
+        })
     }
 
     /// Every action matching an IAM pattern (`*`, `?`, case-insensitive): `*`, `ecr:*`, `s3:Get*`,
@@ -877,6 +889,29 @@ fn find_action(service: &'static Service, name: &str) -> Option<&'static Action>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_unmatched_agrees_with_a_plain_count() {
+        let catalog = Catalog::get();
+        let all = catalog.expand("*");
+        for list in [
+            &["s3:*"][..],
+            &["S3:getobject", "iam:PassRole", "nosuch:Thing"][..],
+            &["ec2:Describe*", "*:List*", "sts:*", "kms:?ncrypt"][..],
+            &["*"][..],
+            &[][..],
+        ] {
+            let plain = all
+                .iter()
+                .filter(|a| !list.iter().any(|p| wildcard_match(p, &a.full_name())))
+                .count();
+            assert_eq!(
+                catalog.count_unmatched(list.iter().copied()),
+                Some(plain),
+                "{list:?}"
+            );
+        }
+    }
 
     #[test]
     fn matches_any_agrees_with_expand() {

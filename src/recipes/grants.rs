@@ -35,6 +35,8 @@ pub struct Grants {
     levels: OnceLock<Vec<(&'static str, usize)>>,
     /// [`Grants::resource_types`], computed once (every attachment's message asks for it).
     resource_types: OnceLock<Vec<String>>,
+    /// [`Grants::services`], computed once (every attachment's recipe search asks for it).
+    services: OnceLock<Option<Vec<String>>>,
 }
 
 /// One Allow statement's action list.
@@ -142,6 +144,14 @@ impl Grants {
     /// The service prefixes the policy's Allow statements name (lower case, sorted), on any
     /// resource; `None` when it allows `*` or uses `NotAction`, which reach every service.
     pub fn services(&self) -> Option<Vec<String>> {
+        self.services
+            .get_or_init(|| self.compute_services())
+            .clone()
+    }
+
+    /// [`Grants::services`], computed: sorted, then without duplicates (a linear search per
+    /// pattern was quadratic in `ReadOnlyAccess`'s thousands of patterns, once per attachment).
+    fn compute_services(&self) -> Option<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
         for list in &self.allow_lists {
             if list.negated {
@@ -152,13 +162,11 @@ impl Grants {
                 if has_wildcard(service) {
                     return None;
                 }
-                let service = service.to_ascii_lowercase();
-                if !out.contains(&service) {
-                    out.push(service);
-                }
+                out.push(service.to_ascii_lowercase());
             }
         }
-        out.sort();
+        out.sort_unstable();
+        out.dedup();
         Some(out)
     }
 
@@ -236,6 +244,7 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         reach: OnceLock::new(),
         levels: OnceLock::new(),
         resource_types: OnceLock::new(),
+        services: OnceLock::new(),
     };
     let Ok(node) = crate::json::parse(policy.document, FileId(0), 0) else {
         return g;
@@ -310,4 +319,52 @@ fn expand<'a>(lists: impl Iterator<Item = &'a AllowList>) -> Vec<ActionRef> {
     on_star.sort_unstable_by_key(|a| std::ptr::from_ref(a.action) as usize);
     on_star.dedup_by(|a, b| std::ptr::eq(a.action, b.action));
     on_star
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`Grants::services`] computes, written plainly.
+    fn plain_services(g: &Grants) -> Option<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for list in &g.allow_lists {
+            if list.negated {
+                return None;
+            }
+            for pattern in &list.patterns {
+                let (service, _) = pattern.split_once(':')?;
+                if has_wildcard(service) {
+                    return None;
+                }
+                if !out.iter().any(|s| s.eq_ignore_ascii_case(service)) {
+                    out.push(service.to_ascii_lowercase());
+                }
+            }
+        }
+        out.sort();
+        Some(out)
+    }
+
+    #[test]
+    fn services_are_those_of_the_allow_lists() {
+        let catalog = Catalog::get();
+        let mut some = 0;
+        for name in [
+            "ReadOnlyAccess",
+            "AdministratorAccess",
+            "PowerUserAccess",
+            "AmazonS3ReadOnlyAccess",
+            "AWSLambdaBasicExecutionRole",
+            "ViewOnlyAccess",
+        ] {
+            let policy = catalog.managed_policy(name).expect(name);
+            let g = of(policy);
+            let services = g.services();
+            assert_eq!(services, plain_services(&g), "{name}");
+            assert_eq!(g.services(), services, "{name}: asked again");
+            some += usize::from(services.is_some_and(|s| s.len() > 1));
+        }
+        assert!(some >= 2, "lists of several services were compared");
+    }
 }
