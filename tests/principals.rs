@@ -1649,3 +1649,52 @@ resource "aws_iam_role_policy_attachment" "admin" {{
         assert_eq!(!found.is_empty(), paths, "{effect}: {found:#?}");
     }
 }
+
+/// A role with `count` writes its trust policy per instance (`aws_iam_role.this[0]`) while its
+/// attachments name `aws_iam_role.this[0].name` (keyed `aws_iam_role.this`): one principal, whose
+/// trust (only `eks.amazonaws.com`) makes the EKS Auto Mode policy AWS requires no escalation
+/// (terraform-aws-eks' cluster role).
+#[test]
+fn a_counted_roles_trust_and_attachments_are_one_principal() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "main.tf",
+            r#"variable "create" {
+  default = true
+}
+
+data "aws_iam_policy_document" "assume" {
+  count = var.create ? 1 : 0
+  statement {
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+    principals {
+      type        = "Service"
+      identifiers = ["eks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  count              = var.create ? 1 : 0
+  name               = "cluster"
+  assume_role_policy = data.aws_iam_policy_document.assume[0].json
+}
+
+resource "aws_iam_role_policy_attachment" "compute" {
+  count      = var.create ? 1 : 0
+  role       = aws_iam_role.this[0].name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonEKSComputePolicy"
+}
+"#,
+        )],
+    );
+    let rows = principal_rows(dir.path(), &[]);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(
+        rows[0]["trust"][0]["value"], "eks.amazonaws.com",
+        "{rows:#?}"
+    );
+    assert!(shown(&escalations(dir.path())).is_empty());
+}

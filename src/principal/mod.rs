@@ -541,6 +541,47 @@ impl Model {
     }
 }
 
+/// A resource address without the instance key of its own resource (`aws_iam_role.ci[0]` →
+/// `aws_iam_role.ci`; module instance keys stay: `module.a["x"].aws_iam_role.ci`). A role with
+/// `count` or `for_each` writes its trust policy and boundary per instance, while attachments and
+/// policies name it as `aws_iam_role.ci[0].name` or `[each.key]`, which the frontends key without
+/// the index: every instance is one principal.
+fn instance_base(address: &str) -> &str {
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    let mut last_dot = 0;
+    let mut cut = None;
+    for (i, c) in address.char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '[' => {
+                if depth == 0 && cut.is_none_or(|at| at < last_dot) {
+                    cut = Some(i);
+                }
+                depth += 1;
+            }
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => {
+                last_dot = i;
+                cut = None;
+            }
+            _ => {}
+        }
+    }
+    match cut {
+        Some(at) if at > last_dot && address.ends_with(']') => &address[..at],
+        _ => address,
+    }
+}
+
 /// Joins the facts of a run into principals, scope by scope, in a stable order (scope, then
 /// address).
 pub fn build(facts: Vec<Facts>) -> Model {
@@ -587,7 +628,7 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
         for d in &f.docs {
             match (d.kind, &d.origin.attached_to, &d.origin.address) {
                 (PolicyKind::Identity, Some(p), _) => named(p),
-                (PolicyKind::Trust, _, Some(a)) => named(a),
+                (PolicyKind::Trust, _, Some(a)) => named(instance_base(a)),
                 _ => {}
             }
         }
@@ -644,7 +685,9 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
             for (di, d) in f.docs.iter().enumerate() {
                 let here = DocRef::Tree { facts: fi, doc: di };
                 match d.kind {
-                    PolicyKind::Trust if d.origin.address.as_deref() == Some(key.as_str()) => {
+                    PolicyKind::Trust
+                        if d.origin.address.as_deref().map(instance_base) == Some(key.as_str()) =>
+                    {
                         p.trust.push(here);
                     }
                     PolicyKind::Identity
@@ -671,7 +714,7 @@ fn build_scope(model: &mut Model, scope: &Path, members: &[usize]) {
             for a in &f.attachments {
                 let boundary = a.is_permissions_boundary();
                 let mine = if boundary {
-                    a.origin.address.as_deref() == Some(key.as_str())
+                    a.origin.address.as_deref().map(instance_base) == Some(key.as_str())
                 } else {
                     a.origin.attached_to.as_deref() == Some(key.as_str())
                 };
@@ -865,6 +908,24 @@ mod tests {
         assert_eq!(
             resource_type_of("module.a.aws_iam_policy.p[\"k\"]"),
             Some("aws_iam_policy")
+        );
+    }
+
+    #[test]
+    fn instance_bases_drop_only_the_resources_own_key() {
+        assert_eq!(instance_base("aws_iam_role.ci[0]"), "aws_iam_role.ci");
+        assert_eq!(
+            instance_base("aws_iam_role.ci[\"a.]b\"]"),
+            "aws_iam_role.ci"
+        );
+        assert_eq!(instance_base("aws_iam_role.ci"), "aws_iam_role.ci");
+        assert_eq!(
+            instance_base("module.a[\"x.]y\"].module.b[0].aws_iam_role.r[1]"),
+            "module.a[\"x.]y\"].module.b[0].aws_iam_role.r"
+        );
+        assert_eq!(
+            instance_base("module.a[0].aws_iam_role.r"),
+            "module.a[0].aws_iam_role.r"
         );
     }
 
