@@ -53,6 +53,50 @@ impl LintOptions {
             .filter(|r| self.enabled(*r))
             .collect()
     }
+
+    /// A config's options with what the command line sets over it: `check` passes its flags, an
+    /// editor ([`crate::server`]) passes none. `force_exclude`, `skip_non_policies` and
+    /// `principals` are not the config's: they stay off for the caller to set.
+    pub fn from_config(config: &crate::config::Config, cli: Overrides) -> LintOptions {
+        let mut select = cli.select.or_else(|| config.select.clone());
+        if let Some(select) = &mut select {
+            select.extend(cli.extend_select);
+        }
+        let mut ignore = cli.ignore.unwrap_or_else(|| config.ignore.clone());
+        ignore.extend(cli.extend_ignore);
+        let mut terraform_vars = config.terraform_vars.clone();
+        terraform_vars.extend(cli.vars);
+        LintOptions {
+            select,
+            ignore,
+            severity: config.severity.clone(),
+            paths: config.paths.clone(),
+            force_exclude: false,
+            skip_non_policies: false,
+            principals: false,
+            frontend: frontend::FrontendOptions {
+                terraform_vars,
+                placeholder_tokens: config.placeholder_tokens.clone(),
+            },
+        }
+    }
+}
+
+/// What the command line sets over a config ([`LintOptions::from_config`]); the default sets
+/// nothing.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// `--select`: replaces the config's `select`.
+    pub select: Option<Vec<RuleId>>,
+    /// `--extend-select`: added to the `select` that applies (nothing to add to when every rule
+    /// runs).
+    pub extend_select: Vec<RuleId>,
+    /// `--ignore`: replaces the config's `ignore`.
+    pub ignore: Option<Vec<RuleId>>,
+    /// `--extend-ignore`: added to the `ignore` that applies.
+    pub extend_ignore: Vec<RuleId>,
+    /// `--var` and `--var-file`, applied after the config's variables.
+    pub vars: Vec<crate::vars::VarSetting>,
 }
 
 /// One input file's results.

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::AccessLevels;
 use crate::discover;
 use crate::lint::LintOptions;
-use crate::vars::VarSetting;
+use crate::vars::{VarArgs, VarSetting};
 
 use delta::{Grants, Raw};
 use side::Side;
@@ -49,24 +49,14 @@ pub struct DiffArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
 
-    /// Set a Terraform variable of the compared root modules, on both sides (repeatable), as
-    /// `check --var` does
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
-
-    /// Read Terraform variable values from FILE on both sides (repeatable), as `check --var-file`
-    /// does
-    #[arg(long = "var-file", value_name = "FILE")]
-    pub var_file: Vec<PathBuf>,
+    /// Terraform variables, applied on both sides.
+    #[command(flatten)]
+    pub vars: VarArgs,
 
     /// When to use colour in human output, as `check --color`; with `auto`, NO_COLOR turns it off
     /// and FORCE_COLOR or CLICOLOR_FORCE (not `0`) turn it on
     #[arg(long, value_enum, default_value_t = DiffColor::Auto)]
     pub color: DiffColor,
-
-    /// `--var` and `--var-file` in command-line order (filled by the caller from the matches).
-    #[arg(skip)]
-    pub var_settings: Vec<VarSetting>,
 }
 
 const DIFF_HELP: &str = "Examples:
@@ -479,13 +469,13 @@ fn escalations(
 
 /// Runs `iamlint diff`; returns the exit code.
 pub fn run(args: &DiffArgs) -> u8 {
-    if let Err(e) = VarSetting::validate(&args.var_settings) {
+    if let Err(e) = VarSetting::validate(&args.vars.settings) {
         eprintln!("error: {}", crate::escape::stderr(&e));
         return 2;
     }
     let sides = match &args.base {
-        Some(rev) => git_sides(rev, &args.paths, &args.var_settings),
-        None => path_sides(&args.paths, &args.var_settings),
+        Some(rev) => git_sides(rev, &args.paths, &args.vars.settings),
+        None => path_sides(&args.paths, &args.vars.settings),
     };
     let report = match sides {
         Ok((base, head, _tmp, named)) => {
