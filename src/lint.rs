@@ -20,6 +20,10 @@ use crate::source::{ParseError, SourceFile, SourceMap, Span};
 
 pub mod memory;
 
+/// Input decoding lives with the source files; kept here too for the callers of the library's
+/// earlier path (tests, `fuzz/`).
+pub use crate::source::bytes_to_text;
+
 /// What to run and how to judge it.
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
@@ -739,24 +743,7 @@ pub fn error_report(path: &Path, message: String) -> FileReport {
 fn read_text(root: &Path, path: &Path, named: bool) -> Result<String, String> {
     let bytes = crate::root::read_linted(root, path, named)
         .map_err(|r| format!("cannot read file: {}", r.reason()))?;
-    bytes_to_text(bytes)
-}
-
-/// Decodes input bytes: UTF-8 (a BOM is dropped), or an error naming the first bad byte.
-pub fn bytes_to_text(bytes: Vec<u8>) -> Result<String, String> {
-    match String::from_utf8(bytes) {
-        Ok(mut text) => {
-            if text.starts_with('\u{feff}') {
-                // Keep byte offsets honest: replace the BOM with nothing only at the very start.
-                text.replace_range(..3, "");
-            }
-            Ok(text)
-        }
-        Err(e) => Err(format!(
-            "file is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )),
-    }
+    crate::source::bytes_to_text(bytes)
 }
 
 /// Lints one file's text (also used for stdin).
@@ -1287,7 +1274,7 @@ fn terraform_files(root: &Path, named: &[String]) -> (Vec<PathBuf>, bool) {
     for file in &tf {
         let Ok(text) = crate::root::read_confined(root, file, crate::root::MAX_LINTED_BYTES)
             .map_err(|_| ())
-            .and_then(|bytes| bytes_to_text(bytes).map_err(|_| ()))
+            .and_then(|bytes| crate::source::bytes_to_text(bytes).map_err(|_| ()))
         else {
             continue;
         };

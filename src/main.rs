@@ -1015,7 +1015,7 @@ fn check(mut args: CheckArgs) -> u8 {
             && (opts.paths.is_excluded(&name)
                 || iamlint::discover::is_ignored(&name, &iamlint::root::of(&name)));
         if !excluded {
-            let file = match lint::bytes_to_text(bytes) {
+            let file = match iamlint::source::bytes_to_text(bytes) {
                 Ok(text) => lint::lint_text(&name, text, &opts),
                 Err(message) => lint::error_report(&name, message),
             };
