@@ -1567,6 +1567,51 @@ mod tests {
         pub(super) static WALKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
 
+    /// The command line's lists replace the config's (`--ignore ""` too: none), the `extend` lists
+    /// add to whichever applies, and `--var` settings come after the config's; no flags: the
+    /// config as it is (an editor).
+    #[test]
+    fn command_line_over_config() {
+        use crate::vars::VarSetting;
+        let var = |name: &str| VarSetting::Value {
+            name: name.into(),
+            value: "1".into(),
+        };
+        let config = crate::config::Config {
+            select: Some(vec![RuleId::ResourceStar]),
+            ignore: vec![RuleId::UnknownAction],
+            terraform_vars: vec![var("from_config")],
+            ..crate::config::Config::default()
+        };
+        let plain = LintOptions::from_config(&config, Overrides::default());
+        assert_eq!(plain.select, Some(vec![RuleId::ResourceStar]));
+        assert_eq!(plain.ignore, vec![RuleId::UnknownAction]);
+        assert_eq!(plain.frontend.terraform_vars, vec![var("from_config")]);
+        let cli = Overrides {
+            select: Some(vec![RuleId::WildcardAction]),
+            extend_select: vec![RuleId::RedundantAction],
+            ignore: Some(Vec::new()),
+            extend_ignore: vec![RuleId::PrivilegeEscalation],
+            vars: vec![var("from_cli")],
+        };
+        let opts = LintOptions::from_config(&config, cli);
+        assert_eq!(
+            opts.select,
+            Some(vec![RuleId::WildcardAction, RuleId::RedundantAction])
+        );
+        assert_eq!(opts.ignore, vec![RuleId::PrivilegeEscalation]);
+        assert_eq!(
+            opts.frontend.terraform_vars,
+            vec![var("from_config"), var("from_cli")]
+        );
+        let extend_only = Overrides {
+            extend_select: vec![RuleId::RedundantAction],
+            ..Overrides::default()
+        };
+        let opts = LintOptions::from_config(&crate::config::Config::default(), extend_only);
+        assert_eq!(opts.select, None, "every rule runs: nothing to extend");
+    }
+
     /// Many files named in one repository (a pre-commit run) cost one walk of it, not one each;
     /// one of them that a `.tf` file loads still brings the Terraform in.
     #[cfg(feature = "native")]
