@@ -12,7 +12,6 @@ use crate::finding::Finding;
 use crate::lint::LintOptions;
 use crate::model::{FileModel, Suppression};
 use crate::rule_id::RuleId;
-use crate::rules::meta::unused_suppression::UnusedSuppression;
 use crate::source::{FileId, SourceMap, Span};
 
 /// What is wrong with a suppression comment: each problem's span and message. A suppression with
@@ -78,7 +77,8 @@ pub fn apply(
             } else {
                 format!("`{id}` is suppressed here but the rule is not enabled")
             };
-            let mut finding = UnusedSuppression::finding(rule.span, message)
+            let mut finding = RuleId::UnusedSuppression
+                .finding(rule.span, message)
                 .help("remove it from the comment (or the whole comment)")
                 .build();
             if let Some(sev) = opts.severity.get(&RuleId::UnusedSuppression) {
@@ -150,7 +150,8 @@ pub fn unused_ignore_entries(
         };
         let (start, end) = entry.span;
         let span = Span::new(FileId(0), start as usize, (end as usize).min(text.len()));
-        let mut finding = UnusedSuppression::finding(span, message)
+        let mut finding = RuleId::UnusedSuppression
+            .finding(span, message)
             .help("remove the entry, or correct its `path`, `rule`, `sid` or `line`")
             .build();
         if let Some(sev) = opts.severity.get(&RuleId::UnusedSuppression) {
