@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 #[cfg(feature = "native")]
 pub mod diff;
+pub mod directive;
 pub mod discover;
 pub mod escape;
 pub mod finding;

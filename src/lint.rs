@@ -20,6 +20,10 @@ use crate::source::{ParseError, SourceFile, SourceMap, Span};
 
 pub mod memory;
 
+/// Input decoding lives with the source files; kept here too for the callers of the library's
+/// earlier path (tests, `fuzz/`).
+pub use crate::source::bytes_to_text;
+
 /// What to run and how to judge it.
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
@@ -53,6 +57,50 @@ impl LintOptions {
             .filter(|r| self.enabled(*r))
             .collect()
     }
+
+    /// A config's options with what the command line sets over it: `check` passes its flags, an
+    /// editor ([`crate::server`]) passes none. `force_exclude`, `skip_non_policies` and
+    /// `principals` are not the config's: they stay off for the caller to set.
+    pub fn from_config(config: &crate::config::Config, cli: Overrides) -> LintOptions {
+        let mut select = cli.select.or_else(|| config.select.clone());
+        if let Some(select) = &mut select {
+            select.extend(cli.extend_select);
+        }
+        let mut ignore = cli.ignore.unwrap_or_else(|| config.ignore.clone());
+        ignore.extend(cli.extend_ignore);
+        let mut terraform_vars = config.terraform_vars.clone();
+        terraform_vars.extend(cli.vars);
+        LintOptions {
+            select,
+            ignore,
+            severity: config.severity.clone(),
+            paths: config.paths.clone(),
+            force_exclude: false,
+            skip_non_policies: false,
+            principals: false,
+            frontend: frontend::FrontendOptions {
+                terraform_vars,
+                placeholder_tokens: config.placeholder_tokens.clone(),
+            },
+        }
+    }
+}
+
+/// What the command line sets over a config ([`LintOptions::from_config`]); the default sets
+/// nothing.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// `--select`: replaces the config's `select`.
+    pub select: Option<Vec<RuleId>>,
+    /// `--extend-select`: added to the `select` that applies (nothing to add to when every rule
+    /// runs).
+    pub extend_select: Vec<RuleId>,
+    /// `--ignore`: replaces the config's `ignore`.
+    pub ignore: Option<Vec<RuleId>>,
+    /// `--extend-ignore`: added to the `ignore` that applies.
+    pub extend_ignore: Vec<RuleId>,
+    /// `--var` and `--var-file`, applied after the config's variables.
+    pub vars: Vec<crate::vars::VarSetting>,
 }
 
 /// One input file's results.
@@ -699,24 +747,7 @@ pub fn error_report(path: &Path, message: String) -> FileReport {
 fn read_text(root: &Path, path: &Path, named: bool) -> Result<String, String> {
     let bytes = crate::root::read_linted(root, path, named)
         .map_err(|r| format!("cannot read file: {}", r.reason()))?;
-    bytes_to_text(bytes)
-}
-
-/// Decodes input bytes: UTF-8 (a BOM is dropped), or an error naming the first bad byte.
-pub fn bytes_to_text(bytes: Vec<u8>) -> Result<String, String> {
-    match String::from_utf8(bytes) {
-        Ok(mut text) => {
-            if text.starts_with('\u{feff}') {
-                // Keep byte offsets honest: replace the BOM with nothing only at the very start.
-                text.replace_range(..3, "");
-            }
-            Ok(text)
-        }
-        Err(e) => Err(format!(
-            "file is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )),
-    }
+    crate::source::bytes_to_text(bytes)
 }
 
 /// Lints one file's text (also used for stdin).
@@ -1247,7 +1278,7 @@ fn terraform_files(root: &Path, named: &[String]) -> (Vec<PathBuf>, bool) {
     for file in &tf {
         let Ok(text) = crate::root::read_confined(root, file, crate::root::MAX_LINTED_BYTES)
             .map_err(|_| ())
-            .and_then(|bytes| bytes_to_text(bytes).map_err(|_| ()))
+            .and_then(|bytes| crate::source::bytes_to_text(bytes).map_err(|_| ()))
         else {
             continue;
         };
@@ -1538,6 +1569,51 @@ mod tests {
     thread_local! {
         /// How many times [`terraform_files`] walked a root on this thread.
         pub(super) static WALKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// The command line's lists replace the config's (`--ignore ""` too: none), the `extend` lists
+    /// add to whichever applies, and `--var` settings come after the config's; no flags: the
+    /// config as it is (an editor).
+    #[test]
+    fn command_line_over_config() {
+        use crate::vars::VarSetting;
+        let var = |name: &str| VarSetting::Value {
+            name: name.into(),
+            value: "1".into(),
+        };
+        let config = crate::config::Config {
+            select: Some(vec![RuleId::ResourceStar]),
+            ignore: vec![RuleId::UnknownAction],
+            terraform_vars: vec![var("from_config")],
+            ..crate::config::Config::default()
+        };
+        let plain = LintOptions::from_config(&config, Overrides::default());
+        assert_eq!(plain.select, Some(vec![RuleId::ResourceStar]));
+        assert_eq!(plain.ignore, vec![RuleId::UnknownAction]);
+        assert_eq!(plain.frontend.terraform_vars, vec![var("from_config")]);
+        let cli = Overrides {
+            select: Some(vec![RuleId::WildcardAction]),
+            extend_select: vec![RuleId::RedundantAction],
+            ignore: Some(Vec::new()),
+            extend_ignore: vec![RuleId::PrivilegeEscalation],
+            vars: vec![var("from_cli")],
+        };
+        let opts = LintOptions::from_config(&config, cli);
+        assert_eq!(
+            opts.select,
+            Some(vec![RuleId::WildcardAction, RuleId::RedundantAction])
+        );
+        assert_eq!(opts.ignore, vec![RuleId::PrivilegeEscalation]);
+        assert_eq!(
+            opts.frontend.terraform_vars,
+            vec![var("from_config"), var("from_cli")]
+        );
+        let extend_only = Overrides {
+            extend_select: vec![RuleId::RedundantAction],
+            ..Overrides::default()
+        };
+        let opts = LintOptions::from_config(&crate::config::Config::default(), extend_only);
+        assert_eq!(opts.select, None, "every rule runs: nothing to extend");
     }
 
     /// Many files named in one repository (a pre-commit run) cost one walk of it, not one each;

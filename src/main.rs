@@ -51,12 +51,11 @@ use iamlint::catalog::Catalog;
 use iamlint::config::{Config, Threshold};
 use iamlint::discover::Discovered;
 use iamlint::finding::{Applicability, Severity};
-use iamlint::frontend::FrontendOptions;
 use iamlint::lint::{self, LintOptions, Report};
 use iamlint::output::{self, OutputFormat, OutputOptions};
 use iamlint::rules::RuleId;
 use iamlint::text::plural;
-use iamlint::vars::VarSetting;
+use iamlint::vars::{VarArgs, VarSetting};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -334,19 +333,8 @@ struct CheckArgs {
     #[arg(long, alias = "show-fixes", help_heading = "Fixes")]
     diff: bool,
 
-    /// Set a Terraform variable of the linted root modules (repeatable); a list, map or quoted
-    /// value is read as HCL: --var 'actions=["s3:GetObject"]'
-    #[arg(long = "var", value_name = "NAME=VALUE", help_heading = "Terraform")]
-    var: Vec<String>,
-
-    /// Read Terraform variable values from FILE, .tfvars or .tfvars.json (repeatable). Applied
-    /// after each folder's terraform.tfvars and *.auto.tfvars, in command-line order with --var
-    #[arg(long = "var-file", value_name = "FILE", help_heading = "Terraform")]
-    var_file: Vec<PathBuf>,
-
-    /// `--var` and `--var-file` in command-line order (filled from the matches).
-    #[arg(skip)]
-    var_settings: Vec<VarSetting>,
+    #[command(flatten)]
+    vars: VarArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -412,12 +400,12 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Check(mut args)) => {
             let sub = matches.subcommand_matches("check").unwrap_or(&matches);
-            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            args.vars.resolve(sub);
             check(*args)
         }
         None => {
             let mut args = cli.check;
-            args.var_settings = var_settings(&args.var_file, &args.var, &matches);
+            args.vars.resolve(&matches);
             check(args)
         }
         Some(Command::Rules { format }) => print_rules(format == TextFormatArg::Json),
@@ -438,17 +426,17 @@ fn main() -> ExitCode {
         ),
         Some(Command::Diff(mut args)) => {
             let sub = matches.subcommand_matches("diff").unwrap_or(&matches);
-            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            args.vars.resolve(sub);
             iamlint::diff::run(&args)
         }
         Some(Command::Principals(mut args)) => {
             let sub = matches.subcommand_matches("principals").unwrap_or(&matches);
-            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            args.vars.resolve(sub);
             principals(&args)
         }
         Some(Command::Usage(mut args)) => {
             let sub = matches.subcommand_matches("usage").unwrap_or(&matches);
-            args.var_settings = var_settings(&args.var_file, &args.var, sub);
+            args.vars.resolve(sub);
             usage(&args)
         }
         Some(Command::Expand { pattern, format }) => print_result(
@@ -469,30 +457,9 @@ fn principals(args: &iamlint::commands::principals::PrincipalsArgs) -> u8 {
         Ok(out) => out,
         Err(e) => return usage_error(&e),
     };
-    // The one escaping layer: JSON keeps its data (`##[` as `\u005b`), every other format has
-    // no line a CI runner would read as a command. (JSON is not copied when nothing needs
-    // escaping: with `--expand` it can be hundreds of megabytes.)
-    let text: std::borrow::Cow<'_, str> = match args.format {
-        iamlint::commands::principals::PrincipalsFormat::Json => {
-            iamlint::escape::json_text(&out.text)
-        }
-        _ => iamlint::escape::plain_text(&out.text).into(),
-    };
-    let written = match output_path(&args.output_file) {
-        // Never through a link, inside the root it enters, as `check -o` writes.
-        Some(path) => iamlint::root::write_named(&out.roots, path, text.as_bytes())
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-        }
-    };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return usage_error(&format!("cannot write output: {e}"));
-        }
+    let json = args.format == iamlint::commands::principals::PrincipalsFormat::Json;
+    if let Err(code) = write_report(&out.text, json, &out.roots, &args.output_file) {
+        return code;
     }
     for e in &out.errors {
         eprintln!("error: {}", stderr_text(e));
@@ -528,26 +495,9 @@ fn usage(args: &iamlint::usage::UsageArgs) -> u8 {
         Ok(out) => out,
         Err(e) => return usage_error(&e),
     };
-    let text = match args.format {
-        UsageFormat::Json | UsageFormat::Sarif => {
-            iamlint::escape::json_text(&out.text).into_owned()
-        }
-        _ => iamlint::escape::plain_text(&out.text),
-    };
-    let written = match output_path(&args.output_file) {
-        Some(path) => iamlint::root::write_named(&out.roots, path, &text)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-        }
-    };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return usage_error(&format!("cannot write output: {e}"));
-        }
+    let json = matches!(args.format, UsageFormat::Json | UsageFormat::Sarif);
+    if let Err(code) = write_report(&out.text, json, &out.roots, &args.output_file) {
+        return code;
     }
     for note in &out.notes {
         eprintln!("{}", stderr_text(note));
@@ -562,28 +512,40 @@ fn usage(args: &iamlint::usage::UsageArgs) -> u8 {
     }
 }
 
-/// `--var` and `--var-file` of `check` or `diff` in the order they were given
-/// ([`VarSetting::in_order`]).
-fn var_settings(files: &[PathBuf], vars: &[String], matches: &clap::ArgMatches) -> Vec<VarSetting> {
-    let positions = |id: &str| -> Vec<usize> {
-        matches
-            .indices_of(id)
-            .map(Iterator::collect)
-            .unwrap_or_default()
+/// Writes a command's report to `-o FILE` or stdout, through the one escaping layer: JSON keeps
+/// its data (`##[` as `\u005b`), every other format loses any line a CI runner would read as a
+/// command. The file is written as `check -o` writes it: never through a link, inside the root it
+/// enters ([`iamlint::root::write_named`]). A closed pipe (`| head`) is no error; any other failed
+/// write is, with exit code 2.
+fn write_report(
+    text: &str,
+    json: bool,
+    roots: &[PathBuf],
+    output_file: &Option<PathBuf>,
+) -> Result<(), u8> {
+    // JSON is not copied when nothing needs escaping: `principals --expand` can be hundreds of
+    // megabytes.
+    let text: std::borrow::Cow<'_, str> = if json {
+        iamlint::escape::json_text(text)
+    } else {
+        iamlint::escape::plain_text(text).into()
     };
-    let at = |positions: &[usize], i: usize| positions.get(i).copied().unwrap_or(usize::MAX);
-    let (file_at, var_at) = (positions("var_file"), positions("var"));
-    let files: Vec<(usize, PathBuf)> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (at(&file_at, i), f.clone()))
-        .collect();
-    let vars: Vec<(usize, String)> = vars
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (at(&var_at, i), v.clone()))
-        .collect();
-    VarSetting::in_order(&files, &vars)
+    let written = match output_path(output_file) {
+        Some(path) => iamlint::root::write_named(roots, path, text.as_bytes())
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+        }
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(usage_error(&format!("cannot write output: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Prints an error on stderr. Config and baseline errors echo text from files a pull request
@@ -622,12 +584,12 @@ fn parse_rules(ids: &[String]) -> Result<Vec<RuleId>, String> {
     Ok(out)
 }
 
-/// The threshold of `--fail-on`; `None` for `none`.
 /// The file `-o FILE` names; `None` for stdout (no `-o`, or `-o -` as tools commonly spell it).
 fn output_path(named: &Option<PathBuf>) -> Option<&Path> {
     named.as_deref().filter(|path| *path != Path::new("-"))
 }
 
+/// The threshold of `--fail-on`; `None` for `none`.
 fn severity_of(arg: SeverityArg) -> Option<Severity> {
     match arg {
         SeverityArg::Error => Some(Severity::Error),
@@ -907,42 +869,22 @@ fn dir_of(path: &Path) -> PathBuf {
 
 /// Command-line flags over the config.
 fn lint_options(args: &CheckArgs, config: &Config) -> Result<LintOptions, String> {
-    let cli_select = parse_rules(&args.select)?;
-    let extend_select = parse_rules(&args.extend_select)?;
-    let cli_ignore = parse_rules(&args.ignore)?;
-    let extend_ignore = parse_rules(&args.extend_ignore)?;
-    let mut select = if cli_select.is_empty() {
-        config.select.clone()
-    } else {
-        Some(cli_select)
+    let select = parse_rules(&args.select)?;
+    let overrides = lint::Overrides {
+        select: (!select.is_empty()).then_some(select),
+        extend_select: parse_rules(&args.extend_select)?,
+        // `--ignore ""` replaces the config's list with nothing.
+        ignore: (!args.ignore.is_empty())
+            .then(|| parse_rules(&args.ignore))
+            .transpose()?,
+        extend_ignore: parse_rules(&args.extend_ignore)?,
+        vars: args.vars.settings.clone(),
     };
-    if let Some(select) = &mut select {
-        select.extend(extend_select);
-    }
-    let mut ignore = if args.ignore.is_empty() {
-        config.ignore.clone()
-    } else {
-        cli_ignore
-    };
-    ignore.extend(extend_ignore);
-    VarSetting::validate(&args.var_settings)?;
+    VarSetting::validate(&args.vars.settings)?;
     Ok(LintOptions {
-        select,
-        ignore,
-        severity: config.severity.clone(),
-        paths: config.paths.clone(),
         force_exclude: args.force_exclude,
         skip_non_policies: args.skip_non_policies,
-        principals: false,
-        frontend: FrontendOptions {
-            terraform_vars: config
-                .terraform_vars
-                .iter()
-                .chain(&args.var_settings)
-                .cloned()
-                .collect(),
-            placeholder_tokens: config.placeholder_tokens.clone(),
-        },
+        ..LintOptions::from_config(config, overrides)
     })
 }
 
@@ -1078,7 +1020,7 @@ fn check(mut args: CheckArgs) -> u8 {
             && (opts.paths.is_excluded(&name)
                 || iamlint::discover::is_ignored(&name, &iamlint::root::of(&name)));
         if !excluded {
-            let file = match lint::bytes_to_text(bytes) {
+            let file = match iamlint::source::bytes_to_text(bytes) {
                 Ok(text) => lint::lint_text(&name, text, &opts),
                 Err(message) => lint::error_report(&name, message),
             };

@@ -7,6 +7,23 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// Decodes input bytes: UTF-8 (a BOM is dropped), or an error naming the first bad byte.
+pub fn bytes_to_text(bytes: Vec<u8>) -> Result<String, String> {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                // Keep byte offsets honest: replace the BOM with nothing only at the very start.
+                text.replace_range(..3, "");
+            }
+            Ok(text)
+        }
+        Err(e) => Err(format!(
+            "file is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )),
+    }
+}
+
 /// Index of a file inside one [`SourceMap`]. File 0 is the file the run started from; files that
 /// frontends load on the way (a `file("x.json")` reference) get the next ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

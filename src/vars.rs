@@ -4,6 +4,49 @@
 
 use std::path::PathBuf;
 
+/// `--var` and `--var-file`, flattened into every command that reads Terraform (`check`, `diff`,
+/// `principals`, `usage`), so the flags and their help are written once.
+#[cfg(feature = "native")]
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct VarArgs {
+    /// Set a Terraform variable of the root modules read (repeatable); a list, map or quoted
+    /// value is read as HCL: --var 'actions=["s3:GetObject"]'
+    #[arg(long = "var", value_name = "NAME=VALUE", help_heading = "Terraform")]
+    pub var: Vec<String>,
+
+    /// Read Terraform variable values from FILE, .tfvars or .tfvars.json (repeatable). Applied
+    /// after each folder's terraform.tfvars and *.auto.tfvars, in command-line order with --var
+    #[arg(long = "var-file", value_name = "FILE", help_heading = "Terraform")]
+    pub var_file: Vec<PathBuf>,
+
+    /// `--var` and `--var-file` in command-line order, filled by [`VarArgs::resolve`].
+    #[arg(skip)]
+    pub settings: Vec<VarSetting>,
+}
+
+#[cfg(feature = "native")]
+impl VarArgs {
+    /// Fills [`VarArgs::settings`] from the command's matches, which know where each value stood
+    /// on the command line ([`VarSetting::in_order`]).
+    pub fn resolve(&mut self, matches: &clap::ArgMatches) {
+        let positions = |id: &str| -> Vec<usize> {
+            matches
+                .indices_of(id)
+                .map(Iterator::collect)
+                .unwrap_or_default()
+        };
+        let at = |positions: &[usize], i: usize| positions.get(i).copied().unwrap_or(usize::MAX);
+        let (file_at, var_at) = (positions("var_file"), positions("var"));
+        let files: Vec<(usize, PathBuf)> = (self.var_file.iter().enumerate())
+            .map(|(i, f)| (at(&file_at, i), f.clone()))
+            .collect();
+        let vars: Vec<(usize, String)> = (self.var.iter().enumerate())
+            .map(|(i, v)| (at(&var_at, i), v.clone()))
+            .collect();
+        self.settings = VarSetting::in_order(&files, &vars);
+    }
+}
+
 /// One variable setting from the command line or the config, applied in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VarSetting {

@@ -9,11 +9,12 @@
 //! Unix only (bash, tar, curl, sha256sum); skipped with the reason when a tool is missing.
 #![cfg(unix)]
 
-mod gitrepo;
+mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::write_script;
 
 const LINUX: &str = "x86_64-unknown-linux-musl";
 const MACOS: &str = "aarch64-apple-darwin";
@@ -135,11 +136,6 @@ fn which(tool: &str) -> PathBuf {
         .output()
         .expect("sh");
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
-fn write_script(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write script");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 /// A `cargo` that records its arguments and installs nothing.
@@ -386,8 +382,8 @@ const WIDE: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"
 #[test]
 fn diff_mode_reports_the_delta_in_the_summary_and_fails_on_widening() {
     let repo = tempfile::tempdir().expect("temp dir");
-    let base = gitrepo::commit(repo.path(), &[("policy.json", NARROW)]);
-    gitrepo::write(repo.path(), &[("policy.json", WIDE)]);
+    let base = common::commit(repo.path(), &[("policy.json", NARROW)]);
+    common::write(repo.path(), &[("policy.json", WIDE)]);
 
     // The pull request's base commit, as the runner gives it.
     let (out, outputs, summary, report) =
@@ -421,8 +417,8 @@ fn diff_mode_reports_the_delta_in_the_summary_and_fails_on_widening() {
 
     // The reverse change only narrows: nothing fails.
     let wide = tempfile::tempdir().expect("temp dir");
-    let base = gitrepo::commit(wide.path(), &[("policy.json", WIDE)]);
-    gitrepo::write(wide.path(), &[("policy.json", NARROW)]);
+    let base = common::commit(wide.path(), &[("policy.json", WIDE)]);
+    common::write(wide.path(), &[("policy.json", NARROW)]);
     let (_, outputs, summary, _) = run_step(wide.path(), &[("MODE", "diff"), ("BASE", &base)]);
     assert!(outputs.contains("exit-code=0\n"), "{outputs}");
     assert!(
@@ -434,7 +430,7 @@ fn diff_mode_reports_the_delta_in_the_summary_and_fails_on_widening() {
 #[test]
 fn diff_mode_without_a_base_is_an_input_error() {
     let repo = tempfile::tempdir().expect("temp dir");
-    gitrepo::commit(repo.path(), &[("policy.json", NARROW)]);
+    common::commit(repo.path(), &[("policy.json", NARROW)]);
     let (out, outputs, summary, _) = run_step(repo.path(), &[("MODE", "diff")]);
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(outputs.contains("exit-code=2\n"), "{outputs}");

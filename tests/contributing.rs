@@ -7,8 +7,9 @@
 //! registered, documented and snapshotted.
 //!
 //! Ignored by default (it compiles iamlint again, in the copy): `cargo test --test contributing
-//! -- --ignored`, which `.ci/run` runs. The copy builds in this build's target folder, so only the
-//! copy's own crates are compiled, not the dependencies.
+//! -- --ignored`, which `.ci/run` runs last. The copy builds in this build's target folder, and
+//! its files keep their times, so only what the steps change is compiled: the library with the
+//! scratch rule, the rules test and xtask, not the dependencies nor the hcl-edit fork.
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
@@ -121,6 +122,14 @@ fn copy_tree(from: &Path, to: &Path) {
         let dest = to.join(&name);
         std::fs::create_dir_all(dest.parent().expect("a parent")).expect("mkdir");
         std::fs::copy(&source, &dest).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+        // The file's own time, as a checkout that has not touched it: cargo compiles again only
+        // the crates whose files the steps change, as in the contributor's own checkout.
+        let modified = source.metadata().and_then(|m| m.modified()).expect("mtime");
+        std::fs::File::options()
+            .write(true)
+            .open(&dest)
+            .and_then(|f| f.set_modified(modified))
+            .unwrap_or_else(|e| panic!("set the time of {name}: {e}"));
     }
 }
 

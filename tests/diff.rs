@@ -2,7 +2,7 @@
 //! `iamlint diff` end to end, on temporary git repositories built with gitoxide: the base
 //! revision is committed, then the working tree is changed and compared with it.
 
-mod gitrepo;
+mod common;
 
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use gitrepo::{commit, write};
+use common::{commit, write};
 
 /// Runs `iamlint diff --base <rev> --format json` in `dir`; returns the exit code and output.
 fn diff_base(dir: &Path, rev: &str, extra: &[&str]) -> (i32, Value) {
@@ -794,21 +794,7 @@ fn tree_bomb(dir: &Path, suffix: &str) -> String {
             .unwrap()
             .detach();
     }
-    let signature = gix::actor::Signature {
-        name: "test".into(),
-        email: "test@example.com".into(),
-        time: gix::date::Time::new(1_700_000_000, 0),
-    };
-    let commit = gix::objs::Commit {
-        tree: id,
-        parents: Default::default(),
-        author: signature.clone(),
-        committer: signature,
-        encoding: None,
-        message: "bomb".into(),
-        extra_headers: Vec::new(),
-    };
-    repo.write_object(commit).unwrap().detach().to_string()
+    common::commit_object(&repo, id, "bomb")
 }
 
 /// The `iamlint-diff-*` folders left in `tmp`.

@@ -5,12 +5,16 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
+
+use common::commit_tree;
 
 const MARKER: &str = "SECRETMARKERZQ";
 const ENV_MARKER: &str = "ENVSECRETZQ";
@@ -1322,59 +1326,6 @@ fn the_test_parser_finds_commands() {
 // ---------------------------------------------------------------------------------------------
 
 const DIFF_FORMATS: &[&str] = &["human", "json", "markdown", "github"];
-
-/// Commits the tree of `dir` (without `.git`) as the one commit of a new repository, symbolic
-/// links as links (as git stores them), with gitoxide; returns the commit id.
-fn commit_tree(dir: &Path) -> String {
-    fn tree(repo: &gix::Repository, dir: &Path) -> gix::ObjectId {
-        use gix::objs::tree::EntryKind;
-        let mut entries = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name == ".git" {
-                continue;
-            }
-            let kind = entry.file_type().unwrap();
-            let (mode, oid) = if kind.is_symlink() {
-                let target = std::fs::read_link(entry.path()).unwrap();
-                let bytes = target.to_string_lossy().into_owned().into_bytes();
-                (EntryKind::Link, repo.write_blob(bytes).unwrap().detach())
-            } else if kind.is_dir() {
-                (EntryKind::Tree, tree(repo, &entry.path()))
-            } else {
-                let bytes = std::fs::read(entry.path()).unwrap();
-                (EntryKind::Blob, repo.write_blob(bytes).unwrap().detach())
-            };
-            entries.push(gix::objs::tree::Entry {
-                mode: mode.into(),
-                filename: name.into(),
-                oid,
-            });
-        }
-        entries.sort();
-        repo.write_object(gix::objs::Tree { entries })
-            .unwrap()
-            .detach()
-    }
-    let repo = gix::init(dir).unwrap();
-    let root = tree(&repo, dir);
-    let signature = gix::actor::Signature {
-        name: "test".into(),
-        email: "test@example.com".into(),
-        time: gix::date::Time::new(1_700_000_000, 0),
-    };
-    let commit = gix::objs::Commit {
-        tree: root,
-        parents: Default::default(),
-        author: signature.clone(),
-        committer: signature,
-        encoding: None,
-        message: "base".into(),
-        extra_headers: Vec::new(),
-    };
-    repo.write_object(commit).unwrap().detach().to_string()
-}
 
 /// A real git repository `repo/` (a Terraform policy whose actions come from
 /// `env/prod.tfvars`, committed as `s3:GetObject`) beside the secret files of [`setup`].

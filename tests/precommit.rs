@@ -16,8 +16,12 @@
 //! Unix only: the hook's shell and the virtualenv layout differ on Windows.
 #![cfg(unix)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::{write, write_script};
 
 fn run(cmd: &mut Command) -> Output {
     // Git variables from an outer hook or worktree must not leak into the sample repo.
@@ -122,14 +126,6 @@ fn snapshot() -> Option<(tempfile::TempDir, String)> {
     Some((scratch, head))
 }
 
-fn write_files(dir: &Path, files: &[(&str, &str)]) {
-    for (path, content) in files {
-        let full = dir.join(path);
-        std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(full, content).expect("write");
-    }
-}
-
 const MODULE: &str = r#"data "aws_iam_policy_document" "ci" {
   statement {
     actions   = ["s3:*"]
@@ -176,7 +172,7 @@ fn sample_repo() -> tempfile::TempDir {
         })
         .collect();
     files.extend(callers.iter().map(|(p, c)| (p.as_str(), c.as_str())));
-    write_files(sample.path(), &files);
+    write(sample.path(), &files);
     git(sample.path(), &["init", "--quiet"]);
     git(sample.path(), &["add", "."]);
     sample
@@ -213,12 +209,6 @@ fn path_with(bin: &Path) -> String {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     )
-}
-
-fn write_script(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).expect("write script");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 /// The `iamlint` hook builds iamlint from the hook's clone with `cargo install --locked` (a

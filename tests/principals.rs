@@ -3,10 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 
 use iamlint::lint::{lint_paths, LintOptions, Report};
 use iamlint::rules::RuleId;
+
+use common::write;
 
 const ROLE_TF: &str = r#"resource "aws_iam_role" "app" {
   name = "app"
@@ -51,12 +55,6 @@ const ATTACH_TF: &str = r#"resource "aws_iam_role_policy_attachment" "lambda" {
   policy_arn = aws_iam_policy.lambda.arn
 }
 "#;
-
-fn write(dir: &Path, files: &[(&str, &str)]) {
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-}
 
 fn escalations(dir: &Path) -> Report {
     let opts = LintOptions {

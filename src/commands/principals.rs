@@ -20,7 +20,7 @@ use crate::principal::{DocRef, Model, PolicySource, Principal, Unresolved};
 use crate::rules::escalation::privilege_escalation::check_principal;
 use crate::rules::RuleId;
 use crate::source::Span;
-use crate::vars::VarSetting;
+use crate::vars::{VarArgs, VarSetting};
 
 /// The version of the JSON contract (`docs/principals.md`).
 pub const JSON_VERSION: u32 = 2;
@@ -57,17 +57,8 @@ pub struct PrincipalsArgs {
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<usize>,
 
-    /// Set a Terraform variable (repeatable), as `check --var` does
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
-
-    /// Read Terraform variable values from FILE (repeatable), as `check --var-file` does
-    #[arg(long = "var-file", value_name = "FILE")]
-    pub var_file: Vec<PathBuf>,
-
-    /// `--var` and `--var-file` in command-line order (filled by the caller from the matches).
-    #[arg(skip)]
-    pub var_settings: Vec<VarSetting>,
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -182,7 +173,7 @@ pub struct UnknownRow {
 
 /// Reads the paths and renders their principals.
 pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
-    VarSetting::validate(&args.var_settings)?;
+    VarSetting::validate(&args.vars.settings)?;
     if args.expand && args.format != PrincipalsFormat::Json {
         return Err("`--expand` applies to `--format json` only".to_string());
     }
@@ -192,7 +183,7 @@ pub fn run(args: &PrincipalsArgs) -> Result<Output, String> {
         args.paths.clone()
     };
     let plan = lint::plan(&paths);
-    let settings = Settings::resolve(&plan, &args.var_settings)?;
+    let settings = Settings::resolve(&plan, &args.vars.settings)?;
     let (report, model) = lint::run_principals(&plan, &|planned| settings.of(planned));
     let root = plan
         .roots()

@@ -22,7 +22,7 @@ use crate::catalog::AccessLevels;
 use crate::discover;
 use crate::finding::Finding;
 use crate::lint::LintOptions;
-use crate::vars::VarSetting;
+use crate::vars::{VarArgs, VarSetting};
 
 use delta::{Grants, Raw};
 use side::Side;
@@ -57,24 +57,14 @@ pub struct DiffArgs {
     #[arg(long, value_name = "URL")]
     pub link_base: Option<String>,
 
-    /// Set a Terraform variable of the compared root modules, on both sides (repeatable), as
-    /// `check --var` does
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
-
-    /// Read Terraform variable values from FILE on both sides (repeatable), as `check --var-file`
-    /// does
-    #[arg(long = "var-file", value_name = "FILE")]
-    pub var_file: Vec<PathBuf>,
+    /// Terraform variables, applied on both sides.
+    #[command(flatten)]
+    pub vars: VarArgs,
 
     /// When to use colour in human output, as `check --color`; with `auto`, NO_COLOR turns it off
     /// and FORCE_COLOR or CLICOLOR_FORCE (not `0`) turn it on
     #[arg(long, value_enum, default_value_t = DiffColor::Auto)]
     pub color: DiffColor,
-
-    /// `--var` and `--var-file` in command-line order (filled by the caller from the matches).
-    #[arg(skip)]
-    pub var_settings: Vec<VarSetting>,
 }
 
 const DIFF_HELP: &str = "Examples:
@@ -511,7 +501,7 @@ fn escalations(
 
 /// Runs `iamlint diff`; returns the exit code.
 pub fn run(args: &DiffArgs) -> u8 {
-    if let Err(e) = VarSetting::validate(&args.var_settings) {
+    if let Err(e) = VarSetting::validate(&args.vars.settings) {
         eprintln!("error: {}", crate::escape::stderr(&e));
         return 2;
     }
@@ -525,8 +515,8 @@ pub fn run(args: &DiffArgs) -> u8 {
         }
     };
     let sides = match &args.base {
-        Some(rev) => git_sides(rev, &args.paths, &args.var_settings),
-        None => path_sides(&args.paths, &args.var_settings),
+        Some(rev) => git_sides(rev, &args.paths, &args.vars.settings),
+        None => path_sides(&args.paths, &args.vars.settings),
     };
     let mut links = explicit;
     let report = match sides {

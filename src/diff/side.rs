@@ -251,7 +251,7 @@ fn read(
             // references confined to that root.
             let text = match crate::root::read_linted(&repository, &path, explicit)
                 .map_err(|r| format!("cannot read file: {}", r.reason()))
-                .and_then(lint::bytes_to_text)
+                .and_then(crate::source::bytes_to_text)
             {
                 Ok(text) => text,
                 Err(e) => return Some(Err(format!("{}: {e}", relative(root, &path)))),

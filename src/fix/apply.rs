@@ -388,7 +388,7 @@ fn refusal(fixed: &FixedFile) -> Result<bool, String> {
     match crate::root::read_confined(&fixed.root, path, crate::root::MAX_LINTED_BYTES) {
         Ok(bytes) => {
             let bom = bytes.starts_with(BOM.as_bytes());
-            match crate::lint::bytes_to_text(bytes) {
+            match crate::source::bytes_to_text(bytes) {
                 Ok(now) if now == fixed.original => Ok(bom),
                 _ => Err("it changed since it was read: not written".into()),
             }

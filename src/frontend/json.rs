@@ -4,9 +4,27 @@
 
 use crate::json;
 use crate::model::build::{policy_from_node, policy_from_owned_node};
-use crate::model::{Attachment, FileModel, Origin, PolicyKind, Scalar, Syntax};
+use crate::model::{Attachment, FileModel, Origin, PolicyDoc, PolicyKind, Scalar, Syntax};
 use crate::source::{FileId, Located, ParseError, SourceMap, Span};
 use crate::tree::{Node, NodeKind};
+
+/// The document of an AWS managed policy from the catalog, an identity policy, as the model reads
+/// it (for `recipes` and the principal model, which read AWS's policies beside the user's); `None`
+/// when the bundled text does not parse.
+pub fn managed_policy_doc(
+    policy: &crate::catalog::ManagedPolicy,
+    path: impl Into<String>,
+    origin: Origin,
+) -> Option<PolicyDoc> {
+    let node = json::parse(policy.document, FileId(0), 0).ok()?;
+    Some(policy_from_node(
+        &node,
+        PolicyKind::Identity,
+        Syntax::Json,
+        path,
+        origin,
+    ))
+}
 
 /// What a JSON document holds, judged from its top-level keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,12 +26,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-use crate::model::build::policy_from_node;
 use crate::model::{
     Attachment, FileModel, Origin, PolicyDoc, PolicyKind, Scalar, Suppression, Syntax,
 };
 use crate::rules::escalation::privilege_escalation::{Member, PrincipalInput};
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{SourceMap, Span};
 
 /// What kind of principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -522,19 +521,16 @@ impl Model {
 
     fn managed_doc(&mut self, policy: &'static crate::catalog::ManagedPolicy) {
         self.managed.entry(policy.name.as_str()).or_insert_with(|| {
-            let node = crate::json::parse(policy.document, FileId(0), 0).ok();
             let path = format!("aws-managed:{}", policy.name);
             let origin = Origin {
                 managed_policy: Some(policy.name.clone()),
                 description: Some(format!("AWS managed policy `{}`", policy.name)),
                 ..Origin::default()
             };
-            let doc = match node {
-                Some(node) => {
-                    policy_from_node(&node, PolicyKind::Identity, Syntax::Json, path, origin)
-                }
-                None => PolicyDoc::new(PolicyKind::Identity, Syntax::Json, Span::default(), path),
-            };
+            let doc = crate::frontend::json::managed_policy_doc(policy, path.clone(), origin)
+                .unwrap_or_else(|| {
+                    PolicyDoc::new(PolicyKind::Identity, Syntax::Json, Span::default(), path)
+                });
             let contributes = crate::rules::escalation::privilege_escalation::contributes(&doc);
             (doc, contributes)
         });

@@ -8,9 +8,7 @@ use std::sync::{Arc, OnceLock};
 use crate::catalog::{AccessLevels, ActionRef, Catalog, ManagedPolicy};
 use crate::memo::Shared;
 use crate::model::action::has_wildcard;
-use crate::model::build::policy_from_node;
-use crate::model::{Origin, PolicyKind, Syntax};
-use crate::source::FileId;
+use crate::model::Origin;
 
 /// The verdict on one managed policy.
 #[derive(Debug)]
@@ -246,16 +244,9 @@ fn compute(policy: &'static ManagedPolicy) -> Grants {
         resource_types: OnceLock::new(),
         services: OnceLock::new(),
     };
-    let Ok(node) = crate::json::parse(policy.document, FileId(0), 0) else {
+    let Some(doc) = crate::frontend::json::managed_policy_doc(policy, "", Origin::default()) else {
         return g;
     };
-    let doc = policy_from_node(
-        &node,
-        PolicyKind::Identity,
-        Syntax::Json,
-        "",
-        Origin::default(),
-    );
     for stmt in doc.statements.iter().filter(|s| s.allows()) {
         let everywhere = stmt
             .resources()

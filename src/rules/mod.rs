@@ -171,6 +171,17 @@ impl RuleId {
         self.meta().id
     }
 
+    /// Starts a finding of this rule at `span` with its default severity, as the rule type's own
+    /// `finding` does: for the findings no rule's check makes (`unused-suppression`, made where
+    /// the suppressions are applied), so that their maker needs the id, not the rule.
+    pub fn finding(
+        self,
+        span: crate::source::Span,
+        message: impl Into<String>,
+    ) -> crate::finding::FindingBuilder {
+        crate::finding::FindingBuilder::new(self, self.meta().severity, span, message.into())
+    }
+
     /// Parses a rule id as a user writes it (config, comment, CLI).
     pub fn parse(id: &str) -> Option<RuleId> {
         RuleId::ALL.iter().copied().find(|r| r.id() == id)

@@ -119,17 +119,9 @@ impl Options {
 /// not a policy skipped (`package.json`), as pre-commit asks.
 fn options(config: &Config) -> LintOptions {
     LintOptions {
-        select: config.select.clone(),
-        ignore: config.ignore.clone(),
-        severity: config.severity.clone(),
-        paths: config.paths.clone(),
         force_exclude: true,
         skip_non_policies: true,
-        frontend: crate::frontend::FrontendOptions {
-            terraform_vars: config.terraform_vars.clone(),
-            placeholder_tokens: config.placeholder_tokens.clone(),
-        },
-        principals: false,
+        ..LintOptions::from_config(config, crate::lint::Overrides::default())
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::lint::{self, LintOptions};
 use crate::rules::RuleId;
-use crate::vars::VarSetting;
+use crate::vars::{VarArgs, VarSetting};
 
 /// The version of the JSON contract (`docs/usage.md`).
 pub const JSON_VERSION: u32 = 1;
@@ -78,17 +78,8 @@ pub struct UsageArgs {
     #[arg(long)]
     pub unsafe_fixes: bool,
 
-    /// Set a Terraform variable (repeatable), as `check --var` does
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
-
-    /// Read Terraform variable values from FILE (repeatable), as `check --var-file` does
-    #[arg(long = "var-file", value_name = "FILE")]
-    pub var_file: Vec<PathBuf>,
-
-    /// `--var` and `--var-file` in command-line order (filled by the caller from the matches).
-    #[arg(skip)]
-    pub var_settings: Vec<VarSetting>,
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,7 +143,7 @@ impl Mapping {
 
 /// Runs the command; `progress` is told how many log files are read (out of the total).
 pub fn run(args: &UsageArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Output, String> {
-    VarSetting::validate(&args.var_settings)?;
+    VarSetting::validate(&args.vars.settings)?;
     let window = read::Window {
         since: args
             .since
@@ -187,7 +178,7 @@ pub fn run(args: &UsageArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result
         select: Some(vec![RuleId::PrivilegeEscalation]),
         principals: true,
         frontend: crate::frontend::FrontendOptions {
-            terraform_vars: args.var_settings.clone(),
+            terraform_vars: args.vars.settings.clone(),
             ..Default::default()
         },
         ..LintOptions::default()

@@ -108,9 +108,9 @@ fn next_code_line(
 }
 
 /// `iamlint: ignore[a, b] reason` (the text after `#`; `base` is its byte offset): the same
-/// directive grammar as every other format, read by `suppress::parse_directive`.
-fn parse(body: &str, base: usize, file: FileId) -> Option<crate::suppress::Directive> {
-    crate::suppress::parse_directive(body, file, base)
+/// directive grammar as every other format, read by `directive::parse_directive`.
+fn parse(body: &str, base: usize, file: FileId) -> Option<crate::directive::Directive> {
+    crate::directive::parse_directive(body, file, base)
 }
 
 /// `Metadata: {iamlint: {ignore: [rule-id, ...], reason: "..."}}` on a resource: covers the whole

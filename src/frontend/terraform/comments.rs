@@ -8,7 +8,6 @@ use hcl_edit::Span as _;
 
 use crate::model::Suppression;
 use crate::source::{FileId, LineIndex, Span};
-use crate::suppress;
 
 #[derive(Debug, Clone, Copy)]
 struct Comment {
@@ -227,7 +226,8 @@ pub fn suppressions(text: &str, body: Option<&Body>, file: FileId) -> Vec<Suppre
         comments.iter().map(|c| c.start).collect();
     let mut out = Vec::new();
     for c in &comments {
-        let Some(directive) = suppress::parse_directive(&text[c.body..c.end], file, c.body) else {
+        let Some(directive) = crate::directive::parse_directive(&text[c.body..c.end], file, c.body)
+        else {
             continue;
         };
         let span = Span::new(file, c.start, c.end);

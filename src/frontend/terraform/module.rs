@@ -240,7 +240,7 @@ impl DirEntry {
             // ([`crate::root::read_resolved`]).
             let text = match text {
                 Some(t) => t.to_string(),
-                None => crate::lint::bytes_to_text(
+                None => crate::source::bytes_to_text(
                     crate::root::read_resolved(&path, crate::root::MAX_REFERENCED_BYTES)
                         .map_err(|r| r.reason())?,
                 )?,

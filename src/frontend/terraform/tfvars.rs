@@ -54,7 +54,7 @@ fn load_file(ev: &mut Eval<'_>, path: &Path, origin: Origin, errors: &mut Vec<Pa
     };
     let text = match read
         .map_err(|r| r.reason())
-        .and_then(crate::lint::bytes_to_text)
+        .and_then(crate::source::bytes_to_text)
     {
         Ok(text) => text,
         Err(message) => {

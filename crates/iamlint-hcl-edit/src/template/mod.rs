@@ -1,8 +1,5 @@
 //! Types to represent the HCL template sub-language.
 
-#[cfg(test)]
-mod tests;
-
 use crate::encode::{Encode, EncodeState};
 use crate::expr::Expression;
 use crate::util::{dedent_by, min_leading_whitespace};

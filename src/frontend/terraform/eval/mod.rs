@@ -336,7 +336,7 @@ impl<'m> Eval<'m> {
         let root = self.sources.root().to_path_buf();
         let bytes = crate::root::read_confined(&root, &path, crate::root::MAX_REFERENCED_BYTES)
             .map_err(|r| r.to_string())?;
-        let text = crate::lint::bytes_to_text(bytes)?;
+        let text = crate::source::bytes_to_text(bytes)?;
         let id = self.sources.find_or_add(&path, &text);
         self.loaded.insert(path, id);
         Ok((id, text))
