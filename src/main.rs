@@ -427,7 +427,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(mut args)) => {
             let sub = matches.subcommand_matches("diff").unwrap_or(&matches);
             args.vars.resolve(sub);
-            iamlint::diff::run(&args)
+            diff(&args)
         }
         Some(Command::Principals(mut args)) => {
             let sub = matches.subcommand_matches("principals").unwrap_or(&matches);
@@ -517,6 +517,31 @@ fn usage(args: &iamlint::usage::UsageArgs) -> u8 {
 /// command. The file is written as `check -o` writes it: never through a link, inside the root it
 /// enters ([`iamlint::root::write_named`]). A closed pipe (`| head`) is no error; any other failed
 /// write is, with exit code 2.
+/// `iamlint diff`: the library compares and renders; the report and errors are written here.
+fn diff(args: &iamlint::diff::DiffArgs) -> u8 {
+    let ran = match iamlint::diff::run(args) {
+        Ok(ran) => ran,
+        Err(e) => return usage_error(&e),
+    };
+    let written = match &ran.output_file {
+        // Never through a link, inside the repository it enters ([`iamlint::root::write_named`]).
+        Some(path) => iamlint::root::write_named(&[], path, &ran.text),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&ran.text).and_then(|()| out.flush())
+        }
+    };
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return usage_error(&format!("cannot write output: {e}"));
+        }
+    }
+    for e in &ran.errors {
+        eprintln!("error: {}", stderr_text(e));
+    }
+    ran.code
+}
+
 fn write_report(
     text: &str,
     json: bool,

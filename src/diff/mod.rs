@@ -15,7 +15,6 @@ pub mod scope;
 pub mod side;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::AccessLevels;
@@ -499,20 +498,26 @@ fn escalations(
     }
 }
 
-/// Runs `iamlint diff`; returns the exit code.
-pub fn run(args: &DiffArgs) -> u8 {
-    if let Err(e) = VarSetting::validate(&args.vars.settings) {
-        eprintln!("error: {}", crate::escape::stderr(&e));
-        return 2;
-    }
+/// What `iamlint diff` produced, for the command line to write: nothing below the CLI prints.
+pub struct Ran {
+    /// The rendered report.
+    pub text: Vec<u8>,
+    /// Where to write it (`None`: stdout; `-o -` is stdout too).
+    pub output_file: Option<std::path::PathBuf>,
+    /// Input errors to show on stderr (the human report lists them itself: empty then).
+    pub errors: Vec<String>,
+    /// The exit code for `--fail-on`.
+    pub code: u8,
+}
+
+/// Runs `iamlint diff`; `Err` is a usage, input or config error (exit 2), unescaped.
+pub fn run(args: &DiffArgs) -> Result<Ran, String> {
+    VarSetting::validate(&args.vars.settings)?;
     // A `--link-base` that is not an https URL of a host is a usage error, before any work.
     let explicit = match args.link_base.as_deref().map(links::Links::explicit) {
         None => None,
         Some(Ok(links)) => Some(links),
-        Some(Err(e)) => {
-            eprintln!("error: {}", crate::escape::stderr(&e));
-            return 2;
-        }
+        Some(Err(e)) => return Err(e),
     };
     let sides = match &args.base {
         Some(rev) => git_sides(rev, &args.paths, &args.vars.settings),
@@ -536,11 +541,8 @@ pub fn run(args: &DiffArgs) -> u8 {
             }
             report
         }
-        Err(e) => {
-            // Input and config errors quote the repository's files: escaped.
-            eprintln!("error: {}", crate::escape::stderr(&e));
-            return 2;
-        }
+        // Input and config errors quote the repository's files: the CLI escapes them.
+        Err(e) => return Err(e),
     };
     let mut text = Vec::new();
     // `-o -` is stdout, as `check` takes it.
@@ -552,30 +554,19 @@ pub fn run(args: &DiffArgs) -> u8 {
         |name| std::env::var(name).ok(),
         output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     );
-    let rendered = render::render(&report, args.format, color, links.as_ref(), &mut text);
-    let written = rendered.and_then(|()| match output_file {
-        // Never through a link, inside the repository it enters ([`crate::root::write_named`]).
-        Some(path) => crate::root::write_named(&[], path, &text),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&text).and_then(|()| out.flush())
-        }
-    });
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!(
-                "error: cannot write output: {}",
-                crate::escape::stderr(&e.to_string())
-            );
-            return 2;
-        }
-    }
-    if args.format != DiffFormat::Human {
-        for e in &report.errors {
-            eprintln!("error: {}", crate::escape::stderr(e));
-        }
-    }
-    report.exit_code(args.fail_on)
+    render::render(&report, args.format, color, links.as_ref(), &mut text)
+        .map_err(|e| format!("cannot write output: {e}"))?;
+    let errors = if args.format == DiffFormat::Human {
+        Vec::new()
+    } else {
+        report.errors.clone()
+    };
+    Ok(Ran {
+        text,
+        output_file: output_file.map(Path::to_path_buf),
+        errors,
+        code: report.exit_code(args.fail_on),
+    })
 }
 
 /// The two sides, the temporary folder of the base (removed when dropped), and for a partial
