@@ -54,60 +54,39 @@ fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
         .map(|l| l.split('\t').collect())
 }
 
+/// A three-column table (`action \t url \t reason`) as entries.
+fn actions_table(text: &'static str) -> Vec<Reviewed> {
+    rows(text)
+        .filter_map(|f| match f.as_slice() {
+            [action, url, reason] => Some(Reviewed {
+                action,
+                arn: "",
+                url,
+                reason,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `actions-on-star.tsv`.
 pub fn actions_on_star() -> &'static [Reviewed] {
     static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(ACTIONS_ON_STAR_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [action, url, reason] => Some(Reviewed {
-                    action,
-                    arn: "",
-                    url,
-                    reason,
-                }),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| actions_table(ACTIONS_ON_STAR_TSV))
 }
 
 /// `sam-template-non-actions.tsv`: strings SAM's policy templates list as actions that IAM
 /// does not have.
 pub fn sam_template_non_actions() -> &'static [Reviewed] {
     static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(SAM_NON_ACTIONS_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [action, url, reason] => Some(Reviewed {
-                    action,
-                    arn: "",
-                    url,
-                    reason,
-                }),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| actions_table(SAM_NON_ACTIONS_TSV))
 }
 
 /// `documented-actions.tsv`: actions a service documents on its own permissions page that the
 /// reference does not list.
 pub fn documented_actions() -> &'static [Reviewed] {
     static TABLE: OnceLock<Vec<Reviewed>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        rows(DOCUMENTED_ACTIONS_TSV)
-            .filter_map(|f| match f.as_slice() {
-                [action, url, reason] => Some(Reviewed {
-                    action,
-                    arn: "",
-                    url,
-                    reason,
-                }),
-                _ => None,
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| actions_table(DOCUMENTED_ACTIONS_TSV))
 }
 
 /// `agent-services.tsv`: whether every action of `service` is one an AWS agent calls, as the
