@@ -421,16 +421,12 @@ impl Model {
         // trust policy is not in the tree): an AWS managed policy AWS requires on such a
         // service's role is the service's to use, as `broad-managed-policy` grades it.
         let own = self.own_accounts(&p.scope);
-        let trusted: Vec<trust::Trusted> = p
-            .trust
-            .iter()
-            .filter_map(|r| self.doc(*r))
-            .flat_map(|d| trust::of(d, own))
-            .collect();
+        let trust_docs: Vec<&PolicyDoc> = p.trust.iter().filter_map(|r| self.doc(*r)).collect();
+        let trusted: Vec<trust::Trusted> =
+            trust_docs.iter().flat_map(|d| trust::of(d, own)).collect();
         // A role whose trust policies are all in the tree, every statement's `Effect` written out,
         // and none of them allowing anyone (an `Effect` IAM rejects, such as "allow", which
         // `invalid-policy` reports) can be assumed by nobody: it holds no path anyone can take.
-        let trust_docs: Vec<&PolicyDoc> = p.trust.iter().filter_map(|r| self.doc(*r)).collect();
         if trusted.is_empty()
             && !p.trust.is_empty()
             && trust_docs.len() == p.trust.len()
@@ -543,37 +539,10 @@ impl Model {
 /// policies name it as `aws_iam_role.ci[0].name` or `[each.key]`, which the frontends key without
 /// the index: every instance is one principal.
 fn instance_base(address: &str) -> &str {
-    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
-    let mut last_dot = 0;
-    let mut cut = None;
-    for (i, c) in address.char_indices() {
-        if quoted {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => quoted = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            '[' => {
-                if depth == 0 && cut.is_none_or(|at| at < last_dot) {
-                    cut = Some(i);
-                }
-                depth += 1;
-            }
-            ']' => depth = depth.saturating_sub(1),
-            '.' if depth == 0 => {
-                last_dot = i;
-                cut = None;
-            }
-            _ => {}
-        }
-    }
-    match cut {
-        Some(at) if at > last_dot && address.ends_with(']') => &address[..at],
+    // After the module steps, `TYPE.NAME[KEY]`: type and name hold no bracket.
+    let prefix = module_prefix(address).len();
+    match address[prefix..].find('[') {
+        Some(at) if address.ends_with(']') => &address[..prefix + at],
         _ => address,
     }
 }
