@@ -523,18 +523,8 @@ fn diff(args: &iamlint::diff::DiffArgs) -> u8 {
         Ok(ran) => ran,
         Err(e) => return usage_error(&e),
     };
-    let written = match &ran.output_file {
-        // Never through a link, inside the repository it enters ([`iamlint::root::write_named`]).
-        Some(path) => iamlint::root::write_named(&[], path, &ran.text),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&ran.text).and_then(|()| out.flush())
-        }
-    };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return usage_error(&format!("cannot write output: {e}"));
-        }
+    if let Err(code) = write_bytes(&[], ran.output_file.as_deref(), &ran.text) {
+        return code;
     }
     for e in &ran.errors {
         eprintln!("error: {}", stderr_text(e));
@@ -555,14 +545,18 @@ fn write_report(
     } else {
         iamlint::escape::plain_text(text).into()
     };
-    let written = match output_path(output_file) {
-        Some(path) => iamlint::root::write_named(roots, path, text.as_bytes())
+    write_bytes(roots, output_path(output_file), text.as_bytes())
+}
+
+/// Writes a report to `path` (never through a link, inside the root it enters, as `check -o`
+/// writes) or to stdout; a reader that closed the pipe is no error. `Err` is the exit code.
+fn write_bytes(roots: &[PathBuf], path: Option<&Path>, bytes: &[u8]) -> Result<(), u8> {
+    let written = match path {
+        Some(path) => iamlint::root::write_named(roots, path, bytes)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
+            stdout.write_all(bytes).and_then(|()| stdout.flush())
         }
     };
     match written {
